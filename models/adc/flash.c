@@ -1,0 +1,125 @@
+/* adc/flash.c -- flash ADC: 2^bits - 1 comparators decide in parallel, one conversion per
+ * period of its sample rate.
+ *
+ * Energy per conversion comes from, in order of precedence: an explicit `energy`; the Walden
+ * figure of merit, E = fom x 2^enob (enob defaults to bits); or (2^bits - 1) x the energy of
+ * one comparator decision, including its share of the reference ladder and the thermometer
+ * encoder. That per-comparator default, 50 fJ, is an assumption: it makes a 4-bit flash
+ * (0.75 pJ) match the 4-bit 32 nm SAR of the Accelergy/CiMLoop table (0.79 pJ,
+ * shared/reference/components.md), and grows as 2^bits beyond, as flash converters do. Area
+ * likewise: explicit, else (2^bits - 1) x the comparator area (assumption: 20 um2 at 32 nm,
+ * scaled by (technology / 32 nm)^2). */
+#include "models/model.h"
+
+#include <math.h>
+
+#include "models/common.h"
+
+typedef struct flash {
+    imc_instance base;
+    int bits;
+    double rate_hz;
+    double cmp_energy_j; /* one comparator decision */
+    double cmp_area_m2;  /* one comparator; NAN = 20 um2 at 32 nm, node-scaled */
+    double fom_j;        /* Walden FOM; NAN when not given */
+    double enob;         /* NAN = bits */
+    double energy_j;     /* explicit per conversion; NAN when not given */
+    double area_m2;      /* explicit; NAN when not given */
+    double leakage_w;
+    /* derived */
+    double conv_pj, area_um2;
+} flash;
+
+static int flash_init(imc_instance *self, const imc_model_env *env, imc_err *err)
+{
+    flash *a = (flash *)self;
+    int rc = imc_models_period(self, a->rate_hz, "rate", err);
+    if (rc)
+        return rc;
+    double comparators = ldexp(1.0, a->bits) - 1;
+    double enob = isnan(a->enob) ? a->bits : a->enob;
+    if (!isnan(a->energy_j))
+        a->conv_pj = a->energy_j * 1e12;
+    else if (!isnan(a->fom_j))
+        a->conv_pj = a->fom_j * pow(2.0, enob) * 1e12;
+    else
+        a->conv_pj = comparators * a->cmp_energy_j * 1e12;
+    if (!isnan(a->area_m2)) {
+        a->area_um2 = a->area_m2 * 1e12;
+    } else if (!isnan(a->cmp_area_m2)) {
+        a->area_um2 = comparators * a->cmp_area_m2 * 1e12;
+    } else {
+        double scale;
+        if ((rc = imc_models_node_scale(self, env, 32e-9, &scale, err)))
+            return rc;
+        a->area_um2 = comparators * 20.0 * scale;
+    }
+    return 0;
+}
+
+static imc_cost flash_cost(const imc_instance *self, unsigned action)
+{
+    (void)action; /* the only action: convert */
+    return (imc_cost){.energy_pj = ((const flash *)self)->conv_pj, .cycles = 1};
+}
+
+static double flash_area(const imc_instance *self)
+{
+    return ((const flash *)self)->area_um2;
+}
+
+static double flash_leakage(const imc_instance *self)
+{
+    return ((const flash *)self)->leakage_w * 1e3;
+}
+
+static double flash_peak(const imc_instance *self)
+{
+    const flash *a = (const flash *)self;
+    return a->conv_pj * 1e-12 * a->rate_hz * 1e3 + flash_leakage(self);
+}
+
+static const imc_param flash_params[] = {
+    {"bits", IMC_PT_INT, IMC_DIM_NONE, 4, 1, 10, 0, IMC_OFF(flash, bits), NULL,
+     "resolution in bits (NeuroSim: at least 4 for 128-row arrays of 1-4 bit cells)"},
+    {"rate", IMC_PT_REAL, IMC_DIM_FREQ, 1.28e9, 1e3, 1e12, 0, IMC_OFF(flash, rate_hz), NULL,
+     "conversions per second (ISAAC's ADC rate, 1.28 GS/s, for a like-for-like swap)"},
+    {"comparator_energy", IMC_PT_REAL, IMC_DIM_ENERGY, 50e-15, 0, 1e-9, 0,
+     IMC_OFF(flash, cmp_energy_j), NULL,
+     "energy of one comparator decision incl. ladder and encoder share (assumption: 50 fJ)"},
+    {"comparator_area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-6, IMC_PF_OPTIONAL,
+     IMC_OFF(flash, cmp_area_m2), NULL,
+     "area of one comparator; default 20 um2 at 32 nm, node-scaled (assumption)"},
+    {"fom", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 1e-18, 1e-9, IMC_PF_OPTIONAL, IMC_OFF(flash, fom_j),
+     NULL, "Walden figure of merit per conversion step; overrides the comparator energy"},
+    {"enob", IMC_PT_REAL, IMC_DIM_NONE, NAN, 1, 16, IMC_PF_OPTIONAL, IMC_OFF(flash, enob), NULL,
+     "effective number of bits used with fom; defaults to bits"},
+    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL,
+     IMC_OFF(flash, energy_j), NULL, "explicit energy per conversion; overrides fom and comparators"},
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL, IMC_OFF(flash, area_m2),
+     NULL, "explicit area of one ADC; default (2^bits - 1) x comparator_area"},
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, 0, IMC_OFF(flash, leakage_w), NULL,
+     "static power of one ADC"},
+};
+
+static const imc_action flash_actions[] = {
+    {"convert", "one analog-to-digital conversion of one column"},
+};
+
+const imc_model imc_model_adc_flash = {
+    .abi = IMC_MODEL_ABI,
+    .kind = IMC_KIND_ADC,
+    .name = "adc/flash",
+    .doc = "Flash ADC of 2^bits - 1 comparators; energy from an explicit value, a Walden FOM, or "
+           "a per-comparator energy (assumed 50 fJ, so 4 bits ~ the 32 nm 4-bit SAR).",
+    .instance_size = sizeof(flash),
+    .params = flash_params,
+    .n_params = sizeof flash_params / sizeof flash_params[0],
+    .actions = flash_actions,
+    .n_actions = sizeof flash_actions / sizeof flash_actions[0],
+    .init = flash_init,
+    .cost = flash_cost,
+    .area_um2 = flash_area,
+    .leakage_mw = flash_leakage,
+    .peak_power_mw = flash_peak,
+};

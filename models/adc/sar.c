@@ -1,0 +1,121 @@
+/* adc/sar.c -- successive-approximation ADC: one conversion per period of its sample rate.
+ *
+ * Energy per conversion comes from, in order of precedence: an explicit `energy`; the Walden
+ * figure of merit, E = fom x 2^enob (enob defaults to bits); or, when neither is given, the
+ * 32 nm ISAAC-style SAR scaling table of the Accelergy/CiMLoop component library
+ * (shared/reference/components.md: 4 b 0.79 pJ ... 10 b 2.38 pJ), interpolated geometrically
+ * between table rows and extended by the end slopes. Area likewise: explicit, else the same
+ * table (4 b 361 um2 ... 10 b 3002 um2) scaled by (technology / 32 nm)^2. */
+#include "models/model.h"
+
+#include <math.h>
+
+typedef struct sar {
+    imc_instance base;
+    int bits;
+    double rate_hz;
+    double fom_j;    /* Walden FOM, J per conversion step; NAN when not given */
+    double enob;     /* effective bits for the FOM; NAN = bits */
+    double energy_j; /* explicit energy per conversion; NAN when not given */
+    double area_m2;  /* explicit area; NAN when not given */
+    double leakage_w;
+    /* derived */
+    double conv_pj, area_um2;
+} sar;
+
+/* ISAAC-style 32 nm SAR ADC scaling (Accelergy/CiMLoop table, see components.md). */
+static const double table_bits[] = {4, 5, 6, 7, 8, 9, 10};
+static const double table_pj[] = {0.79, 0.99, 1.20, 1.42, 1.67, 1.97, 2.38};
+static const double table_um2[] = {361, 477, 627, 845, 1200, 1828, 3002};
+#define TABLE_N 7
+
+/* Geometric interpolation in the table; outside it, the slope of the nearest two rows. */
+static double from_table(const double *y, double bits)
+{
+    int i = (int)floor(bits - table_bits[0]);
+    if (i < 0)
+        i = 0;
+    if (i > TABLE_N - 2)
+        i = TABLE_N - 2;
+    double t = bits - table_bits[i];
+    return y[i] * pow(y[i + 1] / y[i], t);
+}
+
+static int sar_init(imc_instance *self, const imc_model_env *env, imc_err *err)
+{
+    sar *a = (sar *)self;
+    (void)err;
+    double enob = isnan(a->enob) ? a->bits : a->enob;
+    if (!isnan(a->energy_j))
+        a->conv_pj = a->energy_j * 1e12;
+    else if (!isnan(a->fom_j))
+        a->conv_pj = a->fom_j * pow(2.0, enob) * 1e12;
+    else
+        a->conv_pj = from_table(table_pj, a->bits);
+    double node = env->technology_m / 32e-9;
+    a->area_um2 = !isnan(a->area_m2) ? a->area_m2 * 1e12 : from_table(table_um2, a->bits) * node * node;
+    self->period_ps = imc_period_ps(a->rate_hz);
+    return 0;
+}
+
+static imc_cost sar_cost(const imc_instance *self, unsigned action)
+{
+    const sar *a = (const sar *)self;
+    (void)action; /* the only action: convert */
+    return (imc_cost){.energy_pj = a->conv_pj, .cycles = 1};
+}
+
+static double sar_area(const imc_instance *self)
+{
+    return ((const sar *)self)->area_um2;
+}
+
+static double sar_leakage(const imc_instance *self)
+{
+    return ((const sar *)self)->leakage_w * 1e3;
+}
+
+static double sar_peak(const imc_instance *self)
+{
+    const sar *a = (const sar *)self;
+    return a->conv_pj * 1e-12 * a->rate_hz * 1e3 + sar_leakage(self);
+}
+
+static const imc_param sar_params[] = {
+    {"bits", IMC_PT_INT, IMC_DIM_NONE, 8, 1, 16, 0, IMC_OFF(sar, bits), NULL,
+     "resolution in bits"},
+    {"rate", IMC_PT_REAL, IMC_DIM_FREQ, 1.28e9, 1e3, 1e12, 0, IMC_OFF(sar, rate_hz), NULL,
+     "conversions per second (ISAAC: 1.28 GS/s)"},
+    {"fom", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 1e-18, 1e-9, IMC_PF_OPTIONAL, IMC_OFF(sar, fom_j),
+     NULL, "Walden figure of merit per conversion step (Kull et al. ISSCC 2013: 33.8 fJ)"},
+    {"enob", IMC_PT_REAL, IMC_DIM_NONE, NAN, 1, 16, IMC_PF_OPTIONAL, IMC_OFF(sar, enob), NULL,
+     "effective number of bits used with fom; defaults to bits"},
+    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL,
+     IMC_OFF(sar, energy_j), NULL, "explicit energy per conversion; overrides fom and the table"},
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL, IMC_OFF(sar, area_m2),
+     NULL, "explicit area of one ADC; default from the 32 nm table scaled to the node"},
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, 0, IMC_OFF(sar, leakage_w), NULL,
+     "static power of one ADC"},
+};
+
+static const imc_action sar_actions[] = {
+    {"convert", "one analog-to-digital conversion of one column"},
+};
+
+const imc_model imc_model_adc_sar = {
+    .abi = IMC_MODEL_ABI,
+    .kind = IMC_KIND_ADC,
+    .name = "adc/sar",
+    .doc = "Successive-approximation ADC; energy from an explicit value, a Walden FOM, or the "
+           "32 nm ISAAC-style scaling table (Accelergy/CiMLoop).",
+    .instance_size = sizeof(sar),
+    .params = sar_params,
+    .n_params = sizeof sar_params / sizeof sar_params[0],
+    .actions = sar_actions,
+    .n_actions = sizeof sar_actions / sizeof sar_actions[0],
+    .init = sar_init,
+    .cost = sar_cost,
+    .area_um2 = sar_area,
+    .leakage_mw = sar_leakage,
+    .peak_power_mw = sar_peak,
+};

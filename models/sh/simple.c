@@ -1,0 +1,97 @@
+/* sh/simple.c -- a sample-and-hold on one bitline: one sample per crossbar read.
+ *
+ * It latches a column's settled current at the end of each crossbar read so the shared ADC can
+ * convert it during the next read (ISAAC section IV). It runs at the crossbar read rate the
+ * core passes in env->read_hz, which is also its clock. Defaults are ISAAC Table I at 32 nm:
+ * 8 x 128 S&H circuits per IMA take 10 uW and 0.00004 mm2, so one spends 10 uW / 1024 / 10 M/s
+ * = 0.977 fJ per sample and occupies 0.039 um2 (area scaled by (technology / 32 nm)^2). */
+#include "models/model.h"
+
+#include <math.h>
+
+#include "models/common.h"
+
+/* ISAAC Table I: 1024 S&H per IMA, 10 uW and 0.00004 mm2 in all, 10 M reads/s. */
+#define ISAAC_SH_J (10e-6 / 1024 / 10e6)
+#define ISAAC_SH_M2 (0.00004e-6 / 1024)
+
+typedef struct sh {
+    imc_instance base;
+    double energy_j;
+    double area_m2; /* explicit; NAN = ISAAC node-scaled */
+    double leakage_w;
+    /* derived */
+    double sample_pj, area_um2, rate_hz;
+} sh;
+
+static int sh_init(imc_instance *self, const imc_model_env *env, imc_err *err)
+{
+    sh *s = (sh *)self;
+    int rc = imc_models_period(self, env->read_hz, "the crossbar read rate (read_hz)", err);
+    if (rc)
+        return rc;
+    s->rate_hz = env->read_hz;
+    s->sample_pj = s->energy_j * 1e12;
+    if (!isnan(s->area_m2)) {
+        s->area_um2 = s->area_m2 * 1e12;
+    } else {
+        double scale;
+        if ((rc = imc_models_node_scale(self, env, 32e-9, &scale, err)))
+            return rc;
+        s->area_um2 = ISAAC_SH_M2 * 1e12 * scale;
+    }
+    return 0;
+}
+
+static imc_cost sh_cost(const imc_instance *self, unsigned action)
+{
+    (void)action; /* the only action: sample */
+    return (imc_cost){.energy_pj = ((const sh *)self)->sample_pj, .cycles = 1};
+}
+
+static double sh_area(const imc_instance *self)
+{
+    return ((const sh *)self)->area_um2;
+}
+
+static double sh_leakage(const imc_instance *self)
+{
+    return ((const sh *)self)->leakage_w * 1e3;
+}
+
+static double sh_peak(const imc_instance *self)
+{
+    const sh *s = (const sh *)self;
+    return s->sample_pj * 1e-12 * s->rate_hz * 1e3 + sh_leakage(self);
+}
+
+static const imc_param sh_params[] = {
+    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, ISAAC_SH_J, 0, 1e-9, 0, IMC_OFF(sh, energy_j), NULL,
+     "energy per sample (ISAAC Table I: 10 uW / 1024 at 10 M reads/s = 0.977 fJ)"},
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-6, IMC_PF_OPTIONAL, IMC_OFF(sh, area_m2), NULL,
+     "area of one S&H; default ISAAC Table I 0.00004 mm2 / 1024 at 32 nm, node-scaled"},
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, 0, IMC_OFF(sh, leakage_w), NULL,
+     "static power of one S&H (ISAAC reports total power only: 0)"},
+};
+
+static const imc_action sh_actions[] = {
+    {"sample", "latch one bitline's value at the end of a crossbar read"},
+};
+
+const imc_model imc_model_sh_simple = {
+    .abi = IMC_MODEL_ABI,
+    .kind = IMC_KIND_SH,
+    .name = "sh/simple",
+    .doc = "Bitline sample-and-hold, one sample per crossbar read; defaults from ISAAC Table I "
+           "(0.977 fJ per sample, 0.039 um2 at 32 nm).",
+    .instance_size = sizeof(sh),
+    .params = sh_params,
+    .n_params = sizeof sh_params / sizeof sh_params[0],
+    .actions = sh_actions,
+    .n_actions = sizeof sh_actions / sizeof sh_actions[0],
+    .init = sh_init,
+    .cost = sh_cost,
+    .area_um2 = sh_area,
+    .leakage_mw = sh_leakage,
+    .peak_power_mw = sh_peak,
+};

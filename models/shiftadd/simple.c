@@ -1,0 +1,102 @@
+/* shiftadd/simple.c -- a shift-and-add unit: merges one partial sum (an ADC output shifted by
+ * its bit-slice and cell-slice position) into a running width-bit accumulator per clock.
+ *
+ * Defaults are ISAAC Table I at 32 nm: an IMA's 4 shift-and-add units take 0.2 mW and
+ * 0.00024 mm2 at the 1.2 GHz digital clock, so one add costs 0.2 mW / 4 / 1.2 GHz = 41.7 fJ and
+ * a unit occupies 60 um2 (scaled by (technology / 32 nm)^2). `width` is the accumulator width
+ * the engine and numerics use; the default energy does not scale with it (ISAAC gives one
+ * figure for its 16-bit datapath). Action cycles count the chip's digital clock. */
+#include "models/model.h"
+
+#include <math.h>
+
+#include "models/common.h"
+
+/* ISAAC Table I: 4 shift-and-add units per IMA, 0.2 mW and 0.00024 mm2 in all, 1.2 GHz. */
+#define ISAAC_SA_J (0.2e-3 / 4 / 1.2e9)
+#define ISAAC_SA_M2 (0.00024e-6 / 4)
+
+typedef struct shiftadd {
+    imc_instance base;
+    int width;
+    double energy_j;
+    double area_m2; /* explicit; NAN = ISAAC node-scaled */
+    double leakage_w;
+    /* derived */
+    double add_pj, area_um2, clock_hz;
+} shiftadd;
+
+static int shiftadd_init(imc_instance *self, const imc_model_env *env, imc_err *err)
+{
+    shiftadd *u = (shiftadd *)self;
+    int rc = imc_models_period(self, env->clock_hz, "the chip clock (clock_hz)", err);
+    if (rc)
+        return rc;
+    u->clock_hz = env->clock_hz;
+    u->add_pj = u->energy_j * 1e12;
+    if (!isnan(u->area_m2)) {
+        u->area_um2 = u->area_m2 * 1e12;
+    } else {
+        double scale;
+        if ((rc = imc_models_node_scale(self, env, 32e-9, &scale, err)))
+            return rc;
+        u->area_um2 = ISAAC_SA_M2 * 1e12 * scale;
+    }
+    return 0;
+}
+
+static imc_cost shiftadd_cost(const imc_instance *self, unsigned action)
+{
+    (void)action; /* the only action: add */
+    return (imc_cost){.energy_pj = ((const shiftadd *)self)->add_pj, .cycles = 1};
+}
+
+static double shiftadd_area(const imc_instance *self)
+{
+    return ((const shiftadd *)self)->area_um2;
+}
+
+static double shiftadd_leakage(const imc_instance *self)
+{
+    return ((const shiftadd *)self)->leakage_w * 1e3;
+}
+
+static double shiftadd_peak(const imc_instance *self)
+{
+    const shiftadd *u = (const shiftadd *)self;
+    return u->add_pj * 1e-12 * u->clock_hz * 1e3 + shiftadd_leakage(self);
+}
+
+static const imc_param shiftadd_params[] = {
+    {"width", IMC_PT_INT, IMC_DIM_NONE, 16, 1, 64, 0, IMC_OFF(shiftadd, width), NULL,
+     "accumulator width in bits (ISAAC: 16-bit fixed point)"},
+    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, ISAAC_SA_J, 0, 1e-9, 0, IMC_OFF(shiftadd, energy_j),
+     NULL, "energy per shift-and-add (ISAAC Table I: 0.2 mW / 4 units / 1.2 GHz = 41.7 fJ)"},
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-6, IMC_PF_OPTIONAL,
+     IMC_OFF(shiftadd, area_m2), NULL,
+     "area of one unit; default ISAAC Table I 0.00024 mm2 / 4 at 32 nm, node-scaled"},
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, 0, IMC_OFF(shiftadd, leakage_w), NULL,
+     "static power of one unit (ISAAC reports total power only: 0)"},
+};
+
+static const imc_action shiftadd_actions[] = {
+    {"add", "shift one partial sum and add it to the accumulator"},
+};
+
+const imc_model imc_model_shiftadd_simple = {
+    .abi = IMC_MODEL_ABI,
+    .kind = IMC_KIND_SHIFTADD,
+    .name = "shiftadd/simple",
+    .doc = "Shift-and-add accumulator, one add per digital clock; defaults from ISAAC Table I "
+           "(41.7 fJ per add, 60 um2 at 32 nm).",
+    .instance_size = sizeof(shiftadd),
+    .params = shiftadd_params,
+    .n_params = sizeof shiftadd_params / sizeof shiftadd_params[0],
+    .actions = shiftadd_actions,
+    .n_actions = sizeof shiftadd_actions / sizeof shiftadd_actions[0],
+    .init = shiftadd_init,
+    .cost = shiftadd_cost,
+    .area_um2 = shiftadd_area,
+    .leakage_mw = shiftadd_leakage,
+    .peak_power_mw = shiftadd_peak,
+};

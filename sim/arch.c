@@ -1,0 +1,772 @@
+/* arch.c -- build an imc_arch from YAML: schema v1, checks, defaults, dump.
+ *
+ * The schema is data: a `section` lists its parameters (imc_param, the same table type the
+ * component models use) and its child slots (nested sections or component nodes). One generic
+ * walker fills the structs of arch.h from the ytree, so every key gets the same checks and the
+ * same messages: `FILE:LINE:COL: error: PATH: what`. A component node names its model
+ * (`model: adc/sar`); the model's own parameter table then says which keys the node accepts.
+ * The dumper walks the same tables, so --dump-config can never drift from what is loaded. */
+#include "sim/arch.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/registry.h"
+#include "sim/suggest.h"
+#include "sim/ytree.h"
+
+#define IMC_ARCH_SCHEMA 1
+
+typedef struct section section;
+
+typedef struct slot {
+    const char *key;
+    int is_component;
+    imc_kind kind; /* component: the kind its model must be */
+    int required;
+    size_t offset;      /* component: of its imc_instance* in the enclosing section struct;
+                           section: of the nested struct within the enclosing one */
+    const section *sub; /* section: its schema; component: its child components or NULL */
+    const char *doc;
+} slot;
+
+struct section {
+    const imc_param *params;
+    size_t n_params;
+    const slot *slots;
+    size_t n_slots;
+};
+
+#define N(a) (sizeof a / sizeof a[0])
+#define REQ IMC_PF_REQUIRED
+#define OPT IMC_PF_OPTIONAL
+
+/* ---- schema v1 ------------------------------------------------------------------------- */
+
+static const imc_param clock_params[] = {
+    {"digital", IMC_PT_REAL, IMC_DIM_FREQ, 1e9, 1e6, 100e9, 0, offsetof(imc_arch, clock_hz),
+     NULL, "clock of the digital logic: shift-add, buffers, NoC, vector units"},
+};
+static const section clock_section = {clock_params, N(clock_params), NULL, 0};
+
+static const char *const signed_choices[] = {"differential", "offset", NULL};
+static const imc_param mapping_params[] = {
+    {"weight_bits", IMC_PT_INT, IMC_DIM_NONE, 8, 1, 32, 0, offsetof(imc_mapping, weight_bits),
+     NULL, "bits of a quantized weight"},
+    {"input_bits", IMC_PT_INT, IMC_DIM_NONE, 8, 1, 32, 0, offsetof(imc_mapping, input_bits),
+     NULL, "bits of a quantized input activation, streamed through the DACs"},
+    {"cell_bits", IMC_PT_INT, IMC_DIM_NONE, -1, 1, 16, OPT, offsetof(imc_mapping, cell_bits),
+     NULL, "bits stored per cell when slicing weights; default and maximum: the cell's bits"},
+    {"signed", IMC_PT_ENUM, IMC_DIM_NONE, IMC_SIGNED_DIFFERENTIAL, 0, 1, 0,
+     offsetof(imc_mapping, signed_scheme), signed_choices,
+     "signed weights: a differential pair of columns, or an offset (reference) column"},
+    {"reprogram", IMC_PT_BOOL, IMC_DIM_NONE, 0, 0, 1, 0, offsetof(imc_mapping, reprogram), NULL,
+     "time-multiplex crossbars (rewriting them) when the network does not fit"},
+};
+static const section mapping_section = {mapping_params, N(mapping_params), NULL, 0};
+
+static const slot xbar_children[] = {
+    {"cell", 1, IMC_KIND_CELL, 1, offsetof(imc_pe, cell), NULL, "the memory cell"},
+};
+static const section xbar_sub = {NULL, 0, xbar_children, N(xbar_children)};
+
+static const imc_param pe_params[] = {
+    {"xbars", IMC_PT_INT, IMC_DIM_NONE, 0, 1, 1 << 20, REQ, offsetof(imc_pe, xbars), NULL,
+     "crossbars per PE"},
+    {"columns_per_adc", IMC_PT_INT, IMC_DIM_NONE, -1, 1, 1 << 20, OPT,
+     offsetof(imc_pe, columns_per_adc), NULL,
+     "crossbar columns sharing one ADC; default: all columns of a crossbar (one ADC each)"},
+    {"shiftadds", IMC_PT_INT, IMC_DIM_NONE, 1, 0, 1 << 20, 0, offsetof(imc_pe, shiftadds), NULL,
+     "shift-and-add units per PE"},
+};
+static const slot pe_slots[] = {
+    {"xbar", 1, IMC_KIND_XBAR, 1, offsetof(imc_pe, xbar), &xbar_sub, "the crossbar array"},
+    {"dac", 1, IMC_KIND_DAC, 1, offsetof(imc_pe, dac), NULL, "one DAC per crossbar row"},
+    {"sh", 1, IMC_KIND_SH, 1, offsetof(imc_pe, sh), NULL, "one sample-and-hold per column"},
+    {"adc", 1, IMC_KIND_ADC, 1, offsetof(imc_pe, adc), NULL,
+     "ADCs, each shared by columns_per_adc columns"},
+    {"shiftadd", 1, IMC_KIND_SHIFTADD, 1, offsetof(imc_pe, shiftadd), NULL,
+     "shift-and-add of slice partial sums"},
+    {"input_register", 1, IMC_KIND_BUFFER, 0, offsetof(imc_pe, input_register), NULL,
+     "PE input register"},
+    {"output_register", 1, IMC_KIND_BUFFER, 0, offsetof(imc_pe, output_register), NULL,
+     "PE output register"},
+};
+static const section pe_section = {pe_params, N(pe_params), pe_slots, N(pe_slots)};
+
+static const imc_param tile_params[] = {
+    {"pes", IMC_PT_INT, IMC_DIM_NONE, 0, 1, 1 << 20, REQ, offsetof(imc_tile, pes), NULL,
+     "PEs per tile"},
+};
+static const slot tile_slots[] = {
+    {"pe", 0, 0, 1, offsetof(imc_tile, pe), &pe_section, "the processing element"},
+    {"buffer", 1, IMC_KIND_BUFFER, 1, offsetof(imc_tile, buffer), NULL, "tile buffer"},
+    {"bus", 1, IMC_KIND_NOC, 0, offsetof(imc_tile, bus), NULL, "bus from the tile buffer to PEs"},
+    {"sfu", 1, IMC_KIND_DIGITAL, 0, offsetof(imc_tile, sfu), NULL,
+     "special-function unit (sigmoid, tanh, exp ...)"},
+    {"vector", 1, IMC_KIND_DIGITAL, 0, offsetof(imc_tile, vector), NULL,
+     "vector unit (add, max, ...)"},
+    {"shiftadd", 1, IMC_KIND_SHIFTADD, 0, offsetof(imc_tile, shiftadd), NULL,
+     "shift-and-add merging PE outputs"},
+    {"output_register", 1, IMC_KIND_BUFFER, 0, offsetof(imc_tile, output_register), NULL,
+     "tile output register"},
+};
+static const section tile_section = {tile_params, N(tile_params), tile_slots, N(tile_slots)};
+
+static const imc_param chip_params[] = {
+    {"tiles", IMC_PT_INT, IMC_DIM_NONE, 0, 1, 1 << 20, REQ, offsetof(imc_chip, tiles), NULL,
+     "tiles per chip"},
+};
+static const slot chip_slots[] = {
+    {"tile", 0, 0, 1, offsetof(imc_chip, tile), &tile_section, "the tile"},
+    {"noc", 1, IMC_KIND_NOC, 1, offsetof(imc_chip, noc), NULL, "the on-chip network"},
+    {"dram", 1, IMC_KIND_DRAM, 1, offsetof(imc_chip, dram), NULL, "off-chip memory"},
+    {"global_buffer", 1, IMC_KIND_BUFFER, 0, offsetof(imc_chip, global_buffer), NULL,
+     "chip-level buffer"},
+    {"digital", 1, IMC_KIND_DIGITAL, 0, offsetof(imc_chip, digital), NULL,
+     "chip-level digital unit (MAC array for activation x activation products)"},
+};
+static const section chip_section = {chip_params, N(chip_params), chip_slots, N(chip_slots)};
+
+static const imc_param root_params[] = {
+    {"schema", IMC_PT_INT, IMC_DIM_NONE, 0, 1, IMC_ARCH_SCHEMA, REQ, offsetof(imc_arch, schema),
+     NULL, "schema version of this file: 1"},
+    {"technology", IMC_PT_REAL, IMC_DIM_LENGTH, 32e-9, 1e-9, 1e-6, 0,
+     offsetof(imc_arch, technology_m), NULL, "technology node, e.g. 32 nm"},
+};
+static const slot root_slots[] = {
+    {"clock", 0, 0, 0, 0, &clock_section, "clocks"},
+    {"mapping", 0, 0, 0, offsetof(imc_arch, mapping), &mapping_section, "weight mapping policy"},
+    {"chip", 0, 0, 1, offsetof(imc_arch, chip), &chip_section, "the chip"},
+};
+static const section root_section = {root_params, N(root_params), root_slots, N(root_slots)};
+
+/* ---- loading ------------------------------------------------------------------------------ */
+
+typedef struct ctx {
+    imc_err *err;
+    imc_ynode *root;
+} ctx;
+
+static int fail(ctx *c, imc_ymark m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(ctx *c, imc_ymark m, const char *fmt, ...)
+{
+    char msg[sizeof c->err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return imc_err_at(c->err, IMC_EINPUT, m.file, m.line, m.col, "%s", msg);
+}
+
+static int oom(ctx *c)
+{
+    return imc_err_set(c->err, IMC_ENOMEM, "out of memory");
+}
+
+/* OUT = PATH.KEY (or KEY at the top), truncated to SIZE. */
+static void join(char *out, size_t size, const char *path, const char *key)
+{
+    size_t lp = strlen(path), lk = strlen(key), n = 0;
+    if (lp && n + lp + 1 < size) {
+        memcpy(out, path, lp);
+        out[lp] = '.';
+        n = lp + 1;
+    }
+    if (n + lk >= size)
+        lk = size - n - 1;
+    memcpy(out + n, key, lk);
+    out[n + lk] = '\0';
+}
+
+static const char *kind_of_node(const imc_ynode *n)
+{
+    return n->kind == IMC_Y_MAP ? "a mapping" : n->kind == IMC_Y_SEQ ? "a list" : "a value";
+}
+
+static void set_defaults(const section *sec, char *base)
+{
+    for (size_t i = 0; i < sec->n_params; i++) {
+        const imc_param *p = &sec->params[i];
+        char *f = base + p->offset;
+        if (p->type == IMC_PT_REAL)
+            *(double *)f = (p->flags & (OPT | REQ)) ? NAN : p->def;
+        else
+            *(int *)f = (p->flags & (OPT | REQ)) ? -1 : (int)p->def;
+    }
+    for (size_t i = 0; i < sec->n_slots; i++)
+        if (!sec->slots[i].is_component)
+            set_defaults(sec->slots[i].sub, base + sec->slots[i].offset);
+}
+
+static int parse_int(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    while (*end == ' ')
+        end++;
+    if (end == s || *end || errno == ERANGE)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void format_value(const imc_param *p, double v, char *buf, size_t size)
+{
+    if (p->type == IMC_PT_REAL)
+        imc_quantity_format(v, p->dim, buf, size);
+    else
+        snprintf(buf, size, "%.0f", v);
+}
+
+static int set_param(ctx *c, const imc_param *p, const imc_ynode *n, char *base, const char *path)
+{
+    if (n->kind != IMC_Y_SCALAR)
+        return fail(c, n->mark, "%s: expected a single value, found %s", path, kind_of_node(n));
+    if (n->is_null)
+        return fail(c, n->mark, "%s: has no value", path);
+    char *f = base + p->offset;
+    double v = 0;
+    char why[256];
+    switch (p->type) {
+    case IMC_PT_REAL:
+        if (imc_quantity_parse(n->scalar, p->dim, &v, why, sizeof why))
+            return fail(c, n->mark, "%s: %s", path, why);
+        break;
+    case IMC_PT_INT: {
+        long l;
+        if (parse_int(n->scalar, &l))
+            return fail(c, n->mark, "%s: '%s' is not an integer", path, n->scalar);
+        v = (double)l;
+        break;
+    }
+    case IMC_PT_BOOL: {
+        static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
+        v = -1;
+        for (size_t i = 0; i < 3; i++) {
+            if (!strcmp(n->scalar, yes[i]))
+                v = 1;
+            if (!strcmp(n->scalar, no[i]))
+                v = 0;
+        }
+        if (v < 0)
+            return fail(c, n->mark, "%s: '%s' is not true or false", path, n->scalar);
+        *(int *)f = (int)v;
+        return 0;
+    }
+    case IMC_PT_ENUM: {
+        size_t k = 0;
+        char list[256] = "";
+        for (; p->choices[k]; k++) {
+            if (!strcmp(n->scalar, p->choices[k])) {
+                *(int *)f = (int)k;
+                return 0;
+            }
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
+                     p->choices[k]);
+        }
+        const char *near = imc_suggest(n->scalar, p->choices, k);
+        if (near)
+            return fail(c, n->mark, "%s: '%s' is not one of %s (did you mean '%s'?)", path,
+                        n->scalar, list, near);
+        return fail(c, n->mark, "%s: '%s' is not one of %s", path, n->scalar, list);
+    }
+    }
+    if (v < p->min || v > p->max) {
+        char got[64], lim[64];
+        format_value(p, v, got, sizeof got);
+        format_value(p, v < p->min ? p->min : p->max, lim, sizeof lim);
+        return fail(c, n->mark, "%s: %s is %s the %s %s", path, got,
+                    v < p->min ? "below" : "above", v < p->min ? "minimum" : "maximum", lim);
+    }
+    if (p->type == IMC_PT_REAL)
+        *(double *)f = v;
+    else
+        *(int *)f = (int)v;
+    return 0;
+}
+
+/* Unknown KEY at mark M under PATH: suggest the nearest of the valid keys. */
+static int unknown_key(ctx *c, imc_ymark m, const char *path, const char *key,
+                       const imc_param *params, size_t np, const slot *slots, size_t ns,
+                       int has_model)
+{
+    const char *cand[128];
+    size_t n = 0;
+    if (has_model)
+        cand[n++] = "model";
+    for (size_t i = 0; i < np && n < 128; i++)
+        cand[n++] = params[i].key;
+    for (size_t i = 0; i < ns && n < 128; i++)
+        cand[n++] = slots[i].key;
+    const char *near = imc_suggest(key, cand, n);
+    char full[256];
+    join(full, sizeof full, path, key);
+    if (near)
+        return fail(c, m, "%s: unknown key (did you mean '%s'?)", full, near);
+    return fail(c, m, "%s: unknown key", full);
+}
+
+static int load_component(ctx *c, const slot *s, const imc_ynode *n, char *enclosing,
+                          const char *path);
+
+static int load_slot(ctx *c, const slot *s, const imc_ynode *n, char *base, const char *path);
+
+static int check_missing(ctx *c, const imc_ynode *n, const char *path, const imc_param *params,
+                         size_t np, const slot *slots, size_t ns)
+{
+    for (size_t i = 0; i < np; i++)
+        if ((params[i].flags & REQ) && !imc_ynode_find((imc_ynode *)n, params[i].key))
+            return fail(c, n->mark, "%s: missing required key '%s'", path[0] ? path : "(top)",
+                        params[i].key);
+    for (size_t i = 0; i < ns; i++)
+        if (slots[i].required && !imc_ynode_find((imc_ynode *)n, slots[i].key))
+            return fail(c, n->mark, "%s: missing required key '%s'", path[0] ? path : "(top)",
+                        slots[i].key);
+    return 0;
+}
+
+static int load_section(ctx *c, const section *sec, const imc_ynode *n, char *base,
+                        const char *path)
+{
+    if (n->kind != IMC_Y_MAP)
+        return fail(c, n->mark, "%s: expected a mapping of keys, found %s", path, kind_of_node(n));
+    for (size_t i = 0; i < n->n; i++) {
+        const imc_yentry *e = &n->entries[i];
+        char sub[256];
+        join(sub, sizeof sub, path, e->key);
+        const imc_param *p = NULL;
+        const slot *s = NULL;
+        for (size_t k = 0; k < sec->n_params && !p; k++)
+            if (!strcmp(sec->params[k].key, e->key))
+                p = &sec->params[k];
+        for (size_t k = 0; k < sec->n_slots && !s; k++)
+            if (!strcmp(sec->slots[k].key, e->key))
+                s = &sec->slots[k];
+        int rc = p   ? set_param(c, p, e->val, base, sub)
+                 : s ? load_slot(c, s, e->val, base, sub)
+                     : unknown_key(c, e->key_mark, path, e->key, sec->params, sec->n_params,
+                                   sec->slots, sec->n_slots, 0);
+        if (rc)
+            return rc;
+    }
+    return check_missing(c, n, path, sec->params, sec->n_params, sec->slots, sec->n_slots);
+}
+
+static int load_slot(ctx *c, const slot *s, const imc_ynode *n, char *base, const char *path)
+{
+    if (s->is_component)
+        return load_component(c, s, n, base, path);
+    return load_section(c, s->sub, n, base + s->offset, path);
+}
+
+static int model_list(imc_kind kind, char *buf, size_t size, const char **names, size_t *count)
+{
+    buf[0] = '\0';
+    *count = 0;
+    for (size_t i = 0; i < imc_registry_count(); i++) {
+        const imc_model *m = imc_registry_at(i);
+        if (m->kind != kind)
+            continue;
+        snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", *count ? ", " : "", m->name);
+        names[(*count)++] = m->name;
+    }
+    return 0;
+}
+
+static int load_component(ctx *c, const slot *s, const imc_ynode *n, char *enclosing,
+                          const char *path)
+{
+    if (n->kind != IMC_Y_MAP)
+        return fail(c, n->mark, "%s: expected a component (a mapping with 'model:'), found %s",
+                    path, kind_of_node(n));
+    const char *names[64];
+    size_t count;
+    char list[512];
+    model_list(s->kind, list, sizeof list, names, &count);
+    imc_yentry *me = imc_ynode_find((imc_ynode *)n, "model");
+    if (!me)
+        return fail(c, n->mark, "%s: missing required key 'model' (one of: %s)", path, list);
+    char mpath[256];
+    join(mpath, sizeof mpath, path, "model");
+    if (me->val->kind != IMC_Y_SCALAR || me->val->is_null)
+        return fail(c, me->val->mark, "%s: expected a model name (one of: %s)", mpath, list);
+    const imc_model *type = imc_registry_find(me->val->scalar);
+    if (!type) {
+        const char *near = imc_suggest(me->val->scalar, names, count);
+        if (near)
+            return fail(c, me->val->mark, "%s: unknown model '%s' (did you mean '%s'?)", mpath,
+                        me->val->scalar, near);
+        return fail(c, me->val->mark, "%s: unknown model '%s' (one of: %s)", mpath,
+                    me->val->scalar, list);
+    }
+    if (type->kind != s->kind)
+        return fail(c, me->val->mark, "%s: '%s' is a %s model, but %s needs a %s model (%s)",
+                    mpath, type->name, imc_kind_name(type->kind), path, imc_kind_name(s->kind),
+                    list);
+    imc_instance **slotp = (imc_instance **)(enclosing + s->offset);
+    if (!(*slotp = imc_instance_new(type, path)))
+        return oom(c);
+    const slot *kids = s->sub ? s->sub->slots : NULL;
+    size_t nkids = s->sub ? s->sub->n_slots : 0;
+    for (size_t i = 0; i < n->n; i++) {
+        const imc_yentry *e = &n->entries[i];
+        if (!strcmp(e->key, "model"))
+            continue;
+        char sub[256];
+        join(sub, sizeof sub, path, e->key);
+        const imc_param *p = imc_model_param(type, e->key);
+        const slot *kid = NULL;
+        for (size_t k = 0; k < nkids && !kid; k++)
+            if (!strcmp(kids[k].key, e->key))
+                kid = &kids[k];
+        int rc = p     ? set_param(c, p, e->val, (char *)*slotp, sub)
+                 : kid ? load_component(c, kid, e->val, enclosing, sub)
+                       : unknown_key(c, e->key_mark, path, e->key, type->params,
+                                     type->n_params, kids, nkids, 1);
+        if (rc)
+            return rc;
+    }
+    return check_missing(c, n, path, type->params, type->n_params, kids, nkids);
+}
+
+/* ---- initialisation and cross-checks ---------------------------------------------------- */
+
+/* The mark of the deepest node along PATH, for errors found after loading. */
+static imc_ymark mark_at(ctx *c, const char *path)
+{
+    imc_ynode *n = c->root;
+    imc_ymark m = n->mark;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    char *save = NULL;
+    for (char *seg = strtok_r(buf, ".", &save); seg; seg = strtok_r(NULL, ".", &save)) {
+        imc_yentry *e = imc_ynode_find(n, seg);
+        if (!e)
+            break;
+        m = e->val->kind == IMC_Y_SCALAR ? e->val->mark : e->key_mark;
+        n = e->val;
+    }
+    return m;
+}
+
+typedef void (*visit_fn)(imc_instance **slotp, void *data);
+
+static void visit(const section *sec, char *base, visit_fn fn, void *data)
+{
+    for (size_t i = 0; i < sec->n_slots; i++) {
+        const slot *s = &sec->slots[i];
+        if (!s->is_component) {
+            visit(s->sub, base + s->offset, fn, data);
+            continue;
+        }
+        fn((imc_instance **)(base + s->offset), data);
+        for (size_t k = 0; s->sub && k < s->sub->n_slots; k++)
+            fn((imc_instance **)(base + s->sub->slots[k].offset), data);
+    }
+}
+
+typedef struct init_pass {
+    ctx *c;
+    imc_model_env env;
+    int rc;
+} init_pass;
+
+static void init_one(imc_instance **slotp, void *data)
+{
+    init_pass *ip = data;
+    imc_instance *inst = *slotp;
+    if (!inst || ip->rc || inst->period_ps) /* absent, failed earlier, or already done */
+        return;
+    imc_err sub;
+    imc_err_clear(&sub);
+    if (inst->type->init(inst, &ip->env, &sub)) {
+        /* Models name themselves in their messages; add the path only when one does not. */
+        imc_ymark m = mark_at(ip->c, inst->path);
+        size_t n = strlen(inst->path);
+        if (!strncmp(sub.msg, inst->path, n) && sub.msg[n] == ':')
+            ip->rc = fail(ip->c, m, "%s", sub.msg);
+        else
+            ip->rc = fail(ip->c, m, "%s: %s", inst->path, sub.msg);
+    } else if (inst->period_ps == 0) {
+        imc_ymark m = mark_at(ip->c, inst->path);
+        ip->rc = fail(ip->c, m, "%s: model %s set no clock period", inst->path, inst->type->name);
+    }
+}
+
+static void free_one(imc_instance **slotp, void *data)
+{
+    (void)data;
+    imc_instance_free(*slotp);
+    *slotp = NULL;
+}
+
+static int resolve(ctx *c, imc_arch *a)
+{
+    imc_pe *pe = &a->chip.tile.pe;
+    init_pass ip = {c, {a->clock_hz, a->technology_m, NULL, 0}, 0};
+    init_one(&pe->cell, &ip); /* the cell first: the crossbar derives its costs from it */
+    ip.env.cell = pe->cell;
+    init_one(&pe->xbar, &ip);
+    if (ip.rc)
+        return ip.rc;
+    ip.env.read_hz = 1e12 / (double)imc_model_latency_ps(pe->xbar, IMC_XBAR_READ);
+    visit(&root_section, (char *)a, init_one, &ip);
+    if (ip.rc)
+        return ip.rc;
+
+    int cell_levels_bits = (int)imc_instance_get(pe->cell, "bits");
+    if (a->mapping.cell_bits < 0)
+        a->mapping.cell_bits = cell_levels_bits;
+    else if (a->mapping.cell_bits > cell_levels_bits)
+        return fail(c, mark_at(c, "mapping.cell_bits"),
+                    "mapping.cell_bits: %d exceeds the %d bits per cell of "
+                    "chip.tile.pe.xbar.cell",
+                    a->mapping.cell_bits, cell_levels_bits);
+    int cols = imc_arch_xbar_cols(a);
+    if (pe->columns_per_adc < 0)
+        pe->columns_per_adc = cols;
+    else if (pe->columns_per_adc > cols)
+        return fail(c, mark_at(c, "chip.tile.pe.columns_per_adc"),
+                    "chip.tile.pe.columns_per_adc: %d exceeds the %d columns of a crossbar",
+                    pe->columns_per_adc, cols);
+    if (imc_arch_cells_per_weight(a) > cols)
+        return fail(c, mark_at(c, "mapping.weight_bits"),
+                    "mapping.weight_bits: one weight needs %d cells but a crossbar row has %d",
+                    imc_arch_cells_per_weight(a), cols);
+    return 0;
+}
+
+static int load_tree(imc_arch **out, imc_ytree *tree, const char *const *sets, size_t n_sets,
+                     imc_err *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < n_sets; i++) {
+        int rc = imc_ytree_set(tree, sets[i], (int)i + 1, err);
+        if (rc)
+            return rc;
+    }
+    imc_arch *a = calloc(1, sizeof *a);
+    if (!a || !(a->file = strdup(imc_ytree_file(tree)))) {
+        free(a);
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    }
+    ctx c = {err, imc_ytree_root(tree)};
+    set_defaults(&root_section, (char *)a);
+    int rc = load_section(&c, &root_section, c.root, (char *)a, "");
+    if (!rc)
+        rc = resolve(&c, a);
+    if (rc) {
+        imc_arch_free(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
+int imc_arch_load(imc_arch **out, const char *path, const char *const *sets, size_t n_sets,
+                  imc_err *err)
+{
+    imc_ytree *tree;
+    *out = NULL;
+    int rc = imc_ytree_load_file(&tree, path, err);
+    if (rc)
+        return rc;
+    rc = load_tree(out, tree, sets, n_sets, err);
+    imc_ytree_free(tree);
+    return rc;
+}
+
+int imc_arch_load_string(imc_arch **out, const char *text, const char *name,
+                         const char *const *sets, size_t n_sets, imc_err *err)
+{
+    imc_ytree *tree;
+    *out = NULL;
+    int rc = imc_ytree_load_string(&tree, text, name, err);
+    if (rc)
+        return rc;
+    rc = load_tree(out, tree, sets, n_sets, err);
+    imc_ytree_free(tree);
+    return rc;
+}
+
+void imc_arch_free(imc_arch *a)
+{
+    if (!a)
+        return;
+    visit(&root_section, (char *)a, free_one, NULL);
+    free(a->file);
+    free(a);
+}
+
+/* ---- dump ------------------------------------------------------------------------------ */
+
+static void dump_params(FILE *out, int depth, const imc_param *params, size_t n, const char *base)
+{
+    for (size_t i = 0; i < n; i++) {
+        const imc_param *p = &params[i];
+        const char *f = base + p->offset;
+        char buf[96];
+        if (p->type == IMC_PT_REAL) {
+            double v = *(const double *)f;
+            if (isnan(v))
+                continue; /* an optional value left unset */
+            imc_quantity_format(v, p->dim, buf, sizeof buf);
+        } else {
+            int v = *(const int *)f;
+            if (v < 0 && (p->flags & OPT))
+                continue;
+            if (p->type == IMC_PT_BOOL)
+                snprintf(buf, sizeof buf, "%s", v ? "true" : "false");
+            else if (p->type == IMC_PT_ENUM)
+                snprintf(buf, sizeof buf, "%s", p->choices[v]);
+            else
+                snprintf(buf, sizeof buf, "%d", v);
+        }
+        fprintf(out, "%*s%s: %s\n", 2 * depth, "", p->key, buf);
+    }
+}
+
+static void dump_section(FILE *out, int depth, const section *sec, const char *base);
+
+static void dump_component(FILE *out, int depth, const slot *s, const char *enclosing)
+{
+    const imc_instance *inst = *(imc_instance *const *)(enclosing + s->offset);
+    if (!inst)
+        return;
+    fprintf(out, "%*s%s:\n", 2 * depth, "", s->key);
+    fprintf(out, "%*smodel: %s\n", 2 * depth + 2, "", inst->type->name);
+    dump_params(out, depth + 1, inst->type->params, inst->type->n_params, (const char *)inst);
+    for (size_t k = 0; s->sub && k < s->sub->n_slots; k++)
+        dump_component(out, depth + 1, &s->sub->slots[k], enclosing);
+}
+
+static void dump_section(FILE *out, int depth, const section *sec, const char *base)
+{
+    dump_params(out, depth, sec->params, sec->n_params, base);
+    for (size_t i = 0; i < sec->n_slots; i++) {
+        const slot *s = &sec->slots[i];
+        if (s->is_component) {
+            dump_component(out, depth, s, base);
+        } else {
+            fprintf(out, "%*s%s:\n", 2 * depth, "", s->key);
+            dump_section(out, depth + 1, s->sub, base + s->offset);
+        }
+    }
+}
+
+void imc_arch_dump(const imc_arch *a, FILE *out)
+{
+    fprintf(out, "# Fully resolved imcsim architecture (schema v%d), from %s.\n"
+                 "# Every default is written out; loading this file reproduces the run.\n",
+            IMC_ARCH_SCHEMA, a->file);
+    dump_section(out, 0, &root_section, (const char *)a);
+}
+
+/* ---- schema listing -------------------------------------------------------------------- */
+
+void imc_param_print(FILE *out, const char *path, const imc_param *p)
+{
+    char def[64] = "", lo[64], hi[64];
+    if (p->flags & REQ)
+        snprintf(def, sizeof def, "required");
+    else if (p->flags & OPT)
+        snprintf(def, sizeof def, "optional");
+    else if (p->type == IMC_PT_ENUM)
+        snprintf(def, sizeof def, "%s", p->choices[(int)p->def]);
+    else if (p->type == IMC_PT_BOOL)
+        snprintf(def, sizeof def, "%s", p->def ? "true" : "false");
+    else
+        format_value(p, p->def, def, sizeof def);
+    format_value(p, p->min, lo, sizeof lo);
+    format_value(p, p->max, hi, sizeof hi);
+    const char *type = p->type == IMC_PT_REAL  ? imc_dim_name(p->dim)
+                       : p->type == IMC_PT_INT ? "an integer"
+                       : p->type == IMC_PT_BOOL ? "true/false"
+                                                : "a choice";
+    if (p->type == IMC_PT_BOOL || p->type == IMC_PT_ENUM)
+        fprintf(out, "%s\t%s\t%s\t-\t%s\n", path, type, def, p->doc);
+    else
+        fprintf(out, "%s\t%s\t%s\t%s .. %s\t%s\n", path, type, def, lo, hi, p->doc);
+}
+
+static void print_section(FILE *out, const section *sec, const char *path)
+{
+    char sub[256];
+    for (size_t i = 0; i < sec->n_params; i++) {
+        join(sub, sizeof sub, path, sec->params[i].key);
+        imc_param_print(out, sub, &sec->params[i]);
+    }
+    for (size_t i = 0; i < sec->n_slots; i++) {
+        const slot *s = &sec->slots[i];
+        join(sub, sizeof sub, path, s->key);
+        if (!s->is_component) {
+            print_section(out, s->sub, sub);
+            continue;
+        }
+        fprintf(out, "%s\t%s component\t%s\t-\t%s\n", sub, imc_kind_name(s->kind),
+                s->required ? "required" : "optional", s->doc);
+        for (size_t k = 0; s->sub && k < s->sub->n_slots; k++) {
+            char kid[256];
+            join(kid, sizeof kid, sub, s->sub->slots[k].key);
+            fprintf(out, "%s\t%s component\t%s\t-\t%s\n", kid,
+                    imc_kind_name(s->sub->slots[k].kind),
+                    s->sub->slots[k].required ? "required" : "optional", s->sub->slots[k].doc);
+        }
+    }
+}
+
+void imc_arch_schema_print(FILE *out)
+{
+    fprintf(out, "key\ttype\tdefault\trange\tmeaning\n");
+    print_section(out, &root_section, "");
+}
+
+/* ---- derived quantities ---------------------------------------------------------------- */
+
+int imc_arch_xbar_rows(const imc_arch *a)
+{
+    return (int)imc_instance_get(a->chip.tile.pe.xbar, "rows");
+}
+
+int imc_arch_xbar_cols(const imc_arch *a)
+{
+    return (int)imc_instance_get(a->chip.tile.pe.xbar, "cols");
+}
+
+int imc_arch_dac_bits(const imc_arch *a)
+{
+    return (int)imc_instance_get(a->chip.tile.pe.dac, "bits");
+}
+
+int imc_arch_input_slices(const imc_arch *a)
+{
+    int d = imc_arch_dac_bits(a);
+    return (a->mapping.input_bits + d - 1) / d;
+}
+
+int imc_arch_cells_per_weight(const imc_arch *a)
+{
+    int c = (a->mapping.weight_bits + a->mapping.cell_bits - 1) / a->mapping.cell_bits;
+    return a->mapping.signed_scheme == IMC_SIGNED_DIFFERENTIAL ? 2 * c : c;
+}
+
+int imc_arch_adcs_per_xbar(const imc_arch *a)
+{
+    int per = a->chip.tile.pe.columns_per_adc;
+    return (imc_arch_xbar_cols(a) + per - 1) / per;
+}
+
+uint64_t imc_arch_slice_ps(const imc_arch *a)
+{
+    const imc_pe *pe = &a->chip.tile.pe;
+    uint64_t read = imc_model_latency_ps(pe->xbar, IMC_XBAR_READ);
+    uint64_t adc = (uint64_t)pe->columns_per_adc * imc_model_latency_ps(pe->adc, IMC_ADC_CONVERT);
+    return read > adc ? read : adc;
+}

@@ -1,0 +1,91 @@
+/* arch.h -- the architecture: a tree of component-model instances built from a YAML file.
+ *
+ * The structs mirror the YAML tree (schema v1, documented key by key in arch-configs/README.md):
+ * chip -> tile -> pe -> crossbar and its periphery, plus the chip's NoC, DRAM, global buffer
+ * and digital units, the digital clock, the technology node and the mapping policy. Every
+ * component slot holds an initialised instance of the model its node names, or NULL for an
+ * optional component that the file leaves out. Counts are per parent (xbars per PE, PEs per
+ * tile, tiles per chip). This module knows nothing of networks, mapping or time. */
+#ifndef IMC_ARCH_H
+#define IMC_ARCH_H
+
+#include <stdio.h>
+
+#include "models/model.h"
+#include "sim/err.h"
+
+enum { IMC_SIGNED_DIFFERENTIAL, IMC_SIGNED_OFFSET };
+
+typedef struct imc_mapping {
+    int weight_bits;   /* bits of a quantized weight */
+    int input_bits;    /* bits of a quantized input activation */
+    int cell_bits;     /* bits stored per cell (<= the cell's levels); resolved at load */
+    int signed_scheme; /* IMC_SIGNED_*: differential pair of columns or an offset column */
+    int reprogram;     /* time-multiplex crossbars when the network does not fit */
+} imc_mapping;
+
+typedef struct imc_pe {
+    int xbars;           /* crossbars per PE */
+    int columns_per_adc; /* crossbar columns sharing one ADC; resolved at load */
+    int shiftadds;       /* shift-and-add units per PE */
+    imc_instance *xbar, *cell, *dac, *sh, *adc, *shiftadd, *input_register, *output_register;
+} imc_pe;
+
+typedef struct imc_tile {
+    int pes; /* PEs per tile */
+    imc_instance *buffer, *bus, *sfu, *vector, *shiftadd, *output_register;
+    imc_pe pe;
+} imc_tile;
+
+typedef struct imc_chip {
+    int tiles; /* tiles per chip */
+    imc_instance *noc, *dram, *global_buffer, *digital;
+    imc_tile tile;
+} imc_chip;
+
+typedef struct imc_arch {
+    char *file;          /* the YAML it was loaded from */
+    int schema;          /* schema version of the file (1) */
+    double technology_m; /* technology node */
+    double clock_hz;     /* digital clock */
+    imc_mapping mapping;
+    imc_chip chip;
+} imc_arch;
+
+/* Load and check the architecture file PATH, applying N_SETS "PATH=VALUE" overrides in order.
+ * On error *out is NULL and ERR carries `FILE:LINE:COL` and `KEY.PATH: what`. */
+int imc_arch_load(imc_arch **out, const char *path, const char *const *sets, size_t n_sets,
+                  imc_err *err);
+
+/* Same from YAML text; NAME is used in messages. */
+int imc_arch_load_string(imc_arch **out, const char *text, const char *name,
+                         const char *const *sets, size_t n_sets, imc_err *err);
+
+/* Write the fully resolved configuration (every default filled in) as YAML. Loading the
+ * output gives an identical architecture. */
+void imc_arch_dump(const imc_arch *arch, FILE *out);
+
+void imc_arch_free(imc_arch *arch);
+
+/* Derived quantities the rest of imcsim shares. */
+int imc_arch_xbar_rows(const imc_arch *arch);
+int imc_arch_xbar_cols(const imc_arch *arch);
+int imc_arch_dac_bits(const imc_arch *arch);
+/* DAC input slices per input vector: ceil(input_bits / dac bits). */
+int imc_arch_input_slices(const imc_arch *arch);
+/* Cells (columns) one weight occupies: ceil(weight_bits / cell_bits), doubled for a
+ * differential pair. */
+int imc_arch_cells_per_weight(const imc_arch *arch);
+/* ADCs per crossbar: ceil(cols / columns_per_adc). */
+int imc_arch_adcs_per_xbar(const imc_arch *arch);
+/* Time of one input slice through one crossbar in steady state (the ISAAC pipeline stage):
+ * max(crossbar read, the ADC conversions of the columns sharing one ADC), in ps. */
+uint64_t imc_arch_slice_ps(const imc_arch *arch);
+
+/* One tab-separated line documenting parameter P at PATH: key, type/unit, default, range, doc. */
+void imc_param_print(FILE *out, const char *path, const imc_param *p);
+
+/* Write one line per schema key (path, type/unit, default, range, doc) for documentation. */
+void imc_arch_schema_print(FILE *out);
+
+#endif

@@ -1,0 +1,243 @@
+/* test_cli.c -- the imcsim command as a user runs it: exit statuses, one-line errors on
+ * stderr, no partial output files, arch lookup by bare name, --help vs the man page, and
+ * --dump-config reproducing the same report. Runs the built ./imcsim in a child process. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+static char imcsim[4096], srcdir[4096], workdir[4096];
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    buf[got] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Run imcsim with ARGS (NULL-terminated) in directory CWD; capture stdout and stderr. */
+static int run(const char *cwd, const char *datadir, char **out, char **err, const char *const *args)
+{
+    char out_path[4200], err_path[4200];
+    snprintf(out_path, sizeof out_path, "%s/cli.out", workdir);
+    snprintf(err_path, sizeof err_path, "%s/cli.err", workdir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        if (cwd && chdir(cwd) != 0)
+            _exit(127);
+        if (datadir)
+            setenv("IMCSIM_DATADIR", datadir, 1);
+        else
+            unsetenv("IMCSIM_DATADIR");
+        const char *argv[32] = {imcsim};
+        for (int i = 0; args[i] && i < 30; i++)
+            argv[i + 1] = args[i];
+        execv(imcsim, (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    *out = slurp(out_path);
+    *err = slurp(err_path);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void config_path(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/arch-configs/%s", srcdir, name);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void test_bad_config_exit_2_one_line_no_output(void)
+{
+    char bad[4200], csv[4200];
+    snprintf(bad, sizeof bad, "%s/bad.yaml", workdir);
+    snprintf(csv, sizeof csv, "%s/never.csv", workdir);
+    write_file(bad, "schema: 1\nchip:\n  tiles: 0\n");
+    char *out, *err;
+    const char *args[] = {"--arch", bad, "--hw-report", "--csv", csv, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, args), 2);
+    char want[4400];
+    snprintf(want, sizeof want, "imcsim: %s:3:10: error: chip.tiles: 0 is below the minimum 1\n", bad);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    CU_ASSERT_STRING_EQUAL(out, "");
+    CU_ASSERT_EQUAL(access(csv, F_OK), -1); /* no partial output */
+    free(out);
+    free(err);
+}
+
+static void test_missing_file_and_usage_errors(void)
+{
+    char *out, *err;
+    const char *missing[] = {"--arch", "/nonexistent/x.yaml", "--hw-report", NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, missing), 2);
+    CU_ASSERT_STRING_EQUAL(err, "imcsim: /nonexistent/x.yaml: error: cannot open: No such file or directory\n");
+    free(out), free(err);
+
+    const char *unknown[] = {"--frobnicate", NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, unknown), 2);
+    CU_ASSERT_STRING_EQUAL(err, "imcsim: error: unknown option '--frobnicate' (see imcsim --help)\n");
+    free(out), free(err);
+
+    const char *novalue[] = {"--arch", NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, novalue), 2);
+    CU_ASSERT_STRING_EQUAL(err, "imcsim: error: option --arch needs a value (see imcsim --help)\n");
+    free(out), free(err);
+
+    const char *describe[] = {"--describe", "adc/sr", NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, describe), 2);
+    CU_ASSERT_STRING_EQUAL(err, "imcsim: error: --describe: unknown model 'adc/sr' (did you mean 'adc/sar'?)\n");
+    free(out), free(err);
+
+    char isaac[4200];
+    config_path(isaac, sizeof isaac, "isaac.yaml");
+    const char *badset[] = {"--arch", isaac, "--set", "chip.tile.pe.adc.rate=fast", "--hw-report", NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, badset), 2);
+    CU_ASSERT_STRING_EQUAL(err, "imcsim: --set:1:23: error: chip.tile.pe.adc.rate: 'fast' is not a number "
+                                "(expected a frequency, e.g. 1.2 GHz)\n");
+    free(out), free(err);
+}
+
+static void test_arch_found_by_bare_name(void)
+{
+    char *out, *err;
+    const char *args[] = {"--arch", "isaac.yaml", "--hw-report", NULL};
+    /* From an unrelated directory, found through IMCSIM_DATADIR. */
+    CU_ASSERT_EQUAL(run(workdir, srcdir, &out, &err, args), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "imcsim hardware report: "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "/arch-configs/isaac.yaml"));
+    free(out), free(err);
+    /* Not found anywhere: a clear error. */
+    const char *nope[] = {"--arch", "nope.yaml", "--hw-report", NULL};
+    CU_ASSERT_EQUAL(run(workdir, srcdir, &out, &err, nope), 2);
+    CU_ASSERT_STRING_EQUAL(err, "imcsim: nope.yaml: error: cannot open: No such file or directory\n");
+    free(out), free(err);
+}
+
+static void test_help_matches_man_page(void)
+{
+    char *out, *err;
+    const char *args[] = {"--help", NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, args), 0);
+    char man_path[4200];
+    snprintf(man_path, sizeof man_path, "%s/docs/imcsim.1", srcdir);
+    char *man = slurp(man_path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(man);
+    /* Every long option in --help appears in the man page (with groff's escaped dashes). */
+    int options = 0;
+    for (const char *p = strstr(out, "--"); p; p = strstr(p + 2, "--")) {
+        char name[64];
+        if (sscanf(p + 2, "%63[a-z-]", name) != 1)
+            continue;
+        char escaped[160] = "\\-\\-";
+        size_t k = strlen(escaped);
+        for (const char *c = name; *c && k < sizeof escaped - 3; c++) {
+            if (*c == '-')
+                escaped[k++] = '\\';
+            escaped[k++] = *c;
+        }
+        escaped[k] = '\0';
+        if (!strstr(man, escaped))
+            fprintf(stderr, "\n--%s is not in docs/imcsim.1\n", name);
+        CU_ASSERT_PTR_NOT_NULL(strstr(man, escaped));
+        options++;
+    }
+    CU_ASSERT(options >= 9);
+    free(man), free(out), free(err);
+}
+
+static void test_dump_config_reproduces_report(void)
+{
+    char isaac[4200], dumped[4200], csv1[4200], csv2[4200];
+    config_path(isaac, sizeof isaac, "isaac.yaml");
+    snprintf(dumped, sizeof dumped, "%s/resolved.yaml", workdir);
+    snprintf(csv1, sizeof csv1, "%s/a.csv", workdir);
+    snprintf(csv2, sizeof csv2, "%s/b.csv", workdir);
+    char *out, *err;
+    const char *first[] = {"--arch", isaac, "--set", "chip.tiles=100", "--dump-config", dumped,
+                           "--hw-report", "--csv", csv1, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, first), 0);
+    free(out), free(err);
+    const char *second[] = {"--arch", dumped, "--hw-report", "--csv", csv2, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, second), 0);
+    free(out), free(err);
+    char *a = slurp(csv1), *b = slurp(csv2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_STRING_EQUAL(a, b);
+    CU_ASSERT(count_lines(a) > 20);
+    char *resolved = slurp(dumped);
+    CU_ASSERT_PTR_NOT_NULL(strstr(resolved, "  tiles: 100\n"));
+    free(a), free(b), free(resolved);
+}
+
+static void test_list_and_describe(void)
+{
+    char *out, *err;
+    const char *list[] = {"--list-models", NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, list), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "adc/sar"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "xbar/reram"));
+    free(out), free(err);
+    const char *describe[] = {"--describe", "adc/sar", NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, describe), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "convert"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "bits\tan integer\t8\t1 .. 16"));
+    free(out), free(err);
+}
+
+static int setup(void)
+{
+    const char *b = getenv("IMCSIM_BUILDDIR"), *s = getenv("IMCSIM_SRCDIR");
+    snprintf(imcsim, sizeof imcsim, "%s/imcsim", b ? b : ".");
+    snprintf(srcdir, sizeof srcdir, "%s", s ? s : ".");
+    snprintf(workdir, sizeof workdir, "%s/imcsim-cli-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    return mkdtemp(workdir) ? 0 : -1;
+}
+
+static CU_TestInfo tests[] = {
+    {"bad config: exit 2, one line, no output file", test_bad_config_exit_2_one_line_no_output},
+    {"missing file and usage errors", test_missing_file_and_usage_errors},
+    {"--arch bare name lookup", test_arch_found_by_bare_name},
+    {"--help options are in the man page", test_help_matches_man_page},
+    {"--dump-config reproduces the report", test_dump_config_reproduces_report},
+    {"--list-models and --describe", test_list_and_describe},
+    CU_TEST_INFO_NULL,
+};
+
+#define SUITE_NAME "cli"
+#define SUITE_INIT setup
+#include "tests/unit/cunit_main.h"

@@ -1,0 +1,305 @@
+/* test_config.c -- units, the YAML tree, and the architecture loader: good configs load,
+ * every class of bad config fails with its exact one-line message, --set overrides follow the
+ * same checks, and --dump-config output reloads to an identical architecture. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/arch.h"
+#include "sim/units.h"
+#include "sim/ytree.h"
+
+#include <CUnit/CUnit.h>
+
+/* The smallest complete architecture: every required key, nothing else. */
+static const char minimal[] = "schema: 1\n"
+                              "chip:\n"
+                              "  tiles: 4\n"
+                              "  noc: {model: noc/mesh}\n"
+                              "  dram: {model: dram/simple}\n"
+                              "  tile:\n"
+                              "    pes: 2\n"
+                              "    buffer: {model: buffer/edram}\n"
+                              "    pe:\n"
+                              "      xbars: 4\n"
+                              "      xbar:\n"
+                              "        model: xbar/reram\n"
+                              "        cell: {model: cell/reram}\n"
+                              "      dac: {model: dac/simple}\n"
+                              "      sh: {model: sh/simple}\n"
+                              "      adc: {model: adc/sar}\n"
+                              "      shiftadd: {model: shiftadd/simple}\n";
+
+/* ---- units ---------------------------------------------------------------------------- */
+
+static void test_units_parse(void)
+{
+    static const struct {
+        const char *text;
+        imc_dim dim;
+        double si;
+    } good[] = {
+        {"100 ns", IMC_DIM_TIME, 100e-9},     {"1.2 GHz", IMC_DIM_FREQ, 1.2e9},
+        {"1.28 GS/s", IMC_DIM_FREQ, 1.28e9},  {"64 KiB", IMC_DIM_DATA, 64 * 1024 * 8.0},
+        {"256 bit", IMC_DIM_DATA, 256},       {"2 mW", IMC_DIM_POWER, 2e-3},
+        {"1200 um2", IMC_DIM_AREA, 1200e-12}, {"0.083 mm2", IMC_DIM_AREA, 0.083e-6},
+        {"1.67 pJ", IMC_DIM_ENERGY, 1.67e-12}, {"6 kohm", IMC_DIM_RESIST, 6e3},
+        {"0.5 V", IMC_DIM_VOLTAGE, 0.5},      {"25.6 GB/s", IMC_DIM_DATARATE, 25.6e9 * 8},
+        {"32nm", IMC_DIM_LENGTH, 32e-9},      {"5 %", IMC_DIM_NONE, 0.05},
+        {"-3", IMC_DIM_NONE, -3},             {"1e-3 s", IMC_DIM_TIME, 1e-3},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        double v = 0;
+        char why[256] = "";
+        CU_ASSERT_EQUAL_FATAL(imc_quantity_parse(good[i].text, good[i].dim, &v, why, sizeof why), 0);
+        CU_ASSERT_DOUBLE_EQUAL(v, good[i].si, fabs(good[i].si) * 1e-12);
+    }
+}
+
+static void test_units_errors(void)
+{
+    static const struct {
+        const char *text;
+        imc_dim dim;
+        const char *why;
+    } bad[] = {
+        {"100", IMC_DIM_TIME, "'100' is missing its unit (expected a time, e.g. 100 ns)"},
+        {"100 nz", IMC_DIM_TIME, "unknown unit 'nz' (expected a time, e.g. 100 ns)"},
+        {"100 ns", IMC_DIM_FREQ, "'100 ns' is a time but a frequency is expected (e.g. 1.2 GHz)"},
+        {"64 KB", IMC_DIM_DATA, "unit 'KB' is ambiguous: write KiB (1024 B) or kB (1000 B)"},
+        {"fast", IMC_DIM_FREQ, "'fast' is not a number (expected a frequency, e.g. 1.2 GHz)"},
+        {"nan GHz", IMC_DIM_FREQ, "'nan GHz' is not a number (expected a frequency, e.g. 1.2 GHz)"},
+        {"4 bit", IMC_DIM_NONE, "'4 bit' has a unit but this value is a plain number"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double v;
+        char why[256] = "";
+        CU_ASSERT(imc_quantity_parse(bad[i].text, bad[i].dim, &v, why, sizeof why) < 0);
+        CU_ASSERT_STRING_EQUAL(why, bad[i].why);
+    }
+}
+
+static void test_units_format_round_trip(void)
+{
+    static const struct {
+        double si;
+        imc_dim dim;
+        const char *text;
+    } cases[] = {
+        {100e-9, IMC_DIM_TIME, "100 ns"},     {1.2e9, IMC_DIM_FREQ, "1.2 GHz"},
+        {524288, IMC_DIM_DATA, "64 KiB"},     {256, IMC_DIM_DATA, "32 B"},
+        {12, IMC_DIM_DATA, "12 bit"},         {1.67e-12, IMC_DIM_ENERGY, "1.67 pJ"},
+        {0, IMC_DIM_POWER, "0 W"},            {0.083e-6, IMC_DIM_AREA, "83000 um2"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[64], why[64];
+        double back;
+        imc_quantity_format(cases[i].si, cases[i].dim, buf, sizeof buf);
+        CU_ASSERT_STRING_EQUAL(buf, cases[i].text);
+        CU_ASSERT_EQUAL(imc_quantity_parse(buf, cases[i].dim, &back, why, sizeof why), 0);
+        CU_ASSERT_EQUAL(back, cases[i].si);
+    }
+    /* Awkward values still round-trip exactly. */
+    const double awkward[] = {1.0 / 3.0, 0.1 + 0.2, 7.77e-15, 123456789.123};
+    for (size_t i = 0; i < 4; i++) {
+        char buf[64], why[64];
+        double back;
+        imc_quantity_format(awkward[i], IMC_DIM_ENERGY, buf, sizeof buf);
+        CU_ASSERT_EQUAL(imc_quantity_parse(buf, IMC_DIM_ENERGY, &back, why, sizeof why), 0);
+        CU_ASSERT_EQUAL(back, awkward[i]);
+    }
+}
+
+/* ---- loader: good input --------------------------------------------------------------- */
+
+static imc_arch *load_ok(const char *text, const char *const *sets, size_t n)
+{
+    imc_arch *a = NULL;
+    imc_err err;
+    imc_err_clear(&err);
+    int rc = imc_arch_load_string(&a, text, "t.yaml", sets, n, &err);
+    if (rc)
+        fprintf(stderr, "\nunexpected error: %s:%d:%d: %s\n", err.file, err.line, err.col, err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    return a;
+}
+
+static void test_minimal_defaults(void)
+{
+    imc_arch *a = load_ok(minimal, NULL, 0);
+    CU_ASSERT_EQUAL(a->schema, 1);
+    CU_ASSERT_EQUAL(a->chip.tiles, 4);
+    CU_ASSERT_EQUAL(a->chip.tile.pes, 2);
+    CU_ASSERT_EQUAL(a->chip.tile.pe.xbars, 4);
+    CU_ASSERT_EQUAL(a->mapping.weight_bits, 8);
+    CU_ASSERT_EQUAL(a->mapping.cell_bits, (int)imc_instance_get(a->chip.tile.pe.cell, "bits"));
+    CU_ASSERT_EQUAL(a->chip.tile.pe.columns_per_adc, imc_arch_xbar_cols(a));
+    CU_ASSERT_PTR_NULL(a->chip.global_buffer);
+    CU_ASSERT_DOUBLE_EQUAL(a->clock_hz, 1e9, 0);
+    CU_ASSERT_STRING_EQUAL(a->chip.tile.pe.adc->path, "chip.tile.pe.adc");
+    imc_arch_free(a);
+}
+
+static void test_set_overrides(void)
+{
+    const char *sets[] = {"chip.tiles=64", "chip.tile.pe.adc.bits=6", "clock.digital=2 GHz",
+                          "chip.tile.pe.adc.model=adc/flash", "mapping.signed=offset"};
+    imc_arch *a = load_ok(minimal, sets, 5);
+    CU_ASSERT_EQUAL(a->chip.tiles, 64);
+    CU_ASSERT_STRING_EQUAL(a->chip.tile.pe.adc->type->name, "adc/flash");
+    CU_ASSERT_EQUAL((int)imc_instance_get(a->chip.tile.pe.adc, "bits"), 6);
+    CU_ASSERT_DOUBLE_EQUAL(a->clock_hz, 2e9, 0);
+    CU_ASSERT_EQUAL(a->mapping.signed_scheme, IMC_SIGNED_OFFSET);
+    imc_arch_free(a);
+}
+
+static char *dump_to_string(const imc_arch *a)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    imc_arch_dump(a, f);
+    fclose(f);
+    return buf;
+}
+
+static void test_dump_reloads_identically(void)
+{
+    const char *sets[] = {"chip.tile.pe.adc.energy=1.5625 pJ", "chip.tile.pe.xbar.read_latency=37 ns"};
+    imc_arch *a = load_ok(minimal, sets, 2);
+    char *first = dump_to_string(a);
+    imc_arch *b = load_ok(first, NULL, 0);
+    char *second = dump_to_string(b);
+    /* Identical apart from the header line naming the source file. */
+    CU_ASSERT_STRING_EQUAL(strchr(first, '\n'), strchr(second, '\n'));
+    CU_ASSERT_PTR_NOT_NULL(strstr(first, "energy: 1.5625 pJ"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(first, "weight_bits: 8"));
+    CU_ASSERT_EQUAL(imc_arch_slice_ps(a), imc_arch_slice_ps(b));
+    free(first);
+    free(second);
+    imc_arch_free(a);
+    imc_arch_free(b);
+}
+
+/* ---- loader: every class of bad input, with its exact message -------------------------- */
+
+typedef struct bad_case {
+    const char *what;
+    const char *find, *replace; /* edit of `minimal` (NULL: use `text`) */
+    const char *text;
+    const char *set;            /* one --set, or NULL */
+    const char *message;        /* FILE:LINE:COL: error: ... as imcsim prints it */
+} bad_case;
+
+static const bad_case bad_cases[] = {
+    {"YAML syntax", "  tiles: 4\n", "  tiles: [4\n", NULL, NULL,
+     "t.yaml:4:6: error: YAML syntax: did not find expected ',' or ']' while parsing a flow "
+     "sequence"},
+    {"unknown key, suggested", "  tiles: 4\n", "  tiles: 4\n  tilez: 3\n", NULL, NULL,
+     "t.yaml:4:3: error: chip.tilez: unknown key (did you mean 'tiles'?)"},
+    {"unknown key in a model", "{model: adc/sar}", "{model: adc/sar, bitz: 3}", NULL, NULL,
+     "t.yaml:16:29: error: chip.tile.pe.adc.bitz: unknown key (did you mean 'bits'?)"},
+    {"wrong type: text for an integer", "  tiles: 4\n", "  tiles: four\n", NULL, NULL,
+     "t.yaml:3:10: error: chip.tiles: 'four' is not an integer"},
+    {"wrong type: mapping for a value", "  tiles: 4\n", "  tiles: {n: 4}\n", NULL, NULL,
+     "t.yaml:3:10: error: chip.tiles: expected a single value, found a mapping"},
+    {"wrong type: value for a component", "      dac: {model: dac/simple}\n", "      dac: 1\n",
+     NULL, NULL,
+     "t.yaml:14:12: error: chip.tile.pe.dac: expected a component (a mapping with 'model:'), "
+     "found a value"},
+    {"missing unit", "{model: adc/sar}", "{model: adc/sar, rate: 1.28}", NULL, NULL,
+     "t.yaml:16:35: error: chip.tile.pe.adc.rate: '1.28' is missing its unit (expected a "
+     "frequency, e.g. 1.2 GHz)"},
+    {"unknown unit", "{model: adc/sar}", "{model: adc/sar, rate: 1.28 GHZ}", NULL, NULL,
+     "t.yaml:16:35: error: chip.tile.pe.adc.rate: unknown unit 'GHZ' (expected a frequency, "
+     "e.g. 1.2 GHz)"},
+    {"wrong unit", "{model: adc/sar}", "{model: adc/sar, rate: 5 ns}", NULL, NULL,
+     "t.yaml:16:35: error: chip.tile.pe.adc.rate: '5 ns' is a time but a frequency is "
+     "expected (e.g. 1.2 GHz)"},
+    {"out of range", "{model: adc/sar}", "{model: adc/sar, bits: 0}", NULL, NULL,
+     "t.yaml:16:35: error: chip.tile.pe.adc.bits: 0 is below the minimum 1"},
+    {"missing required key", "  tiles: 4\n", "", NULL, NULL,
+     "t.yaml:3:3: error: chip: missing required key 'tiles'"},
+    {"missing model", "{model: dac/simple}", "{bits: 1}", NULL, NULL,
+     "t.yaml:14:12: error: chip.tile.pe.dac: missing required key 'model' (one of: dac/simple)"},
+    {"unknown model, suggested", "{model: adc/sar}", "{model: adc/sra}", NULL, NULL,
+     "t.yaml:16:20: error: chip.tile.pe.adc.model: unknown model 'adc/sra' (did you mean "
+     "'adc/sar'?)"},
+    {"model of the wrong kind", "{model: adc/sar}", "{model: dac/simple}", NULL, NULL,
+     "t.yaml:16:20: error: chip.tile.pe.adc.model: 'dac/simple' is a dac model, but "
+     "chip.tile.pe.adc needs a adc model (adc/sar, adc/flash)"},
+    {"duplicate key", "  tiles: 4\n", "  tiles: 4\n  tiles: 5\n", NULL, NULL,
+     "t.yaml:4:3: error: duplicate key 'tiles'"},
+    {"wrong schema version", "schema: 1\n", "schema: 2\n", NULL, NULL,
+     "t.yaml:1:9: error: schema: 2 is above the maximum 1"},
+    {"not a mapping", NULL, NULL, "- 1\n- 2\n", NULL,
+     "t.yaml:1:1: error: the top level must be a mapping of keys (schema:, chip:, ...)"},
+    {"empty file", NULL, NULL, "", NULL, "t.yaml:1:1: error: the file is empty"},
+    {"bad enum, suggested", "schema: 1\n", "schema: 1\nmapping: {signed: diferential}\n", NULL,
+     NULL,
+     "t.yaml:2:19: error: mapping.signed: 'diferential' is not one of differential, offset "
+     "(did you mean 'differential'?)"},
+    {"cross-check: cell bits", "schema: 1\n", "schema: 1\nmapping: {cell_bits: 9}\n", NULL,
+     NULL,
+     "t.yaml:2:22: error: mapping.cell_bits: 9 exceeds the 2 bits per cell of "
+     "chip.tile.pe.xbar.cell"},
+    {"--set: unknown key", NULL, NULL, NULL, "chip.tilez=3",
+     "--set:1:6: error: chip.tilez: unknown key (did you mean 'tiles'?)"},
+    {"--set: bad value", NULL, NULL, NULL, "chip.tiles=many",
+     "--set:1:12: error: chip.tiles: 'many' is not an integer"},
+    {"--set: no '='", NULL, NULL, NULL, "chip.tiles",
+     "--set:1:1: error: chip.tiles: expected PATH=VALUE, e.g. chip.tiles=64"},
+    {"--set: empty path segment", NULL, NULL, NULL, "chip..tiles=3",
+     "--set:1:1: error: chip..tiles: empty key in the path"},
+    {"--set: through a value", NULL, NULL, NULL, "chip.tiles.x=3",
+     "--set:1:12: error: chip.tiles: is a single value, not a section"},
+    {"--set: unknown model", NULL, NULL, NULL, "chip.tile.pe.adc.model=adc/foo",
+     "--set:1:24: error: chip.tile.pe.adc.model: unknown model 'adc/foo' (one of: adc/sar, "
+     "adc/flash)"},
+};
+
+static char *edit(const char *text, const char *find, const char *replace)
+{
+    const char *at = strstr(text, find);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    size_t n = strlen(text) - strlen(find) + strlen(replace) + 1;
+    char *out = malloc(n);
+    snprintf(out, n, "%.*s%s%s", (int)(at - text), text, replace, at + strlen(find));
+    return out;
+}
+
+static void test_bad_input_messages(void)
+{
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        const bad_case *bc = &bad_cases[i];
+        char *text = bc->find ? edit(minimal, bc->find, bc->replace) : NULL;
+        const char *src = text ? text : bc->text ? bc->text : minimal;
+        imc_arch *a = NULL;
+        imc_err err;
+        imc_err_clear(&err);
+        int rc = imc_arch_load_string(&a, src, "t.yaml", &bc->set, bc->set ? 1 : 0, &err);
+        char line[1024];
+        imc_err_format(&err, line, sizeof line);
+        if (rc != IMC_EINPUT || strcmp(line, bc->message) != 0)
+            fprintf(stderr, "\ncase '%s':\n  got:  %s\n  want: %s\n", bc->what, line, bc->message);
+        CU_ASSERT_EQUAL(rc, IMC_EINPUT);
+        CU_ASSERT_PTR_NULL(a);
+        CU_ASSERT_STRING_EQUAL(line, bc->message);
+        free(text);
+    }
+}
+
+static CU_TestInfo tests[] = {
+    {"units parse", test_units_parse},
+    {"units errors", test_units_errors},
+    {"units format round trip", test_units_format_round_trip},
+    {"minimal config and defaults", test_minimal_defaults},
+    {"--set overrides", test_set_overrides},
+    {"--dump-config reloads identically", test_dump_reloads_identically},
+    {"bad input messages", test_bad_input_messages},
+    CU_TEST_INFO_NULL,
+};
+
+#define SUITE_NAME "config"
+#include "tests/unit/cunit_main.h"

@@ -1,0 +1,159 @@
+/* test_hwreport.c -- the hardware report against published numbers and closed forms.
+ *
+ * ISAAC: Shafiee et al., ISCA 2016 (corrected 5 Oct 2016), Table I and Table IV, as collected
+ * in shared/reference/isaac.md: tile 330 mW and 0.372 mm2, chip 65.8 W and 85.4 mm2 (within
+ * 2 %), peak 478.95 GOPS/s/mm2 and 627.5 GOPS/W (within 5 %). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/arch.h"
+#include "sim/hwreport.h"
+
+#include <CUnit/CUnit.h>
+
+static imc_arch *load_config(const char *name, const char *const *sets, size_t n)
+{
+    const char *src = getenv("IMCSIM_SRCDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/arch-configs/%s", src ? src : ".", name);
+    imc_arch *a = NULL;
+    imc_err err;
+    imc_err_clear(&err);
+    if (imc_arch_load(&a, path, sets, n, &err))
+        fprintf(stderr, "\n%s:%d:%d: %s\n", err.file, err.line, err.col, err.msg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    return a;
+}
+
+static int within(double got, double want, double rel)
+{
+    int ok = fabs(got - want) <= rel * fabs(want);
+    if (!ok)
+        fprintf(stderr, "\n  got %.6g, want %.6g within %.1f %%\n", got, want, rel * 100);
+    return ok;
+}
+
+static void test_isaac_reproduces_table_i_and_iv(void)
+{
+    imc_arch *a = load_config("isaac.yaml", NULL, 0);
+    imc_hw_report rep;
+    imc_hwreport_build(a, &rep);
+    /* ISAAC Table I: tile 330 mW, 0.372 mm2; chip 65.8 W, 85.4 mm2 (+-2 %). */
+    CU_ASSERT(within(rep.peak_power_mw[IMC_LEVEL_TILE], 330, 0.02));
+    CU_ASSERT(within(rep.area_mm2[IMC_LEVEL_TILE], 0.372, 0.02));
+    CU_ASSERT(within(rep.peak_power_mw[IMC_LEVEL_CHIP], 65.8e3, 0.02));
+    CU_ASSERT(within(rep.area_mm2[IMC_LEVEL_CHIP], 85.4, 0.02));
+    /* ISAAC Table I per IMA: 24.08 mW (289 mW / 12), 0.157 mm2 / 12. */
+    CU_ASSERT(within(rep.peak_power_mw[IMC_LEVEL_PE], 24.08, 0.02));
+    CU_ASSERT(within(rep.area_mm2[IMC_LEVEL_PE], 0.157 / 12, 0.02));
+    /* ISAAC Table IV, ISAAC-CE: 478.95 GOPS/s/mm2 and 627.5 GOPS/W (+-5 %). */
+    double gops = rep.peak_ops_per_s * 1e-9;
+    CU_ASSERT(within(gops / rep.area_mm2[IMC_LEVEL_CHIP], 478.95, 0.05));
+    CU_ASSERT(within(gops / (rep.peak_power_mw[IMC_LEVEL_CHIP] * 1e-3), 627.5, 0.05));
+    /* ISAAC text: ADCs are 58 % of tile power (we check 50-65 %). */
+    double adc_mw = 0;
+    for (size_t i = 0; i < rep.n_rows; i++)
+        if (rep.rows[i].level == IMC_LEVEL_TILE && rep.rows[i].inst == a->chip.tile.pe.adc)
+            adc_mw = rep.rows[i].peak_power_mw;
+    CU_ASSERT(adc_mw / rep.peak_power_mw[IMC_LEVEL_TILE] > 0.50);
+    CU_ASSERT(adc_mw / rep.peak_power_mw[IMC_LEVEL_TILE] < 0.65);
+    imc_arch_free(a);
+}
+
+/* Closed form: peak ops/s = 2 x xbars x rows x floor(cols / cells per weight) / (slices x
+ * max(read, columns_per_adc / adc rate)). */
+static void test_throughput_closed_form(void)
+{
+    const char *sets[] = {"chip.tile.pe.columns_per_adc=32", "chip.tile.pe.adc.rate=128 MS/s"};
+    imc_arch *a = load_config("isaac.yaml", sets, 2);
+    imc_hw_report rep;
+    imc_hwreport_build(a, &rep);
+    /* 32 conversions at 128 MS/s = 250 ns > 100 ns read: ADC-bound. */
+    double xbars = 168.0 * 12 * 8;
+    double want = 2 * xbars * 128 * (128 / 8) / (16 * 250e-9);
+    /* Periods are whole picoseconds: 1 / 128 MS/s = 7812.5 ps runs as 7813 ps. */
+    CU_ASSERT(within(rep.peak_ops_per_s, want, 1e-4));
+    /* Four ADCs per crossbar now instead of one. */
+    for (size_t i = 0; i < rep.n_rows; i++)
+        if (rep.rows[i].level == IMC_LEVEL_PE && rep.rows[i].inst == a->chip.tile.pe.adc)
+            CU_ASSERT_DOUBLE_EQUAL(rep.rows[i].count, 32, 0);
+    imc_arch_free(a);
+}
+
+/* Levels nest: a tile's row is the PE row times PEs per tile; chip rows are tile rows times
+ * tiles; a shared router counts 1/concentration per tile. */
+static void test_levels_nest(void)
+{
+    imc_arch *a = load_config("isaac.yaml", NULL, 0);
+    imc_hw_report rep;
+    imc_hwreport_build(a, &rep);
+    double pe_xbar = 0, tile_xbar = 0, chip_xbar = 0, tile_noc = 0, chip_noc = 0;
+    for (size_t i = 0; i < rep.n_rows; i++) {
+        const imc_hw_row *r = &rep.rows[i];
+        if (r->inst == a->chip.tile.pe.xbar)
+            *(r->level == IMC_LEVEL_PE ? &pe_xbar : r->level == IMC_LEVEL_TILE ? &tile_xbar
+                                                                              : &chip_xbar) =
+                r->count;
+        if (r->inst == a->chip.noc)
+            *(r->level == IMC_LEVEL_TILE ? &tile_noc : &chip_noc) = r->count;
+    }
+    CU_ASSERT_DOUBLE_EQUAL(pe_xbar, 8, 0);
+    CU_ASSERT_DOUBLE_EQUAL(tile_xbar, 96, 0);
+    CU_ASSERT_DOUBLE_EQUAL(chip_xbar, 16128, 0);
+    CU_ASSERT_DOUBLE_EQUAL(tile_noc, 0.25, 0);
+    CU_ASSERT_DOUBLE_EQUAL(chip_noc, 42, 0);
+    imc_arch_free(a);
+}
+
+static void test_csv_sums_to_totals(void)
+{
+    imc_arch *a = load_config("reram.yaml", NULL, 0);
+    imc_hw_report rep;
+    imc_hwreport_build(a, &rep);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    imc_hwreport_csv(&rep, f);
+    fclose(f);
+    const char *header = "level,component,model,count,area_mm2,peak_power_mw\n";
+    CU_ASSERT_EQUAL(strncmp(buf, header, strlen(header)), 0);
+    double sum_mw[IMC_LEVEL_COUNT] = {0}, total_mw[IMC_LEVEL_COUNT] = {0};
+    char *save = NULL;
+    for (char *line = strtok_r(strchr(buf, '\n') + 1, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char level[16], comp[128];
+        double area, mw;
+        int lv;
+        if (sscanf(line, "%15[^,],%127[^,]", level, comp) != 2)
+            continue;
+        lv = !strcmp(level, "pe") ? 0 : !strcmp(level, "tile") ? 1 : 2;
+        char *last = strrchr(line, ',');
+        mw = strtod(last + 1, NULL);
+        *last = '\0';
+        area = strtod(strrchr(line, ',') + 1, NULL);
+        (void)area;
+        if (!strcmp(comp, "total"))
+            total_mw[lv] = mw;
+        else
+            sum_mw[lv] += mw;
+    }
+    for (int lv = 0; lv < IMC_LEVEL_COUNT; lv++) {
+        CU_ASSERT(total_mw[lv] > 0);
+        CU_ASSERT(within(sum_mw[lv], total_mw[lv], 1e-9));
+    }
+    free(buf);
+    imc_arch_free(a);
+}
+
+static CU_TestInfo tests[] = {
+    {"ISAAC Table I and IV reproduced", test_isaac_reproduces_table_i_and_iv},
+    {"throughput closed form, ADC-bound", test_throughput_closed_form},
+    {"levels nest", test_levels_nest},
+    {"CSV rows sum to the totals", test_csv_sums_to_totals},
+    CU_TEST_INFO_NULL,
+};
+
+#define SUITE_NAME "hwreport"
+#include "tests/unit/cunit_main.h"
