@@ -221,9 +221,13 @@ static void test_list_and_describe(void)
 
 static int setup(void)
 {
+    /* Absolute paths: the tests run imcsim from other directories. */
+    char here[4096];
+    if (!getcwd(here, sizeof here))
+        return -1;
     const char *b = getenv("IMCSIM_BUILDDIR"), *s = getenv("IMCSIM_SRCDIR");
-    snprintf(imcsim, sizeof imcsim, "%s/imcsim", b ? b : ".");
-    snprintf(srcdir, sizeof srcdir, "%s", s ? s : ".");
+    snprintf(imcsim, sizeof imcsim, "%s/imcsim", b ? b : here);
+    snprintf(srcdir, sizeof srcdir, "%s", s ? s : here);
     snprintf(workdir, sizeof workdir, "%s/imcsim-cli-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     return mkdtemp(workdir) ? 0 : -1;
 }
