@@ -1,0 +1,167 @@
+/* test_kernel.c -- the event kernel: (tick, sequence) order with same-tick FIFO, events
+ * scheduled from handlers, errors, and byte-identical dispatch logs on the native and SystemC
+ * backends (the latter when built). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/kernel.h"
+
+#include <CUnit/CUnit.h>
+
+typedef struct log {
+    imc_tick tick[4096];
+    uint64_t id[4096];
+    size_t n;
+    uint64_t next_id;
+    uint32_t rng;
+} log_t;
+
+static uint32_t next_rand(log_t *l)
+{
+    l->rng = l->rng * 1664525u + 1013904223u; /* a fixed LCG: the same workload on both */
+    return l->rng >> 8;
+}
+
+/* Each event logs itself and, while the budget lasts, schedules 0-2 more: some at the same
+ * tick (FIFO must hold), some later. */
+static int handler(imc_kernel *k, void *ctx, uint64_t id)
+{
+    log_t *l = ctx;
+    if (l->n < 4096) {
+        l->tick[l->n] = imc_kernel_now(k);
+        l->id[l->n++] = id;
+    }
+    int children = (int)(next_rand(l) % 3);
+    for (int c = 0; c < children && l->next_id < 3000; c++) {
+        imc_tick delay = next_rand(l) % 4 == 0 ? 0 : next_rand(l) % 5000;
+        if (imc_kernel_schedule(k, imc_kernel_now(k) + delay, handler, l, l->next_id++))
+            return IMC_EINTERNAL;
+    }
+    return 0;
+}
+
+static void run_workload(imc_kernel_backend backend, log_t *l)
+{
+    memset(l, 0, sizeof *l);
+    l->rng = 12345;
+    imc_kernel *k;
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(imc_kernel_new(&k, backend, &err), 0);
+    for (int i = 0; i < 50; i++)
+        CU_ASSERT_EQUAL(imc_kernel_schedule(k, (imc_tick)(next_rand(l) % 1000) * 7, handler, l,
+                                            l->next_id++), 0);
+    CU_ASSERT_EQUAL(imc_kernel_run(k, &err), 0);
+    CU_ASSERT_EQUAL(imc_kernel_events(k), l->next_id);
+    CU_ASSERT_EQUAL(imc_kernel_now(k), l->tick[l->n - 1]);
+    imc_kernel_free(k);
+}
+
+static void test_order(void)
+{
+    static log_t l;
+    run_workload(IMC_KERNEL_NATIVE, &l);
+    CU_ASSERT(l.n > 1000);
+    for (size_t i = 1; i < l.n; i++) {
+        CU_ASSERT(l.tick[i] >= l.tick[i - 1]);
+        /* ids grow with scheduling order: same tick means first scheduled first */
+        if (l.tick[i] == l.tick[i - 1])
+            CU_ASSERT(l.id[i] > l.id[i - 1]);
+    }
+}
+
+static int same_tick_child(imc_kernel *k, void *ctx, uint64_t id)
+{
+    log_t *l = ctx;
+    l->id[l->n++] = id;
+    if (id == 1) /* scheduled now, after event 2 which was already queued for now */
+        return imc_kernel_schedule(k, imc_kernel_now(k), same_tick_child, l, 3);
+    return 0;
+}
+
+static void test_same_tick_fifo(void)
+{
+    static log_t l;
+    memset(&l, 0, sizeof l);
+    imc_kernel *k;
+    imc_err err;
+    CU_ASSERT_EQUAL_FATAL(imc_kernel_new(&k, IMC_KERNEL_NATIVE, &err), 0);
+    imc_kernel_schedule(k, 100, same_tick_child, &l, 1);
+    imc_kernel_schedule(k, 100, same_tick_child, &l, 2);
+    imc_kernel_schedule(k, 50, same_tick_child, &l, 0);
+    CU_ASSERT_EQUAL(imc_kernel_run(k, &err), 0);
+    CU_ASSERT_EQUAL(l.n, 4);
+    uint64_t want[] = {0, 1, 2, 3};
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(l.id[i], want[i]);
+    imc_kernel_free(k);
+}
+
+static int failing(imc_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)ctx, (void)arg;
+    return imc_kernel_fail(k, IMC_EINPUT, "handler says no");
+}
+
+static int in_the_past(imc_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)ctx, (void)arg;
+    return imc_kernel_schedule(k, imc_kernel_now(k) - 1, failing, NULL, 0);
+}
+
+static void test_errors(void)
+{
+    for (int b = 0; b < 2; b++) {
+        if (!imc_kernel_available((imc_kernel_backend)b))
+            continue;
+        imc_kernel *k;
+        imc_err err;
+        imc_err_clear(&err);
+        CU_ASSERT_EQUAL_FATAL(imc_kernel_new(&k, (imc_kernel_backend)b, &err), 0);
+        imc_kernel_schedule(k, 10, failing, NULL, 0);
+        imc_kernel_schedule(k, 20, failing, NULL, 0);
+        CU_ASSERT_EQUAL(imc_kernel_run(k, &err), IMC_EINPUT);
+        CU_ASSERT_STRING_EQUAL(err.msg, "handler says no");
+        CU_ASSERT_EQUAL(imc_kernel_events(k), 1); /* stopped at the first failure */
+        imc_kernel_free(k);
+
+        CU_ASSERT_EQUAL_FATAL(imc_kernel_new(&k, (imc_kernel_backend)b, &err), 0);
+        imc_kernel_schedule(k, 10, in_the_past, NULL, 0);
+        CU_ASSERT_EQUAL(imc_kernel_run(k, &err), IMC_EINTERNAL);
+        CU_ASSERT_STRING_EQUAL(err.msg, "an event was scheduled in the past");
+        imc_kernel_free(k);
+    }
+}
+
+static void test_backends_identical(void)
+{
+    static log_t native, sysc;
+    if (!imc_kernel_available(IMC_KERNEL_SYSTEMC)) {
+        imc_kernel *k;
+        imc_err err;
+        imc_err_clear(&err);
+        CU_ASSERT_EQUAL(imc_kernel_new(&k, IMC_KERNEL_SYSTEMC, &err), IMC_EINPUT);
+        CU_ASSERT_STRING_EQUAL(err.msg, "the systemc kernel is not built in (configure found no SystemC)");
+        return;
+    }
+    run_workload(IMC_KERNEL_NATIVE, &native);
+    run_workload(IMC_KERNEL_SYSTEMC, &sysc);
+    CU_ASSERT_EQUAL(native.n, sysc.n);
+    CU_ASSERT_EQUAL(memcmp(native.tick, sysc.tick, sizeof native.tick), 0);
+    CU_ASSERT_EQUAL(memcmp(native.id, sysc.id, sizeof native.id), 0);
+    /* A second SystemC kernel in the same process starts at tick 0 again. */
+    run_workload(IMC_KERNEL_SYSTEMC, &sysc);
+    CU_ASSERT_EQUAL(memcmp(native.tick, sysc.tick, sizeof native.tick), 0);
+}
+
+static CU_TestInfo tests[] = {
+    {"(tick, sequence) order", test_order},
+    {"same-tick FIFO incl. events scheduled now", test_same_tick_fifo},
+    {"handler errors and scheduling in the past", test_errors},
+    {"native and SystemC dispatch identically", test_backends_identical},
+    CU_TEST_INFO_NULL,
+};
+
+#define SUITE_NAME "kernel"
+#include "tests/unit/cunit_main.h"
