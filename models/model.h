@@ -45,7 +45,8 @@ typedef enum imc_ptype {
     IMC_PT_REAL, /* double, a quantity of dimension `dim` in SI */
     IMC_PT_INT,  /* int */
     IMC_PT_BOOL, /* int, 0 or 1 */
-    IMC_PT_ENUM  /* int, index into `choices` */
+    IMC_PT_ENUM, /* int, index into `choices` */
+    IMC_PT_STRING /* char *, owned; architecture sections only, never model parameters */
 } imc_ptype;
 
 enum {

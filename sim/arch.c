@@ -67,6 +67,8 @@ static const imc_param mapping_params[] = {
      "signed weights: a differential pair of columns, or an offset (reference) column"},
     {"reprogram", IMC_PT_BOOL, IMC_DIM_NONE, 0, 0, 1, 0, offsetof(imc_mapping, reprogram), NULL,
      "time-multiplex crossbars (rewriting them) when the network does not fit"},
+    {"duplicate", IMC_PT_STRING, IMC_DIM_NONE, 0, 0, 0, OPT, offsetof(imc_mapping, duplicate),
+     NULL, "layers to duplicate to balance the pipeline: 'LAYER=N,...', LAYER may use * and ?"},
 };
 static const section mapping_section = {mapping_params, N(mapping_params), NULL, 0};
 
@@ -196,6 +198,8 @@ static void set_defaults(const section *sec, char *base)
         char *f = base + p->offset;
         if (p->type == IMC_PT_REAL)
             *(double *)f = (p->flags & (OPT | REQ)) ? NAN : p->def;
+        else if (p->type == IMC_PT_STRING)
+            *(char **)f = NULL;
         else
             *(int *)f = (p->flags & (OPT | REQ)) ? -1 : (int)p->def;
     }
@@ -245,6 +249,14 @@ static int set_param(ctx *c, const imc_param *p, const imc_ynode *n, char *base,
             return fail(c, n->mark, "%s: '%s' is not an integer", path, n->scalar);
         v = (double)l;
         break;
+    }
+    case IMC_PT_STRING: {
+        char *copy = strdup(n->scalar);
+        if (!copy)
+            return oom(c);
+        free(*(char **)f);
+        *(char **)f = copy;
+        return 0;
     }
     case IMC_PT_BOOL: {
         static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
@@ -536,6 +548,9 @@ static int resolve(ctx *c, imc_arch *a)
         return fail(c, mark_at(c, "chip.tile.pe.columns_per_adc"),
                     "chip.tile.pe.columns_per_adc: %d exceeds the %d columns of a crossbar",
                     pe->columns_per_adc, cols);
+    char why[256];
+    if (imc_arch_each_duplicate(a, NULL, NULL, why, sizeof why))
+        return fail(c, mark_at(c, "mapping.duplicate"), "mapping.duplicate: %s", why);
     if (imc_arch_cells_per_weight(a) > cols)
         return fail(c, mark_at(c, "mapping.weight_bits"),
                     "mapping.weight_bits: one weight needs %d cells but a crossbar row has %d",
@@ -596,11 +611,22 @@ int imc_arch_load_string(imc_arch **out, const char *text, const char *name,
     return rc;
 }
 
+static void free_strings(const section *sec, char *base)
+{
+    for (size_t i = 0; i < sec->n_params; i++)
+        if (sec->params[i].type == IMC_PT_STRING)
+            free(*(char **)(base + sec->params[i].offset));
+    for (size_t i = 0; i < sec->n_slots; i++)
+        if (!sec->slots[i].is_component)
+            free_strings(sec->slots[i].sub, base + sec->slots[i].offset);
+}
+
 void imc_arch_free(imc_arch *a)
 {
     if (!a)
         return;
     visit(&root_section, (char *)a, free_one, NULL);
+    free_strings(&root_section, (char *)a);
     free(a->file);
     free(a);
 }
@@ -613,6 +639,16 @@ static void dump_params(FILE *out, int depth, const imc_param *params, size_t n,
         const imc_param *p = &params[i];
         const char *f = base + p->offset;
         char buf[96];
+        if (p->type == IMC_PT_STRING) {
+            const char *v = *(char *const *)f;
+            if (!v)
+                continue;
+            fprintf(out, "%*s%s: '", 2 * depth, "", p->key);
+            for (; *v; v++) /* YAML single-quoted: '' is a quote */
+                fputs(*v == '\'' ? "''" : (char[]){*v, 0}, out);
+            fputs("'\n", out);
+            continue;
+        }
         if (p->type == IMC_PT_REAL) {
             double v = *(const double *)f;
             if (isnan(v))
@@ -686,11 +722,12 @@ void imc_param_print(FILE *out, const char *path, const imc_param *p)
         format_value(p, p->def, def, sizeof def);
     format_value(p, p->min, lo, sizeof lo);
     format_value(p, p->max, hi, sizeof hi);
-    const char *type = p->type == IMC_PT_REAL  ? imc_dim_name(p->dim)
-                       : p->type == IMC_PT_INT ? "an integer"
-                       : p->type == IMC_PT_BOOL ? "true/false"
-                                                : "a choice";
-    if (p->type == IMC_PT_BOOL || p->type == IMC_PT_ENUM)
+    const char *type = p->type == IMC_PT_REAL    ? imc_dim_name(p->dim)
+                       : p->type == IMC_PT_INT    ? "an integer"
+                       : p->type == IMC_PT_BOOL   ? "true/false"
+                       : p->type == IMC_PT_STRING ? "text"
+                                                  : "a choice";
+    if (p->type == IMC_PT_BOOL || p->type == IMC_PT_ENUM || p->type == IMC_PT_STRING)
         fprintf(out, "%s\t%s\t%s\t-\t%s\n", path, type, def, p->doc);
     else
         fprintf(out, "%s\t%s\t%s\t%s .. %s\t%s\n", path, type, def, lo, hi, p->doc);
@@ -728,6 +765,38 @@ void imc_arch_schema_print(FILE *out)
     print_section(out, &root_section, "");
 }
 
+/* ---- mapping.duplicate ------------------------------------------------------------------- */
+
+int imc_arch_each_duplicate(const imc_arch *a, int (*fn)(const char *, int, void *), void *data,
+                            char *why, size_t why_size)
+{
+    const char *s = a->mapping.duplicate;
+    if (!s)
+        return 0;
+    char *copy = strdup(s), *save = NULL;
+    if (!copy) {
+        snprintf(why, why_size, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        char *eq = strrchr(tok, '='), *end;
+        long n = eq ? strtol(eq + 1, &end, 10) : 0;
+        if (!eq || eq == tok || end == eq + 1 || *end || n < 1 || n > 4096) {
+            snprintf(why, why_size, "'%s' is not LAYER=COPIES with COPIES in 1..4096", tok);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        if (fn && fn(tok, (int)n, data))
+            break;
+    }
+    free(copy);
+    return rc;
+}
+
 /* ---- derived quantities ---------------------------------------------------------------- */
 
 int imc_arch_xbar_rows(const imc_arch *a)
@@ -751,9 +820,19 @@ int imc_arch_input_slices(const imc_arch *a)
     return (a->mapping.input_bits + d - 1) / d;
 }
 
+int imc_arch_weight_slices(const imc_arch *a)
+{
+    /* A differential pair stores the magnitude (weight_bits - 1 bits) in each column set; an
+     * offset encoding stores weight + 2^(bits-1) in all weight_bits bits. */
+    int bits = a->mapping.weight_bits - (a->mapping.signed_scheme == IMC_SIGNED_DIFFERENTIAL);
+    if (bits < 1)
+        bits = 1;
+    return (bits + a->mapping.cell_bits - 1) / a->mapping.cell_bits;
+}
+
 int imc_arch_cells_per_weight(const imc_arch *a)
 {
-    int c = (a->mapping.weight_bits + a->mapping.cell_bits - 1) / a->mapping.cell_bits;
+    int c = imc_arch_weight_slices(a);
     return a->mapping.signed_scheme == IMC_SIGNED_DIFFERENTIAL ? 2 * c : c;
 }
 

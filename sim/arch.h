@@ -22,6 +22,7 @@ typedef struct imc_mapping {
     int cell_bits;     /* bits stored per cell (<= the cell's levels); resolved at load */
     int signed_scheme; /* IMC_SIGNED_*: differential pair of columns or an offset column */
     int reprogram;     /* time-multiplex crossbars when the network does not fit */
+    char *duplicate;   /* "LAYER=N,..." (LAYER may use * and ?); NULL for none */
 } imc_mapping;
 
 typedef struct imc_pe {
@@ -73,8 +74,10 @@ int imc_arch_xbar_cols(const imc_arch *arch);
 int imc_arch_dac_bits(const imc_arch *arch);
 /* DAC input slices per input vector: ceil(input_bits / dac bits). */
 int imc_arch_input_slices(const imc_arch *arch);
-/* Cells (columns) one weight occupies: ceil(weight_bits / cell_bits), doubled for a
- * differential pair. */
+/* Cell slices of one weight: ceil(magnitude bits / cell_bits); the magnitude has
+ * weight_bits - 1 bits in a differential pair, weight_bits with an offset encoding. */
+int imc_arch_weight_slices(const imc_arch *arch);
+/* Cells (columns) one weight occupies: its slices, doubled for a differential pair. */
 int imc_arch_cells_per_weight(const imc_arch *arch);
 /* ADCs per crossbar: ceil(cols / columns_per_adc). */
 int imc_arch_adcs_per_xbar(const imc_arch *arch);
@@ -84,6 +87,12 @@ uint64_t imc_arch_slice_ps(const imc_arch *arch);
 
 /* One tab-separated line documenting parameter P at PATH: key, type/unit, default, range, doc. */
 void imc_param_print(FILE *out, const char *path, const imc_param *p);
+
+/* Parse mapping.duplicate: call FN for each "PATTERN=COPIES" entry; stops at FN's non-zero
+ * return. Returns -1 (and a reason in WHY) on a syntax error. */
+int imc_arch_each_duplicate(const imc_arch *arch, int (*fn)(const char *pattern, int copies,
+                                                             void *data),
+                            void *data, char *why, size_t why_size);
 
 /* Write one line per schema key (path, type/unit, default, range, doc) for documentation. */
 void imc_arch_schema_print(FILE *out);

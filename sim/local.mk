@@ -9,11 +9,26 @@ libimc_a_SOURCES = \
 	sim/outfile.c sim/outfile.h \
 	sim/catalog.c sim/catalog.h \
 	sim/hwreport.c sim/hwreport.h \
+	sim/netfile.c sim/netfile.h \
+	sim/network.c sim/network.h \
+	sim/modelgen.c sim/modelgen.h \
+	sim/mapper.c sim/mapper.h \
+	sim/kernel.c sim/kernel.h sim/kernel_shim.h \
 	$(MODEL_SOURCES)
-libimc_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS)
+libimc_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS)
 
-IMC_LIBS = libimc.a $(YAML_LIBS) $(GSL_LIBS) $(LIBS)
+IMC_LIBS = libimc.a $(YAML_LIBS) $(GSL_LIBS) $(CJSON_LIBS) $(LIBS)
 
-bin_PROGRAMS += imcsim
+# The SystemC kernel backend: a C++ shim, compiled only when configure found SystemC. Programs
+# stay C; they link the C++ runtime explicitly for it.
+if HAVE_SYSTEMC
+libimc_a_SOURCES += sim/kernel_systemc.cc
+libimc_a_CXXFLAGS = $(AM_CXXFLAGS) $(SYSTEMC_CFLAGS)
+IMC_LIBS += $(SYSTEMC_LIBS) -lstdc++
+endif
+
+bin_PROGRAMS += imcsim imcsim-model
 imcsim_SOURCES = sim/main.c
 imcsim_LDADD = $(IMC_LIBS)
+imcsim_model_SOURCES = sim/imcsim_model.c
+imcsim_model_LDADD = $(IMC_LIBS)

@@ -15,12 +15,16 @@
 #include "sim/arch.h"
 #include "sim/catalog.h"
 #include "sim/hwreport.h"
+#include "sim/mapper.h"
+#include "sim/netfile.h"
+#include "sim/network.h"
 #include "sim/outfile.h"
 
 #define EXIT_BAD_INPUT 2
 
 static const char usage[] =
-    "usage: imcsim --arch FILE [options]\n"
+    "usage: imcsim --arch FILE --model FILE... [options]\n"
+    "       imcsim --arch FILE --hw-report [options]\n"
     "       imcsim --list-models | --describe MODEL | --list-keys | --help | --version\n"
     "\n"
     "imcsim simulates ReRAM in-memory-computing accelerators.\n"
@@ -36,10 +40,18 @@ static const char usage[] =
     "  --dump-config FILE   write the fully resolved architecture (every default filled in) to\n"
     "                       FILE ('-' for stdout); loading it reproduces the run\n"
     "\n"
+    "network:\n"
+    "  --model FILE         a DeiT or FAR model file (safetensors, any extension; make one with\n"
+    "                       imcsim-model gen); repeatable\n"
+    "\n"
     "reports:\n"
+    "  --mapping            where each weight matrix of each model sits: shape, slices,\n"
+    "                       crossbars, PEs, tiles, cell utilization, chip totals (the default\n"
+    "                       report for --model)\n"
     "  --hw-report          count, area and peak power of every component at every level (PE,\n"
     "                       tile, chip) and the peak throughput and efficiency\n"
-    "  --csv FILE           also write the report as long-format CSV ('-' for stdout)\n"
+    "  --csv FILE           also write the report (--mapping or --hw-report, one of them) as\n"
+    "                       long-format CSV ('-' for stdout)\n"
     "\n"
     "information:\n"
     "  --list-models        list the registered component models\n"
@@ -60,6 +72,8 @@ enum {
     OPT_LIST_MODELS,
     OPT_DESCRIBE,
     OPT_LIST_KEYS,
+    OPT_MODEL,
+    OPT_MAPPING,
 };
 
 static const struct option options[] = {
@@ -71,6 +85,8 @@ static const struct option options[] = {
     {"list-models", no_argument, NULL, OPT_LIST_MODELS},
     {"describe", required_argument, NULL, OPT_DESCRIBE},
     {"list-keys", no_argument, NULL, OPT_LIST_KEYS},
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"mapping", no_argument, NULL, OPT_MAPPING},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -85,6 +101,9 @@ typedef struct cli {
     const char *csv;
     int list_models, list_keys;
     const char *describe;
+    const char **models;
+    size_t n_models;
+    int mapping;
 } cli;
 
 static int report(const imc_err *err)
@@ -158,6 +177,64 @@ static void write_hw_csv(const void *rep, FILE *fp)
     imc_hwreport_csv(rep, fp);
 }
 
+typedef struct loaded {
+    imc_netfile *file;
+    imc_network *net;
+    imc_placement *place;
+} loaded;
+
+static void write_mapping_csv(const void *data, FILE *fp)
+{
+    const loaded *m = data;
+    for (size_t i = 0; m[i].place; i++) {
+        /* one header for all models: skip the header line of every model after the first */
+        if (i == 0) {
+            imc_placement_csv(m[i].place, fp);
+            continue;
+        }
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        if (!mem)
+            continue;
+        imc_placement_csv(m[i].place, mem);
+        fclose(mem);
+        const char *body = strchr(buf, '\n');
+        fputs(body ? body + 1 : "", fp);
+        free(buf);
+    }
+}
+
+/* Load every --model, map it, print its mapping (and the CSV of all of them). */
+static int run_models(const cli *o, const imc_arch *arch, imc_err *err)
+{
+    loaded *m = calloc(o->n_models + 1, sizeof *m);
+    if (!m)
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < o->n_models && !rc; i++) {
+        rc = imc_netfile_open(&m[i].file, o->models[i], err);
+        if (!rc)
+            rc = imc_network_load(&m[i].net, m[i].file, err);
+        if (!rc)
+            rc = imc_mapper_place(&m[i].place, arch, m[i].net, err);
+    }
+    if (!rc && o->csv)
+        rc = write_output(o->csv, write_mapping_csv, m, err);
+    for (size_t i = 0; i < o->n_models && !rc; i++) {
+        if (i)
+            fputc('\n', stdout);
+        imc_placement_print(m[i].place, stdout);
+    }
+    for (size_t i = 0; i < o->n_models; i++) {
+        imc_placement_free(m[i].place);
+        imc_network_free(m[i].net);
+        imc_netfile_close(m[i].file);
+    }
+    free(m);
+    return rc;
+}
+
 static int run(const cli *o)
 {
     imc_err err;
@@ -174,10 +251,13 @@ static int run(const cli *o)
         return imc_catalog_describe(o->describe, stdout, &err) ? report(&err) : 0;
     if (!o->arch)
         return usage_error("no --arch FILE given");
-    if (!o->hw_report && !o->dump_config)
-        return usage_error("nothing to do: give --hw-report or --dump-config FILE");
-    if (o->csv && !o->hw_report)
-        return usage_error("--csv needs a report to write (--hw-report)");
+    int mapping = o->mapping || (o->n_models > 0 && !o->hw_report);
+    if (mapping && o->n_models == 0)
+        return usage_error("--mapping needs a --model FILE");
+    if (!o->hw_report && !mapping && !o->dump_config)
+        return usage_error("nothing to do: give --model FILE, --hw-report or --dump-config FILE");
+    if (o->csv && o->hw_report && mapping)
+        return usage_error("--csv writes one report: give --hw-report or --mapping, not both");
 
     char found[4096];
     imc_arch *arch;
@@ -194,6 +274,8 @@ static int run(const cli *o)
         if (!rc)
             imc_hwreport_print(arch, &rep, stdout);
     }
+    if (!rc && mapping)
+        rc = run_models(o, arch, &err);
     imc_arch_free(arch);
     return rc ? report(&err) : 0;
 }
@@ -203,8 +285,11 @@ int main(int argc, char **argv)
     gsl_set_error_handler(gsl_quiet);
     cli o = {0};
     o.sets = calloc((size_t)argc, sizeof *o.sets);
-    if (!o.sets)
+    o.models = calloc((size_t)argc, sizeof *o.models);
+    if (!o.sets || !o.models) {
+        free(o.sets);
         return EXIT_FAILURE;
+    }
     int c, rc = -1;
     opterr = 0;
     while (rc < 0 && (c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
@@ -217,6 +302,8 @@ int main(int argc, char **argv)
         case OPT_LIST_MODELS: o.list_models = 1; break;
         case OPT_DESCRIBE: o.describe = optarg; break;
         case OPT_LIST_KEYS: o.list_keys = 1; break;
+        case OPT_MODEL: o.models[o.n_models++] = optarg; break;
+        case OPT_MAPPING: o.mapping = 1; break;
         case 'h': fputs(usage, stdout); rc = 0; break;
         case 'V': printf("imcsim %s\n", PACKAGE_VERSION); rc = 0; break;
         case ':': rc = usage_error("option %s needs a value", argv[optind - 1]); break;
@@ -228,5 +315,6 @@ int main(int argc, char **argv)
     if (rc < 0)
         rc = run(&o);
     free(o.sets);
+    free(o.models);
     return rc;
 }

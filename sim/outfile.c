@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int imc_outfile_open(imc_outfile *of, const char *path, imc_err *err)
@@ -22,6 +23,11 @@ int imc_outfile_open(imc_outfile *of, const char *path, imc_err *err)
     }
     snprintf(of->tmp, n, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(of->tmp);
+    if (fd >= 0) { /* mkstemp makes 0600; give the file the permissions a plain create would */
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(fd, 0666 & ~mask);
+    }
     if (fd < 0 || !(of->fp = fdopen(fd, "w"))) {
         int e = errno;
         if (fd >= 0) {

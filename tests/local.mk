@@ -1,31 +1,47 @@
-# tests/local.mk -- `make check`: CUnit suites (tests/unit), whole-run regressions
-# (tests/regress) and the fuzz-corpus replay (tests/fuzz).
+# tests/local.mk -- `make check`: the CUnit suites (tests/unit, one program per module, each
+# built from its one .c file) and the replay of the fuzz corpus (tests/fuzz).
 AM_TESTS_ENVIRONMENT = IMCSIM_SRCDIR='$(abs_top_srcdir)'; IMCSIM_BUILDDIR='$(abs_top_builddir)'; \
 	export IMCSIM_SRCDIR IMCSIM_BUILDDIR;
 
+# Every test program links the library (and CUnit when there is one).
+LDADD = $(IMC_LIBS) $(CUNIT_LIBS)
+AM_CPPFLAGS += $(CUNIT_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS)
+
 if HAVE_CUNIT
-UNIT_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS)
-UNIT_LDADD = $(IMC_LIBS) $(CUNIT_LIBS)
-
-check_PROGRAMS += tests/unit/test_models
-tests_unit_test_models_SOURCES = tests/unit/test_models.c tests/unit/cunit_main.h
-tests_unit_test_models_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_models_LDADD = $(UNIT_LDADD)
-
-check_PROGRAMS += tests/unit/test_config
-tests_unit_test_config_SOURCES = tests/unit/test_config.c tests/unit/cunit_main.h
-tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_config_LDADD = $(UNIT_LDADD)
-
-check_PROGRAMS += tests/unit/test_hwreport
-tests_unit_test_hwreport_SOURCES = tests/unit/test_hwreport.c tests/unit/cunit_main.h
-tests_unit_test_hwreport_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_hwreport_LDADD = $(UNIT_LDADD)
-
-check_PROGRAMS += tests/unit/test_cli
-tests_unit_test_cli_SOURCES = tests/unit/test_cli.c tests/unit/cunit_main.h
-tests_unit_test_cli_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_cli_LDADD = $(CUNIT_LIBS)
-
-TESTS += $(check_PROGRAMS)
+UNIT_TESTS = \
+	tests/unit/test_config \
+	tests/unit/test_models \
+	tests/unit/test_hwreport \
+	tests/unit/test_netfile \
+	tests/unit/test_network \
+	tests/unit/test_mapper \
+	tests/unit/test_kernel \
+	tests/unit/test_cli \
+	tests/unit/test_presets
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
 endif
+EXTRA_DIST += tests/unit/cunit_main.h
+
+# The libFuzzer target of the model-file reader (sim/netfile.c), replayed over its committed
+# corpus by a plain main() (tests/fuzz/replay.c), so gcc builds run it too; tools/fuzz builds
+# the same target with clang and libFuzzer to fuzz and grow the corpus.
+check_PROGRAMS += tests/fuzz/replay_netfile
+tests_fuzz_replay_netfile_SOURCES = tests/fuzz/fuzz_netfile.c tests/fuzz/replay.c tests/fuzz/fuzz.h
+tests_fuzz_replay_netfile_CPPFLAGS = $(AM_CPPFLAGS) -DREPLAY_CORPUS='"tests/fuzz/corpus/netfile"'
+TESTS += tests/fuzz/replay_netfile
+EXTRA_DIST += tests/fuzz/netfile.dict \
+	tests/fuzz/corpus/netfile/bad-dtype \
+	tests/fuzz/corpus/netfile/bad-duplicate \
+	tests/fuzz/corpus/netfile/bad-header-length \
+	tests/fuzz/corpus/netfile/bad-json \
+	tests/fuzz/corpus/netfile/bad-metadata \
+	tests/fuzz/corpus/netfile/bad-overflow \
+	tests/fuzz/corpus/netfile/bad-overlap \
+	tests/fuzz/corpus/netfile/bad-size-mismatch \
+	tests/fuzz/corpus/netfile/bad-truncated \
+	tests/fuzz/corpus/netfile/bad-utf8 \
+	tests/fuzz/corpus/netfile/valid-every-dtype \
+	tests/fuzz/corpus/netfile/valid-f32-meta \
+	tests/fuzz/corpus/netfile/valid-gaps-escapes \
+	tests/fuzz/corpus/netfile/valid-reference-doc

@@ -1,2 +1,10 @@
 # tools/local.mk -- helper scripts shipped in the tarball.
 EXTRA_DIST += tools/install-deps
+EXTRA_DIST += tools/fuzz
+EXTRA_DIST += tools/export_far.py
+EXTRA_DIST += tools/bench
+
+# `make bench`: speed and memory figures for docs/PERFORMANCE.md.
+bench: imcsim$(EXEEXT) imcsim-model$(EXEEXT)
+	IMCSIM_SRCDIR=$(srcdir) $(srcdir)/tools/bench
+.PHONY: bench

@@ -10,12 +10,15 @@
 #ifndef SUITE_INIT
 #define SUITE_INIT NULL
 #endif
+#ifndef SUITE_CLEANUP
+#define SUITE_CLEANUP NULL
+#endif
 
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 99;
-    CU_SuiteInfo suites[] = {{SUITE_NAME, SUITE_INIT, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
+    CU_SuiteInfo suites[] = {{SUITE_NAME, SUITE_INIT, SUITE_CLEANUP, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
     if (CU_register_suites(suites) != CUE_SUCCESS)
         return 99;
     CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -1,6 +1,7 @@
 /* test_cli.c -- the imcsim command as a user runs it: exit statuses, one-line errors on
  * stderr, no partial output files, arch lookup by bare name, --help vs the man page, and
  * --dump-config reproducing the same report. Runs the built ./imcsim in a child process. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -219,10 +220,42 @@ static void test_list_and_describe(void)
     free(out), free(err);
 }
 
+/* The quick start's main job: the mapping of far_deit_s.bin (built by make) on reram.yaml. */
+static void test_model_mapping(void)
+{
+    char reram[4200], model[4200], csv[4200];
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(model, sizeof model, "%s/far_deit_s.bin", getenv("IMCSIM_BUILDDIR") ? getenv("IMCSIM_BUILDDIR") : ".");
+    snprintf(csv, sizeof csv, "%s/map.csv", workdir);
+    char *out, *err;
+    const char *args[] = {"--arch", reram, "--model", model, "--csv", csv, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, args), 0);
+    /* 12 blocks x (pre 72 + 12 LSTM x 16 + 6 head_proj x 4 + post 72 + fc1 288 + fc2 288)
+     * + patch_embed 144 + head 189 crossbars of 128 x 128 at 8 cells per weight. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "chip: 11565 of 16384 crossbars used"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "blocks.11.attn.lstm.h5.bwd"));
+    char *c = slurp(csv);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(strncmp(c, "model,layer,kind,in,out,copies,", 31), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(c, "\nfar_deit_s,blocks.11.attn.lstm.h5.bwd,far_lstm,128,256,1,1,16,16,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c, "\nfar_deit_s,total,,,,,,,11565,"));
+    free(c), free(out), free(err);
+
+    /* One tile cannot hold it: a clear error, exit 2, no CSV left behind. */
+    unlink(csv);
+    const char *small[] = {"--arch", reram, "--set", "chip.tiles=1", "--model", model, "--csv", csv, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, small), 2);
+    CU_ASSERT_STRING_EQUAL(err, "imcsim: error: far_deit_s does not fit: it needs 11565 crossbars in "
+                                "1482 PEs of 8, the chip has 128 crossbars in 16 PEs (set "
+                                "mapping.reprogram: true to time-multiplex, or add tiles)\n");
+    CU_ASSERT_EQUAL(access(csv, F_OK), -1);
+    free(out), free(err);
+}
+
 static int setup(void)
 {
     /* Absolute paths: the tests run imcsim from other directories. */
-    char here[4096];
+    char here[3072];
     if (!getcwd(here, sizeof here))
         return -1;
     const char *b = getenv("IMCSIM_BUILDDIR"), *s = getenv("IMCSIM_SRCDIR");
@@ -232,6 +265,23 @@ static int setup(void)
     return mkdtemp(workdir) ? 0 : -1;
 }
 
+/* Remove the (flat) work directory. */
+static int cleanup(void)
+{
+    DIR *d = opendir(workdir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    char path[4400];
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(path, sizeof path, "%s/%s", workdir, e->d_name);
+            unlink(path);
+        }
+    closedir(d);
+    return rmdir(workdir);
+}
+
 static CU_TestInfo tests[] = {
     {"bad config: exit 2, one line, no output file", test_bad_config_exit_2_one_line_no_output},
     {"missing file and usage errors", test_missing_file_and_usage_errors},
@@ -239,9 +289,11 @@ static CU_TestInfo tests[] = {
     {"--help options are in the man page", test_help_matches_man_page},
     {"--dump-config reproduces the report", test_dump_config_reproduces_report},
     {"--list-models and --describe", test_list_and_describe},
+    {"--model: mapping summary and CSV", test_model_mapping},
     CU_TEST_INFO_NULL,
 };
 
 #define SUITE_NAME "cli"
 #define SUITE_INIT setup
+#define SUITE_CLEANUP cleanup
 #include "tests/unit/cunit_main.h"
