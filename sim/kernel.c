@@ -156,12 +156,15 @@ int imc_kernel_shim_dispatch(imc_kernel *k, imc_tick now)
 int imc_kernel_run(imc_kernel *k, imc_err *err)
 {
     int rc = 0;
+#ifdef HAVE_SYSTEMC
     if (k->backend == IMC_KERNEL_SYSTEMC) {
         char msg[512] = "";
         rc = imc_kernel_shim_run_systemc(k, msg, sizeof msg);
         if (rc && !k->status)
             imc_kernel_fail(k, rc, msg);
-    } else {
+    } else
+#endif
+    {
         imc_tick t;
         while ((t = imc_kernel_shim_next(k)) != UINT64_MAX)
             if (imc_kernel_shim_dispatch(k, t))

@@ -20,11 +20,14 @@ libimc_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS)
 IMC_LIBS = libimc.a $(YAML_LIBS) $(GSL_LIBS) $(CJSON_LIBS) $(LIBS)
 
 # The SystemC kernel backend: a C++ shim, compiled only when configure found SystemC. Programs
-# stay C; they link the C++ runtime explicitly for it.
+# stay C and link the C++ runtime explicitly. libsystemc is linked --as-needed: a program that
+# never runs the kernel does not pull in the shim, and must then not need libsystemc (whose
+# own main() would want the sc_main the shim defines).
 if HAVE_SYSTEMC
 libimc_a_SOURCES += sim/kernel_systemc.cc
 libimc_a_CXXFLAGS = $(AM_CXXFLAGS) $(SYSTEMC_CFLAGS)
 IMC_LIBS += $(SYSTEMC_LIBS) -lstdc++
+AM_LDFLAGS += -Wl,--as-needed
 endif
 
 bin_PROGRAMS += imcsim imcsim-model

@@ -8,3 +8,4 @@ EXTRA_DIST += tools/bench
 bench: imcsim$(EXEEXT) imcsim-model$(EXEEXT)
 	IMCSIM_SRCDIR=$(srcdir) $(srcdir)/tools/bench
 .PHONY: bench
+EXTRA_DIST += tools/arch-doc

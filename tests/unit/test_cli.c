@@ -265,6 +265,35 @@ static int setup(void)
     return mkdtemp(workdir) ? 0 : -1;
 }
 
+/* arch-configs/README.md documents every schema key and every model (tools/arch-doc). */
+static void test_schema_documented(void)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/arch-configs/README.md", srcdir);
+    char *doc = slurp(path), *out, *err;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    const char *keys[] = {"--list-keys", NULL}, *models[] = {"--list-models", NULL};
+    const char *const *lists[] = {keys, models};
+    for (int l = 0; l < 2; l++) {
+        CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, lists[l]), 0);
+        int n = 0;
+        char *save = NULL;
+        for (char *line = strtok_r(strchr(out, '\n') + 1, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save), n++) {
+            char name[160], quoted[200];
+            if (sscanf(line, "%159[^\t ]", name) != 1)
+                continue;
+            snprintf(quoted, sizeof quoted, l == 0 ? "| `%s` |" : "### `%s`", name);
+            if (!strstr(doc, quoted))
+                fprintf(stderr, "\n%s is not in arch-configs/README.md (run tools/arch-doc)\n", name);
+            CU_ASSERT_PTR_NOT_NULL(strstr(doc, quoted));
+        }
+        CU_ASSERT(n > 10);
+        free(out), free(err);
+    }
+    free(doc);
+}
+
 /* Remove the (flat) work directory. */
 static int cleanup(void)
 {
@@ -290,6 +319,7 @@ static CU_TestInfo tests[] = {
     {"--dump-config reproduces the report", test_dump_config_reproduces_report},
     {"--list-models and --describe", test_list_and_describe},
     {"--model: mapping summary and CSV", test_model_mapping},
+    {"arch-configs/README.md documents every key and model", test_schema_documented},
     CU_TEST_INFO_NULL,
 };
 
