@@ -55,6 +55,7 @@ static const imc_param clock_params[] = {
 static const section clock_section = {clock_params, N(clock_params), NULL, 0};
 
 static const char *const signed_choices[] = {"differential", "offset", NULL};
+static const char *const matmul_choices[] = {"digital", "rewrite", "host", NULL};
 static const imc_param mapping_params[] = {
     {"weight_bits", IMC_PT_INT, IMC_DIM_NONE, 8, 1, 32, 0, offsetof(imc_mapping, weight_bits),
      NULL, "bits of a quantized weight"},
@@ -67,6 +68,10 @@ static const imc_param mapping_params[] = {
      "signed weights: a differential pair of columns, or an offset (reference) column"},
     {"reprogram", IMC_PT_BOOL, IMC_DIM_NONE, 0, 0, 1, 0, offsetof(imc_mapping, reprogram), NULL,
      "time-multiplex crossbars (rewriting them) when the network does not fit"},
+    {"matmul", IMC_PT_ENUM, IMC_DIM_NONE, IMC_MATMUL_DIGITAL, 0, 2, 0,
+     offsetof(imc_mapping, matmul), matmul_choices,
+     "where activation x activation products (attention's Q K^T, S V) run: digital (the MAC "
+     "array of chip.digital), rewrite (crossbars rewritten per inference), host (over DRAM)"},
     {"duplicate", IMC_PT_STRING, IMC_DIM_NONE, 0, 0, 0, OPT, offsetof(imc_mapping, duplicate),
      NULL, "layers to duplicate to balance the pipeline: 'LAYER=N,...', LAYER may use * and ?"},
 };

@@ -16,6 +16,9 @@
 
 enum { IMC_SIGNED_DIFFERENTIAL, IMC_SIGNED_OFFSET };
 
+/* Where activation x activation products (attention's Q K^T and S V) run. */
+enum { IMC_MATMUL_DIGITAL, IMC_MATMUL_REWRITE, IMC_MATMUL_HOST };
+
 typedef struct imc_mapping {
     int weight_bits;   /* bits of a quantized weight */
     int input_bits;    /* bits of a quantized input activation */
@@ -23,6 +26,7 @@ typedef struct imc_mapping {
     int signed_scheme; /* IMC_SIGNED_*: differential pair of columns or an offset column */
     int reprogram;     /* time-multiplex crossbars when the network does not fit */
     char *duplicate;   /* "LAYER=N,..." (LAYER may use * and ?); NULL for none */
+    int matmul;        /* IMC_MATMUL_*: chip.digital's MAC array, rewritten crossbars, host */
 } imc_mapping;
 
 typedef struct imc_pe {

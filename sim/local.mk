@@ -13,7 +13,13 @@ libimc_a_SOURCES = \
 	sim/network.c sim/network.h \
 	sim/modelgen.c sim/modelgen.h \
 	sim/mapper.c sim/mapper.h \
+	sim/trace.c \
+	sim/report.c sim/report.h \
 	sim/kernel.c sim/kernel.h sim/kernel_shim.h \
+	sim/dataflow.c sim/dataflow.h \
+	sim/ledger.c sim/ledger.h \
+	sim/engine.c sim/engine.h \
+	sim/simulate.c sim/simulate.h \
 	$(MODEL_SOURCES)
 libimc_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS)
 

@@ -15,15 +15,14 @@
 #include "sim/arch.h"
 #include "sim/catalog.h"
 #include "sim/hwreport.h"
-#include "sim/mapper.h"
-#include "sim/netfile.h"
-#include "sim/network.h"
 #include "sim/outfile.h"
+#include "sim/simulate.h"
 
 #define EXIT_BAD_INPUT 2
 
 static const char usage[] =
     "usage: imcsim --arch FILE --model FILE... [options]\n"
+    "       imcsim --arch FILE --trace FILE [options]\n"
     "       imcsim --arch FILE --hw-report [options]\n"
     "       imcsim --list-models | --describe MODEL | --list-keys | --help | --version\n"
     "\n"
@@ -42,16 +41,29 @@ static const char usage[] =
     "\n"
     "network:\n"
     "  --model FILE         a DeiT or FAR model file (safetensors, any extension; make one with\n"
-    "                       imcsim-model gen); repeatable\n"
+    "                       imcsim-model gen); repeatable: several give one side-by-side table\n"
+    "  --trace FILE         replay a dataflow trace (traces/README.md) instead of a model\n"
+    "  --native             also simulate the first network with its token mixers removed:\n"
+    "                       the MVM-only bound\n"
+    "\n"
+    "simulation:\n"
+    "  --kernel NAME        event kernel: native (default) or systemc; identical results\n"
+    "  --batch N            inferences in flight (default 1): latency of one, steady-state\n"
+    "                       throughput of the batch\n"
     "\n"
     "reports:\n"
-    "  --mapping            where each weight matrix of each model sits: shape, slices,\n"
-    "                       crossbars, PEs, tiles, cell utilization, chip totals (the default\n"
-    "                       report for --model)\n"
+    "  (default)            with --model or --trace: latency, throughput, energy per inference\n"
+    "                       by component and op, traffic per memory level, utilisation\n"
+    "  --mapping            instead: where each weight matrix sits (shape, crossbars, PEs,\n"
+    "                       tiles, cell utilization) and chip totals\n"
+    "  --stats FILE         every counter as YAML\n"
+    "  --timeline FILE      every op as Chrome/Perfetto trace-event JSON (ui.perfetto.dev)\n"
+    "  --emit-trace FILE    write the (first) network's dataflow as a trace\n"
     "  --hw-report          count, area and peak power of every component at every level (PE,\n"
     "                       tile, chip) and the peak throughput and efficiency\n"
-    "  --csv FILE           also write the report (--mapping or --hw-report, one of them) as\n"
-    "                       long-format CSV ('-' for stdout)\n"
+    "  --csv FILE           also write the report as long-format CSV ('-' for stdout): the\n"
+    "                       energy breakdown (model,layer,op,component,level,action,count,\n"
+    "                       energy_pj), or with --mapping / --hw-report their tables\n"
     "\n"
     "information:\n"
     "  --list-models        list the registered component models\n"
@@ -74,6 +86,13 @@ enum {
     OPT_LIST_KEYS,
     OPT_MODEL,
     OPT_MAPPING,
+    OPT_TRACE,
+    OPT_NATIVE,
+    OPT_KERNEL,
+    OPT_BATCH,
+    OPT_STATS,
+    OPT_TIMELINE,
+    OPT_EMIT_TRACE,
 };
 
 static const struct option options[] = {
@@ -87,6 +106,13 @@ static const struct option options[] = {
     {"list-keys", no_argument, NULL, OPT_LIST_KEYS},
     {"model", required_argument, NULL, OPT_MODEL},
     {"mapping", no_argument, NULL, OPT_MAPPING},
+    {"trace", required_argument, NULL, OPT_TRACE},
+    {"native", no_argument, NULL, OPT_NATIVE},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"stats", required_argument, NULL, OPT_STATS},
+    {"timeline", required_argument, NULL, OPT_TIMELINE},
+    {"emit-trace", required_argument, NULL, OPT_EMIT_TRACE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -104,6 +130,7 @@ typedef struct cli {
     const char **models;
     size_t n_models;
     int mapping;
+    imc_sim_request sim;
 } cli;
 
 static int report(const imc_err *err)
@@ -177,64 +204,6 @@ static void write_hw_csv(const void *rep, FILE *fp)
     imc_hwreport_csv(rep, fp);
 }
 
-typedef struct loaded {
-    imc_netfile *file;
-    imc_network *net;
-    imc_placement *place;
-} loaded;
-
-static void write_mapping_csv(const void *data, FILE *fp)
-{
-    const loaded *m = data;
-    for (size_t i = 0; m[i].place; i++) {
-        /* one header for all models: skip the header line of every model after the first */
-        if (i == 0) {
-            imc_placement_csv(m[i].place, fp);
-            continue;
-        }
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *mem = open_memstream(&buf, &len);
-        if (!mem)
-            continue;
-        imc_placement_csv(m[i].place, mem);
-        fclose(mem);
-        const char *body = strchr(buf, '\n');
-        fputs(body ? body + 1 : "", fp);
-        free(buf);
-    }
-}
-
-/* Load every --model, map it, print its mapping (and the CSV of all of them). */
-static int run_models(const cli *o, const imc_arch *arch, imc_err *err)
-{
-    loaded *m = calloc(o->n_models + 1, sizeof *m);
-    if (!m)
-        return imc_err_set(err, IMC_ENOMEM, "out of memory");
-    int rc = 0;
-    for (size_t i = 0; i < o->n_models && !rc; i++) {
-        rc = imc_netfile_open(&m[i].file, o->models[i], err);
-        if (!rc)
-            rc = imc_network_load(&m[i].net, m[i].file, err);
-        if (!rc)
-            rc = imc_mapper_place(&m[i].place, arch, m[i].net, err);
-    }
-    if (!rc && o->csv)
-        rc = write_output(o->csv, write_mapping_csv, m, err);
-    for (size_t i = 0; i < o->n_models && !rc; i++) {
-        if (i)
-            fputc('\n', stdout);
-        imc_placement_print(m[i].place, stdout);
-    }
-    for (size_t i = 0; i < o->n_models; i++) {
-        imc_placement_free(m[i].place);
-        imc_network_free(m[i].net);
-        imc_netfile_close(m[i].file);
-    }
-    free(m);
-    return rc;
-}
-
 static int run(const cli *o)
 {
     imc_err err;
@@ -251,13 +220,18 @@ static int run(const cli *o)
         return imc_catalog_describe(o->describe, stdout, &err) ? report(&err) : 0;
     if (!o->arch)
         return usage_error("no --arch FILE given");
-    int mapping = o->mapping || (o->n_models > 0 && !o->hw_report);
-    if (mapping && o->n_models == 0)
-        return usage_error("--mapping needs a --model FILE");
-    if (!o->hw_report && !mapping && !o->dump_config)
-        return usage_error("nothing to do: give --model FILE, --hw-report or --dump-config FILE");
-    if (o->csv && o->hw_report && mapping)
-        return usage_error("--csv writes one report: give --hw-report or --mapping, not both");
+    int network = o->n_models > 0 || o->sim.trace;
+    if (o->n_models && o->sim.trace)
+        return usage_error("give --model or --trace, not both");
+    if (o->mapping && !network)
+        return usage_error("--mapping needs a --model or --trace FILE");
+    if (!o->hw_report && !network && !o->dump_config)
+        return usage_error("nothing to do: give --model FILE, --trace FILE, --hw-report or "
+                           "--dump-config FILE");
+    if (o->csv && o->hw_report && network)
+        return usage_error("--csv writes one report: --hw-report, or the run of --model, not both");
+    if (!network && (o->sim.stats || o->sim.timeline || o->sim.emit_trace || o->sim.native))
+        return usage_error("--stats, --timeline, --emit-trace and --native need a --model");
 
     char found[4096];
     imc_arch *arch;
@@ -269,13 +243,21 @@ static int run(const cli *o)
     if (!rc && o->hw_report) {
         imc_hw_report rep;
         imc_hwreport_build(arch, &rep);
-        if (o->csv)
+        if (o->csv && !network)
             rc = write_output(o->csv, write_hw_csv, &rep, &err);
         if (!rc)
             imc_hwreport_print(arch, &rep, stdout);
     }
-    if (!rc && mapping)
-        rc = run_models(o, arch, &err);
+    if (!rc && network) {
+        imc_sim_request rq = o->sim;
+        rq.models = o->models;
+        rq.n_models = o->n_models;
+        rq.mapping_only = o->mapping;
+        rq.csv = o->hw_report ? NULL : o->csv;
+        if (rq.batch < 1)
+            rq.batch = 1;
+        rc = imc_simulate(arch, &rq, stdout, &err);
+    }
     imc_arch_free(arch);
     return rc ? report(&err) : 0;
 }
@@ -304,6 +286,29 @@ int main(int argc, char **argv)
         case OPT_LIST_KEYS: o.list_keys = 1; break;
         case OPT_MODEL: o.models[o.n_models++] = optarg; break;
         case OPT_MAPPING: o.mapping = 1; break;
+        case OPT_TRACE: o.sim.trace = optarg; break;
+        case OPT_NATIVE: o.sim.native = 1; break;
+        case OPT_KERNEL: {
+            int k = imc_kernel_backend_parse(optarg);
+            if (k < 0)
+                rc = usage_error("--kernel: '%s' is not native or systemc", optarg);
+            else if (!imc_kernel_available((imc_kernel_backend)k))
+                rc = usage_error("--kernel systemc: this imcsim was built without SystemC");
+            else
+                o.sim.kernel = (imc_kernel_backend)k;
+            break;
+        }
+        case OPT_BATCH: {
+            char *end;
+            long b = strtol(optarg, &end, 10);
+            if (end == optarg || *end || b < 1 || b > 100000)
+                rc = usage_error("--batch: '%s' is not a number of inferences from 1 to 100000", optarg);
+            o.sim.batch = (int)b;
+            break;
+        }
+        case OPT_STATS: o.sim.stats = optarg; break;
+        case OPT_TIMELINE: o.sim.timeline = optarg; break;
+        case OPT_EMIT_TRACE: o.sim.emit_trace = optarg; break;
         case 'h': fputs(usage, stdout); rc = 0; break;
         case 'V': printf("imcsim %s\n", PACKAGE_VERSION); rc = 0; break;
         case ':': rc = usage_error("option %s needs a value", argv[optind - 1]); break;

@@ -16,12 +16,21 @@ UNIT_TESTS = \
 	tests/unit/test_network \
 	tests/unit/test_mapper \
 	tests/unit/test_kernel \
+	tests/unit/test_engine \
 	tests/unit/test_cli \
-	tests/unit/test_presets
+	tests/unit/test_presets \
+	tests/unit/test_report \
+	tests/unit/test_trace
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 endif
 EXTRA_DIST += tests/unit/cunit_main.h
+
+# Golden regression of whole runs (needs the quick start's model files, built by `make`).
+TESTS += tests/regress/summary.test
+EXTRA_DIST += tests/regress/summary.test \
+	tests/regress/deit_s-far_deit_s-reram.txt \
+	tests/regress/deit_s-far_deit_s-isaac.txt
 
 # The libFuzzer target of the model-file reader (sim/netfile.c), replayed over its committed
 # corpus by a plain main() (tests/fuzz/replay.c), so gcc builds run it too; tools/fuzz builds

@@ -228,7 +228,7 @@ static void test_model_mapping(void)
     snprintf(model, sizeof model, "%s/far_deit_s.bin", getenv("IMCSIM_BUILDDIR") ? getenv("IMCSIM_BUILDDIR") : ".");
     snprintf(csv, sizeof csv, "%s/map.csv", workdir);
     char *out, *err;
-    const char *args[] = {"--arch", reram, "--model", model, "--csv", csv, NULL};
+    const char *args[] = {"--arch", reram, "--model", model, "--mapping", "--csv", csv, NULL};
     CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, args), 0);
     /* 12 blocks x (pre 72 + 12 LSTM x 16 + 6 head_proj x 4 + post 72 + fc1 288 + fc2 288)
      * + patch_embed 144 + head 189 crossbars of 128 x 128 at 8 cells per weight. */
@@ -243,7 +243,7 @@ static void test_model_mapping(void)
 
     /* One tile cannot hold it: a clear error, exit 2, no CSV left behind. */
     unlink(csv);
-    const char *small[] = {"--arch", reram, "--set", "chip.tiles=1", "--model", model, "--csv", csv, NULL};
+    const char *small[] = {"--arch", reram, "--set", "chip.tiles=1", "--model", model, "--mapping", "--csv", csv, NULL};
     CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, small), 2);
     CU_ASSERT_STRING_EQUAL(err, "imcsim: error: far_deit_s does not fit: it needs 11565 crossbars in "
                                 "1482 PEs of 8, the chip has 128 crossbars in 16 PEs (set "

@@ -1,0 +1,48 @@
+/* engine.h -- cycle-level replay of an op graph on a mapped architecture.
+ *
+ * Every resource keeps its own timeline on its own clock: each mapped layer's crossbar group
+ * (reads in DAC-bit input slices, sample-and-hold, shared-ADC conversions and shift-add,
+ * pipelined as in ISAAC), tile buffer ports, tile buses, the digital units, every directional
+ * NoC link (mesh, XY routing), the global buffer, the MAC array and the DRAM channel. An op
+ * starts when its dependencies' outputs have arrived and takes its resources for whole cycles;
+ * contention delays it. Events go through the kernel (native or SystemC), so the order of
+ * every decision is deterministic. Costs come from the component models through their typed
+ * interfaces and are counted in a ledger. */
+#ifndef IMC_ENGINE_H
+#define IMC_ENGINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim/arch.h"
+#include "sim/dataflow.h"
+#include "sim/kernel.h"
+#include "sim/ledger.h"
+#include "sim/mapper.h"
+
+typedef struct imc_engine_opts {
+    imc_kernel_backend kernel;
+    int batch;             /* inferences in flight (>= 1) */
+    FILE *timeline;        /* if set: one Chrome/Perfetto trace event per op, each followed by
+                              ",\n" (the caller opens the JSON array and closes it) */
+    int timeline_pid;      /* the trace's process id for this run (inference i: pid + i) */
+} imc_engine_opts;
+
+typedef struct imc_engine_result {
+    uint64_t latency_ps;   /* of the first inference: input arrives at 0, logits leave */
+    uint64_t makespan_ps;  /* of the whole batch */
+    double interval_ps;    /* steady-state time between inference completions */
+    uint64_t events;       /* kernel events dispatched */
+    uint64_t ops;          /* ops executed (all inferences) */
+    double xbar_busy;      /* mean fraction of the run the mapped crossbar groups were busy */
+    double mac_busy;       /* fraction the MAC array was busy */
+    imc_ledger *ledger;    /* per inference; owned by the result */
+} imc_engine_result;
+
+/* Run GRAPH (batch copies) on ARCH with placement P. */
+int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph *graph,
+                   const imc_engine_opts *opts, imc_engine_result *res, imc_err *err);
+
+void imc_engine_result_free(imc_engine_result *res);
+
+#endif

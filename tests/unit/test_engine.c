@@ -1,0 +1,516 @@
+/* test_engine.c -- the engine against hand-derived closed forms, and its invariants.
+ *
+ * Closed forms (DESIGN.md section 7, ISAAC's pipeline): one MVM of one vector on one crossbar
+ * takes the tile-buffer fetch, then R + (S - 1) max(R, A) + A for S input slices (crossbar read
+ * R, conversions of the columns sharing an ADC A), a shift-add cycle and the write-back;
+ * halving the ADCs doubles A; an LSTM direction of T steps is T x (step MVM + cell update); a
+ * NoC transfer across k hops adds k hop latencies plus the serialisation of its flits. Then:
+ * energy conservation (the CSV sums to the total, which is the sum of count x per-action
+ * energy), determinism and identical results on both kernels, and monotonicity. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/arch.h"
+#include "sim/dataflow.h"
+#include "sim/engine.h"
+#include "sim/mapper.h"
+#include "sim/modelgen.h"
+#include "sim/netfile.h"
+#include "sim/network.h"
+
+#include <CUnit/CUnit.h>
+
+/* One tile per router, one PE per tile, one crossbar per PE: layer i sits on tile i. */
+static const char arch_text[] = "schema: 1\n"
+                                "clock: {digital: 1 GHz}\n"
+                                "mapping: {weight_bits: 8, input_bits: 8, cell_bits: 2}\n"
+                                "chip:\n"
+                                "  tiles: 16\n"
+                                "  noc: {model: noc/mesh, concentration: 1, ports: 5, flit_width: 32 bit}\n"
+                                "  dram: {model: dram/simple}\n"
+                                "  global_buffer: {model: buffer/sram, capacity: 1 MiB}\n"
+                                "  digital: {model: digital/vector, lanes: 16, mac_units: 64}\n"
+                                "  tile:\n"
+                                "    pes: 1\n"
+                                "    buffer: {model: buffer/edram}\n"
+                                "    sfu: {model: digital/vector, lanes: 8}\n"
+                                "    vector: {model: digital/vector, lanes: 16}\n"
+                                "    pe:\n"
+                                "      xbars: 1\n"
+                                "      xbar:\n"
+                                "        model: xbar/reram\n"
+                                "        read_latency: 100 ns\n"
+                                "        cell: {model: cell/reram, bits: 2}\n"
+                                "      dac: {model: dac/simple, bits: 1}\n"
+                                "      sh: {model: sh/simple}\n"
+                                "      adc: {model: adc/sar, bits: 8, rate: 1.28 GS/s}\n"
+                                "      shiftadd: {model: shiftadd/simple}\n";
+
+static imc_arch *load_arch(const char *const *sets, size_t n)
+{
+    imc_arch *a = NULL;
+    imc_err err;
+    imc_err_clear(&err);
+    if (imc_arch_load_string(&a, arch_text, "engine.yaml", sets, n, &err))
+        fprintf(stderr, "\n%s:%d:%d: %s\n", err.file, err.line, err.col, err.msg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    return a;
+}
+
+/* Whole networks need more than one crossbar per tile: 8 PEs of 8. */
+static imc_arch *load_big(const char *extra)
+{
+    const char *sets[] = {"chip.tile.pes=8", "chip.tile.pe.xbars=8", extra};
+    return load_arch(sets, extra ? 3 : 2);
+}
+
+/* ---- a hand-built graph ----------------------------------------------------------------- */
+
+typedef struct hand {
+    imc_graph g;
+    imc_layer layers[16];
+    char *names[16];
+    imc_op ops[1024];
+    uint32_t deps[1024];
+} hand;
+
+static void hand_init(hand *h, int n_layers, int in, int out)
+{
+    memset(h, 0, sizeof *h);
+    h->g.model = "hand";
+    h->g.tokens = 1;
+    h->g.embed_dim = in;
+    h->g.num_heads = 1;
+    h->g.act_bits = 8;
+    h->g.layers = h->layers;
+    h->g.names = h->names;
+    h->g.ops = h->ops;
+    h->g.deps = h->deps;
+    for (int i = 0; i < n_layers; i++) {
+        static char names[16][16];
+        snprintf(names[i], sizeof names[i], "l%d", i);
+        h->layers[i] = (imc_layer){.kind = IMC_LAYER_FC1, .block = 0, .head = -1, .dir = -1,
+                                   .in = in, .out = out, .vectors = 1, .has_bias = 1};
+        snprintf(h->layers[i].name, sizeof h->layers[i].name, "l%d", i);
+        h->names[i] = names[i];
+    }
+    h->g.n_layers = (size_t)n_layers;
+    h->g.n_names = (size_t)n_layers;
+}
+
+static uint32_t hand_op(hand *h, imc_op op, const uint32_t *deps, int n)
+{
+    op.first_dep = (uint32_t)h->g.n_deps;
+    op.n_deps = (uint32_t)n;
+    for (int i = 0; i < n; i++)
+        h->deps[h->g.n_deps++] = deps[i];
+    h->ops[h->g.n_ops] = op;
+    return (uint32_t)h->g.n_ops++;
+}
+
+static imc_op mvm_op(const hand *h, int layer, uint32_t token)
+{
+    return (imc_op){.kind = IMC_OP_MVM, .cls = IMC_CLS_MVM, .layer = layer, .site = layer,
+                    .name = (uint32_t)layer, .token = token, .head = -1,
+                    .in_bits = (uint64_t)h->layers[layer].in * 8,
+                    .out_bits = (uint64_t)h->layers[layer].out * 8};
+}
+
+static uint64_t run_hand(const imc_arch *a, hand *h, imc_kernel_backend kernel)
+{
+    imc_network net = {.name = "hand", .layers = h->layers, .n_layers = h->g.n_layers};
+    imc_placement *p = NULL;
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(imc_mapper_place(&p, a, &net, &err), 0);
+    imc_engine_opts o = {kernel, 1, NULL, 0};
+    imc_engine_result r;
+    int rc = imc_engine_run(a, p, &h->g, &o, &r, &err);
+    if (rc)
+        fprintf(stderr, "\nengine: %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    uint64_t lat = r.latency_ps;
+    imc_engine_result_free(&r);
+    imc_placement_free(p);
+    return lat;
+}
+
+/* ---- the closed forms -------------------------------------------------------------------- */
+
+static uint64_t edge(uint64_t t, uint64_t p)
+{
+    return p ? (t + p - 1) / p * p : t;
+}
+
+/* Buffer time for BITS: accesses of `width` bits spread over `banks`, one read cycle each. */
+static uint64_t buffer_time(const imc_instance *buf, double bits)
+{
+    double acc = ceil(bits / imc_instance_get(buf, "width"));
+    return (uint64_t)ceil(acc / imc_instance_get(buf, "banks")) * imc_model_latency_ps(buf, IMC_BUFFER_READ);
+}
+
+/* End of one MVM of layer shape (in, out) on one crossbar, started at T. */
+static uint64_t mvm_end(const imc_arch *a, int in, int out, uint64_t t)
+{
+    const imc_pe *pe = &a->chip.tile.pe;
+    const imc_instance *buf = a->chip.tile.buffer;
+    uint64_t bp = buf->period_ps;
+    int S = imc_arch_input_slices(a);
+    int used = out * imc_arch_cells_per_weight(a);
+    if (used > imc_arch_xbar_cols(a))
+        used = imc_arch_xbar_cols(a);
+    int per_adc = used < pe->columns_per_adc ? used : pe->columns_per_adc;
+    uint64_t R = imc_model_latency_ps(pe->xbar, IMC_XBAR_READ);
+    uint64_t A = (uint64_t)per_adc * imc_model_latency_ps(pe->adc, IMC_ADC_CONVERT);
+    uint64_t stage = R > A ? R : A;
+    uint64_t fetched = edge(t, bp) + buffer_time(buf, in * 8.0);
+    uint64_t computed = fetched + R + (uint64_t)(S - 1) * stage + A +
+                        imc_model_latency_ps(pe->shiftadd, IMC_SHIFTADD_ADD);
+    return edge(computed, bp) + buffer_time(buf, out * 8.0);
+}
+
+static void test_one_mvm_closed_form(void)
+{
+    imc_arch *a = load_arch(NULL, 0);
+    hand h;
+    hand_init(&h, 1, 100, 16); /* 100 rows, 16 weights x 8 cells = 128 columns */
+    hand_op(&h, mvm_op(&h, 0, 0), NULL, 0);
+    uint64_t got = run_hand(a, &h, IMC_KERNEL_NATIVE);
+    CU_ASSERT_EQUAL(got, mvm_end(a, 100, 16, 0));
+    /* R = 100 ns >= A = 128 x 781 ps: latency = fetch + 8 reads + A + shift-add + write */
+    const imc_pe *pe = &a->chip.tile.pe;
+    CU_ASSERT(imc_model_latency_ps(pe->xbar, IMC_XBAR_READ) >= 128 * imc_model_latency_ps(pe->adc, IMC_ADC_CONVERT));
+    imc_arch_free(a);
+}
+
+/* With a fast crossbar the ADCs bound the pipeline: halving the ADCs (twice the columns per
+ * ADC) doubles the conversion time of every slice. */
+static void test_adc_sharing_doubles_conversion(void)
+{
+    const char *fast64[] = {"chip.tile.pe.xbar.read_latency=10 ns", "chip.tile.pe.columns_per_adc=64"};
+    const char *fast128[] = {"chip.tile.pe.xbar.read_latency=10 ns", "chip.tile.pe.columns_per_adc=128"};
+    imc_arch *a = load_arch(fast64, 2), *b = load_arch(fast128, 2);
+    hand h;
+    hand_init(&h, 1, 100, 16);
+    hand_op(&h, mvm_op(&h, 0, 0), NULL, 0);
+    uint64_t la = run_hand(a, &h, IMC_KERNEL_NATIVE), lb = run_hand(b, &h, IMC_KERNEL_NATIVE);
+    CU_ASSERT_EQUAL(la, mvm_end(a, 100, 16, 0));
+    CU_ASSERT_EQUAL(lb, mvm_end(b, 100, 16, 0));
+    uint64_t A1 = 64 * imc_model_latency_ps(a->chip.tile.pe.adc, IMC_ADC_CONVERT);
+    int S = imc_arch_input_slices(a);
+    /* latency = fetch + R + S x A + shift-add + write, so the difference is S x A1 (up to the
+     * write-back's alignment to the buffer clock) */
+    uint64_t bp = a->chip.tile.buffer->period_ps;
+    CU_ASSERT(lb - la >= (uint64_t)S * A1 - bp && lb - la <= (uint64_t)S * A1 + bp);
+    imc_arch_free(a);
+    imc_arch_free(b);
+}
+
+/* One LSTM direction: T steps, each the fused MVM then the cell update on the tile's units. */
+static void test_lstm_direction_closed_form(void)
+{
+    imc_arch *a = load_arch(NULL, 0);
+    int hd = 16, T = 12;
+    hand h;
+    hand_init(&h, 1, 2 * hd, 4 * hd);
+    h.layers[0].kind = IMC_LAYER_FAR_LSTM;
+    h.g.tokens = T;
+    uint32_t prev = 0;
+    for (int t = 0; t < T; t++) {
+        imc_op step = mvm_op(&h, 0, (uint32_t)t);
+        uint32_t s = hand_op(&h, step, &prev, t ? 1 : 0);
+        imc_op cell = {.kind = IMC_OP_VECTOR, .cls = IMC_CLS_LSTM_CELL, .layer = -1, .site = 0,
+                       .name = 0, .token = (uint32_t)t, .head = 0, .in_bits = 4u * hd * 8,
+                       .out_bits = (uint64_t)hd * 8, .n_work = 4,
+                       .work = {{IMC_DIGITAL_SIGMOID, 3u * hd}, {IMC_DIGITAL_TANH, 2u * hd},
+                                {IMC_DIGITAL_MUL, 3u * hd}, {IMC_DIGITAL_ADD, (uint32_t)hd}}};
+        prev = hand_op(&h, cell, &s, 1);
+    }
+    uint64_t got = run_hand(a, &h, IMC_KERNEL_NATIVE);
+    const imc_instance *sfu = a->chip.tile.sfu, *vu = a->chip.tile.vector;
+    uint64_t t = 0;
+    for (int i = 0; i < T; i++) {
+        t = mvm_end(a, 2 * hd, 4 * hd, t);
+        const struct {
+            const imc_instance *u;
+            unsigned f;
+            double n;
+        } work[4] = {{sfu, IMC_DIGITAL_SIGMOID, 3.0 * hd}, {sfu, IMC_DIGITAL_TANH, 2.0 * hd},
+                     {vu, IMC_DIGITAL_MUL, 3.0 * hd}, {vu, IMC_DIGITAL_ADD, hd}};
+        for (int w = 0; w < 4; w++)
+            t = edge(t, work[w].u->period_ps) +
+                (uint64_t)ceil(work[w].n / imc_instance_get(work[w].u, "lanes")) *
+                    imc_model_latency_ps(work[w].u, work[w].f);
+    }
+    CU_ASSERT_EQUAL(got, t);
+    imc_arch_free(a);
+}
+
+/* A transfer across k hops of the 4 x 4 mesh: layer 0 on tile 0 feeds layer J on tile J. */
+static void test_noc_hops_closed_form(void)
+{
+    imc_arch *a = load_arch(NULL, 0);
+    const imc_instance *noc = a->chip.noc;
+    uint64_t hop = imc_model_latency_ps(noc, IMC_NOC_FLIT_HOP), flit = noc->period_ps;
+    double flit_bits = imc_instance_get(noc, "flit_width");
+    static const int targets[] = {1, 5, 15, 12};
+    for (size_t k = 0; k < sizeof targets / sizeof targets[0]; k++) {
+        int j = targets[k];
+        hand h;
+        hand_init(&h, j + 1, 64, 8);
+        uint32_t first = hand_op(&h, mvm_op(&h, 0, 0), NULL, 0);
+        hand_op(&h, mvm_op(&h, j, 0), &first, 1);
+        uint64_t got = run_hand(a, &h, IMC_KERNEL_NATIVE);
+        int hops = j % 4 + j / 4; /* XY routing from router (0, 0) */
+        uint64_t flits = (uint64_t)ceil(8 * 8 / flit_bits); /* min(out 8 x 8 bits, in 64 x 8) */
+        uint64_t arrival = mvm_end(a, 64, 8, 0) + (uint64_t)hops * hop + (flits - 1) * flit;
+        if (got != mvm_end(a, 64, 8, arrival))
+            fprintf(stderr, "\n%d hops: got %llu, want %llu\n", hops, (unsigned long long)got,
+                    (unsigned long long)mvm_end(a, 64, 8, arrival));
+        CU_ASSERT_EQUAL(got, mvm_end(a, 64, 8, arrival));
+    }
+    imc_arch_free(a);
+}
+
+/* ---- whole networks ----------------------------------------------------------------------- */
+
+static char dir[4096];
+
+typedef struct sim {
+    imc_netfile *nf;
+    imc_network *net;
+    imc_placement *place;
+    imc_graph *graph;
+    imc_engine_result res;
+} sim;
+
+static void simulate(const imc_arch *a, const char *file, imc_kernel_backend k, sim *s)
+{
+    memset(s, 0, sizeof *s);
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(imc_netfile_open(&s->nf, file, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(imc_network_load(&s->net, s->nf, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(imc_mapper_place(&s->place, a, s->net, &err), 0);
+    imc_dataflow_opts d = {.act_bits = a->mapping.input_bits};
+    CU_ASSERT_EQUAL_FATAL(imc_dataflow_build(&s->graph, s->net, &d, &err), 0);
+    imc_engine_opts o = {k, 1, NULL, 0};
+    int rc = imc_engine_run(a, s->place, s->graph, &o, &s->res, &err);
+    if (rc)
+        fprintf(stderr, "\nengine: %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+}
+
+static void sim_free(sim *s)
+{
+    imc_engine_result_free(&s->res);
+    imc_graph_free(s->graph);
+    imc_placement_free(s->place);
+    imc_network_free(s->net);
+    imc_netfile_close(s->nf);
+}
+
+/* (not inlined: gcc 12 then misreads open_memstream's buffer as dangling) */
+static __attribute__((noinline)) char *csv_of(const sim *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    imc_ledger_csv(s->res.ledger, "m", f, 1);
+    fclose(f);
+    return buf;
+}
+
+static void model_path(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s.bin", dir, name);
+}
+
+/* Called from the suite's setup, outside any test: no CUnit assertions here. */
+static int generate(const char *name, uint64_t far_blocks, double prune)
+{
+    imc_modelgen_spec s;
+    imc_err err;
+    imc_err_clear(&err);
+    if (imc_modelgen_preset("deit-ti", &s, &err))
+        return -1;
+    s.embed_dim = 48;
+    s.num_heads = 3;
+    s.depth = 2;
+    s.mlp_hidden = 96;
+    s.img_size = 32;
+    s.patch_size = 8;
+    s.num_classes = 10;
+    s.far_blocks = far_blocks;
+    s.prune = prune;
+    char path[4200];
+    model_path(path, sizeof path, name);
+    return imc_modelgen_write(&s, path, &err);
+}
+
+static void test_energy_conservation(void)
+{
+    const char *sets[] = {"chip.tile.pes=8", "chip.tile.pe.xbars=8",
+                          "chip.tile.pe.adc.leakage=1 uW", "chip.tile.buffer.leakage=20 uW"};
+    imc_arch *a = load_arch(sets, 4);
+    const char *models[] = {"deit", "far"};
+    for (int m = 0; m < 2; m++) {
+        char path[4200];
+        model_path(path, sizeof path, models[m]);
+        sim s;
+        simulate(a, path, IMC_KERNEL_NATIVE, &s);
+        double total = imc_ledger_total_pj(s.res.ledger), sum = 0, leak = 0;
+        CU_ASSERT(total > 0);
+        for (size_t i = 0; i < imc_ledger_rows(s.res.ledger); i++) {
+            imc_ledger_row r = imc_ledger_row_at(s.res.ledger, i);
+            const imc_instance *inst = imc_comp_instance(a, r.comp);
+            double e = r.action == IMC_LEDGER_LEAKAGE
+                           ? r.count * imc_model_leakage_mw(inst) * 1e-3
+                           : r.count * imc_model_cost(inst, r.action).energy_pj;
+            CU_ASSERT_DOUBLE_EQUAL(r.energy_pj, e, fabs(e) * 1e-12);
+            sum += e;
+            leak += r.action == IMC_LEDGER_LEAKAGE ? e : 0;
+        }
+        CU_ASSERT_DOUBLE_EQUAL(sum, total, total * 1e-12);
+        /* leakage = instances x power x the inference's time */
+        double adcs = 16.0 * 8 * 8, buffers = 16.0; /* one per crossbar, one per tile */
+        double want = (adcs * 1e-3 + buffers * 20e-3) * 1e-3 * (double)s.res.latency_ps;
+        CU_ASSERT_DOUBLE_EQUAL(leak, want, want * 1e-9);
+        /* the CSV's energy column sums to the total */
+        char *csv = csv_of(&s), *save = NULL;
+        double csv_sum = 0;
+        for (char *line = strtok_r(strchr(csv, '\n') + 1, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save))
+            csv_sum += strtod(strrchr(line, ',') + 1, NULL);
+        CU_ASSERT_DOUBLE_EQUAL(csv_sum, total, total * 1e-12);
+        free(csv);
+        sim_free(&s);
+    }
+    imc_arch_free(a);
+}
+
+static void test_deterministic_on_both_kernels(void)
+{
+    imc_arch *a = load_big(NULL);
+    const char *models[] = {"deit", "far", "far_pruned"};
+    for (int m = 0; m < 3; m++) {
+        char path[4200];
+        model_path(path, sizeof path, models[m]);
+        sim x, y;
+        simulate(a, path, IMC_KERNEL_NATIVE, &x);
+        simulate(a, path, IMC_KERNEL_NATIVE, &y);
+        char *cx = csv_of(&x), *cy = csv_of(&y);
+        CU_ASSERT_EQUAL(x.res.latency_ps, y.res.latency_ps);
+        CU_ASSERT_EQUAL(x.res.events, y.res.events);
+        CU_ASSERT_STRING_EQUAL(cx, cy);
+        free(cy);
+        sim_free(&y);
+        if (imc_kernel_available(IMC_KERNEL_SYSTEMC)) {
+            simulate(a, path, IMC_KERNEL_SYSTEMC, &y);
+            cy = csv_of(&y);
+            CU_ASSERT_EQUAL(x.res.latency_ps, y.res.latency_ps);
+            CU_ASSERT_EQUAL(x.res.events, y.res.events);
+            CU_ASSERT_STRING_EQUAL(cx, cy);
+            free(cy);
+            sim_free(&y);
+        }
+        free(cx);
+        sim_free(&x);
+    }
+    imc_arch_free(a);
+}
+
+static void test_monotonic(void)
+{
+    char path[4200];
+    model_path(path, sizeof path, "far");
+    /* more ADC bits never lower the ADC energy */
+    double prev = 0;
+    for (int bits = 4; bits <= 10; bits++) {
+        char set[64];
+        snprintf(set, sizeof set, "chip.tile.pe.adc.bits=%d", bits);
+        imc_arch *a = load_big(set);
+        sim s;
+        simulate(a, path, IMC_KERNEL_NATIVE, &s);
+        double adc = imc_ledger_comp_pj(s.res.ledger, IMC_COMP_ADC);
+        CU_ASSERT(adc >= prev);
+        prev = adc;
+        sim_free(&s);
+        imc_arch_free(a);
+    }
+    /* more tiles (same mesh width, so the same placement) never raise the latency */
+    uint64_t lat_prev = UINT64_MAX;
+    for (int tiles = 13; tiles <= 16; tiles++) {
+        char set[64];
+        snprintf(set, sizeof set, "chip.tiles=%d", tiles);
+        imc_arch *a = load_big(set);
+        sim s;
+        simulate(a, path, IMC_KERNEL_NATIVE, &s);
+        CU_ASSERT(s.res.latency_ps <= lat_prev);
+        lat_prev = s.res.latency_ps;
+        sim_free(&s);
+        imc_arch_free(a);
+    }
+}
+
+/* The three places activation x activation products can run all work, and differ. */
+static void test_matmul_placements(void)
+{
+    char path[4200];
+    model_path(path, sizeof path, "deit");
+    const char *where[] = {"mapping.matmul=digital", "mapping.matmul=rewrite", "mapping.matmul=host"};
+    double dram[3], writes[3], macs[3];
+    for (int i = 0; i < 3; i++) {
+        imc_arch *a = load_big(where[i]);
+        sim s;
+        simulate(a, path, IMC_KERNEL_NATIVE, &s);
+        dram[i] = imc_ledger_traffic_bits(s.res.ledger, IMC_MEM_DRAM);
+        writes[i] = imc_ledger_traffic_bits(s.res.ledger, IMC_MEM_XBAR_WRITE);
+        macs[i] = imc_ledger_comp_pj(s.res.ledger, IMC_COMP_DIGITAL);
+        sim_free(&s);
+        imc_arch_free(a);
+    }
+    CU_ASSERT(macs[0] > macs[1] && macs[0] > macs[2]); /* only digital uses the MAC array */
+    CU_ASSERT(writes[1] > 0 && writes[0] == 0 && writes[2] == 0);
+    CU_ASSERT(dram[2] > dram[0]); /* the host sees Q, K, V and the results over DRAM */
+}
+
+static int setup(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/imcsim-engine-XXXXXX", tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir))
+        return -1;
+    return generate("deit", 0, 0) || generate("far", ~0ULL, 0) || generate("far_pruned", ~0ULL, 0.25);
+}
+
+static int cleanup(void)
+{
+    const char *names[] = {"deit", "far", "far_pruned"};
+    for (int i = 0; i < 3; i++) {
+        char path[4200];
+        model_path(path, sizeof path, names[i]);
+        unlink(path);
+    }
+    return rmdir(dir);
+}
+
+static CU_TestInfo tests[] = {
+    {"one MVM on one crossbar: closed form", test_one_mvm_closed_form},
+    {"halving the ADCs doubles the conversions", test_adc_sharing_doubles_conversion},
+    {"one LSTM direction of T steps: closed form", test_lstm_direction_closed_form},
+    {"NoC transfer across k hops: closed form", test_noc_hops_closed_form},
+    {"energy conservation", test_energy_conservation},
+    {"deterministic, identical on both kernels", test_deterministic_on_both_kernels},
+    {"monotonic in ADC bits and tiles", test_monotonic},
+    {"activation products: digital, rewrite, host", test_matmul_placements},
+    CU_TEST_INFO_NULL,
+};
+
+#define SUITE_NAME "engine"
+#define SUITE_INIT setup
+#define SUITE_CLEANUP cleanup
+#include "tests/unit/cunit_main.h"
