@@ -5,7 +5,7 @@ AM_TESTS_ENVIRONMENT = IMCSIM_SRCDIR='$(abs_top_srcdir)'; IMCSIM_BUILDDIR='$(abs
 
 # Every test program links the library (and CUnit when there is one).
 LDADD = $(IMC_LIBS) $(CUNIT_LIBS)
-AM_CPPFLAGS += $(CUNIT_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS)
+AM_CPPFLAGS += $(CUNIT_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS)
 
 if HAVE_CUNIT
 UNIT_TESTS = \
@@ -27,8 +27,9 @@ endif
 EXTRA_DIST += tests/unit/cunit_main.h
 
 # Golden regression of whole runs (needs the quick start's model files, built by `make`).
-TESTS += tests/regress/summary.test
-EXTRA_DIST += tests/regress/summary.test \
+TESTS += tests/regress/summary.test tests/regress/traces.test
+EXTRA_DIST += tests/regress/summary.test tests/regress/traces.test \
+	traces/README.md traces/deit_s.trace.gz traces/far_deit_s.trace.gz \
 	tests/regress/deit_s-far_deit_s-reram.txt \
 	tests/regress/deit_s-far_deit_s-isaac.txt
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
+#include <cjson/cJSON.h>
 
 static char imcsim[4096], srcdir[4096], workdir[4096];
 
@@ -265,6 +266,59 @@ static int setup(void)
     return mkdtemp(workdir) ? 0 : -1;
 }
 
+/* The simulation's files: the timeline is valid trace-event JSON with one complete event per
+ * op and inference; a failing run leaves none of the files behind. */
+static void test_simulation_outputs(void)
+{
+    char reram[4200], model[4200], tl[4200], st[4200], csv[4200];
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(model, sizeof model, "%s/deit_s.bin", getenv("IMCSIM_BUILDDIR") ? getenv("IMCSIM_BUILDDIR") : ".");
+    snprintf(tl, sizeof tl, "%s/t.json", workdir);
+    snprintf(st, sizeof st, "%s/s.yaml", workdir);
+    snprintf(csv, sizeof csv, "%s/e.csv", workdir);
+    char *out, *err;
+    const char *args[] = {"--arch", reram, "--model", model, "--batch", "2", "--timeline", tl,
+                          "--stats", st, "--csv", csv, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, args), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "batch                  2"));
+    free(out), free(err);
+    char *json = slurp(tl);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(json);
+    cJSON *root = cJSON_Parse(json);
+    CU_ASSERT_FATAL(cJSON_IsArray(root));
+    int complete = 0, meta = 0;
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, root)
+    {
+        const char *ph = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "ph"));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ph);
+        if (!strcmp(ph, "X")) {
+            complete++;
+            CU_ASSERT(cJSON_GetObjectItem(ev, "dur")->valuedouble >= 0);
+            CU_ASSERT(cJSON_GetObjectItem(ev, "ts")->valuedouble >= 0);
+        } else if (!strcmp(ph, "M")) {
+            meta++;
+        }
+    }
+    CU_ASSERT_EQUAL(complete, 2 * 66601); /* DeiT-S has 66,601 ops; two inferences */
+    CU_ASSERT_EQUAL(meta, 1);
+    cJSON_Delete(root);
+    free(json);
+    char *stats = slurp(st);
+    CU_ASSERT_PTR_NOT_NULL(strstr(stats, "batch: 2"));
+    free(stats);
+
+    /* a bad --set after the outputs were named: exit 2, no file left */
+    unlink(tl), unlink(st), unlink(csv);
+    const char *bad[] = {"--arch", reram, "--set", "mapping.matmul=gpu", "--model", model,
+                         "--timeline", tl, "--stats", st, "--csv", csv, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, bad), 2);
+    CU_ASSERT_STRING_EQUAL(err, "imcsim: --set:1:16: error: mapping.matmul: 'gpu' is not one of "
+                                "digital, rewrite, host\n");
+    CU_ASSERT_EQUAL(access(tl, F_OK) + access(st, F_OK) + access(csv, F_OK), -3);
+    free(out), free(err);
+}
+
 /* arch-configs/README.md documents every schema key and every model (tools/arch-doc). */
 static void test_schema_documented(void)
 {
@@ -320,6 +374,7 @@ static CU_TestInfo tests[] = {
     {"--list-models and --describe", test_list_and_describe},
     {"--model: mapping summary and CSV", test_model_mapping},
     {"arch-configs/README.md documents every key and model", test_schema_documented},
+    {"simulation outputs: timeline JSON, stats, batch; none on failure", test_simulation_outputs},
     CU_TEST_INFO_NULL,
 };
 

@@ -742,8 +742,8 @@ static void test_write_refuses(void)
         "cannot write the trace: op 2: 5 work entries (at most 4)",
         "cannot write the trace: op 2: work function 10 out of range",
         "cannot write the trace: name 4 is empty",
-        "cannot write the trace: layer 2 (blocks.1.attn.lstm.h1.bwd): block, head, dir, in, "
-        "out, vectors or has_bias out of range",
+        ("cannot write the trace: layer 2 (blocks.1.attn.lstm.h1.bwd): block, head, dir, in, "
+         "out, vectors or has_bias out of range"),
         "cannot write the trace: op 3: dependencies not laid out in op order",
     };
     for (int c = 0; c < 8; c++) {
