@@ -74,6 +74,15 @@ typedef struct engine {
     uint64_t *begin;   /* when the op instance started */
     uint8_t *stage;    /* its next stage */
     uint32_t *cons_first, *cons; /* consumers (CSR) */
+    /* reprogramming (placement rounds > 1): round r's weights are written before its MVMs */
+    int rounds;
+    uint32_t reprogram_name; /* the ledger name of reprogramming: "reprogram" */
+    const char **names;      /* the graph's names + "reprogram" */
+    uint32_t *round_mvms;   /* [r]: MVM ops of the graph in round r */
+    uint32_t *round_left;   /* [inf * rounds + r]: of those, not done yet */
+    uint64_t *gate;         /* [inf * rounds + r]: when round r's weights are in, or UINT64_MAX */
+    uint32_t **parked;      /* [inf * rounds + r]: ops waiting for that gate */
+    size_t *n_parked, *cap_parked;
     uint64_t last_done;
     uint64_t *inference_done;
     int status;
@@ -449,6 +458,8 @@ static uint64_t run_stage(engine *e, int inf, const imc_op *op, int stage, uint6
 
 static int on_done(engine *e, int inf, uint32_t i, uint64_t now);
 static int on_final(imc_kernel *k, void *ctx, uint64_t arg);
+static int park(engine *e, size_t g, uint32_t op);
+static int next_load(engine *e, int inf, int r, uint64_t now);
 
 static void timeline_span(engine *e, const imc_op *op, int inf, uint64_t s, uint64_t d)
 {
@@ -474,6 +485,11 @@ static int on_stage(imc_kernel *k, void *ctx, uint64_t arg)
     size_t at = (size_t)inf * e->g->n_ops + i;
     const imc_op *op = &e->g->ops[i];
     uint64_t now = imc_kernel_now(k);
+    if (e->stage[at] == 0 && op->kind == IMC_OP_MVM && e->rounds > 1) {
+        size_t g = (size_t)inf * e->rounds + (size_t)e->place->layers[op->layer].round;
+        if (e->gate[g] == UINT64_MAX) /* its crossbars hold another round's weights */
+            return park(e, g, i);
+    }
     if (e->stage[at] == 0)
         e->begin[at] = now;
     for (;;) {
@@ -501,6 +517,14 @@ static int on_done(engine *e, int inf, uint32_t i, uint64_t now)
         e->inference_done[inf] = now;
     if (now > e->last_done)
         e->last_done = now;
+    if (op->kind == IMC_OP_MVM && e->rounds > 1) {
+        int r = e->place->layers[op->layer].round;
+        if (--e->round_left[(size_t)inf * e->rounds + r] == 0) {
+            int rc = next_load(e, inf, r, now);
+            if (rc)
+                return rc;
+        }
+    }
     int64_t src = op->kind == IMC_OP_MVM || op->kind == IMC_OP_VECTOR ? site_tile(e, op, op->token) : -1;
     for (uint32_t c = e->cons_first[i]; c < e->cons_first[i + 1]; c++) {
         uint32_t j = e->cons[c];
@@ -520,6 +544,81 @@ static int on_done(engine *e, int inf, uint32_t i, uint64_t now)
         }
     }
     return e->status;
+}
+
+/* ---- reprogramming rounds ---------------------------------------------------------------------- */
+
+static int park(engine *e, size_t g, uint32_t op)
+{
+    if (e->n_parked[g] == e->cap_parked[g]) {
+        size_t cap = e->cap_parked[g] ? 2 * e->cap_parked[g] : 64;
+        uint32_t *grown = realloc(e->parked[g], cap * sizeof *grown);
+        if (!grown)
+            return e->status = imc_err_set(e->err, IMC_ENOMEM, "out of memory");
+        e->parked[g] = grown;
+        e->cap_parked[g] = cap;
+    }
+    e->parked[g][e->n_parked[g]++] = op;
+    return 0;
+}
+
+static int on_load(imc_kernel *k, void *ctx, uint64_t arg);
+static int on_gate(imc_kernel *k, void *ctx, uint64_t arg);
+
+/* Round R of inference INF is finished at NOW: load the next round (or the next inference's
+ * first), whose crossbars this one was using. */
+static int next_load(engine *e, int inf, int r, uint64_t now)
+{
+    if (r + 1 < e->rounds)
+        return imc_kernel_schedule(e->kernel, now, on_load, e, ((uint64_t)inf << 32) | (uint32_t)(r + 1));
+    if (inf + 1 < e->batch)
+        return imc_kernel_schedule(e->kernel, now, on_load, e, (uint64_t)(inf + 1) << 32);
+    return 0;
+}
+
+/* Write round R's weights into the crossbars: fetched from DRAM, then every crossbar programs
+ * its rows one after the other, all crossbars in parallel. */
+static int on_load(imc_kernel *k, void *ctx, uint64_t arg)
+{
+    engine *e = ctx;
+    int inf = (int)(arg >> 32), r = (int)(uint32_t)arg;
+    const imc_placement *p = e->place;
+    const imc_pe *pe = &e->arch->chip.tile.pe;
+    uint64_t now = imc_kernel_now(k);
+    double bits = 0, rows = 0;
+    int max_rows = 0;
+    for (size_t i = 0; i < p->n_layers; i++) {
+        const imc_layer_place *lp = &p->layers[i];
+        if (lp->round != r)
+            continue;
+        bits += (double)lp->cells_used * e->arch->mapping.cell_bits;
+        rows += (double)lp->rows_written;
+        int per_xbar = lp->layer->in < p->rows ? lp->layer->in : p->rows;
+        max_rows = per_xbar > max_rows ? per_xbar : max_rows;
+    }
+    imc_op load = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_REPROGRAM, .name = e->reprogram_name};
+    uint64_t fetched = dram(e, inf, &load, bits, 0, now);
+    charge(e, inf, e->reprogram_name, IMC_CLS_REPROGRAM, IMC_COMP_XBAR, IMC_XBAR_WRITE_ROW, rows);
+    traffic(e, inf, IMC_MEM_XBAR_WRITE, bits);
+    uint64_t done = fetched + (uint64_t)max_rows * imc_model_latency_ps(pe->xbar, IMC_XBAR_WRITE_ROW);
+    return imc_kernel_schedule(k, done, on_gate, e, arg);
+}
+
+/* Round R's weights are in: release the MVMs that waited for them. */
+static int on_gate(imc_kernel *k, void *ctx, uint64_t arg)
+{
+    engine *e = ctx;
+    int inf = (int)(arg >> 32), r = (int)(uint32_t)arg;
+    size_t g = (size_t)inf * e->rounds + (size_t)r;
+    uint64_t now = imc_kernel_now(k);
+    e->gate[g] = now;
+    for (size_t i = 0; i < e->n_parked[g]; i++) {
+        int rc = imc_kernel_schedule(k, now, on_stage, e, ((uint64_t)inf << 32) | e->parked[g][i]);
+        if (rc)
+            return rc;
+    }
+    e->n_parked[g] = 0;
+    return e->round_left[g] == 0 ? next_load(e, inf, r, now) : 0;
 }
 
 /* A final stage's end: the op is done. */
@@ -625,8 +724,40 @@ static void count_instances(const imc_arch *a, double inst[IMC_COMP_COUNT])
     }
 }
 
+static int setup_rounds(engine *e)
+{
+    e->rounds = e->place->rounds > 1 ? e->place->rounds : 1;
+    if (e->rounds == 1)
+        return 0;
+    size_t n = (size_t)e->batch * e->rounds;
+    if (!(e->round_mvms = calloc((size_t)e->rounds, sizeof *e->round_mvms)) ||
+        !(e->round_left = calloc(n, sizeof *e->round_left)) ||
+        !(e->gate = malloc(n * sizeof *e->gate)) || !(e->parked = calloc(n, sizeof *e->parked)) ||
+        !(e->n_parked = calloc(n, sizeof *e->n_parked)) ||
+        !(e->cap_parked = calloc(n, sizeof *e->cap_parked)))
+        return imc_err_set(e->err, IMC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < e->g->n_ops; i++)
+        if (e->g->ops[i].kind == IMC_OP_MVM)
+            e->round_mvms[e->place->layers[e->g->ops[i].layer].round]++;
+    for (size_t i = 0; i < n; i++) {
+        e->gate[i] = UINT64_MAX;
+        e->round_left[i] = e->round_mvms[i % (size_t)e->rounds];
+    }
+    /* the first inference's first round is loaded at the start */
+    return imc_kernel_schedule(e->kernel, 0, on_load, e, 0);
+}
+
 static void engine_free(engine *e)
 {
+    for (size_t i = 0; e->parked && i < (size_t)e->batch * e->rounds; i++)
+        free(e->parked[i]);
+    free(e->parked);
+    free(e->n_parked);
+    free(e->cap_parked);
+    free(e->round_mvms);
+    free(e->round_left);
+    free(e->gate);
+    free(e->names);
     for (size_t i = 0; e->layers && i < e->place->n_layers; i++) {
         free(e->layers[i].tile);
         free(e->layers[i].pipe);
@@ -649,11 +780,6 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
                    const imc_engine_opts *opts, imc_engine_result *res, imc_err *err)
 {
     memset(res, 0, sizeof *res);
-    if (p->rounds > 1)
-        return imc_err_set(err, IMC_EINPUT,
-                           "%s needs %d reprogramming rounds per inference; the engine simulates "
-                           "only mappings that fit (add tiles or use a smaller model)",
-                           g->model, p->rounds);
     engine e = {0};
     e.arch = arch;
     e.place = p;
@@ -676,8 +802,17 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
         !(e.begin = calloc(n ? n : 1, sizeof *e.begin)) ||
         !(e.stage = calloc(n ? n : 1, sizeof *e.stage)) ||
         !(e.inference_done = calloc((size_t)e.batch, sizeof *e.inference_done)) ||
-        !(e.ledger = imc_ledger_new(arch, (const char *const *)g->names, g->n_names)))
+        !(e.names = malloc((g->n_names + 1) * sizeof *e.names)))
         rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+    if (!rc) { /* the ledger's names: the graph's, and one for reprogramming */
+        for (size_t i = 0; i < g->n_names; i++)
+            e.names[i] = g->names[i];
+        e.names[g->n_names] = "reprogram";
+        e.reprogram_name = (uint32_t)g->n_names;
+        if (!(e.ledger = imc_ledger_new(arch, e.names, g->n_names + 1)))
+            rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+    }
+
     if (!rc)
         rc = setup_layers(&e);
     if (!rc)
@@ -686,6 +821,8 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
         rc = setup_consumers(&e);
     if (!rc)
         rc = imc_kernel_new(&e.kernel, opts->kernel, err);
+    if (!rc)
+        rc = setup_rounds(&e);
     for (int inf = 0; !rc && inf < e.batch; inf++)
         for (size_t i = 0; !rc && i < g->n_ops; i++) {
             e.remaining[(size_t)inf * g->n_ops + i] = g->ops[i].n_deps;

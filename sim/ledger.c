@@ -17,7 +17,7 @@ typedef struct row {
 
 struct imc_ledger {
     const imc_arch *arch;
-    const char *const *names;
+    const char **names; /* a copy of the array; the strings stay the caller's */
     size_t n_names;
     row *rows;
     size_t n, cap;
@@ -114,7 +114,11 @@ imc_ledger *imc_ledger_new(const imc_arch *arch, const char *const *names, size_
     if (!l)
         return NULL;
     l->arch = arch;
-    l->names = names;
+    if (!(l->names = malloc((n_names ? n_names : 1) * sizeof *l->names))) {
+        free(l);
+        return NULL;
+    }
+    memcpy(l->names, names, n_names * sizeof *l->names);
     l->n_names = n_names;
     l->chip_name = UINT32_MAX;
     return l;
@@ -126,6 +130,7 @@ void imc_ledger_free(imc_ledger *l)
         return;
     free(l->rows);
     free(l->slots);
+    free(l->names);
     free(l);
 }
 

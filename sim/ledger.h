@@ -61,7 +61,8 @@ typedef struct imc_ledger_row {
 
 #define IMC_LEDGER_LEAKAGE 0xffffu
 
-/* A ledger over ARCH; NAMES (N_NAMES) are the layer names rows refer to (borrowed). */
+/* A ledger over ARCH; NAMES (N_NAMES) are the layer names rows refer to (the array is copied,
+ * the strings are borrowed and must outlive the ledger). */
 imc_ledger *imc_ledger_new(const imc_arch *arch, const char *const *names, size_t n_names);
 void imc_ledger_free(imc_ledger *l);
 

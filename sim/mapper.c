@@ -165,13 +165,20 @@ void imc_placement_print(const imc_placement *p, FILE *out)
                 lp->copies, (long long)lp->xbars, (long long)lp->pes, tiles,
                 100 * lp->cell_utilization, lp->round);
     }
-    fprintf(out,
-            "  chip: %lld of %lld crossbars used (%.1f %%), %lld of %lld PEs, %lld of %d tiles; "
-            "cell utilization of used crossbars %.1f %%\n",
-            (long long)p->xbars_used, (long long)p->xbars_available,
-            100.0 * (double)p->xbars_used / (double)p->xbars_available, (long long)p->pes_used,
-            (long long)p->pes_available, (long long)p->tiles_used, a->chip.tiles,
-            100 * p->cell_utilization);
+    if (p->rounds > 1)
+        fprintf(out,
+                "  chip: %lld crossbars mapped in %d rounds onto %lld crossbars; cell "
+                "utilization of mapped crossbars %.1f %%\n",
+                (long long)p->xbars_used, p->rounds, (long long)p->xbars_available,
+                100 * p->cell_utilization);
+    else
+        fprintf(out,
+                "  chip: %lld of %lld crossbars used (%.1f %%), %lld of %lld PEs, %lld of %d "
+                "tiles; cell utilization of used crossbars %.1f %%\n",
+                (long long)p->xbars_used, (long long)p->xbars_available,
+                100.0 * (double)p->xbars_used / (double)p->xbars_available,
+                (long long)p->pes_used, (long long)p->pes_available, (long long)p->tiles_used,
+                a->chip.tiles, 100 * p->cell_utilization);
     if (p->rounds > 1)
         fprintf(out, "  reprogrammed: %d rounds per inference, %lld crossbar rows written per inference\n",
                 p->rounds, (long long)p->rows_written);
