@@ -20,10 +20,14 @@ libimc_a_SOURCES = \
 	sim/ledger.c sim/ledger.h \
 	sim/engine.c sim/engine.h \
 	sim/simulate.c sim/simulate.h \
+	sim/dataset.c sim/dataset.h \
+	sim/forward.c sim/forward.h \
+	sim/imc.c sim/imc.h \
+	sim/numerics.c sim/numerics.h \
 	$(MODEL_SOURCES)
-libimc_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS)
+libimc_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS) $(ZLIB_CFLAGS)
 
-IMC_LIBS = libimc.a $(YAML_LIBS) $(GSL_LIBS) $(CJSON_LIBS) $(LIBS)
+IMC_LIBS = libimc.a $(YAML_LIBS) $(GSL_LIBS) $(CJSON_LIBS) $(ZLIB_LIBS) $(LIBS)
 
 # The SystemC kernel backend: a C++ shim, compiled only when configure found SystemC. Programs
 # stay C and link the C++ runtime explicitly. libsystemc is linked --as-needed: a program that

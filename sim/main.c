@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 
 #include "sim/arch.h"
 #include "sim/catalog.h"
 #include "sim/hwreport.h"
+#include "sim/numerics.h"
 #include "sim/outfile.h"
 #include "sim/simulate.h"
 
@@ -59,11 +61,24 @@ static const char usage[] =
     "  --stats FILE         every counter as YAML\n"
     "  --timeline FILE      every op as Chrome/Perfetto trace-event JSON (ui.perfetto.dev)\n"
     "  --emit-trace FILE    write the (first) network's dataflow as a trace\n"
+    "\n"
+    "numerics (one --model):\n"
+    "  --numerics           run the FP32 and the IMC forward pass (weights and inputs as mapped,\n"
+    "                       the devices' non-idealities, the ADCs) and compare them: top-1\n"
+    "                       accuracy (with labels), agreement, logit cosine, per-layer SQNR\n"
+    "  --dataset PATH       images: an IDX directory or file (MNIST family, .gz too), or a\n"
+    "                       safetensors file of images [N,C,H,W] and labels [N]; default:\n"
+    "                       synthetic images\n"
+    "  --images N           how many images (default: all of the dataset, 16 synthetic)\n"
+    "  --seed S             seed of the devices' variation and faults and of synthetic images\n"
+    "                       (default 1)\n"
+    "  --logits FILE        write the FP32 and IMC logits (safetensors: fp32, imc, labels)\n"
+    "  --threads N          BLAS threads (default: the library's)\n"
     "  --hw-report          count, area and peak power of every component at every level (PE,\n"
     "                       tile, chip) and the peak throughput and efficiency\n"
     "  --csv FILE           also write the report as long-format CSV ('-' for stdout): the\n"
     "                       energy breakdown (model,layer,op,component,level,action,count,\n"
-    "                       energy_pj), or with --mapping / --hw-report their tables\n"
+    "                       energy_pj), or with --mapping / --hw-report / --numerics theirs\n"
     "\n"
     "information:\n"
     "  --list-models        list the registered component models\n"
@@ -93,6 +108,12 @@ enum {
     OPT_STATS,
     OPT_TIMELINE,
     OPT_EMIT_TRACE,
+    OPT_NUMERICS,
+    OPT_DATASET,
+    OPT_IMAGES,
+    OPT_SEED,
+    OPT_LOGITS,
+    OPT_THREADS,
 };
 
 static const struct option options[] = {
@@ -113,6 +134,12 @@ static const struct option options[] = {
     {"stats", required_argument, NULL, OPT_STATS},
     {"timeline", required_argument, NULL, OPT_TIMELINE},
     {"emit-trace", required_argument, NULL, OPT_EMIT_TRACE},
+    {"numerics", no_argument, NULL, OPT_NUMERICS},
+    {"dataset", required_argument, NULL, OPT_DATASET},
+    {"images", required_argument, NULL, OPT_IMAGES},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"logits", required_argument, NULL, OPT_LOGITS},
+    {"threads", required_argument, NULL, OPT_THREADS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -131,7 +158,10 @@ typedef struct cli {
     size_t n_models;
     int mapping;
     imc_sim_request sim;
+    int numerics;
+    imc_numerics_request num;
 } cli;
+
 
 static int report(const imc_err *err)
 {
@@ -151,6 +181,17 @@ static int usage_error(const char *fmt, ...)
     fprintf(stderr, " (see imcsim --help)\n");
     va_end(ap);
     return EXIT_BAD_INPUT;
+}
+
+/* A whole number from MIN to MAX for option OPT, or a usage error. */
+static int parse_count(const char *opt, const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < min || v > max)
+        return usage_error("%s: '%s' is not a whole number from %ld to %ld", opt, s, min, max);
+    *out = v;
+    return -1;
 }
 
 /* GSL must never abort the process: its errors are returned as status codes instead. */
@@ -220,6 +261,16 @@ static int run(const cli *o)
         return imc_catalog_describe(o->describe, stdout, &err) ? report(&err) : 0;
     if (!o->arch)
         return usage_error("no --arch FILE given");
+    if (o->numerics) {
+        if (o->n_models != 1 || o->sim.trace)
+            return usage_error("--numerics needs exactly one --model FILE (a trace has no weights)");
+        if (o->hw_report || o->mapping || o->sim.stats || o->sim.timeline || o->sim.emit_trace ||
+            o->sim.native)
+            return usage_error("--numerics is a report of its own: drop --hw-report, --mapping, "
+                               "--stats, --timeline, --emit-trace and --native");
+    } else if (o->num.dataset || o->num.logits || o->num.images || o->num.threads) {
+        return usage_error("--dataset, --images, --logits and --threads need --numerics");
+    }
     int network = o->n_models > 0 || o->sim.trace;
     if (o->n_models && o->sim.trace)
         return usage_error("give --model or --trace, not both");
@@ -248,7 +299,14 @@ static int run(const cli *o)
         if (!rc)
             imc_hwreport_print(arch, &rep, stdout);
     }
-    if (!rc && network) {
+    if (!rc && o->numerics) {
+        imc_numerics_request nq = o->num;
+        nq.model = o->models[0];
+        nq.csv = o->csv;
+        nq.progress = isatty(STDERR_FILENO);
+        imc_numerics_result res;
+        rc = imc_numerics_run(arch, &nq, stdout, &res, &err);
+    } else if (!rc && network) {
         imc_sim_request rq = o->sim;
         rq.models = o->models;
         rq.n_models = o->n_models;
@@ -266,6 +324,7 @@ int main(int argc, char **argv)
 {
     gsl_set_error_handler(gsl_quiet);
     cli o = {0};
+    o.num.seed = 1;
     o.sets = calloc((size_t)argc, sizeof *o.sets);
     o.models = calloc((size_t)argc, sizeof *o.models);
     if (!o.sets || !o.models) {
@@ -309,6 +368,27 @@ int main(int argc, char **argv)
         case OPT_STATS: o.sim.stats = optarg; break;
         case OPT_TIMELINE: o.sim.timeline = optarg; break;
         case OPT_EMIT_TRACE: o.sim.emit_trace = optarg; break;
+        case OPT_NUMERICS: o.numerics = 1; break;
+        case OPT_DATASET: o.num.dataset = optarg; break;
+        case OPT_LOGITS: o.num.logits = optarg; break;
+        case OPT_IMAGES: {
+            long v = 0;
+            rc = parse_count("--images", optarg, 1, 100000000, &v);
+            o.num.images = (size_t)v;
+            break;
+        }
+        case OPT_SEED: {
+            long v = 0;
+            rc = parse_count("--seed", optarg, 0, 2147483647, &v);
+            o.num.seed = (unsigned long)v;
+            break;
+        }
+        case OPT_THREADS: {
+            long v = 0;
+            rc = parse_count("--threads", optarg, 1, 256, &v);
+            o.num.threads = (int)v;
+            break;
+        }
         case 'h': fputs(usage, stdout); rc = 0; break;
         case 'V': printf("imcsim %s\n", PACKAGE_VERSION); rc = 0; break;
         case ':': rc = usage_error("option %s needs a value", argv[optind - 1]); break;

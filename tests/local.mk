@@ -5,7 +5,7 @@ AM_TESTS_ENVIRONMENT = IMCSIM_SRCDIR='$(abs_top_srcdir)'; IMCSIM_BUILDDIR='$(abs
 
 # Every test program links the library (and CUnit when there is one).
 LDADD = $(IMC_LIBS) $(CUNIT_LIBS)
-AM_CPPFLAGS += $(CUNIT_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS)
+AM_CPPFLAGS += $(CUNIT_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS) $(ZLIB_CFLAGS)
 
 if HAVE_CUNIT
 UNIT_TESTS = \
@@ -17,14 +17,23 @@ UNIT_TESTS = \
 	tests/unit/test_mapper \
 	tests/unit/test_kernel \
 	tests/unit/test_engine \
+	tests/unit/test_imc \
 	tests/unit/test_cli \
 	tests/unit/test_presets \
 	tests/unit/test_report \
-	tests/unit/test_trace
+	tests/unit/test_trace \
+	tests/unit/test_dataset \
+	tests/unit/test_forward
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 endif
 EXTRA_DIST += tests/unit/cunit_main.h
+
+# The FP32 forward pass's reference models, images and PyTorch logits (tools/numerics_ref.py).
+EXTRA_DIST += tests/data/README.md \
+	tests/data/ref_deit.model.safetensors tests/data/ref_deit.inputs.safetensors \
+	tests/data/ref_far_mixed.model.safetensors tests/data/ref_far_mixed.inputs.safetensors \
+	tests/data/ref_far_pruned.model.safetensors tests/data/ref_far_pruned.inputs.safetensors
 
 # Golden regression of whole runs (needs the quick start's model files, built by `make`).
 TESTS += tests/regress/summary.test tests/regress/traces.test

@@ -9,3 +9,4 @@ bench: imcsim$(EXEEXT) imcsim-model$(EXEEXT)
 	IMCSIM_SRCDIR=$(srcdir) $(srcdir)/tools/bench
 .PHONY: bench
 EXTRA_DIST += tools/arch-doc
+EXTRA_DIST += tools/numerics_ref.py

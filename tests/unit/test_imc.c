@@ -1,0 +1,305 @@
+/* test_imc.c -- the IMC emulation is faithful to the hardware model: with ideal devices and a
+ * lossless ADC it is the integer-quantized GEMM exactly (and its fast path is bit-identical to
+ * the full bit-slice emulation); fewer ADC bits than the bound log2(rows) + DAC bits + cell
+ * bits never lower the error; stuck-at faults and programming variation change the result;
+ * the same seed gives the same result; and a column converted by hand gives what the emulation
+ * gives. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/arch.h"
+#include "sim/forward.h"
+#include "sim/imc.h"
+#include "sim/mapper.h"
+#include "sim/modelgen.h"
+#include "sim/netfile.h"
+#include "sim/network.h"
+
+#include <CUnit/CUnit.h>
+
+/* 16 x 16 crossbars, so a 48-input layer spans three row tiles. */
+static const char arch_text[] = "schema: 1\n"
+                                "mapping: {weight_bits: 8, input_bits: 8, cell_bits: 2}\n"
+                                "chip:\n"
+                                "  tiles: 64\n"
+                                "  noc: {model: noc/mesh}\n"
+                                "  dram: {model: dram/simple}\n"
+                                "  tile:\n"
+                                "    pes: 8\n"
+                                "    buffer: {model: buffer/edram}\n"
+                                "    pe:\n"
+                                "      xbars: 8\n"
+                                "      xbar:\n"
+                                "        model: xbar/reram\n"
+                                "        rows: 16\n"
+                                "        cols: 16\n"
+                                "        cell: {model: cell/reram, bits: 2}\n"
+                                "      dac: {model: dac/simple, bits: 1}\n"
+                                "      sh: {model: sh/simple}\n"
+                                "      adc: {model: adc/sar, bits: 12}\n"
+                                "      shiftadd: {model: shiftadd/simple}\n";
+
+static char dir[4096], model[4200];
+static imc_netfile *nf;
+static imc_network *net;
+static imc_forward *fwd;
+
+typedef struct setup_t {
+    imc_arch *arch;
+    imc_placement *place;
+    imc_emul *emul;
+} setup_t;
+
+static void make(setup_t *s, const char *const *sets, size_t n, unsigned long seed)
+{
+    imc_err err;
+    imc_err_clear(&err);
+    memset(s, 0, sizeof *s);
+    if (imc_arch_load_string(&s->arch, arch_text, "imc.yaml", sets, n, &err))
+        fprintf(stderr, "\n%s\n", err.msg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s->arch);
+    CU_ASSERT_EQUAL_FATAL(imc_mapper_place(&s->place, s->arch, net, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(imc_emul_new(&s->emul, s->arch, s->place, fwd, seed, &err), 0);
+}
+
+static void unmake(setup_t *s)
+{
+    imc_emul_free(s->emul);
+    imc_placement_free(s->place);
+    imc_arch_free(s->arch);
+}
+
+/* The layer under test: the first MLP layer (48 inputs, 96 outputs). */
+static size_t fc1(void)
+{
+    for (size_t i = 0; i < net->n_layers; i++)
+        if (net->layers[i].kind == IMC_LAYER_FC1)
+            return i;
+    return 0;
+}
+
+#define ROWS 5
+
+static void inputs(float *x, size_t in)
+{
+    for (size_t i = 0; i < ROWS * in; i++) /* a fixed, varied input */
+        x[i] = (float)sin(0.37 * (double)i) * (1.0f + (float)(i % 7));
+}
+
+static void run_mvm(setup_t *s, size_t layer, const float *x, float *y)
+{
+    imc_mvm_ops ops = imc_emul_ops(s->emul);
+    imc_err err;
+    CU_ASSERT_EQUAL_FATAL(ops.mvm(ops.ctx, layer, x, ROWS, y, &err), 0);
+}
+
+static double err2(const float *a, const float *b, size_t n)
+{
+    double e = 0;
+    for (size_t i = 0; i < n; i++)
+        e += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    return e;
+}
+
+/* The integer-quantized GEMM, computed independently: inputs quantized per vector to 8 bits,
+ * weights as the mapper quantizes them. */
+static void reference(setup_t *s, size_t li, const float *x, float *y)
+{
+    const imc_layer *l = &net->layers[li];
+    size_t in = (size_t)l->in, out = (size_t)l->out;
+    int32_t *q = malloc(in * out * sizeof *q);
+    float sw = imc_mapper_quantize(s->place, &s->place->layers[li], imc_forward_weights(fwd, li, NULL), q);
+    for (size_t i = 0; i < ROWS; i++) {
+        float m = 0;
+        for (size_t k = 0; k < in; k++)
+            m = fmaxf(m, fabsf(x[i * in + k]));
+        float sx = m / 127;
+        for (size_t o = 0; o < out; o++) {
+            double acc = 0;
+            for (size_t k = 0; k < in; k++)
+                acc += (double)lrintf(x[i * in + k] / sx) * q[k * out + o];
+            y[i * out + o] = (float)(acc * sx * sw);
+        }
+    }
+    free(q);
+}
+
+static void test_exact_integer_gemm(void)
+{
+    const char *schemes[][1] = {{"mapping.signed=differential"}, {"mapping.signed=offset"}};
+    size_t li = fc1(), in = (size_t)net->layers[li].in, out = (size_t)net->layers[li].out;
+    float *x = malloc(ROWS * in * sizeof *x), *fast = malloc(ROWS * out * sizeof *fast),
+          *full = malloc(ROWS * out * sizeof *full), *ref = malloc(ROWS * out * sizeof *ref);
+    inputs(x, in);
+    for (int k = 0; k < 2; k++) {
+        setup_t s;
+        make(&s, schemes[k], 1, 1);
+        CU_ASSERT(imc_emul_exact(s.emul)); /* 16 rows x 1 x 3 = 48 levels < 2^12 */
+        run_mvm(&s, li, x, fast);
+        imc_emul_force_full(s.emul, 1);
+        CU_ASSERT(!imc_emul_exact(s.emul));
+        run_mvm(&s, li, x, full);
+        CU_ASSERT_EQUAL(memcmp(fast, full, ROWS * out * sizeof *fast), 0);
+        reference(&s, li, x, ref);
+        for (size_t i = 0; i < ROWS * out; i++)
+            CU_ASSERT_DOUBLE_EQUAL(full[i], ref[i], 1e-5 * (fabs(ref[i]) + 1e-3));
+        unmake(&s);
+    }
+    free(x), free(fast), free(full), free(ref);
+}
+
+static void test_adc_bits_monotonic(void)
+{
+    size_t li = fc1(), in = (size_t)net->layers[li].in, out = (size_t)net->layers[li].out;
+    float *x = malloc(ROWS * in * sizeof *x), *y = malloc(ROWS * out * sizeof *y),
+          *exact = malloc(ROWS * out * sizeof *exact);
+    inputs(x, in);
+    setup_t s;
+    make(&s, NULL, 0, 1);
+    run_mvm(&s, li, x, exact);
+    unmake(&s);
+    /* the bound: log2(16 rows) + 1 DAC bit + 2 cell bits = 7 bits (48 levels < 2^6 - 1 = 63 too) */
+    double prev = 0;
+    for (int bits = 6; bits >= 2; bits--) {
+        char set[64];
+        snprintf(set, sizeof set, "chip.tile.pe.adc.bits=%d", bits);
+        const char *sets[] = {set};
+        make(&s, sets, 1, 1);
+        run_mvm(&s, li, x, y);
+        double e = err2(y, exact, ROWS * out);
+        if (bits == 6) { /* 48 levels fit 6 bits: still lossless */
+            CU_ASSERT_EQUAL(e, 0);
+        } else {
+            CU_ASSERT(e > prev);
+        }
+        prev = e;
+        unmake(&s);
+    }
+    free(x), free(y), free(exact);
+}
+
+static void test_faults_and_variation(void)
+{
+    size_t li = fc1(), in = (size_t)net->layers[li].in, out = (size_t)net->layers[li].out;
+    float *x = malloc(ROWS * in * sizeof *x), *ideal = malloc(ROWS * out * sizeof *ideal),
+          *y = malloc(ROWS * out * sizeof *y), *y2 = malloc(ROWS * out * sizeof *y2);
+    inputs(x, in);
+    setup_t s;
+    make(&s, NULL, 0, 1);
+    run_mvm(&s, li, x, ideal);
+    unmake(&s);
+    static const char *const cases[][2] = {
+        {"chip.tile.pe.xbar.cell.stuck_at_0=0", "chip.tile.pe.xbar.cell.stuck_at_1=0"},
+        {"chip.tile.pe.xbar.cell.stuck_at_0=5 %", "chip.tile.pe.xbar.cell.stuck_at_1=0"},
+        {"chip.tile.pe.xbar.cell.stuck_at_0=0", "chip.tile.pe.xbar.cell.stuck_at_1=5 %"},
+        {"chip.tile.pe.xbar.cell.variation=0", "chip.tile.pe.xbar.cell.read_noise=0"},
+        {"chip.tile.pe.xbar.cell.variation=10 %", "chip.tile.pe.xbar.cell.read_noise=0"},
+        {"chip.tile.pe.xbar.cell.variation=0", "chip.tile.pe.xbar.cell.read_noise=5 %"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int ideal_case = c == 0 || c == 3;
+        make(&s, cases[c], 2, 7);
+        CU_ASSERT_EQUAL(imc_emul_exact(s.emul), ideal_case);
+        run_mvm(&s, li, x, y);
+        double e = err2(y, ideal, ROWS * out);
+        CU_ASSERT(ideal_case ? e == 0 : e > 0);
+        unmake(&s);
+        /* the same seed reproduces the same devices (and noise) exactly */
+        make(&s, cases[c], 2, 7);
+        run_mvm(&s, li, x, y2);
+        CU_ASSERT_EQUAL(memcmp(y, y2, ROWS * out * sizeof *y), 0);
+        unmake(&s);
+        /* another seed draws other devices */
+        make(&s, cases[c], 2, 8);
+        run_mvm(&s, li, x, y2);
+        CU_ASSERT(ideal_case ? memcmp(y, y2, ROWS * out * sizeof *y) == 0
+                             : memcmp(y, y2, ROWS * out * sizeof *y) != 0);
+        unmake(&s);
+    }
+    free(x), free(ideal), free(y), free(y2);
+}
+
+/* One output by hand: every input at +max quantizes to +127, offset to 255 = all eight 1-bit
+ * slices set, so each slice reads every column's sum of levels; a 4-bit ADC over the full scale
+ * 16 x 1 x 3 = 48 has a step of 48 / 15 = 3.2 levels. */
+static void test_hand_computed_column(void)
+{
+    const char *sets[] = {"chip.tile.pe.adc.bits=4"};
+    setup_t s;
+    make(&s, sets, 1, 1);
+    size_t li = fc1(), in = (size_t)net->layers[li].in, out = (size_t)net->layers[li].out;
+    const imc_layer_place *lp = &s.place->layers[li];
+    float *x = malloc(ROWS * in * sizeof *x), *y = malloc(ROWS * out * sizeof *y);
+    for (size_t i = 0; i < ROWS * in; i++)
+        x[i] = 2.5f; /* x_q = 127 everywhere, scale 2.5 / 127 */
+    run_mvm(&s, li, x, y);
+    int32_t *q = malloc(in * out * sizeof *q);
+    int16_t *cells = malloc(16 * 16 * sizeof *cells);
+    float sw = imc_mapper_quantize(s.place, lp, imc_forward_weights(fwd, li, NULL), q);
+    const int o = 3, wpr = s.place->weights_per_row, cpw = s.place->cells_per_weight; /* 2, 8 */
+    int xc = o / wpr, j = o % wpr;
+    double step = 48.0 / 15.0, acc = 0, colsum = 0;
+    for (int xr = 0; xr < lp->row_tiles; xr++) {
+        imc_mapper_cells(s.place, lp, xr, xc, q, cells);
+        double w = 0;
+        for (int c = 0; c < cpw; c++) {
+            double level_sum = 0;
+            for (int r = 0; r < 16; r++)
+                level_sum += cells[r * 16 + j * cpw + c];
+            double code = nearbyint(level_sum / step);
+            int slice = c % 4; /* differential: 4 positive slices, then 4 negative */
+            w += (c < 4 ? 1 : -1) * code * step * ldexp(1, 2 * slice);
+        }
+        acc += w * 255; /* all eight input slices: sum of 2^k = 255 */
+    }
+    for (size_t k = 0; k < in; k++)
+        colsum += q[k * out + (size_t)o];
+    double want = (acc - 128 * colsum) * (2.5 / 127) * sw;
+    CU_ASSERT_DOUBLE_EQUAL(y[o], want, 1e-6 * fabs(want) + 1e-9);
+    free(x), free(y), free(q), free(cells);
+    unmake(&s);
+}
+
+static int setup(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/imcsim-imc-XXXXXX", tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(model, sizeof model, "%s/m.bin", dir);
+    imc_modelgen_spec s;
+    imc_err err;
+    if (imc_modelgen_preset("far-ti", &s, &err))
+        return -1;
+    s.embed_dim = 48, s.num_heads = 3, s.depth = 1, s.mlp_hidden = 96, s.img_size = 16;
+    s.patch_size = 8, s.num_classes = 10;
+    if (imc_modelgen_write(&s, model, &err) || imc_netfile_open(&nf, model, &err) ||
+        imc_network_load(&net, nf, &err) || imc_forward_new(&fwd, net, &err))
+        return -1;
+    return 0;
+}
+
+static int cleanup(void)
+{
+    imc_forward_free(fwd);
+    imc_network_free(net);
+    imc_netfile_close(nf);
+    unlink(model);
+    return rmdir(dir);
+}
+
+static CU_TestInfo tests[] = {
+    {"ideal devices, lossless ADC: the integer GEMM exactly", test_exact_integer_gemm},
+    {"fewer ADC bits never lower the error", test_adc_bits_monotonic},
+    {"stuck-at faults, variation, read noise; seeds", test_faults_and_variation},
+    {"a column converted by hand", test_hand_computed_column},
+    CU_TEST_INFO_NULL,
+};
+
+#define SUITE_NAME "imc"
+#define SUITE_INIT setup
+#define SUITE_CLEANUP cleanup
+#include "tests/unit/cunit_main.h"
