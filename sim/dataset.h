@@ -18,7 +18,7 @@ typedef struct imc_dataset {
     int32_t *labels; /* n labels, or NULL when the source has none */
 } imc_dataset;
 
-/* Load up to MAX images (0: all) from PATH: a directory or file prefix of IDX files
+/* Load up to MAX images (0: all) from PATH: a directory of IDX files
  * (PATH/t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz], or PATH itself when it
  * names an images file), or a safetensors file with `images` and optionally `labels`. The
  * images must have NET's channels and size; they are normalised as NET's metadata says.
