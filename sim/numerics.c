@@ -217,6 +217,9 @@ int imc_numerics_run(const imc_arch *arch, const imc_numerics_request *rq, FILE 
         fprintf(out, "  top-1 agreement      %.2f %% of images (IMC vs FP32)\n", 100 * res->agreement);
         fprintf(out, "  logit cosine         mean %.6f, min %.6f\n", res->cosine_mean, res->cosine_min);
         fprintf(out, "  time per image       FP32 %.3f s, IMC %.3f s\n", res->fp32_s, res->imc_s);
+        double gflop = imc_forward_flops(net) * 1e-9;
+        fprintf(out, "  FP32 rate            %.1f GFLOP/s (%.2f GFLOP per image)\n",
+                res->fp32_s > 0 ? gflop / res->fp32_s : 0, gflop);
         fprintf(out, "  per-layer SQNR of the IMC output vs FP32 (dB):\n");
         for (size_t l = 0; l < net->n_layers; l++) {
             double q = sqnr_db(rec.signal[l], rec.noise[l]);

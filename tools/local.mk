@@ -5,7 +5,12 @@ EXTRA_DIST += tools/export_far.py
 EXTRA_DIST += tools/bench
 
 # `make bench`: speed and memory figures for docs/PERFORMANCE.md.
-bench: imcsim$(EXEEXT) imcsim-model$(EXEEXT)
+EXTRA_PROGRAMS = tools/sgemm_peak
+tools_sgemm_peak_SOURCES = tools/sgemm_peak.c
+tools_sgemm_peak_LDADD = $(GSL_LIBS)
+CLEANFILES += tools/sgemm_peak$(EXEEXT)
+
+bench: imcsim$(EXEEXT) imcsim-model$(EXEEXT) tools/sgemm_peak$(EXEEXT)
 	IMCSIM_SRCDIR=$(srcdir) $(srcdir)/tools/bench
 .PHONY: bench
 EXTRA_DIST += tools/arch-doc
