@@ -1,6 +1,7 @@
 /* cunit_main.h -- the shared main() of the CUnit suites: include once, after defining
  * `static CU_TestInfo tests[]` and `#define SUITE_NAME "..."`. Runs the suite in basic mode
- * and exits non-zero when any assertion failed, so automake's harness sees the failure. */
+ * and exits non-zero when any assertion, or the suite's init or cleanup, failed, so automake's
+ * harness sees the failure. */
 #ifndef IMC_CUNIT_MAIN_H
 #define IMC_CUNIT_MAIN_H
 
@@ -23,7 +24,9 @@ int main(void)
         return 99;
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    /* A suite whose init or cleanup fails counts too (its tests did not run, or left files). */
+    unsigned failed = CU_get_number_of_suites_failed() + CU_get_number_of_failures() +
+                      CU_get_number_of_tests_failed();
     CU_cleanup_registry();
     return failed ? 1 : 0;
 }

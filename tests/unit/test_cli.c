@@ -319,6 +319,46 @@ static void test_simulation_outputs(void)
     free(out), free(err);
 }
 
+/* --numerics on a reference model with its labelled images: FP32 gets every label right (they
+ * are PyTorch's argmax), the lossless IMC pass agrees; files are written; bad input is one
+ * line and exit 2. */
+static void test_numerics(void)
+{
+    char reram[4200], model[4200], data[4200], csv[4200], lg[4200];
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(model, sizeof model, "%s/tests/data/ref_deit.model.safetensors", srcdir);
+    snprintf(data, sizeof data, "%s/tests/data/ref_deit.inputs.safetensors", srcdir);
+    snprintf(csv, sizeof csv, "%s/n.csv", workdir);
+    snprintf(lg, sizeof lg, "%s/logits.bin", workdir);
+    char *out, *err;
+    const char *args[] = {"--arch", reram, "--model", model, "--numerics", "--dataset", data,
+                          "--csv", csv, "--logits", lg, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, args), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "top-1 accuracy       FP32 100.00 %"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "top-1 agreement      100.00 %"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "exact integer path"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "blocks.1.mlp.fc2"));
+    free(out), free(err);
+    char *c = slurp(csv);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(strncmp(c, "model,metric,layer,value\n", 25), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(c, ",top1_fp32,,1\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c, ",sqnr_db,blocks.0.attn.qkv,"));
+    free(c);
+    CU_ASSERT_EQUAL(access(lg, F_OK), 0);
+
+    const char *missing[] = {"--arch", reram, "--model", model, "--numerics", "--dataset",
+                             "/nonexistent/data", NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, missing), 2);
+    CU_ASSERT_STRING_EQUAL(err, "imcsim: /nonexistent/data: error: cannot open: No such file or directory\n");
+    free(out), free(err);
+    const char *two[] = {"--arch", reram, "--model", model, "--model", model, "--numerics", NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, two), 2);
+    CU_ASSERT_STRING_EQUAL(err, "imcsim: error: --numerics needs exactly one --model FILE (a trace "
+                                "has no weights) (see imcsim --help)\n");
+    free(out), free(err);
+}
+
 /* arch-configs/README.md documents every schema key and every model (tools/arch-doc). */
 static void test_schema_documented(void)
 {
@@ -375,6 +415,7 @@ static CU_TestInfo tests[] = {
     {"--model: mapping summary and CSV", test_model_mapping},
     {"arch-configs/README.md documents every key and model", test_schema_documented},
     {"simulation outputs: timeline JSON, stats, batch; none on failure", test_simulation_outputs},
+    {"--numerics on a reference model and its images", test_numerics},
     CU_TEST_INFO_NULL,
 };
 

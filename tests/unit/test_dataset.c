@@ -22,36 +22,26 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tests/unit/testmodels.h"
+
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static char tmpdir[512];
-static char created[64][700]; /* files and directories to remove, in creation order */
-static int n_created;
+static char paths[64][4200]; /* the paths tmp_path handed out in this test */
+static int n_paths;
 
+/* A fresh test_dir for one test, removed (with all in it) by test_dir_remove at its end. */
 static int make_tmpdir(void)
 {
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(tmpdir, sizeof tmpdir, "%s/imcsim-dataset-XXXXXX", base);
-    n_created = 0;
-    return mkdtemp(tmpdir) ? 0 : -1;
+    n_paths = 0;
+    return test_dir_make("dataset");
 }
 
-static void remove_tmpdir(void)
-{
-    while (n_created > 0) {
-        const char *p = created[--n_created];
-        if (unlink(p) != 0)
-            rmdir(p);
-    }
-    rmdir(tmpdir);
-}
-
-/* TMPDIR/NAME, remembered for removal. */
+/* test_dir/NAME, valid until the next make_tmpdir. */
 static const char *tmp_path(const char *name)
 {
-    CU_ASSERT_FATAL(n_created < 64);
-    char *p = created[n_created++];
-    snprintf(p, sizeof created[0], "%s/%s", tmpdir, name);
+    CU_ASSERT_FATAL(n_paths < 64);
+    char *p = paths[n_paths++];
+    test_dir_path(p, sizeof paths[0], name);
     return p;
 }
 
@@ -124,13 +114,6 @@ static void write_idx_labels(const char *path, const unsigned char *labels, uint
     put_be32(b + 4, n);
     memcpy(b + 8, labels, n);
     write_file(path, b, 8 + n, gz);
-}
-
-static void print_err(const imc_err *err)
-{
-    char buf[1024];
-    imc_err_format(err, buf, sizeof buf);
-    fprintf(stderr, "\nunexpected error: %s\n", buf);
 }
 
 static imc_dataset *load_ok(const char *path, size_t max, const imc_network *net)
@@ -239,7 +222,7 @@ static void test_idx_forms(void)
     d = load_ok(nolabels, 0, &net);
     check_idx_dataset(d, 3, 0);
     imc_dataset_free(d);
-    remove_tmpdir();
+    test_dir_remove();
 }
 
 /* Debian's dataset-fashion-mnist installs the gzipped test set in this directory; checked only
@@ -365,15 +348,10 @@ static void test_safetensors(void)
     CU_ASSERT(exact);
     imc_dataset_free(d);
     free(big);
-    remove_tmpdir();
+    test_dir_remove();
 }
 
 /* ---- normalisation from the model file ---------------------------------------------------- */
-
-typedef struct model {
-    imc_netfile *nf;
-    imc_network *net;
-} model;
 
 /* A tiny DeiT of IN_CHANS channels, 4 x 4 images and 5 classes, rewritten with the metadata
  * input_mean = MEAN and input_std = STD (each NULL: absent). */
@@ -433,12 +411,6 @@ static model tiny_model(const char *name, int in_chans, const char *mean, const 
     return m;
 }
 
-static void model_free(model *m)
-{
-    imc_network_free(m->net);
-    imc_netfile_close(m->nf);
-}
-
 static void test_normalisation(void)
 {
     CU_ASSERT_EQUAL_FATAL(make_tmpdir(), 0);
@@ -472,7 +444,7 @@ static void test_normalisation(void)
         }
         CU_ASSERT(exact);
         imc_dataset_free(d);
-        model_free(&m);
+        free_model(&m);
     }
     imc_dataset_free(raw);
 
@@ -488,15 +460,15 @@ static void test_normalisation(void)
             exact &= d->images[i * 16 + k] == (pixel(i, k) / 255.0f - 0.1307f) / 0.3081f;
     CU_ASSERT(exact);
     imc_dataset_free(d);
-    model_free(&m);
+    free_model(&m);
 
     /* Without the metadata: the [0, 1) values as drawn. */
     m = tiny_model("plain.bin", 1, NULL, NULL);
     d = load_ok(ipath, 0, m.net);
     check_idx_dataset(d, 3, 0);
     imc_dataset_free(d);
-    model_free(&m);
-    remove_tmpdir();
+    free_model(&m);
+    test_dir_remove();
 }
 
 /* Malformed metadata: each error names the model file and the key. */
@@ -541,9 +513,9 @@ static void test_bad_metadata(void)
         if (strcmp(err.msg, cases[i].msg) != 0)
             fprintf(stderr, "\ncase %zu: got '%s'\n", i, err.msg);
         CU_ASSERT_STRING_EQUAL(err.msg, cases[i].msg);
-        model_free(&m);
+        free_model(&m);
     }
-    remove_tmpdir();
+    test_dir_remove();
 }
 
 /* ---- synthetic ---------------------------------------------------------------------------- */
@@ -643,7 +615,7 @@ static void test_logits_round_trip(void)
         }
         imc_netfile_close(nf);
     }
-    remove_tmpdir();
+    test_dir_remove();
 }
 
 /* ---- bad inputs --------------------------------------------------------------------------- */
@@ -926,19 +898,19 @@ static void test_bad_inputs(void)
         int rc = imc_dataset_load(&d, path, 0, &net, &err);
         CU_ASSERT_EQUAL(rc, IMC_EINPUT);
         CU_ASSERT_PTR_NULL(d);
-        char want[1024], file[700];
+        char want[1024 + sizeof test_dir], file[4200];
         size_t k = 0;
-        for (const char *m = cases[i].msg; *m && k + sizeof tmpdir < sizeof want; m++) {
+        for (const char *m = cases[i].msg; *m && k + sizeof test_dir < sizeof want; m++) {
             if (*m != '@') {
                 want[k++] = *m;
             } else {
-                memcpy(want + k, tmpdir, strlen(tmpdir));
-                k += strlen(tmpdir);
+                memcpy(want + k, test_dir, strlen(test_dir));
+                k += strlen(test_dir);
             }
         }
         want[k] = '\0';
         if (cases[i].file)
-            snprintf(file, sizeof file, "%s/%s", tmpdir, cases[i].file);
+            test_dir_path(file, sizeof file, cases[i].file);
         else
             snprintf(file, sizeof file, "%s", path);
         if (strcmp(err.msg, want) != 0 || strcmp(err.file, file) != 0)
@@ -946,7 +918,7 @@ static void test_bad_inputs(void)
         CU_ASSERT_STRING_EQUAL(err.msg, want);
         CU_ASSERT_STRING_EQUAL(err.file, file);
     }
-    remove_tmpdir();
+    test_dir_remove();
 }
 
 static CU_TestInfo tests[] = {

@@ -23,6 +23,8 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tests/unit/testdir.h"
+
 /* One tile per router, one PE per tile, one crossbar per PE: layer i sits on tile i. */
 static const char arch_text[] = "schema: 1\n"
                                 "clock: {digital: 1 GHz}\n"
@@ -286,8 +288,6 @@ static void test_noc_hops_closed_form(void)
 
 /* ---- whole networks ----------------------------------------------------------------------- */
 
-static char dir[4096];
-
 typedef struct sim {
     imc_netfile *nf;
     imc_network *net;
@@ -335,7 +335,7 @@ static __attribute__((noinline)) char *csv_of(const sim *s)
 
 static void model_path(char *buf, size_t size, const char *name)
 {
-    snprintf(buf, size, "%s/%s.bin", dir, name);
+    snprintf(buf, size, "%s/%s.bin", test_dir, name);
 }
 
 /* Called from the suite's setup, outside any test: no CUnit assertions here. */
@@ -539,22 +539,14 @@ static void test_reprogramming_rounds(void)
 
 static int setup(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/imcsim-engine-XXXXXX", tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir))
+    if (test_dir_make("engine"))
         return -1;
-    return generate("deit", 0, 0) || generate("far", ~0ULL, 0) || generate("far_pruned", ~0ULL, 0.25);
-}
-
-static int cleanup(void)
-{
-    const char *names[] = {"deit", "far", "far_pruned"};
-    for (int i = 0; i < 3; i++) {
-        char path[4200];
-        model_path(path, sizeof path, names[i]);
-        unlink(path);
+    if (generate("deit", 0, 0) || generate("far", ~0ULL, 0) ||
+        generate("far_pruned", ~0ULL, 0.25)) {
+        test_dir_remove(); /* CUnit runs no cleanup after a failed init */
+        return -1;
     }
-    return rmdir(dir);
+    return 0;
 }
 
 static CU_TestInfo tests[] = {
@@ -572,5 +564,5 @@ static CU_TestInfo tests[] = {
 
 #define SUITE_NAME "engine"
 #define SUITE_INIT setup
-#define SUITE_CLEANUP cleanup
+#define SUITE_CLEANUP test_dir_remove
 #include "tests/unit/cunit_main.h"

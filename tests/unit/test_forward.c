@@ -18,6 +18,8 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tests/unit/testmodels.h"
+
 /* ---- fixtures ----------------------------------------------------------------------------- */
 
 static const char *const MODELS[] = {"ref_deit", "ref_far_mixed", "ref_far_pruned"};
@@ -31,13 +33,6 @@ typedef struct ref {
     float *images, *logits;        /* the reference: [n][C][H][W], [n][classes] */
     float *labels;                 /* [n], as floats */
 } ref;
-
-static void print_err(const imc_err *err)
-{
-    char line[1024];
-    imc_err_format(err, line, sizeof line);
-    fprintf(stderr, "\n  unexpected error: %s\n", line);
-}
 
 static void data_path(char *buf, size_t size, const char *name, const char *kind)
 {

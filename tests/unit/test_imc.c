@@ -20,6 +20,8 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tests/unit/testdir.h"
+
 /* 16 x 16 crossbars, so a 48-input layer spans three row tiles. */
 static const char arch_text[] = "schema: 1\n"
                                 "mapping: {weight_bits: 8, input_bits: 8, cell_bits: 2}\n"
@@ -42,7 +44,7 @@ static const char arch_text[] = "schema: 1\n"
                                 "      adc: {model: adc/sar, bits: 12}\n"
                                 "      shiftadd: {model: shiftadd/simple}\n";
 
-static char dir[4096], model[4200];
+static char model[4200];
 static imc_netfile *nf;
 static imc_network *net;
 static imc_forward *fwd;
@@ -263,32 +265,31 @@ static void test_hand_computed_column(void)
     unmake(&s);
 }
 
-static int setup(void)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/imcsim-imc-XXXXXX", tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir))
-        return -1;
-    snprintf(model, sizeof model, "%s/m.bin", dir);
-    imc_modelgen_spec s;
-    imc_err err;
-    if (imc_modelgen_preset("far-ti", &s, &err))
-        return -1;
-    s.embed_dim = 48, s.num_heads = 3, s.depth = 1, s.mlp_hidden = 96, s.img_size = 16;
-    s.patch_size = 8, s.num_classes = 10;
-    if (imc_modelgen_write(&s, model, &err) || imc_netfile_open(&nf, model, &err) ||
-        imc_network_load(&net, nf, &err) || imc_forward_new(&fwd, net, &err))
-        return -1;
-    return 0;
-}
-
 static int cleanup(void)
 {
     imc_forward_free(fwd);
     imc_network_free(net);
     imc_netfile_close(nf);
-    unlink(model);
-    return rmdir(dir);
+    return test_dir_remove();
+}
+
+static int setup(void)
+{
+    if (test_dir_make("imc"))
+        return -1;
+    test_dir_path(model, sizeof model, "m.bin");
+    imc_modelgen_spec s;
+    imc_err err;
+    int rc = imc_modelgen_preset("far-ti", &s, &err);
+    if (!rc) {
+        s.embed_dim = 48, s.num_heads = 3, s.depth = 1, s.mlp_hidden = 96, s.img_size = 16;
+        s.patch_size = 8, s.num_classes = 10;
+        rc = imc_modelgen_write(&s, model, &err) || imc_netfile_open(&nf, model, &err) ||
+             imc_network_load(&net, nf, &err) || imc_forward_new(&fwd, net, &err);
+    }
+    if (rc)
+        cleanup(); /* CUnit runs no cleanup after a failed init */
+    return rc ? -1 : 0;
 }
 
 static CU_TestInfo tests[] = {

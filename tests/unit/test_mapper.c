@@ -7,7 +7,6 @@
  * invariant that every weight is placed exactly once per slice and reconstructs exactly from
  * its cells; pruned FAR heads needing fewer crossbars in proportion; the does-not-fit and
  * reprogramming rules; mapping.duplicate; and the CSV. */
-#include <dirent.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -24,87 +23,23 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tests/unit/testmodels.h"
+
 /* ---- models ------------------------------------------------------------------------------- */
-
-static char tmpdir[4096];
-
-static void remove_tmpdir(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        char path[8192];
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
-                unlink(path);
-            }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-}
 
 static int suite_init(void)
 {
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/imcsim-test-mapper-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    atexit(remove_tmpdir);
-    return 0;
+    return test_dir_make("mapper");
 }
 #define SUITE_INIT suite_init
+#define SUITE_CLEANUP test_dir_remove
 
-static void print_err(const imc_err *err)
+/* The tiny model (testmodels.h) as TAG: blocks in FAR_BLOCKS are FAR (masked form) with PRUNE. */
+static model tiny_model(uint64_t far_blocks, double prune, const char *tag)
 {
-    char line[1024];
-    imc_err_format(err, line, sizeof line);
-    fprintf(stderr, "\n  unexpected error: %s\n", line);
-}
-
-typedef struct model {
-    imc_netfile *nf;
-    imc_network *net;
-} model;
-
-/* The tiny model named "tiny": blocks in FAR_BLOCKS are FAR (masked form) with PRUNE. */
-static model gen_model(uint64_t far_blocks, double prune, const char *tag)
-{
-    imc_modelgen_spec s;
-    memset(&s, 0, sizeof s);
-    snprintf(s.name, sizeof s.name, "tiny");
-    s.embed_dim = 48;
-    s.num_heads = 3;
-    s.depth = 2;
-    s.mlp_hidden = 96;
-    s.img_size = 32;
-    s.patch_size = 8;
-    s.in_chans = 3;
-    s.num_classes = 10;
-    s.far_blocks = far_blocks;
-    s.prune = prune;
+    imc_modelgen_spec s = tiny_spec(far_blocks, prune, 0);
     s.seed = 11;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s.safetensors", tmpdir, tag);
-    imc_err err;
-    imc_err_clear(&err);
-    model m = {NULL, NULL};
-    int rc = imc_modelgen_write(&s, path, &err);
-    if (!rc)
-        rc = imc_netfile_open(&m.nf, path, &err);
-    unlink(path); /* the mapping outlives the name */
-    if (!rc)
-        rc = imc_network_load(&m.net, m.nf, &err);
-    if (rc)
-        print_err(&err);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    return m;
-}
-
-static void free_model(model *m)
-{
-    imc_network_free(m->net);
-    imc_netfile_close(m->nf);
+    return gen_model(&s, tag);
 }
 
 /* ---- architectures ------------------------------------------------------------------------ */
@@ -288,7 +223,7 @@ static void check_placement_closed_form(const imc_placement *p, const scheme_cas
 
 static void test_xbar_counts_closed_form(void)
 {
-    model m[2] = {gen_model(0, 0, "counts-deit"), gen_model(1, 0.25, "counts-mixed")};
+    model m[2] = {tiny_model(0, 0, "counts-deit"), tiny_model(1, 0.25, "counts-mixed")};
     for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
         imc_arch *a = load_arch(&schemes[i].h);
         for (int k = 0; k < 2; k++) {
@@ -415,7 +350,7 @@ static void test_every_weight_placed_once(void)
     /* Pruned FAR LSTM 28 x 48, head_proj 24 x 16, head 48 x 10: none a multiple of the tile. */
     static const char *const layers[] = {"blocks.0.attn.lstm.h1.bwd", "blocks.0.attn.head_proj.h2",
                                          "head", "blocks.1.attn.qkv", "patch_embed"};
-    model m = gen_model(1, 0.25, "cells");
+    model m = tiny_model(1, 0.25, "cells");
     for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++) {
         imc_arch *a = load_arch(&arches[i].h);
         imc_placement *p = place(a, m.net);
@@ -455,7 +390,7 @@ static int64_t lstm_xbars(const imc_placement *p, int *layers)
 
 static void test_pruned_far_fewer_xbars(void)
 {
-    model full = gen_model(~0ULL, 0, "far-full"), pruned = gen_model(~0ULL, 0.25, "far-pruned");
+    model full = tiny_model(~0ULL, 0, "far-full"), pruned = tiny_model(~0ULL, 0.25, "far-pruned");
     int hd = 16, k = 12, units = 2 * 2 * 3; /* blocks x directions x heads */
     /* Rows 4 and 4 weights per row (32 columns of 8 cells) tile both LSTM shapes exactly:
      * 32 x 64 and 28 x 48, so crossbars scale exactly as (hd + k) 4k / (2 hd 4 hd). */
@@ -493,7 +428,7 @@ static void test_pruned_far_fewer_xbars(void)
 
 static void test_fit_and_reprogram(void)
 {
-    model m = gen_model(0, 0, "fit");
+    model m = tiny_model(0, 0, "fit");
     /* 64 x 64 crossbars, 8 weights per row, 32 per PE: every layer fits one PE, the chip has
      * 2 PEs (64 crossbars), the network needs 10 PEs. */
     hw h = {"differential", 8, 2, 64, 64, 32, 2, 1, 0, NULL};
@@ -578,7 +513,7 @@ static void test_duplicate(void)
         {"head=3, blocks.1.attn.q?v=2", {"head", "blocks.1.attn.qkv"}, {3, 2}},
         {"patch_embed=4", {"patch_embed"}, {4}},
     };
-    model m = gen_model(0, 0, "dup");
+    model m = tiny_model(0, 0, "dup");
     hw h = {"differential", 8, 2, 16, 16, 4, 4, 1024, 0, NULL};
     imc_arch *a = load_arch(&h);
     imc_placement *base = place(a, m.net);
@@ -673,7 +608,7 @@ static int split_csv(char *line, char **fields, int max)
 
 static void test_csv(void)
 {
-    model m = gen_model(1, 0.25, "csv");
+    model m = tiny_model(1, 0.25, "csv");
     hw h = {"differential", 8, 2, 16, 16, 4, 2, 4096, 0, "blocks.1.mlp.fc2=2"};
     imc_arch *a = load_arch(&h);
     imc_placement *p = place(a, m.net);

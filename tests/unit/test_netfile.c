@@ -13,6 +13,8 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tests/unit/testdir.h"
+
 /* ---- helpers ------------------------------------------------------------------------------ */
 
 /* A whole safetensors file in memory: length prefix (LEN, or the JSON's length when LEN is
@@ -60,15 +62,6 @@ static uint32_t f32_bits(float f)
     uint32_t u;
     memcpy(&u, &f, sizeof u);
     return u;
-}
-
-static char tmpdir[512];
-
-static int make_tmpdir(void)
-{
-    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(tmpdir, sizeof tmpdir, "%s/imcsim-netfile-XXXXXX", base);
-    return mkdtemp(tmpdir) ? 0 : -1;
 }
 
 /* ---- dtypes -------------------------------------------------------------------------------- */
@@ -137,9 +130,9 @@ static int64_t rt_numel(const rt_tensor *t)
 
 static void test_round_trip_every_dtype(void)
 {
-    CU_ASSERT_EQUAL_FATAL(make_tmpdir(), 0);
-    char path[600];
-    snprintf(path, sizeof path, "%s/model.bin", tmpdir);
+    CU_ASSERT_EQUAL_FATAL(test_dir_make("netfile"), 0);
+    char path[4200];
+    test_dir_path(path, sizeof path, "model.bin");
 
     unsigned char bytes[RT_COUNT][48];
     imc_netwriter *w = imc_netwriter_new();
@@ -218,17 +211,16 @@ static void test_round_trip_every_dtype(void)
         end--;
     CU_ASSERT_EQUAL(raw[end - 1], '}');
     CU_ASSERT(8 + len - end < 8);
-    unlink(path);
-    rmdir(tmpdir);
+    test_dir_remove();
 }
 
 /* The writer's bytes, exactly as safetensors.torch.save_file() lays out the same content:
  * compact JSON, __metadata__ first, spaces to a multiple of 8, little-endian data. */
 static void test_writer_layout_matches_reference(void)
 {
-    CU_ASSERT_EQUAL_FATAL(make_tmpdir(), 0);
-    char path[600];
-    snprintf(path, sizeof path, "%s/w.safetensors", tmpdir);
+    CU_ASSERT_EQUAL_FATAL(test_dir_make("netfile"), 0);
+    char path[4200];
+    test_dir_path(path, sizeof path, "w.safetensors");
     const unsigned char data[8] = {0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0}; /* F32 1, -2 */
     imc_netwriter *w = imc_netwriter_new();
     imc_err err;
@@ -252,8 +244,7 @@ static void test_writer_layout_matches_reference(void)
     fclose(f);
     CU_ASSERT_EQUAL(n, sizeof want);
     CU_ASSERT_EQUAL(memcmp(got, want, sizeof want), 0);
-    unlink(path);
-    rmdir(tmpdir);
+    test_dir_remove();
 }
 
 /* Headers as the Python library writes them (padded with spaces), and other whitespace. */
@@ -505,21 +496,21 @@ static void test_bad_file_messages(void)
 
 static void test_open_errors(void)
 {
-    CU_ASSERT_EQUAL_FATAL(make_tmpdir(), 0);
-    char path[600], want[1400], line[1400];
+    CU_ASSERT_EQUAL_FATAL(test_dir_make("netfile"), 0);
+    char path[4200], want[4400], line[4400];
     imc_netfile *nf = NULL;
     imc_err err;
 
-    snprintf(path, sizeof path, "%s/missing.bin", tmpdir);
+    test_dir_path(path, sizeof path, "missing.bin");
     CU_ASSERT_EQUAL(imc_netfile_open(&nf, path, &err), IMC_EINPUT);
     CU_ASSERT_PTR_NULL(nf);
     imc_err_format(&err, line, sizeof line);
     snprintf(want, sizeof want, "%s: error: cannot open: No such file or directory", path);
     CU_ASSERT_STRING_EQUAL(line, want);
 
-    CU_ASSERT_EQUAL(imc_netfile_open(&nf, tmpdir, &err), IMC_EINPUT);
+    CU_ASSERT_EQUAL(imc_netfile_open(&nf, test_dir, &err), IMC_EINPUT);
     imc_err_format(&err, line, sizeof line);
-    snprintf(want, sizeof want, "%s: error: not a regular file (a directory)", tmpdir);
+    snprintf(want, sizeof want, "%s: error: not a regular file (a directory)", test_dir);
     CU_ASSERT_STRING_EQUAL(line, want);
 
     /* Empty and short files, in memory and on disk (mmap cannot map an empty one). */
@@ -527,7 +518,7 @@ static void test_open_errors(void)
     imc_err_format(&err, line, sizeof line);
     CU_ASSERT_STRING_EQUAL(line, "<memory>: error: file too short for a safetensors header (0 bytes)");
     for (size_t len = 0; len < 8; len += 7) {
-        snprintf(path, sizeof path, "%s/short.bin", tmpdir);
+        test_dir_path(path, sizeof path, "short.bin");
         FILE *f = fopen(path, "wb");
         CU_ASSERT_PTR_NOT_NULL_FATAL(f);
         fwrite("\x02\0\0\0\0\0\0", 1, len, f);
@@ -541,11 +532,11 @@ static void test_open_errors(void)
     }
 
     /* A failed write leaves no file behind. */
-    snprintf(path, sizeof path, "%s/no/such/dir/m.bin", tmpdir);
+    test_dir_path(path, sizeof path, "no/such/dir/m.bin");
     imc_netwriter *w = imc_netwriter_new();
     CU_ASSERT(imc_netwriter_write(w, path, &err) < 0);
     imc_netwriter_free(w);
-    rmdir(tmpdir);
+    test_dir_remove();
 }
 
 static void test_writer_rejects(void)
@@ -596,9 +587,9 @@ static void test_writer_rejects(void)
 /* A file the size of a real network: 1000 tensors, found by name; names with JSON escapes. */
 static void test_find_among_many(void)
 {
-    CU_ASSERT_EQUAL_FATAL(make_tmpdir(), 0);
-    char path[600];
-    snprintf(path, sizeof path, "%s/many.bin", tmpdir);
+    CU_ASSERT_EQUAL_FATAL(test_dir_make("netfile"), 0);
+    char path[4200];
+    test_dir_path(path, sizeof path, "many.bin");
     enum { N = 1000 };
     static char names[N][40];
     static uint8_t data[N];
@@ -630,8 +621,7 @@ static void test_find_among_many(void)
     CU_ASSERT_PTR_NULL(imc_netfile_find(nf, ""));
     CU_ASSERT_PTR_NULL(imc_netfile_find(nf, "zzz"));
     imc_netfile_close(nf);
-    unlink(path);
-    rmdir(tmpdir);
+    test_dir_remove();
 }
 
 /* Gaps between tensors and bytes after the last one are not errors; empty tensors overlap

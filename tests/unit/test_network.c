@@ -7,7 +7,6 @@
  * the masked and the split form, the gathered layer weights against the file's tensors, and
  * every class of bad model file with its exact one-line message. Each model file is unlinked
  * as soon as it is open (the mapping stays valid), so nothing is left behind. */
-#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,120 +20,16 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tests/unit/testmodels.h"
+
 /* ---- helpers ------------------------------------------------------------------------------ */
-
-static char tmpdir[4096];
-
-static void remove_tmpdir(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        char path[8192];
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
-                unlink(path);
-            }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-}
 
 static int suite_init(void)
 {
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/imcsim-test-network-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    atexit(remove_tmpdir);
-    return 0;
+    return test_dir_make("network");
 }
 #define SUITE_INIT suite_init
-
-/* The tiny DeiT every test starts from: FAR_BLOCKS, PRUNE and SPLIT vary. */
-static imc_modelgen_spec tiny_spec(uint64_t far_blocks, double prune, int split)
-{
-    imc_modelgen_spec s;
-    memset(&s, 0, sizeof s);
-    snprintf(s.name, sizeof s.name, "tiny");
-    s.embed_dim = 48;
-    s.num_heads = 3;
-    s.depth = 2;
-    s.mlp_hidden = 96;
-    s.img_size = 32;
-    s.patch_size = 8;
-    s.in_chans = 3;
-    s.num_classes = 10;
-    s.far_blocks = far_blocks;
-    s.prune = prune;
-    s.split = split;
-    s.seed = 7;
-    return s;
-}
-
-static void tmp_path(char *buf, size_t size, const char *tag)
-{
-    snprintf(buf, size, "%s/%s.safetensors", tmpdir, tag);
-}
-
-static void print_err(const imc_err *err)
-{
-    char line[1024];
-    imc_err_format(err, line, sizeof line);
-    fprintf(stderr, "\n  unexpected error: %s\n", line);
-}
-
-/* Open PATH and unlink it at once (the mapping outlives the name). */
-static imc_netfile *open_and_unlink(const char *path)
-{
-    imc_netfile *nf = NULL;
-    imc_err err;
-    imc_err_clear(&err);
-    if (imc_netfile_open(&nf, path, &err))
-        print_err(&err);
-    unlink(path);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(nf);
-    return nf;
-}
-
-/* Generate SPEC as TAG and open it (not yet loaded as a network). */
-static imc_netfile *gen_file(const imc_modelgen_spec *spec, const char *tag)
-{
-    char path[4200];
-    tmp_path(path, sizeof path, tag);
-    imc_err err;
-    imc_err_clear(&err);
-    int rc = imc_modelgen_write(spec, path, &err);
-    if (rc)
-        print_err(&err);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    return open_and_unlink(path);
-}
-
-typedef struct model {
-    imc_netfile *nf;
-    imc_network *net;
-} model;
-
-static model gen_model(const imc_modelgen_spec *spec, const char *tag)
-{
-    model m = {gen_file(spec, tag), NULL};
-    imc_err err;
-    imc_err_clear(&err);
-    int rc = imc_network_load(&m.net, m.nf, &err);
-    if (rc)
-        print_err(&err);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(m.net);
-    return m;
-}
-
-static void free_model(model *m)
-{
-    imc_network_free(m->net);
-    imc_netfile_close(m->nf);
-}
+#define SUITE_CLEANUP test_dir_remove
 
 /* Read tensor NAME as floats (caller frees). */
 static float *tensor_f32(const imc_netfile *nf, const char *name, int64_t *n)
@@ -910,7 +805,7 @@ static void test_bad_model_files(void)
         const bad_model *bm = &bad_models[i];
         char path[4200], tag[32];
         snprintf(tag, sizeof tag, "bad-%zu", i);
-        tmp_path(path, sizeof path, tag);
+        test_model_path(path, sizeof path, tag);
         rewrite(base[bm->base], path, &bm->e);
         imc_netfile *nf = open_and_unlink(path);
         imc_network *net = NULL;
@@ -944,7 +839,7 @@ static void test_bad_model_files(void)
 static model load_edited(const imc_netfile *base, const edit *e, const char *tag)
 {
     char path[4200];
-    tmp_path(path, sizeof path, tag);
+    test_model_path(path, sizeof path, tag);
     rewrite(base, path, e);
     model m = {open_and_unlink(path), NULL};
     imc_err err;
@@ -998,7 +893,7 @@ static void test_other_valid_files(void)
      * gathered bias is zeros (network.h: "zeros if it has none"). */
     edit no_bias = {.drop = "blocks.0.attn.qkv.bias", .poke = NO_POKE};
     char path[4200];
-    tmp_path(path, sizeof path, "valid-no-qkv-bias");
+    test_model_path(path, sizeof path, "valid-no-qkv-bias");
     rewrite(base_deit, path, &no_bias);
     m.nf = open_and_unlink(path);
     m.net = NULL;

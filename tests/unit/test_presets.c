@@ -14,7 +14,7 @@
 
 #include <CUnit/CUnit.h>
 
-static char dir[4096];
+#include "tests/unit/testdir.h"
 
 static imc_network *generate(const char *preset, double prune, imc_netfile **nf)
 {
@@ -24,7 +24,7 @@ static imc_network *generate(const char *preset, double prune, imc_netfile **nf)
     CU_ASSERT_EQUAL_FATAL(imc_modelgen_preset(preset, &s, &err), 0);
     s.prune = prune;
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s.bin", dir, preset);
+    snprintf(path, sizeof path, "%s/%s.bin", test_dir, preset);
     CU_ASSERT_EQUAL_FATAL(imc_modelgen_write(&s, path, &err), 0);
     CU_ASSERT_EQUAL_FATAL(imc_netfile_open(nf, path, &err), 0);
     imc_network *net = NULL;
@@ -101,14 +101,7 @@ static void test_far_s_pruned(void)
 
 static int setup(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/imcsim-presets-XXXXXX", tmp ? tmp : "/tmp");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int cleanup(void)
-{
-    return rmdir(dir);
+    return test_dir_make("presets");
 }
 
 static CU_TestInfo tests[] = {
@@ -122,5 +115,5 @@ static CU_TestInfo tests[] = {
 
 #define SUITE_NAME "presets"
 #define SUITE_INIT setup
-#define SUITE_CLEANUP cleanup
+#define SUITE_CLEANUP test_dir_remove
 #include "tests/unit/cunit_main.h"

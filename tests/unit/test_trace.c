@@ -8,7 +8,6 @@
  * included. Every class of malformed trace fails with its exact PATH:LINE:COL message, and
  * the writer refuses a graph the reader would refuse. The network of a graph carries its
  * layers. Generated tiny DeiT and FAR graphs round-trip. */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,49 +22,22 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tests/unit/testmodels.h"
+
 /* ---- scratch files ------------------------------------------------------------------------ */
-
-static char tmpdir[4096];
-
-static void remove_tmpdir(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        char path[8192];
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-                snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
-                unlink(path);
-            }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-}
 
 static int suite_init(void)
 {
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/imcsim-test-trace-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    atexit(remove_tmpdir);
-    return 0;
+    return test_dir_make("trace");
 }
 #define SUITE_INIT suite_init
+#define SUITE_CLEANUP test_dir_remove
 
 static char *tmp_path(const char *name)
 {
     static char path[4200];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    test_dir_path(path, sizeof path, name);
     return path;
-}
-
-static void print_err(const imc_err *err)
-{
-    char line[1024];
-    imc_err_format(err, line, sizeof line);
-    fprintf(stderr, "\n  unexpected error: %s\n", line);
 }
 
 static void put_file(const char *path, const char *text, size_t n)
@@ -801,37 +773,18 @@ static void test_graph_network(void)
 /* A tiny DeiT (FAR_BLOCKS 0) or FAR network, built into a graph, round-trips exactly. */
 static void round_trip_generated(uint64_t far_blocks, const char *tag)
 {
-    imc_modelgen_spec s;
-    memset(&s, 0, sizeof s);
+    imc_modelgen_spec s = tiny_spec(far_blocks, far_blocks ? 0.25 : 0, 0);
     snprintf(s.name, sizeof s.name, "tiny-%s", tag);
-    s.embed_dim = 48;
-    s.num_heads = 3;
-    s.depth = 2;
-    s.mlp_hidden = 96;
-    s.img_size = 32;
-    s.patch_size = 8;
-    s.in_chans = 3;
-    s.num_classes = 10;
-    s.far_blocks = far_blocks;
-    s.prune = far_blocks ? 0.25 : 0;
-    s.seed = 7;
-    char model[4200], a[4200], b[4200];
-    snprintf(model, sizeof model, "%s/%s.safetensors", tmpdir, tag);
-    snprintf(a, sizeof a, "%s/%s-a.trace", tmpdir, tag);
-    snprintf(b, sizeof b, "%s/%s-b.trace", tmpdir, tag);
+    model m = gen_model(&s, tag);
+    imc_network *net = m.net;
+    char a[4200], b[4200];
+    snprintf(a, sizeof a, "%s/%s-a.trace", test_dir, tag);
+    snprintf(b, sizeof b, "%s/%s-b.trace", test_dir, tag);
     imc_err err;
     imc_err_clear(&err);
-    imc_netfile *nf = NULL;
-    imc_network *net = NULL;
     imc_graph *g = NULL;
     imc_dataflow_opts opts = {.act_bits = 8};
-    int rc = imc_modelgen_write(&s, model, &err);
-    if (!rc)
-        rc = imc_netfile_open(&nf, model, &err);
-    if (!rc)
-        rc = imc_network_load(&net, nf, &err);
-    if (!rc)
-        rc = imc_dataflow_build(&g, net, &opts, &err);
+    int rc = imc_dataflow_build(&g, net, &opts, &err);
     if (rc)
         print_err(&err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
@@ -863,9 +816,7 @@ static void round_trip_generated(uint64_t far_blocks, const char *tag)
     imc_network_free(tn);
     imc_graph_free(back);
     imc_graph_free(g);
-    imc_network_free(net);
-    imc_netfile_close(nf);
-    unlink(model);
+    free_model(&m);
 }
 
 static void test_generated_deit(void)
