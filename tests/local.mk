@@ -64,3 +64,12 @@ EXTRA_DIST += tests/fuzz/netfile.dict \
 	tests/fuzz/corpus/netfile/valid-f32-meta \
 	tests/fuzz/corpus/netfile/valid-gaps-escapes \
 	tests/fuzz/corpus/netfile/valid-reference-doc
+
+# imcsim's numerics on the real, trained Fashion-MNIST models (tools/far/run_all.sh trains and
+# exports them; the test needs /usr/share/datasets/fashion-mnist, from tools/install-deps).
+if HAVE_CUNIT
+UNIT_TESTS += tests/unit/test_realmodel
+endif
+EXTRA_DIST += tests/data/fashion-mnist/README.md tests/data/fashion-mnist/pruning.json \
+	tests/data/fashion-mnist/deit.safetensors tests/data/fashion-mnist/far.safetensors \
+	tests/data/fashion-mnist/far_pruned.safetensors

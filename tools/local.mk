@@ -15,3 +15,6 @@ bench: imcsim$(EXEEXT) imcsim-model$(EXEEXT) tools/sgemm_peak$(EXEEXT)
 .PHONY: bench
 EXTRA_DIST += tools/arch-doc
 EXTRA_DIST += tools/numerics_ref.py
+# The Fashion-MNIST DeiT -> FAR -> pruned FAR pipeline (tests/data/fashion-mnist/README.md).
+EXTRA_DIST += tools/far/run_all.sh tools/far/common.py tools/far/train_deit.py \
+	tools/far/distill_far.py tools/far/prune_far.py
