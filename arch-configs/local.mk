@@ -5,3 +5,8 @@ dist_archconfigs_DATA = \
 	arch-configs/reram.yaml \
 	arch-configs/isaac.yaml \
 	arch-configs/README.md
+# Sweep specs (arch-configs/sweeps/README.md); they name the build tree's model files, so
+# they ship in the tarball but are not installed.
+EXTRA_DIST += arch-configs/sweeps/README.md arch-configs/sweeps/adc_xbar_tiles.yaml \
+	arch-configs/sweeps/bench256.yaml arch-configs/sweeps/fmnist_adc_bits.yaml \
+	arch-configs/sweeps/fmnist_table.yaml

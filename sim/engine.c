@@ -85,6 +85,7 @@ typedef struct engine {
     size_t *n_parked, *cap_parked;
     uint64_t last_done;
     uint64_t *inference_done;
+    imc_span *spans;        /* [name]: first inference only */
     int status;
 } engine;
 
@@ -513,6 +514,16 @@ static int on_done(engine *e, int inf, uint32_t i, uint64_t now)
     const imc_op *op = &e->g->ops[i];
     size_t base = (size_t)inf * e->g->n_ops;
     timeline_span(e, op, inf, e->begin[base + i], now);
+    if (inf == 0) {
+        imc_span *sp = &e->spans[op->name];
+        uint64_t s = e->begin[base + i];
+        if (!sp->ops || s < sp->start_ps)
+            sp->start_ps = s;
+        if (now > sp->end_ps)
+            sp->end_ps = now;
+        sp->busy_ps += now - s;
+        sp->ops++;
+    }
     if (now > e->inference_done[inf])
         e->inference_done[inf] = now;
     if (now > e->last_done)
@@ -802,6 +813,7 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
         !(e.begin = calloc(n ? n : 1, sizeof *e.begin)) ||
         !(e.stage = calloc(n ? n : 1, sizeof *e.stage)) ||
         !(e.inference_done = calloc((size_t)e.batch, sizeof *e.inference_done)) ||
+        !(e.spans = calloc(g->n_names + 1, sizeof *e.spans)) ||
         !(e.names = malloc((g->n_names + 1) * sizeof *e.names)))
         rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
     if (!rc) { /* the ledger's names: the graph's, and one for reprogramming */
@@ -858,10 +870,14 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
         if (rc)
             rc = imc_err_set(err, IMC_ENOMEM, "out of memory in the ledger");
     }
-    if (rc)
+    if (rc) {
         imc_ledger_free(e.ledger);
-    else
+        free(e.spans);
+    } else {
         res->ledger = e.ledger;
+        res->spans = e.spans;
+        res->n_spans = g->n_names;
+    }
     engine_free(&e);
     return rc;
 }
@@ -869,5 +885,6 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
 void imc_engine_result_free(imc_engine_result *res)
 {
     imc_ledger_free(res->ledger);
+    free(res->spans);
     memset(res, 0, sizeof *res);
 }

@@ -28,6 +28,16 @@ typedef struct imc_engine_opts {
     int timeline_pid;      /* the trace's process id for this run (inference i: pid + i) */
 } imc_engine_opts;
 
+/* Where the ops of one ledger name (a layer or block part, e.g. "blocks.3.attn") ran in the
+ * first inference. Ops of one name overlap (tokens are pipelined), so busy_ps can exceed
+ * end_ps - start_ps. */
+typedef struct imc_span {
+    uint64_t start_ps;     /* the first op's start */
+    uint64_t end_ps;       /* the last op's end */
+    uint64_t busy_ps;      /* the sum of its ops' durations */
+    uint64_t ops;          /* 0: the name has no op (never ran) */
+} imc_span;
+
 typedef struct imc_engine_result {
     uint64_t latency_ps;   /* of the first inference: input arrives at 0, logits leave */
     uint64_t makespan_ps;  /* of the whole batch */
@@ -37,6 +47,9 @@ typedef struct imc_engine_result {
     double xbar_busy;      /* mean fraction of the run the mapped crossbar groups were busy */
     double mac_busy;       /* fraction the MAC array was busy */
     imc_ledger *ledger;    /* per inference; owned by the result */
+    imc_span *spans;       /* [graph name]: when the first inference ran that name's ops;
+                              owned by the result */
+    size_t n_spans;
 } imc_engine_result;
 
 /* Run GRAPH (batch copies) on ARCH with placement P. */

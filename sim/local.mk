@@ -24,6 +24,9 @@ libimc_a_SOURCES = \
 	sim/forward.c sim/forward.h \
 	sim/imc.c sim/imc.h \
 	sim/numerics.c sim/numerics.h \
+	sim/sweep_expr.c sim/sweep_expr.h \
+	sim/sweep_spec.c sim/sweep_spec.h \
+	sim/sweep_run.c sim/sweep_run.h \
 	$(MODEL_SOURCES)
 libimc_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS) $(ZLIB_CFLAGS)
 
@@ -45,3 +48,8 @@ imcsim_SOURCES = sim/main.c
 imcsim_LDADD = $(IMC_LIBS)
 imcsim_model_SOURCES = sim/imcsim_model.c
 imcsim_model_LDADD = $(IMC_LIBS)
+
+# imcsim-sweep: built as tools/imcsim-sweep (the name the README uses), installed beside imcsim.
+bin_PROGRAMS += tools/imcsim-sweep
+tools_imcsim_sweep_SOURCES = sim/imcsim_sweep.c
+tools_imcsim_sweep_LDADD = $(IMC_LIBS)

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "sim/dataflow.h"
+#include "sim/hwreport.h"
 
 enum {
     TOP_COMPONENTS = 6, /* components listed before "other" */
@@ -574,6 +575,29 @@ static void stats_ledger(const imc_ledger *l, FILE *out)
     }
 }
 
+/* When each ledger name's ops ran in the first inference (the per-layer latency). */
+static void stats_spans(const imc_run *r, FILE *out)
+{
+    const imc_engine_result *res = result_of(r);
+    size_t shown = 0;
+    for (size_t i = 0; i < res->n_spans; i++)
+        shown += res->spans[i].ops > 0;
+    if (!shown || !r->graph) {
+        fputs("    layer_times: []\n", out);
+        return;
+    }
+    fputs("    layer_times:\n", out);
+    for (size_t i = 0; i < res->n_spans && i < r->graph->n_names; i++) {
+        const imc_span *s = &res->spans[i];
+        if (!s->ops)
+            continue;
+        fputs("      - {layer: ", out);
+        ystr(out, r->graph->names[i]);
+        fprintf(out, ", start_ps: %" PRIu64 ", end_ps: %" PRIu64 ", busy_ps: %" PRIu64
+                     ", ops: %" PRIu64 "}\n", s->start_ps, s->end_ps, s->busy_ps, s->ops);
+    }
+}
+
 static void stats_run(const imc_arch *arch, const imc_run *r, int batch, FILE *out)
 {
     const imc_engine_result *res = result_of(r);
@@ -612,6 +636,7 @@ static void stats_run(const imc_arch *arch, const imc_run *r, int batch, FILE *o
     for (int m = 0; m < IMC_MEM_COUNT; m++)
         kv_double(out, 6, imc_mem_level_name((imc_mem_level)m), t.traffic_bits[m]);
     stats_mapping(r->place, out);
+    stats_spans(r, out);
     stats_ledger(res->ledger, out);
 }
 
@@ -625,6 +650,12 @@ void imc_report_stats(const imc_arch *arch, const imc_run *runs, size_t n, int b
     kv_str(out, 0, "arch_file", arch->file);
     kv_double(out, 0, "clock_hz", arch->clock_hz);
     kv_int(out, 0, "batch", batch);
+    imc_hw_report hw;
+    imc_hwreport_build(arch, &hw);
+    fputs("hardware:\n", out);
+    kv_double(out, 2, "area_mm2", hw.area_mm2[IMC_LEVEL_CHIP]);
+    kv_double(out, 2, "peak_power_w", hw.peak_power_mw[IMC_LEVEL_CHIP] * 1e-3);
+    kv_double(out, 2, "peak_ops_per_s", hw.peak_ops_per_s);
     if (n == 0) {
         fputs("runs: []\n", out);
         return;

@@ -23,7 +23,8 @@ UNIT_TESTS = \
 	tests/unit/test_report \
 	tests/unit/test_trace \
 	tests/unit/test_dataset \
-	tests/unit/test_forward
+	tests/unit/test_forward \
+	tests/unit/test_sweep
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 endif
@@ -34,6 +35,11 @@ EXTRA_DIST += tests/data/README.md \
 	tests/data/ref_deit.model.safetensors tests/data/ref_deit.inputs.safetensors \
 	tests/data/ref_far_mixed.model.safetensors tests/data/ref_far_mixed.inputs.safetensors \
 	tests/data/ref_far_pruned.model.safetensors tests/data/ref_far_pruned.inputs.safetensors
+
+# Sweeps: killed mid-run and resumed; submitted to a real single-node Slurm (skipped unless
+# slurm-wlm and munge are installed: tools/install-deps --slurm).
+TESTS += tests/sweep/resume.test tests/sweep/slurm.test
+EXTRA_DIST += tests/sweep/resume.test tests/sweep/slurm.test
 
 # Golden regression of whole runs (needs the quick start's model files, built by `make`).
 TESTS += tests/regress/summary.test tests/regress/traces.test

@@ -10,7 +10,7 @@ tools_sgemm_peak_SOURCES = tools/sgemm_peak.c
 tools_sgemm_peak_LDADD = $(GSL_LIBS)
 CLEANFILES += tools/sgemm_peak$(EXEEXT)
 
-bench: imcsim$(EXEEXT) imcsim-model$(EXEEXT) tools/sgemm_peak$(EXEEXT)
+bench: imcsim$(EXEEXT) imcsim-model$(EXEEXT) tools/imcsim-sweep$(EXEEXT) tools/sgemm_peak$(EXEEXT) deit_s.bin far_deit_s.bin
 	IMCSIM_SRCDIR=$(srcdir) $(srcdir)/tools/bench
 .PHONY: bench
 EXTRA_DIST += tools/arch-doc

@@ -401,6 +401,42 @@ static void test_energy_conservation(void)
     imc_arch_free(a);
 }
 
+/* The per-layer spans of the first inference: every op counted once, each span inside the
+ * inference, the last end is the latency, and busy time is the ops' durations. */
+static void test_layer_spans(void)
+{
+    const char *sets[] = {"chip.tile.pes=8", "chip.tile.pe.xbars=8"};
+    imc_arch *a = load_arch(sets, 2);
+    const char *models[] = {"deit", "far"};
+    for (int m = 0; m < 2; m++) {
+        char path[4200];
+        model_path(path, sizeof path, models[m]);
+        sim s;
+        simulate(a, path, IMC_KERNEL_NATIVE, &s);
+        CU_ASSERT_EQUAL_FATAL(s.res.n_spans, s.graph->n_names);
+        uint64_t ops = 0, last = 0, first = UINT64_MAX;
+        for (size_t i = 0; i < s.res.n_spans; i++) {
+            const imc_span *sp = &s.res.spans[i];
+            ops += sp->ops;
+            if (!sp->ops)
+                continue;
+            CU_ASSERT(sp->start_ps <= sp->end_ps);
+            CU_ASSERT(sp->end_ps <= s.res.latency_ps);
+            last = sp->end_ps > last ? sp->end_ps : last;
+            first = sp->start_ps < first ? sp->start_ps : first;
+        }
+        CU_ASSERT_EQUAL(ops, s.graph->n_ops);
+        CU_ASSERT_EQUAL(last, s.res.latency_ps);
+        CU_ASSERT_EQUAL(first, 0);
+        /* the names of the graph's MVMs all ran and took time */
+        for (size_t i = 0; i < s.graph->n_ops; i++)
+            if (s.graph->ops[i].kind == IMC_OP_MVM)
+                CU_ASSERT(s.res.spans[s.graph->ops[i].name].busy_ps > 0);
+        sim_free(&s);
+    }
+    imc_arch_free(a);
+}
+
 static void test_deterministic_on_both_kernels(void)
 {
     imc_arch *a = load_big(NULL);
@@ -554,6 +590,7 @@ static CU_TestInfo tests[] = {
     {"halving the ADCs doubles the conversions", test_adc_sharing_doubles_conversion},
     {"one LSTM direction of T steps: closed form", test_lstm_direction_closed_form},
     {"NoC transfer across k hops: closed form", test_noc_hops_closed_form},
+    {"per-layer spans cover the inference", test_layer_spans},
     {"energy conservation", test_energy_conservation},
     {"deterministic, identical on both kernels", test_deterministic_on_both_kernels},
     {"monotonic in ADC bits and tiles", test_monotonic},

@@ -1,0 +1,862 @@
+/* sweep_run.c -- running sweep points as imcsim processes, resumably (see sweep_run.h).
+ *
+ * The parent forks one worker per run, at most `jobs` at once. A worker builds the run in a
+ * hidden folder named for its host and pid (so concurrent Slurm tasks never collide) and
+ * locked while the worker lives (so a dead worker's leftovers are recognisable), runs imcsim
+ * in it, turns stats.yaml (and numerics.csv) into the run's results row, and renames the
+ * folder into place. Nothing here
+ * reads a wall clock into a result: results.csv is the same for the same spec, whoever ran it. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include "sim/sweep_run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sim/ledger.h"
+#include "sim/ytree.h"
+
+enum { PATH_LEN = 4096 };
+
+/* ---- small file helpers ------------------------------------------------------------------- */
+
+static int io_fail(imc_err *err, const char *what, const char *path)
+{
+    return imc_err_set(err, IMC_EIO, "%s %s: %s", what, path, strerror(errno));
+}
+
+/* Format a path into BUF (PATH_LEN bytes); an overlong one is cut (and then not found). */
+static void pathf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pathf(char *buf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, PATH_LEN, fmt, ap);
+    va_end(ap);
+}
+
+static int mkdir_p(const char *path, imc_err *err)
+{
+    char buf[PATH_LEN];
+    pathf(buf, "%s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || !*p) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(buf, 0777) && errno != EEXIST)
+                return io_fail(err, "cannot create", buf);
+            *p = c;
+            if (!c)
+                return 0;
+        }
+    }
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int rm_rf(const char *path)
+{
+    return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Write TEXT to PATH whole or not at all (temporary file + rename). */
+static int write_atomic(const char *path, const char *text, size_t len, imc_err *err)
+{
+    char tmp[PATH_LEN];
+    pathf(tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return io_fail(err, "cannot write", tmp);
+    int bad = fwrite(text, 1, len, f) != len;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path)) {
+        remove(tmp);
+        return io_fail(err, "cannot write", path);
+    }
+    return 0;
+}
+
+/* A growing string. */
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+    int oom;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_add(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = 1;
+            return;
+        }
+        if (b->s && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = (b->cap ? b->cap * 2 : 256) + (size_t)n;
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            b->oom = 1;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+/* A CSV field: quoted when it holds a comma, quote or newline. */
+static void sb_field(sbuf *b, const char *v)
+{
+    if (!strpbrk(v, ",\"\n\r")) {
+        sb_add(b, "%s", v);
+        return;
+    }
+    sb_add(b, "\"");
+    for (const char *p = v; *p; p++)
+        if (*p == '"')
+            sb_add(b, "\"\"");
+        else
+            sb_add(b, "%c", *p);
+    sb_add(b, "\"");
+}
+
+/* A shell word (after a space when SPACE), single-quoted unless it is plainly safe. */
+static void sb_word(sbuf *b, const char *v, int space)
+{
+    if (*v && strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+-") ==
+                  strlen(v)) {
+        sb_add(b, space ? " %s" : "%s", v);
+        return;
+    }
+    sb_add(b, space ? " '" : "'");
+    for (const char *p = v; *p; p++)
+        if (*p == '\'')
+            sb_add(b, "'\\''");
+        else
+            sb_add(b, "%c", *p);
+    sb_add(b, "'");
+}
+
+/* ---- naming ------------------------------------------------------------------------------- */
+
+static size_t n_runs(const imc_sweep_spec *s)
+{
+    return s->n_points * s->n_models;
+}
+
+static void point_dir(const imc_sweep_spec *s, const imc_sweep_opts *o, size_t p, char *buf)
+{
+    pathf(buf, "%s/points/%04zu", o->outdir, p);
+    (void)s;
+}
+
+static void run_dir(const imc_sweep_spec *s, const imc_sweep_opts *o, size_t r, char *buf)
+{
+    char pd[PATH_LEN];
+    point_dir(s, o, r / s->n_models, pd);
+    pathf(buf, "%s/%s", pd, s->models[r % s->n_models].label);
+}
+
+/* ---- the manifest: what defines the runs (all but the model list) ------------------------- */
+
+static void manifest(const imc_sweep_spec *s, sbuf *b)
+{
+    sb_add(b, "# imcsim sweep manifest: a resumed sweep must have the same lines\n");
+    sb_add(b, "arch=%s\n", s->arch);
+    for (size_t i = 0; i < s->n_set; i++)
+        sb_add(b, "set %s\n", s->set[i]);
+    sb_add(b, "batch=%d kernel=%s\n", s->batch, s->kernel ? s->kernel : "");
+    if (s->numerics)
+        sb_add(b, "numerics dataset=%s images=%ld seed=%ld\n", s->dataset ? s->dataset : "",
+               s->images, s->seed);
+    for (size_t p = 0; p < s->n_points; p++) {
+        sb_add(b, "point %04zu", p);
+        for (size_t a = 0; a < s->n_axes; a++)
+            sb_add(b, " %s=%s", s->axes[a].key, imc_sweep_value(s, p, a));
+        sb_add(b, "\n");
+    }
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    sbuf b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        sb_add(&b, "%.*s", (int)n, chunk);
+    fclose(f);
+    if (b.oom || !b.s) {
+        free(b.s);
+        b.s = strdup("");
+        b.len = 0;
+    }
+    if (len)
+        *len = b.len;
+    return b.s;
+}
+
+/* 1 when nobody holds the worker lock of the run folder DIR: its worker is gone (a lock dies
+ * with its process, zombie or not, on any host that shares the folder's locks). */
+static int abandoned(const char *dir)
+{
+    char path[PATH_LEN];
+    pathf(path, "%s/.worker.lock", dir);
+    int fd = open(path, O_RDWR);
+    if (fd < 0) /* a worker between mkdir and taking its lock, or one that died there */
+        return 0;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    int free_ = fcntl(fd, F_SETLK, &fl) == 0;
+    close(fd);
+    return free_;
+}
+
+/* Remove the temporary folders of runs whose worker is gone. */
+static void remove_dead_temporaries(const char *outdir)
+{
+    char root[PATH_LEN];
+    pathf(root, "%s/points", outdir);
+    DIR *d = opendir(root);
+    struct dirent *pe;
+    while (d && (pe = readdir(d))) {
+        if (pe->d_name[0] == '.')
+            continue;
+        char pd[PATH_LEN];
+        pathf(pd, "%s/%s", root, pe->d_name);
+        DIR *e = opendir(pd);
+        struct dirent *re;
+        while (e && (re = readdir(e))) {
+            if (re->d_name[0] != '.' || !strstr(re->d_name, ".tmp."))
+                continue;
+            char victim[PATH_LEN];
+            pathf(victim, "%s/%s", pd, re->d_name);
+            if (abandoned(victim))
+                rm_rf(victim);
+        }
+        if (e)
+            closedir(e);
+    }
+    if (d)
+        closedir(d);
+}
+
+int imc_sweep_prepare(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_err *err)
+{
+    char path[PATH_LEN];
+    pathf(path, "%s/points", o->outdir);
+    int rc = mkdir_p(path, err);
+    if (rc)
+        return rc;
+    sbuf want = {0};
+    manifest(s, &want);
+    if (want.oom) {
+        free(want.s);
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    }
+    pathf(path, "%s/manifest.txt", o->outdir);
+    size_t len;
+    char *have = slurp(path, &len);
+    if (have && (len != want.len || memcmp(have, want.s, len) != 0))
+        rc = imc_err_set(err, IMC_EINPUT,
+                         "%s: this folder holds a different sweep (other arch, set, points or "
+                         "numerics than %s); give another -o DIR", path, s->path);
+    else if (!have)
+        rc = write_atomic(path, want.s, want.len, err);
+    free(have);
+    free(want.s);
+    if (!rc)
+        remove_dead_temporaries(o->outdir);
+    return rc;
+}
+
+/* ---- one run ------------------------------------------------------------------------------ */
+
+typedef struct argv_list {
+    char *v[256];
+    int n;
+} argv_list;
+
+static void arg(argv_list *a, const char *s)
+{
+    if (a->n < 254)
+        a->v[a->n++] = (char *)s;
+    a->v[a->n] = NULL;
+}
+
+/* Run ARGV in DIR with stdout to OUT and stderr to stderr.txt; 0 on exit status 0, else the
+ * failure as one line in WHY. */
+static int run_child(const char *dir, char *const *argv, const char *out, char *why, size_t n)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(why, n, "cannot fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        int fo, fe;
+        if (chdir(dir) || (fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0 ||
+            (fe = open("stderr.txt", O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0)
+            _exit(126);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        execv(argv[0], argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) {
+            snprintf(why, n, "waitpid: %s", strerror(errno));
+            return -1;
+        }
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        return 0;
+    /* imcsim reports a failure as one line on stderr: keep its last line */
+    char path[PATH_LEN];
+    pathf(path, "%s/stderr.txt", dir);
+    char *text = slurp(path, NULL);
+    char *last = NULL;
+    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n"))
+        if (*line)
+            last = line;
+    if (last) { /* "imcsim: FILE:LINE:COL: error: what" -> "FILE:LINE:COL: error: what" */
+        if (strncmp(last, "imcsim: ", 8) == 0)
+            last += 8;
+        snprintf(why, n, "%s", last);
+    }
+    else if (WIFSIGNALED(st))
+        snprintf(why, n, "imcsim was killed by signal %d", WTERMSIG(st));
+    else
+        snprintf(why, n, "imcsim exited with status %d", WEXITSTATUS(st));
+    free(text);
+    return -1;
+}
+
+/* The scalar at the dotted PATH under NODE, or NULL. */
+static const char *yget(imc_ynode *node, const char *path)
+{
+    char key[128];
+    while (node && *path) {
+        size_t n = strcspn(path, ".");
+        snprintf(key, sizeof key, "%.*s", (int)n, path);
+        imc_yentry *e = imc_ynode_find(node, key);
+        node = e ? e->val : NULL;
+        path += n + (path[n] == '.');
+    }
+    return node && node->kind == IMC_Y_SCALAR ? node->scalar : NULL;
+}
+
+/* The columns of results.csv after point, the axes and model. */
+static const char *const timing_cols[] = {
+    "status", "latency_us", "inferences_per_s", "energy_uj", "inferences_per_j", "area_mm2",
+    "peak_power_w", "xbars_used", "tiles_used"};
+static const char *const numerics_cols[] = {"top1_fp32", "top1_imc", "agreement", "cosine_mean",
+                                            "cosine_min"};
+enum { N_TIMING = sizeof timing_cols / sizeof timing_cols[0],
+       N_NUMERICS = sizeof numerics_cols / sizeof numerics_cols[0] };
+
+static void header(const imc_sweep_spec *s, sbuf *b)
+{
+    sb_add(b, "point");
+    for (size_t a = 0; a < s->n_axes; a++) {
+        sb_add(b, ",");
+        sb_field(b, s->axes[a].key);
+    }
+    sb_add(b, ",model");
+    for (int c = 0; c < N_TIMING; c++)
+        sb_add(b, ",%s", timing_cols[c]);
+    for (int m = 0; m < IMC_MEM_COUNT; m++)
+        sb_add(b, ",traffic_%s_bytes", imc_mem_level_name((imc_mem_level)m));
+    for (int c = 0; s->numerics && c < N_NUMERICS; c++)
+        sb_add(b, ",%s", numerics_cols[c]);
+    sb_add(b, ",error\n");
+}
+
+static void num(sbuf *b, const char *v, double scale)
+{
+    if (!v) {
+        sb_add(b, ",");
+        return;
+    }
+    sb_add(b, ",%.10g", strtod(v, NULL) * scale);
+}
+
+/* The numerics metric NAME from numerics.csv (model,metric,layer,value), or NULL. */
+static const char *metric(const char *csv, const char *name, char *buf, size_t n)
+{
+    for (const char *line = csv; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        const char *c1 = strchr(line, ',');
+        if (!c1)
+            continue;
+        size_t len = strlen(name);
+        if (strncmp(c1 + 1, name, len) == 0 && c1[1 + len] == ',' && c1[2 + len] == ',') {
+            snprintf(buf, n, "%.*s", (int)strcspn(c1 + 3 + len, "\n"), c1 + 3 + len);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+/* The results row of run R, from the files in DIR (ok) or the failure WHY. */
+static int make_row(const imc_sweep_spec *s, size_t r, const char *dir, const char *why,
+                    sbuf *b)
+{
+    size_t p = r / s->n_models;
+    sb_add(b, "%zu", p);
+    for (size_t a = 0; a < s->n_axes; a++) {
+        sb_add(b, ",");
+        sb_field(b, imc_sweep_value(s, p, a));
+    }
+    sb_add(b, ",");
+    sb_field(b, s->models[r % s->n_models].label);
+    if (why) {
+        sb_add(b, ",failed");
+        for (int c = 1; c < N_TIMING; c++)
+            sb_add(b, ",");
+        for (int m = 0; m < IMC_MEM_COUNT; m++)
+            sb_add(b, ",");
+        for (int c = 0; s->numerics && c < N_NUMERICS; c++)
+            sb_add(b, ",");
+        sb_add(b, ",");
+        sb_field(b, why);
+        sb_add(b, "\n");
+        return 0;
+    }
+    char path[PATH_LEN];
+    pathf(path, "%s/stats.yaml", dir);
+    imc_ytree *t;
+    imc_err e;
+    imc_err_clear(&e);
+    if (imc_ytree_load_file(&t, path, &e))
+        return -1;
+    imc_ynode *root = imc_ytree_root(t);
+    imc_yentry *runs = imc_ynode_find(root, "runs");
+    imc_ynode *run = runs && runs->val->kind == IMC_Y_SEQ && runs->val->n ? runs->val->items[0]
+                                                                         : NULL;
+    sb_add(b, ",ok");
+    num(b, yget(run, "latency_ps"), 1e-6);
+    num(b, yget(run, "inferences_per_s"), 1);
+    num(b, yget(run, "energy_pj_total"), 1e-6);
+    num(b, yget(run, "inferences_per_j"), 1);
+    num(b, yget(root, "hardware.area_mm2"), 1);
+    num(b, yget(root, "hardware.peak_power_w"), 1);
+    num(b, yget(run, "mapping.xbars_used"), 1);
+    num(b, yget(run, "mapping.tiles_used"), 1);
+    for (int m = 0; m < IMC_MEM_COUNT; m++) {
+        char key[96];
+        snprintf(key, sizeof key, "traffic_bits.%s", imc_mem_level_name((imc_mem_level)m));
+        num(b, yget(run, key), 1.0 / 8);
+    }
+    imc_ytree_free(t);
+    if (s->numerics) {
+        pathf(path, "%s/numerics.csv", dir);
+        char *csv = slurp(path, NULL);
+        for (int c = 0; c < N_NUMERICS; c++) {
+            char v[64];
+            num(b, csv ? metric(csv, numerics_cols[c], v, sizeof v) : NULL, 1);
+        }
+        free(csv);
+    }
+    sb_add(b, ",\n");
+    return 0;
+}
+
+typedef struct run_ctx {
+    const imc_sweep_spec *s;
+    const imc_sweep_opts *o;
+    const char *arch, *dataset;   /* absolute where they exist */
+    char **models;                /* absolute */
+} run_ctx;
+
+/* The commands of run R, written into DIR/command.sh too; imcsim runs in DIR. */
+static void commands(const run_ctx *c, size_t r, argv_list *t, argv_list *nq, char *store,
+                     size_t cap)
+{
+    const imc_sweep_spec *s = c->s;
+    size_t p = r / s->n_models, used = 0;
+    const char *model = c->models[r % s->n_models];
+    t->n = nq->n = 0;
+    arg(t, c->o->imcsim);
+    arg(t, "--arch");
+    arg(t, c->arch);
+    for (size_t i = 0; i < s->n_set; i++) {
+        arg(t, "--set");
+        arg(t, s->set[i]);
+    }
+    for (size_t a = 0; a < s->n_axes; a++) {
+        int k = snprintf(store + used, cap - used, "%s=%s", s->axes[a].key,
+                         imc_sweep_value(s, p, a));
+        arg(t, "--set");
+        arg(t, store + used);
+        used += (size_t)k + 1 < cap - used ? (size_t)k + 1 : 0;
+    }
+    arg(t, "--model");
+    arg(t, model);
+    static char batch[32], images[32], seed[32];
+    if (s->batch) {
+        snprintf(batch, sizeof batch, "%d", s->batch);
+        arg(t, "--batch");
+        arg(t, batch);
+    }
+    if (s->kernel) {
+        arg(t, "--kernel");
+        arg(t, s->kernel);
+    }
+    const char *outs[] = {"--dump-config", "arch.yaml", "--stats", "stats.yaml", "--csv",
+                          "energy.csv"};
+    for (size_t i = 0; i < 6; i++)
+        arg(t, outs[i]);
+    if (!s->numerics)
+        return;
+    const char *nargs[] = {c->o->imcsim, "--arch", "arch.yaml", "--model", model, "--numerics",
+                           "--csv", "numerics.csv"};
+    for (size_t i = 0; i < 8; i++)
+        arg(nq, nargs[i]);
+    if (c->dataset) {
+        arg(nq, "--dataset");
+        arg(nq, c->dataset);
+    }
+    if (s->images) {
+        snprintf(images, sizeof images, "%ld", s->images);
+        arg(nq, "--images");
+        arg(nq, images);
+    }
+    if (s->seed) {
+        snprintf(seed, sizeof seed, "%ld", s->seed);
+        arg(nq, "--seed");
+        arg(nq, seed);
+    }
+}
+
+static void script_line(sbuf *b, const argv_list *a, const char *out)
+{
+    for (int i = 0; i < a->n; i++)
+        sb_word(b, a->v[i], i > 0);
+    sb_add(b, " > %s\n", out);
+}
+
+/* The worker of run R: 0 when its result (ok or failed) is in place. */
+static int run_one(const run_ctx *c, size_t r, const char *host, imc_err *err)
+{
+    const imc_sweep_spec *s = c->s;
+    char final[PATH_LEN], tmp[PATH_LEN], pd[PATH_LEN], path[PATH_LEN];
+    run_dir(s, c->o, r, final);
+    point_dir(s, c->o, r / s->n_models, pd);
+    pathf(tmp, "%s/.%s.tmp.%s.%ld", pd, s->models[r % s->n_models].label, host,
+             (long)getpid());
+    int rc = mkdir_p(tmp, err);
+    if (rc)
+        return rc;
+    /* held until the folder is in place: while it is, nobody removes the folder */
+    pathf(path, "%s/.worker.lock", tmp);
+    int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (lock < 0 || fcntl(lock, F_SETLK, &fl) < 0) {
+        rc = io_fail(err, "cannot lock", path);
+        if (lock >= 0)
+            close(lock);
+        rm_rf(tmp);
+        return rc;
+    }
+    argv_list t, nq;
+    char store[PATH_LEN * 4];
+    commands(c, r, &t, &nq, store, sizeof store);
+    sbuf sh = {0};
+    sb_add(&sh, "#!/bin/sh\n# imcsim-sweep %s: point %zu, model %s. Reproduces this run in this "
+                "folder.\ncd \"$(dirname \"$0\")\" || exit 1\n", s->path, r / s->n_models,
+           s->models[r % s->n_models].label);
+    script_line(&sh, &t, "summary.txt");
+    if (s->numerics)
+        script_line(&sh, &nq, "numerics.txt");
+    pathf(path, "%s/command.sh", tmp);
+    rc = sh.oom ? imc_err_set(err, IMC_ENOMEM, "out of memory") : write_atomic(path, sh.s, sh.len, err);
+    free(sh.s);
+    if (!rc)
+        chmod(path, 0755);
+    char why[PATH_LEN];
+    int failed = !rc && run_child(tmp, t.v, "summary.txt", why, sizeof why) != 0;
+    if (!rc && !failed && s->numerics)
+        failed = run_child(tmp, nq.v, "numerics.txt", why, sizeof why) != 0;
+    sbuf row = {0};
+    if (!rc) {
+        header(s, &row);
+        if (make_row(s, r, tmp, failed ? why : NULL, &row)) {
+            row.len = 0;
+            header(s, &row);
+            pathf(why, "cannot read %s/stats.yaml", final);
+            failed = 1;
+            make_row(s, r, tmp, why, &row);
+        }
+        pathf(path, "%s/row.csv", tmp);
+        rc = row.oom ? imc_err_set(err, IMC_ENOMEM, "out of memory")
+                     : write_atomic(path, row.s, row.len, err);
+    }
+    free(row.s);
+    if (!rc && failed) {
+        pathf(path, "%s/error.txt", tmp);
+        size_t n = strlen(why);
+        why[n] = '\n';
+        rc = write_atomic(path, why, n + 1, err);
+    }
+    if (!rc && rename(tmp, final)) {
+        if (errno == EEXIST || errno == ENOTEMPTY) /* another task finished it first */
+            rm_rf(tmp);
+        else
+            rc = io_fail(err, "cannot rename into", final);
+    }
+    if (rc)
+        rm_rf(tmp);
+    close(lock);
+    return rc;
+}
+
+/* ---- the pool ----------------------------------------------------------------------------- */
+
+static char *absolute(const char *path)
+{
+    char *a = realpath(path, NULL);
+    return a ? a : strdup(path);
+}
+
+static void free_ctx(run_ctx *c, size_t n_models)
+{
+    free((char *)c->arch);
+    free((char *)c->dataset);
+    for (size_t m = 0; c->models && m < n_models; m++)
+        free(c->models[m]);
+    free(c->models);
+}
+
+static int failed_run(const char *dir)
+{
+    char path[PATH_LEN];
+    pathf(path, "%s/error.txt", dir);
+    return exists(path);
+}
+
+int imc_sweep_run(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_summary *sum,
+                  imc_err *err)
+{
+    memset(sum, 0, sizeof *sum);
+    run_ctx c = {s, o, NULL, NULL, calloc(s->n_models, sizeof(char *))};
+    int rc = 0;
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    if (!c.models)
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    c.arch = strchr(s->arch, '/') ? absolute(s->arch) : strdup(s->arch); /* bare: a search */
+    c.dataset = s->dataset ? absolute(s->dataset) : NULL;
+    for (size_t m = 0; m < s->n_models; m++)
+        c.models[m] = absolute(s->models[m].file);
+    size_t total = n_runs(s), todo = 0;
+    for (size_t r = 0; r < total; r++)
+        todo += (int)(r % (size_t)o->tasks) == o->task;
+    sum->runs = todo;
+    pid_t *pids = calloc((size_t)o->jobs, sizeof *pids);
+    size_t *runs_of = calloc((size_t)o->jobs, sizeof *runs_of);
+    if (!pids || !runs_of)
+        rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+    int active = 0;
+    for (size_t r = 0; !rc && (r < total || active > 0);) {
+        if (r < total && active < o->jobs) {
+            size_t me = r++;
+            if ((int)(me % (size_t)o->tasks) != o->task)
+                continue;
+            char dir[PATH_LEN];
+            run_dir(s, o, me, dir);
+            if (exists(dir)) {
+                if (!(o->retry_failed && failed_run(dir))) {
+                    sum->skipped++;
+                    continue;
+                }
+                rm_rf(dir);
+            }
+            fflush(NULL);
+            pid_t pid = fork();
+            if (pid < 0) {
+                rc = io_fail(err, "cannot fork for", dir);
+                break;
+            }
+            if (pid == 0) { /* the worker: free what it owns, so leak checkers see no loss */
+                imc_err e;
+                imc_err_clear(&e);
+                int st = run_one(&c, me, host, &e);
+                if (st)
+                    fprintf(stderr, "imcsim-sweep: error: %s\n", e.msg);
+                free(pids);
+                free(runs_of);
+                free_ctx(&c, s->n_models);
+                _exit(st ? 1 : 0);
+            }
+            for (int j = 0; j < o->jobs; j++)
+                if (!pids[j]) {
+                    pids[j] = pid;
+                    runs_of[j] = me;
+                    break;
+                }
+            active++;
+            continue;
+        }
+        int st;
+        pid_t done = wait(&st);
+        if (done < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = io_fail(err, "wait", "for workers");
+            break;
+        }
+        for (int j = 0; j < o->jobs; j++) {
+            if (pids[j] != done)
+                continue;
+            pids[j] = 0;
+            active--;
+            sum->ran++;
+            size_t me = runs_of[j];
+            char dir[PATH_LEN];
+            run_dir(s, o, me, dir);
+            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                rc = imc_err_set(err, IMC_EIO, "the worker of point %zu, model %s failed",
+                                 me / s->n_models, s->models[me % s->n_models].label);
+            else if (!o->quiet)
+                fprintf(stderr, "[%zu/%zu] point %zu %s: %s\n", sum->ran + sum->skipped, todo,
+                        me / s->n_models, s->models[me % s->n_models].label,
+                        failed_run(dir) ? "failed" : "ok");
+        }
+    }
+    while (active > 0) { /* after an error: let the running workers finish */
+        int st;
+        if (wait(&st) > 0 || errno != EINTR)
+            active--;
+    }
+    free(pids);
+    free(runs_of);
+    free_ctx(&c, s->n_models);
+    if (rc)
+        return rc;
+    size_t runs = sum->runs, ran = sum->ran, skipped = sum->skipped;
+    rc = imc_sweep_collect(s, o, sum, err);
+    sum->runs = runs;
+    sum->ran = ran;
+    sum->skipped = skipped;
+    return rc;
+}
+
+/* ---- results.csv -------------------------------------------------------------------------- */
+
+int imc_sweep_collect(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_summary *sum,
+                      imc_err *err)
+{
+    char path[PATH_LEN];
+    pathf(path, "%s/.lock", o->outdir);
+    int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (lock < 0)
+        return io_fail(err, "cannot open", path);
+    while (fcntl(lock, F_SETLKW, &fl) < 0)
+        if (errno != EINTR) {
+            close(lock);
+            return io_fail(err, "cannot lock", path);
+        }
+    sbuf out = {0}, want = {0};
+    header(s, &out);
+    header(s, &want);
+    sum->total = n_runs(s);
+    sum->finished = sum->failed = 0;
+    int rc = 0;
+    for (size_t r = 0; !rc && r < n_runs(s); r++) {
+        char dir[PATH_LEN];
+        run_dir(s, o, r, dir);
+        pathf(path, "%s/row.csv", dir);
+        size_t len;
+        char *text = slurp(path, &len);
+        if (!text)
+            continue;
+        if (len < want.len || memcmp(text, want.s, want.len) != 0)
+            rc = imc_err_set(err, IMC_EINPUT, "%s: its columns are not this sweep's", path);
+        else
+            sb_add(&out, "%s", text + want.len);
+        sum->finished++;
+        sum->failed += failed_run(dir);
+        free(text);
+    }
+    pathf(path, "%s/results.csv", o->outdir);
+    if (!rc)
+        rc = out.oom ? imc_err_set(err, IMC_ENOMEM, "out of memory")
+                     : write_atomic(path, out.s, out.len, err);
+    free(out.s);
+    free(want.s);
+    close(lock); /* releases the lock */
+    return rc;
+}
+
+/* ---- Slurm -------------------------------------------------------------------------------- */
+
+int imc_sweep_write_slurm(const imc_sweep_spec *s, const imc_sweep_opts *o, const char *sweep,
+                          const char *script, const char *const *sbatch, size_t n_sbatch,
+                          imc_err *err)
+{
+    char logs[PATH_LEN];
+    char *dir = absolute(o->outdir), *spec = absolute(s->path), *imcsim = absolute(o->imcsim);
+    pathf(logs, "%s/slurm", dir);
+    int rc = mkdir_p(logs, err);
+    sbuf b = {0};
+    sb_add(&b, "#!/bin/sh\n"
+               "# imcsim-sweep job array for %s: %zu runs (%zu points x %zu models) in %d tasks.\n"
+               "# Submit with: sbatch %s\n"
+               "# Each task runs its share (run r belongs to task r %% %d), skipping runs already\n"
+               "# done, then rewrites %s/results.csv from every finished run.\n",
+           spec, n_runs(s), s->n_points, s->n_models, o->tasks, script, o->tasks, dir);
+    sb_add(&b, "#SBATCH --job-name=imcsim-sweep\n#SBATCH --array=0-%d\n#SBATCH --ntasks=1\n"
+               "#SBATCH --cpus-per-task=1\n#SBATCH --output=%s/%%A_%%a.out\n",
+           o->tasks - 1, logs);
+    for (size_t i = 0; i < n_sbatch; i++)
+        sb_add(&b, "#SBATCH %s\n", sbatch[i]);
+    sb_add(&b, "exec");
+    sb_word(&b, sweep, 1);
+    sb_word(&b, spec, 1);
+    sb_add(&b, " -o");
+    sb_word(&b, dir, 1);
+    sb_add(&b, " --imcsim");
+    sb_word(&b, imcsim, 1);
+    sb_add(&b, " --tasks %d --task \"$SLURM_ARRAY_TASK_ID\" -j 1\n", o->tasks);
+    if (!rc)
+        rc = b.oom ? imc_err_set(err, IMC_ENOMEM, "out of memory")
+                   : write_atomic(script, b.s, b.len, err);
+    if (!rc)
+        chmod(script, 0755);
+    free(b.s);
+    free(dir);
+    free(spec);
+    free(imcsim);
+    return rc;
+}
