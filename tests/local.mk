@@ -41,6 +41,11 @@ EXTRA_DIST += tests/data/README.md \
 TESTS += tests/sweep/resume.test tests/sweep/slurm.test
 EXTRA_DIST += tests/sweep/resume.test tests/sweep/slurm.test
 
+# tools/imcsim-plot on small fixtures (skipped without gnuplot).
+TESTS += tests/plot/plot.test
+EXTRA_DIST += tests/plot/plot.test tests/plot/data/energy.csv tests/plot/data/stats.yaml \
+	tests/plot/data/results.csv
+
 # Golden regression of whole runs (needs the quick start's model files, built by `make`).
 TESTS += tests/regress/summary.test tests/regress/traces.test
 EXTRA_DIST += tests/regress/summary.test tests/regress/traces.test \
