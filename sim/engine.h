@@ -39,7 +39,9 @@ typedef struct imc_span {
 } imc_span;
 
 typedef struct imc_engine_result {
-    uint64_t latency_ps;   /* of the first inference: input arrives at 0, logits leave */
+    uint64_t latency_ps;   /* of the first inference: from the input arriving at 0 to its last
+                              op ending (the logits can leave earlier: the head reads only the
+                              class token while the other tokens finish the last block) */
     uint64_t makespan_ps;  /* of the whole batch */
     double interval_ps;    /* steady-state time between inference completions */
     uint64_t events;       /* kernel events dispatched */
