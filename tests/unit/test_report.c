@@ -493,6 +493,21 @@ static void test_stats_quoting(void)
     imc_ledger_free(l);
 }
 
+/* A model name with a comma or a quote stays one CSV field. */
+static void test_energy_csv_quoting(void)
+{
+    imc_ledger *l = planned_ledger(1, LATENCY_PS, 1.0 / 3);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    imc_ledger_csv(l, "deit \"s\", v2", f, 1);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\n\"deit \"\"s\"\", v2\",blocks.0.attn.qkv,mvm,adc,pe,convert,"));
+    free(buf);
+    imc_ledger_free(l);
+}
+
 static CU_TestInfo tests[] = {
     {"summary of one run", test_summary_one_run},
     {"summary without label, placement or ledger", test_summary_missing_parts},
@@ -500,6 +515,7 @@ static CU_TestInfo tests[] = {
     {"several runs side by side with ratios", test_summary_side_by_side},
     {"stats YAML parses and holds every counter", test_stats_yaml},
     {"stats YAML quotes what needs it", test_stats_quoting},
+    {"energy CSV quotes what needs it", test_energy_csv_quoting},
     CU_TEST_INFO_NULL,
 };
 
