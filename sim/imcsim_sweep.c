@@ -156,23 +156,28 @@ int main(int argc, char **argv)
     if (!sbatch)
         return EXIT_FAILURE;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:j:qhV", longopts, NULL)) != -1) {
+    rc = 0;
+    while (!rc && (c = getopt_long(argc, argv, ":o:j:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': o.outdir = optarg; break;
-        case 'j': if ((rc = parse_count("-j", optarg, 1, &o.jobs))) return rc; break;
+        case 'j': rc = parse_count("-j", optarg, 1, &o.jobs); break;
         case OPT_RETRY: o.retry_failed = 1; break;
         case OPT_SLURM: slurm = 1; break;
-        case OPT_TASKS: if ((rc = parse_count("--tasks", optarg, 1, &o.tasks))) return rc; break;
-        case OPT_TASK: if ((rc = parse_count("--task", optarg, 0, &task))) return rc; break;
+        case OPT_TASKS: rc = parse_count("--tasks", optarg, 1, &o.tasks); break;
+        case OPT_TASK: rc = parse_count("--task", optarg, 0, &task); break;
         case OPT_SBATCH: sbatch[n_sbatch++] = optarg; break;
         case OPT_IMCSIM: imcsim = optarg; break;
         case OPT_LIST: list = 1; break;
         case 'q': o.quiet = 1; break;
         case 'h': fputs(usage, stdout); free(sbatch); return 0;
         case 'V': printf("imcsim-sweep %s\n", PACKAGE_VERSION); free(sbatch); return 0;
-        case ':': free(sbatch); return bad("%s needs a value", argv[optind - 1]);
-        default: free(sbatch); return bad("unknown option '%s' (see --help)", argv[optind - 1]);
+        case ':': rc = bad("%s needs a value", argv[optind - 1]); break;
+        default: rc = bad("unknown option '%s' (see --help)", argv[optind - 1]); break;
         }
+    }
+    if (rc) {
+        free(sbatch);
+        return rc;
     }
     rc = 0;
     if (optind != argc - 1)
