@@ -23,50 +23,27 @@ import torch.nn.functional as F
 import common as C
 
 
-def run(model, teacher, params, steps, lr, xtr, ytr, gen, bs, distil, tag, wd=0.0):
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=wd)
-    t = C.Timer()
-    step, tl, tm, n = 0, 0.0, 0.0, 0
-    while step < steps:
-        for idx in C.batches(len(xtr), bs, gen):
-            if step >= steps:
-                break
-            C.cosine_lr(opt, lr, step, steps, max(1, steps // 20))
-            x = C.augment(xtr[idx], gen)
-            y = ytr[idx]
-            model.train()
-            if distil:
-                with torch.no_grad():
-                    trec = []
-                    teacher(x, trec)
-                srec = []
-                out = model(x, srec)
-                mse = sum(F.mse_loss(s, tt) for s, tt in zip(srec, trec))
-                loss = F.cross_entropy(out, y) + mse
-                tm += float(mse)
-            else:
-                loss = F.cross_entropy(model(x), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            model.apply_masks()
-            tl += float(loss)
-            n += 1
-            step += 1
-            if step % 50 == 0 or step == steps:
-                C.log(f"{tag} step {step}/{steps} loss {tl / n:.4f}"
-                      + (f" mse {tm / n:.4f}" if distil else "") + f" ({t})")
-                tl, tm, n = 0.0, 0.0, 0
-    return t.secs()
+def distil_loss(teacher):
+    """Cross-entropy + the sum over blocks of the MSE between the student's per-head outputs
+    and the teacher's."""
+    def loss(model, x, y):
+        with torch.no_grad():
+            trec = []
+            teacher(x, trec)
+        srec = []
+        out = model(x, srec)
+        mse = sum(F.mse_loss(s, t) for s, t in zip(srec, trec))
+        return F.cross_entropy(out, y) + mse, {"mse": float(mse)}
+    return loss
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--bs", type=int, default=128)
-    ap.add_argument("--s1-steps", type=int, default=500)
+    ap.add_argument("--s1-steps", type=int, default=1200)
     ap.add_argument("--s1-lr", type=float, default=3e-3)
-    ap.add_argument("--s2-steps", type=int, default=700)
+    ap.add_argument("--s2-steps", type=int, default=1500)
     ap.add_argument("--s2-lr", type=float, default=5e-4)
     ap.add_argument("--limit-batches", type=int, default=0, help="timing only")
     o = ap.parse_args()
@@ -82,9 +59,9 @@ def main():
     if o.limit_batches:
         new = [p for a in model.far_blocks() for m in (a.pre_proj, a.lstm, a.head_proj)
                for p in m.parameters()]
-        t = C.Timer()
-        run(model, teacher, new, o.limit_batches, o.s1_lr, xtr, ytr, gen, o.bs, True, "t")
-        C.log(f"{o.limit_batches} stage-1 batches in {t.secs():.1f}s")
+        secs = C.train_steps(model, new, o.limit_batches, o.s1_lr, xtr, ytr, gen, o.bs, "t",
+                             distil_loss(teacher))
+        C.log(f"{o.limit_batches} stage-1 batches in {secs:.1f}s")
         return
     for p in model.parameters():
         p.requires_grad_(False)
@@ -94,13 +71,14 @@ def main():
             for p in m.parameters():
                 p.requires_grad_(True)
                 new.append(p)
-    s1 = run(model, teacher, new, o.s1_steps, o.s1_lr, xtr, ytr, gen, o.bs, True, "stage1")
+    s1 = C.train_steps(model, new, o.s1_steps, o.s1_lr, xtr, ytr, gen, o.bs, "stage1",
+                       distil_loss(teacher))
     acc1 = C.evaluate(model, xte, yte)
     C.log(f"after stage 1: test top1 {acc1 * 100:.2f}% ({s1:.0f}s)")
     for p in model.parameters():
         p.requires_grad_(True)
-    s2 = run(model, teacher, list(model.parameters()), o.s2_steps, o.s2_lr, xtr, ytr, gen, o.bs,
-             False, "stage2")
+    s2 = C.train_steps(model, list(model.parameters()), o.s2_steps, o.s2_lr, xtr, ytr, gen,
+                       o.bs, "stage2", C.cross_entropy)
     acc = C.evaluate(model, xte, yte)
     C.log(f"after stage 2: test top1 {acc * 100:.2f}% ({s2:.0f}s)")
     C.save_ckpt(model, os.path.join(C.WORK, "far.pth"),

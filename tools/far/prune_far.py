@@ -51,34 +51,12 @@ def hoyer_square(model):
     return total
 
 
-def train(model, steps, lr, lam, xtr, ytr, gen, bs, tag):
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
-    t = C.Timer()
-    step, tl, tr, n = 0, 0.0, 0.0, 0
-    while step < steps:
-        for idx in C.batches(len(xtr), bs, gen):
-            if step >= steps:
-                break
-            C.cosine_lr(opt, lr, step, steps, max(1, steps // 20))
-            model.train()
-            x = C.augment(xtr[idx], gen)
-            loss = F.cross_entropy(model(x), ytr[idx])
-            if lam:
-                reg = hoyer_square(model)
-                loss = loss + lam * reg
-                tr += float(reg)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            model.apply_masks()
-            tl += float(loss)
-            n += 1
-            step += 1
-            if step % 50 == 0 or step == steps:
-                C.log(f"{tag} step {step}/{steps} loss {tl / n:.4f}"
-                      + (f" sum G {tr / n:.2f}" if lam else "") + f" ({t})")
-                tl, tr, n = 0.0, 0.0, 0
-    return t.secs()
+def hoyer_loss(lam):
+    """Cross-entropy + LAM x the sum of the Group Hoyer-Square terms."""
+    def loss(model, x, y):
+        reg = hoyer_square(model)
+        return F.cross_entropy(model(x), y) + lam * reg, {"sum_G": float(reg)}
+    return loss
 
 
 def main():
@@ -86,11 +64,11 @@ def main():
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--bs", type=int, default=128)
     ap.add_argument("--lam", type=float, default=1e-2)
-    ap.add_argument("--reg-steps", type=int, default=200)
+    ap.add_argument("--reg-steps", type=int, default=500)
     ap.add_argument("--reg-lr", type=float, default=3e-3)
     ap.add_argument("--thr", type=float, default=1e-4)
     ap.add_argument("--rel-thr", type=float, default=0.4)
-    ap.add_argument("--ft-steps", type=int, default=250)
+    ap.add_argument("--ft-steps", type=int, default=500)
     ap.add_argument("--ft-lr", type=float, default=2e-4)
     o = ap.parse_args()
     C.setup(o.seed)
@@ -99,7 +77,8 @@ def main():
     model.apply_masks()
     C.log(f"FAR top1 {ck['top1'] * 100:.2f}%, sum G {float(hoyer_square(model)):.2f}")
     gen = torch.Generator().manual_seed(o.seed)
-    s1 = train(model, o.reg_steps, o.reg_lr, o.lam, xtr, ytr, gen, o.bs, "group-HS")
+    s1 = C.train_steps(model, model.parameters(), o.reg_steps, o.reg_lr, xtr, ytr, gen, o.bs,
+                       "group-HS", hoyer_loss(o.lam))
     acc_reg = None  # not evaluated (time)
 
     ratios = []
@@ -129,7 +108,8 @@ def main():
             C.log(f"  block {b} {dn}: " + " ".join(
                 f"{r['pruned_ratio'] * 100:5.1f}%" for r in ratios
                 if r["block"] == b and r["dir"] == dn))
-    s2 = train(model, o.ft_steps, o.ft_lr, 0.0, xtr, ytr, gen, o.bs, "masked-ft")
+    s2 = C.train_steps(model, model.parameters(), o.ft_steps, o.ft_lr, xtr, ytr, gen, o.bs,
+                       "masked-ft", C.cross_entropy)
     acc = C.evaluate(model, xte, yte)
     C.log(f"after masked fine-tune: test top1 {acc * 100:.2f}%")
     C.save_ckpt(model, os.path.join(C.WORK, "far_pruned.pth"),

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Stage 1 of the Fashion-MNIST FAR pipeline: train a small DeiT-style ViT (timm layout: 28 px,
-patch 4, 1 channel, dim 64, depth 4, 4 heads, MLP ratio 2) with AdamW and a cosine schedule, and
+patch 7, 1 channel, dim 64, depth 4, 4 heads, MLP ratio 2) with AdamW and a cosine schedule, and
 export it to tests/data/fashion-mnist/deit.safetensors.
 
     train_deit.py [--epochs N] [--seed S] [--limit-batches N]"""
@@ -16,10 +16,10 @@ import common as C
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--bs", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--limit-batches", type=int, default=0, help="timing only")
     o = ap.parse_args()
     C.setup(o.seed)
