@@ -10,11 +10,11 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "sim/cli.h"
 #include "sim/modelgen.h"
 #include "sim/netfile.h"
 #include "sim/network.h"
 
-#define EXIT_BAD_INPUT 2
 
 static const char usage[] =
     "usage: imcsim-model gen MODEL OUT [options]   write a synthetic model file\n"
@@ -37,32 +37,14 @@ static const char usage[] =
     "  -h, --help       this text\n"
     "  -V, --version    the version\n";
 
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("imcsim-model: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return EXIT_BAD_INPUT;
-}
-
-static int report(const imc_err *err)
-{
-    char line[1024];
-    imc_err_format(err, line, sizeof line);
-    fprintf(stderr, "imcsim-model: %s\n", line);
-    return err->status == IMC_EINPUT ? EXIT_BAD_INPUT : EXIT_FAILURE;
-}
+static const char PROG[] = "imcsim-model";
 
 static int parse_int(const char *opt, const char *s, int *out)
 {
     char *end;
     long v = strtol(s, &end, 10);
     if (end == s || *end || v < 0 || v > 1 << 30)
-        return bad("%s: '%s' is not a non-negative integer", opt, s);
+        return imc_cli_bad(PROG, "%s: '%s' is not a non-negative integer", opt, s);
     *out = (int)v;
     return 0;
 }
@@ -83,7 +65,7 @@ static int parse_far_blocks(const char *s, uint64_t *mask)
         int b;
         if (!(rc = parse_int("--far-blocks", tok, &b))) {
             if (b > 63)
-                rc = bad("--far-blocks: block %d: only blocks 0..63 can be chosen one by one", b);
+                rc = imc_cli_bad(PROG, "--far-blocks: block %d: only blocks 0..63 can be chosen one by one", b);
             else
                 *mask |= 1ULL << b;
         }
@@ -121,21 +103,21 @@ static int cmd_gen(int argc, char **argv)
         switch (c) {
         case 1:
             if (npos == 2)
-                rc = bad("gen: unexpected argument '%s'", optarg);
+                rc = imc_cli_bad(PROG, "gen: unexpected argument '%s'", optarg);
             else
                 pos[npos++] = optarg;
             break;
         case O_PRUNE:
             opt.prune = strtod(optarg, &end);
             if (end == optarg || *end)
-                rc = bad("--prune: '%s' is not a number", optarg);
+                rc = imc_cli_bad(PROG, "--prune: '%s' is not a number", optarg);
             set[0] = 1;
             break;
         case O_SPLIT: opt.split = 1; break;
         case O_SEED:
             opt.seed = strtoul(optarg, &end, 10);
             if (end == optarg || *end)
-                rc = bad("--seed: '%s' is not a non-negative integer", optarg);
+                rc = imc_cli_bad(PROG, "--seed: '%s' is not a non-negative integer", optarg);
             set[1] = 1;
             break;
         case O_FAR: far = optarg; break;
@@ -148,16 +130,16 @@ static int cmd_gen(int argc, char **argv)
         case O_CHANS: rc = parse_int("--in-chans", optarg, &opt.in_chans); break;
         case O_CLASSES: rc = parse_int("--classes", optarg, &opt.num_classes); break;
         case O_NAME: name = optarg; break;
-        case ':': rc = bad("option %s needs a value", argv[optind - 1]); break;
-        default: rc = bad("unknown option '%s' (see imcsim-model --help)", argv[optind - 1]); break;
+        case ':': rc = imc_cli_bad(PROG, "option %s needs a value", argv[optind - 1]); break;
+        default: rc = imc_cli_bad(PROG, "unknown option '%s' (see imcsim-model --help)", argv[optind - 1]); break;
         }
     }
     if (rc)
         return rc;
     if (npos != 2)
-        return bad("gen needs MODEL and OUT, e.g. imcsim-model gen far-s far_deit_s.bin");
+        return imc_cli_bad(PROG, "gen needs MODEL and OUT, e.g. imcsim-model gen far-s far_deit_s.bin");
     if (imc_modelgen_preset(pos[0], &s, &err))
-        return report(&err);
+        return imc_cli_report(PROG, &err);
 #define TAKE(f) if (opt.f) s.f = opt.f
     TAKE(depth); TAKE(embed_dim); TAKE(num_heads); TAKE(img_size); TAKE(patch_size);
     TAKE(in_chans); TAKE(num_classes); TAKE(split);
@@ -172,21 +154,21 @@ static int cmd_gen(int argc, char **argv)
     if (far && (rc = parse_far_blocks(far, &s.far_blocks)))
         return rc;
     if (s.prune > 0 && s.far_blocks == 0)
-        return bad("--prune applies to FAR blocks, and %s has none", pos[0]);
+        return imc_cli_bad(PROG, "--prune applies to FAR blocks, and %s has none", pos[0]);
     if (imc_modelgen_write(&s, pos[1], &err))
-        return report(&err);
+        return imc_cli_report(PROG, &err);
     return 0;
 }
 
 static int cmd_info(int argc, char **argv)
 {
     if (argc != 2)
-        return bad("info needs one FILE, e.g. imcsim-model info far_deit_s.bin");
+        return imc_cli_bad(PROG, "info needs one FILE, e.g. imcsim-model info far_deit_s.bin");
     imc_err err;
     imc_err_clear(&err);
     imc_netfile *nf;
     if (imc_netfile_open(&nf, argv[1], &err))
-        return report(&err);
+        return imc_cli_report(PROG, &err);
     imc_network *net;
     int rc = imc_network_load(&net, nf, &err);
     if (!rc) {
@@ -194,7 +176,7 @@ static int cmd_info(int argc, char **argv)
         imc_network_free(net);
     }
     imc_netfile_close(nf);
-    return rc ? report(&err) : 0;
+    return rc ? imc_cli_report(PROG, &err) : 0;
 }
 
 static void gsl_quiet(const char *reason, const char *file, int line, int gsl_errno)
@@ -206,7 +188,7 @@ int main(int argc, char **argv)
 {
     gsl_set_error_handler(gsl_quiet);
     if (argc < 2)
-        return bad("no command (gen or info; see imcsim-model --help)");
+        return imc_cli_bad(PROG, "no command (gen or info; see imcsim-model --help)");
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         fputs(usage, stdout);
         return 0;
@@ -219,5 +201,5 @@ int main(int argc, char **argv)
         return cmd_gen(argc - 1, argv + 1);
     if (!strcmp(argv[1], "info"))
         return cmd_info(argc - 1, argv + 1);
-    return bad("unknown command '%s' (gen or info; see imcsim-model --help)", argv[1]);
+    return imc_cli_bad(PROG, "unknown command '%s' (gen or info; see imcsim-model --help)", argv[1]);
 }

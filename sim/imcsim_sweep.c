@@ -15,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sim/cli.h"
 #include "sim/sweep_run.h"
 #include "sim/sweep_spec.h"
 
-#define EXIT_BAD_INPUT 2
 #define EXIT_SOME_FAILED 3
 
 static const char usage[] =
@@ -50,32 +50,14 @@ static const char usage[] =
     "(status=failed in results.csv); 2 bad input (one line FILE:LINE:COL: error: ... on\n"
     "stderr); 1 an I/O failure.\n";
 
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("imcsim-sweep: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return EXIT_BAD_INPUT;
-}
-
-static int report(const imc_err *err)
-{
-    char line[1024];
-    imc_err_format(err, line, sizeof line);
-    fprintf(stderr, "imcsim-sweep: %s\n", line);
-    return err->status == IMC_EINPUT ? EXIT_BAD_INPUT : EXIT_FAILURE;
-}
+static const char PROG[] = "imcsim-sweep";
 
 static int parse_count(const char *opt, const char *s, int min, int *out)
 {
     char *end;
     long v = strtol(s, &end, 10);
     if (!*s || *end || v < min || v > INT_MAX)
-        return bad("%s: '%s' is not an integer >= %d", opt, s, min);
+        return imc_cli_bad(PROG, "%s: '%s' is not an integer >= %d", opt, s, min);
     *out = (int)v;
     return 0;
 }
@@ -171,8 +153,8 @@ int main(int argc, char **argv)
         case 'q': o.quiet = 1; break;
         case 'h': fputs(usage, stdout); free(sbatch); return 0;
         case 'V': printf("imcsim-sweep %s\n", PACKAGE_VERSION); free(sbatch); return 0;
-        case ':': rc = bad("%s needs a value", argv[optind - 1]); break;
-        default: rc = bad("unknown option '%s' (see --help)", argv[optind - 1]); break;
+        case ':': rc = imc_cli_bad(PROG, "%s needs a value", argv[optind - 1]); break;
+        default: rc = imc_cli_bad(PROG, "unknown option '%s' (see --help)", argv[optind - 1]); break;
         }
     }
     if (rc) {
@@ -181,13 +163,13 @@ int main(int argc, char **argv)
     }
     rc = 0;
     if (optind != argc - 1)
-        rc = bad(optind == argc ? "no SPEC given (see --help)" : "give exactly one SPEC");
+        rc = imc_cli_bad(PROG, optind == argc ? "no SPEC given (see --help)" : "give exactly one SPEC");
     else if (!list && !o.outdir)
-        rc = bad("no output folder: give -o DIR");
+        rc = imc_cli_bad(PROG, "no output folder: give -o DIR");
     else if (task >= 0 && (!o.tasks || task >= o.tasks))
-        rc = bad("--task K needs --tasks N with K < N");
+        rc = imc_cli_bad(PROG, "--task K needs --tasks N with K < N");
     else if (slurm && task >= 0)
-        rc = bad("--slurm writes the script; --task is what its array tasks run");
+        rc = imc_cli_bad(PROG, "--slurm writes the script; --task is what its array tasks run");
     if (rc) {
         free(sbatch);
         return rc;
@@ -197,7 +179,7 @@ int main(int argc, char **argv)
     imc_sweep_spec *s;
     if (imc_sweep_spec_load(&s, argv[optind], &err)) {
         free(sbatch);
-        return report(&err);
+        return imc_cli_report(PROG, &err);
     }
     if (list) {
         list_points(s);
@@ -217,21 +199,21 @@ int main(int argc, char **argv)
     }
     o.task = task < 0 ? 0 : task;
     if (!exe) {
-        rc = bad("cannot find imcsim: give --imcsim PATH or set IMCSIM");
+        rc = imc_cli_bad(PROG, "cannot find imcsim: give --imcsim PATH or set IMCSIM");
     } else if (imc_sweep_prepare(s, &o, &err)) {
-        rc = report(&err);
+        rc = imc_cli_report(PROG, &err);
     } else if (slurm) {
         char script[PATH_MAX];
         snprintf(script, sizeof script, "%s/sweep.sbatch", o.outdir);
         if (imc_sweep_write_slurm(s, &o, self ? self : argv[0], script, sbatch, n_sbatch, &err))
-            rc = report(&err);
+            rc = imc_cli_report(PROG, &err);
         else
             printf("imcsim-sweep: wrote %s: %zu runs in %d array tasks; submit with\n"
                    "  sbatch %s\n", script, runs, o.tasks, script);
     } else {
         imc_sweep_summary sum;
         if (imc_sweep_run(s, &o, &sum, &err)) {
-            rc = report(&err);
+            rc = imc_cli_report(PROG, &err);
         } else {
             fprintf(stderr,
                     "imcsim-sweep: %zu points x %zu models: ran %zu, %zu already done; %zu of %zu "

@@ -2,6 +2,7 @@
 noinst_LIBRARIES += libimc.a
 libimc_a_SOURCES = \
 	sim/err.c sim/err.h \
+	sim/cli.c sim/cli.h \
 	sim/units.c sim/units.h \
 	sim/suggest.c sim/suggest.h \
 	sim/ytree.c sim/ytree.h \

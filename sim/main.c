@@ -15,12 +15,11 @@
 
 #include "sim/arch.h"
 #include "sim/catalog.h"
+#include "sim/cli.h"
 #include "sim/hwreport.h"
 #include "sim/numerics.h"
 #include "sim/outfile.h"
 #include "sim/simulate.h"
-
-#define EXIT_BAD_INPUT 2
 
 static const char usage[] =
     "usage: imcsim --arch FILE --model FILE... [options]\n"
@@ -162,14 +161,7 @@ typedef struct cli {
     imc_numerics_request num;
 } cli;
 
-
-static int report(const imc_err *err)
-{
-    char line[1024];
-    imc_err_format(err, line, sizeof line);
-    fprintf(stderr, "imcsim: %s\n", line);
-    return err->status == IMC_EINPUT ? EXIT_BAD_INPUT : EXIT_FAILURE;
-}
+static const char PROG[] = "imcsim";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
@@ -180,7 +172,7 @@ static int usage_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, " (see imcsim --help)\n");
     va_end(ap);
-    return EXIT_BAD_INPUT;
+    return IMC_EXIT_BAD_INPUT;
 }
 
 /* A whole number from MIN to MAX for option OPT, or a usage error. */
@@ -258,7 +250,7 @@ static int run(const cli *o)
         return 0;
     }
     if (o->describe)
-        return imc_catalog_describe(o->describe, stdout, &err) ? report(&err) : 0;
+        return imc_catalog_describe(o->describe, stdout, &err) ? imc_cli_report(PROG, &err) : 0;
     if (!o->arch)
         return usage_error("no --arch FILE given");
     if (o->numerics) {
@@ -287,7 +279,7 @@ static int run(const cli *o)
     char found[4096];
     imc_arch *arch;
     if (imc_arch_load(&arch, find_arch(o->arch, found, sizeof found), o->sets, o->n_sets, &err))
-        return report(&err);
+        return imc_cli_report(PROG, &err);
     int rc = 0;
     if (o->dump_config)
         rc = write_output(o->dump_config, write_dump, arch, &err);
@@ -317,7 +309,7 @@ static int run(const cli *o)
         rc = imc_simulate(arch, &rq, stdout, &err);
     }
     imc_arch_free(arch);
-    return rc ? report(&err) : 0;
+    return rc ? imc_cli_report(PROG, &err) : 0;
 }
 
 int main(int argc, char **argv)
