@@ -360,6 +360,14 @@ static int generate(const char *name, uint64_t far_blocks, double prune)
     return imc_modelgen_write(&s, path, &err);
 }
 
+/* The suite's generated model NAME, simulated on A with the native kernel. */
+static void simulate_named(const imc_arch *a, const char *name, sim *s)
+{
+    char path[4200];
+    model_path(path, sizeof path, name);
+    simulate(a, path, IMC_KERNEL_NATIVE, s);
+}
+
 static void test_energy_conservation(void)
 {
     const char *sets[] = {"chip.tile.pes=8", "chip.tile.pe.xbars=8",
@@ -367,10 +375,8 @@ static void test_energy_conservation(void)
     imc_arch *a = load_arch(sets, 4);
     const char *models[] = {"deit", "far"};
     for (int m = 0; m < 2; m++) {
-        char path[4200];
-        model_path(path, sizeof path, models[m]);
         sim s;
-        simulate(a, path, IMC_KERNEL_NATIVE, &s);
+        simulate_named(a, models[m], &s);
         double total = imc_ledger_total_pj(s.res.ledger), sum = 0, leak = 0;
         CU_ASSERT(total > 0);
         for (size_t i = 0; i < imc_ledger_rows(s.res.ledger); i++) {
@@ -409,10 +415,8 @@ static void test_layer_spans(void)
     imc_arch *a = load_arch(sets, 2);
     const char *models[] = {"deit", "far"};
     for (int m = 0; m < 2; m++) {
-        char path[4200];
-        model_path(path, sizeof path, models[m]);
         sim s;
-        simulate(a, path, IMC_KERNEL_NATIVE, &s);
+        simulate_named(a, models[m], &s);
         CU_ASSERT_EQUAL_FATAL(s.res.n_spans, s.graph->n_names);
         uint64_t ops = 0, last = 0, first = UINT64_MAX;
         for (size_t i = 0; i < s.res.n_spans; i++) {
