@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "models/registry.h"
 #include "sim/suggest.h"
@@ -853,4 +854,26 @@ uint64_t imc_arch_slice_ps(const imc_arch *a)
     uint64_t read = imc_model_latency_ps(pe->xbar, IMC_XBAR_READ);
     uint64_t adc = (uint64_t)pe->columns_per_adc * imc_model_latency_ps(pe->adc, IMC_ADC_CONVERT);
     return read > adc ? read : adc;
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+const char *imc_arch_find(const char *name, char *buf, size_t size)
+{
+    if (strchr(name, '/') || is_file(name))
+        return name;
+    const char *env = getenv("IMCSIM_DATADIR");
+    if (env && *env) {
+        snprintf(buf, size, "%s/arch-configs/%s", env, name);
+        if (is_file(buf))
+            return buf;
+    }
+    snprintf(buf, size, "%s/arch-configs/%s", IMC_DATADIR, name);
+    if (is_file(buf))
+        return buf;
+    return name;
 }

@@ -57,6 +57,11 @@ typedef struct imc_arch {
     imc_chip chip;
 } imc_arch;
 
+/* Where `--arch NAME` points: NAME itself when it holds a '/' or is a file here; else
+ * $IMCSIM_DATADIR/arch-configs/NAME or the installed arch-configs/NAME when that exists (in
+ * BUF); else NAME (loading it then reports it missing). */
+const char *imc_arch_find(const char *name, char *buf, size_t size);
+
 /* Load and check the architecture file PATH, applying N_SETS "PATH=VALUE" overrides in order.
  * On error *out is NULL and ERR carries `FILE:LINE:COL` and `KEY.PATH: what`. */
 int imc_arch_load(imc_arch **out, const char *path, const char *const *sets, size_t n_sets,

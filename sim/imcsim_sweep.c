@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sim/cli.h"
+#include "sim/outfile.h"
 #include "sim/sweep_run.h"
 #include "sim/sweep_spec.h"
 
@@ -41,7 +42,7 @@ static const char usage[] =
     "  --sbatch OPT        an extra #SBATCH line for the script, e.g. --sbatch --time=1:00:00\n"
     "  --imcsim PATH       the imcsim to run (default: $IMCSIM, else the one installed or built\n"
     "                      beside this program, else imcsim on PATH)\n"
-    "  --list              print the expanded points (after constraints) as CSV\n"
+    "  --list              check the spec, print its points (after constraints) as CSV\n"
     "  -q, --quiet         no progress lines\n"
     "  -h, --help          this text\n"
     "  -V, --version       the version\n"
@@ -69,13 +70,32 @@ static char *self_path(const char *argv0)
     return p ? p : realpath(argv0, NULL);
 }
 
-/* imcsim: --imcsim, $IMCSIM, beside this program (installed: same bin directory; built:
- * tools/imcsim-sweep next to ./imcsim), else "imcsim" on PATH. */
-static char *find_imcsim(const char *given, const char *self)
+/* PROG (a path, or a bare name searched for on PATH) as an absolute path to an executable,
+ * or NULL: imcsim runs in each run's folder, so a relative path would not be found there. */
+static char *executable(const char *prog)
+{
+    if (strchr(prog, '/'))
+        return access(prog, X_OK) == 0 ? realpath(prog, NULL) : NULL;
+    const char *path = getenv("PATH");
+    for (const char *p = path ? path : ""; *p;) {
+        size_t n = strcspn(p, ":");
+        char buf[PATH_MAX];
+        snprintf(buf, sizeof buf, "%.*s/%s", (int)n, n ? p : ".", prog);
+        if (access(buf, X_OK) == 0)
+            return realpath(buf, NULL);
+        p += n + (p[n] == ':');
+    }
+    return NULL;
+}
+
+/* imcsim: --imcsim, $IMCSIM, beside this program (installed: the same bin directory; built:
+ * tools/imcsim-sweep next to ./imcsim), else imcsim on PATH. *WANTED names what was asked. */
+static char *find_imcsim(const char *given, const char *self, const char **wanted)
 {
     const char *env = getenv("IMCSIM");
+    *wanted = given ? given : env && *env ? env : "imcsim";
     if (given || (env && *env))
-        return strdup(given ? given : env);
+        return executable(*wanted);
     if (self) {
         char buf[PATH_MAX];
         const char *slash = strrchr(self, '/');
@@ -87,29 +107,23 @@ static char *find_imcsim(const char *given, const char *self)
                 return realpath(buf, NULL);
         }
     }
-    /* execv needs a path: search PATH ourselves */
-    const char *path = getenv("PATH");
-    for (const char *p = path ? path : ""; *p;) {
-        size_t n = strcspn(p, ":");
-        char buf[PATH_MAX];
-        snprintf(buf, sizeof buf, "%.*s/imcsim", (int)n, p);
-        if (n && access(buf, X_OK) == 0)
-            return strdup(buf);
-        p += n + (p[n] == ':');
-    }
-    return NULL;
+    return executable("imcsim");
 }
 
 static void list_points(const imc_sweep_spec *s)
 {
     printf("point");
-    for (size_t a = 0; a < s->n_axes; a++)
-        printf(",%s", s->axes[a].key);
+    for (size_t a = 0; a < s->n_axes; a++) {
+        putchar(',');
+        imc_csv_field(stdout, s->axes[a].key);
+    }
     printf("\n");
     for (size_t p = 0; p < s->n_points; p++) {
         printf("%zu", p);
-        for (size_t a = 0; a < s->n_axes; a++)
-            printf(",%s", imc_sweep_value(s, p, a));
+        for (size_t a = 0; a < s->n_axes; a++) {
+            putchar(',');
+            imc_csv_field(stdout, imc_sweep_value(s, p, a));
+        }
         printf("\n");
     }
     fprintf(stderr, "imcsim-sweep: %zu points x %zu models (%zu points skipped by constraints)\n",
@@ -164,7 +178,7 @@ int main(int argc, char **argv)
     rc = 0;
     if (optind != argc - 1)
         rc = imc_cli_bad(PROG, optind == argc ? "no SPEC given (see --help)" : "give exactly one SPEC");
-    else if (!list && !o.outdir)
+    else if (!list && (!o.outdir || !*o.outdir))
         rc = imc_cli_bad(PROG, "no output folder: give -o DIR");
     else if (task >= 0 && (!o.tasks || task >= o.tasks))
         rc = imc_cli_bad(PROG, "--task K needs --tasks N with K < N");
@@ -177,7 +191,8 @@ int main(int argc, char **argv)
     imc_err err;
     imc_err_clear(&err);
     imc_sweep_spec *s;
-    if (imc_sweep_spec_load(&s, argv[optind], &err)) {
+    if (imc_sweep_spec_load(&s, argv[optind], &err) || imc_sweep_spec_check(s, &err)) {
+        imc_sweep_spec_free(s);
         free(sbatch);
         return imc_cli_report(PROG, &err);
     }
@@ -188,7 +203,8 @@ int main(int argc, char **argv)
         return 0;
     }
     char *self = self_path(argv[0]);
-    char *exe = find_imcsim(imcsim, self);
+    const char *wanted;
+    char *exe = find_imcsim(imcsim, self, &wanted);
     o.imcsim = exe;
     size_t runs = s->n_points * s->n_models;
     if (!o.tasks || task < 0) {
@@ -199,7 +215,8 @@ int main(int argc, char **argv)
     }
     o.task = task < 0 ? 0 : task;
     if (!exe) {
-        rc = imc_cli_bad(PROG, "cannot find imcsim: give --imcsim PATH or set IMCSIM");
+        rc = imc_cli_bad(PROG, "cannot run '%s' (not an executable; give --imcsim PATH or set "
+                         "IMCSIM)", wanted);
     } else if (imc_sweep_prepare(s, &o, &err)) {
         rc = imc_cli_report(PROG, &err);
     } else if (slurm) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sim/dataflow.h"
+#include "sim/outfile.h"
 
 typedef struct row {
     uint32_t name;
@@ -265,32 +266,15 @@ double imc_ledger_traffic_bits(const imc_ledger *l, imc_mem_level level)
     return level < IMC_MEM_COUNT ? l->traffic[level] : 0;
 }
 
-/* A CSV field: quoted (quotes doubled) when it holds a comma, a quote or a line break, as a
- * model name from a file's metadata may. */
-static void csv_field(FILE *out, const char *v)
-{
-    if (!strpbrk(v, ",\"\r\n")) {
-        fputs(v, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *v; v++) {
-        if (*v == '"')
-            fputc('"', out);
-        fputc(*v, out);
-    }
-    fputc('"', out);
-}
-
 void imc_ledger_csv(const imc_ledger *l, const char *model, FILE *out, int header)
 {
     if (header)
         fprintf(out, "model,layer,op,component,level,action,count,energy_pj\n");
     for (size_t i = 0; i < l->n; i++) {
         imc_ledger_row r = imc_ledger_row_at(l, i);
-        csv_field(out, model);
+        imc_csv_field(out, model);
         fputc(',', out);
-        csv_field(out, r.layer);
+        imc_csv_field(out, r.layer);
         fprintf(out, ",%s,%s,%s,%s,%.17g,%.17g\n",
                 imc_op_class_name((imc_op_class)r.op_class), imc_comp_name(r.comp),
                 imc_comp_level(r.comp), imc_comp_action_name(l, r.comp, r.action), r.count,

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gsl/gsl_errno.h>
@@ -192,29 +191,6 @@ static void gsl_quiet(const char *reason, const char *file, int line, int gsl_er
     (void)reason, (void)file, (void)line, (void)gsl_errno;
 }
 
-static int is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* Resolve --arch: a path is used as given; a bare name is searched for. */
-static const char *find_arch(const char *name, char *buf, size_t size)
-{
-    if (strchr(name, '/') || is_file(name))
-        return name;
-    const char *env = getenv("IMCSIM_DATADIR");
-    if (env && *env) {
-        snprintf(buf, size, "%s/arch-configs/%s", env, name);
-        if (is_file(buf))
-            return buf;
-    }
-    snprintf(buf, size, "%s/arch-configs/%s", IMC_DATADIR, name);
-    if (is_file(buf))
-        return buf;
-    return name; /* not found: loading reports it */
-}
-
 /* Write a report to PATH atomically through WRITE. */
 static int write_output(const char *path, void (*write)(const void *, FILE *), const void *data,
                         imc_err *err)
@@ -278,7 +254,7 @@ static int run(const cli *o)
 
     char found[4096];
     imc_arch *arch;
-    if (imc_arch_load(&arch, find_arch(o->arch, found, sizeof found), o->sets, o->n_sets, &err))
+    if (imc_arch_load(&arch, imc_arch_find(o->arch, found, sizeof found), o->sets, o->n_sets, &err))
         return imc_cli_report(PROG, &err);
     int rc = 0;
     if (o->dump_config)

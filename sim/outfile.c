@@ -74,3 +74,18 @@ void imc_outfile_abort(imc_outfile *of)
     free(of->path);
     memset(of, 0, sizeof *of);
 }
+
+void imc_csv_field(FILE *out, const char *v)
+{
+    if (!strpbrk(v, ",\"\r\n")) {
+        fputs(v, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *v; v++) {
+        if (*v == '"')
+            fputc('"', out);
+        fputc(*v, out);
+    }
+    fputc('"', out);
+}

@@ -25,4 +25,8 @@ int imc_outfile_commit(imc_outfile *of, imc_err *err);
 /* Close and remove the temporary file (no-op after commit). */
 void imc_outfile_abort(imc_outfile *of);
 
+/* Write V as one CSV field: quoted (quotes doubled) when it holds a comma, a quote or a line
+ * break, as a name from a file's metadata or a sweep value may. */
+void imc_csv_field(FILE *out, const char *v);
+
 #endif

@@ -3,9 +3,15 @@
 #include "sim/sweep_expr.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+enum {
+    MAX_TEXT = 4096, /* characters of one constraint */
+    MAX_DEPTH = 64   /* nested parentheses and unary operators */
+};
 
 enum node_kind { N_NUM, N_STR, N_KEY, N_NEG, N_NOT, N_BIN };
 
@@ -30,6 +36,7 @@ typedef struct parser {
     int line, col;
     imc_err *err;
     int failed;
+    int depth;          /* of parse_primary's recursion */
 } parser;
 
 static imc_expr *fail(parser *ps, const char *where, const char *what)
@@ -82,7 +89,18 @@ static int is_key_char(int c)
     return isalnum(c) || c == '_' || c == '.';
 }
 
+static imc_expr *parse_primary_at(parser *ps);
+
 static imc_expr *parse_primary(parser *ps)
+{
+    if (++ps->depth > MAX_DEPTH)
+        return fail(ps, ps->p, "nested too deeply");
+    imc_expr *e = parse_primary_at(ps);
+    ps->depth--;
+    return e;
+}
+
+static imc_expr *parse_primary_at(parser *ps)
 {
     skip_space(ps);
     const char *at = ps->p;
@@ -209,8 +227,11 @@ static imc_expr *parse_or(parser *ps)
 int imc_expr_parse(imc_expr **out, const char *text, const char *const *keys, size_t n_keys,
                    const char *file, int line, int col, imc_err *err)
 {
-    parser ps = {text, text, keys, n_keys, file, line, col, err, 0};
+    parser ps = {text, text, keys, n_keys, file, line, col, err, 0, 0};
     *out = NULL;
+    if (strlen(text) > MAX_TEXT)
+        return imc_err_at(err, IMC_EINPUT, file, line, col,
+                          "constraint: longer than %d characters", MAX_TEXT);
     imc_expr *e = parse_or(&ps);
     if (e) {
         skip_space(&ps);
@@ -233,12 +254,16 @@ typedef struct value {
     const char *str;
 } value;
 
+/* A value's text is a number when it is a whole decimal number (no hex, inf or nan). */
 static value of_text(const char *s)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end != s && !*end && !isspace((unsigned char)*s))
-        return (value){0, v, NULL};
+    size_t n = strlen(s);
+    if (n && strspn(s, "0123456789+-.eE") == n && strpbrk(s, "0123456789")) {
+        char *end;
+        double v = strtod(s, &end);
+        if (!*end && isfinite(v))
+            return (value){0, v, NULL};
+    }
     return (value){1, 0, s};
 }
 
@@ -301,11 +326,13 @@ static int eval(const imc_expr *e, const char *const *values, value *v, imc_err 
     }
     if (a.is_str || b.is_str)
         return type_error(e, err, "arithmetic on a string");
+    if ((e->op == '/' || e->op == '%') && b.num == 0)
+        return type_error(e, err, e->op == '/' ? "division by zero" : "'%' by zero");
     double r = e->op == '+' ? a.num + b.num : e->op == '-' ? a.num - b.num
              : e->op == '*' ? a.num * b.num : e->op == '/' ? a.num / b.num
-             : (double)((long long)a.num % ((long long)b.num ? (long long)b.num : 1));
-    if (e->op == '%' && (long long)b.num == 0)
-        return type_error(e, err, "'%' by zero");
+             : fmod(a.num, b.num);
+    if (!isfinite(r))
+        return type_error(e, err, "the arithmetic overflows");
     *v = (value){0, r, NULL};
     return 0;
 }

@@ -4,10 +4,12 @@
  *   "chip.tile.pe.xbar.rows * chip.tile.pe.xbar.cols <= 65536 && chip.tiles != 32"
  *   "chip.tile.pe.adc.model == 'adc/flash' || chip.tile.pe.adc.bits <= 6"
  * Operands: numbers, quoted strings ('...' or "..."), and key paths, whose value at a point is
- * the text the point gives that key (a number when the whole text is one). Operators, lowest
- * binding first: || && ! (== != < <= > >=) (+ -) (* / %) unary -, and parentheses. A constraint
- * holds when its value is a non-zero number. Parsing checks the syntax and that every key path
- * is one the caller knows; evaluation only fails on type errors (a string in arithmetic). */
+ * the text the point gives that key (a number when the whole text is a decimal number).
+ * Operators, lowest binding first: || && (== != < <= > >=) (+ -) (* / %, % as fmod) and the
+ * unary ! and -, and parentheses. A constraint holds when its value is a non-zero number.
+ * Parsing checks the syntax (at most 4096 characters, 64 levels of nesting) and that every key
+ * path is one the caller knows; evaluation fails on type errors (a string in arithmetic), a
+ * division by zero and an overflow. */
 #ifndef IMC_SWEEP_EXPR_H
 #define IMC_SWEEP_EXPR_H
 

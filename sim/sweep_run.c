@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -236,15 +237,30 @@ static int abandoned(const char *dir)
     if (fd < 0) /* a worker between mkdir and taking its lock, or one that died there */
         return 0;
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-    int free_ = fcntl(fd, F_SETLK, &fl) == 0;
+    int free_ = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type == F_UNLCK; /* tests, takes nothing */
     close(fd);
     return free_;
 }
 
-/* Remove the temporary folders of runs whose worker is gone. */
+/* 1 when NAME is ".LABEL.KIND.HOST.PID" of a process of this HOST that is gone. */
+static int dead_local(const char *name, const char *kind, const char *host)
+{
+    const char *k = strstr(name, kind);
+    if (!k)
+        return 0;
+    const char *h = k + strlen(kind), *dot = strrchr(h, '.');
+    if (!dot || (size_t)(dot - h) != strlen(host) || strncmp(h, host, strlen(host)) != 0)
+        return 0;
+    long pid = strtol(dot + 1, NULL, 10);
+    return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Remove what dead workers left: temporary run folders nobody holds the lock of, and this
+ * host's half-made (.init.) or half-removed (.old.) folders of processes that are gone. */
 static void remove_dead_temporaries(const char *outdir)
 {
-    char root[PATH_LEN];
+    char root[PATH_LEN], host[256] = "";
+    gethostname(host, sizeof host - 1);
     pathf(root, "%s/points", outdir);
     DIR *d = opendir(root);
     struct dirent *pe;
@@ -256,11 +272,12 @@ static void remove_dead_temporaries(const char *outdir)
         DIR *e = opendir(pd);
         struct dirent *re;
         while (e && (re = readdir(e))) {
-            if (re->d_name[0] != '.' || !strstr(re->d_name, ".tmp."))
+            if (re->d_name[0] != '.' || !strcmp(re->d_name, ".") || !strcmp(re->d_name, ".."))
                 continue;
             char victim[PATH_LEN];
             pathf(victim, "%s/%s", pd, re->d_name);
-            if (abandoned(victim))
+            if ((strstr(re->d_name, ".tmp.") && abandoned(victim)) ||
+                dead_local(re->d_name, ".init.", host) || dead_local(re->d_name, ".old.", host))
                 rm_rf(victim);
         }
         if (e)
@@ -301,46 +318,94 @@ int imc_sweep_prepare(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_err 
 
 /* ---- one run ------------------------------------------------------------------------------ */
 
+/* An argument vector sized for the spec (CAP entries + the NULL); OWNED are the strings it
+ * made and frees. */
 typedef struct argv_list {
-    char *v[256];
-    int n;
+    char **v;
+    int n, cap;
+    char **owned;
+    int n_owned;
 } argv_list;
+
+static int argv_init(argv_list *a, int cap)
+{
+    a->n = a->n_owned = 0;
+    a->cap = cap;
+    a->v = calloc((size_t)cap + 1, sizeof *a->v);
+    a->owned = calloc((size_t)cap + 1, sizeof *a->owned);
+    return a->v && a->owned ? 0 : -1;
+}
+
+static void argv_free(argv_list *a)
+{
+    for (int i = 0; i < a->n_owned; i++)
+        free(a->owned[i]);
+    free(a->owned);
+    free(a->v);
+}
 
 static void arg(argv_list *a, const char *s)
 {
-    if (a->n < 254)
+    if (a->n < a->cap) /* the cap counts every argument commands() adds */
         a->v[a->n++] = (char *)s;
     a->v[a->n] = NULL;
 }
 
-/* Run ARGV in DIR with stdout to OUT and stderr to stderr.txt; 0 on exit status 0, else the
- * failure as one line in WHY. */
+/* An argument made from FMT, owned by A; 0, or -1 when out of memory. */
+static int argf(argv_list *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int argf(argv_list *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!s || a->n_owned >= a->cap)
+        return free(s), -1;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    a->owned[a->n_owned++] = s;
+    arg(a, s);
+    return 0;
+}
+
+enum { RUN_OK = 0, RUN_FAILED = 1, RUN_NOT_STARTED = 2 };
+enum { EXIT_NOT_STARTED = 127 }; /* the child's status when it could not start imcsim */
+
+/* Run ARGV in DIR with stdout to OUT and stderr to stderr.txt: RUN_OK on exit status 0;
+ * RUN_FAILED (imcsim's last line of stderr in WHY) when imcsim failed; RUN_NOT_STARTED when
+ * it could not be started at all (WHY says why). */
 static int run_child(const char *dir, char *const *argv, const char *out, char *why, size_t n)
 {
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(why, n, "cannot fork: %s", strerror(errno));
-        return -1;
+        return RUN_NOT_STARTED;
     }
     if (pid == 0) {
         int fo, fe;
         if (chdir(dir) || (fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0 ||
             (fe = open("stderr.txt", O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0)
-            _exit(126);
+            _exit(EXIT_NOT_STARTED);
         dup2(fo, 1);
         dup2(fe, 2);
         execv(argv[0], argv);
         fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
+        _exit(EXIT_NOT_STARTED);
     }
     int st;
     while (waitpid(pid, &st, 0) < 0)
         if (errno != EINTR) {
             snprintf(why, n, "waitpid: %s", strerror(errno));
-            return -1;
+            return RUN_NOT_STARTED;
         }
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-        return 0;
+        return RUN_OK;
+    if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_NOT_STARTED) { /* imcsim exits 0, 1 or 2 */
+        snprintf(why, n, "cannot run %s in %s", argv[0], dir);
+        return RUN_NOT_STARTED;
+    }
     /* imcsim reports a failure as one line on stderr: keep its last line */
     char path[PATH_LEN];
     pathf(path, "%s/stderr.txt", dir);
@@ -359,7 +424,7 @@ static int run_child(const char *dir, char *const *argv, const char *out, char *
     else
         snprintf(why, n, "imcsim exited with status %d", WEXITSTATUS(st));
     free(text);
-    return -1;
+    return RUN_FAILED;
 }
 
 /* The scalar at the dotted PATH under NODE, or NULL. */
@@ -408,7 +473,11 @@ static void num(sbuf *b, const char *v, double scale)
         sb_add(b, ",");
         return;
     }
-    sb_add(b, ",%.10g", strtod(v, NULL) * scale);
+    double x = strtod(v, NULL) * scale;
+    if (x == floor(x) && fabs(x) < 9007199254740992.0) /* whole (counts, bytes): every digit */
+        sb_add(b, ",%.0f", x);
+    else
+        sb_add(b, ",%.10g", x);
 }
 
 /* The numerics metric NAME from numerics.csv (model,metric,layer,value), or NULL. */
@@ -498,14 +567,15 @@ typedef struct run_ctx {
     char **models;                /* absolute */
 } run_ctx;
 
-/* The commands of run R, written into DIR/command.sh too; imcsim runs in DIR. */
-static void commands(const run_ctx *c, size_t r, argv_list *t, argv_list *nq, char *store,
-                     size_t cap)
+/* The commands of run R (T: the timing run; NQ: the numerics run, when the spec asks), written
+ * into its command.sh too; imcsim runs in the run's folder. 0, or -1 when out of memory. */
+static int commands(const run_ctx *c, size_t r, argv_list *t, argv_list *nq)
 {
     const imc_sweep_spec *s = c->s;
-    size_t p = r / s->n_models, used = 0;
+    size_t p = r / s->n_models;
     const char *model = c->models[r % s->n_models];
-    t->n = nq->n = 0;
+    if (argv_init(t, (int)(2 * (s->n_set + s->n_axes)) + 16) || argv_init(nq, 16))
+        return -1;
     arg(t, c->o->imcsim);
     arg(t, "--arch");
     arg(t, c->arch);
@@ -513,20 +583,16 @@ static void commands(const run_ctx *c, size_t r, argv_list *t, argv_list *nq, ch
         arg(t, "--set");
         arg(t, s->set[i]);
     }
+    int rc = 0;
     for (size_t a = 0; a < s->n_axes; a++) {
-        int k = snprintf(store + used, cap - used, "%s=%s", s->axes[a].key,
-                         imc_sweep_value(s, p, a));
         arg(t, "--set");
-        arg(t, store + used);
-        used += (size_t)k + 1 < cap - used ? (size_t)k + 1 : 0;
+        rc |= argf(t, "%s=%s", s->axes[a].key, imc_sweep_value(s, p, a));
     }
     arg(t, "--model");
     arg(t, model);
-    static char batch[32], images[32], seed[32];
     if (s->batch) {
-        snprintf(batch, sizeof batch, "%d", s->batch);
         arg(t, "--batch");
-        arg(t, batch);
+        rc |= argf(t, "%d", s->batch);
     }
     if (s->kernel) {
         arg(t, "--kernel");
@@ -537,7 +603,7 @@ static void commands(const run_ctx *c, size_t r, argv_list *t, argv_list *nq, ch
     for (size_t i = 0; i < 6; i++)
         arg(t, outs[i]);
     if (!s->numerics)
-        return;
+        return rc;
     const char *nargs[] = {c->o->imcsim, "--arch", "arch.yaml", "--model", model, "--numerics",
                            "--csv", "numerics.csv"};
     for (size_t i = 0; i < 8; i++)
@@ -547,15 +613,14 @@ static void commands(const run_ctx *c, size_t r, argv_list *t, argv_list *nq, ch
         arg(nq, c->dataset);
     }
     if (s->images) {
-        snprintf(images, sizeof images, "%ld", s->images);
         arg(nq, "--images");
-        arg(nq, images);
+        rc |= argf(nq, "%ld", s->images);
     }
     if (s->seed) {
-        snprintf(seed, sizeof seed, "%ld", s->seed);
         arg(nq, "--seed");
-        arg(nq, seed);
+        rc |= argf(nq, "%ld", s->seed);
     }
+    return rc;
 }
 
 static void script_line(sbuf *b, const argv_list *a, const char *out)
@@ -565,6 +630,30 @@ static void script_line(sbuf *b, const argv_list *a, const char *out)
     sb_add(b, " > %s\n", out);
 }
 
+/* Make the run's temporary folder, locked: created as .LABEL.init.HOST.PID, locked, then
+ * renamed to .LABEL.tmp.HOST.PID (the lock stays with the file), so a folder named .tmp. always
+ * has a live lock while its worker lives. TMP gets its name; *LOCK the held descriptor. */
+static int make_locked_tmp(const char *pd, const char *label, const char *host, char *tmp,
+                           int *lock, imc_err *err)
+{
+    char init[PATH_LEN], path[PATH_LEN];
+    pathf(init, "%s/.%s.init.%s.%ld", pd, label, host, (long)getpid());
+    pathf(tmp, "%s/.%s.tmp.%s.%ld", pd, label, host, (long)getpid());
+    int rc = mkdir_p(init, err);
+    if (rc)
+        return rc;
+    pathf(path, "%s/.worker.lock", init);
+    *lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (*lock < 0 || fcntl(*lock, F_SETLK, &fl) < 0 || rename(init, tmp) != 0) {
+        rc = io_fail(err, "cannot make the locked folder", init);
+        if (*lock >= 0)
+            close(*lock);
+        rm_rf(init);
+    }
+    return rc;
+}
+
 /* The worker of run R: 0 when its result (ok or failed) is in place. */
 static int run_one(const run_ctx *c, size_t r, const char *host, imc_err *err)
 {
@@ -572,25 +661,13 @@ static int run_one(const run_ctx *c, size_t r, const char *host, imc_err *err)
     char final[PATH_LEN], tmp[PATH_LEN], pd[PATH_LEN], path[PATH_LEN];
     run_dir(s, c->o, r, final);
     point_dir(s, c->o, r / s->n_models, pd);
-    pathf(tmp, "%s/.%s.tmp.%s.%ld", pd, s->models[r % s->n_models].label, host,
-             (long)getpid());
-    int rc = mkdir_p(tmp, err);
+    int lock;
+    int rc = make_locked_tmp(pd, s->models[r % s->n_models].label, host, tmp, &lock, err);
     if (rc)
         return rc;
-    /* held until the folder is in place: while it is, nobody removes the folder */
-    pathf(path, "%s/.worker.lock", tmp);
-    int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-    if (lock < 0 || fcntl(lock, F_SETLK, &fl) < 0) {
-        rc = io_fail(err, "cannot lock", path);
-        if (lock >= 0)
-            close(lock);
-        rm_rf(tmp);
-        return rc;
-    }
     argv_list t, nq;
-    char store[PATH_LEN * 4];
-    commands(c, r, &t, &nq, store, sizeof store);
+    if (commands(c, r, &t, &nq))
+        rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
     sbuf sh = {0};
     sb_add(&sh, "#!/bin/sh\n# imcsim-sweep %s: point %zu, model %s. Reproduces this run in this "
                 "folder.\ncd \"$(dirname \"$0\")\" || exit 1\n", s->path, r / s->n_models,
@@ -599,14 +676,23 @@ static int run_one(const run_ctx *c, size_t r, const char *host, imc_err *err)
     if (s->numerics)
         script_line(&sh, &nq, "numerics.txt");
     pathf(path, "%s/command.sh", tmp);
-    rc = sh.oom ? imc_err_set(err, IMC_ENOMEM, "out of memory") : write_atomic(path, sh.s, sh.len, err);
+    if (!rc)
+        rc = sh.oom ? imc_err_set(err, IMC_ENOMEM, "out of memory")
+                    : write_atomic(path, sh.s, sh.len, err);
     free(sh.s);
     if (!rc)
         chmod(path, 0755);
-    char why[PATH_LEN];
-    int failed = !rc && run_child(tmp, t.v, "summary.txt", why, sizeof why) != 0;
-    if (!rc && !failed && s->numerics)
-        failed = run_child(tmp, nq.v, "numerics.txt", why, sizeof why) != 0;
+    char why[PATH_LEN] = "";
+    int failed = 0;
+    if (!rc) {
+        failed = run_child(tmp, t.v, "summary.txt", why, sizeof why);
+        if (!failed && s->numerics)
+            failed = run_child(tmp, nq.v, "numerics.txt", why, sizeof why);
+        if (failed == RUN_NOT_STARTED) /* the sweep's fault, not the point's: no result */
+            rc = imc_err_set(err, IMC_EIO, "%s", why);
+    }
+    argv_free(&t);
+    argv_free(&nq);
     sbuf row = {0};
     if (!rc) {
         header(s, &row);
@@ -623,10 +709,12 @@ static int run_one(const run_ctx *c, size_t r, const char *host, imc_err *err)
     }
     free(row.s);
     if (!rc && failed) {
+        sbuf e = {0};
+        sb_add(&e, "%s\n", why);
         pathf(path, "%s/error.txt", tmp);
-        size_t n = strlen(why);
-        why[n] = '\n';
-        rc = write_atomic(path, why, n + 1, err);
+        rc = e.oom ? imc_err_set(err, IMC_ENOMEM, "out of memory")
+                   : write_atomic(path, e.s, e.len, err);
+        free(e.s);
     }
     if (!rc && rename(tmp, final)) {
         if (errno == EEXIST || errno == ENOTEMPTY) /* another task finished it first */
@@ -699,7 +787,16 @@ int imc_sweep_run(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_su
                     sum->skipped++;
                     continue;
                 }
-                rm_rf(dir);
+                /* out of the way in one step, then removed: a kill leaves no half run */
+                char old[PATH_LEN], pd[PATH_LEN];
+                point_dir(s, o, me / s->n_models, pd);
+                pathf(old, "%s/.%s.old.%s.%ld", pd, s->models[me % s->n_models].label, host,
+                      (long)getpid());
+                if (rename(dir, old) != 0) {
+                    rc = io_fail(err, "cannot move away", dir);
+                    break;
+                }
+                rm_rf(old);
             }
             fflush(NULL);
             pid_t pid = fork();

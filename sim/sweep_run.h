@@ -2,7 +2,7 @@
  * processes (the timing run, then --numerics when the spec asks), in parallel.
  *
  * Layout of the output folder DIR:
- *   DIR/points.csv            the expanded points (a resumed sweep must match it)
+ *   DIR/manifest.txt          what defines the runs (a resumed sweep must match it)
  *   DIR/points/NNNN/LABEL/    one finished run: command.sh (reproduces it alone), arch.yaml
  *                             (--dump-config), stats.yaml, energy.csv, summary.txt,
  *                             numerics.csv/.txt, row.csv (its results row) or error.txt
@@ -35,7 +35,7 @@ typedef struct imc_sweep_summary {
     size_t total;         /* runs of the whole sweep */
 } imc_sweep_summary;
 
-/* Prepare DIR (create it, write or check points.csv, remove this host's dead temporaries). */
+/* Prepare DIR (create it, write or check manifest.txt, remove dead workers' temporaries). */
 int imc_sweep_prepare(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_err *err);
 
 /* Run this task's missing runs, then write results.csv (under a lock, from all finished

@@ -1,14 +1,18 @@
 /* sweep_spec.c -- reading and expanding sweep specs (see sweep_spec.h). Every check points at
  * the spec's line and column; the expansion is deterministic (grid order: the last axis
  * varies fastest), so a point's number names the same design on every run of the spec. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "sim/sweep_spec.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "sim/arch.h"
 #include "sim/suggest.h"
 #include "sim/ytree.h"
 
@@ -46,7 +50,8 @@ static int scalar(loader *ld, const imc_yentry *e, const char *key, char **out)
     return 0;
 }
 
-static int integer(loader *ld, const imc_yentry *e, const char *key, long min, long *out)
+static int integer(loader *ld, const imc_yentry *e, const char *key, long min, long max,
+                   long *out)
 {
     char *end;
     if (e->val->kind != IMC_Y_SCALAR || e->val->is_null)
@@ -55,22 +60,30 @@ static int integer(loader *ld, const imc_yentry *e, const char *key, long min, l
     long v = strtol(e->val->scalar, &end, 10);
     if (errno || end == e->val->scalar || *end)
         return at(ld, &e->val->mark, "%s: '%s' is not an integer", key, e->val->scalar);
-    if (v < min) {
-        char msg[32];
-        snprintf(msg, sizeof msg, "%ld", min);
-        return at(ld, &e->val->mark, "%s: must be at least %s", key, msg);
-    }
+    if (v < min)
+        return at(ld, &e->val->mark, "%s: must be at least %ld", key, min);
+    if (v > max)
+        return at(ld, &e->val->mark, "%s: must be at most %ld", key, max);
     *out = v;
     return 0;
 }
 
-/* NAME resolved against the spec's directory (absolute names stay). */
+/* NAME resolved against the spec's directory and made absolute when the file exists (imcsim
+ * runs in each run's own folder, and the manifest must not depend on the working directory);
+ * absolute names stay. */
 static int resolve(loader *ld, const char *name, char **out)
 {
     size_t n = strlen(ld->dir) + strlen(name) + 1;
-    if (!(*out = malloc(n)))
+    char *joined = malloc(n);
+    if (!joined)
         return oom(ld);
-    snprintf(*out, n, "%s%s", name[0] == '/' ? "" : ld->dir, name);
+    snprintf(joined, n, "%s%s", name[0] == '/' ? "" : ld->dir, name);
+    char *abs = realpath(joined, NULL);
+    if (abs) {
+        free(joined);
+        joined = abs;
+    }
+    *out = joined;
     return 0;
 }
 
@@ -81,6 +94,24 @@ static int file_key(loader *ld, const imc_yentry *e, const char *key, char **out
     if (!rc)
         rc = resolve(ld, name, out);
     free(name);
+    return rc;
+}
+
+/* arch: a file relative to the spec, or a bare name that is not one, looked up in imcsim's
+ * data directories as `imcsim --arch reram.yaml` does (imc_arch_find). */
+static int load_arch(loader *ld, const imc_yentry *e)
+{
+    imc_sweep_spec *s = ld->s;
+    int rc = file_key(ld, e, "arch", &s->arch);
+    if (!rc && s->arch[0] != '/' && access(s->arch, R_OK) != 0 &&
+        !strchr(e->val->scalar, '/')) {
+        char buf[4096];
+        const char *found = imc_arch_find(e->val->scalar, buf, sizeof buf);
+        char *abs = realpath(found, NULL);
+        free(s->arch);
+        if (!(s->arch = abs ? abs : strdup(found)))
+            rc = oom(ld);
+    }
     return rc;
 }
 
@@ -95,7 +126,7 @@ static char *default_label(const char *file)
 
 static int label_ok(const char *l)
 {
-    if (!l[0] || l[0] == '.')
+    if (!l[0] || l[0] == '.' || strlen(l) > 100)
         return 0;
     for (const char *p = l; *p; p++)
         if (*p == '/' || *p == ',' || *p == '"' || *p == '\n')
@@ -115,6 +146,8 @@ static int load_models(loader *ld, const imc_yentry *e)
     for (size_t i = 0; i < v->n; i++) {
         const imc_ynode *it = v->items[i];
         imc_sweep_model *m = &s->models[i];
+        m->line = it->mark.line;
+        m->col = it->mark.col;
         imc_yentry fake = {.key = "models", .key_mark = it->mark, .val = (imc_ynode *)it};
         int rc = 0;
         if (it->kind == IMC_Y_MAP) {
@@ -135,7 +168,8 @@ static int load_models(loader *ld, const imc_yentry *e)
         if (!rc && !m->label && !(m->label = default_label(m->file)))
             rc = oom(ld);
         if (!rc && !label_ok(m->label))
-            rc = at(ld, &it->mark, "models: label '%s' cannot name a folder or a CSV field", m->label);
+            rc = at(ld, &it->mark, "models: label '%.100s' cannot name a folder (at most 100 "
+                    "characters, no '/', ',', '\"', line break or leading '.')", m->label);
         for (size_t j = 0; !rc && j < i; j++)
             if (strcmp(s->models[j].label, m->label) == 0)
                 rc = at(ld, &it->mark, "models: label '%s' is used twice; give one a 'label'", m->label);
@@ -151,10 +185,14 @@ static int load_set(loader *ld, const imc_yentry *e)
     const imc_ynode *v = e->val;
     if (v->kind != IMC_Y_MAP)
         return at(ld, &v->mark, "set: expected a mapping of key paths to values");
-    if (!(s->set = calloc(v->n ? v->n : 1, sizeof *s->set)))
+    if (!(s->set = calloc(v->n ? v->n : 1, sizeof *s->set)) ||
+        !(s->set_line = calloc(v->n ? v->n : 1, sizeof *s->set_line)) ||
+        !(s->set_col = calloc(v->n ? v->n : 1, sizeof *s->set_col)))
         return oom(ld);
     for (size_t i = 0; i < v->n; i++, s->n_set++) { /* n_set: the complete entries */
         const imc_yentry *f = &v->entries[i];
+        s->set_line[i] = f->key_mark.line;
+        s->set_col[i] = f->key_mark.col;
         char *val;
         int rc = scalar(ld, f, f->key, &val);
         if (rc)
@@ -221,9 +259,9 @@ static int load_numerics(loader *ld, const imc_yentry *e)
         if (strcmp(f->key, "dataset") == 0)
             rc = file_key(ld, f, "numerics.dataset", &s->dataset);
         else if (strcmp(f->key, "images") == 0)
-            rc = integer(ld, f, "numerics.images", 1, &s->images);
+            rc = integer(ld, f, "numerics.images", 1, LONG_MAX, &s->images);
         else if (strcmp(f->key, "seed") == 0)
-            rc = integer(ld, f, "numerics.seed", 0, &s->seed);
+            rc = integer(ld, f, "numerics.seed", 0, LONG_MAX, &s->seed);
         else
             rc = at(ld, &f->key_mark, "numerics: unknown key '%s' (expected dataset, images, seed)", f->key);
         if (rc)
@@ -286,6 +324,8 @@ static void point_values(const imc_sweep_spec *s, const size_t *choice, const ch
         vals[s->n_axes + j] = strchr(s->set[j], '=') + 1;
 }
 
+static int link_groups(loader *ld, const imc_yentry *e, char *grouped);
+
 /* Link the axes named in "linked: [[KEY, KEY, ...], ...]" (or all of them for zip). */
 static int link_axes(loader *ld, const imc_yentry *e)
 {
@@ -294,6 +334,17 @@ static int link_axes(loader *ld, const imc_yentry *e)
         s->axes[a].leader = s->zip ? 0 : a;
     if (!e)
         return 0;
+    char *grouped = calloc(s->n_axes, 1); /* in a group already */
+    if (!grouped)
+        return oom(ld);
+    int rc = link_groups(ld, e, grouped);
+    free(grouped);
+    return rc;
+}
+
+static int link_groups(loader *ld, const imc_yentry *e, char *grouped)
+{
+    imc_sweep_spec *s = ld->s;
     const imc_ynode *v = e->val;
     if (v->kind != IMC_Y_SEQ)
         return at(ld, &v->mark, "linked: expected a list of lists of axis keys");
@@ -310,8 +361,9 @@ static int link_axes(loader *ld, const imc_yentry *e)
             if (k->kind != IMC_Y_SCALAR || a == s->n_axes)
                 return at(ld, &k->mark, "linked: '%s' is not an axis",
                           k->kind == IMC_Y_SCALAR ? k->scalar : "?");
-            if (s->axes[a].leader != a)
+            if (grouped[a])
                 return at(ld, &k->mark, "linked: %s is already linked", k->scalar);
+            grouped[a] = 1;
             if (lead == s->n_axes)
                 lead = a;
             else
@@ -404,7 +456,7 @@ static int load(loader *ld, imc_ynode *root)
     }
     int rc = 0;
     long v;
-    if (by[0] && !(rc = integer(ld, by[0], "sweep_version", 1, &v)) && v != 1)
+    if (by[0] && !(rc = integer(ld, by[0], "sweep_version", 1, INT_MAX, &v)) && v != 1)
         rc = at(ld, &by[0]->val->mark, "sweep_version: %s is not supported (this imcsim reads 1)", by[0]->val->scalar);
     if (rc)
         return rc;
@@ -413,7 +465,7 @@ static int load(loader *ld, imc_ynode *root)
         if (!by[required[r]])
             return imc_err_at(ld->err, IMC_EINPUT, ld->file, root->mark.line, root->mark.col,
                               "missing required key '%s'", known[required[r]]);
-    if ((rc = file_key(ld, by[1], "arch", &s->arch)) || (rc = load_models(ld, by[2])))
+    if ((rc = load_arch(ld, by[1])) || (rc = load_models(ld, by[2])))
         return rc;
     if (by[3] && (rc = load_set(ld, by[3])))
         return rc;
@@ -434,11 +486,13 @@ static int load(loader *ld, imc_ynode *root)
         return at(ld, &by[10]->key_mark, "linked: with 'combine: zip' every axis is linked");
     if ((rc = link_axes(ld, by[10])))
         return rc;
-    if (by[7] && (rc = integer(ld, by[7], "batch", 1, &v)))
+    if (by[7] && (rc = integer(ld, by[7], "batch", 1, INT_MAX, &v)))
         return rc;
     s->batch = by[7] ? (int)v : 0;
     if (by[8] && (rc = scalar(ld, by[8], "kernel", &s->kernel)))
         return rc;
+    if (s->kernel && strcmp(s->kernel, "native") && strcmp(s->kernel, "systemc"))
+        return at(ld, &by[8]->val->mark, "kernel: '%s' is neither native nor systemc", s->kernel);
     if (by[9] && (rc = load_numerics(ld, by[9])))
         return rc;
     if (by[6]) {
@@ -487,6 +541,63 @@ int imc_sweep_spec_load(imc_sweep_spec **out, const char *path, imc_err *err)
     return 0;
 }
 
+/* Load the base architecture with SETS; 0, or the error in ERR. */
+static int try_arch(const imc_sweep_spec *s, const char **sets, size_t n, imc_err *err)
+{
+    imc_arch *a = NULL;
+    int rc = imc_arch_load(&a, s->arch, sets, n, err);
+    imc_arch_free(a);
+    return rc;
+}
+
+int imc_sweep_spec_check(const imc_sweep_spec *s, imc_err *err)
+{
+    for (size_t m = 0; m < s->n_models; m++)
+        if (access(s->models[m].file, R_OK) != 0)
+            return imc_err_at(err, IMC_EINPUT, s->path, s->models[m].line, s->models[m].col,
+                              "models: %s: %s", s->models[m].file, strerror(errno));
+    if (s->dataset && access(s->dataset, R_OK) != 0)
+        return imc_err_set(err, IMC_EINPUT, "%s: numerics.dataset: %s: %s", s->path, s->dataset,
+                           strerror(errno));
+    const char **sets = calloc(s->n_set + 1, sizeof *sets);
+    if (!sets)
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->n_set; i++)
+        sets[i] = s->set[i];
+    imc_err e;
+    imc_err_clear(&e);
+    int rc = try_arch(s, sets, s->n_set, &e);
+    if (rc && strcmp(e.file, "--set") == 0 && e.line >= 1 && (size_t)e.line <= s->n_set) {
+        /* an override every point applies: a mistake of the spec's */
+        size_t i = (size_t)e.line - 1;
+        rc = imc_err_at(err, IMC_EINPUT, s->path, s->set_line[i], s->set_col[i], "set: %s",
+                        e.msg);
+    } else if (rc) {
+        *err = e;
+    }
+    for (size_t a = 0; !rc && a < s->n_axes; a++) {
+        /* the first value: only whether the key exists matters here */
+        size_t n = strlen(s->axes[a].key) + strlen(s->axes[a].values[0]) + 2;
+        char *assign = malloc(n);
+        if (!assign) {
+            rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+            break;
+        }
+        snprintf(assign, n, "%s=%s", s->axes[a].key, s->axes[a].values[0]);
+        sets[s->n_set] = assign;
+        imc_err_clear(&e);
+        /* --set errors point at column COL of the assignment: within the key, the key is
+         * wrong (unknown, or runs through a value); past it, the value is (a failed point) */
+        if (try_arch(s, sets, s->n_set + 1, &e) && strcmp(e.file, "--set") == 0 &&
+            (size_t)e.line == s->n_set + 1 && (size_t)e.col <= strlen(s->axes[a].key))
+            rc = imc_err_at(err, IMC_EINPUT, s->path, s->axes[a].line, s->axes[a].col,
+                            "axes: %s", e.msg);
+        free(assign);
+    }
+    free(sets);
+    return rc;
+}
+
 const char *imc_sweep_value(const imc_sweep_spec *s, size_t p, size_t a)
 {
     return s->axes[a].values[s->choice[p * s->n_axes + a]];
@@ -506,6 +617,8 @@ void imc_sweep_spec_free(imc_sweep_spec *s)
     for (size_t i = 0; i < s->n_set; i++)
         free(s->set[i]);
     free(s->set);
+    free(s->set_line);
+    free(s->set_col);
     for (size_t a = 0; a < s->n_axes; a++) {
         free(s->axes[a].key);
         for (size_t j = 0; j < s->axes[a].n_values; j++)

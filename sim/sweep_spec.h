@@ -25,6 +25,7 @@ typedef struct imc_sweep_axis {
 typedef struct imc_sweep_model {
     char *file;         /* resolved against the spec's directory */
     char *label;        /* the results' `model` column and the point's folder name */
+    int line, col;      /* where the spec names it */
 } imc_sweep_model;
 
 typedef struct imc_sweep_spec {
@@ -33,6 +34,7 @@ typedef struct imc_sweep_spec {
     imc_sweep_model *models;
     size_t n_models;
     char **set;         /* fixed "KEY=VALUE" overrides, applied before the axes */
+    int *set_line, *set_col; /* [i]: where the spec names set[i]'s key */
     size_t n_set;
     imc_sweep_axis *axes;
     size_t n_axes;
@@ -55,6 +57,12 @@ typedef struct imc_sweep_spec {
 
 /* Read, check and expand the spec at PATH. Errors are FILE:LINE:COL. */
 int imc_sweep_spec_load(imc_sweep_spec **out, const char *path, imc_err *err);
+
+/* Check S against imcsim's schema before anything runs: the base architecture loads with the
+ * `set` overrides, every axis key is a key of the schema (an axis value imcsim rejects is a
+ * failed point, not a spec error) and the model files exist. Errors point into the spec (or
+ * into the architecture file, for its own mistakes). */
+int imc_sweep_spec_check(const imc_sweep_spec *s, imc_err *err);
 
 /* The value of axis A at point P. */
 const char *imc_sweep_value(const imc_sweep_spec *s, size_t p, size_t a);

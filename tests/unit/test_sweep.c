@@ -68,6 +68,8 @@ static void test_expr_values(void)
         {"(a.bits + 2) * 2 == 16", 1},
         {"1.5e1 > 15", 0},
         {"0 && m.model * 2", 0},       /* short-circuit: the type error is never evaluated */
+        {"7.5 % 2 == 1.5", 1},         /* fmod */
+        {"!a.bits == 0", 1},           /* ! binds tighter than == */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         imc_expr *e;
@@ -101,6 +103,9 @@ static void test_expr_errors(void)
         {"m.model < 'b'", "", 1}, /* strings order fine */
         {"m.model < 2", "error: constraint at offset 9: ordering a string against a number", 1},
         {"m.model", "error: constraint at offset 1: the constraint is a string, not a condition", 1},
+        {"a.bits % 0 == 1", "error: constraint at offset 8: '%' by zero", 1},
+        {"((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((1))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))",
+         "s.yaml:4:73: error: constraint: nested too deeply", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         imc_expr *e = NULL;
@@ -194,6 +199,17 @@ static void test_spec_errors(void)
          "4:1: error: constraint at offset 5: arithmetic on a string (grid point 0)"},
         {"arch: a.yaml\nmodels: [m.bin]\naxes: {x.y: [1]\n",
          "4:1: error: YAML syntax: did not find expected ',' or '}' while parsing a flow mapping"},
+        {"arch: a.yaml\nmodels: [m.bin]\naxes: {x: [1], y: [1], z: [1]}\nlinked: [[y, x], [z, y]]\n",
+         "4:22: error: linked: y is already linked"},
+        {"arch: a.yaml\nmodels: [m.bin]\naxes: {x.y: [1]}\nbatch: 4294967297\n",
+         "4:8: error: batch: must be at most 2147483647"},
+        {"arch: a.yaml\nmodels: [m.bin]\naxes: {x.y: [1]}\nkernel: gem5\n",
+         "4:9: error: kernel: 'gem5' is neither native nor systemc"},
+        {"arch: a.yaml\nmodels: [{file: m.bin, label: .hidden}]\naxes: {x.y: [1]}\n",
+         "2:10: error: models: label '.hidden' cannot name a folder (at most 100 characters, no "
+         "'/', ',', '\"', line break or leading '.')"},
+        {"arch: a.yaml\nmodels: [m.bin]\naxes: {x.y: [1, 0]}\nconstraints: [\"1 / x.y > 0\"]\n",
+         "4:1: error: constraint at offset 3: division by zero (grid point 1)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         imc_err err;
@@ -207,6 +223,55 @@ static void test_spec_errors(void)
             fprintf(stderr, "\n  case %zu\n  got:  %s\n  want: %s\n", i, line, want);
         CU_ASSERT_STRING_EQUAL(line, want);
     }
+}
+
+/* Checked against imcsim's schema before anything runs: set entries and axis keys; an axis
+ * value imcsim rejects is a failed point, not a spec error. */
+static void test_spec_check(void)
+{
+    char dm[4200];
+    test_model_path(dm, sizeof dm, "deit");
+    const struct { const char *tail; const char *msg; } cases[] = {
+        {"axes: {chip.tiles: [0, 8]}\n", ""},
+        {"set: {chip.tilez: 8}\naxes: {chip.tiles: [8]}\n",
+         "3:7: error: set: chip.tilez: unknown key (did you mean 'tiles'?)"},
+        {"set: {chip.tiles: 0}\naxes: {mapping.input_bits: [8]}\n",
+         "3:7: error: set: chip.tiles: 0 is below the minimum 1"},
+        {"axes:\n  chip.tiles: [8]\n  chip.tile.pe.adc.bitz: [4, 5]\n",
+         "5:3: error: axes: chip.tile.pe.adc.bitz: unknown key (did you mean 'bits'?)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[16384];
+        snprintf(text, sizeof text, "arch: %s\nmodels: [%s]\n%s", reram, dm, cases[i].tail);
+        imc_err err;
+        imc_sweep_spec *s = load_spec(text, &err);
+        if (!s)
+            print_err(&err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+        imc_err_clear(&err);
+        int rc = imc_sweep_spec_check(s, &err);
+        char line[1024], want[8300] = "";
+        imc_err_format(&err, line, sizeof line);
+        if (cases[i].msg[0])
+            snprintf(want, sizeof want, "%s/spec.yaml:%s", test_dir, cases[i].msg);
+        CU_ASSERT_EQUAL(rc, cases[i].msg[0] ? IMC_EINPUT : 0);
+        if (rc && strcmp(line, want) != 0)
+            fprintf(stderr, "\n  case %zu\n  got:  %s\n  want: %s\n", i, line, want);
+        if (rc)
+            CU_ASSERT_STRING_EQUAL(line, want);
+        imc_sweep_spec_free(s);
+    }
+    /* a model file that is not there */
+    char text[16384];
+    snprintf(text, sizeof text, "arch: %s\nmodels: [%s, gone.bin]\naxes: {chip.tiles: [8]}\n",
+             reram, dm);
+    imc_err err;
+    imc_sweep_spec *s = load_spec(text, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(imc_sweep_spec_check(s, &err), IMC_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "gone.bin: No such file or directory"));
+    CU_ASSERT_EQUAL(err.line, 2);
+    imc_sweep_spec_free(s);
 }
 
 /* The points of S as "v,v;v,v;..." */
@@ -435,12 +500,14 @@ static int sweep_cli(char *err, size_t size, const char *const *args)
 static void test_cli_errors(void)
 {
     char spec[4200], out[4200], bad[4200];
-    write_file("cli.yaml", "arch: a.yaml\nmodels: [m.bin]\naxes: {x.y: [1, 2]}\n", spec,
-               sizeof spec);
+    char text[16384], dm[4200];
+    test_model_path(dm, sizeof dm, "deit");
+    snprintf(text, sizeof text, "arch: %s\nmodels: [%s]\naxes: {chip.tiles: [8, 16]}\n", reram, dm);
+    write_file("cli.yaml", text, spec, sizeof spec);
     write_file("bad.yaml", "arch: a.yaml\nmodels: [m.bin]\naxes: {x.y: [1, 2]}\nbatch: x\n", bad,
                sizeof bad);
     test_dir_path(out, sizeof out, "cli-out");
-    char msg[8300];
+    char msg[20000];
     static char want_bad[8300];
     snprintf(want_bad, sizeof want_bad, "imcsim-sweep: %s:4:8: error: batch: 'x' is not an integer\n",
              bad);
@@ -457,6 +524,10 @@ static void test_cli_errors(void)
         {{spec, "-o", out, "--slurm", "--task", "0", "--tasks", "2", NULL},
          "imcsim-sweep: error: --slurm writes the script; --task is what its array tasks run\n"},
         {{bad, "-o", out, NULL}, want_bad},
+        {{spec, "-o", "", NULL}, "imcsim-sweep: error: no output folder: give -o DIR\n"},
+        {{spec, "-o", out, "--imcsim", "./no-such-imcsim", NULL},
+         "imcsim-sweep: error: cannot run './no-such-imcsim' (not an executable; give --imcsim "
+         "PATH or set IMCSIM)\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int st = sweep_cli(msg, sizeof msg, cases[i].args);
@@ -497,6 +568,7 @@ static CU_TestInfo tests[] = {
     {"constraint errors say where", test_expr_errors},
     {"spec errors say where and what", test_spec_errors},
     {"grid, zip, linked axes, constraints", test_expand},
+    {"specs are checked against the schema", test_spec_check},
     {"a sweep runs, records failures, resumes", test_run_and_resume},
     {"the Slurm job array script", test_slurm_script},
     {"command-line errors: one line, exit 2", test_cli_errors},
