@@ -101,19 +101,28 @@ static double sqnr_db(double signal, double noise)
     return 10 * log10(signal / noise);
 }
 
+/* One row: model,metric,layer,value (the model and layer names quoted where CSV needs it). */
+static void csv_row(FILE *fp, const char *model, const char *metric, const char *layer, double v)
+{
+    imc_csv_field(fp, model);
+    fprintf(fp, ",%s,", metric);
+    imc_csv_field(fp, layer);
+    fprintf(fp, ",%.17g\n", v);
+}
+
 static void write_csv(FILE *fp, const imc_network *net, const imc_numerics_result *res,
                       const recorder *r)
 {
     fprintf(fp, "model,metric,layer,value\n");
     if (res->labelled) {
-        fprintf(fp, "%s,top1_fp32,,%.17g\n", net->name, res->top1_fp32);
-        fprintf(fp, "%s,top1_imc,,%.17g\n", net->name, res->top1_imc);
+        csv_row(fp, net->name, "top1_fp32", "", res->top1_fp32);
+        csv_row(fp, net->name, "top1_imc", "", res->top1_imc);
     }
-    fprintf(fp, "%s,agreement,,%.17g\n", net->name, res->agreement);
-    fprintf(fp, "%s,cosine_mean,,%.17g\n", net->name, res->cosine_mean);
-    fprintf(fp, "%s,cosine_min,,%.17g\n", net->name, res->cosine_min);
+    csv_row(fp, net->name, "agreement", "", res->agreement);
+    csv_row(fp, net->name, "cosine_mean", "", res->cosine_mean);
+    csv_row(fp, net->name, "cosine_min", "", res->cosine_min);
     for (size_t l = 0; l < net->n_layers; l++)
-        fprintf(fp, "%s,sqnr_db,%s,%.17g\n", net->name, net->layers[l].name,
+        csv_row(fp, net->name, "sqnr_db", net->layers[l].name,
                 sqnr_db(r->signal[l], r->noise[l]));
 }
 

@@ -480,18 +480,22 @@ static void num(sbuf *b, const char *v, double scale)
         sb_add(b, ",%.10g", x);
 }
 
-/* The numerics metric NAME from numerics.csv (model,metric,layer,value), or NULL. */
+/* The numerics metric NAME from numerics.csv (model,metric,layer,value): the value of the row
+ * that ends in ",NAME,,VALUE" (a whole-network metric has no layer; found from the right, so
+ * a model name with commas cannot mislead it), or NULL. */
 static const char *metric(const char *csv, const char *name, char *buf, size_t n)
 {
-    for (const char *line = csv; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-        const char *c1 = strchr(line, ',');
-        if (!c1)
-            continue;
-        size_t len = strlen(name);
-        if (strncmp(c1 + 1, name, len) == 0 && c1[1 + len] == ',' && c1[2 + len] == ',') {
-            snprintf(buf, n, "%.*s", (int)strcspn(c1 + 3 + len, "\n"), c1 + 3 + len);
+    char key[64];
+    snprintf(key, sizeof key, ",%s,,", name);
+    for (const char *line = csv; line && *line;) {
+        const char *end = line + strcspn(line, "\n"), *k = NULL;
+        for (const char *p = strstr(line, key); p && p < end; p = strstr(p + 1, key))
+            k = p;
+        if (k && !memchr(k + strlen(key), ',', (size_t)(end - k - strlen(key)))) {
+            snprintf(buf, n, "%.*s", (int)(end - k - strlen(key)), k + strlen(key));
             return buf;
         }
+        line = *end ? end + 1 : NULL;
     }
     return NULL;
 }

@@ -445,6 +445,58 @@ static void test_run_and_resume(void)
     imc_sweep_spec_free(s);
 }
 
+/* With numerics: the metrics columns, from each run's numerics.csv (synthetic images have no
+ * labels: no top-1). */
+static void test_numerics_columns(void)
+{
+    imc_sweep_spec *s = tiny_sweep("numerics: {images: 2, seed: 3}\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    char out[4200], path[4300];
+    test_dir_path(out, sizeof out, "numerics");
+    imc_sweep_opts o = {.outdir = out, .imcsim = imcsim, .jobs = 2, .tasks = 1, .quiet = 1};
+    imc_sweep_summary sum;
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(imc_sweep_prepare(s, &o, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(imc_sweep_run(s, &o, &sum, &err), 0);
+    CU_ASSERT_EQUAL(sum.failed, 2);
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    char *text = slurp(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, ",top1_fp32,top1_imc,agreement,cosine_mean,cosine_min,error\n"));
+    /* point 0, deit: ok, agreement and cosines filled in, no top-1 */
+    char *row = strstr(text, "\n0,8,8,deit,ok,");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(row);
+    char *eol = strchr(row + 1, '\n');
+    CU_ASSERT_PTR_NOT_NULL_FATAL(eol);
+    *eol = 0;
+    size_t commas = 0;
+    for (char *p = row + 1; *p; p++)
+        commas += *p == ',';
+    CU_ASSERT_EQUAL(commas, 24); /* 25 columns */
+    /* ...,traffic_dram_bytes,top1_fp32,top1_imc,agreement,cosine_mean,cosine_min,error */
+    char *f[25] = {0};
+    size_t k = 0;
+    for (char *p = row + 1; p && k < 25; k++) {
+        f[k] = p;
+        p = strchr(p, ',');
+        if (p)
+            *p++ = 0;
+    }
+    CU_ASSERT_EQUAL_FATAL(k, 25);
+    CU_ASSERT_STRING_EQUAL(f[19], ""); /* no labels: no top-1 */
+    CU_ASSERT_STRING_EQUAL(f[20], "");
+    CU_ASSERT(strtod(f[21], NULL) >= 0 && strtod(f[21], NULL) <= 1); /* agreement */
+    CU_ASSERT(strtod(f[22], NULL) > 0.9);                            /* cosine_mean */
+    CU_ASSERT(strtod(f[23], NULL) > 0.9 && strtod(f[23], NULL) <= strtod(f[22], NULL));
+    CU_ASSERT_STRING_EQUAL(f[24], "");
+    snprintf(path, sizeof path, "%s/points/0000/deit/numerics.csv", out);
+    struct stat st;
+    CU_ASSERT_EQUAL(stat(path, &st), 0);
+    free(text);
+    imc_sweep_spec_free(s);
+}
+
 static void test_slurm_script(void)
 {
     imc_sweep_spec *s = tiny_sweep("");
@@ -570,6 +622,7 @@ static CU_TestInfo tests[] = {
     {"grid, zip, linked axes, constraints", test_expand},
     {"specs are checked against the schema", test_spec_check},
     {"a sweep runs, records failures, resumes", test_run_and_resume},
+    {"numerics columns", test_numerics_columns},
     {"the Slurm job array script", test_slurm_script},
     {"command-line errors: one line, exit 2", test_cli_errors},
     {"the man page documents every option", test_man_page},
