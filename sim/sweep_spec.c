@@ -103,8 +103,7 @@ static int load_arch(loader *ld, const imc_yentry *e)
 {
     imc_sweep_spec *s = ld->s;
     int rc = file_key(ld, e, "arch", &s->arch);
-    if (!rc && s->arch[0] != '/' && access(s->arch, R_OK) != 0 &&
-        !strchr(e->val->scalar, '/')) {
+    if (!rc && access(s->arch, R_OK) != 0 && !strchr(e->val->scalar, '/')) {
         char buf[4096];
         const char *found = imc_arch_find(e->val->scalar, buf, sizeof buf);
         char *abs = realpath(found, NULL);

@@ -3,6 +3,7 @@
  * constraints), and whole sweeps of the tiny DeiT/FAR on reram.yaml through the built imcsim:
  * results rows, a failed point recorded, resume running only missing runs, and the Slurm
  * script. (tests/sweep/ kills a sweep mid-run and submits one to a real Slurm.) */
+#define _XOPEN_SOURCE 700 /* realpath, setenv */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,6 +272,25 @@ static void test_spec_check(void)
     CU_ASSERT_EQUAL(imc_sweep_spec_check(s, &err), IMC_EINPUT);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "gone.bin: No such file or directory"));
     CU_ASSERT_EQUAL(err.line, 2);
+    imc_sweep_spec_free(s);
+}
+
+/* A bare arch name that is no file next to the spec is looked up as --arch looks it up
+ * ($IMCSIM_DATADIR/arch-configs/), and every file name is made absolute. */
+static void test_bare_arch_name(void)
+{
+    const char *src = getenv("IMCSIM_SRCDIR");
+    char abs_src[4096], want[4200];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(src ? src : ".", abs_src));
+    setenv("IMCSIM_DATADIR", abs_src, 1);
+    imc_err err;
+    imc_sweep_spec *s = load_spec("arch: reram.yaml\nmodels: [m.bin]\naxes: {chip.tiles: [8]}\n",
+                                  &err);
+    unsetenv("IMCSIM_DATADIR");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    snprintf(want, sizeof want, "%s/arch-configs/reram.yaml", abs_src);
+    CU_ASSERT_STRING_EQUAL(s->arch, want);
+    CU_ASSERT_EQUAL(s->models[0].file[0], '/');
     imc_sweep_spec_free(s);
 }
 
@@ -621,6 +641,7 @@ static CU_TestInfo tests[] = {
     {"spec errors say where and what", test_spec_errors},
     {"grid, zip, linked axes, constraints", test_expand},
     {"specs are checked against the schema", test_spec_check},
+    {"a bare arch name is looked up", test_bare_arch_name},
     {"a sweep runs, records failures, resumes", test_run_and_resume},
     {"numerics columns", test_numerics_columns},
     {"the Slurm job array script", test_slurm_script},
