@@ -147,23 +147,12 @@ static imc_op vec(int cls, int site, uint32_t name, uint32_t token, uint64_t in_
     return op;
 }
 
-static int find_layer(const imc_network *net, imc_layer_kind kind, int block, int head, int dir)
-{
-    for (size_t i = 0; i < net->n_layers; i++) {
-        const imc_layer *l = &net->layers[i];
-        if (l->kind == kind && l->block == block && (head < 0 || l->head == head) &&
-            (dir < 0 || l->dir == dir))
-            return (int)i;
-    }
-    return -1;
-}
-
 static void attention(builder *b, const imc_network *net, int blk, uint32_t *x, uint32_t *tmp)
 {
     int T = net->tokens, D = net->embed_dim, N = net->num_heads, hd = net->head_dim;
     uint64_t ab = b->ab;
-    int qkv = find_layer(net, IMC_LAYER_QKV, blk, -1, -1);
-    int proj = find_layer(net, IMC_LAYER_ATTN_PROJ, blk, -1, -1);
+    int qkv = imc_network_find_layer(net, IMC_LAYER_QKV, blk, -1, -1);
+    int proj = imc_network_find_layer(net, IMC_LAYER_ATTN_PROJ, blk, -1, -1);
     uint32_t n_norm = name_of(b, "blocks.%d.norm1", blk), n_attn = name_of(b, "blocks.%d.attn", blk);
     uint32_t *qkv_op = tmp, *sv = tmp + T; /* sv: [t * N + h] */
     uint32_t *stores = malloc((size_t)T * sizeof *stores);
@@ -213,8 +202,8 @@ static void far_mixer(builder *b, const imc_network *net, int blk, uint32_t *x, 
     int T = net->tokens, D = net->embed_dim, N = net->num_heads, hd = net->head_dim;
     uint64_t ab = b->ab;
     const imc_block *bk = &net->blocks[blk];
-    int pre = find_layer(net, IMC_LAYER_FAR_PRE, blk, -1, -1);
-    int post = find_layer(net, IMC_LAYER_FAR_POST, blk, -1, -1);
+    int pre = imc_network_find_layer(net, IMC_LAYER_FAR_PRE, blk, -1, -1);
+    int post = imc_network_find_layer(net, IMC_LAYER_FAR_POST, blk, -1, -1);
     uint32_t n_norm = name_of(b, "blocks.%d.norm1", blk), n_attn = name_of(b, "blocks.%d.attn", blk);
     uint32_t *pre_op = tmp;                         /* [t] */
     uint32_t *cell = malloc((size_t)2 * N * T * sizeof *cell); /* [(h*2+d)*T + t] */
@@ -232,7 +221,8 @@ static void far_mixer(builder *b, const imc_network *net, int blk, uint32_t *x, 
     for (int h = 0; h < N; h++)
         for (int d = 0; d < 2; d++) {
             uint32_t *c = cell + (size_t)(h * 2 + d) * T;
-            int k = bk->far[h * 2 + d].hidden, layer = find_layer(net, IMC_LAYER_FAR_LSTM, blk, h, d);
+            int k = bk->far[h * 2 + d].hidden;
+            int layer = imc_network_find_layer(net, IMC_LAYER_FAR_LSTM, blk, h, d);
             if (k == 0 || layer < 0) {
                 for (int t = 0; t < T; t++)
                     c[t] = UINT32_MAX;
@@ -253,7 +243,7 @@ static void far_mixer(builder *b, const imc_network *net, int blk, uint32_t *x, 
             }
         }
     for (int h = 0; h < N; h++) {
-        int layer = find_layer(net, IMC_LAYER_FAR_HEAD_PROJ, blk, h, -1);
+        int layer = imc_network_find_layer(net, IMC_LAYER_FAR_HEAD_PROJ, blk, h, -1);
         for (int t = 0; t < T; t++) {
             if (layer < 0) { /* every unit of the head pruned: nothing to wait for */
                 hp[(size_t)t * N + h] = UINT32_MAX;
@@ -278,7 +268,8 @@ static void mlp(builder *b, const imc_network *net, int blk, uint32_t *x)
 {
     int T = net->tokens, D = net->embed_dim, H = net->blocks[blk].mlp_hidden;
     uint64_t ab = b->ab;
-    int fc1 = find_layer(net, IMC_LAYER_FC1, blk, -1, -1), fc2 = find_layer(net, IMC_LAYER_FC2, blk, -1, -1);
+    int fc1 = imc_network_find_layer(net, IMC_LAYER_FC1, blk, -1, -1);
+    int fc2 = imc_network_find_layer(net, IMC_LAYER_FC2, blk, -1, -1);
     uint32_t n_norm = name_of(b, "blocks.%d.norm2", blk), n_mlp = name_of(b, "blocks.%d.mlp", blk);
     uint32_t n_fc1 = name_of(b, "%s", net->layers[fc1].name);
     for (int t = 0; t < T; t++) {
@@ -317,7 +308,7 @@ int imc_dataflow_build(imc_graph **out, const imc_network *net, const imc_datafl
 
     /* The image arrives; patches go through the patch embedding; CLS (and distillation)
      * tokens and the position embedding are added. */
-    int patch = find_layer(net, IMC_LAYER_PATCH_EMBED, -1, -1, -1);
+    int patch = imc_network_find_layer(net, IMC_LAYER_PATCH_EMBED, -1, -1, -1);
     uint64_t image_bits = (uint64_t)net->in_chans * net->img_size * net->img_size * 8;
     imc_op in = {.kind = IMC_OP_INPUT, .cls = IMC_CLS_IO, .layer = -1, .site = -1,
                  .name = name_of(&b, "input"), .head = -1, .out_bits = image_bits};
@@ -344,7 +335,7 @@ int imc_dataflow_build(imc_graph **out, const imc_network *net, const imc_datafl
         mlp(&b, net, blk, x);
     }
     /* Final norm and classifier(s) on the CLS token (and the distillation token). */
-    int head = find_layer(net, IMC_LAYER_HEAD, -1, -1, -1);
+    int head = imc_network_find_layer(net, IMC_LAYER_HEAD, -1, -1, -1);
     imc_work ln = {IMC_DIGITAL_LAYERNORM, (uint32_t)D};
     uint32_t heads[2] = {UINT32_MAX, UINT32_MAX};
     for (int i = 0; i < extra && !b.failed; i++) {

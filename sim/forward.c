@@ -54,17 +54,6 @@ static float *read_named(const imc_network *net, const char *name, size_t expect
     return p;
 }
 
-static int find(const imc_network *net, imc_layer_kind kind, int block, int head, int dir)
-{
-    for (size_t i = 0; i < net->n_layers; i++) {
-        const imc_layer *l = &net->layers[i];
-        if (l->kind == kind && l->block == block && (head < 0 || l->head == head) &&
-            (dir < 0 || l->dir == dir))
-            return (int)i;
-    }
-    return -1;
-}
-
 void imc_forward_free(imc_forward *f)
 {
     if (!f)
@@ -131,12 +120,12 @@ int imc_forward_new(imc_forward **out, const imc_network *net, imc_err *err)
         READ(b->n2w, name, D);
         snprintf(name, sizeof name, "blocks.%d.norm2.bias", i);
         READ(b->n2b, name, D);
-        b->qkv = find(net, IMC_LAYER_QKV, i, -1, -1);
-        b->proj = find(net, IMC_LAYER_ATTN_PROJ, i, -1, -1);
-        b->pre = find(net, IMC_LAYER_FAR_PRE, i, -1, -1);
-        b->post = find(net, IMC_LAYER_FAR_POST, i, -1, -1);
-        b->fc1 = find(net, IMC_LAYER_FC1, i, -1, -1);
-        b->fc2 = find(net, IMC_LAYER_FC2, i, -1, -1);
+        b->qkv = imc_network_find_layer(net, IMC_LAYER_QKV, i, -1, -1);
+        b->proj = imc_network_find_layer(net, IMC_LAYER_ATTN_PROJ, i, -1, -1);
+        b->pre = imc_network_find_layer(net, IMC_LAYER_FAR_PRE, i, -1, -1);
+        b->post = imc_network_find_layer(net, IMC_LAYER_FAR_POST, i, -1, -1);
+        b->fc1 = imc_network_find_layer(net, IMC_LAYER_FC1, i, -1, -1);
+        b->fc2 = imc_network_find_layer(net, IMC_LAYER_FC2, i, -1, -1);
         if (net->blocks[i].kind != IMC_BLOCK_FAR || rc)
             continue;
         int N = net->num_heads, hd = net->head_dim;
@@ -149,8 +138,8 @@ int imc_forward_new(imc_forward **out, const imc_network *net, imc_err *err)
         }
         for (int h = 0; h < N; h++) {
             for (int d = 0; d < 2; d++)
-                b->lstm[h * 2 + d] = find(net, IMC_LAYER_FAR_LSTM, i, h, d);
-            b->head_proj[h] = find(net, IMC_LAYER_FAR_HEAD_PROJ, i, h, -1);
+                b->lstm[h * 2 + d] = imc_network_find_layer(net, IMC_LAYER_FAR_LSTM, i, h, d);
+            b->head_proj[h] = imc_network_find_layer(net, IMC_LAYER_FAR_HEAD_PROJ, i, h, -1);
             if (b->head_proj[h] >= 0)
                 continue;
             /* every unit of the head pruned: its output is head_proj's bias alone */
@@ -170,8 +159,8 @@ int imc_forward_new(imc_forward **out, const imc_network *net, imc_err *err)
         }
     }
 #undef READ
-    f->patch = find(net, IMC_LAYER_PATCH_EMBED, -1, -1, -1);
-    f->head = find(net, IMC_LAYER_HEAD, -1, -1, -1);
+    f->patch = imc_network_find_layer(net, IMC_LAYER_PATCH_EMBED, -1, -1, -1);
+    f->head = imc_network_find_layer(net, IMC_LAYER_HEAD, -1, -1, -1);
     f->head_dist = net->dist_token ? f->head + 1 : -1;
     if (rc) {
         imc_forward_free(f);

@@ -527,6 +527,18 @@ void imc_network_free(imc_network *net)
     free(net);
 }
 
+int imc_network_find_layer(const imc_network *net, imc_layer_kind kind, int block, int head,
+                           int dir)
+{
+    for (size_t i = 0; i < net->n_layers; i++) {
+        const imc_layer *l = &net->layers[i];
+        if (l->kind == kind && l->block == block && (head < 0 || l->head == head) &&
+            (dir < 0 || l->dir == dir))
+            return (int)i;
+    }
+    return -1;
+}
+
 int imc_network_far_blocks(const imc_network *net)
 {
     int n = 0;

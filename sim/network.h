@@ -81,6 +81,11 @@ void imc_network_free(imc_network *net);
 /* Number of FAR blocks. */
 int imc_network_far_blocks(const imc_network *net);
 
+/* The index of the layer of KIND in BLOCK (-1: outside the blocks) with that HEAD and DIR
+ * (each -1: any), or -1 when there is none. */
+int imc_network_find_layer(const imc_network *net, imc_layer_kind kind, int block, int head,
+                           int dir);
+
 /* The weights of LAYER as a row-major [in][out] float matrix W (W[i * out + o] multiplies input
  * i into output o), gathered from the file's tensors; and its bias [out] when BIAS is non-NULL
  * (zeros if it has none). */
