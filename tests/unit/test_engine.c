@@ -23,7 +23,7 @@
 
 #include <CUnit/CUnit.h>
 
-#include "tests/unit/testdir.h"
+#include "tests/unit/testmodels.h"
 
 /* One tile per router, one PE per tile, one crossbar per PE: layer i sits on tile i. */
 static const char arch_text[] = "schema: 1\n"
@@ -333,38 +333,22 @@ static __attribute__((noinline)) char *csv_of(const sim *s)
     return buf;
 }
 
-static void model_path(char *buf, size_t size, const char *name)
-{
-    snprintf(buf, size, "%s/%s.bin", test_dir, name);
-}
-
 /* Called from the suite's setup, outside any test: no CUnit assertions here. */
 static int generate(const char *name, uint64_t far_blocks, double prune)
 {
-    imc_modelgen_spec s;
+    imc_modelgen_spec spec = tiny_spec(far_blocks, prune, 0);
+    char path[4200];
+    test_model_path(path, sizeof path, name);
     imc_err err;
     imc_err_clear(&err);
-    if (imc_modelgen_preset("deit-ti", &s, &err))
-        return -1;
-    s.embed_dim = 48;
-    s.num_heads = 3;
-    s.depth = 2;
-    s.mlp_hidden = 96;
-    s.img_size = 32;
-    s.patch_size = 8;
-    s.num_classes = 10;
-    s.far_blocks = far_blocks;
-    s.prune = prune;
-    char path[4200];
-    model_path(path, sizeof path, name);
-    return imc_modelgen_write(&s, path, &err);
+    return imc_modelgen_write(&spec, path, &err);
 }
 
 /* The suite's generated model NAME, simulated on A with the native kernel. */
 static void simulate_named(const imc_arch *a, const char *name, sim *s)
 {
     char path[4200];
-    model_path(path, sizeof path, name);
+    test_model_path(path, sizeof path, name);
     simulate(a, path, IMC_KERNEL_NATIVE, s);
 }
 
@@ -447,7 +431,7 @@ static void test_deterministic_on_both_kernels(void)
     const char *models[] = {"deit", "far", "far_pruned"};
     for (int m = 0; m < 3; m++) {
         char path[4200];
-        model_path(path, sizeof path, models[m]);
+        test_model_path(path, sizeof path, models[m]);
         sim x, y;
         simulate(a, path, IMC_KERNEL_NATIVE, &x);
         simulate(a, path, IMC_KERNEL_NATIVE, &y);
@@ -475,7 +459,7 @@ static void test_deterministic_on_both_kernels(void)
 static void test_monotonic(void)
 {
     char path[4200];
-    model_path(path, sizeof path, "far");
+    test_model_path(path, sizeof path, "far");
     /* more ADC bits never lower the ADC energy */
     double prev = 0;
     for (int bits = 4; bits <= 10; bits++) {
@@ -509,7 +493,7 @@ static void test_monotonic(void)
 static void test_matmul_placements(void)
 {
     char path[4200];
-    model_path(path, sizeof path, "deit");
+    test_model_path(path, sizeof path, "deit");
     const char *where[] = {"mapping.matmul=digital", "mapping.matmul=rewrite", "mapping.matmul=host"};
     double dram[3], writes[3], macs[3];
     for (int i = 0; i < 3; i++) {
@@ -533,7 +517,7 @@ static void test_matmul_placements(void)
 static void test_reprogramming_rounds(void)
 {
     char path[4200];
-    model_path(path, sizeof path, "far");
+    test_model_path(path, sizeof path, "far");
     imc_arch *fits = load_big(NULL);
     const char *sets[] = {"mapping.reprogram=true"}; /* 16 crossbars for 91 */
     imc_arch *small = load_arch(sets, 1);
