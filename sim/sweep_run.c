@@ -173,16 +173,16 @@ static size_t n_runs(const imc_sweep_spec *s)
     return s->n_points * s->n_models;
 }
 
-static void point_dir(const imc_sweep_spec *s, const imc_sweep_opts *o, size_t p, char *buf)
+/* The folder of point P, and of run R (point R / models, model R % models) in it. */
+static void point_dir(const imc_sweep_opts *o, size_t p, char *buf)
 {
     pathf(buf, "%s/points/%04zu", o->outdir, p);
-    (void)s;
 }
 
 static void run_dir(const imc_sweep_spec *s, const imc_sweep_opts *o, size_t r, char *buf)
 {
     char pd[PATH_LEN];
-    point_dir(s, o, r / s->n_models, pd);
+    point_dir(o, r / s->n_models, pd);
     pathf(buf, "%s/%s", pd, s->models[r % s->n_models].label);
 }
 
@@ -664,7 +664,7 @@ static int run_one(const run_ctx *c, size_t r, const char *host, imc_err *err)
     const imc_sweep_spec *s = c->s;
     char final[PATH_LEN], tmp[PATH_LEN], pd[PATH_LEN], path[PATH_LEN];
     run_dir(s, c->o, r, final);
-    point_dir(s, c->o, r / s->n_models, pd);
+    point_dir(c->o, r / s->n_models, pd);
     int lock;
     int rc = make_locked_tmp(pd, s->models[r % s->n_models].label, host, tmp, &lock, err);
     if (rc)
@@ -770,10 +770,10 @@ int imc_sweep_run(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_su
     c.dataset = s->dataset ? absolute(s->dataset) : NULL;
     for (size_t m = 0; m < s->n_models; m++)
         c.models[m] = absolute(s->models[m].file);
-    size_t total = n_runs(s), todo = 0;
+    size_t total = n_runs(s), mine = 0;
     for (size_t r = 0; r < total; r++)
-        todo += (int)(r % (size_t)o->tasks) == o->task;
-    sum->runs = todo;
+        mine += (int)(r % (size_t)o->tasks) == o->task;
+    sum->runs = mine;
     pid_t *pids = calloc((size_t)o->jobs, sizeof *pids);
     size_t *runs_of = calloc((size_t)o->jobs, sizeof *runs_of);
     if (!pids || !runs_of)
@@ -793,7 +793,7 @@ int imc_sweep_run(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_su
                 }
                 /* out of the way in one step, then removed: a kill leaves no half run */
                 char old[PATH_LEN], pd[PATH_LEN];
-                point_dir(s, o, me / s->n_models, pd);
+                point_dir(o, me / s->n_models, pd);
                 pathf(old, "%s/.%s.old.%s.%ld", pd, s->models[me % s->n_models].label, host,
                       (long)getpid());
                 if (rename(dir, old) != 0) {
@@ -849,7 +849,7 @@ int imc_sweep_run(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_su
                 rc = imc_err_set(err, IMC_EIO, "the worker of point %zu, model %s failed",
                                  me / s->n_models, s->models[me % s->n_models].label);
             else if (!o->quiet)
-                fprintf(stderr, "[%zu/%zu] point %zu %s: %s\n", sum->ran + sum->skipped, todo,
+                fprintf(stderr, "[%zu/%zu] point %zu %s: %s\n", sum->ran + sum->skipped, mine,
                         me / s->n_models, s->models[me % s->n_models].label,
                         failed_run(dir) ? "failed" : "ok");
         }
@@ -862,14 +862,7 @@ int imc_sweep_run(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_su
     free(pids);
     free(runs_of);
     free_ctx(&c, s->n_models);
-    if (rc)
-        return rc;
-    size_t runs = sum->runs, ran = sum->ran, skipped = sum->skipped;
-    rc = imc_sweep_collect(s, o, sum, err);
-    sum->runs = runs;
-    sum->ran = ran;
-    sum->skipped = skipped;
-    return rc;
+    return rc ? rc : imc_sweep_collect(s, o, sum, err); /* it fills total, finished, failed */
 }
 
 /* ---- results.csv -------------------------------------------------------------------------- */

@@ -375,6 +375,20 @@ static imc_sweep_spec *tiny_sweep(const char *extra)
     return s;
 }
 
+/* Prepare O's folder and run S there, as imcsim-sweep does; 0, or the error (printed). */
+static int prepare_and_run(const imc_sweep_spec *s, const imc_sweep_opts *o,
+                           imc_sweep_summary *sum)
+{
+    imc_err err;
+    imc_err_clear(&err);
+    int rc = imc_sweep_prepare(s, o, &err);
+    if (!rc)
+        rc = imc_sweep_run(s, o, sum, &err);
+    if (rc)
+        print_err(&err);
+    return rc;
+}
+
 static void test_run_and_resume(void)
 {
     imc_sweep_spec *s = tiny_sweep("");
@@ -385,11 +399,7 @@ static void test_run_and_resume(void)
     imc_sweep_summary sum;
     imc_err err;
     imc_err_clear(&err);
-    CU_ASSERT_EQUAL_FATAL(imc_sweep_prepare(s, &o, &err), 0);
-    int rc = imc_sweep_run(s, &o, &sum, &err);
-    if (rc)
-        print_err(&err);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL_FATAL(prepare_and_run(s, &o, &sum), 0);
     CU_ASSERT_EQUAL(sum.runs, 6);
     CU_ASSERT_EQUAL(sum.ran, 6);
     CU_ASSERT_EQUAL(sum.finished, 6);
@@ -416,8 +426,7 @@ static void test_run_and_resume(void)
     CU_ASSERT_EQUAL(stat(path, &st), 0);
 
     /* resume: nothing to do, the same results */
-    CU_ASSERT_EQUAL_FATAL(imc_sweep_prepare(s, &o, &err), 0);
-    CU_ASSERT_EQUAL_FATAL(imc_sweep_run(s, &o, &sum, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(prepare_and_run(s, &o, &sum), 0);
     CU_ASSERT_EQUAL(sum.ran, 0);
     CU_ASSERT_EQUAL(sum.skipped, 6);
     /* remove one run (as if never run) and a leftover of a dead worker: only it runs again */
@@ -430,8 +439,7 @@ static void test_run_and_resume(void)
     FILE *lf = fopen(lock, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(lf);
     fclose(lf);
-    CU_ASSERT_EQUAL_FATAL(imc_sweep_prepare(s, &o, &err), 0);
-    CU_ASSERT_EQUAL_FATAL(imc_sweep_run(s, &o, &sum, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(prepare_and_run(s, &o, &sum), 0);
     CU_ASSERT_EQUAL(sum.ran, 1);
     CU_ASSERT_EQUAL(sum.skipped, 5);
     CU_ASSERT_NOT_EQUAL(stat(path, &st), 0); /* the dead worker's folder is gone */
@@ -475,10 +483,7 @@ static void test_numerics_columns(void)
     test_dir_path(out, sizeof out, "numerics");
     imc_sweep_opts o = {.outdir = out, .imcsim = imcsim, .jobs = 2, .tasks = 1, .quiet = 1};
     imc_sweep_summary sum;
-    imc_err err;
-    imc_err_clear(&err);
-    CU_ASSERT_EQUAL_FATAL(imc_sweep_prepare(s, &o, &err), 0);
-    CU_ASSERT_EQUAL_FATAL(imc_sweep_run(s, &o, &sum, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(prepare_and_run(s, &o, &sum), 0);
     CU_ASSERT_EQUAL(sum.failed, 2);
     snprintf(path, sizeof path, "%s/results.csv", out);
     char *text = slurp(path);
