@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/err.h"
-#include "sim/units.h"
+#include "sim/base/err.h"
+#include "sim/base/units.h"
 
 #define IMC_MODEL_ABI 1
 

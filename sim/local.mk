@@ -1,33 +1,34 @@
-# sim/local.mk -- the simulator core (libimc.a) and the imcsim command.
+# sim/local.mk -- the simulator core (libimc.a) and the three commands. The folders are the
+# stages of the pipeline (docs/ARCHITECTURE.md); sim/layers.txt says which may include which.
 noinst_LIBRARIES += libimc.a
 libimc_a_SOURCES = \
-	sim/err.c sim/err.h \
-	sim/cli.c sim/cli.h \
-	sim/units.c sim/units.h \
-	sim/suggest.c sim/suggest.h \
-	sim/ytree.c sim/ytree.h \
-	sim/arch.c sim/arch.h \
-	sim/outfile.c sim/outfile.h \
-	sim/catalog.c sim/catalog.h \
-	sim/hwreport.c sim/hwreport.h \
-	sim/netfile.c sim/netfile.h \
-	sim/network.c sim/network.h \
-	sim/modelgen.c sim/modelgen.h \
-	sim/mapper.c sim/mapper.h \
-	sim/trace.c \
-	sim/report.c sim/report.h \
-	sim/kernel.c sim/kernel.h sim/kernel_shim.h \
-	sim/dataflow.c sim/dataflow.h \
-	sim/ledger.c sim/ledger.h \
-	sim/engine.c sim/engine.h \
-	sim/simulate.c sim/simulate.h \
-	sim/dataset.c sim/dataset.h \
-	sim/forward.c sim/forward.h \
-	sim/imc.c sim/imc.h \
-	sim/numerics.c sim/numerics.h \
-	sim/sweep_expr.c sim/sweep_expr.h \
-	sim/sweep_spec.c sim/sweep_spec.h \
-	sim/sweep_run.c sim/sweep_run.h \
+	sim/base/err.c sim/base/err.h \
+	sim/base/units.c sim/base/units.h \
+	sim/base/suggest.c sim/base/suggest.h \
+	sim/base/ytree.c sim/base/ytree.h \
+	sim/base/outfile.c sim/base/outfile.h \
+	sim/arch/arch.c sim/arch/arch.h sim/arch/components.def \
+	sim/arch/catalog.c sim/arch/catalog.h \
+	sim/net/netfile.c sim/net/netfile.h \
+	sim/net/network.c sim/net/network.h \
+	sim/net/modelgen.c sim/net/modelgen.h \
+	sim/map/mapper.c sim/map/mapper.h \
+	sim/flow/dataflow.c sim/flow/dataflow.h \
+	sim/flow/trace.c sim/flow/trace.h \
+	sim/engine/kernel.c sim/engine/kernel.h sim/engine/kernel_shim.h \
+	sim/engine/ledger.c sim/engine/ledger.h \
+	sim/engine/engine.c sim/engine/engine.h \
+	sim/report/hwreport.c sim/report/hwreport.h \
+	sim/report/report.c sim/report/report.h \
+	sim/numerics/dataset.c sim/numerics/dataset.h \
+	sim/numerics/forward.c sim/numerics/forward.h \
+	sim/numerics/imc.c sim/numerics/imc.h \
+	sim/numerics/numerics.c sim/numerics/numerics.h \
+	sim/sweep/expr.c sim/sweep/expr.h \
+	sim/sweep/spec.c sim/sweep/spec.h \
+	sim/sweep/run.c sim/sweep/run.h \
+	sim/cmd/cli.c sim/cmd/cli.h \
+	sim/cmd/simulate.c sim/cmd/simulate.h \
 	$(MODEL_SOURCES)
 libimc_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS) $(ZLIB_CFLAGS)
 
@@ -38,19 +39,21 @@ IMC_LIBS = libimc.a $(YAML_LIBS) $(GSL_LIBS) $(CJSON_LIBS) $(ZLIB_LIBS) $(LIBS)
 # never runs the kernel does not pull in the shim, and must then not need libsystemc (whose
 # own main() would want the sc_main the shim defines).
 if HAVE_SYSTEMC
-libimc_a_SOURCES += sim/kernel_systemc.cc
+libimc_a_SOURCES += sim/engine/kernel_systemc.cc
 libimc_a_CXXFLAGS = $(AM_CXXFLAGS) $(SYSTEMC_CFLAGS)
 IMC_LIBS += $(SYSTEMC_LIBS) -lstdc++
 AM_LDFLAGS += -Wl,--as-needed
 endif
 
 bin_PROGRAMS += imcsim imcsim-model
-imcsim_SOURCES = sim/main.c
+imcsim_SOURCES = sim/cmd/imcsim.c
 imcsim_LDADD = $(IMC_LIBS)
-imcsim_model_SOURCES = sim/imcsim_model.c
+imcsim_model_SOURCES = sim/cmd/imcsim_model.c
 imcsim_model_LDADD = $(IMC_LIBS)
 
 # imcsim-sweep: built as tools/imcsim-sweep (the name the README uses), installed beside imcsim.
 bin_PROGRAMS += tools/imcsim-sweep
-tools_imcsim_sweep_SOURCES = sim/imcsim_sweep.c
+tools_imcsim_sweep_SOURCES = sim/cmd/imcsim_sweep.c
 tools_imcsim_sweep_LDADD = $(IMC_LIBS)
+
+EXTRA_DIST += sim/layers.txt

@@ -46,6 +46,10 @@ TESTS += tests/plot/plot.test
 EXTRA_DIST += tests/plot/plot.test tests/plot/data/energy.csv tests/plot/data/stats.yaml \
 	tests/plot/data/results.csv
 
+# The include directions of sim/layers.txt.
+TESTS += tests/layout/layers.test
+EXTRA_DIST += tests/layout/layers.test
+
 # Golden regression of whole runs (needs the quick start's model files, built by `make`).
 TESTS += tests/regress/summary.test tests/regress/traces.test
 EXTRA_DIST += tests/regress/summary.test tests/regress/traces.test \
@@ -53,7 +57,7 @@ EXTRA_DIST += tests/regress/summary.test tests/regress/traces.test \
 	tests/regress/deit_s-far_deit_s-reram.txt \
 	tests/regress/deit_s-far_deit_s-isaac.txt
 
-# The libFuzzer target of the model-file reader (sim/netfile.c), replayed over its committed
+# The libFuzzer target of the model-file reader (sim/net/netfile.c), replayed over its committed
 # corpus by a plain main() (tests/fuzz/replay.c), so gcc builds run it too; tools/fuzz builds
 # the same target with clang and libFuzzer to fuzz and grow the corpus.
 check_PROGRAMS += tests/fuzz/replay_netfile

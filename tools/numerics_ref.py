@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference logits for imcsim's FP32 forward pass (sim/forward.c), computed with PyTorch.
+"""Reference logits for imcsim's FP32 forward pass (sim/numerics/forward.c), computed with PyTorch.
 
     numerics_ref.py OUTDIR [--dump DIR]
 
@@ -238,7 +238,7 @@ def prune_far(attn, gen):
 
 # ---------------------------------------------------------------------------------------------
 # An independent float64 forward pass from the exported tensors, recording every weight layer's
-# output under imcsim's layer names (sim/network.c).
+# output under imcsim's layer names (sim/net/network.c).
 
 
 def lstm_scan(x, wih, whh, bias, reverse, gates_out):

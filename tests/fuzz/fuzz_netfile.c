@@ -1,4 +1,4 @@
-/* fuzz_netfile.c -- libFuzzer target for the model-file reader (sim/netfile.c).
+/* fuzz_netfile.c -- libFuzzer target for the model-file reader (sim/net/netfile.c).
  *
  * Each input is a whole file, opened from memory. Whatever the bytes, open must either succeed
  * or fail cleanly: IMC_EINPUT (or IMC_ENOMEM) with a non-empty one-line message and no netfile.
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/netfile.h"
+#include "sim/net/netfile.h"
 
 #define MAX_ELEMS (1 << 20)
 

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/arch.h"
-#include "sim/units.h"
-#include "sim/ytree.h"
+#include "sim/arch/arch.h"
+#include "sim/base/units.h"
+#include "sim/base/ytree.h"
 
 #include <CUnit/CUnit.h>
 

@@ -15,10 +15,10 @@
 
 #include <zlib.h>
 
-#include "sim/dataset.h"
-#include "sim/modelgen.h"
-#include "sim/netfile.h"
-#include "sim/network.h"
+#include "sim/numerics/dataset.h"
+#include "sim/net/modelgen.h"
+#include "sim/net/netfile.h"
+#include "sim/net/network.h"
 
 #include <CUnit/CUnit.h>
 

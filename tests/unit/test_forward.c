@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/forward.h"
-#include "sim/netfile.h"
-#include "sim/network.h"
+#include "sim/numerics/forward.h"
+#include "sim/net/netfile.h"
+#include "sim/net/network.h"
 
 #include <CUnit/CUnit.h>
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/arch.h"
-#include "sim/hwreport.h"
+#include "sim/arch/arch.h"
+#include "sim/report/hwreport.h"
 
 #include <CUnit/CUnit.h>
 

@@ -10,13 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/arch.h"
-#include "sim/forward.h"
-#include "sim/imc.h"
-#include "sim/mapper.h"
-#include "sim/modelgen.h"
-#include "sim/netfile.h"
-#include "sim/network.h"
+#include "sim/arch/arch.h"
+#include "sim/numerics/forward.h"
+#include "sim/numerics/imc.h"
+#include "sim/map/mapper.h"
+#include "sim/net/modelgen.h"
+#include "sim/net/netfile.h"
+#include "sim/net/network.h"
 
 #include <CUnit/CUnit.h>
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/kernel.h"
+#include "sim/engine/kernel.h"
 
 #include <CUnit/CUnit.h>
 

@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/arch.h"
-#include "sim/mapper.h"
-#include "sim/modelgen.h"
-#include "sim/netfile.h"
-#include "sim/network.h"
+#include "sim/arch/arch.h"
+#include "sim/map/mapper.h"
+#include "sim/net/modelgen.h"
+#include "sim/net/netfile.h"
+#include "sim/net/network.h"
 
 #include <CUnit/CUnit.h>
 

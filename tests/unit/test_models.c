@@ -527,7 +527,7 @@ static void test_buffer_width_exceeds_bank(void)
     imc_err err;
     imc_err_clear(&err);
     CU_ASSERT_EQUAL(imc_instance_init(b, &env, &err), IMC_EINPUT);
-    /* sizes are printed the way sim/units.c formats them: 256 bit = 32 B */
+    /* sizes are printed the way sim/base/units.c formats them: 256 bit = 32 B */
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "chip.tile.buffer: width (32 B)"));
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "one bank (16 B"));
     imc_instance_free(b);

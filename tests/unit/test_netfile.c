@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/netfile.h"
+#include "sim/net/netfile.h"
 
 #include <CUnit/CUnit.h>
 

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/modelgen.h"
-#include "sim/netfile.h"
-#include "sim/network.h"
+#include "sim/net/modelgen.h"
+#include "sim/net/netfile.h"
+#include "sim/net/network.h"
 
 #include <CUnit/CUnit.h>
 

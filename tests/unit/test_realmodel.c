@@ -20,12 +20,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sim/arch.h"
-#include "sim/dataset.h"
-#include "sim/forward.h"
-#include "sim/netfile.h"
-#include "sim/network.h"
-#include "sim/numerics.h"
+#include "sim/arch/arch.h"
+#include "sim/numerics/dataset.h"
+#include "sim/numerics/forward.h"
+#include "sim/net/netfile.h"
+#include "sim/net/network.h"
+#include "sim/numerics/numerics.h"
 
 #include <CUnit/CUnit.h>
 
@@ -37,7 +37,7 @@
 #define BATCH 250
 
 /* These models are small (D 64): one BLAS thread is faster than several, and much faster when
- * the cores are shared (OpenBLAS's threads spin). As sim/numerics.c does it. */
+ * the cores are shared (OpenBLAS's threads spin). As sim/numerics/numerics.c does it. */
 extern void openblas_set_num_threads(int) __attribute__((weak));
 static void one_blas_thread(void)
 {

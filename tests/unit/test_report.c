@@ -13,12 +13,12 @@
 
 #include <yaml.h>
 
-#include "sim/arch.h"
-#include "sim/dataflow.h"
-#include "sim/engine.h"
-#include "sim/ledger.h"
-#include "sim/report.h"
-#include "sim/ytree.h"
+#include "sim/arch/arch.h"
+#include "sim/flow/dataflow.h"
+#include "sim/engine/engine.h"
+#include "sim/engine/ledger.h"
+#include "sim/report/report.h"
+#include "sim/base/ytree.h"
 
 #include <CUnit/CUnit.h>
 

@@ -14,9 +14,9 @@
 
 #include <CUnit/CUnit.h>
 
-#include "sim/sweep_expr.h"
-#include "sim/sweep_run.h"
-#include "sim/sweep_spec.h"
+#include "sim/sweep/expr.h"
+#include "sim/sweep/run.h"
+#include "sim/sweep/spec.h"
 #include "tests/unit/testmodels.h"
 
 static char imcsim[4200], reram[4200];

@@ -1,4 +1,4 @@
-/* test_trace.c -- op-graph traces (sim/trace.c, format traces/README.md).
+/* test_trace.c -- op-graph traces (sim/flow/trace.c, format traces/README.md).
  *
  * A hand-built graph with every op kind, a VECTOR op with all four work entries, MATMUL sizes,
  * ops depending on several earlier ops, a barrier joining many, non-default sites and heads,
@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "models/model.h"
-#include "sim/dataflow.h"
-#include "sim/modelgen.h"
-#include "sim/netfile.h"
-#include "sim/network.h"
+#include "sim/flow/trace.h"
+#include "sim/net/modelgen.h"
+#include "sim/net/netfile.h"
+#include "sim/net/network.h"
 
 #include <CUnit/CUnit.h>
 

@@ -1,0 +1,18 @@
+/* cli.h -- what the command-line programs (imcsim, imcsim-model, imcsim-sweep) share: how an
+ * error reaches the user and which exit status it gets. Only the programs' main files use it;
+ * the library never prints (err.h). */
+#ifndef IMC_CLI_H
+#define IMC_CLI_H
+
+#include "sim/base/err.h"
+
+enum { IMC_EXIT_FAILURE = 1, IMC_EXIT_BAD_INPUT = 2 };
+
+/* Print "PROG: error: MESSAGE" (one line) on stderr; returns IMC_EXIT_BAD_INPUT. */
+int imc_cli_bad(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print ERR as "PROG: FILE:LINE:COL: error: ..." on stderr; returns the exit status it calls
+ * for: IMC_EXIT_BAD_INPUT for bad input, IMC_EXIT_FAILURE otherwise. */
+int imc_cli_report(const char *prog, const imc_err *err);
+
+#endif

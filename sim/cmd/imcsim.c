@@ -1,0 +1,373 @@
+/* imcsim.c -- the imcsim command line. The only place that prints errors and chooses exit
+ * statuses: 0 success, 2 bad input or usage (one line on stderr), 1 an internal or I/O
+ * failure. Everything else lives in the library (libimc.a). */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "sim/arch/arch.h"
+#include "sim/arch/catalog.h"
+#include "sim/cmd/cli.h"
+#include "sim/report/hwreport.h"
+#include "sim/numerics/numerics.h"
+#include "sim/base/outfile.h"
+#include "sim/cmd/simulate.h"
+
+static const char usage[] =
+    "usage: imcsim --arch FILE --model FILE... [options]\n"
+    "       imcsim --arch FILE --trace FILE [options]\n"
+    "       imcsim --arch FILE --hw-report [options]\n"
+    "       imcsim --list-models | --describe MODEL | --list-keys | --help | --version\n"
+    "\n"
+    "imcsim simulates ReRAM in-memory-computing accelerators.\n"
+    "\n"
+    "architecture:\n"
+    "  --arch FILE          architecture YAML (schema v1, see arch-configs/README.md). A bare\n"
+    "                       name (no '/') is looked up in the current directory, then in\n"
+    "                       $IMCSIM_DATADIR/arch-configs, then in the installed arch-configs\n"
+    "                       (" IMC_DATADIR "/arch-configs)\n"
+    "  --set PATH=VALUE     override one key of the architecture, e.g. --set chip.tiles=64 or\n"
+    "                       --set chip.tile.pe.adc.bits=6; repeatable, applied in order, checked\n"
+    "                       like the file\n"
+    "  --dump-config FILE   write the fully resolved architecture (every default filled in) to\n"
+    "                       FILE ('-' for stdout); loading it reproduces the run\n"
+    "\n"
+    "network:\n"
+    "  --model FILE         a DeiT or FAR model file (safetensors, any extension; make one with\n"
+    "                       imcsim-model gen); repeatable: several give one side-by-side table\n"
+    "  --trace FILE         replay a dataflow trace (traces/README.md) instead of a model\n"
+    "  --native             also simulate the first network with its token mixers removed:\n"
+    "                       the MVM-only bound\n"
+    "\n"
+    "simulation:\n"
+    "  --kernel NAME        event kernel: native (default) or systemc; identical results\n"
+    "  --batch N            inferences in flight (default 1): latency of one, steady-state\n"
+    "                       throughput of the batch\n"
+    "\n"
+    "reports:\n"
+    "  (default)            with --model or --trace: latency, throughput, energy per inference\n"
+    "                       by component and op, traffic per memory level, utilisation\n"
+    "  --mapping            instead: where each weight matrix sits (shape, crossbars, PEs,\n"
+    "                       tiles, cell utilization) and chip totals\n"
+    "  --stats FILE         every counter as YAML\n"
+    "  --timeline FILE      every op as Chrome/Perfetto trace-event JSON (ui.perfetto.dev)\n"
+    "  --emit-trace FILE    write the (first) network's dataflow as a trace\n"
+    "  --hw-report          count, area and peak power of every component at every level (PE,\n"
+    "                       tile, chip) and the peak throughput and efficiency\n"
+    "  --csv FILE           also write the report as long-format CSV ('-' for stdout): the\n"
+    "                       energy breakdown (model,layer,op,component,level,action,count,\n"
+    "                       energy_pj), or with --mapping / --hw-report / --numerics theirs\n"
+    "\n"
+    "numerics (one --model):\n"
+    "  --numerics           run the FP32 and the IMC forward pass (weights and inputs as mapped,\n"
+    "                       the devices' non-idealities, the ADCs) and compare them: top-1\n"
+    "                       accuracy (with labels), agreement, logit cosine, per-layer SQNR\n"
+    "  --dataset PATH       images: an IDX directory or file (MNIST family, .gz too), or a\n"
+    "                       safetensors file of images [N,C,H,W] and labels [N]; default:\n"
+    "                       synthetic images\n"
+    "  --images N           how many images (default: all of the dataset, 16 synthetic)\n"
+    "  --seed S             seed of the devices' variation and faults and of synthetic images\n"
+    "                       (default 1)\n"
+    "  --logits FILE        write the FP32 and IMC logits (safetensors: fp32, imc, labels)\n"
+    "  --threads N          BLAS threads (default: the library's)\n"
+    "\n"
+    "information:\n"
+    "  --list-models        list the registered component models\n"
+    "  --describe MODEL     parameters, actions and default costs of MODEL, e.g. adc/sar\n"
+    "  --list-keys          every key of the architecture schema, tab-separated\n"
+    "  -h, --help           this text\n"
+    "  -V, --version        the version\n"
+    "\n"
+    "Exit status: 0 on success, 2 on bad input (with one line FILE:LINE:COL: error: ... on\n"
+    "stderr), 1 on an internal or I/O failure.\n";
+
+enum {
+    OPT_ARCH = 256,
+    OPT_SET,
+    OPT_DUMP_CONFIG,
+    OPT_HW_REPORT,
+    OPT_CSV,
+    OPT_LIST_MODELS,
+    OPT_DESCRIBE,
+    OPT_LIST_KEYS,
+    OPT_MODEL,
+    OPT_MAPPING,
+    OPT_TRACE,
+    OPT_NATIVE,
+    OPT_KERNEL,
+    OPT_BATCH,
+    OPT_STATS,
+    OPT_TIMELINE,
+    OPT_EMIT_TRACE,
+    OPT_NUMERICS,
+    OPT_DATASET,
+    OPT_IMAGES,
+    OPT_SEED,
+    OPT_LOGITS,
+    OPT_THREADS,
+};
+
+static const struct option options[] = {
+    {"arch", required_argument, NULL, OPT_ARCH},
+    {"set", required_argument, NULL, OPT_SET},
+    {"dump-config", required_argument, NULL, OPT_DUMP_CONFIG},
+    {"hw-report", no_argument, NULL, OPT_HW_REPORT},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"list-models", no_argument, NULL, OPT_LIST_MODELS},
+    {"describe", required_argument, NULL, OPT_DESCRIBE},
+    {"list-keys", no_argument, NULL, OPT_LIST_KEYS},
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"mapping", no_argument, NULL, OPT_MAPPING},
+    {"trace", required_argument, NULL, OPT_TRACE},
+    {"native", no_argument, NULL, OPT_NATIVE},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"stats", required_argument, NULL, OPT_STATS},
+    {"timeline", required_argument, NULL, OPT_TIMELINE},
+    {"emit-trace", required_argument, NULL, OPT_EMIT_TRACE},
+    {"numerics", no_argument, NULL, OPT_NUMERICS},
+    {"dataset", required_argument, NULL, OPT_DATASET},
+    {"images", required_argument, NULL, OPT_IMAGES},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"logits", required_argument, NULL, OPT_LOGITS},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct cli {
+    const char *arch;
+    const char **sets;
+    size_t n_sets;
+    const char *dump_config;
+    int hw_report;
+    const char *csv;
+    int list_models, list_keys;
+    const char *describe;
+    const char **models;
+    size_t n_models;
+    int mapping;
+    imc_sim_request sim;
+    int numerics;
+    imc_numerics_request num;
+} cli;
+
+static const char PROG[] = "imcsim";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "imcsim: error: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see imcsim --help)\n");
+    va_end(ap);
+    return IMC_EXIT_BAD_INPUT;
+}
+
+/* A whole number from MIN to MAX for option OPT, or a usage error. */
+static int parse_count(const char *opt, const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < min || v > max)
+        return usage_error("%s: '%s' is not a whole number from %ld to %ld", opt, s, min, max);
+    *out = v;
+    return -1;
+}
+
+/* GSL must never abort the process: its errors are returned as status codes instead. */
+static void gsl_quiet(const char *reason, const char *file, int line, int gsl_errno)
+{
+    (void)reason, (void)file, (void)line, (void)gsl_errno;
+}
+
+/* Write a report to PATH atomically through WRITE. */
+static int write_output(const char *path, void (*write)(const void *, FILE *), const void *data,
+                        imc_err *err)
+{
+    imc_outfile of;
+    int rc = imc_outfile_open(&of, path, err);
+    if (rc)
+        return rc;
+    write(data, of.fp);
+    return imc_outfile_commit(&of, err);
+}
+
+static void write_dump(const void *arch, FILE *fp)
+{
+    imc_arch_dump(arch, fp);
+}
+
+static void write_hw_csv(const void *rep, FILE *fp)
+{
+    imc_hwreport_csv(rep, fp);
+}
+
+static int run(const cli *o)
+{
+    imc_err err;
+    imc_err_clear(&err);
+    if (o->list_models) {
+        imc_catalog_list(stdout);
+        return 0;
+    }
+    if (o->list_keys) {
+        imc_arch_schema_print(stdout);
+        return 0;
+    }
+    if (o->describe)
+        return imc_catalog_describe(o->describe, stdout, &err) ? imc_cli_report(PROG, &err) : 0;
+    if (!o->arch)
+        return usage_error("no --arch FILE given");
+    if (o->numerics) {
+        if (o->n_models != 1 || o->sim.trace)
+            return usage_error("--numerics needs exactly one --model FILE (a trace has no weights)");
+        if (o->hw_report || o->mapping || o->sim.stats || o->sim.timeline || o->sim.emit_trace ||
+            o->sim.native)
+            return usage_error("--numerics is a report of its own: drop --hw-report, --mapping, "
+                               "--stats, --timeline, --emit-trace and --native");
+    } else if (o->num.dataset || o->num.logits || o->num.images || o->num.threads) {
+        return usage_error("--dataset, --images, --logits and --threads need --numerics");
+    }
+    int network = o->n_models > 0 || o->sim.trace;
+    if (o->n_models && o->sim.trace)
+        return usage_error("give --model or --trace, not both");
+    if (o->mapping && !network)
+        return usage_error("--mapping needs a --model or --trace FILE");
+    if (!o->hw_report && !network && !o->dump_config)
+        return usage_error("nothing to do: give --model FILE, --trace FILE, --hw-report or "
+                           "--dump-config FILE");
+    if (o->csv && o->hw_report && network)
+        return usage_error("--csv writes one report: --hw-report, or the run of --model, not both");
+    if (!network && (o->sim.stats || o->sim.timeline || o->sim.emit_trace || o->sim.native))
+        return usage_error("--stats, --timeline, --emit-trace and --native need a --model");
+
+    char found[4096];
+    imc_arch *arch;
+    if (imc_arch_load(&arch, imc_arch_find(o->arch, found, sizeof found), o->sets, o->n_sets, &err))
+        return imc_cli_report(PROG, &err);
+    int rc = 0;
+    if (o->dump_config)
+        rc = write_output(o->dump_config, write_dump, arch, &err);
+    if (!rc && o->hw_report) {
+        imc_hw_report rep;
+        imc_hwreport_build(arch, &rep);
+        if (o->csv && !network)
+            rc = write_output(o->csv, write_hw_csv, &rep, &err);
+        if (!rc)
+            imc_hwreport_print(arch, &rep, stdout);
+    }
+    if (!rc && o->numerics) {
+        imc_numerics_request nq = o->num;
+        nq.model = o->models[0];
+        nq.csv = o->csv;
+        nq.progress = isatty(STDERR_FILENO);
+        imc_numerics_result res;
+        rc = imc_numerics_run(arch, &nq, stdout, &res, &err);
+    } else if (!rc && network) {
+        imc_sim_request rq = o->sim;
+        rq.models = o->models;
+        rq.n_models = o->n_models;
+        rq.mapping_only = o->mapping;
+        rq.csv = o->hw_report ? NULL : o->csv;
+        if (rq.batch < 1)
+            rq.batch = 1;
+        rc = imc_simulate(arch, &rq, stdout, &err);
+    }
+    imc_arch_free(arch);
+    return rc ? imc_cli_report(PROG, &err) : 0;
+}
+
+int main(int argc, char **argv)
+{
+    gsl_set_error_handler(gsl_quiet);
+    cli o = {0};
+    o.num.seed = 1;
+    o.sets = calloc((size_t)argc, sizeof *o.sets);
+    o.models = calloc((size_t)argc, sizeof *o.models);
+    if (!o.sets || !o.models) {
+        free(o.sets);
+        return EXIT_FAILURE;
+    }
+    int c, rc = -1;
+    opterr = 0;
+    while (rc < 0 && (c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_ARCH: o.arch = optarg; break;
+        case OPT_SET: o.sets[o.n_sets++] = optarg; break;
+        case OPT_DUMP_CONFIG: o.dump_config = optarg; break;
+        case OPT_HW_REPORT: o.hw_report = 1; break;
+        case OPT_CSV: o.csv = optarg; break;
+        case OPT_LIST_MODELS: o.list_models = 1; break;
+        case OPT_DESCRIBE: o.describe = optarg; break;
+        case OPT_LIST_KEYS: o.list_keys = 1; break;
+        case OPT_MODEL: o.models[o.n_models++] = optarg; break;
+        case OPT_MAPPING: o.mapping = 1; break;
+        case OPT_TRACE: o.sim.trace = optarg; break;
+        case OPT_NATIVE: o.sim.native = 1; break;
+        case OPT_KERNEL: {
+            int k = imc_kernel_backend_parse(optarg);
+            if (k < 0)
+                rc = usage_error("--kernel: '%s' is not native or systemc", optarg);
+            else if (!imc_kernel_available((imc_kernel_backend)k))
+                rc = usage_error("--kernel systemc: this imcsim was built without SystemC");
+            else
+                o.sim.kernel = (imc_kernel_backend)k;
+            break;
+        }
+        case OPT_BATCH: {
+            char *end;
+            long b = strtol(optarg, &end, 10);
+            if (end == optarg || *end || b < 1 || b > 100000)
+                rc = usage_error("--batch: '%s' is not a number of inferences from 1 to 100000", optarg);
+            o.sim.batch = (int)b;
+            break;
+        }
+        case OPT_STATS: o.sim.stats = optarg; break;
+        case OPT_TIMELINE: o.sim.timeline = optarg; break;
+        case OPT_EMIT_TRACE: o.sim.emit_trace = optarg; break;
+        case OPT_NUMERICS: o.numerics = 1; break;
+        case OPT_DATASET: o.num.dataset = optarg; break;
+        case OPT_LOGITS: o.num.logits = optarg; break;
+        case OPT_IMAGES: {
+            long v = 0;
+            rc = parse_count("--images", optarg, 1, 100000000, &v);
+            o.num.images = (size_t)v;
+            break;
+        }
+        case OPT_SEED: {
+            long v = 0;
+            rc = parse_count("--seed", optarg, 0, 2147483647, &v);
+            o.num.seed = (unsigned long)v;
+            break;
+        }
+        case OPT_THREADS: {
+            long v = 0;
+            rc = parse_count("--threads", optarg, 1, 256, &v);
+            o.num.threads = (int)v;
+            break;
+        }
+        case 'h': fputs(usage, stdout); rc = 0; break;
+        case 'V': printf("imcsim %s\n", PACKAGE_VERSION); rc = 0; break;
+        case ':': rc = usage_error("option %s needs a value", argv[optind - 1]); break;
+        default: rc = usage_error("unknown option '%s'", argv[optind - 1]); break;
+        }
+    }
+    if (rc < 0 && optind < argc)
+        rc = usage_error("unexpected argument '%s'", argv[optind]);
+    if (rc < 0)
+        rc = run(&o);
+    free(o.sets);
+    free(o.models);
+    return rc;
+}

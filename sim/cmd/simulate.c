@@ -1,0 +1,177 @@
+/* simulate.c -- run the models of one command line and report (see simulate.h).
+ *
+ * Every output file is opened before the first simulation and committed only when all of them
+ * succeeded, so a failure leaves no file behind. */
+#include "sim/cmd/simulate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/flow/trace.h"
+#include "sim/map/mapper.h"
+#include "sim/net/netfile.h"
+#include "sim/net/network.h"
+#include "sim/base/outfile.h"
+#include "sim/report/report.h"
+
+typedef struct job {
+    imc_netfile *file;
+    imc_network *net;
+    imc_placement *place;
+    imc_graph *graph;
+    imc_engine_result res;
+    char label[160];
+} job;
+
+static int load_job(const imc_arch *arch, const char *model, const char *trace, job *j, imc_err *err)
+{
+    int rc;
+    if (trace) {
+        if ((rc = imc_trace_read(&j->graph, trace, err)) || (rc = imc_graph_network(j->graph, &j->net, err)))
+            return rc;
+    } else if ((rc = imc_netfile_open(&j->file, model, err)) ||
+               (rc = imc_network_load(&j->net, j->file, err))) {
+        return rc;
+    }
+    snprintf(j->label, sizeof j->label, "%s", j->net->name);
+    return imc_mapper_place(&j->place, arch, j->net, err);
+}
+
+static int build_graph(const imc_arch *arch, job *j, int native, imc_err *err)
+{
+    if (j->graph)
+        return 0;
+    imc_dataflow_opts o = {.act_bits = arch->mapping.input_bits, .drop_mixer = native};
+    return imc_dataflow_build(&j->graph, j->net, &o, err);
+}
+
+static void free_job(job *j)
+{
+    imc_engine_result_free(&j->res);
+    imc_graph_free(j->graph);
+    imc_placement_free(j->place);
+    imc_network_free(j->net);
+    imc_netfile_close(j->file);
+}
+
+static void mapping_csv(job *jobs, size_t n, FILE *fp)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        if (!mem)
+            continue;
+        imc_placement_csv(jobs[i].place, mem);
+        fclose(mem);
+        const char *body = i ? strchr(buf, '\n') : NULL; /* one header for all models */
+        fputs(i ? (body ? body + 1 : "") : buf, fp);
+        free(buf);
+    }
+}
+
+typedef struct outputs {
+    imc_outfile csv, stats, timeline, trace;
+} outputs;
+
+static int open_outputs(const imc_sim_request *rq, outputs *o, imc_err *err)
+{
+    memset(o, 0, sizeof *o);
+    const char *paths[4] = {rq->csv, rq->stats, rq->timeline, rq->emit_trace};
+    imc_outfile *files[4] = {&o->csv, &o->stats, &o->timeline, &o->trace};
+    for (int i = 0; i < 4; i++)
+        if (paths[i] && imc_outfile_open(files[i], paths[i], err))
+            return IMC_EINPUT;
+    if (o->timeline.fp)
+        fputs("[\n", o->timeline.fp);
+    return 0;
+}
+
+static void abort_outputs(outputs *o)
+{
+    imc_outfile_abort(&o->csv);
+    imc_outfile_abort(&o->stats);
+    imc_outfile_abort(&o->timeline);
+    imc_outfile_abort(&o->trace);
+}
+
+static int commit_outputs(outputs *o, imc_err *err)
+{
+    imc_outfile *files[4] = {&o->csv, &o->stats, &o->timeline, &o->trace};
+    for (int i = 0; i < 4; i++)
+        if (files[i]->fp && imc_outfile_commit(files[i], err)) {
+            abort_outputs(o);
+            return IMC_EIO;
+        }
+    return 0;
+}
+
+int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc_err *err)
+{
+    size_t n_models = rq->trace ? 1 : rq->n_models;
+    size_t n = n_models + (rq->native && !rq->mapping_only ? 1 : 0);
+    job *jobs = calloc(n ? n : 1, sizeof *jobs);
+    imc_run *runs = calloc(n ? n : 1, sizeof *runs);
+    outputs o;
+    int rc = !jobs || !runs ? imc_err_set(err, IMC_ENOMEM, "out of memory") : 0;
+    if (!rc)
+        rc = open_outputs(rq, &o, err);
+    for (size_t i = 0; !rc && i < n_models; i++)
+        rc = load_job(arch, rq->trace ? NULL : rq->models[i], rq->trace, &jobs[i], err);
+    if (!rc && rq->mapping_only) {
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                fputc('\n', out);
+            imc_placement_print(jobs[i].place, out);
+        }
+        if (o.csv.fp)
+            mapping_csv(jobs, n, o.csv.fp);
+    } else if (!rc) {
+        if (rq->native) { /* the first network, same placement, no token mixers */
+            job *nj = &jobs[n - 1];
+            nj->place = NULL;
+            char base[140];
+            snprintf(base, sizeof base, "%.139s", jobs[0].label);
+            snprintf(nj->label, sizeof nj->label, "%s (native)", base);
+            rc = build_graph(arch, &jobs[0], 0, err);
+            imc_dataflow_opts no = {.act_bits = arch->mapping.input_bits, .drop_mixer = 1};
+            if (!rc && jobs[0].net)
+                rc = imc_dataflow_build(&nj->graph, jobs[0].net, &no, err);
+        }
+        for (size_t i = 0; !rc && i < n; i++) {
+            job *j = &jobs[i];
+            if ((rc = build_graph(arch, j, 0, err)))
+                break;
+            if (i == 0 && o.trace.fp && (rc = imc_trace_write(j->graph, o.trace.fp, err)))
+                break;
+            const imc_placement *place = j->place ? j->place : jobs[0].place;
+            imc_engine_opts eo = {rq->kernel, rq->batch, o.timeline.fp, (int)(i * 1000)};
+            rc = imc_engine_run(arch, place, j->graph, &eo, &j->res, err);
+            runs[i] = (imc_run){j->label, place, j->graph, &j->res};
+        }
+        if (!rc) {
+            imc_report_summary(arch, runs, n, rq->batch, out);
+            for (size_t i = 0; o.csv.fp && i < n; i++)
+                imc_ledger_csv(jobs[i].res.ledger, runs[i].label, o.csv.fp, i == 0);
+            if (o.stats.fp)
+                imc_report_stats(arch, runs, n, rq->batch, o.stats.fp);
+            if (o.timeline.fp) { /* name the processes; the last event closes the array */
+                for (size_t i = 0; i < n; i++)
+                    fprintf(o.timeline.fp,
+                            "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,"
+                            "\"args\":{\"name\":\"%s\"}}%s\n",
+                            (int)(i * 1000), runs[i].label, i + 1 < n ? "," : "");
+                fputs("]\n", o.timeline.fp);
+            }
+        }
+    }
+    if (!rc && jobs)
+        rc = commit_outputs(&o, err);
+    else if (jobs && runs)
+        abort_outputs(&o);
+    for (size_t i = 0; jobs && i < n; i++)
+        free_job(&jobs[i]);
+    free(jobs);
+    free(runs);
+    return rc;
+}

@@ -1,0 +1,55 @@
+/* kernel.h -- the discrete-event kernel: integer picosecond time, events dispatched in
+ * (tick, sequence) order, so events at the same tick run first-scheduled first and every run is
+ * deterministic.
+ *
+ * Two backends share one event queue (a binary heap) and differ in who advances time: `native`
+ * pops the heap in a C loop; `systemc` lets SystemC's scheduler advance simulated time (one
+ * timed sc_event notification per distinct tick, sc_start) and runs the events due at each tick
+ * from a SystemC method, through the C-callable shim in kernel_systemc.cc. Because the order is
+ * the queue's in both, both give identical results. SystemC can elaborate only once per process,
+ * so the shim keeps one module for the process and each kernel counts time from where SystemC
+ * stood when it started. */
+#ifndef IMC_KERNEL_H
+#define IMC_KERNEL_H
+
+#include <stdint.h>
+
+#include "sim/base/err.h"
+
+typedef uint64_t imc_tick; /* picoseconds */
+
+typedef enum imc_kernel_backend { IMC_KERNEL_NATIVE, IMC_KERNEL_SYSTEMC } imc_kernel_backend;
+
+typedef struct imc_kernel imc_kernel;
+
+/* An event handler: called at its tick with the context and argument it was scheduled with.
+ * It may schedule further events at now or later. A non-zero return stops the run with that
+ * status (the handler fills the kernel's error via imc_kernel_fail). */
+typedef int (*imc_event_fn)(imc_kernel *k, void *ctx, uint64_t arg);
+
+/* Is BACKEND compiled in? (systemc: when configure found SystemC.) */
+int imc_kernel_available(imc_kernel_backend backend);
+
+/* Name of a backend ("native", "systemc"); parse one (-1 when unknown). */
+const char *imc_kernel_backend_name(imc_kernel_backend backend);
+int imc_kernel_backend_parse(const char *name);
+
+int imc_kernel_new(imc_kernel **out, imc_kernel_backend backend, imc_err *err);
+void imc_kernel_free(imc_kernel *k);
+
+/* Schedule FN(k, CTX, ARG) at absolute tick AT (>= now). */
+int imc_kernel_schedule(imc_kernel *k, imc_tick at, imc_event_fn fn, void *ctx, uint64_t arg);
+
+/* Run until no event is left. Returns 0, or the first failing handler's status (with ERR). */
+int imc_kernel_run(imc_kernel *k, imc_err *err);
+
+/* Current tick (the tick of the event being dispatched, or of the last one). */
+imc_tick imc_kernel_now(const imc_kernel *k);
+
+/* Events dispatched so far. */
+uint64_t imc_kernel_events(const imc_kernel *k);
+
+/* For handlers: record an error to be returned by imc_kernel_run; returns STATUS. */
+int imc_kernel_fail(imc_kernel *k, int status, const char *msg);
+
+#endif

@@ -1,0 +1,222 @@
+/* ledger.c -- counts of actions per (layer, op class, component, action); energy derived
+ * (see ledger.h). Rows are found through a small open-addressing hash on the key. */
+#include "sim/engine/ledger.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/flow/dataflow.h"
+#include "sim/base/outfile.h"
+
+typedef struct row {
+    uint32_t name;
+    uint16_t cls;
+    uint16_t comp;
+    unsigned action;
+    double count;
+} row;
+
+struct imc_ledger {
+    const imc_arch *arch;
+    const char **names; /* a copy of the array; the strings stay the caller's */
+    size_t n_names;
+    row *rows;
+    size_t n, cap;
+    uint32_t *slots; /* hash slots: row index + 1, 0 = empty */
+    size_t n_slots;
+    double traffic[IMC_MEM_COUNT];
+    uint32_t chip_name; /* the pseudo-layer leakage is charged to */
+    int closed;
+};
+
+static const char *const mem_names[IMC_MEM_COUNT] = {
+    [IMC_MEM_XBAR_WRITE] = "crossbar_writes", [IMC_MEM_PE_BUFFERS] = "pe_buffers",
+    [IMC_MEM_TILE_BUFFER] = "tile_buffer",    [IMC_MEM_GLOBAL_BUFFER] = "global_buffer",
+    [IMC_MEM_NOC] = "noc",                    [IMC_MEM_DRAM] = "dram",
+};
+
+const char *imc_mem_level_name(imc_mem_level level)
+{
+    return level < IMC_MEM_COUNT ? mem_names[level] : "?";
+}
+
+const char *imc_comp_action_name(const imc_ledger *l, imc_comp comp, unsigned action)
+{
+    if (action == IMC_LEDGER_LEAKAGE)
+        return "leakage";
+    const imc_instance *inst = imc_comp_instance(l->arch, comp);
+    return inst && action < inst->type->n_actions ? inst->type->actions[action].name : "?";
+}
+
+imc_ledger *imc_ledger_new(const imc_arch *arch, const char *const *names, size_t n_names)
+{
+    imc_ledger *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    l->arch = arch;
+    if (!(l->names = malloc((n_names ? n_names : 1) * sizeof *l->names))) {
+        free(l);
+        return NULL;
+    }
+    memcpy(l->names, names, n_names * sizeof *l->names);
+    l->n_names = n_names;
+    l->chip_name = UINT32_MAX;
+    return l;
+}
+
+void imc_ledger_free(imc_ledger *l)
+{
+    if (!l)
+        return;
+    free(l->rows);
+    free(l->slots);
+    free(l->names);
+    free(l);
+}
+
+static uint64_t hash_key(uint32_t name, unsigned cls, unsigned comp, unsigned action)
+{
+    uint64_t h = name * 0x9E3779B97F4A7C15ull;
+    h ^= (cls * 0xBF58476D1CE4E5B9ull) + (comp << 20) + action;
+    h ^= h >> 29;
+    return h * 0x94D049BB133111EBull;
+}
+
+static int grow_slots(imc_ledger *l)
+{
+    size_t n = l->n_slots ? 2 * l->n_slots : 256;
+    uint32_t *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < l->n; i++) {
+        const row *r = &l->rows[i];
+        size_t s = hash_key(r->name, r->cls, r->comp, r->action) & (n - 1);
+        while (slots[s])
+            s = (s + 1) & (n - 1);
+        slots[s] = (uint32_t)i + 1;
+    }
+    free(l->slots);
+    l->slots = slots;
+    l->n_slots = n;
+    return 0;
+}
+
+int imc_ledger_add(imc_ledger *l, uint32_t name, int cls, imc_comp comp, unsigned action,
+                   double count)
+{
+    if (count == 0)
+        return 0;
+    if (2 * (l->n + 1) > l->n_slots && grow_slots(l))
+        return IMC_ENOMEM;
+    size_t s = hash_key(name, (unsigned)cls, comp, action) & (l->n_slots - 1);
+    for (; l->slots[s]; s = (s + 1) & (l->n_slots - 1)) {
+        row *r = &l->rows[l->slots[s] - 1];
+        if (r->name == name && r->cls == cls && r->comp == comp && r->action == action) {
+            r->count += count;
+            return 0;
+        }
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 256;
+        row *rows = realloc(l->rows, cap * sizeof *rows);
+        if (!rows)
+            return IMC_ENOMEM;
+        l->rows = rows;
+        l->cap = cap;
+    }
+    l->rows[l->n] = (row){name, (uint16_t)cls, (uint16_t)comp, action, count};
+    l->slots[s] = (uint32_t)++l->n;
+    return 0;
+}
+
+void imc_ledger_traffic(imc_ledger *l, imc_mem_level level, double bits)
+{
+    if (level < IMC_MEM_COUNT)
+        l->traffic[level] += bits;
+}
+
+int imc_ledger_close(imc_ledger *l, uint64_t sim_ps, const double instances[IMC_COMP_COUNT])
+{
+    if (l->closed)
+        return 0;
+    l->closed = 1;
+    l->chip_name = (uint32_t)l->n_names; /* one past the names: printed as "chip" */
+    for (int c = 0; c < IMC_COMP_COUNT; c++) {
+        const imc_instance *inst = imc_comp_instance(l->arch, (imc_comp)c);
+        if (!inst || instances[c] <= 0 || imc_model_leakage_mw(inst) <= 0)
+            continue;
+        /* count = instance-picoseconds; energy = count x leakage (mW x ps = 1e-3 pJ) */
+        int rc = imc_ledger_add(l, l->chip_name, IMC_CLS_LEAKAGE, (imc_comp)c, IMC_LEDGER_LEAKAGE,
+                                instances[c] * (double)sim_ps);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static double row_energy(const imc_ledger *l, const row *r)
+{
+    const imc_instance *inst = imc_comp_instance(l->arch, (imc_comp)r->comp);
+    if (!inst)
+        return 0;
+    if (r->action == IMC_LEDGER_LEAKAGE)
+        return r->count * imc_model_leakage_mw(inst) * 1e-3;
+    return r->count * imc_model_cost(inst, r->action).energy_pj;
+}
+
+size_t imc_ledger_rows(const imc_ledger *l)
+{
+    return l->n;
+}
+
+imc_ledger_row imc_ledger_row_at(const imc_ledger *l, size_t i)
+{
+    const row *r = &l->rows[i];
+    imc_ledger_row out = {
+        .layer = r->name < l->n_names ? l->names[r->name] : "chip",
+        .op_class = r->cls,
+        .comp = (imc_comp)r->comp,
+        .action = r->action,
+        .count = r->count,
+        .energy_pj = row_energy(l, r),
+    };
+    return out;
+}
+
+double imc_ledger_total_pj(const imc_ledger *l)
+{
+    double sum = 0;
+    for (size_t i = 0; i < l->n; i++)
+        sum += row_energy(l, &l->rows[i]);
+    return sum;
+}
+
+double imc_ledger_comp_pj(const imc_ledger *l, imc_comp comp)
+{
+    double sum = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->rows[i].comp == comp)
+            sum += row_energy(l, &l->rows[i]);
+    return sum;
+}
+
+double imc_ledger_traffic_bits(const imc_ledger *l, imc_mem_level level)
+{
+    return level < IMC_MEM_COUNT ? l->traffic[level] : 0;
+}
+
+void imc_ledger_csv(const imc_ledger *l, const char *model, FILE *out, int header)
+{
+    if (header)
+        fprintf(out, "model,layer,op,component,level,action,count,energy_pj\n");
+    for (size_t i = 0; i < l->n; i++) {
+        imc_ledger_row r = imc_ledger_row_at(l, i);
+        imc_csv_field(out, model);
+        fputc(',', out);
+        imc_csv_field(out, r.layer);
+        fprintf(out, ",%s,%s,%s,%s,%.17g,%.17g\n",
+                imc_op_class_name((imc_op_class)r.op_class), imc_comp_key(r.comp),
+                imc_level_name(imc_comp_section(r.comp)), imc_comp_action_name(l, r.comp, r.action), r.count,
+                r.energy_pj);
+    }
+}

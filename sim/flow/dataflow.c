@@ -1,0 +1,363 @@
+/* dataflow.c -- the op graph of one inference of a DeiT / FAR network (see dataflow.h).
+ *
+ * Per block, pre-norm as in timm: x = x + mixer(norm1(x)); x = x + mlp(norm2(x)). Attention:
+ * every token's QKV MVM stores its K and V; a barrier waits for all of them; then per head and
+ * query token Q K^T (a MATMUL reading all K), softmax, S V (reading all V); the projection of
+ * a token waits for all heads of that token. FAR (shared/reference/far.md): pre_proj per token;
+ * per head and direction a chain of LSTM steps, each an MVM of the fused [W_ih | W_hh] on
+ * [x_t | h_(t-1)] followed by the cell update (3 sigmoid, 2 tanh, 3 mul, 1 add per unit), the
+ * backward chain starting at the last token; head_proj of token t waits for both directions'
+ * h_t; post_proj waits for all heads. The classifier reads the CLS token after the final norm.
+ * Ops are emitted phase by phase, so the array is a topological order; the engine runs each op
+ * as soon as its own inputs exist, which pipelines tokens across layers. */
+#include "sim/flow/dataflow.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/model.h"
+
+static const char *const kind_names[IMC_OP_KIND_COUNT] = {
+    "mvm", "vector", "matmul", "store", "barrier", "input", "output",
+};
+
+static const char *const class_names[IMC_CLS_COUNT] = {
+    "mvm",     "embed",   "layernorm", "gelu",     "residual", "qk",        "softmax",
+    "sv",      "kv_store", "lstm_cell", "sync",    "io",       "transfer",  "reprogram",
+    "leakage",
+};
+
+const char *imc_op_kind_name(imc_op_kind kind)
+{
+    return kind < IMC_OP_KIND_COUNT ? kind_names[kind] : "?";
+}
+
+const char *imc_op_class_name(imc_op_class cls)
+{
+    return cls < IMC_CLS_COUNT ? class_names[cls] : "?";
+}
+
+void imc_graph_free(imc_graph *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->n_names; i++)
+        free(g->names[i]);
+    free(g->names);
+    free(g->layers);
+    free(g->ops);
+    free(g->deps);
+    free(g->model);
+    free(g);
+}
+
+/* ---- building --------------------------------------------------------------------------- */
+
+typedef struct builder {
+    imc_graph *g;
+    size_t cap_ops, cap_deps, cap_names;
+    int failed;
+    uint64_t ab; /* activation bits */
+} builder;
+
+static uint32_t name_of(builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static uint32_t name_of(builder *b, const char *fmt, ...)
+{
+    char buf[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    imc_graph *g = b->g;
+    for (size_t i = g->n_names; i-- > 0;) /* recent names first: callers cache per block */
+        if (!strcmp(g->names[i], buf))
+            return (uint32_t)i;
+    if (g->n_names == b->cap_names) {
+        size_t cap = b->cap_names ? 2 * b->cap_names : 64;
+        char **grown = realloc(g->names, cap * sizeof *grown);
+        if (!grown) {
+            b->failed = 1;
+            return 0;
+        }
+        g->names = grown;
+        b->cap_names = cap;
+    }
+    if (!(g->names[g->n_names] = strdup(buf))) {
+        b->failed = 1;
+        return 0;
+    }
+    return (uint32_t)g->n_names++;
+}
+
+/* Append an op with the given dependencies (op ids; UINT32_MAX entries are skipped). */
+static uint32_t emit(builder *b, imc_op op, const uint32_t *deps, size_t n)
+{
+    imc_graph *g = b->g;
+    if (b->failed)
+        return 0;
+    if (g->n_ops == b->cap_ops) {
+        size_t cap = b->cap_ops ? 2 * b->cap_ops : 4096;
+        imc_op *grown = realloc(g->ops, cap * sizeof *grown);
+        if (!grown) {
+            b->failed = 1;
+            return 0;
+        }
+        g->ops = grown;
+        b->cap_ops = cap;
+    }
+    if (g->n_deps + n > b->cap_deps) {
+        size_t cap = b->cap_deps ? 2 * b->cap_deps : 8192;
+        while (cap < g->n_deps + n)
+            cap *= 2;
+        uint32_t *grown = realloc(g->deps, cap * sizeof *grown);
+        if (!grown) {
+            b->failed = 1;
+            return 0;
+        }
+        g->deps = grown;
+        b->cap_deps = cap;
+    }
+    op.first_dep = (uint32_t)g->n_deps;
+    op.n_deps = 0;
+    for (size_t i = 0; i < n; i++)
+        if (deps[i] != UINT32_MAX) {
+            g->deps[g->n_deps++] = deps[i];
+            op.n_deps++;
+        }
+    g->ops[g->n_ops] = op;
+    return (uint32_t)g->n_ops++;
+}
+
+static imc_op mvm(builder *b, const imc_network *net, int layer, uint32_t token)
+{
+    const imc_layer *l = &net->layers[layer];
+    return (imc_op){.kind = IMC_OP_MVM, .cls = IMC_CLS_MVM, .layer = layer, .site = layer,
+                    .name = name_of(b, "%s", l->name), .token = token, .head = l->head,
+                    .in_bits = (uint64_t)l->in * b->ab, .out_bits = (uint64_t)l->out * b->ab};
+}
+
+static imc_op vec(int cls, int site, uint32_t name, uint32_t token, uint64_t in_bits,
+                  uint64_t out_bits, int n_work, const imc_work *work)
+{
+    imc_op op = {.kind = IMC_OP_VECTOR, .cls = (uint8_t)cls, .layer = -1, .site = site,
+                 .name = name, .token = token, .head = -1, .in_bits = in_bits, .out_bits = out_bits,
+                 .n_work = (uint16_t)n_work};
+    memcpy(op.work, work, (size_t)n_work * sizeof *work);
+    return op;
+}
+
+static void attention(builder *b, const imc_network *net, int blk, uint32_t *x, uint32_t *tmp)
+{
+    int T = net->tokens, D = net->embed_dim, N = net->num_heads, hd = net->head_dim;
+    uint64_t ab = b->ab;
+    int qkv = imc_network_find_layer(net, IMC_LAYER_QKV, blk, -1, -1);
+    int proj = imc_network_find_layer(net, IMC_LAYER_ATTN_PROJ, blk, -1, -1);
+    uint32_t n_norm = name_of(b, "blocks.%d.norm1", blk), n_attn = name_of(b, "blocks.%d.attn", blk);
+    uint32_t *qkv_op = tmp, *sv = tmp + T; /* sv: [t * N + h] */
+    uint32_t *stores = malloc((size_t)T * sizeof *stores);
+    if (!stores) {
+        b->failed = 1;
+        return;
+    }
+    for (int t = 0; t < T; t++) {
+        imc_work ln = {IMC_DIGITAL_LAYERNORM, (uint32_t)D};
+        uint32_t n1 = emit(b, vec(IMC_CLS_LAYERNORM, qkv, n_norm, (uint32_t)t, D * ab, D * ab, 1, &ln), &x[t], 1);
+        qkv_op[t] = emit(b, mvm(b, net, qkv, (uint32_t)t), &n1, 1);
+        imc_op st = {.kind = IMC_OP_STORE, .cls = IMC_CLS_KV_STORE, .layer = -1, .site = qkv,
+                     .name = n_attn, .token = (uint32_t)t, .head = -1, .in_bits = 2 * (uint64_t)D * ab,
+                     .out_bits = 2 * (uint64_t)D * ab};
+        stores[t] = emit(b, st, &qkv_op[t], 1);
+    }
+    imc_op bar = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
+                  .name = n_attn, .head = -1};
+    uint32_t kv_ready = emit(b, bar, stores, (size_t)T);
+    free(stores);
+    for (int t = 0; t < T; t++)
+        for (int h = 0; h < N; h++) {
+            imc_op qk = {.kind = IMC_OP_MATMUL, .cls = IMC_CLS_QK, .layer = -1, .site = -1,
+                         .name = n_attn, .token = (uint32_t)t, .head = h, .in_bits = (uint64_t)hd * ab,
+                         .out_bits = (uint64_t)T * ab, .m = 1, .k = (uint32_t)hd, .n = (uint32_t)T};
+            uint32_t deps[2] = {qkv_op[t], kv_ready};
+            uint32_t s = emit(b, qk, deps, 2);
+            imc_work sm_work = {IMC_DIGITAL_SOFTMAX, (uint32_t)T};
+            imc_op smop = vec(IMC_CLS_SOFTMAX, -1, n_attn, (uint32_t)t, T * ab, T * ab, 1, &sm_work);
+            smop.head = h;
+            uint32_t sm = emit(b, smop, &s, 1);
+            imc_op svop = {.kind = IMC_OP_MATMUL, .cls = IMC_CLS_SV, .layer = -1, .site = -1,
+                           .name = n_attn, .token = (uint32_t)t, .head = h, .in_bits = (uint64_t)T * ab,
+                           .out_bits = (uint64_t)hd * ab, .m = 1, .k = (uint32_t)T, .n = (uint32_t)hd};
+            sv[(size_t)t * N + h] = emit(b, svop, &sm, 1);
+        }
+    for (int t = 0; t < T; t++) {
+        uint32_t p = emit(b, mvm(b, net, proj, (uint32_t)t), &sv[(size_t)t * N], (size_t)N);
+        imc_work add = {IMC_DIGITAL_ADD, (uint32_t)D};
+        uint32_t deps[2] = {p, x[t]};
+        x[t] = emit(b, vec(IMC_CLS_RESIDUAL, proj, n_attn, (uint32_t)t, 2 * D * ab, D * ab, 1, &add), deps, 2);
+    }
+}
+
+static void far_mixer(builder *b, const imc_network *net, int blk, uint32_t *x, uint32_t *tmp)
+{
+    int T = net->tokens, D = net->embed_dim, N = net->num_heads, hd = net->head_dim;
+    uint64_t ab = b->ab;
+    const imc_block *bk = &net->blocks[blk];
+    int pre = imc_network_find_layer(net, IMC_LAYER_FAR_PRE, blk, -1, -1);
+    int post = imc_network_find_layer(net, IMC_LAYER_FAR_POST, blk, -1, -1);
+    uint32_t n_norm = name_of(b, "blocks.%d.norm1", blk), n_attn = name_of(b, "blocks.%d.attn", blk);
+    uint32_t *pre_op = tmp;                         /* [t] */
+    uint32_t *cell = malloc((size_t)2 * N * T * sizeof *cell); /* [(h*2+d)*T + t] */
+    uint32_t *hp = malloc((size_t)N * T * sizeof *hp);          /* [t*N + h] */
+    if (!cell || !hp) {
+        free(cell), free(hp);
+        b->failed = 1;
+        return;
+    }
+    for (int t = 0; t < T; t++) {
+        imc_work ln = {IMC_DIGITAL_LAYERNORM, (uint32_t)D};
+        uint32_t n1 = emit(b, vec(IMC_CLS_LAYERNORM, pre, n_norm, (uint32_t)t, D * ab, D * ab, 1, &ln), &x[t], 1);
+        pre_op[t] = emit(b, mvm(b, net, pre, (uint32_t)t), &n1, 1);
+    }
+    for (int h = 0; h < N; h++)
+        for (int d = 0; d < 2; d++) {
+            uint32_t *c = cell + (size_t)(h * 2 + d) * T;
+            int k = bk->far[h * 2 + d].hidden;
+            int layer = imc_network_find_layer(net, IMC_LAYER_FAR_LSTM, blk, h, d);
+            if (k == 0 || layer < 0) {
+                for (int t = 0; t < T; t++)
+                    c[t] = UINT32_MAX;
+                continue;
+            }
+            uint32_t name = name_of(b, "%s", net->layers[layer].name);
+            uint32_t prev = UINT32_MAX;
+            for (int i = 0; i < T; i++) {
+                int t = d == IMC_DIR_FWD ? i : T - 1 - i;
+                uint32_t deps[2] = {pre_op[t], prev};
+                uint32_t step = emit(b, mvm(b, net, layer, (uint32_t)t), deps, 2);
+                imc_work w[4] = {{IMC_DIGITAL_SIGMOID, 3u * k}, {IMC_DIGITAL_TANH, 2u * k},
+                                 {IMC_DIGITAL_MUL, 3u * k}, {IMC_DIGITAL_ADD, (uint32_t)k}};
+                imc_op cl = vec(IMC_CLS_LSTM_CELL, layer, name, (uint32_t)t, 4 * (uint64_t)k * ab,
+                                (uint64_t)k * ab, 4, w);
+                cl.head = h;
+                prev = c[t] = emit(b, cl, &step, 1);
+            }
+        }
+    for (int h = 0; h < N; h++) {
+        int layer = imc_network_find_layer(net, IMC_LAYER_FAR_HEAD_PROJ, blk, h, -1);
+        for (int t = 0; t < T; t++) {
+            if (layer < 0) { /* every unit of the head pruned: nothing to wait for */
+                hp[(size_t)t * N + h] = UINT32_MAX;
+                continue;
+            }
+            uint32_t deps[2] = {cell[(size_t)(h * 2) * T + t], cell[(size_t)(h * 2 + 1) * T + t]};
+            hp[(size_t)t * N + h] = emit(b, mvm(b, net, layer, (uint32_t)t), deps, 2);
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        uint32_t p = emit(b, mvm(b, net, post, (uint32_t)t), &hp[(size_t)t * N], (size_t)N);
+        imc_work add = {IMC_DIGITAL_ADD, (uint32_t)D};
+        uint32_t deps[2] = {p, x[t]};
+        x[t] = emit(b, vec(IMC_CLS_RESIDUAL, post, n_attn, (uint32_t)t, 2 * D * ab, D * ab, 1, &add), deps, 2);
+    }
+    (void)hd;
+    free(cell);
+    free(hp);
+}
+
+static void mlp(builder *b, const imc_network *net, int blk, uint32_t *x)
+{
+    int T = net->tokens, D = net->embed_dim, H = net->blocks[blk].mlp_hidden;
+    uint64_t ab = b->ab;
+    int fc1 = imc_network_find_layer(net, IMC_LAYER_FC1, blk, -1, -1);
+    int fc2 = imc_network_find_layer(net, IMC_LAYER_FC2, blk, -1, -1);
+    uint32_t n_norm = name_of(b, "blocks.%d.norm2", blk), n_mlp = name_of(b, "blocks.%d.mlp", blk);
+    uint32_t n_fc1 = name_of(b, "%s", net->layers[fc1].name);
+    for (int t = 0; t < T; t++) {
+        imc_work ln = {IMC_DIGITAL_LAYERNORM, (uint32_t)D}, gelu = {IMC_DIGITAL_GELU, (uint32_t)H},
+                 add = {IMC_DIGITAL_ADD, (uint32_t)D};
+        uint32_t n2 = emit(b, vec(IMC_CLS_LAYERNORM, fc1, n_norm, (uint32_t)t, D * ab, D * ab, 1, &ln), &x[t], 1);
+        uint32_t f1 = emit(b, mvm(b, net, fc1, (uint32_t)t), &n2, 1);
+        uint32_t g = emit(b, vec(IMC_CLS_GELU, fc1, n_fc1, (uint32_t)t, H * ab, H * ab, 1, &gelu), &f1, 1);
+        uint32_t f2 = emit(b, mvm(b, net, fc2, (uint32_t)t), &g, 1);
+        uint32_t deps[2] = {f2, x[t]};
+        x[t] = emit(b, vec(IMC_CLS_RESIDUAL, fc2, n_mlp, (uint32_t)t, 2 * D * ab, D * ab, 1, &add), deps, 2);
+    }
+}
+
+int imc_dataflow_build(imc_graph **out, const imc_network *net, const imc_dataflow_opts *opts,
+                       imc_err *err)
+{
+    *out = NULL;
+    builder b = {0};
+    b.ab = (uint64_t)(opts->act_bits > 0 ? opts->act_bits : 8);
+    imc_graph *g = b.g = calloc(1, sizeof *g);
+    int T = net->tokens, D = net->embed_dim;
+    uint32_t *x = malloc((size_t)T * sizeof *x), *tmp = malloc((size_t)T * (net->num_heads + 1) * sizeof *tmp);
+    if (!g || !x || !tmp || !(g->model = strdup(net->name)) ||
+        !(g->layers = malloc((net->n_layers ? net->n_layers : 1) * sizeof *g->layers))) {
+        free(x), free(tmp);
+        imc_graph_free(g);
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    }
+    memcpy(g->layers, net->layers, net->n_layers * sizeof *g->layers);
+    g->n_layers = net->n_layers;
+    g->tokens = T;
+    g->embed_dim = D;
+    g->num_heads = net->num_heads;
+    g->act_bits = (int)b.ab;
+
+    /* The image arrives; patches go through the patch embedding; CLS (and distillation)
+     * tokens and the position embedding are added. */
+    int patch = imc_network_find_layer(net, IMC_LAYER_PATCH_EMBED, -1, -1, -1);
+    uint64_t image_bits = (uint64_t)net->in_chans * net->img_size * net->img_size * 8;
+    imc_op in = {.kind = IMC_OP_INPUT, .cls = IMC_CLS_IO, .layer = -1, .site = -1,
+                 .name = name_of(&b, "input"), .head = -1, .out_bits = image_bits};
+    uint32_t input = emit(&b, in, NULL, 0);
+    uint32_t n_embed = name_of(&b, "patch_embed");
+    int extra = 1 + net->dist_token;
+    for (int t = 0; t < T; t++) {
+        imc_work add = {IMC_DIGITAL_ADD, (uint32_t)D};
+        uint32_t src = input;
+        if (t >= extra) {
+            imc_op m = mvm(&b, net, patch, (uint32_t)t);
+            m.in_bits = (uint64_t)net->layers[patch].in * 8; /* one patch of 8-bit pixels */
+            src = emit(&b, m, &input, 1);
+        }
+        x[t] = emit(&b, vec(IMC_CLS_EMBED, patch, n_embed, (uint32_t)t, D * b.ab, D * b.ab, 1, &add), &src, 1);
+    }
+    for (int blk = 0; blk < net->depth && !b.failed; blk++) {
+        if (!opts->drop_mixer) {
+            if (net->blocks[blk].kind == IMC_BLOCK_ATTENTION)
+                attention(&b, net, blk, x, tmp);
+            else
+                far_mixer(&b, net, blk, x, tmp);
+        }
+        mlp(&b, net, blk, x);
+    }
+    /* Final norm and classifier(s) on the CLS token (and the distillation token). */
+    int head = imc_network_find_layer(net, IMC_LAYER_HEAD, -1, -1, -1);
+    imc_work ln = {IMC_DIGITAL_LAYERNORM, (uint32_t)D};
+    uint32_t heads[2] = {UINT32_MAX, UINT32_MAX};
+    for (int i = 0; i < extra && !b.failed; i++) {
+        int layer = head + i; /* head_dist follows head in the layer list */
+        uint32_t nrm = emit(&b, vec(IMC_CLS_LAYERNORM, layer, name_of(&b, "norm"), (uint32_t)i, D * b.ab, D * b.ab, 1, &ln), &x[i], 1);
+        heads[i] = emit(&b, mvm(&b, net, layer, (uint32_t)i), &nrm, 1);
+    }
+    uint64_t classes = (uint64_t)net->num_classes * b.ab;
+    if (extra == 2) { /* DeiT distilled: the two heads' logits are averaged */
+        imc_work avg[2] = {{IMC_DIGITAL_ADD, (uint32_t)net->num_classes}, {IMC_DIGITAL_MUL, (uint32_t)net->num_classes}};
+        heads[0] = emit(&b, vec(IMC_CLS_RESIDUAL, head, name_of(&b, "head"), 0, 2 * classes, classes, 2, avg), heads, 2);
+        heads[1] = UINT32_MAX;
+    }
+    imc_op o = {.kind = IMC_OP_OUTPUT, .cls = IMC_CLS_IO, .layer = -1, .site = -1,
+                .name = name_of(&b, "output"), .head = -1, .in_bits = classes};
+    emit(&b, o, heads, 2);
+    free(x);
+    free(tmp);
+    if (b.failed) {
+        imc_graph_free(g);
+        return imc_err_set(err, IMC_ENOMEM, "out of memory building the op graph");
+    }
+    *out = g;
+    return 0;
+}

@@ -1,0 +1,431 @@
+/* forward.c -- the FP32 forward pass of DeiT / FAR networks (see forward.h).
+ *
+ * Activations are row-major [image][token][feature] matrices, so every weight layer of a whole
+ * batch is one multiply of (images x tokens) rows; attention runs per image and head through
+ * sgemm; an LSTM direction runs step by step with the batch's images as the rows of each step.
+ * Biases, norms and non-linearities are always FP32 here: the IMC emulation only replaces the
+ * weight multiplies. */
+#include "sim/numerics/forward.h"
+
+#include <gsl/gsl_cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct block_rt {
+    float *n1w, *n1b, *n2w, *n2b;
+    int qkv, proj, pre, post, fc1, fc2;
+    int *lstm;      /* [head * 2 + dir], -1 when every unit is pruned */
+    int *head_proj; /* [head], -1 likewise */
+    float *head_bias; /* [D]: head_proj's bias for heads without a layer */
+} block_rt;
+
+struct imc_forward {
+    const imc_network *net;
+    float **w, **b; /* per layer: [in][out] and [out] */
+    block_rt *blocks;
+    float *cls, *dist, *pos, *nw, *nb;
+    int patch, head, head_dist;
+    float eps;
+};
+
+static float *read_named(const imc_network *net, const char *name, size_t expect, imc_err *err)
+{
+    const imc_tensor *t = imc_netfile_find(net->file, name);
+    if (!t) {
+        imc_err_at(err, IMC_EINPUT, imc_netfile_path(net->file), 0, 0, "missing tensor '%s'", name);
+        return NULL;
+    }
+    if ((size_t)imc_tensor_numel(t) != expect) {
+        imc_err_at(err, IMC_EINPUT, imc_netfile_path(net->file), 0, 0,
+                   "tensor '%s': %lld values, expected %zu", name, (long long)imc_tensor_numel(t),
+                   expect);
+        return NULL;
+    }
+    float *p = malloc((expect ? expect : 1) * sizeof *p);
+    if (!p) {
+        imc_err_set(err, IMC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (imc_netfile_read_f32(net->file, t, p, err)) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void imc_forward_free(imc_forward *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; f->w && i < f->net->n_layers; i++) {
+        free(f->w[i]);
+        free(f->b[i]);
+    }
+    free(f->w);
+    free(f->b);
+    for (int i = 0; f->blocks && i < f->net->depth; i++) {
+        block_rt *b = &f->blocks[i];
+        free(b->n1w), free(b->n1b), free(b->n2w), free(b->n2b);
+        free(b->lstm), free(b->head_proj), free(b->head_bias);
+    }
+    free(f->blocks);
+    free(f->cls), free(f->dist), free(f->pos), free(f->nw), free(f->nb);
+    free(f);
+}
+
+int imc_forward_new(imc_forward **out, const imc_network *net, imc_err *err)
+{
+    *out = NULL;
+    if (!net->file)
+        return imc_err_set(err, IMC_EINPUT, "%s: a trace holds no weights; numerics need a model file",
+                           net->name);
+    imc_forward *f = calloc(1, sizeof *f);
+    if (!f)
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    f->net = net;
+    size_t D = (size_t)net->embed_dim, T = (size_t)net->tokens;
+    const char *eps = imc_netfile_meta(net->file, "layernorm_eps");
+    f->eps = eps ? strtof(eps, NULL) : 1e-6f;
+    int rc = 0;
+    if (!(f->w = calloc(net->n_layers, sizeof *f->w)) || !(f->b = calloc(net->n_layers, sizeof *f->b)) ||
+        !(f->blocks = calloc((size_t)net->depth, sizeof *f->blocks)))
+        rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < net->n_layers; i++) {
+        const imc_layer *l = &net->layers[i];
+        f->w[i] = malloc((size_t)l->in * l->out * sizeof(float));
+        f->b[i] = malloc((size_t)l->out * sizeof(float));
+        if (!f->w[i] || !f->b[i])
+            rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+        else
+            rc = imc_network_layer_weights(net, l, f->w[i], f->b[i], err);
+    }
+#define READ(dst, name, n) \
+    if (!rc && !(dst = read_named(net, name, n, err)))  \
+    rc = err->status ? err->status : IMC_EINTERNAL
+    READ(f->cls, "cls_token", D);
+    READ(f->pos, "pos_embed", T * D);
+    READ(f->nw, "norm.weight", D);
+    READ(f->nb, "norm.bias", D);
+    if (net->dist_token)
+        READ(f->dist, "dist_token", D);
+    char name[128];
+    for (int i = 0; !rc && i < net->depth; i++) {
+        block_rt *b = &f->blocks[i];
+        snprintf(name, sizeof name, "blocks.%d.norm1.weight", i);
+        READ(b->n1w, name, D);
+        snprintf(name, sizeof name, "blocks.%d.norm1.bias", i);
+        READ(b->n1b, name, D);
+        snprintf(name, sizeof name, "blocks.%d.norm2.weight", i);
+        READ(b->n2w, name, D);
+        snprintf(name, sizeof name, "blocks.%d.norm2.bias", i);
+        READ(b->n2b, name, D);
+        b->qkv = imc_network_find_layer(net, IMC_LAYER_QKV, i, -1, -1);
+        b->proj = imc_network_find_layer(net, IMC_LAYER_ATTN_PROJ, i, -1, -1);
+        b->pre = imc_network_find_layer(net, IMC_LAYER_FAR_PRE, i, -1, -1);
+        b->post = imc_network_find_layer(net, IMC_LAYER_FAR_POST, i, -1, -1);
+        b->fc1 = imc_network_find_layer(net, IMC_LAYER_FC1, i, -1, -1);
+        b->fc2 = imc_network_find_layer(net, IMC_LAYER_FC2, i, -1, -1);
+        if (net->blocks[i].kind != IMC_BLOCK_FAR || rc)
+            continue;
+        int N = net->num_heads, hd = net->head_dim;
+        b->lstm = malloc((size_t)2 * N * sizeof *b->lstm);
+        b->head_proj = malloc((size_t)N * sizeof *b->head_proj);
+        b->head_bias = calloc(D, sizeof *b->head_bias);
+        if (!b->lstm || !b->head_proj || !b->head_bias) {
+            rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+            break;
+        }
+        for (int h = 0; h < N; h++) {
+            for (int d = 0; d < 2; d++)
+                b->lstm[h * 2 + d] = imc_network_find_layer(net, IMC_LAYER_FAR_LSTM, i, h, d);
+            b->head_proj[h] = imc_network_find_layer(net, IMC_LAYER_FAR_HEAD_PROJ, i, h, -1);
+            if (b->head_proj[h] >= 0)
+                continue;
+            /* every unit of the head pruned: its output is head_proj's bias alone */
+            float *hb = NULL;
+            if (net->blocks[i].far_split) {
+                snprintf(name, sizeof name, "blocks.%d.attn.head_proj.%d.bias", i, h);
+                READ(hb, name, (size_t)hd);
+                if (hb)
+                    memcpy(b->head_bias + (size_t)h * hd, hb, (size_t)hd * sizeof *hb);
+            } else {
+                snprintf(name, sizeof name, "blocks.%d.attn.head_proj.bias", i);
+                READ(hb, name, D);
+                if (hb)
+                    memcpy(b->head_bias + (size_t)h * hd, hb + (size_t)h * hd, (size_t)hd * sizeof *hb);
+            }
+            free(hb);
+        }
+    }
+#undef READ
+    f->patch = imc_network_find_layer(net, IMC_LAYER_PATCH_EMBED, -1, -1, -1);
+    f->head = imc_network_find_layer(net, IMC_LAYER_HEAD, -1, -1, -1);
+    f->head_dist = net->dist_token ? f->head + 1 : -1;
+    if (rc) {
+        imc_forward_free(f);
+        return rc;
+    }
+    *out = f;
+    return 0;
+}
+
+const float *imc_forward_weights(const imc_forward *f, size_t layer, const float **bias)
+{
+    if (bias)
+        *bias = f->b[layer];
+    return f->w[layer];
+}
+
+/* ---- building blocks ---------------------------------------------------------------------- */
+
+typedef struct run {
+    imc_forward *f;
+    const imc_mvm_ops *mvm;
+    const imc_probe *probe;
+    imc_err *err;
+} run;
+
+/* Y = X W + b for ROWS rows of layer L. */
+static int layer(run *r, int l, const float *x, size_t rows, float *y)
+{
+    const imc_layer *ly = &r->f->net->layers[l];
+    size_t in = (size_t)ly->in, out = (size_t)ly->out;
+    if (r->mvm) {
+        int rc = r->mvm->mvm(r->mvm->ctx, (size_t)l, x, rows, y, r->err);
+        if (rc)
+            return rc;
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)in, 1.0f,
+                    x, (int)in, r->f->w[l], (int)out, 0.0f, y, (int)out);
+    }
+    const float *b = r->f->b[l];
+    for (size_t i = 0; i < rows; i++)
+        for (size_t o = 0; o < out; o++)
+            y[i * out + o] += b[o];
+    if (r->probe)
+        r->probe->layer_output(r->probe->ctx, (size_t)l, y, rows, out);
+    return 0;
+}
+
+static void layernorm(const float *x, float *y, size_t rows, size_t d, const float *w,
+                      const float *b, float eps)
+{
+    for (size_t i = 0; i < rows; i++) {
+        const float *xi = x + i * d;
+        double mean = 0, var = 0;
+        for (size_t k = 0; k < d; k++)
+            mean += xi[k];
+        mean /= (double)d;
+        for (size_t k = 0; k < d; k++)
+            var += (xi[k] - mean) * (xi[k] - mean);
+        var /= (double)d;
+        float inv = (float)(1.0 / sqrt(var + eps));
+        for (size_t k = 0; k < d; k++)
+            y[i * d + k] = (float)(xi[k] - mean) * inv * w[k] + b[k];
+    }
+}
+
+static float sigmoidf(float x)
+{
+    return 1.0f / (1.0f + expf(-x));
+}
+
+static void attention(run *r, const block_rt *b, const float *y, size_t n, float *out, float *tmp)
+{
+    const imc_network *net = r->f->net;
+    size_t T = (size_t)net->tokens, D = (size_t)net->embed_dim, hd = (size_t)net->head_dim;
+    float scale = 1.0f / sqrtf((float)hd);
+    (void)b;
+    for (size_t img = 0; img < n; img++) {
+        const float *qkv = y + img * T * 3 * D;
+        for (int h = 0; h < net->num_heads; h++) {
+            const float *q = qkv + (size_t)h * hd, *k = qkv + D + (size_t)h * hd,
+                        *v = qkv + 2 * D + (size_t)h * hd;
+            /* S = q k^T * scale: T x T */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)hd, scale, q,
+                        (int)(3 * D), k, (int)(3 * D), 0.0f, tmp, (int)T);
+            for (size_t i = 0; i < T; i++) {
+                float *row = tmp + i * T, m = row[0];
+                for (size_t j = 1; j < T; j++)
+                    m = row[j] > m ? row[j] : m;
+                double sum = 0;
+                for (size_t j = 0; j < T; j++)
+                    sum += row[j] = expf(row[j] - m);
+                for (size_t j = 0; j < T; j++)
+                    row[j] = (float)(row[j] / sum);
+            }
+            /* O = S v: T x hd, into head h's columns */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)T, 1.0f,
+                        tmp, (int)T, v, (int)(3 * D), 0.0f, out + img * T * D + (size_t)h * hd,
+                        (int)D);
+        }
+    }
+}
+
+/* FAR: per head, a bidirectional LSTM over the tokens, then head_proj. P holds pre_proj's
+ * output [n][T][D]; OUT receives the heads' outputs [n][T][D]. */
+static int far_mixer(run *r, const block_rt *b, int bi, const float *p, size_t n, float *out)
+{
+    const imc_network *net = r->f->net;
+    const imc_block *blk = &net->blocks[bi];
+    size_t T = (size_t)net->tokens, D = (size_t)net->embed_dim, hd = (size_t)net->head_dim;
+    int rc = 0;
+    size_t maxk = hd;
+    float *hs[2], *c = malloc(n * maxk * sizeof *c), *xin = malloc(n * (hd + maxk) * sizeof *xin),
+                  *gates = malloc(n * 4 * maxk * sizeof *gates),
+                  *cat = malloc(n * T * 2 * maxk * sizeof *cat), *hp = malloc(n * T * hd * sizeof *hp);
+    hs[0] = malloc(n * T * maxk * sizeof *hs[0]);
+    hs[1] = malloc(n * T * maxk * sizeof *hs[1]);
+    if (!c || !xin || !gates || !cat || !hp || !hs[0] || !hs[1])
+        rc = imc_err_set(r->err, IMC_ENOMEM, "out of memory");
+    for (int h = 0; !rc && h < net->num_heads; h++) {
+        int k[2];
+        for (int d = 0; d < 2 && !rc; d++) {
+            k[d] = blk->far[h * 2 + d].hidden;
+            int l = b->lstm[h * 2 + d];
+            if (k[d] == 0 || l < 0)
+                continue;
+            size_t K = (size_t)k[d];
+            memset(c, 0, n * K * sizeof *c);
+            for (size_t step = 0; step < T && !rc; step++) {
+                size_t t = d == IMC_DIR_FWD ? step : T - 1 - step;
+                for (size_t img = 0; img < n; img++) { /* [x_t | h_(t-1)] */
+                    memcpy(xin + img * (hd + K), p + (img * T + t) * D + (size_t)h * hd, hd * sizeof *xin);
+                    if (step == 0)
+                        memset(xin + img * (hd + K) + hd, 0, K * sizeof *xin);
+                    else {
+                        size_t prev = d == IMC_DIR_FWD ? t - 1 : t + 1;
+                        memcpy(xin + img * (hd + K) + hd, hs[d] + (img * T + prev) * K, K * sizeof *xin);
+                    }
+                }
+                if ((rc = layer(r, l, xin, n, gates)))
+                    break;
+                for (size_t img = 0; img < n; img++) /* gates i, f, g, o */
+                    for (size_t j = 0; j < K; j++) {
+                        const float *g = gates + img * 4 * K;
+                        float ig = sigmoidf(g[j]), fg = sigmoidf(g[K + j]), gg = tanhf(g[2 * K + j]),
+                              og = sigmoidf(g[3 * K + j]);
+                        float *cj = c + img * K + j;
+                        *cj = fg * *cj + ig * gg;
+                        hs[d][(img * T + t) * K + j] = og * tanhf(*cj);
+                    }
+            }
+        }
+        if (rc)
+            break;
+        int hl = b->head_proj[h];
+        if (hl < 0) { /* no units left: the bias alone */
+            for (size_t row = 0; row < n * T; row++)
+                memcpy(out + row * D + (size_t)h * hd, b->head_bias + (size_t)h * hd, hd * sizeof *out);
+            continue;
+        }
+        size_t kf = (size_t)k[0], kb = (size_t)k[1];
+        for (size_t row = 0; row < n * T; row++) {
+            memcpy(cat + row * (kf + kb), hs[0] + row * kf, kf * sizeof *cat);
+            memcpy(cat + row * (kf + kb) + kf, hs[1] + row * kb, kb * sizeof *cat);
+        }
+        if ((rc = layer(r, hl, cat, n * T, hp)))
+            break;
+        for (size_t row = 0; row < n * T; row++)
+            memcpy(out + row * D + (size_t)h * hd, hp + row * hd, hd * sizeof *out);
+    }
+    free(c), free(xin), free(gates), free(cat), free(hp), free(hs[0]), free(hs[1]);
+    return rc;
+}
+
+int imc_forward_run(imc_forward *f, const float *images, size_t n, float *logits,
+                    const imc_mvm_ops *mvm, const imc_probe *probe, imc_err *err)
+{
+    const imc_network *net = f->net;
+    size_t T = (size_t)net->tokens, D = (size_t)net->embed_dim, P = (size_t)net->patches;
+    size_t C = (size_t)net->in_chans, p = (size_t)net->patch_size, S = (size_t)net->img_size;
+    size_t grid = S / p, extra = 1 + (size_t)net->dist_token, wide = D;
+    for (int i = 0; i < net->depth; i++)
+        if ((size_t)net->blocks[i].mlp_hidden > wide)
+            wide = (size_t)net->blocks[i].mlp_hidden;
+    if (3 * D > wide)
+        wide = 3 * D;
+    run r = {f, mvm, probe, err};
+    size_t rows = n * T;
+    float *x = malloc(rows * D * sizeof *x), *y = malloc(rows * D * sizeof *y),
+          *z = malloc(rows * wide * sizeof *z), *o = malloc(rows * D * sizeof *o),
+          *patches = calloc(n * P * C * p * p, sizeof *patches),
+          *scores = malloc(T * T * sizeof *scores), *pe = malloc(n * P * D * sizeof *pe);
+    int rc = 0;
+    if (!x || !y || !z || !o || !patches || !scores || !pe)
+        rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+
+    /* patch embedding: a convolution with stride = kernel = p, as im2col + one multiply */
+    for (size_t img = 0; !rc && img < n; img++)
+        for (size_t gy = 0; gy < grid; gy++)
+            for (size_t gx = 0; gx < grid; gx++) {
+                float *dst = patches + ((img * P) + gy * grid + gx) * C * p * p;
+                for (size_t c = 0; c < C; c++)
+                    for (size_t i = 0; i < p; i++)
+                        memcpy(dst + (c * p + i) * p,
+                               images + ((img * C + c) * S + gy * p + i) * S + gx * p, p * sizeof *dst);
+            }
+    if (!rc)
+        rc = layer(&r, f->patch, patches, n * P, pe);
+    for (size_t img = 0; !rc && img < n; img++)
+        for (size_t t = 0; t < T; t++) {
+            float *xt = x + (img * T + t) * D;
+            const float *src = t == 0 ? f->cls : t < extra ? f->dist : pe + (img * P + t - extra) * D;
+            for (size_t k = 0; k < D; k++)
+                xt[k] = src[k] + f->pos[t * D + k];
+        }
+
+    for (int bi = 0; !rc && bi < net->depth; bi++) {
+        const block_rt *b = &f->blocks[bi];
+        layernorm(x, y, rows, D, b->n1w, b->n1b, f->eps);
+        if (net->blocks[bi].kind == IMC_BLOCK_ATTENTION) {
+            if (!(rc = layer(&r, b->qkv, y, rows, z))) {
+                attention(&r, b, z, n, o, scores);
+                rc = layer(&r, b->proj, o, rows, y);
+            }
+        } else if (!(rc = layer(&r, b->pre, y, rows, z)) && !(rc = far_mixer(&r, b, bi, z, n, o))) {
+            rc = layer(&r, b->post, o, rows, y);
+        }
+        if (rc)
+            break;
+        for (size_t i = 0; i < rows * D; i++)
+            x[i] += y[i];
+        layernorm(x, y, rows, D, b->n2w, b->n2b, f->eps);
+        if ((rc = layer(&r, b->fc1, y, rows, z)))
+            break;
+        size_t H = (size_t)net->blocks[bi].mlp_hidden;
+        for (size_t i = 0; i < rows * H; i++) /* exact GELU */
+            z[i] = 0.5f * z[i] * (1.0f + erff(z[i] * 0.70710678118654752440f));
+        if ((rc = layer(&r, b->fc2, z, rows, y)))
+            break;
+        for (size_t i = 0; i < rows * D; i++)
+            x[i] += y[i];
+    }
+
+    /* final norm of the CLS (and distillation) token, classifier(s) */
+    size_t K = (size_t)net->num_classes;
+    for (size_t e = 0; !rc && e < extra; e++) {
+        for (size_t img = 0; img < n; img++)
+            layernorm(x + (img * T + e) * D, y + img * D, 1, D, f->nw, f->nb, f->eps);
+        if ((rc = layer(&r, e == 0 ? f->head : f->head_dist, y, n, z)))
+            break;
+        for (size_t i = 0; i < n * K; i++)
+            logits[i] = e == 0 ? z[i] : 0.5f * (logits[i] + z[i]);
+    }
+    free(x), free(y), free(z), free(o), free(patches), free(scores), free(pe);
+    return rc;
+}
+
+double imc_forward_flops(const imc_network *net)
+{
+    double flops = 0;
+    for (size_t i = 0; i < net->n_layers; i++) {
+        const imc_layer *l = &net->layers[i];
+        flops += 2.0 * l->in * l->out * (double)l->vectors;
+    }
+    for (int b = 0; b < net->depth; b++)
+        if (net->blocks[b].kind == IMC_BLOCK_ATTENTION) /* q k^T and s v per head */
+            flops += 4.0 * net->tokens * net->tokens * (double)net->embed_dim;
+    return flops;
+}

@@ -1,0 +1,48 @@
+/* forward.h -- the reference forward pass of a DeiT / FAR network on images, in FP32.
+ *
+ * timm's VisionTransformer semantics (pre-norm blocks, LayerNorm eps 1e-6, exact-erf GELU,
+ * softmax(q k^T / sqrt(head_dim)) v, classifier on the CLS token; a distilled model averages its
+ * two heads) and FAR's blocks (pre_proj, per head a bidirectional LSTM with gate order i, f, g,
+ * o and zero initial state, head_proj on [h_fwd | h_bwd], post_proj). Every weight layer is
+ * the network's [in][out] matrix (network.h), multiplied through cblas_sgemm by default; the
+ * IMC emulation (imc.h) plugs in its own multiply, so both passes share everything else.
+ * Images are N x C x H x W floats, already scaled as the model expects (see imc_dataset). */
+#ifndef IMC_FORWARD_H
+#define IMC_FORWARD_H
+
+#include <stddef.h>
+
+#include "sim/base/err.h"
+#include "sim/net/network.h"
+
+typedef struct imc_forward imc_forward;
+
+/* How a weight layer multiplies: Y[rows][out] = X[rows][in] W (+ bias, added by the forward
+ * pass afterwards). LAYER indexes net->layers. */
+typedef struct imc_mvm_ops {
+    void *ctx;
+    int (*mvm)(void *ctx, size_t layer, const float *x, size_t rows, float *y, imc_err *err);
+} imc_mvm_ops;
+
+/* Called after every weight layer with its output (bias included), e.g. to compare passes. */
+typedef struct imc_probe {
+    void *ctx;
+    void (*layer_output)(void *ctx, size_t layer, const float *y, size_t rows, size_t out);
+} imc_probe;
+
+/* Read every weight of NET as FP32 (the network's file must stay open). */
+int imc_forward_new(imc_forward **out, const imc_network *net, imc_err *err);
+void imc_forward_free(imc_forward *f);
+
+/* LOGITS[n][classes] of N images. MVM NULL: FP32 sgemm. PROBE may be NULL. */
+int imc_forward_run(imc_forward *f, const float *images, size_t n, float *logits,
+                    const imc_mvm_ops *mvm, const imc_probe *probe, imc_err *err);
+
+/* The FP32 weights [in][out] and bias [out] of layer LAYER, as the forward pass uses them. */
+const float *imc_forward_weights(const imc_forward *f, size_t layer, const float **bias);
+
+/* Floating-point operations of one image's forward pass (2 per multiply-add), for speed
+ * reports. */
+double imc_forward_flops(const imc_network *net);
+
+#endif

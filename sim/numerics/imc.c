@@ -1,0 +1,290 @@
+/* imc.c -- bit-slice emulation of crossbar MVMs with device non-idealities (see imc.h).
+ *
+ * Conductances are kept in level units, g = (G - G_min) / dG with G_min = 1/Roff and dG the
+ * step between levels, so an ideal cell holds exactly its integer level and the differential
+ * pair or offset encoding can be undone in integers. A layer's cells are one dense matrix
+ * [in][col_tiles x cols]: row tile rt is rows rt*R .. rt*R+R-1 of it, column tile ct its
+ * columns ct*cols ..; one crossbar read of one input slice over all images is then a single
+ * sgemm of (rows x R) by (R x cols). Column values are exact in float: at most R x (2^dac - 1) x
+ * (2^cell - 1) in level units. Shift-add and the sums over row tiles run in double. */
+#include "sim/numerics/imc.h"
+
+#include <gsl/gsl_cblas.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct layer_emul {
+    const imc_layer_place *lp;
+    float *g;       /* conductances in level units, [in][col_tiles * cols] */
+    double *qd;     /* the quantized weights as doubles [in][out], for the exact path */
+    double *colsum; /* sum over inputs of the quantized weights, per output */
+    float scale;    /* weight scale */
+    int exact;      /* ideal devices and an ADC that cannot lose a level: the fast path */
+} layer_emul;
+
+struct imc_emul {
+    const imc_arch *arch;
+    const imc_placement *p;
+    const imc_forward *f;
+    layer_emul *layers;
+    gsl_rng *rng;
+    double read_noise;
+    int adc_bits, dac_bits, in_bits, slices, force_full;
+};
+
+void imc_emul_free(imc_emul *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; e->layers && i < e->p->n_layers; i++) {
+        free(e->layers[i].g);
+        free(e->layers[i].qd);
+        free(e->layers[i].colsum);
+    }
+    free(e->layers);
+    if (e->rng)
+        gsl_rng_free(e->rng);
+    free(e);
+}
+
+int imc_emul_exact(const imc_emul *e)
+{
+    for (size_t i = 0; i < e->p->n_layers; i++)
+        if (!e->layers[i].exact)
+            return 0;
+    return !e->force_full;
+}
+
+void imc_emul_force_full(imc_emul *e, int on)
+{
+    e->force_full = on;
+}
+
+/* Program one layer: quantize, slice into cell levels crossbar by crossbar, and draw each
+ * cell's conductance. */
+static int program(imc_emul *e, size_t li, imc_err *err)
+{
+    const imc_placement *p = e->p;
+    const imc_layer_place *lp = &p->layers[li];
+    const imc_layer *l = lp->layer;
+    layer_emul *le = &e->layers[li];
+    const imc_instance *cell = e->arch->chip.tile.pe.cell;
+    size_t in = (size_t)l->in, out = (size_t)l->out, width = (size_t)lp->col_tiles * p->cols;
+    int levels = 1 << e->arch->mapping.cell_bits;
+    double ron = imc_instance_get(cell, "ron"), roff = imc_instance_get(cell, "roff");
+    double gmin = 1 / roff, dg = (1 / ron - 1 / roff) / (levels - 1);
+    double var = imc_instance_get(cell, "variation"), sa0 = imc_instance_get(cell, "stuck_at_0"),
+           sa1 = imc_instance_get(cell, "stuck_at_1");
+    var = isnan(var) ? 0 : var, sa0 = isnan(sa0) ? 0 : sa0, sa1 = isnan(sa1) ? 0 : sa1;
+
+    int32_t *q = malloc(in * out * sizeof *q);
+    int16_t *cells = malloc((size_t)p->rows * p->cols * sizeof *cells);
+    le->lp = lp;
+    le->g = calloc(in * width, sizeof *le->g);
+    le->qd = malloc(in * out * sizeof *le->qd);
+    le->colsum = calloc(out, sizeof *le->colsum);
+    if (!q || !cells || !le->g || !le->qd || !le->colsum) {
+        free(q), free(cells);
+        return imc_err_set(err, IMC_ENOMEM, "out of memory programming %s", l->name);
+    }
+    le->scale = imc_mapper_quantize(p, lp, imc_forward_weights(e->f, li, NULL), q);
+    for (size_t i = 0; i < in * out; i++) {
+        le->qd[i] = q[i];
+        le->colsum[i % out] += q[i];
+    }
+    for (int xr = 0; xr < lp->row_tiles; xr++)
+        for (int xc = 0; xc < lp->col_tiles; xc++) {
+            imc_mapper_cells(p, lp, xr, xc, q, cells);
+            for (int r = 0; r < p->rows; r++) {
+                size_t row = (size_t)xr * p->rows + (size_t)r;
+                if (row >= in)
+                    break;
+                for (int c = 0; c < p->cols; c++) {
+                    int level = cells[(size_t)r * p->cols + c];
+                    if (level < 0)
+                        continue; /* no weight here: the cell stays off and is not read */
+                    double u = sa0 + sa1 > 0 ? gsl_rng_uniform(e->rng) : 1;
+                    double g = u < sa0 ? gmin : u < sa0 + sa1 ? 1 / ron : gmin + level * dg;
+                    if (var > 0)
+                        g *= 1 + gsl_ran_gaussian(e->rng, var);
+                    le->g[row * width + (size_t)xc * p->cols + (size_t)c] = (float)((g - gmin) / dg);
+                }
+            }
+        }
+    free(q);
+    free(cells);
+    /* exact when every cell is ideal and the ADC resolves every level of a full column */
+    double fs = (double)(in < (size_t)p->rows ? in : (size_t)p->rows) * ((1 << e->dac_bits) - 1) *
+                (levels - 1);
+    le->exact = var == 0 && sa0 == 0 && sa1 == 0 && e->read_noise == 0 &&
+                fs <= ldexp(1, e->adc_bits) - 1;
+    return 0;
+}
+
+int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
+                 const imc_forward *f, unsigned long seed, imc_err *err)
+{
+    *out = NULL;
+    imc_emul *e = calloc(1, sizeof *e);
+    if (!e || !(e->layers = calloc(p->n_layers ? p->n_layers : 1, sizeof *e->layers)) ||
+        !(e->rng = gsl_rng_alloc(gsl_rng_mt19937))) {
+        imc_emul_free(e);
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    }
+    gsl_rng_set(e->rng, seed);
+    e->arch = arch;
+    e->p = p;
+    e->f = f;
+    const imc_pe *pe = &arch->chip.tile.pe;
+    double noise = imc_instance_get(pe->cell, "read_noise");
+    e->read_noise = isnan(noise) ? 0 : noise;
+    e->adc_bits = (int)imc_instance_get(pe->adc, "bits");
+    e->dac_bits = imc_arch_dac_bits(arch);
+    e->in_bits = arch->mapping.input_bits;
+    e->slices = imc_arch_input_slices(arch);
+    for (size_t i = 0; i < p->n_layers; i++) {
+        int rc = program(e, i, err);
+        if (rc) {
+            imc_emul_free(e);
+            return rc;
+        }
+    }
+    *out = e;
+    return 0;
+}
+
+/* ---- one layer's multiply ------------------------------------------------------------------- */
+
+/* GCC vectorises this loop only from -O3 on; it is a third of the full emulation's time. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define VECTORIZE __attribute__((optimize("O3")))
+#else
+#define VECTORIZE
+#endif
+
+/* The ADC on N column values (in level units): round half up to a code, clip to 0 .. TOP - 0.5
+ * (float is exact here: codes < 2^24). */
+static VECTORIZE void adc_convert(float *v, size_t n, float inv_step, float top)
+{
+    for (size_t k = 0; k < n; k++) {
+        float u = v[k] * inv_step + 0.5f;
+        u = u > 0.0f ? u : 0.0f;
+        u = u < top ? u : top;
+        v[k] = (float)(int32_t)u;
+    }
+}
+
+/* Shift-add of each output's cell columns: W[o] = sum over c of CODES[o's cell c] x CELLW[c]. */
+static VECTORIZE void combine(const float *codes, size_t out, int wpr, int cols, int cpw,
+                              const float *cellw, double scale, double *acc)
+{
+    for (size_t o = 0; o < out; o++) {
+        const float *cv = codes + (o / (size_t)wpr) * (size_t)cols + (o % (size_t)wpr) * (size_t)cpw;
+        float w = 0;
+        for (int c = 0; c < cpw; c++)
+            w += cv[c] * cellw[c];
+        acc[o] += (double)w * scale;
+    }
+}
+
+static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_err *err)
+{
+    imc_emul *e = ctx;
+    const imc_placement *p = e->p;
+    const layer_emul *le = &e->layers[li];
+    const imc_layer_place *lp = le->lp;
+    size_t in = (size_t)lp->layer->in, out = (size_t)lp->layer->out;
+    size_t width = (size_t)lp->col_tiles * p->cols;
+    int32_t qmax = (1 << (e->in_bits - 1)) - 1, offset = 1 << (e->in_bits - 1);
+    int diff = e->arch->mapping.signed_scheme == IMC_SIGNED_DIFFERENTIAL;
+    int cb = e->arch->mapping.cell_bits, cpw = p->cells_per_weight, ws = p->slices;
+    double woffset = diff ? 0 : ldexp(1, e->arch->mapping.weight_bits - 1);
+
+    float *sx = malloc(rows * sizeof *sx);
+    int32_t *xu = malloc(rows * in * sizeof *xu);
+    double *acc = calloc(rows * out, sizeof *acc), *xsum = calloc(rows, sizeof *xsum);
+    if (!sx || !xu || !acc || !xsum) {
+        free(sx), free(xu), free(acc), free(xsum);
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    }
+    /* inputs: symmetric per vector, then offset to 0 .. 2^bits - 1 for the DACs */
+    for (size_t i = 0; i < rows; i++) {
+        float m = 0;
+        for (size_t k = 0; k < in; k++)
+            m = fmaxf(m, fabsf(x[i * in + k]));
+        sx[i] = m > 0 ? m / (float)qmax : 1;
+        for (size_t k = 0; k < in; k++) {
+            long v = lrintf(x[i * in + k] / sx[i]);
+            v = v > qmax ? qmax : v < -qmax ? -qmax : v;
+            xu[i * in + k] = (int32_t)v + offset;
+            xsum[i] += (double)v + offset;
+        }
+    }
+    int rc = 0;
+    if (le->exact && !e->force_full) {
+        /* exact: sum_i x_u w = x_q w + offset sum_i w, in double (integers < 2^53) */
+        double *xd = malloc(rows * in * sizeof *xd);
+        if (!xd)
+            rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+        for (size_t k = 0; xd && k < rows * in; k++)
+            xd[k] = xu[k];
+        if (xd)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)in, 1.0,
+                        xd, (int)in, le->qd, (int)out, 0.0, acc, (int)out);
+        free(xd);
+    } else {
+        /* One sgemm per (input slice, row tile) over all the layer's columns at once; then
+         * every column value through the ADC and into the shift-add. */
+        int R = p->rows, C = p->cols, dmask = (1 << e->dac_bits) - 1, wpr = p->weights_per_row;
+        float *xs = malloc(rows * (size_t)R * sizeof *xs), *v = malloc(rows * width * sizeof *v);
+        float cellw[64]; /* each cell column's weight within its weight: +-2^(slice x cell bits) */
+        for (int c = 0; c < cpw && c < 64; c++)
+            cellw[c] = (float)((diff && c >= ws ? -1 : 1) * ldexp(1, (c % ws) * cb));
+        if (!xs || !v)
+            rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+        double codes = ldexp(1, e->adc_bits) - 1;
+        for (int s = 0; !rc && s < e->slices; s++) {
+            double shift = ldexp(1, s * e->dac_bits);
+            for (int rt = 0; rt < lp->row_tiles; rt++) {
+                size_t r0 = (size_t)rt * R, nr = in - r0 < (size_t)R ? in - r0 : (size_t)R;
+                for (size_t i = 0; i < rows; i++) /* this slice's DAC inputs for the row tile */
+                    for (size_t r = 0; r < nr; r++)
+                        xs[i * nr + r] = (float)((xu[i * in + r0 + r] >> (s * e->dac_bits)) & dmask);
+                double fs = (double)nr * dmask * ((1 << cb) - 1);
+                double step = fs > codes ? fs / codes : 1, inv = 1 / step;
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)width, (int)nr,
+                            1.0f, xs, (int)nr, le->g + r0 * width, (int)width, 0.0f, v, (int)width);
+                for (size_t i = 0; i < rows; i++) {
+                    float *vi = v + i * width;
+                    double *ai = acc + i * out;
+                    if (e->read_noise > 0) /* every column read with its own noise */
+                        for (size_t k = 0; k < width; k++)
+                            vi[k] *= (float)(1 + gsl_ran_gaussian(e->rng, e->read_noise));
+                    adc_convert(vi, width, (float)inv, (float)codes + 0.5f);
+                    combine(vi, out, wpr, C, cpw, cellw, step * shift, ai);
+                }
+            }
+        }
+        free(xs);
+        free(v);
+    }
+    int full = !(le->exact && !e->force_full);
+    for (size_t i = 0; !rc && i < rows; i++)
+        for (size_t o = 0; o < out; o++) {
+            /* undo the offsets: the inputs' (offset x sum of weights) and, where the crossbars
+             * held offset-encoded weights, the weights' (weight offset x sum of inputs) */
+            double yq = acc[i * out + o] - (full ? woffset * xsum[i] : 0) -
+                        (double)offset * le->colsum[o];
+            y[i * out + o] = (float)(yq * (double)sx[i] * (double)le->scale);
+        }
+    free(sx), free(xu), free(acc), free(xsum);
+    return rc;
+}
+
+imc_mvm_ops imc_emul_ops(imc_emul *e)
+{
+    return (imc_mvm_ops){e, mvm};
+}

@@ -1,0 +1,37 @@
+/* imc.h -- the IMC forward pass: every weight layer multiplied the way the mapped crossbars
+ * would, with the devices' non-idealities; everything else stays FP32 (forward.c).
+ *
+ * Per layer, as mapped (mapper.h): weights quantized to mapping.weight_bits and sliced into
+ * cells; each cell programmed to its level's conductance (cell model: Ron, Roff, levels) with
+ * programming variation and stuck-at faults drawn once from the seed. Per input vector: the
+ * inputs quantized to mapping.input_bits (symmetric, per vector) and offset to unsigned, then
+ * streamed in DAC-bit slices; per slice and crossbar every column's current is read (with read
+ * noise), converted by an ADC of the configured bits over the column's full scale (rows x
+ * slice max x level max; values beyond it clip), shift-added over slices and cell columns,
+ * summed over row tiles, corrected for the input offset and dequantized. With ideal devices
+ * and an ADC of at least log2(full scale + 1) bits, the result is the integer-quantized GEMM
+ * exactly; that case takes a fast path (one exact GEMM) that gives identical results. */
+#ifndef IMC_IMC_H
+#define IMC_IMC_H
+
+#include "sim/arch/arch.h"
+#include "sim/numerics/forward.h"
+#include "sim/map/mapper.h"
+
+typedef struct imc_emul imc_emul;
+
+/* Program the crossbars of every layer of P (weights from F) with devices drawn from SEED. */
+int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
+                 const imc_forward *f, unsigned long seed, imc_err *err);
+void imc_emul_free(imc_emul *e);
+
+/* The multiply to plug into imc_forward_run. */
+imc_mvm_ops imc_emul_ops(imc_emul *e);
+
+/* Does every layer take the exact fast path? */
+int imc_emul_exact(const imc_emul *e);
+
+/* Force the full bit-slice emulation even where the fast path is exact (for tests). */
+void imc_emul_force_full(imc_emul *e, int on);
+
+#endif
