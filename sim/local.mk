@@ -7,6 +7,7 @@ libimc_a_SOURCES = \
 	sim/base/suggest.c sim/base/suggest.h \
 	sim/base/ytree.c sim/base/ytree.h \
 	sim/base/outfile.c sim/base/outfile.h \
+	sim/base/notify.c sim/base/notify.h \
 	sim/arch/arch.c sim/arch/arch.h sim/arch/components.def \
 	sim/arch/catalog.c sim/arch/catalog.h \
 	sim/net/netfile.c sim/net/netfile.h \
@@ -20,6 +21,7 @@ libimc_a_SOURCES = \
 	sim/engine/engine.c sim/engine/engine.h \
 	sim/report/hwreport.c sim/report/hwreport.h \
 	sim/report/report.c sim/report/report.h \
+	sim/report/timeline.c sim/report/timeline.h \
 	sim/numerics/dataset.c sim/numerics/dataset.h \
 	sim/numerics/forward.c sim/numerics/forward.h \
 	sim/numerics/imc.c sim/numerics/imc.h \

@@ -271,7 +271,9 @@ static int run(const cli *o)
         imc_numerics_request nq = o->num;
         nq.model = o->models[0];
         nq.csv = o->csv;
-        nq.progress = isatty(STDERR_FILENO);
+        imc_cli_notify_state ns;
+        imc_notifier notify = imc_cli_notifier(&ns, PROG, 0);
+        nq.notify = &notify;
         imc_numerics_result res;
         rc = imc_numerics_run(arch, &nq, stdout, &res, &err);
     } else if (!rc && network) {

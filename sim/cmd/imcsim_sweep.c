@@ -143,6 +143,7 @@ int main(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0}};
     imc_sweep_opts o = {0};
+    int quiet = 0;
     const char *imcsim = NULL;
     const char **sbatch = calloc((size_t)argc, sizeof *sbatch);
     size_t n_sbatch = 0;
@@ -164,7 +165,7 @@ int main(int argc, char **argv)
         case OPT_SBATCH: sbatch[n_sbatch++] = optarg; break;
         case OPT_IMCSIM: imcsim = optarg; break;
         case OPT_LIST: list = 1; break;
-        case 'q': o.quiet = 1; break;
+        case 'q': quiet = 1; break;
         case 'h': fputs(usage, stdout); free(sbatch); return 0;
         case 'V': printf("imcsim-sweep %s\n", PACKAGE_VERSION); free(sbatch); return 0;
         case ':': rc = imc_cli_bad(PROG, "%s needs a value", argv[optind - 1]); break;
@@ -229,6 +230,9 @@ int main(int argc, char **argv)
                    "  sbatch %s\n", script, runs, o.tasks, script);
     } else {
         imc_sweep_summary sum;
+        imc_cli_notify_state ns;
+        imc_notifier notify = imc_cli_notifier(&ns, PROG, quiet);
+        o.notify = &notify;
         if (imc_sweep_run(s, &o, &sum, &err)) {
             rc = imc_cli_report(PROG, &err);
         } else {

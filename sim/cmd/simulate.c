@@ -13,6 +13,7 @@
 #include "sim/net/network.h"
 #include "sim/base/outfile.h"
 #include "sim/report/report.h"
+#include "sim/report/timeline.h"
 
 typedef struct job {
     imc_netfile *file;
@@ -82,8 +83,6 @@ static int open_outputs(const imc_sim_request *rq, outputs *o, imc_err *err)
     for (int i = 0; i < 4; i++)
         if (paths[i] && imc_outfile_open(files[i], paths[i], err))
             return IMC_EINPUT;
-    if (o->timeline.fp)
-        fputs("[\n", o->timeline.fp);
     return 0;
 }
 
@@ -116,6 +115,9 @@ int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc
     int rc = !jobs || !runs ? imc_err_set(err, IMC_ENOMEM, "out of memory") : 0;
     if (!rc)
         rc = open_outputs(rq, &o, err);
+    imc_timeline tl = {0};
+    if (!rc && o.timeline.fp)
+        imc_timeline_begin(&tl, o.timeline.fp);
     for (size_t i = 0; !rc && i < n_models; i++)
         rc = load_job(arch, rq->trace ? NULL : rq->models[i], rq->trace, &jobs[i], err);
     if (!rc && rq->mapping_only) {
@@ -145,7 +147,12 @@ int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc
             if (i == 0 && o.trace.fp && (rc = imc_trace_write(j->graph, o.trace.fp, err)))
                 break;
             const imc_placement *place = j->place ? j->place : jobs[0].place;
-            imc_engine_opts eo = {rq->kernel, rq->batch, o.timeline.fp, (int)(i * 1000)};
+            imc_engine_opts eo = {rq->kernel, rq->batch, NULL, NULL};
+            if (o.timeline.fp) {
+                imc_timeline_run(&tl, j->graph, (int)(i * 1000));
+                eo.on_op = imc_timeline_on_op;
+                eo.on_op_ctx = &tl;
+            }
             rc = imc_engine_run(arch, place, j->graph, &eo, &j->res, err);
             runs[i] = (imc_run){j->label, place, j->graph, &j->res};
         }
@@ -155,14 +162,8 @@ int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc
                 imc_ledger_csv(jobs[i].res.ledger, runs[i].label, o.csv.fp, i == 0);
             if (o.stats.fp)
                 imc_report_stats(arch, runs, n, rq->batch, o.stats.fp);
-            if (o.timeline.fp) { /* name the processes; the last event closes the array */
-                for (size_t i = 0; i < n; i++)
-                    fprintf(o.timeline.fp,
-                            "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,"
-                            "\"args\":{\"name\":\"%s\"}}%s\n",
-                            (int)(i * 1000), runs[i].label, i + 1 < n ? "," : "");
-                fputs("]\n", o.timeline.fp);
-            }
+            for (size_t i = 0; o.timeline.fp && i < n; i++) /* the last name closes it */
+                imc_timeline_name(&tl, (int)(i * 1000), runs[i].label, i + 1 == n);
         }
     }
     if (!rc && jobs)

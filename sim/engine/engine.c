@@ -461,18 +461,13 @@ static int on_final(imc_kernel *k, void *ctx, uint64_t arg);
 static int park(engine *e, size_t g, uint32_t op);
 static int next_load(engine *e, int inf, int r, uint64_t now);
 
-static void timeline_span(engine *e, const imc_op *op, int inf, uint64_t s, uint64_t d)
+static void report_op(engine *e, const imc_op *op, int inf, uint64_t s, uint64_t d)
 {
-    FILE *f = e->opts->timeline;
-    if (!f)
+    if (!e->opts->on_op)
         return;
     int64_t tile = op->kind == IMC_OP_MVM || op->kind == IMC_OP_VECTOR ? site_tile(e, op, op->token) : -1;
-    /* ts and dur in microseconds; one thread per tile (0: chip-level units) */
-    fprintf(f, "{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.6f,\"dur\":%.6f,"
-               "\"pid\":%d,\"tid\":%lld,\"args\":{\"token\":%u,\"kind\":\"%s\"}},\n",
-            e->g->names[op->name], imc_op_class_name((imc_op_class)op->cls), s * 1e-6,
-            (d - s) * 1e-6, e->opts->timeline_pid + inf, (long long)(tile + 1), op->token,
-            imc_op_kind_name((imc_op_kind)op->kind));
+    imc_op_span span = {op, inf, tile, s, d};
+    e->opts->on_op(e->opts->on_op_ctx, &span);
 }
 
 /* The next stage of an op instance (arg: inference << 32 | op); stages that take no time run
@@ -512,7 +507,7 @@ static int on_done(engine *e, int inf, uint32_t i, uint64_t now)
 {
     const imc_op *op = &e->g->ops[i];
     size_t base = (size_t)inf * e->g->n_ops;
-    timeline_span(e, op, inf, e->begin[base + i], now);
+    report_op(e, op, inf, e->begin[base + i], now);
     if (inf == 0) {
         imc_span *sp = &e->spans[op->name];
         uint64_t s = e->begin[base + i];

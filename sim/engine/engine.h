@@ -20,12 +20,20 @@
 #include "sim/engine/ledger.h"
 #include "sim/map/mapper.h"
 
+/* One op instance as it ran, for a timeline (sim/report/timeline.h). */
+typedef struct imc_op_span {
+    const imc_op *op;
+    int inference;
+    int64_t tile;          /* where it ran: the tile, or -1 for the chip-level units */
+    uint64_t start_ps, end_ps;
+} imc_op_span;
+
 typedef struct imc_engine_opts {
     imc_kernel_backend kernel;
     int batch;             /* inferences in flight (>= 1) */
-    FILE *timeline;        /* if set: one Chrome/Perfetto trace event per op, each followed by
-                              ",\n" (the caller opens the JSON array and closes it) */
-    int timeline_pid;      /* the trace's process id for this run (inference i: pid + i) */
+    /* if set: called once for every op instance when it ends, in the order they end */
+    void (*on_op)(void *ctx, const imc_op_span *span);
+    void *on_op_ctx;
 } imc_engine_opts;
 
 /* Where the ops of one ledger name (a layer or block part, e.g. "blocks.3.attn") ran in the

@@ -84,16 +84,6 @@ static size_t argmax(const float *v, size_t n)
     return best;
 }
 
-static void progress(size_t done, size_t n)
-{
-    int w = 40, k = (int)(w * done / (n ? n : 1));
-    fprintf(stderr, "\r  [%.*s%*s] %zu/%zu images", k, "========================================",
-            w - k, "", done, n);
-    if (done == n)
-        fputc('\n', stderr);
-    fflush(stderr);
-}
-
 static double sqnr_db(double signal, double noise)
 {
     if (noise == 0)
@@ -180,8 +170,7 @@ int imc_numerics_run(const imc_arch *arch, const imc_numerics_request *rq, FILE 
         t_imc += now_s() - t1;
         if (!rc && rec.failed)
             rc = imc_err_set(err, IMC_ENOMEM, "out of memory comparing layer outputs");
-        if (rq->progress)
-            progress(i + b, n);
+        imc_notify_progress(rq->notify, "images", i + b, n);
     }
     if (!rc) {
         res->n = n;

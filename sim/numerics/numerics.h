@@ -10,6 +10,7 @@
 
 #include "sim/arch/arch.h"
 #include "sim/base/err.h"
+#include "sim/base/notify.h"
 
 typedef struct imc_numerics_request {
     const char *model;
@@ -20,7 +21,7 @@ typedef struct imc_numerics_request {
     int batch;            /* images per forward pass */
     const char *csv;      /* metrics as long-format CSV */
     const char *logits;   /* FP32 and IMC logits as safetensors */
-    int progress;         /* draw a progress bar on stderr */
+    const imc_notifier *notify; /* progress in images; NULL: none */
 } imc_numerics_request;
 
 typedef struct imc_numerics_result {

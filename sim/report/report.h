@@ -1,7 +1,7 @@
 /* report.h -- what a simulation run prints and writes, read only from engine results and
  * their ledgers: the summary on stdout (one model, or several side by side with ratios to the
  * first), and the stats YAML of every counter. (The energy CSV is imc_ledger_csv; the
- * timeline is written by the engine while it runs.) */
+ * timeline is timeline.h's.) */
 #ifndef IMC_REPORT_H
 #define IMC_REPORT_H
 

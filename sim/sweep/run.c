@@ -391,7 +391,7 @@ static int run_child(const char *dir, char *const *argv, const char *out, char *
         dup2(fo, 1);
         dup2(fe, 2);
         execv(argv[0], argv);
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        dprintf(fe, "cannot run %s: %s\n", argv[0], strerror(errno)); /* into stderr.txt */
         _exit(EXIT_NOT_STARTED);
     }
     int st;
@@ -813,7 +813,7 @@ int imc_sweep_run(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_su
                 imc_err_clear(&e);
                 int st = run_one(&c, me, host, &e);
                 if (st)
-                    fprintf(stderr, "imcsim-sweep: error: %s\n", e.msg);
+                    imc_notify(o->notify, IMC_NOTE_ERROR, "%s", e.msg);
                 free(pids);
                 free(runs_of);
                 free_ctx(&c, s->n_models);
@@ -848,10 +848,10 @@ int imc_sweep_run(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_su
             if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
                 rc = imc_err_set(err, IMC_EIO, "the worker of point %zu, model %s failed",
                                  me / s->n_models, s->models[me % s->n_models].label);
-            else if (!o->quiet)
-                fprintf(stderr, "[%zu/%zu] point %zu %s: %s\n", sum->ran + sum->skipped, mine,
-                        me / s->n_models, s->models[me % s->n_models].label,
-                        failed_run(dir) ? "failed" : "ok");
+            else
+                imc_notify(o->notify, IMC_NOTE_INFO, "[%zu/%zu] point %zu %s: %s",
+                           sum->ran + sum->skipped, mine, me / s->n_models,
+                           s->models[me % s->n_models].label, failed_run(dir) ? "failed" : "ok");
         }
     }
     while (active > 0) { /* after an error: let the running workers finish */

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "sim/base/err.h"
+#include "sim/base/notify.h"
 #include "sim/sweep/spec.h"
 
 typedef struct imc_sweep_opts {
@@ -24,7 +25,7 @@ typedef struct imc_sweep_opts {
     int jobs;             /* runs at once */
     int task, tasks;      /* run only runs r with r % tasks == task (Slurm array tasks) */
     int retry_failed;     /* run failed runs again */
-    int quiet;            /* no progress lines */
+    const imc_notifier *notify; /* a line per finished run, a worker's error; NULL: none */
 } imc_sweep_opts;
 
 typedef struct imc_sweep_summary {

@@ -395,7 +395,7 @@ static void test_run_and_resume(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     char out[4200], path[4300];
     test_dir_path(out, sizeof out, "run");
-    imc_sweep_opts o = {.outdir = out, .imcsim = imcsim, .jobs = 2, .tasks = 1, .quiet = 1};
+    imc_sweep_opts o = {.outdir = out, .imcsim = imcsim, .jobs = 2, .tasks = 1};
     imc_sweep_summary sum;
     imc_err err;
     imc_err_clear(&err);
@@ -481,7 +481,7 @@ static void test_numerics_columns(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     char out[4200], path[4300];
     test_dir_path(out, sizeof out, "numerics");
-    imc_sweep_opts o = {.outdir = out, .imcsim = imcsim, .jobs = 2, .tasks = 1, .quiet = 1};
+    imc_sweep_opts o = {.outdir = out, .imcsim = imcsim, .jobs = 2, .tasks = 1};
     imc_sweep_summary sum;
     CU_ASSERT_EQUAL_FATAL(prepare_and_run(s, &o, &sum), 0);
     CU_ASSERT_EQUAL(sum.failed, 2);
