@@ -1,20 +1,37 @@
-# models/local.mk -- component models, compiled into libimc.a (see sim/local.mk).
-# Adding a model: its .c file here, and its line in models/models.def.
-MODEL_SOURCES = \
-	models/model.c models/model.h \
-	models/registry.c models/registry.h models/models.def \
-	models/common.h \
+# models/local.mk -- the component models, compiled into libimc.a (see sim/local.mk).
+#
+# MODELS is the registry: one line per model, in the order of --list-models. The file
+# models/KIND/NAME.c (NAME a C identifier) defines `const imc_model imc_model_KIND_NAME`; the
+# build turns this list into the registry's table (models/registry.inc), so adding a model is
+# its .c file and its line here (models/README.md).
+MODELS = \
 	models/cell/reram.c \
+	models/cell/table.c \
 	models/xbar/reram.c \
 	models/dac/simple.c \
 	models/sh/simple.c \
 	models/adc/sar.c \
 	models/adc/flash.c \
 	models/shiftadd/simple.c \
-	models/buffer/buffer_common.h models/buffer/sram.c models/buffer/edram.c \
+	models/buffer/sram.c \
+	models/buffer/edram.c \
 	models/noc/mesh.c \
 	models/noc/bus.c \
 	models/dram/simple.c \
 	models/digital/vector.c
+
+MODEL_SOURCES = \
+	models/model.c models/model.h \
+	models/registry.c models/registry.h \
+	models/common.h models/buffer/buffer_common.h models/cell/cell_common.h \
+	$(MODELS)
+
+models/registry.inc: Makefile
+	$(AM_V_GEN)$(MKDIR_P) models && \
+	for f in $(MODELS); do \
+	    m=$${f#models/}; m=$${m%.c}; echo "IMC_MODEL(imc_model_$$(echo "$$m" | tr / _))"; \
+	done > $@.tmp && mv $@.tmp $@
+BUILT_SOURCES += models/registry.inc
+CLEANFILES += models/registry.inc
 
 EXTRA_DIST += models/README.md

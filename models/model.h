@@ -1,26 +1,31 @@
 /* model.h -- the plug-in interface of hardware component models.
  *
  * A model is a *type*: a const imc_model filled with designated initialisers (its kind, name,
- * documentation, parameter table, action table and functions). The core allocates *instances*
- * of type->instance_size bytes; every instance struct starts with an imc_instance header, and
- * the parameter table gives the offsets of the parameter fields within it, so one generic
- * loader fills any model from YAML (GSL's type/instance split; SQLite's versioned plug-in
- * structs). Types are found by name in the explicit registry built from models/models.def.
+ * documentation, parameter table, init, and for the kinds that touch the signal its numerics
+ * hooks). The core allocates *instances* of type->instance_size bytes; every instance struct
+ * starts with an imc_instance header, and the parameter table gives the offsets of the
+ * parameter fields within it, so one generic loader fills any model from YAML (GSL's
+ * type/instance split; SQLite's versioned plug-in structs). init derives what the core asks of
+ * a component (each action's cost, area, leakage, peak power) into the header. Types are found
+ * by name in the explicit registry, the model list of models/local.mk.
  *
  * Rules: models know nothing of networks, the mapper or the engine; they answer questions about
- * themselves (cost of an action, area, leakage, peak power). All values are SI doubles except
- * where a name carries its unit (energy_pj, area_um2, power_mw, period_ps). New slots are only
- * ever appended to imc_model; IMC_MODEL_ABI changes when its layout does. */
+ * themselves, and the numerics reach a device only through its hooks (imc_cell_ops, ...), never
+ * by a parameter's name. All values are SI doubles except where a name carries its unit
+ * (energy_pj, area_um2, power_mw, period_ps). New slots are only ever appended to imc_model;
+ * IMC_MODEL_ABI changes when its layout does, and the registry refuses a model of another ABI. */
 #ifndef IMC_MODEL_H
 #define IMC_MODEL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gsl/gsl_rng.h>
+
 #include "sim/base/err.h"
 #include "sim/base/units.h"
 
-#define IMC_MODEL_ABI 1
+#define IMC_MODEL_ABI 2
 
 typedef enum imc_kind {
     IMC_KIND_CELL,
@@ -46,12 +51,14 @@ typedef enum imc_ptype {
     IMC_PT_INT,  /* int */
     IMC_PT_BOOL, /* int, 0 or 1 */
     IMC_PT_ENUM, /* int, index into `choices` */
-    IMC_PT_STRING /* char *, owned; architecture sections only, never model parameters */
+    IMC_PT_STRING /* char *, owned (freed with its instance); NULL when unset */
 } imc_ptype;
 
 enum {
     IMC_PF_REQUIRED = 1u << 0, /* must be given; `def` is ignored */
-    IMC_PF_OPTIONAL = 1u << 1  /* may be absent: REAL reads NAN, INT/ENUM read -1 */
+    IMC_PF_OPTIONAL = 1u << 1, /* may be absent: REAL reads NAN, INT/ENUM read -1 */
+    IMC_PF_PATH = 1u << 2      /* STRING: a file name, relative to the YAML file that gives it;
+                                  the loader stores it resolved */
 };
 
 typedef struct imc_param {
@@ -68,19 +75,14 @@ typedef struct imc_param {
 
 /* ---- actions ----------------------------------------------------------------------------- */
 
-typedef struct imc_action {
-    const char *name; /* "convert", "read", "write_row", "read_bits" ... */
-    const char *doc;
-} imc_action;
-
 /* Cost of one action: energy and latency in cycles of the instance's own clock. */
 typedef struct imc_cost {
     double energy_pj;
     uint32_t cycles;
 } imc_cost;
 
-/* Per-kind action numbering. A model of a kind lists exactly these actions, in this order
- * (the conformance test checks it), so the engine asks for costs by constant, not by name. */
+/* Per-kind action numbering: every model of a kind has exactly these actions (their names and
+ * meanings: imc_kind_actions), so the engine asks for costs by constant, not by name. */
 enum { IMC_CELL_READ, IMC_CELL_WRITE, IMC_CELL_N_ACTIONS };
 enum { IMC_XBAR_READ, IMC_XBAR_WRITE_ROW, IMC_XBAR_N_ACTIONS };
 enum { IMC_DAC_CONVERT, IMC_DAC_N_ACTIONS };
@@ -104,20 +106,32 @@ enum {
     IMC_DIGITAL_MAC,
     IMC_DIGITAL_N_ACTIONS
 };
+#define IMC_ACTIONS_MAX IMC_DIGITAL_N_ACTIONS /* the most actions a kind has */
 
-/* The action names every model of KIND must declare, in order; sets *n. */
-const char *const *imc_kind_actions(imc_kind kind, size_t *n);
+typedef struct imc_action {
+    const char *name; /* "convert", "read", "write_row", "read_bits" ... */
+    const char *doc;
+} imc_action;
+
+/* The actions of KIND, in the order of its constants above; sets *n. */
+const imc_action *imc_kind_actions(imc_kind kind, size_t *n);
 
 /* ---- instances ----------------------------------------------------------------------------- */
 
 struct imc_model;
 
-/* Header at the start of every instance. The core sets `type` and `path`; init sets
- * `period_ps`, the period of the clock the instance's action cycles count. */
+/* Header at the start of every instance. The core sets `type` and `path`; the model's init
+ * sets everything else: the period of the clock its action cycles count, the cost of each of
+ * its kind's actions, and its area, leakage and peak power. The core reads only these (through
+ * the typed accessors below), so a model is its parameters and an init. */
 typedef struct imc_instance {
     const struct imc_model *type;
-    const char *path;   /* config path, e.g. "chip.tile.pe.adc" */
-    uint64_t period_ps; /* > 0 after init */
+    const char *path;               /* config path, e.g. "chip.tile.pe.adc" */
+    uint64_t period_ps;             /* > 0 after init */
+    imc_cost cost[IMC_ACTIONS_MAX]; /* per action of the kind */
+    double area_um2;                /* silicon area of one instance */
+    double leakage_mw;              /* static power, drawn whenever the chip is powered */
+    double peak_power_mw;           /* every action at its highest sustained rate, + leakage */
 } imc_instance;
 
 /* What the core tells a model at init: the surroundings it may depend on. */
@@ -128,6 +142,42 @@ typedef struct imc_model_env {
     double read_hz;           /* for DACs and S&H: crossbar reads per second, else 0 */
 } imc_model_env;
 
+/* ---- numerics hooks: how the kinds that touch the signal shape it -------------------------- */
+
+/* A cell (kind cell). Levels are 0 .. 2^bits - 1; their nominal conductances increase. */
+typedef struct imc_cell_ops {
+    /* The nominal conductance of LEVEL, in siemens. */
+    double (*level_g)(const imc_instance *self, int level);
+    /* The conductance one cell programmed to LEVEL ends up with: the model's own variation and
+     * faults, drawn from RNG (and nothing drawn when the model has none). */
+    double (*program)(const imc_instance *self, int level, gsl_rng *rng);
+    /* One read of N column values (each a sum of cells' conductances x inputs, in units of the
+     * step between nominal levels): perturb them as a read does (read noise); draws from RNG. */
+    void (*read)(const imc_instance *self, float *v, size_t n, gsl_rng *rng);
+    /* 1 when program returns the nominal level and read changes nothing, for every setting
+     * of this instance: the IMC pass may then compute exactly without drawing. */
+    int (*exact)(const imc_instance *self);
+} imc_cell_ops;
+
+/* An ADC (kind adc): its transfer function. */
+typedef struct imc_adc_ops {
+    /* Convert N column values in place to codes 0 .. 2^bits - 1: V[k] x INV_STEP is the value
+     * in LSBs. imc_adc_ideal_convert is the ideal uniform quantizer (round half up, clip). */
+    void (*convert)(const imc_instance *self, float *v, size_t n, float inv_step);
+    /* 1 when convert is the ideal quantizer for every setting of this instance. */
+    int (*exact)(const imc_instance *self);
+} imc_adc_ops;
+
+/* A DAC (kind dac): the analog levels it drives. */
+typedef struct imc_dac_ops {
+    /* The value driven for each code 0 .. N - 1 (N = 2^bits), in units of one ideal LSB. */
+    void (*levels)(const imc_instance *self, float *level, int n);
+    /* 1 when level k is exactly k for every setting of this instance. */
+    int (*exact)(const imc_instance *self);
+} imc_dac_ops;
+
+/* ---- the model type ------------------------------------------------------------------------- */
+
 typedef struct imc_model {
     unsigned abi; /* IMC_MODEL_ABI */
     imc_kind kind;
@@ -136,21 +186,33 @@ typedef struct imc_model {
     size_t instance_size;
     const imc_param *params;
     size_t n_params;
-    const imc_action *actions;
-    size_t n_actions;
 
-    /* Derive internal values and check cross-parameter constraints once the parameters are
-     * filled. Returns 0 or IMC_EINPUT with a message naming the parameter. */
+    /* Derive the header's values (period, costs, area, leakage, peak power) and internal ones
+     * once the parameters are filled; check cross-parameter constraints. Returns 0 or
+     * IMC_EINPUT with a message naming the parameter. */
     int (*init)(imc_instance *self, const imc_model_env *env, imc_err *err);
-    /* Cost of one ACTION (an index into `actions`). */
-    imc_cost (*cost)(const imc_instance *self, unsigned action);
-    /* Silicon area of one instance. */
-    double (*area_um2)(const imc_instance *self);
-    /* Static (leakage) power of one instance. */
-    double (*leakage_mw)(const imc_instance *self);
-    /* Peak power of one instance: every action at its highest rate, plus leakage. */
-    double (*peak_power_mw)(const imc_instance *self);
+
+    /* Numerics hooks: required for the kinds cell, adc and dac, NULL for the others. */
+    const imc_cell_ops *cell;
+    const imc_adc_ops *adc;
+    const imc_dac_ops *dac;
 } imc_model;
+
+/* Check that TYPE is a model this build can use: its ABI, name, kind, parameter table (the
+ * kind's required parameters, defaults within range) and hooks. The registry runs it on every
+ * model before an architecture is loaded. */
+int imc_model_check(const imc_model *type, imc_err *err);
+
+/* The ideal uniform quantizer of a BITS-bit ADC (see imc_adc_ops.convert). */
+void imc_adc_ideal_convert(int bits, float *v, size_t n, float inv_step);
+
+/* The hooks of an ADC that is the ideal quantizer of its bits, and of a DAC whose levels are
+ * ideal: what a model without non-idealities points its .adc or .dac at. */
+extern const imc_adc_ops imc_adc_ideal_ops;
+extern const imc_dac_ops imc_dac_ideal_ops;
+
+/* In a model's const imc_model: its parameter table and its length. */
+#define IMC_PARAMS(table) .params = table, .n_params = sizeof table / sizeof table[0]
 
 /* Convenience for parameter tables: offset of FIELD in the instance struct TYPE. */
 #define IMC_OFF(TYPE, FIELD) offsetof(TYPE, FIELD)
@@ -160,6 +222,9 @@ imc_cost imc_model_cost(const imc_instance *inst, unsigned action);
 double imc_model_area_um2(const imc_instance *inst);
 double imc_model_leakage_mw(const imc_instance *inst);
 double imc_model_peak_power_mw(const imc_instance *inst);
+
+/* The kind-required "bits" of a cell, DAC or ADC instance (levels = 2^bits). */
+int imc_model_bits(const imc_instance *inst);
 
 /* Latency of one action in picoseconds (cycles x the instance's period). */
 uint64_t imc_model_latency_ps(const imc_instance *inst, unsigned action);

@@ -32,6 +32,7 @@ libimc_a_SOURCES = \
 	sim/cmd/cli.c sim/cmd/cli.h \
 	sim/cmd/simulate.c sim/cmd/simulate.h \
 	$(MODEL_SOURCES)
+nodist_libimc_a_SOURCES = models/registry.inc
 libimc_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS) $(ZLIB_CFLAGS)
 
 IMC_LIBS = libimc.a $(YAML_LIBS) $(GSL_LIBS) $(CJSON_LIBS) $(ZLIB_LIBS) $(LIBS)

@@ -88,3 +88,4 @@ endif
 EXTRA_DIST += tests/data/fashion-mnist/README.md tests/data/fashion-mnist/pruning.json \
 	tests/data/fashion-mnist/deit.safetensors tests/data/fashion-mnist/far.safetensors \
 	tests/data/fashion-mnist/far_pruned.safetensors
+CLEANFILES += test_models.levels.csv test_models.bad.csv

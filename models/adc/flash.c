@@ -54,29 +54,11 @@ static int flash_init(imc_instance *self, const imc_model_env *env, imc_err *err
             return rc;
         a->area_um2 = comparators * 20.0 * scale;
     }
+    self->cost[IMC_ADC_CONVERT] = (imc_cost){a->conv_pj, 1};
+    self->area_um2 = a->area_um2;
+    self->leakage_mw = a->leakage_w * 1e3;
+    self->peak_power_mw = a->conv_pj * 1e-12 * a->rate_hz * 1e3 + self->leakage_mw;
     return 0;
-}
-
-static imc_cost flash_cost(const imc_instance *self, unsigned action)
-{
-    (void)action; /* the only action: convert */
-    return (imc_cost){.energy_pj = ((const flash *)self)->conv_pj, .cycles = 1};
-}
-
-static double flash_area(const imc_instance *self)
-{
-    return ((const flash *)self)->area_um2;
-}
-
-static double flash_leakage(const imc_instance *self)
-{
-    return ((const flash *)self)->leakage_w * 1e3;
-}
-
-static double flash_peak(const imc_instance *self)
-{
-    const flash *a = (const flash *)self;
-    return a->conv_pj * 1e-12 * a->rate_hz * 1e3 + flash_leakage(self);
 }
 
 static const imc_param flash_params[] = {
@@ -102,10 +84,6 @@ static const imc_param flash_params[] = {
      "static power of one ADC"},
 };
 
-static const imc_action flash_actions[] = {
-    {"convert", "one analog-to-digital conversion of one column"},
-};
-
 const imc_model imc_model_adc_flash = {
     .abi = IMC_MODEL_ABI,
     .kind = IMC_KIND_ADC,
@@ -113,13 +91,7 @@ const imc_model imc_model_adc_flash = {
     .doc = "Flash ADC of 2^bits - 1 comparators; energy from an explicit value, a Walden FOM, or "
            "a per-comparator energy (assumed 50 fJ, so 4 bits ~ the 32 nm 4-bit SAR).",
     .instance_size = sizeof(flash),
-    .params = flash_params,
-    .n_params = sizeof flash_params / sizeof flash_params[0],
-    .actions = flash_actions,
-    .n_actions = sizeof flash_actions / sizeof flash_actions[0],
+    IMC_PARAMS(flash_params),
     .init = flash_init,
-    .cost = flash_cost,
-    .area_um2 = flash_area,
-    .leakage_mw = flash_leakage,
-    .peak_power_mw = flash_peak,
+    .adc = &imc_adc_ideal_ops,
 };

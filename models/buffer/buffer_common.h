@@ -55,11 +55,6 @@ typedef struct buffer {
     {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 10, 0, IMC_OFF(buffer, leakage_w), NULL,       \
      "static power of the buffer (assumption: 0; give a CACTI figure for a real design)"}
 
-static const imc_action imc_buffer_actions[] = {
-    {"read", "read one width-bit word from one bank"},
-    {"write", "write one width-bit word to one bank"},
-};
-
 static inline int imc_buffer_init(imc_instance *self, const imc_model_env *env, imc_err *err)
 {
     buffer *b = (buffer *)self;
@@ -89,31 +84,13 @@ static inline int imc_buffer_init(imc_instance *self, const imc_model_env *env, 
         double f_um = env->technology_m * 1e6;
         b->area_um2 = b->capacity_bits * b->bit_area_f2 * f_um * f_um;
     }
+    self->cost[IMC_BUFFER_READ] = (imc_cost){b->read_pj, 1};
+    self->cost[IMC_BUFFER_WRITE] = (imc_cost){b->write_pj, 1};
+    self->area_um2 = b->area_um2;
+    self->leakage_mw = b->leakage_w * 1e3;
+    self->peak_power_mw =
+        b->banks * fmax(b->read_pj, b->write_pj) * 1e-12 * b->clk_hz * 1e3 + self->leakage_mw;
     return 0;
-}
-
-static inline imc_cost imc_buffer_cost(const imc_instance *self, unsigned action)
-{
-    const buffer *b = (const buffer *)self;
-    double pj = action == IMC_BUFFER_WRITE ? b->write_pj : b->read_pj;
-    return (imc_cost){.energy_pj = pj, .cycles = 1};
-}
-
-static inline double imc_buffer_area(const imc_instance *self)
-{
-    return ((const buffer *)self)->area_um2;
-}
-
-static inline double imc_buffer_leakage(const imc_instance *self)
-{
-    return ((const buffer *)self)->leakage_w * 1e3;
-}
-
-static inline double imc_buffer_peak(const imc_instance *self)
-{
-    const buffer *b = (const buffer *)self;
-    double access_pj = fmax(b->read_pj, b->write_pj);
-    return b->banks * access_pj * 1e-12 * b->clk_hz * 1e3 + imc_buffer_leakage(self);
 }
 
 #endif

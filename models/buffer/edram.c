@@ -23,13 +23,6 @@ const imc_model imc_model_buffer_edram = {
     .doc = "Banked eDRAM buffer, one width-bit access per bank per cycle; ISAAC's tile buffer by "
            "default (64 KB, 2 banks, 256 bit, 20.45 pJ per access, 0.083 mm2 at 32 nm).",
     .instance_size = sizeof(buffer),
-    .params = edram_params,
-    .n_params = sizeof edram_params / sizeof edram_params[0],
-    .actions = imc_buffer_actions,
-    .n_actions = sizeof imc_buffer_actions / sizeof imc_buffer_actions[0],
+    IMC_PARAMS(edram_params),
     .init = imc_buffer_init,
-    .cost = imc_buffer_cost,
-    .area_um2 = imc_buffer_area,
-    .leakage_mw = imc_buffer_leakage,
-    .peak_power_mw = imc_buffer_peak,
 };

@@ -20,13 +20,6 @@ const imc_model imc_model_buffer_sram = {
     .doc = "Banked SRAM buffer, one width-bit access per bank per cycle; 0.24 pJ/bit (MNSIM "
            "CACTI) and 280 F^2/bit (NeuroSim) by default.",
     .instance_size = sizeof(buffer),
-    .params = sram_params,
-    .n_params = sizeof sram_params / sizeof sram_params[0],
-    .actions = imc_buffer_actions,
-    .n_actions = sizeof imc_buffer_actions / sizeof imc_buffer_actions[0],
+    IMC_PARAMS(sram_params),
     .init = imc_buffer_init,
-    .cost = imc_buffer_cost,
-    .area_um2 = imc_buffer_area,
-    .leakage_mw = imc_buffer_leakage,
-    .peak_power_mw = imc_buffer_peak,
 };

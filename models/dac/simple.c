@@ -43,29 +43,11 @@ static int dac_init(imc_instance *self, const imc_model_env *env, imc_err *err)
             return rc;
         d->area_um2 = ISAAC_DAC_M2 * 1e12 * unit * scale;
     }
+    self->cost[IMC_DAC_CONVERT] = (imc_cost){d->conv_pj, 1};
+    self->area_um2 = d->area_um2;
+    self->leakage_mw = d->leakage_w * 1e3;
+    self->peak_power_mw = d->conv_pj * 1e-12 * d->rate_hz * 1e3 + self->leakage_mw;
     return 0;
-}
-
-static imc_cost dac_cost(const imc_instance *self, unsigned action)
-{
-    (void)action; /* the only action: convert */
-    return (imc_cost){.energy_pj = ((const dac *)self)->conv_pj, .cycles = 1};
-}
-
-static double dac_area(const imc_instance *self)
-{
-    return ((const dac *)self)->area_um2;
-}
-
-static double dac_leakage(const imc_instance *self)
-{
-    return ((const dac *)self)->leakage_w * 1e3;
-}
-
-static double dac_peak(const imc_instance *self)
-{
-    const dac *d = (const dac *)self;
-    return d->conv_pj * 1e-12 * d->rate_hz * 1e3 + dac_leakage(self);
 }
 
 static const imc_param dac_params[] = {
@@ -80,10 +62,6 @@ static const imc_param dac_params[] = {
      "static power of one DAC (ISAAC reports total power only: 0)"},
 };
 
-static const imc_action dac_actions[] = {
-    {"convert", "drive one wordline with one input slice for one crossbar read"},
-};
-
 const imc_model imc_model_dac_simple = {
     .abi = IMC_MODEL_ABI,
     .kind = IMC_KIND_DAC,
@@ -91,13 +69,7 @@ const imc_model imc_model_dac_simple = {
     .doc = "Wordline DAC converting once per crossbar read; defaults from ISAAC Table I "
            "(1-bit, 0.39 pJ, 0.166 um2 at 32 nm), scaled by 2^bits/2 for wider inputs.",
     .instance_size = sizeof(dac),
-    .params = dac_params,
-    .n_params = sizeof dac_params / sizeof dac_params[0],
-    .actions = dac_actions,
-    .n_actions = sizeof dac_actions / sizeof dac_actions[0],
+    IMC_PARAMS(dac_params),
     .init = dac_init,
-    .cost = dac_cost,
-    .area_um2 = dac_area,
-    .leakage_mw = dac_leakage,
-    .peak_power_mw = dac_peak,
+    .dac = &imc_dac_ideal_ops,
 };

@@ -55,39 +55,20 @@ static int vec_init(imc_instance *self, const imc_model_env *env, imc_err *err)
             return rc;
         v->area_um2 = (double)(v->lanes + v->mac_units) * H_LANE_UM2 * scale;
     }
-    return 0;
-}
-
-static imc_cost vec_cost(const imc_instance *self, unsigned action)
-{
-    const vec *v = (const vec *)self;
-    if (action < N_ELEM_OPS)
-        return (imc_cost){.energy_pj = v->energy_j[action] * 1e12,
-                          .cycles = (uint32_t)v->cycles[action]};
-    return (imc_cost){.energy_pj = v->mac_energy_j * 1e12, .cycles = 1}; /* mac, pipelined */
-}
-
-static double vec_area(const imc_instance *self)
-{
-    return ((const vec *)self)->area_um2;
-}
-
-static double vec_leakage(const imc_instance *self)
-{
-    return ((const vec *)self)->leakage_w * 1e3;
-}
-
-/* Every lane on its most power-hungry operation, every MAC unit busy, each cycle. */
-static double vec_peak(const imc_instance *self)
-{
-    const vec *v = (const vec *)self;
+    for (int i = 0; i < N_ELEM_OPS; i++)
+        self->cost[i] = (imc_cost){v->energy_j[i] * 1e12, (uint32_t)v->cycles[i]};
+    self->cost[IMC_DIGITAL_MAC] = (imc_cost){v->mac_energy_j * 1e12, 1}; /* pipelined */
+    self->area_um2 = v->area_um2;
+    self->leakage_mw = v->leakage_w * 1e3;
     double lane_j = 0;
     for (int i = 0; i < N_ELEM_OPS; i++)
         lane_j = fmax(lane_j, v->energy_j[i] / v->cycles[i]);
-    double w = (v->lanes * lane_j + v->mac_units * v->mac_energy_j) * v->clk_hz;
-    return w * 1e3 + vec_leakage(self);
+    self->peak_power_mw =
+        (v->lanes * lane_j + v->mac_units * v->mac_energy_j) * v->clk_hz * 1e3 + self->leakage_mw;
+    return 0;
 }
 
+/* Every lane on its most power-hungry operation, every MAC unit busy, each cycle. */
 /* Two parameters per element operation: its energy and its lane cycles. */
 #define OP(IDX, KEY, J, CYC, WHY)                                                                \
     {KEY "_energy", IMC_PT_REAL, IMC_DIM_ENERGY, J, 0, 1e-6, 0, IMC_OFF(vec, energy_j[IDX]),      \
@@ -126,20 +107,6 @@ static const imc_param vec_params[] = {
 
 #undef OP
 
-static const imc_action vec_actions[] = {
-    {"add", "one element add on one lane"},
-    {"mul", "one element multiply on one lane"},
-    {"exp", "one element exponential on one lane"},
-    {"div", "one element division on one lane"},
-    {"sigmoid", "one element logistic sigmoid on one lane"},
-    {"tanh", "one element tanh on one lane"},
-    {"gelu", "one element GELU on one lane"},
-    {"layernorm", "layer normalisation work per element on one lane"},
-    {"softmax", "softmax work per element on one lane"},
-    {"max", "one element compare on one lane"},
-    {"mac", "one multiply-accumulate on one MAC unit"},
-};
-
 const imc_model imc_model_digital_vector = {
     .abi = IMC_MODEL_ABI,
     .kind = IMC_KIND_DIGITAL,
@@ -147,13 +114,6 @@ const imc_model imc_model_digital_vector = {
     .doc = "Digital vector unit (element-wise lanes for special functions and norms, plus an "
            "optional MAC array); FP16 costs from Horowitz ISSCC 2014 (45 nm), assumptions named.",
     .instance_size = sizeof(vec),
-    .params = vec_params,
-    .n_params = sizeof vec_params / sizeof vec_params[0],
-    .actions = vec_actions,
-    .n_actions = sizeof vec_actions / sizeof vec_actions[0],
+    IMC_PARAMS(vec_params),
     .init = vec_init,
-    .cost = vec_cost,
-    .area_um2 = vec_area,
-    .leakage_mw = vec_leakage,
-    .peak_power_mw = vec_peak,
 };

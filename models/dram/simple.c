@@ -35,34 +35,16 @@ static int dram_init(imc_instance *self, const imc_model_env *env, imc_err *err)
     if (rc)
         return rc;
     d->latency_cycles = imc_cycles_for(d->latency_s, self->period_ps);
+    self->cost[IMC_DRAM_READ_BITS] = (imc_cost){d->read_bit_j * 1e12, d->latency_cycles};
+    self->cost[IMC_DRAM_WRITE_BITS] = (imc_cost){d->write_bit_j * 1e12, d->latency_cycles};
+    self->area_um2 = d->phy_area_m2 * 1e12;
+    self->leakage_mw = (d->phy_power_w + d->leakage_w) * 1e3;
+    self->peak_power_mw =
+        d->bandwidth_bps * fmax(d->read_bit_j, d->write_bit_j) * 1e3 + self->leakage_mw;
     return 0;
 }
 
-static imc_cost dram_cost(const imc_instance *self, unsigned action)
-{
-    const dram *d = (const dram *)self;
-    double j = action == IMC_DRAM_WRITE_BITS ? d->write_bit_j : d->read_bit_j;
-    return (imc_cost){.energy_pj = j * 1e12, .cycles = d->latency_cycles};
-}
-
-static double dram_area(const imc_instance *self)
-{
-    return ((const dram *)self)->phy_area_m2 * 1e12;
-}
-
 /* The PHY burns its power whether or not data moves. */
-static double dram_leakage(const imc_instance *self)
-{
-    const dram *d = (const dram *)self;
-    return (d->phy_power_w + d->leakage_w) * 1e3;
-}
-
-static double dram_peak(const imc_instance *self)
-{
-    const dram *d = (const dram *)self;
-    return d->bandwidth_bps * fmax(d->read_bit_j, d->write_bit_j) * 1e3 + dram_leakage(self);
-}
-
 static const imc_param dram_params[] = {
     {"bandwidth", IMC_PT_REAL, IMC_DIM_DATARATE, 25.6e9 * 8, 1e6, 1e16, 0,
      IMC_OFF(dram, bandwidth_bps), NULL, "peak bandwidth (LPDDR4-3200 x64: 25.6 GB/s)"},
@@ -82,11 +64,6 @@ static const imc_param dram_params[] = {
      NULL, "clock the latency is counted in; default the chip clock"},
 };
 
-static const imc_action dram_actions[] = {
-    {"read_bits", "read one bit (cycles: the access latency; add bits / bandwidth)"},
-    {"write_bits", "write one bit (cycles: the access latency; add bits / bandwidth)"},
-};
-
 const imc_model imc_model_dram_simple = {
     .abi = IMC_MODEL_ABI,
     .kind = IMC_KIND_DRAM,
@@ -94,13 +71,6 @@ const imc_model imc_model_dram_simple = {
     .doc = "Off-chip DRAM channel: energy per bit, access latency, peak bandwidth, PHY power and "
            "area; LPDDR4 (25.6 GB/s, 8 pJ/bit) by default.",
     .instance_size = sizeof(dram),
-    .params = dram_params,
-    .n_params = sizeof dram_params / sizeof dram_params[0],
-    .actions = dram_actions,
-    .n_actions = sizeof dram_actions / sizeof dram_actions[0],
+    IMC_PARAMS(dram_params),
     .init = dram_init,
-    .cost = dram_cost,
-    .area_um2 = dram_area,
-    .leakage_mw = dram_leakage,
-    .peak_power_mw = dram_peak,
 };

@@ -44,30 +44,11 @@ static int bus_init(imc_instance *self, const imc_model_env *env, imc_err *err)
             return rc;
         b->area_um2 = ISAAC_BUS_M2 * 1e12 * scale;
     }
+    self->cost[IMC_NOC_FLIT_HOP] = (imc_cost){b->xfer_pj, (uint32_t)b->latency_cycles};
+    self->area_um2 = b->area_um2;
+    self->leakage_mw = b->leakage_w * 1e3;
+    self->peak_power_mw = b->xfer_pj * 1e-12 * b->clk_hz * 1e3 + self->leakage_mw;
     return 0;
-}
-
-static imc_cost bus_cost(const imc_instance *self, unsigned action)
-{
-    const bus *b = (const bus *)self;
-    (void)action; /* the only action: flit_hop */
-    return (imc_cost){.energy_pj = b->xfer_pj, .cycles = (uint32_t)b->latency_cycles};
-}
-
-static double bus_area(const imc_instance *self)
-{
-    return ((const bus *)self)->area_um2;
-}
-
-static double bus_leakage(const imc_instance *self)
-{
-    return ((const bus *)self)->leakage_w * 1e3;
-}
-
-static double bus_peak(const imc_instance *self)
-{
-    const bus *b = (const bus *)self;
-    return b->xfer_pj * 1e-12 * b->clk_hz * 1e3 + bus_leakage(self);
 }
 
 static const imc_param bus_params[] = {
@@ -86,10 +67,6 @@ static const imc_param bus_params[] = {
      NULL, "bus clock; default the chip clock"},
 };
 
-static const imc_action bus_actions[] = {
-    {"flit_hop", "move one flit_width-bit word across the bus"},
-};
-
 const imc_model imc_model_noc_bus = {
     .abi = IMC_MODEL_ABI,
     .kind = IMC_KIND_NOC,
@@ -97,13 +74,6 @@ const imc_model imc_model_noc_bus = {
     .doc = "Shared on-tile bus, one flit_width-bit transfer per cycle; ISAAC's 384-wire "
            "eDRAM-to-IMA bus by default (15.2 fJ per bit, 0.090 mm2 at 32 nm).",
     .instance_size = sizeof(bus),
-    .params = bus_params,
-    .n_params = sizeof bus_params / sizeof bus_params[0],
-    .actions = bus_actions,
-    .n_actions = sizeof bus_actions / sizeof bus_actions[0],
+    IMC_PARAMS(bus_params),
     .init = bus_init,
-    .cost = bus_cost,
-    .area_um2 = bus_area,
-    .leakage_mw = bus_leakage,
-    .peak_power_mw = bus_peak,
 };

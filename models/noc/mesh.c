@@ -53,33 +53,14 @@ static int mesh_init(imc_instance *self, const imc_model_env *env, imc_err *err)
             return rc;
         m->area_um2 = ISAAC_ROUTER_M2 * 1e12 * scale;
     }
+    self->cost[IMC_NOC_FLIT_HOP] = (imc_cost){m->hop_pj, m->hop_cycles};
+    self->area_um2 = m->area_um2;
+    self->leakage_mw = m->leakage_w * 1e3;
+    self->peak_power_mw = m->ports * m->clk_hz * m->hop_pj * 1e-12 * 1e3 + self->leakage_mw;
     return 0;
 }
 
-static imc_cost mesh_cost(const imc_instance *self, unsigned action)
-{
-    const mesh *m = (const mesh *)self;
-    (void)action; /* the only action: flit_hop */
-    return (imc_cost){.energy_pj = m->hop_pj, .cycles = m->hop_cycles};
-}
-
-static double mesh_area(const imc_instance *self)
-{
-    return ((const mesh *)self)->area_um2;
-}
-
-static double mesh_leakage(const imc_instance *self)
-{
-    return ((const mesh *)self)->leakage_w * 1e3;
-}
-
 /* Every port forwarding one flit per cycle (the router is pipelined). */
-static double mesh_peak(const imc_instance *self)
-{
-    const mesh *m = (const mesh *)self;
-    return m->ports * m->clk_hz * m->hop_pj * 1e-12 * 1e3 + mesh_leakage(self);
-}
-
 static const imc_param mesh_params[] = {
     {"flit_width", IMC_PT_REAL, IMC_DIM_DATA, 32, 1, 4096, 0, IMC_OFF(mesh, flit_bits), NULL,
      "bits per flit (ISAAC: 32)"},
@@ -104,10 +85,6 @@ static const imc_param mesh_params[] = {
      IMC_OFF(mesh, clock_hz), NULL, "router clock; default the chip clock"},
 };
 
-static const imc_action mesh_actions[] = {
-    {"flit_hop", "one flit through the router and over one outgoing link"},
-};
-
 const imc_model imc_model_noc_mesh = {
     .abi = IMC_MODEL_ABI,
     .kind = IMC_KIND_NOC,
@@ -115,13 +92,6 @@ const imc_model imc_model_noc_mesh = {
     .doc = "Router of a concentrated mesh (one instance per router); ISAAC's 8-port, 32-bit-flit "
            "router shared by 4 tiles by default (4.375 pJ per flit hop, 0.151 mm2).",
     .instance_size = sizeof(mesh),
-    .params = mesh_params,
-    .n_params = sizeof mesh_params / sizeof mesh_params[0],
-    .actions = mesh_actions,
-    .n_actions = sizeof mesh_actions / sizeof mesh_actions[0],
+    IMC_PARAMS(mesh_params),
     .init = mesh_init,
-    .cost = mesh_cost,
-    .area_um2 = mesh_area,
-    .leakage_mw = mesh_leakage,
-    .peak_power_mw = mesh_peak,
 };

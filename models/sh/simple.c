@@ -40,29 +40,11 @@ static int sh_init(imc_instance *self, const imc_model_env *env, imc_err *err)
             return rc;
         s->area_um2 = ISAAC_SH_M2 * 1e12 * scale;
     }
+    self->cost[IMC_SH_SAMPLE] = (imc_cost){s->sample_pj, 1};
+    self->area_um2 = s->area_um2;
+    self->leakage_mw = s->leakage_w * 1e3;
+    self->peak_power_mw = s->sample_pj * 1e-12 * s->rate_hz * 1e3 + self->leakage_mw;
     return 0;
-}
-
-static imc_cost sh_cost(const imc_instance *self, unsigned action)
-{
-    (void)action; /* the only action: sample */
-    return (imc_cost){.energy_pj = ((const sh *)self)->sample_pj, .cycles = 1};
-}
-
-static double sh_area(const imc_instance *self)
-{
-    return ((const sh *)self)->area_um2;
-}
-
-static double sh_leakage(const imc_instance *self)
-{
-    return ((const sh *)self)->leakage_w * 1e3;
-}
-
-static double sh_peak(const imc_instance *self)
-{
-    const sh *s = (const sh *)self;
-    return s->sample_pj * 1e-12 * s->rate_hz * 1e3 + sh_leakage(self);
 }
 
 static const imc_param sh_params[] = {
@@ -74,10 +56,6 @@ static const imc_param sh_params[] = {
      "static power of one S&H (ISAAC reports total power only: 0)"},
 };
 
-static const imc_action sh_actions[] = {
-    {"sample", "latch one bitline's value at the end of a crossbar read"},
-};
-
 const imc_model imc_model_sh_simple = {
     .abi = IMC_MODEL_ABI,
     .kind = IMC_KIND_SH,
@@ -85,13 +63,6 @@ const imc_model imc_model_sh_simple = {
     .doc = "Bitline sample-and-hold, one sample per crossbar read; defaults from ISAAC Table I "
            "(0.977 fJ per sample, 0.039 um2 at 32 nm).",
     .instance_size = sizeof(sh),
-    .params = sh_params,
-    .n_params = sizeof sh_params / sizeof sh_params[0],
-    .actions = sh_actions,
-    .n_actions = sizeof sh_actions / sizeof sh_actions[0],
+    IMC_PARAMS(sh_params),
     .init = sh_init,
-    .cost = sh_cost,
-    .area_um2 = sh_area,
-    .leakage_mw = sh_leakage,
-    .peak_power_mw = sh_peak,
 };

@@ -42,29 +42,11 @@ static int shiftadd_init(imc_instance *self, const imc_model_env *env, imc_err *
             return rc;
         u->area_um2 = ISAAC_SA_M2 * 1e12 * scale;
     }
+    self->cost[IMC_SHIFTADD_ADD] = (imc_cost){u->add_pj, 1};
+    self->area_um2 = u->area_um2;
+    self->leakage_mw = u->leakage_w * 1e3;
+    self->peak_power_mw = u->add_pj * 1e-12 * u->clock_hz * 1e3 + self->leakage_mw;
     return 0;
-}
-
-static imc_cost shiftadd_cost(const imc_instance *self, unsigned action)
-{
-    (void)action; /* the only action: add */
-    return (imc_cost){.energy_pj = ((const shiftadd *)self)->add_pj, .cycles = 1};
-}
-
-static double shiftadd_area(const imc_instance *self)
-{
-    return ((const shiftadd *)self)->area_um2;
-}
-
-static double shiftadd_leakage(const imc_instance *self)
-{
-    return ((const shiftadd *)self)->leakage_w * 1e3;
-}
-
-static double shiftadd_peak(const imc_instance *self)
-{
-    const shiftadd *u = (const shiftadd *)self;
-    return u->add_pj * 1e-12 * u->clock_hz * 1e3 + shiftadd_leakage(self);
 }
 
 static const imc_param shiftadd_params[] = {
@@ -79,10 +61,6 @@ static const imc_param shiftadd_params[] = {
      "static power of one unit (ISAAC reports total power only: 0)"},
 };
 
-static const imc_action shiftadd_actions[] = {
-    {"add", "shift one partial sum and add it to the accumulator"},
-};
-
 const imc_model imc_model_shiftadd_simple = {
     .abi = IMC_MODEL_ABI,
     .kind = IMC_KIND_SHIFTADD,
@@ -90,13 +68,6 @@ const imc_model imc_model_shiftadd_simple = {
     .doc = "Shift-and-add accumulator, one add per digital clock; defaults from ISAAC Table I "
            "(41.7 fJ per add, 60 um2 at 32 nm).",
     .instance_size = sizeof(shiftadd),
-    .params = shiftadd_params,
-    .n_params = sizeof shiftadd_params / sizeof shiftadd_params[0],
-    .actions = shiftadd_actions,
-    .n_actions = sizeof shiftadd_actions / sizeof shiftadd_actions[0],
+    IMC_PARAMS(shiftadd_params),
     .init = shiftadd_init,
-    .cost = shiftadd_cost,
-    .area_um2 = shiftadd_area,
-    .leakage_mw = shiftadd_leakage,
-    .peak_power_mw = shiftadd_peak,
 };

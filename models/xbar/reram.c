@@ -60,31 +60,12 @@ static int xbar_init(imc_instance *self, const imc_model_env *env, imc_err *err)
                          : (double)imc_model_latency_ps(cell, IMC_CELL_WRITE) * 1e-12;
     x->write_cycles = imc_cycles_for(write_s, self->period_ps);
     x->area_um2 = !isnan(x->area_m2) ? x->area_m2 * 1e12 : cells * imc_model_area_um2(cell);
+    self->cost[IMC_XBAR_READ] = (imc_cost){x->read_pj, x->read_cycles};
+    self->cost[IMC_XBAR_WRITE_ROW] = (imc_cost){x->write_pj, x->write_cycles};
+    self->area_um2 = x->area_um2;
+    self->leakage_mw = x->leakage_w * 1e3;
+    self->peak_power_mw = x->read_pj * 1e-12 / x->read_latency_s * 1e3 + self->leakage_mw;
     return 0;
-}
-
-static imc_cost xbar_cost(const imc_instance *self, unsigned action)
-{
-    const xbar *x = (const xbar *)self;
-    if (action == IMC_XBAR_WRITE_ROW)
-        return (imc_cost){.energy_pj = x->write_pj, .cycles = x->write_cycles};
-    return (imc_cost){.energy_pj = x->read_pj, .cycles = x->read_cycles};
-}
-
-static double xbar_area(const imc_instance *self)
-{
-    return ((const xbar *)self)->area_um2;
-}
-
-static double xbar_leakage(const imc_instance *self)
-{
-    return ((const xbar *)self)->leakage_w * 1e3;
-}
-
-static double xbar_peak(const imc_instance *self)
-{
-    const xbar *x = (const xbar *)self;
-    return x->read_pj * 1e-12 / x->read_latency_s * 1e3 + xbar_leakage(self);
 }
 
 static const imc_param xbar_params[] = {
@@ -109,11 +90,6 @@ static const imc_param xbar_params[] = {
      "static power of the array (assumption: 0, non-volatile cells)"},
 };
 
-static const imc_action xbar_actions[] = {
-    {"read", "one analog MVM read of the whole array (all rows driven, all columns sensed)"},
-    {"write_row", "program every cell of one row"},
-};
-
 const imc_model imc_model_xbar_reram = {
     .abi = IMC_MODEL_ABI,
     .kind = IMC_KIND_XBAR,
@@ -121,13 +97,6 @@ const imc_model imc_model_xbar_reram = {
     .doc = "ReRAM crossbar of rows x cols cells; read and write costs from the cell model unless "
            "given explicitly; ISAAC's 128 x 128 array with a 100 ns read cycle by default.",
     .instance_size = sizeof(xbar),
-    .params = xbar_params,
-    .n_params = sizeof xbar_params / sizeof xbar_params[0],
-    .actions = xbar_actions,
-    .n_actions = sizeof xbar_actions / sizeof xbar_actions[0],
+    IMC_PARAMS(xbar_params),
     .init = xbar_init,
-    .cost = xbar_cost,
-    .area_um2 = xbar_area,
-    .leakage_mw = xbar_leakage,
-    .peak_power_mw = xbar_peak,
 };

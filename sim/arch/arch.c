@@ -6,6 +6,7 @@
  * same messages: `FILE:LINE:COL: error: PATH: what`. A component node names its model
  * (`model: adc/sar`); the model's own parameter table then says which keys the node accepts.
  * The dumper walks the same tables, so --dump-config can never drift from what is loaded. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "sim/arch/arch.h"
 
 #include <errno.h>
@@ -294,6 +295,31 @@ static int parse_int(const char *s, long *out)
     return 0;
 }
 
+/* A file named NAME in the YAML file FILE: relative names are relative to FILE's folder (to
+ * the current one for --set values, whose FILE is not a file), and stored absolute when the
+ * file exists, so a dumped configuration still finds it. NULL when out of memory. */
+static char *resolve_path(const char *name, const char *file)
+{
+    struct stat st;
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    char *joined;
+    if (name[0] != '/' && slash && stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
+        size_t dir = (size_t)(slash - file) + 1, len = dir + strlen(name) + 1;
+        if (!(joined = malloc(len)))
+            return NULL;
+        memcpy(joined, file, dir);
+        strcpy(joined + dir, name);
+    } else if (!(joined = strdup(name))) {
+        return NULL;
+    }
+    char *real = realpath(joined, NULL);
+    if (real) {
+        free(joined);
+        return real;
+    }
+    return joined;
+}
+
 static void format_value(const imc_param *p, double v, char *buf, size_t size)
 {
     if (p->type == IMC_PT_REAL)
@@ -324,7 +350,8 @@ static int set_param(ctx *c, const imc_param *p, const imc_ynode *n, char *base,
         break;
     }
     case IMC_PT_STRING: {
-        char *copy = strdup(n->scalar);
+        char *copy = p->flags & IMC_PF_PATH ? resolve_path(n->scalar, n->mark.file)
+                                            : strdup(n->scalar);
         if (!copy)
             return oom(c);
         free(*(char **)f);
@@ -638,8 +665,11 @@ static int load_tree(imc_arch **out, imc_ytree *tree, const char *const *sets, s
                      imc_err *err)
 {
     *out = NULL;
+    int rc = imc_registry_check(err); /* every model of this build fits its ABI and kind */
+    if (rc)
+        return rc;
     for (size_t i = 0; i < n_sets; i++) {
-        int rc = imc_ytree_set(tree, sets[i], (int)i + 1, err);
+        rc = imc_ytree_set(tree, sets[i], (int)i + 1, err);
         if (rc)
             return rc;
     }
@@ -650,7 +680,7 @@ static int load_tree(imc_arch **out, imc_ytree *tree, const char *const *sets, s
     }
     ctx c = {err, imc_ytree_root(tree), a};
     set_defaults(&root_section, (char *)a);
-    int rc = load_section(&c, &root_section, c.root, (char *)a, "");
+    rc = load_section(&c, &root_section, c.root, (char *)a, "");
     if (!rc)
         rc = resolve(&c, a);
     if (rc) {

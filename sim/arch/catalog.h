@@ -11,7 +11,8 @@
 void imc_catalog_list(FILE *out);
 
 /* Parameters, actions (with their default energy and latency), area, leakage and peak power
- * of the model NAME at its defaults. IMC_EINPUT for an unknown name (with a suggestion). */
+ * of the model NAME at its defaults ("all": of every model). IMC_EINPUT for an unknown name
+ * (with a suggestion). */
 int imc_catalog_describe(const char *name, FILE *out, imc_err *err);
 
 #endif

@@ -81,6 +81,7 @@ static const char usage[] =
     "information:\n"
     "  --list-models        list the registered component models\n"
     "  --describe MODEL     parameters, actions and default costs of MODEL, e.g. adc/sar\n"
+    "                       ('all': of every model)\n"
     "  --list-keys          every key of the architecture schema, tab-separated\n"
     "  -h, --help           this text\n"
     "  -V, --version        the version\n"

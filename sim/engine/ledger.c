@@ -45,7 +45,9 @@ const char *imc_comp_action_name(const imc_ledger *l, imc_comp comp, unsigned ac
     if (action == IMC_LEDGER_LEAKAGE)
         return "leakage";
     const imc_instance *inst = imc_comp_instance(l->arch, comp);
-    return inst && action < inst->type->n_actions ? inst->type->actions[action].name : "?";
+    size_t n;
+    const imc_action *actions = inst ? imc_kind_actions(inst->type->kind, &n) : NULL;
+    return actions && action < n ? actions[action].name : "?";
 }
 
 imc_ledger *imc_ledger_new(const imc_arch *arch, const char *const *names, size_t n_names)

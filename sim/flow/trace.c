@@ -49,8 +49,8 @@ static const int default_class[IMC_OP_KIND_COUNT] = {
 static const char *func_name(unsigned f)
 {
     size_t n;
-    const char *const *names = imc_kind_actions(IMC_KIND_DIGITAL, &n);
-    return f < n ? names[f] : "?";
+    const imc_action *actions = imc_kind_actions(IMC_KIND_DIGITAL, &n);
+    return f < n ? actions[f].name : "?";
 }
 
 /* ---- names in the text ----------------------------------------------------------------------
@@ -676,7 +676,10 @@ static int read_name_line(rd *r)
 static int read_work(rd *r, imc_op *o, tok v)
 {
     size_t n;
-    const char *const *funcs = imc_kind_actions(IMC_KIND_DIGITAL, &n);
+    const imc_action *actions = imc_kind_actions(IMC_KIND_DIGITAL, &n);
+    const char *funcs[IMC_DIGITAL_N_ACTIONS];
+    for (size_t i = 0; i < n && i < IMC_DIGITAL_N_ACTIONS; i++)
+        funcs[i] = actions[i].name;
     const char *p = v.s, *end = v.s + v.n;
     for (;;) {
         const char *q = memchr(p, ',', (size_t)(end - p));

@@ -31,7 +31,10 @@ struct imc_emul {
     const imc_forward *f;
     layer_emul *layers;
     gsl_rng *rng;
-    double read_noise;
+    const imc_instance *cell, *adc, *dac; /* reached only through their numerics hooks */
+    float dac_level[1 << 16];             /* the DAC's analog level of each input code */
+    float dac_top;                        /* of the highest code */
+    int ideal_devices;                    /* cell, DAC and ADC hooks all exact */
     int adc_bits, dac_bits, in_bits, slices, force_full;
 };
 
@@ -63,8 +66,9 @@ void imc_emul_force_full(imc_emul *e, int on)
     e->force_full = on;
 }
 
-/* Program one layer: quantize, slice into cell levels crossbar by crossbar, and draw each
- * cell's conductance. */
+/* Program one layer: quantize, slice into cell levels crossbar by crossbar, and program each
+ * cell through the cell model's hook (its own variation and faults). A mapping of fewer bits
+ * per cell than the cell holds uses evenly spread levels of the cell's. */
 static int program(imc_emul *e, size_t li, imc_err *err)
 {
     const imc_placement *p = e->p;
@@ -72,13 +76,10 @@ static int program(imc_emul *e, size_t li, imc_err *err)
     const imc_layer *l = lp->layer;
     layer_emul *le = &e->layers[li];
     const imc_instance *cell = e->arch->chip.tile.pe.cell;
+    const imc_cell_ops *ops = cell->type->cell;
     size_t in = (size_t)l->in, out = (size_t)l->out, width = (size_t)lp->col_tiles * p->cols;
-    int levels = 1 << e->arch->mapping.cell_bits;
-    double ron = imc_instance_get(cell, "ron"), roff = imc_instance_get(cell, "roff");
-    double gmin = 1 / roff, dg = (1 / ron - 1 / roff) / (levels - 1);
-    double var = imc_instance_get(cell, "variation"), sa0 = imc_instance_get(cell, "stuck_at_0"),
-           sa1 = imc_instance_get(cell, "stuck_at_1");
-    var = isnan(var) ? 0 : var, sa0 = isnan(sa0) ? 0 : sa0, sa1 = isnan(sa1) ? 0 : sa1;
+    int levels = 1 << e->arch->mapping.cell_bits, cell_top = (1 << imc_model_bits(cell)) - 1;
+    double g0 = ops->level_g(cell, 0), dg = (ops->level_g(cell, cell_top) - g0) / (levels - 1);
 
     int32_t *q = malloc(in * out * sizeof *q);
     int16_t *cells = malloc((size_t)p->rows * p->cols * sizeof *cells);
@@ -106,21 +107,17 @@ static int program(imc_emul *e, size_t li, imc_err *err)
                     int level = cells[(size_t)r * p->cols + c];
                     if (level < 0)
                         continue; /* no weight here: the cell stays off and is not read */
-                    double u = sa0 + sa1 > 0 ? gsl_rng_uniform(e->rng) : 1;
-                    double g = u < sa0 ? gmin : u < sa0 + sa1 ? 1 / ron : gmin + level * dg;
-                    if (var > 0)
-                        g *= 1 + gsl_ran_gaussian(e->rng, var);
-                    le->g[row * width + (size_t)xc * p->cols + (size_t)c] = (float)((g - gmin) / dg);
+                    int cl = levels - 1 == cell_top ? level : (int)lround((double)level * cell_top / (levels - 1));
+                    double g = ops->program(cell, cl, e->rng);
+                    le->g[row * width + (size_t)xc * p->cols + (size_t)c] = (float)((g - g0) / dg);
                 }
             }
         }
     free(q);
     free(cells);
-    /* exact when every cell is ideal and the ADC resolves every level of a full column */
-    double fs = (double)(in < (size_t)p->rows ? in : (size_t)p->rows) * ((1 << e->dac_bits) - 1) *
-                (levels - 1);
-    le->exact = var == 0 && sa0 == 0 && sa1 == 0 && e->read_noise == 0 &&
-                fs <= ldexp(1, e->adc_bits) - 1;
+    /* exact when every device is ideal and the ADC resolves every level of a full column */
+    double fs = (double)(in < (size_t)p->rows ? in : (size_t)p->rows) * e->dac_top * (levels - 1);
+    le->exact = e->ideal_devices && fs <= ldexp(1, e->adc_bits) - 1;
     return 0;
 }
 
@@ -139,10 +136,20 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
     e->p = p;
     e->f = f;
     const imc_pe *pe = &arch->chip.tile.pe;
-    double noise = imc_instance_get(pe->cell, "read_noise");
-    e->read_noise = isnan(noise) ? 0 : noise;
-    e->adc_bits = (int)imc_instance_get(pe->adc, "bits");
-    e->dac_bits = imc_arch_dac_bits(arch);
+    e->cell = pe->cell;
+    e->adc = pe->adc;
+    e->dac = pe->dac;
+    e->adc_bits = imc_model_bits(pe->adc);
+    e->dac_bits = imc_model_bits(pe->dac);
+    if (e->dac_bits > 16) {
+        imc_emul_free(e);
+        return imc_err_set(err, IMC_EINPUT, "%s: the numerics emulate DACs of up to 16 bits",
+                           pe->dac->path);
+    }
+    e->dac->type->dac->levels(e->dac, e->dac_level, 1 << e->dac_bits);
+    e->dac_top = e->dac_level[(1 << e->dac_bits) - 1];
+    e->ideal_devices = e->cell->type->cell->exact(e->cell) && e->dac->type->dac->exact(e->dac) &&
+                       e->adc->type->adc->exact(e->adc);
     e->in_bits = arch->mapping.input_bits;
     e->slices = imc_arch_input_slices(arch);
     for (size_t i = 0; i < p->n_layers; i++) {
@@ -158,24 +165,12 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
 
 /* ---- one layer's multiply ------------------------------------------------------------------- */
 
-/* GCC vectorises this loop only from -O3 on; it is a third of the full emulation's time. */
+/* GCC vectorises this loop only from -O3 on. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define VECTORIZE __attribute__((optimize("O3")))
 #else
 #define VECTORIZE
 #endif
-
-/* The ADC on N column values (in level units): round half up to a code, clip to 0 .. TOP - 0.5
- * (float is exact here: codes < 2^24). */
-static VECTORIZE void adc_convert(float *v, size_t n, float inv_step, float top)
-{
-    for (size_t k = 0; k < n; k++) {
-        float u = v[k] * inv_step + 0.5f;
-        u = u > 0.0f ? u : 0.0f;
-        u = u < top ? u : top;
-        v[k] = (float)(int32_t)u;
-    }
-}
 
 /* Shift-add of each output's cell columns: W[o] = sum over c of CODES[o's cell c] x CELLW[c]. */
 static VECTORIZE void combine(const float *codes, size_t out, int wpr, int cols, int cpw,
@@ -250,20 +245,18 @@ static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_
             double shift = ldexp(1, s * e->dac_bits);
             for (int rt = 0; rt < lp->row_tiles; rt++) {
                 size_t r0 = (size_t)rt * R, nr = in - r0 < (size_t)R ? in - r0 : (size_t)R;
-                for (size_t i = 0; i < rows; i++) /* this slice's DAC inputs for the row tile */
+                for (size_t i = 0; i < rows; i++) /* this slice's DAC levels for the row tile */
                     for (size_t r = 0; r < nr; r++)
-                        xs[i * nr + r] = (float)((xu[i * in + r0 + r] >> (s * e->dac_bits)) & dmask);
-                double fs = (double)nr * dmask * ((1 << cb) - 1);
+                        xs[i * nr + r] = e->dac_level[(xu[i * in + r0 + r] >> (s * e->dac_bits)) & dmask];
+                double fs = (double)nr * e->dac_top * ((1 << cb) - 1);
                 double step = fs > codes ? fs / codes : 1, inv = 1 / step;
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)width, (int)nr,
                             1.0f, xs, (int)nr, le->g + r0 * width, (int)width, 0.0f, v, (int)width);
                 for (size_t i = 0; i < rows; i++) {
                     float *vi = v + i * width;
                     double *ai = acc + i * out;
-                    if (e->read_noise > 0) /* every column read with its own noise */
-                        for (size_t k = 0; k < width; k++)
-                            vi[k] *= (float)(1 + gsl_ran_gaussian(e->rng, e->read_noise));
-                    adc_convert(vi, width, (float)inv, (float)codes + 0.5f);
+                    e->cell->type->cell->read(e->cell, vi, width, e->rng);
+                    e->adc->type->adc->convert(e->adc, vi, width, (float)inv);
                     combine(vi, out, wpr, C, cpw, cellw, step * shift, ai);
                 }
             }

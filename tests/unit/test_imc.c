@@ -67,6 +67,30 @@ static void make(setup_t *s, const char *const *sets, size_t n, unsigned long se
     CU_ASSERT_EQUAL_FATAL(imc_emul_new(&s->emul, s->arch, s->place, fwd, seed, &err), 0);
 }
 
+/* ARCH_TEXT with FIND replaced by REPLACE (caller frees). */
+static char *edit_arch(const char *find, const char *replace)
+{
+    const char *at = strstr(arch_text, find);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+    size_t n = strlen(arch_text) + strlen(replace) + 1;
+    char *out = malloc(n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    snprintf(out, n, "%.*s%s%s", (int)(at - arch_text), arch_text, replace, at + strlen(find));
+    return out;
+}
+
+static void make_text(setup_t *s, const char *text, unsigned long seed)
+{
+    imc_err err;
+    imc_err_clear(&err);
+    memset(s, 0, sizeof *s);
+    if (imc_arch_load_string(&s->arch, text, "imc.yaml", NULL, 0, &err))
+        fprintf(stderr, "\n%s\n", err.msg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s->arch);
+    CU_ASSERT_EQUAL_FATAL(imc_mapper_place(&s->place, s->arch, net, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(imc_emul_new(&s->emul, s->arch, s->place, fwd, seed, &err), 0);
+}
+
 static void unmake(setup_t *s)
 {
     imc_emul_free(s->emul);
@@ -265,6 +289,84 @@ static void test_hand_computed_column(void)
     unmake(&s);
 }
 
+/* Every logit of the network through the IMC pass of SETUP. */
+static void run_network(setup_t *s, float *logits)
+{
+    imc_mvm_ops ops = imc_emul_ops(s->emul);
+    imc_err err;
+    size_t img = (size_t)net->in_chans * net->img_size * net->img_size;
+    float *x = malloc(2 * img * sizeof *x);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    for (size_t i = 0; i < 2 * img; i++)
+        x[i] = (float)sin(0.11 * (double)i);
+    CU_ASSERT_EQUAL(imc_forward_run(fwd, x, 2, logits, &ops, NULL, &err), 0);
+    free(x);
+}
+
+/* A cell/table holding cell/reram's levels (sigma = variation x level) gives the very same
+ * logits as cell/reram, with variation, stuck-at faults and read noise on: the IMC pass reaches
+ * the cell only through its hooks. */
+static void test_table_cell_same_logits(void)
+{
+    const char *faults = "variation: 3 %, stuck_at_0: 1 %, stuck_at_1: 1 %, read_noise: 2 %";
+    char reram[160], table[4400], csv[4200];
+    snprintf(reram, sizeof reram, "cell: {model: cell/reram, bits: 2, %s}", faults);
+    char *text = edit_arch("cell: {model: cell/reram, bits: 2}", reram);
+    setup_t a, b;
+    make_text(&a, text, 3);
+    /* the levels as the cell model states them, and their spreads */
+    test_dir_path(csv, sizeof csv, "levels.csv");
+    FILE *f = fopen(csv, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("conductance,sigma\n", f);
+    const imc_instance *cell = a.arch->chip.tile.pe.cell;
+    for (int l = 0; l < 4; l++) {
+        double g = cell->type->cell->level_g(cell, l);
+        fprintf(f, "%.17g,%.17g\n", g, 0.03 * g);
+    }
+    fclose(f);
+    snprintf(table, sizeof table,
+             "cell: {model: cell/table, table: '%s', stuck_at_0: 1 %%, stuck_at_1: 1 %%, "
+             "read_noise: 2 %%}", csv);
+    char *text2 = edit_arch("cell: {model: cell/reram, bits: 2}", table);
+    make_text(&b, text2, 3);
+    CU_ASSERT(!imc_emul_exact(a.emul) && !imc_emul_exact(b.emul));
+    size_t k = (size_t)net->num_classes;
+    float *la = malloc(2 * k * sizeof *la), *lb = malloc(2 * k * sizeof *lb);
+    run_network(&a, la);
+    run_network(&b, lb);
+    CU_ASSERT_EQUAL(memcmp(la, lb, 2 * k * sizeof *la), 0);
+    unmake(&a), unmake(&b);
+    free(la), free(lb), free(text), free(text2);
+}
+
+/* An ADC's INL and offset move the result; at zero they are the ideal ADC, to the bit. */
+static void test_adc_nonlinearity(void)
+{
+    size_t li = fc1(), in = (size_t)net->layers[li].in, out = (size_t)net->layers[li].out;
+    float *x = malloc(ROWS * in * sizeof *x), *ideal = malloc(ROWS * out * sizeof *ideal),
+          *y = malloc(ROWS * out * sizeof *y);
+    inputs(x, in);
+    const char *four[] = {"chip.tile.pe.adc.bits=4"};
+    setup_t s;
+    make(&s, four, 1, 1);
+    run_mvm(&s, li, x, ideal);
+    unmake(&s);
+    static const char *const cases[][3] = {
+        {"chip.tile.pe.adc.bits=4", "chip.tile.pe.adc.inl=0", "chip.tile.pe.adc.offset=0"},
+        {"chip.tile.pe.adc.bits=4", "chip.tile.pe.adc.inl=1.5", "chip.tile.pe.adc.offset=0"},
+        {"chip.tile.pe.adc.bits=4", "chip.tile.pe.adc.inl=0", "chip.tile.pe.adc.offset=-0.7"},
+    };
+    for (int c = 0; c < 3; c++) {
+        make(&s, cases[c], 3, 1);
+        run_mvm(&s, li, x, y);
+        double e = err2(y, ideal, ROWS * out);
+        CU_ASSERT(c == 0 ? e == 0 : e > 0);
+        unmake(&s);
+    }
+    free(x), free(ideal), free(y);
+}
+
 static int cleanup(void)
 {
     imc_forward_free(fwd);
@@ -297,6 +399,8 @@ static CU_TestInfo tests[] = {
     {"fewer ADC bits never lower the error", test_adc_bits_monotonic},
     {"stuck-at faults, variation, read noise; seeds", test_faults_and_variation},
     {"a column converted by hand", test_hand_computed_column},
+    {"cell/table with cell/reram's levels: the same logits", test_table_cell_same_logits},
+    {"ADC INL and offset; zero is the ideal ADC", test_adc_nonlinearity},
     CU_TEST_INFO_NULL,
 };
 

@@ -2,13 +2,17 @@
  * models against the numbers they are built from.
  *
  * The conformance tests loop over the registry, so a new model is covered the moment its line
- * is in models/models.def: ABI, name, parameter table, kind-required keys, action table, and an
- * instance initialised in a realistic environment (ISAAC's: 1.2 GHz clock, 32 nm, 10 M crossbar
- * reads/s; crossbars get a default cell/reram) must give sane, deterministic costs. The specific
- * tests pin values from papers (ISAAC Table I, shared/reference/isaac.md; Kull et al. via
- * components.md) and the error messages of bad inputs. Every instance is freed (valgrind). */
+ * is in models/local.mk: imc_model_check (ABI, name, kind, hooks), the parameter table,
+ * kind-required keys, and an instance initialised in a realistic environment (ISAAC's: 1.2 GHz
+ * clock, 32 nm, 10 M crossbar reads/s; crossbars get a default cell/reram) must give sane,
+ * deterministic costs; a model with required parameters (a file to read) must refuse a default
+ * instance cleanly instead. The numerics hooks must keep their promises: a device that says it
+ * is exact programs, reads, converts and drives ideally. The specific tests pin values from
+ * papers (ISAAC Table I, Shafiee et al. ISCA 2016; Kull et al. ISSCC 2013) and the error
+ * messages of bad inputs. Every instance is freed (valgrind). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -105,7 +109,31 @@ static void release(imc_instance *inst, imc_instance *cell)
 
 static size_t field_size(const imc_param *p)
 {
-    return p->type == IMC_PT_REAL ? sizeof(double) : sizeof(int);
+    return p->type == IMC_PT_REAL ? sizeof(double) : p->type == IMC_PT_STRING ? sizeof(char *) : sizeof(int);
+}
+
+/* Does M need a parameter no default can give (a file to read)? */
+static int needs_input(const imc_model *m)
+{
+    for (size_t j = 0; j < m->n_params; j++)
+        if (m->params[j].flags & IMC_PF_REQUIRED)
+            return 1;
+    return 0;
+}
+
+/* Init of a default instance of M: 0 for a model that needs nothing; for one with required
+ * parameters, a clean refusal that names the instance (its specific tests cover the rest). */
+static int init_default(const imc_model *m, imc_instance *inst, imc_model_env *env)
+{
+    imc_err err;
+    imc_err_clear(&err);
+    int rc = imc_instance_init(inst, env, &err);
+    if (needs_input(m)) {
+        CHECK(m, rc == IMC_EINPUT && strstr(err.msg, inst->path) != NULL);
+        return -1;
+    }
+    CHECK(m, rc == 0);
+    return rc;
 }
 
 /* ---- conformance: the type ---------------------------------------------------------------- */
@@ -126,7 +154,9 @@ static void test_registry_names(void)
         CHECK(m, strchr(m->name + k + 1, '/') == NULL);
         CHECK(m, m->doc && m->doc[0] && !strchr(m->doc, '\n'));
         CHECK(m, m->instance_size >= sizeof(imc_instance));
-        CHECK(m, m->init && m->cost && m->area_um2 && m->leakage_mw && m->peak_power_mw);
+        imc_err err;
+        imc_err_clear(&err);
+        CHECK(m, imc_model_check(m, &err) == 0);
         CHECK(m, imc_registry_find(m->name) == m);
         for (size_t j = 0; j < i; j++)
             CHECK(m, strcmp(imc_registry_at(j)->name, m->name) != 0);
@@ -142,7 +172,7 @@ static void test_params(void)
             const imc_param *p = &m->params[j];
             CHECK(m, p->key && p->key[0]);
             CHECK(m, p->doc && p->doc[0] && !strchr(p->doc, '\n'));
-            CHECK(m, p->type <= IMC_PT_ENUM);
+            CHECK(m, p->type <= IMC_PT_STRING);
             CHECK(m, p->dim < IMC_DIM_COUNT);
             CHECK(m, p->type == IMC_PT_REAL || p->dim == IMC_DIM_NONE);
             CHECK(m, p->type != IMC_PT_ENUM || p->choices != NULL);
@@ -188,16 +218,12 @@ static void test_required_params(void)
 
 static void test_actions(void)
 {
-    for (size_t i = 0; i < imc_registry_count(); i++) {
-        const imc_model *m = imc_registry_at(i);
+    for (int k = 0; k < IMC_KIND_COUNT; k++) {
         size_t n;
-        const char *const *names = imc_kind_actions(m->kind, &n);
-        CHECK(m, names != NULL && n > 0);
-        CHECK(m, m->n_actions == n);
-        for (size_t j = 0; j < n && j < m->n_actions; j++) {
-            CHECK(m, strcmp(m->actions[j].name, names[j]) == 0);
-            CHECK(m, m->actions[j].doc && m->actions[j].doc[0]);
-        }
+        const imc_action *a = imc_kind_actions((imc_kind)k, &n);
+        CU_ASSERT(a != NULL && n > 0 && n <= IMC_ACTIONS_MAX);
+        for (size_t j = 0; a && j < n; j++)
+            CU_ASSERT(a[j].name && a[j].name[0] && a[j].doc && a[j].doc[0]);
     }
 }
 
@@ -207,7 +233,9 @@ static void test_actions(void)
 static void check_instance(const imc_model *m, const imc_instance *inst)
 {
     CHECK(m, inst->period_ps > 0);
-    for (unsigned a = 0; a < m->n_actions; a++) {
+    size_t n_actions;
+    imc_kind_actions(m->kind, &n_actions);
+    for (unsigned a = 0; a < n_actions; a++) {
         imc_cost c = imc_model_cost(inst, a);
         CHECK(m, isfinite(c.energy_pj) && c.energy_pj >= 0);
         CHECK(m, c.cycles >= 1);
@@ -228,11 +256,7 @@ static void test_instances(void)
         imc_instance *inst = new_instance(m, &cell);
         CHECK(m, strcmp(inst->path, m->name) == 0 && inst->type == m);
         imc_model_env env = isaac_env(cell);
-        imc_err err;
-        imc_err_clear(&err);
-        int rc = imc_instance_init(inst, &env, &err);
-        CHECK(m, rc == 0);
-        if (rc == 0)
+        if (init_default(m, inst, &env) == 0)
             check_instance(m, inst);
         release(inst, cell);
     }
@@ -246,13 +270,12 @@ static void test_deterministic(void)
         imc_instance *cell_a, *cell_b;
         imc_instance *a = new_instance(m, &cell_a), *b = new_instance(m, &cell_b);
         imc_model_env env_a = isaac_env(cell_a), env_b = isaac_env(cell_b);
-        imc_err err;
-        imc_err_clear(&err);
-        int ok = imc_instance_init(a, &env_a, &err) == 0 && imc_instance_init(b, &env_b, &err) == 0;
-        CHECK(m, ok);
+        int ok = init_default(m, a, &env_a) == 0 && init_default(m, b, &env_b) == 0;
         if (ok) {
             CHECK(m, a->period_ps == b->period_ps);
-            for (unsigned k = 0; k < m->n_actions; k++) {
+            size_t n_actions;
+            imc_kind_actions(m->kind, &n_actions);
+            for (unsigned k = 0; k < n_actions; k++) {
                 imc_cost ca = imc_model_cost(a, k), cb = imc_model_cost(b, k);
                 CHECK(m, ca.energy_pj == cb.energy_pj && ca.cycles == cb.cycles);
                 /* asking twice changes nothing */
@@ -278,7 +301,8 @@ static void extremes(int at_max)
         imc_instance *inst = new_instance(m, &cell);
         for (size_t j = 0; j < m->n_params; j++) {
             const imc_param *p = &m->params[j];
-            if (p->flags & IMC_PF_OPTIONAL || p->type == IMC_PT_ENUM)
+            if (p->flags & (IMC_PF_OPTIONAL | IMC_PF_REQUIRED) || p->type == IMC_PT_ENUM ||
+                p->type == IMC_PT_STRING)
                 continue;
             double v = at_max ? p->max : p->min;
             if (p->type == IMC_PT_REAL)
@@ -570,6 +594,197 @@ static void test_vector_peak(void)
     imc_instance_free(v);
 }
 
+/* ---- numerics hooks ------------------------------------------------------------------------ */
+
+/* A device that says it is exact programs, reads, converts and drives ideally, and draws
+ * nothing from the generator. */
+static void test_hooks_keep_their_promises(void)
+{
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937), *ref = gsl_rng_alloc(gsl_rng_mt19937);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rng);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ref);
+    for (size_t i = 0; i < imc_registry_count(); i++) {
+        const imc_model *m = imc_registry_at(i);
+        if (m->kind != IMC_KIND_CELL && m->kind != IMC_KIND_ADC && m->kind != IMC_KIND_DAC)
+            continue;
+        imc_instance *cell;
+        imc_instance *inst = new_instance(m, &cell);
+        imc_model_env env = isaac_env(cell);
+        if (init_default(m, inst, &env) == 0) {
+            int levels = 1 << imc_model_bits(inst);
+            gsl_rng_set(rng, 7);
+            gsl_rng_set(ref, 7);
+            if (m->cell) {
+                for (int l = 1; l < levels; l++)
+                    CHECK(m, m->cell->level_g(inst, l) > m->cell->level_g(inst, l - 1));
+                CHECK(m, m->cell->level_g(inst, 0) > 0);
+                if (m->cell->exact(inst)) {
+                    for (int l = 0; l < levels; l++)
+                        CHECK(m, m->cell->program(inst, l, rng) == m->cell->level_g(inst, l));
+                    float v[3] = {0, 1.5f, 384}, w[3] = {0, 1.5f, 384};
+                    m->cell->read(inst, v, 3, rng);
+                    CHECK(m, memcmp(v, w, sizeof v) == 0);
+                    CHECK(m, gsl_rng_get(rng) == gsl_rng_get(ref)); /* nothing drawn */
+                }
+            }
+            if (m->adc && m->adc->exact(inst)) {
+                float v[64], w[64];
+                for (int k = 0; k < 64; k++)
+                    v[k] = w[k] = (float)(k * 37.3 - 300);
+                m->adc->convert(inst, v, 64, 0.25f);
+                imc_adc_ideal_convert(levels == 0 ? 0 : imc_model_bits(inst), w, 64, 0.25f);
+                CHECK(m, memcmp(v, w, sizeof v) == 0);
+            }
+            if (m->dac && m->dac->exact(inst)) {
+                float lv[256];
+                int n = levels < 256 ? levels : 256;
+                m->dac->levels(inst, lv, n);
+                for (int k = 0; k < n; k++)
+                    CHECK(m, lv[k] == (float)k);
+            }
+        }
+        release(inst, cell);
+    }
+    gsl_rng_free(rng);
+    gsl_rng_free(ref);
+}
+
+/* The ideal quantizer: round half up, clip at both ends. */
+static void test_ideal_adc(void)
+{
+    float v[] = {-3, 0, 0.49f, 0.5f, 1.49f, 254.5f, 255, 400};
+    const float want[] = {0, 0, 0, 1, 1, 255, 255, 255};
+    imc_adc_ideal_convert(8, v, 8, 1);
+    for (int k = 0; k < 8; k++)
+        CU_ASSERT_EQUAL(v[k], want[k]);
+}
+
+/* adc/sar's non-linearity: an offset shifts every code, the INL bow bends mid-scale and leaves
+ * the ends; at zero both, the ideal quantizer exactly. */
+static void test_sar_nonlinearity(void)
+{
+    imc_model_env env = isaac_env(NULL);
+    imc_instance *adc = imc_instance_new(find("adc/sar"), NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(adc);
+    set_int(adc, "bits", 8);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(adc, &env, NULL), 0);
+    CU_ASSERT(adc->type->adc->exact(adc));
+    set_real(adc, "offset", 1);
+    CU_ASSERT(!adc->type->adc->exact(adc));
+    float v[] = {0, 10, 127.5f, 255};
+    adc->type->adc->convert(adc, v, 4, 1);
+    CU_ASSERT(v[0] == 1 && v[1] == 11 && v[2] == 129 && v[3] == 255);
+    set_real(adc, "offset", 0);
+    set_real(adc, "inl", 3);
+    float w[] = {0, 127.5f, 255};
+    adc->type->adc->convert(adc, w, 3, 1);
+    CU_ASSERT(w[0] == 0 && w[1] == 131 && w[2] == 255); /* 127.5 + 3 + 0.5, rounded down */
+    imc_instance_free(adc);
+}
+
+/* ---- cell/table ------------------------------------------------------------------------------ */
+
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "test_models.%s", name);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void set_string(imc_instance *inst, const char *key, const char *v)
+{
+    const imc_param *p = imc_model_param(inst->type, key);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_EQUAL_FATAL(p->type, IMC_PT_STRING);
+    char **f = (char **)((char *)inst + p->offset);
+    free(*f);
+    *f = strdup(v);
+}
+
+/* A table holding cell/reram's levels, with sigma = variation x level, programs every cell to
+ * the very same conductance from the same seed, faults included. */
+static void test_table_equals_reram(void)
+{
+    imc_model_env env = isaac_env(NULL);
+    imc_instance *reram = imc_instance_new(find("cell/reram"), "reram");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(reram);
+    set_int(reram, "bits", 3);
+    set_real(reram, "variation", 0.05);
+    set_real(reram, "stuck_at_0", 0.01);
+    set_real(reram, "stuck_at_1", 0.02);
+    set_real(reram, "read_noise", 0.03);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(reram, &env, NULL), 0);
+    char csv[4096] = "# cell/reram, 3 bits, 5 % variation\nconductance,sigma\n";
+    for (int l = 0; l < 8; l++) {
+        double g = reram->type->cell->level_g(reram, l);
+        snprintf(csv + strlen(csv), sizeof csv - strlen(csv), "%.17g,%.17g\n", g, 0.05 * g);
+    }
+    imc_instance *table = imc_instance_new(find("cell/table"), "table");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(table);
+    set_string(table, "table", write_file("levels.csv", csv));
+    set_real(table, "stuck_at_0", 0.01);
+    set_real(table, "stuck_at_1", 0.02);
+    set_real(table, "read_noise", 0.03);
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(table, &env, &err), 0);
+    CU_ASSERT_EQUAL(imc_model_bits(table), 3);
+    CU_ASSERT(!table->type->cell->exact(table));
+    gsl_rng *a = gsl_rng_alloc(gsl_rng_mt19937), *b = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(a, 11);
+    gsl_rng_set(b, 11);
+    int same = 1;
+    for (int k = 0; k < 20000; k++)
+        same &= reram->type->cell->program(reram, k % 8, a) == table->type->cell->program(table, k % 8, b);
+    float va[64], vb[64];
+    for (int k = 0; k < 64; k++)
+        va[k] = vb[k] = (float)k;
+    reram->type->cell->read(reram, va, 64, a);
+    table->type->cell->read(table, vb, 64, b);
+    CU_ASSERT(same && memcmp(va, vb, sizeof va) == 0);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(table, IMC_CELL_READ).energy_pj,
+                           imc_model_cost(reram, IMC_CELL_READ).energy_pj, 1e-12);
+    gsl_rng_free(a);
+    gsl_rng_free(b);
+    imc_instance_free(reram);
+    imc_instance_free(table);
+}
+
+static void test_table_errors(void)
+{
+    static const struct {
+        const char *csv, *want;
+    } cases[] = {
+        {"g,s\n1e-6,0\n2e-6,0\n", "test_models.bad.csv:1: the first line must be the header 'conductance,sigma'"},
+        {"conductance,sigma\n1e-6,0\n2e-6,0\n3e-6,0\n", "has 3 levels; a cell needs a power of two, 2 to 2048"},
+        {"conductance,sigma\n2e-6,0\n1e-6,0\n", "test_models.bad.csv:3: levels must be listed lowest first"},
+        {"conductance,sigma\n1e-6,-1e-9\n2e-6,0\n", "test_models.bad.csv:2: a conductance must be positive and a sigma not negative"},
+        {"conductance,sigma\n1e-6 0\n2e-6,0\n", "test_models.bad.csv:2: expected 'conductance,sigma' (two numbers in siemens)"},
+        {"conductance,sigma\n1e-6,0,7\n2e-6,0\n", "test_models.bad.csv:2: expected 'conductance,sigma'"},
+        {"conductance,sigma\n1e-6,0\n2e-6,0\n", "bits is 2 but test_models.bad.csv holds 2 levels (1 bits)"},
+        {NULL, "table: cannot read test_models.missing.csv"},
+    };
+    imc_model_env env = isaac_env(NULL);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        imc_instance *t = imc_instance_new(find("cell/table"), "chip.tile.pe.xbar.cell");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+        set_string(t, "table", cases[i].csv ? write_file("bad.csv", cases[i].csv) : "test_models.missing.csv");
+        if (strstr(cases[i].want, "bits is 2"))
+            set_int(t, "bits", 2);
+        imc_err err;
+        imc_err_clear(&err);
+        CU_ASSERT_EQUAL(imc_instance_init(t, &env, &err), IMC_EINPUT);
+        if (!strstr(err.msg, cases[i].want) || strncmp(err.msg, "chip.tile.pe.xbar.cell: ", 24))
+            fprintf(stderr, "\ncase %zu: got '%s'\n", i, err.msg);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, cases[i].want));
+        imc_instance_free(t);
+    }
+}
+
 static CU_TestInfo tests[] = {
     {"registry: ABI, names, docs", test_registry_names},
     {"params: unique keys, defaults in range, docs", test_params},
@@ -593,6 +808,11 @@ static CU_TestInfo tests[] = {
     {"buffer: width above a bank is refused", test_buffer_width_exceeds_bank},
     {"dram/simple: PHY power is static", test_dram_phy_is_static},
     {"digital/vector: peak over lanes and MACs", test_vector_peak},
+    {"numerics hooks: exact devices are ideal and draw nothing", test_hooks_keep_their_promises},
+    {"the ideal ADC: round half up, clip", test_ideal_adc},
+    {"adc/sar: offset and INL bend the transfer", test_sar_nonlinearity},
+    {"cell/table: cell/reram's levels give its results", test_table_equals_reram},
+    {"cell/table: bad tables are refused by line", test_table_errors},
     CU_TEST_INFO_NULL,
 };
 
