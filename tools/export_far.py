@@ -9,7 +9,7 @@ state_dict, a dict wrapping one under 'model', 'state_dict' or 'model_state_dict
 entry next to it may give num_heads, img_size/input_size, patch_size, in_chans), or a whole
 pickled nn.Module. The classes of a pickled module (timm, the FAR reference code) need not be
 importable: their tensors are read without them. OUT.bin is a safetensors container (see
-DESIGN.md section 5), written without the safetensors package.
+README.md, "Model files"), written without the safetensors package.
 
 A FAR block (blocks.N.attn.{pre_proj, lstm, head_proj, post_proj}) is exported in the masked
 single-LSTM form the FAR reference code trains (default), or with --split-heads as one dense
@@ -55,7 +55,7 @@ def warn(msg):
     sys.stderr.write(f"{PROG}: warning: {msg}\n")
 
 
-# Standard DeiT widths -> heads (shared/reference/far.md).
+# Standard DeiT widths -> heads (docs/SOURCES.md, DeiT).
 STANDARD_HEADS = {192: 3, 384: 6, 768: 12}
 
 DTYPES = {

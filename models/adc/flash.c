@@ -6,7 +6,7 @@
  * one comparator decision, including its share of the reference ladder and the thermometer
  * encoder. That per-comparator default, 50 fJ, is an assumption: it makes a 4-bit flash
  * (0.75 pJ) match the 4-bit 32 nm SAR of the Accelergy/CiMLoop table (0.79 pJ,
- * shared/reference/components.md), and grows as 2^bits beyond, as flash converters do. Area
+ * docs/SOURCES.md), and grows as 2^bits beyond, as flash converters do. Area
  * likewise: explicit, else (2^bits - 1) x the comparator area (assumption: 20 um2 at 32 nm,
  * scaled by (technology / 32 nm)^2). */
 #include "models/model.h"

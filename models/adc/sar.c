@@ -3,7 +3,7 @@
  * Energy per conversion comes from, in order of precedence: an explicit `energy`; the Walden
  * figure of merit, E = fom x 2^enob (enob defaults to bits); or, when neither is given, the
  * 32 nm ISAAC-style SAR scaling table of the Accelergy/CiMLoop component library
- * (shared/reference/components.md: 4 b 0.79 pJ ... 10 b 2.38 pJ), interpolated geometrically
+ * (Andrulis et al., ISPASS 2024; docs/SOURCES.md: 4 b 0.79 pJ ... 10 b 2.38 pJ), interpolated geometrically
  * between table rows and extended by the end slopes. Area likewise: explicit, else the same
  * table (4 b 361 um2 ... 10 b 3002 um2) scaled by (technology / 32 nm)^2. */
 #include "models/model.h"
@@ -24,7 +24,7 @@ typedef struct sar {
     double conv_pj, area_um2;
 } sar;
 
-/* ISAAC-style 32 nm SAR ADC scaling (Accelergy/CiMLoop table, see components.md). */
+/* ISAAC-style 32 nm SAR ADC scaling (Accelergy/CiMLoop table, docs/SOURCES.md). */
 static const double table_bits[] = {4, 5, 6, 7, 8, 9, 10};
 static const double table_pj[] = {0.79, 0.99, 1.20, 1.42, 1.67, 1.97, 2.38};
 static const double table_um2[] = {361, 477, 627, 845, 1200, 1828, 3002};

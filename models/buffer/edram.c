@@ -1,8 +1,8 @@
 /* buffer/edram.c -- an eDRAM buffer (ISAAC's tile buffer), width bits per access.
  *
  * The behaviour is shared with buffer/sram (buffer_common.h); this file holds the eDRAM
- * defaults, all derived from ISAAC Table I at 32 nm (shared/reference/isaac.md): a 64 KB
- * buffer of 2 banks with a 256-bit bus; 20.45 pJ per 256-bit access (components.md), i.e.
+ * defaults, all derived from ISAAC Table I at 32 nm (Shafiee et al., ISCA 2016; docs/SOURCES.md): a 64 KB
+ * buffer of 2 banks with a 256-bit bus; 20.45 pJ per 256-bit access (docs/SOURCES.md), i.e.
  * 0.0799 pJ per bit; and 0.083 mm2 for 64 KB, i.e. 154.6 F^2 per bit including periphery.
  * Refresh is not modelled separately (fold it into leakage). */
 #include "models/buffer/buffer_common.h"

@@ -2,7 +2,7 @@
  *
  * The behaviour is shared with buffer/edram (buffer_common.h); this file holds the SRAM
  * defaults: 0.24 pJ per bit accessed (MNSIM's CACTI table for a 64 KB SRAM with a 256-bit port
- * below 65 nm, shared/reference/components.md) and 280 F^2 per bit (DNN+NeuroSim V1.3's SRAM
+ * below 65 nm, docs/SOURCES.md) and 280 F^2 per bit (DNN+NeuroSim V1.3's SRAM
  * cell, 10F x 28F; cell array only, so the derived area omits decoders and sense amplifiers).
  * One bank by default. */
 #include "models/buffer/buffer_common.h"

@@ -5,7 +5,7 @@
  * the access latency (time to the first bit) in cycles of `clock` (default the chip clock); the
  * engine adds the streaming time, bits / bandwidth, itself (bandwidth is a kind-required key it
  * reads by name). Defaults: an LPDDR4-3200 x64 channel, 25.6 GB/s, about 8 pJ per bit
- * (Accelergy tables, shared/reference/components.md; NeuroSim V2.1 gives HBM2 3.9, GDDR5 14);
+ * (Accelergy tables, docs/SOURCES.md; NeuroSim V2.1 gives HBM2 3.9, GDDR5 14);
  * latency 50 ns (assumption: LPDDR4 tRCD + CL of about 36 ns plus controller and PHY). The PHY
  * defaults to 0 W / 0 mm2; ISAAC's HyperTransport interface is 10.4 W and 22.88 mm2. */
 #include "models/model.h"

@@ -226,9 +226,30 @@ static int next_component(const char *path, int after)
 
 typedef struct ctx {
     imc_err *err;
+    imc_ytree *tree;
     imc_ynode *root;
     imc_arch *arch;
 } ctx;
+
+/* Keep a note for the user (imc_arch.notes): something the configuration did not do as
+ * written, though it is not an error. */
+static int note(ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int note(ctx *c, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char **grown = realloc(c->arch->notes, (c->arch->n_notes + 1) * sizeof *grown);
+    if (!grown)
+        return imc_err_set(c->err, IMC_ENOMEM, "out of memory");
+    c->arch->notes = grown;
+    if (!(grown[c->arch->n_notes] = strdup(msg)))
+        return imc_err_set(c->err, IMC_ENOMEM, "out of memory");
+    c->arch->n_notes++;
+    return 0;
+}
 
 static int fail(ctx *c, imc_ymark m, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(ctx *c, imc_ymark m, const char *fmt, ...)
@@ -541,6 +562,7 @@ static int load_component(ctx *c, imc_comp comp, const imc_ynode *n, const char 
     if (!(*slotp = imc_instance_new(type, path)))
         return oom(c);
     node_keys k = {type->params, type->n_params, NULL, 0, info->path, 1};
+    int model_layer = imc_ytree_layer(c->tree, me->val->mark.file);
     for (size_t i = 0; i < n->n; i++) {
         const imc_yentry *e = &n->entries[i];
         if (!strcmp(e->key, "model"))
@@ -549,9 +571,18 @@ static int load_component(ctx *c, imc_comp comp, const imc_ynode *n, const char 
         join(sub, sizeof sub, path, e->key);
         const imc_param *p = imc_model_param(type, e->key);
         int kid = p ? -1 : find_component(info->path, e->key);
-        int rc = p          ? set_param(c, p, e->val, (char *)*slotp, sub)
-                 : kid >= 0 ? load_component(c, (imc_comp)kid, e->val, sub)
-                            : unknown_key(c, e->key_mark, path, e->key, &k);
+        int rc;
+        if (p)
+            rc = set_param(c, p, e->val, (char *)*slotp, sub);
+        else if (kid >= 0)
+            rc = load_component(c, (imc_comp)kid, e->val, sub);
+        else if (imc_ytree_layer(c->tree, e->key_mark.file) < model_layer)
+            /* a key of the model an earlier layer chose: a later one switched models */
+            rc = note(c, "%s (%s:%d:%d) dropped: %s, chosen at %s:%d:%d, has no such key", sub,
+                      e->key_mark.file, e->key_mark.line, e->key_mark.col, type->name,
+                      me->val->mark.file, me->val->mark.line, me->val->mark.col);
+        else
+            rc = unknown_key(c, e->key_mark, path, e->key, &k);
         if (rc)
             return rc;
     }
@@ -669,7 +700,8 @@ static int load_tree(imc_arch **out, imc_ytree *tree, const char *const *sets, s
     if (rc)
         return rc;
     for (size_t i = 0; i < n_sets; i++) {
-        rc = imc_ytree_set(tree, sets[i], (int)i + 1, err);
+        rc = sets[i][0] == '!' ? imc_ytree_unset(tree, sets[i] + 1, (int)i + 1, err)
+                               : imc_ytree_set(tree, sets[i], (int)i + 1, err);
         if (rc)
             return rc;
     }
@@ -678,7 +710,7 @@ static int load_tree(imc_arch **out, imc_ytree *tree, const char *const *sets, s
         free(a);
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     }
-    ctx c = {err, imc_ytree_root(tree), a};
+    ctx c = {err, tree, imc_ytree_root(tree), a};
     set_defaults(&root_section, (char *)a);
     rc = load_section(&c, &root_section, c.root, (char *)a, "");
     if (!rc)
@@ -691,14 +723,64 @@ static int load_tree(imc_arch **out, imc_ytree *tree, const char *const *sets, s
     return 0;
 }
 
+#define MAX_BASES 8
+
+/* If TREE (loaded from FILE; NULL for a string) starts from another file (`base: NAME`),
+ * load that one (and its own base, at most MAX_BASES deep) and lay TREE over it. NAME is
+ * relative to FILE's folder; a bare name that is not there is looked up as --arch does. */
+static int follow_base(imc_ytree *tree, const char *file, int depth, imc_err *err)
+{
+    imc_yentry *e = imc_ynode_find(imc_ytree_root(tree), "base");
+    if (!e)
+        return 0;
+    imc_ymark m = e->val->mark;
+    if (e->val->kind != IMC_Y_SCALAR || e->val->is_null)
+        return imc_err_at(err, IMC_EINPUT, m.file, m.line, m.col,
+                          "base: expected the name of an architecture file");
+    if (depth >= MAX_BASES)
+        return imc_err_at(err, IMC_EINPUT, m.file, m.line, m.col,
+                          "base: more than %d files deep (do two files name each other?)",
+                          MAX_BASES);
+    char near[4096], found[4096];
+    const char *name = e->val->scalar, *slash = file ? strrchr(file, '/') : NULL;
+    if (name[0] != '/' && slash)
+        snprintf(near, sizeof near, "%.*s/%s", (int)(slash - file), file, name);
+    else
+        snprintf(near, sizeof near, "%s", name);
+    struct stat st;
+    const char *path = stat(near, &st) == 0 ? near : imc_arch_find(name, found, sizeof found);
+    if (stat(path, &st) != 0)
+        return imc_err_at(err, IMC_EINPUT, m.file, m.line, m.col,
+                          "base: no architecture file '%s' (looked in %s, $IMCSIM_DATADIR/"
+                          "arch-configs and %s/arch-configs)",
+                          name, near, IMC_DATADIR);
+    imc_ytree *base;
+    int rc = imc_ytree_load_file(&base, path, err);
+    if (rc)
+        return rc;
+    if ((rc = follow_base(base, path, depth + 1, err))) {
+        imc_ytree_free(base);
+        return rc;
+    }
+    if ((rc = imc_ytree_unset(tree, "base", 0, err))) {
+        imc_ytree_free(base);
+        return rc;
+    }
+    return imc_ytree_adopt(tree, base, err);
+}
+
 int imc_arch_load(imc_arch **out, const char *path, const char *const *sets, size_t n_sets,
                   imc_err *err)
 {
     imc_ytree *tree;
     *out = NULL;
     int rc = imc_ytree_load_file(&tree, path, err);
-    if (rc)
+    if (!rc)
+        rc = follow_base(tree, path, 0, err);
+    if (rc) {
+        imc_ytree_free(tree);
         return rc;
+    }
     rc = load_tree(out, tree, sets, n_sets, err);
     imc_ytree_free(tree);
     return rc;
@@ -710,8 +792,12 @@ int imc_arch_load_string(imc_arch **out, const char *text, const char *name,
     imc_ytree *tree;
     *out = NULL;
     int rc = imc_ytree_load_string(&tree, text, name, err);
-    if (rc)
+    if (!rc)
+        rc = follow_base(tree, NULL, 0, err);
+    if (rc) {
+        imc_ytree_free(tree);
         return rc;
+    }
     rc = load_tree(out, tree, sets, n_sets, err);
     imc_ytree_free(tree);
     return rc;
@@ -732,6 +818,9 @@ void imc_arch_free(imc_arch *a)
         return;
     visit(a, free_one, NULL);
     free_strings(&root_section, (char *)a);
+    for (size_t i = 0; i < a->n_notes; i++)
+        free(a->notes[i]);
+    free(a->notes);
     free(a->file);
     free(a);
 }
@@ -803,6 +892,8 @@ void imc_arch_dump(const imc_arch *a, FILE *out)
     fprintf(out, "# Fully resolved imcsim architecture (schema v%d), from %s.\n"
                  "# Every default is written out; loading this file reproduces the run.\n",
             IMC_ARCH_SCHEMA, a->file);
+    for (size_t i = 0; i < a->n_notes; i++)
+        fprintf(out, "# note: %s\n", a->notes[i]);
     dump_section(out, 0, a, &root_section, (const char *)a);
 }
 

@@ -55,6 +55,9 @@ typedef struct imc_arch {
     double clock_hz;     /* digital clock */
     imc_mapping mapping;
     imc_chip chip;
+    char **notes;        /* what the configuration did not do as written, though not an error
+                            (a key dropped when a later layer switched its model), one line each */
+    size_t n_notes;
 } imc_arch;
 
 /* ---- component slots (declared once, in sim/arch/components.def) ------------------------ */
@@ -98,8 +101,12 @@ const char *imc_level_name(imc_level level);
  * BUF); else NAME (loading it then reports it missing). */
 const char *imc_arch_find(const char *name, char *buf, size_t size);
 
-/* Load and check the architecture file PATH, applying N_SETS "PATH=VALUE" overrides in order.
- * On error *out is NULL and ERR carries `FILE:LINE:COL` and `KEY.PATH: what`. */
+/* Load and check the architecture file PATH, applying N_SETS overrides in order: "PATH=VALUE"
+ * sets a key (--set), "!PATH" removes one so its default applies (--unset). The file may start
+ * from another (`base: NAME`, followed up to 8 files deep) and state only what differs. A key of
+ * a component whose model a later layer (a file over its base, or a --set) switched is dropped
+ * when the new model has no such key, with a note in arch->notes. On error *out is NULL and ERR
+ * carries `FILE:LINE:COL` and `KEY.PATH: what`. */
 int imc_arch_load(imc_arch **out, const char *path, const char *const *sets, size_t n_sets,
                   imc_err *err);
 

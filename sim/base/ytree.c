@@ -16,11 +16,21 @@
 
 struct imc_ytree {
     imc_ynode *root;
-    char **files; /* source names the marks point to */
+    char **files; /* source names the marks point to; files[0] is the tree's own */
+    int *layers;  /* per file: later layers override earlier ones (base files, the file, --set) */
     size_t n_files;
     size_t n_nodes;
 };
 
+static int top_layer(const imc_ytree *t)
+{
+    int top = -1;
+    for (size_t i = 0; i < t->n_files; i++)
+        top = t->layers[i] > top ? t->layers[i] : top;
+    return top;
+}
+
+/* NAME's interned copy; a new name becomes the topmost layer. */
 static const char *intern_file(imc_ytree *t, const char *name)
 {
     for (size_t i = 0; i < t->n_files; i++)
@@ -30,8 +40,13 @@ static const char *intern_file(imc_ytree *t, const char *name)
     if (!grown)
         return NULL;
     t->files = grown;
+    int *layers = realloc(t->layers, (t->n_files + 1) * sizeof *layers);
+    if (!layers)
+        return NULL;
+    t->layers = layers;
     if (!(t->files[t->n_files] = strdup(name)))
         return NULL;
+    t->layers[t->n_files] = top_layer(t) + 1;
     return t->files[t->n_files++];
 }
 
@@ -59,6 +74,7 @@ void imc_ytree_free(imc_ytree *tree)
     for (size_t i = 0; i < tree->n_files; i++)
         free(tree->files[i]);
     free(tree->files);
+    free(tree->layers);
     free(tree);
 }
 
@@ -346,4 +362,111 @@ int imc_ytree_set(imc_ytree *tree, const char *assignment, int index, imc_err *e
     }
     free(path);
     return rc;
+}
+
+/* --- --unset ----------------------------------------------------------------------------- */
+
+int imc_ytree_unset(imc_ytree *tree, const char *path, int index, imc_err *err)
+{
+    imc_ynode *node = tree->root;
+    const char *seg = path;
+    for (;;) {
+        const char *dot = strchr(seg, '.');
+        size_t len = dot ? (size_t)(dot - seg) : strlen(seg);
+        int col = (int)(seg - path) + 1;
+        if (len == 0)
+            return imc_err_at(err, IMC_EINPUT, "--unset", index, col, "%s: empty key in the path",
+                              path);
+        if (node->kind != IMC_Y_MAP)
+            return imc_err_at(err, IMC_EINPUT, "--unset", index, col,
+                              "%.*s: is a single value, not a section", col - 2, path);
+        size_t i = 0;
+        while (i < node->n && (strlen(node->entries[i].key) != len ||
+                               strncmp(node->entries[i].key, seg, len)))
+            i++;
+        if (i == node->n)
+            return imc_err_at(err, IMC_EINPUT, "--unset", index, col,
+                              "%.*s: not in the configuration, nothing to unset",
+                              (int)(seg - path) + (int)len, path);
+        if (!dot) { /* remove entry i, keeping the others in order */
+            free(node->entries[i].key);
+            node_free(node->entries[i].val);
+            memmove(&node->entries[i], &node->entries[i + 1],
+                    (node->n - i - 1) * sizeof node->entries[0]);
+            node->n--;
+            return 0;
+        }
+        node = node->entries[i].val;
+        seg = dot + 1;
+    }
+}
+
+/* --- one file starting from another -------------------------------------------------------- */
+
+int imc_ytree_layer(const imc_ytree *tree, const char *file)
+{
+    for (size_t i = 0; i < tree->n_files; i++)
+        if (tree->files[i] == file || strcmp(tree->files[i], file) == 0)
+            return tree->layers[i];
+    return -1;
+}
+
+/* Lay the mapping OVER onto BASE: OVER's keys replace BASE's, except that two mappings merge
+ * key by key. Consumes OVER's nodes. */
+static int overlay(imc_ynode *base, imc_ynode *over)
+{
+    for (size_t i = 0; i < over->n; i++) {
+        imc_yentry *o = &over->entries[i], *b = imc_ynode_find(base, o->key);
+        if (b && b->val->kind == IMC_Y_MAP && o->val->kind == IMC_Y_MAP) {
+            if (overlay(b->val, o->val))
+                return -1;
+            node_free(o->val);
+            free(o->key);
+        } else if (b) {
+            node_free(b->val);
+            free(o->key);
+            b->val = o->val;
+            b->key_mark = o->key_mark;
+        } else {
+            imc_yentry *grown = realloc(base->entries, (base->n + 1) * sizeof *grown);
+            if (!grown)
+                return -1;
+            base->entries = grown;
+            base->entries[base->n++] = *o;
+        }
+        o->key = NULL;
+        o->val = NULL;
+    }
+    over->n = 0;
+    return 0;
+}
+
+int imc_ytree_adopt(imc_ytree *tree, imc_ytree *base, imc_err *err)
+{
+    /* files: the tree's own first (imc_ytree_file), then the base's; layers: the base's below */
+    size_t n = tree->n_files + base->n_files;
+    char **files = realloc(tree->files, n * sizeof *files);
+    if (files)
+        tree->files = files;
+    int *layers = files ? realloc(tree->layers, n * sizeof *layers) : NULL;
+    if (!layers) {
+        imc_ytree_free(base);
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    }
+    tree->layers = layers;
+    int shift = top_layer(base) + 1;
+    for (size_t i = 0; i < tree->n_files; i++)
+        tree->layers[i] += shift;
+    for (size_t i = 0; i < base->n_files; i++) {
+        tree->files[tree->n_files + i] = base->files[i];
+        tree->layers[tree->n_files + i] = base->layers[i];
+    }
+    tree->n_files = n;
+    base->n_files = 0;
+    int rc = overlay(base->root, tree->root);
+    node_free(tree->root);
+    tree->root = base->root;
+    base->root = NULL;
+    imc_ytree_free(base);
+    return rc ? imc_err_set(err, IMC_ENOMEM, "out of memory") : 0;
 }

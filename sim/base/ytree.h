@@ -54,6 +54,18 @@ const char *imc_ytree_file(const imc_ytree *tree);
  * key to the scalar VALUE. Fails when PATH is malformed or runs through a scalar. */
 int imc_ytree_set(imc_ytree *tree, const char *assignment, int index, imc_err *err);
 
+/* Apply one --unset: remove the key at the dotted PATH (the INDEX-th override), so its
+ * default applies. Fails when PATH is malformed or not in the tree. */
+int imc_ytree_unset(imc_ytree *tree, const char *path, int index, imc_err *err);
+
+/* Make TREE start from BASE (an architecture file's `base:`): every key of TREE replaces
+ * BASE's, mappings merging key by key, and the marks keep their files. BASE is consumed. */
+int imc_ytree_adopt(imc_ytree *tree, imc_ytree *base, imc_err *err);
+
+/* The layer FILE (a mark's file) belongs to: a base file's is below the file that names it,
+ * which is below --set. -1 for a file the tree does not know. */
+int imc_ytree_layer(const imc_ytree *tree, const char *file);
+
 /* Find KEY in the mapping NODE; NULL if absent or NODE is not a mapping. */
 imc_yentry *imc_ynode_find(imc_ynode *node, const char *key);
 

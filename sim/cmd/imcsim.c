@@ -35,7 +35,10 @@ static const char usage[] =
     "                       (" IMC_DATADIR "/arch-configs)\n"
     "  --set PATH=VALUE     override one key of the architecture, e.g. --set chip.tiles=64 or\n"
     "                       --set chip.tile.pe.adc.bits=6; repeatable, applied in order, checked\n"
-    "                       like the file\n"
+    "                       like the file. --set X.model=NAME switches a component's model;\n"
+    "                       keys the new model lacks are dropped with a warning\n"
+    "  --unset PATH         remove one key of the architecture, so its default applies\n"
+    "                       (e.g. --unset chip.tile.pe.adc.energy), in order with --set\n"
     "  --dump-config FILE   write the fully resolved architecture (every default filled in) to\n"
     "                       FILE ('-' for stdout); loading it reproduces the run\n"
     "\n"
@@ -92,6 +95,7 @@ static const char usage[] =
 enum {
     OPT_ARCH = 256,
     OPT_SET,
+    OPT_UNSET,
     OPT_DUMP_CONFIG,
     OPT_HW_REPORT,
     OPT_CSV,
@@ -118,6 +122,7 @@ enum {
 static const struct option options[] = {
     {"arch", required_argument, NULL, OPT_ARCH},
     {"set", required_argument, NULL, OPT_SET},
+    {"unset", required_argument, NULL, OPT_UNSET},
     {"dump-config", required_argument, NULL, OPT_DUMP_CONFIG},
     {"hw-report", no_argument, NULL, OPT_HW_REPORT},
     {"csv", required_argument, NULL, OPT_CSV},
@@ -257,6 +262,10 @@ static int run(const cli *o)
     imc_arch *arch;
     if (imc_arch_load(&arch, imc_arch_find(o->arch, found, sizeof found), o->sets, o->n_sets, &err))
         return imc_cli_report(PROG, &err);
+    imc_cli_notify_state ns;
+    imc_notifier notify = imc_cli_notifier(&ns, PROG, 0);
+    for (size_t i = 0; i < arch->n_notes; i++)
+        imc_notify(&notify, IMC_NOTE_WARNING, "%s", arch->notes[i]);
     int rc = 0;
     if (o->dump_config)
         rc = write_output(o->dump_config, write_dump, arch, &err);
@@ -272,8 +281,6 @@ static int run(const cli *o)
         imc_numerics_request nq = o->num;
         nq.model = o->models[0];
         nq.csv = o->csv;
-        imc_cli_notify_state ns;
-        imc_notifier notify = imc_cli_notifier(&ns, PROG, 0);
         nq.notify = &notify;
         imc_numerics_result res;
         rc = imc_numerics_run(arch, &nq, stdout, &res, &err);
@@ -307,7 +314,22 @@ int main(int argc, char **argv)
     while (rc < 0 && (c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
         switch (c) {
         case OPT_ARCH: o.arch = optarg; break;
-        case OPT_SET: o.sets[o.n_sets++] = optarg; break;
+        case OPT_SET:
+            if (optarg[0] == '!') /* the loader's mark of an --unset */
+                rc = imc_cli_bad(PROG, "--set: '%s' is not PATH=VALUE", optarg);
+            o.sets[o.n_sets++] = optarg;
+            break;
+        case OPT_UNSET: { /* "!PATH" tells the loader to remove PATH */
+            char *u = malloc(strlen(optarg) + 2);
+            if (!u) {
+                rc = EXIT_FAILURE;
+                break;
+            }
+            u[0] = '!';
+            strcpy(u + 1, optarg);
+            o.sets[o.n_sets++] = u;
+            break;
+        }
         case OPT_DUMP_CONFIG: o.dump_config = optarg; break;
         case OPT_HW_REPORT: o.hw_report = 1; break;
         case OPT_CSV: o.csv = optarg; break;
@@ -370,6 +392,9 @@ int main(int argc, char **argv)
         rc = usage_error("unexpected argument '%s'", argv[optind]);
     if (rc < 0)
         rc = run(&o);
+    for (size_t i = 0; i < o.n_sets; i++)
+        if (o.sets[i][0] == '!')
+            free((char *)o.sets[i]);
     free(o.sets);
     free(o.models);
     return rc;

@@ -3,7 +3,7 @@
  * Per block, pre-norm as in timm: x = x + mixer(norm1(x)); x = x + mlp(norm2(x)). Attention:
  * every token's QKV MVM stores its K and V; a barrier waits for all of them; then per head and
  * query token Q K^T (a MATMUL reading all K), softmax, S V (reading all V); the projection of
- * a token waits for all heads of that token. FAR (shared/reference/far.md): pre_proj per token;
+ * a token waits for all heads of that token. FAR (Ren et al., arXiv 2505.21535; docs/SOURCES.md): pre_proj per token;
  * per head and direction a chain of LSTM steps, each an MVM of the fused [W_ih | W_hh] on
  * [x_t | h_(t-1)] followed by the cell update (3 sigmoid, 2 tanh, 3 mul, 1 add per unit), the
  * backward chain starting at the last token; head_proj of token t waits for both directions'

@@ -1,6 +1,6 @@
 /* netfile.h -- the model-file container: read and write safetensors files.
  *
- * A model file is a safetensors container whatever its extension (DESIGN.md section 5):
+ * A model file is a safetensors container whatever its extension (README.md, "Model files"):
  *
  *     u64 N (little-endian) | N bytes of UTF-8 JSON header | data section (raw, little-endian)
  *

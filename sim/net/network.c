@@ -1,7 +1,7 @@
 /* network.c -- infer a DeiT / FAR network from a model file (see network.h).
  *
  * Names follow timm's VisionTransformer; FAR blocks follow the FAR reference implementation
- * (shared/reference/far.md). Every inconsistency is one error naming the tensor and saying
+ * (Ren et al., arXiv 2505.21535; docs/SOURCES.md). Every inconsistency is one error naming the tensor and saying
  * what was expected. Checks are by shape, except in masked-form FAR blocks where the per-head
  * block-diagonal masks and pruned units can only be seen in the data. */
 #include "sim/net/network.h"

@@ -2,7 +2,7 @@
  *
  * The structure is inferred from timm VisionTransformer tensor names and shapes, plus the
  * file's __metadata__ for what shapes cannot say (num_heads of attention blocks). Each block is
- * either self-attention or FAR (a multi-head BiLSTM, shared/reference/far.md), in the masked
+ * either self-attention or FAR (a multi-head BiLSTM, docs/SOURCES.md), in the masked
  * single-LSTM form the FAR reference code saves or the per-head split form; pruned FAR hidden
  * units (all-zero rows in every gate) are found and left out. The network then lists its
  * weight matrices ("layers") in dataflow order, each as `in` inputs x `out` outputs, which is

@@ -13,6 +13,8 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tests/unit/testdir.h"
+
 /* The smallest complete architecture: every required key, nothing else. */
 static const char minimal[] = "schema: 1\n"
                               "chip:\n"
@@ -318,6 +320,176 @@ static void test_bad_input_messages(void)
     }
 }
 
+/* ---- configurations that compose ----------------------------------------------------------- */
+
+/* Write TEXT to NAME in the scratch folder; its path in BUF. */
+static const char *scratch(char *buf, size_t size, const char *name, const char *text)
+{
+    test_dir_path(buf, size, name);
+    FILE *f = fopen(buf, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+    return buf;
+}
+
+static imc_arch *load_or_say(const char *path, const char *const *sets, size_t n, imc_err *err)
+{
+    imc_arch *a = NULL;
+    imc_err_clear(err);
+    if (imc_arch_load(&a, path, sets, n, err)) {
+        char line[1024];
+        imc_err_format(err, line, sizeof line);
+        fprintf(stderr, "\n%s\n", line);
+    }
+    return a;
+}
+
+/* A file that starts from another and states only what differs is the other file with those
+ * keys set: the same resolved configuration. */
+static void test_base_file(void)
+{
+    CU_ASSERT_EQUAL_FATAL(test_dir_make("config"), 0);
+    char base[4200], small[4200], deeper[4200];
+    scratch(base, sizeof base, "base.yaml", minimal);
+    scratch(small, sizeof small, "small.yaml",
+            "base: base.yaml\nchip:\n  tiles: 16\n  tile:\n    pe:\n      adc: {bits: 6}\n");
+    scratch(deeper, sizeof deeper, "deeper.yaml", "base: small.yaml\nmapping: {weight_bits: 4}\n");
+    imc_err err;
+    const char *sets[] = {"chip.tiles=16", "chip.tile.pe.adc.bits=6", "mapping.weight_bits=4"};
+    imc_arch *a = load_or_say(deeper, NULL, 0, &err), *b = load_or_say(base, sets, 3, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_EQUAL(a->chip.tiles, 16);
+    CU_ASSERT_STRING_EQUAL(a->file, deeper);
+    char *da = NULL, *db = NULL;
+    size_t la = 0, lb = 0;
+    FILE *fa = open_memstream(&da, &la), *fb = open_memstream(&db, &lb);
+    imc_arch_dump(a, fa);
+    imc_arch_dump(b, fb);
+    fclose(fa);
+    fclose(fb); /* the same past the first line, which names the file */
+    CU_ASSERT_STRING_EQUAL(strchr(da, '\n'), strchr(db, '\n'));
+    free(da), free(db);
+    imc_arch_free(a);
+    imc_arch_free(b);
+    test_dir_remove();
+}
+
+/* Mistakes point at the file, line and column they are in, base or not. */
+static void test_base_errors(void)
+{
+    CU_ASSERT_EQUAL_FATAL(test_dir_make("config"), 0);
+    char base[4200], top[4200], loop[4200], want[8500], line[1024];
+    imc_err err;
+    scratch(base, sizeof base, "base.yaml", "schema: 1\nchip:\n  tilez: 3\n");
+    scratch(top, sizeof top, "top.yaml", "base: base.yaml\n");
+    CU_ASSERT_PTR_NULL(load_or_say(top, NULL, 0, &err));
+    imc_err_format(&err, line, sizeof line);
+    snprintf(want, sizeof want, "%s:3:3: error: chip.tilez: unknown key (did you mean 'tiles'?)", base);
+    CU_ASSERT_STRING_EQUAL(line, want);
+
+    scratch(base, sizeof base, "base.yaml", minimal);
+    scratch(top, sizeof top, "top.yaml", "base: base.yaml\nchip: {tiles: many}\n");
+    CU_ASSERT_PTR_NULL(load_or_say(top, NULL, 0, &err));
+    imc_err_format(&err, line, sizeof line);
+    snprintf(want, sizeof want, "%s:2:15: error: chip.tiles: 'many' is not an integer", top);
+    CU_ASSERT_STRING_EQUAL(line, want);
+
+    scratch(top, sizeof top, "top.yaml", "base: loop.yaml\n");
+    scratch(loop, sizeof loop, "loop.yaml", "base: top.yaml\n");
+    CU_ASSERT_PTR_NULL(load_or_say(top, NULL, 0, &err));
+    imc_err_format(&err, line, sizeof line);
+    CU_ASSERT_PTR_NOT_NULL(strstr(line, "base: more than 8 files deep (do two files name each other?)"));
+
+    scratch(top, sizeof top, "top.yaml", "base: nowhere.yaml\n");
+    CU_ASSERT_PTR_NULL(load_or_say(top, NULL, 0, &err));
+    imc_err_format(&err, line, sizeof line);
+    snprintf(want, sizeof want, "%s:1:7: error: base: no architecture file 'nowhere.yaml' (looked in %s/nowhere.yaml,", top, test_dir);
+    CU_ASSERT_PTR_NOT_NULL(strstr(line, want));
+
+    scratch(top, sizeof top, "top.yaml", "base: [a, b]\n");
+    CU_ASSERT_PTR_NULL(load_or_say(top, NULL, 0, &err));
+    imc_err_format(&err, line, sizeof line);
+    snprintf(want, sizeof want, "%s:1:7: error: base: expected the name of an architecture file", top);
+    CU_ASSERT_STRING_EQUAL(line, want);
+    test_dir_remove();
+}
+
+/* --set X.model=NAME switches the model: the keys the new one lacks are dropped with a note
+ * (also in the dump), the ones it shares are kept; a key the user gives with the switch is
+ * still checked. A file over its base switching a model does the same. */
+static void test_model_switch(void)
+{
+    CU_ASSERT_EQUAL_FATAL(test_dir_make("config"), 0);
+    char base[4200], top[4200];
+    scratch(base, sizeof base, "base.yaml",
+            "schema: 1\nchip:\n  tiles: 4\n  noc: {model: noc/mesh}\n  dram: {model: dram/simple}\n"
+            "  tile:\n    pes: 2\n    buffer: {model: buffer/edram}\n    pe:\n      xbars: 4\n"
+            "      xbar:\n        model: xbar/reram\n        cell: {model: cell/reram}\n"
+            "      dac: {model: dac/simple}\n      sh: {model: sh/simple}\n"
+            "      adc: {model: adc/sar, bits: 6, inl: 1.5}\n      shiftadd: {model: shiftadd/simple}\n");
+    imc_err err;
+    const char *sets[] = {"chip.tile.pe.adc.model=adc/flash"};
+    imc_arch *a = load_or_say(base, sets, 1, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_STRING_EQUAL(a->chip.tile.pe.adc->type->name, "adc/flash");
+    CU_ASSERT_EQUAL(imc_model_bits(a->chip.tile.pe.adc), 6); /* shared key kept */
+    CU_ASSERT_EQUAL_FATAL(a->n_notes, 1);
+    char want[8500];
+    snprintf(want, sizeof want,
+             "chip.tile.pe.adc.inl (%s:16:38) dropped: adc/flash, chosen at --set:1:24, has no "
+             "such key",
+             base);
+    CU_ASSERT_STRING_EQUAL(a->notes[0], want);
+    char *d = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&d, &len);
+    imc_arch_dump(a, f);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(d, "# note: chip.tile.pe.adc.inl ("));
+    free(d);
+    imc_arch_free(a);
+
+    /* a key given with the switch, unknown to the new model, is an error */
+    const char *bad[] = {"chip.tile.pe.adc.model=adc/flash", "chip.tile.pe.adc.offset=1"};
+    CU_ASSERT_PTR_NULL(load_or_say(base, bad, 2, &err));
+    char line[1024];
+    imc_err_format(&err, line, sizeof line);
+    CU_ASSERT_STRING_EQUAL(line, "--set:2:18: error: chip.tile.pe.adc.offset: unknown key");
+
+    /* the same switch from a file over the base */
+    scratch(top, sizeof top, "top.yaml", "base: base.yaml\nchip: {tile: {pe: {adc: {model: adc/flash}}}}\n");
+    a = load_or_say(top, NULL, 0, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_EQUAL(a->n_notes, 1);
+    CU_ASSERT_STRING_EQUAL(a->chip.tile.pe.adc->type->name, "adc/flash");
+    imc_arch_free(a);
+    test_dir_remove();
+}
+
+/* --unset removes a key, so its default applies; a key that is not there is an error. */
+static void test_unset(void)
+{
+    const char *sets[] = {"chip.tile.pe.adc.bits=5", "!chip.tile.pe.adc.bits"};
+    imc_arch *a = NULL;
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(imc_arch_load_string(&a, minimal, "t.yaml", sets, 2, &err), 0);
+    CU_ASSERT_EQUAL(imc_model_bits(a->chip.tile.pe.adc), 8); /* adc/sar's default */
+    imc_arch_free(a);
+    const char *bad[] = {"!chip.tile.pe.adc.bits"};
+    CU_ASSERT_EQUAL(imc_arch_load_string(&a, minimal, "t.yaml", bad, 1, &err), IMC_EINPUT);
+    char line[1024];
+    imc_err_format(&err, line, sizeof line);
+    CU_ASSERT_STRING_EQUAL(line, "--unset:1:18: error: chip.tile.pe.adc.bits: not in the "
+                                 "configuration, nothing to unset");
+    const char *through[] = {"!chip.tiles.x"};
+    CU_ASSERT_EQUAL(imc_arch_load_string(&a, minimal, "t.yaml", through, 1, &err), IMC_EINPUT);
+    imc_err_format(&err, line, sizeof line);
+    CU_ASSERT_STRING_EQUAL(line, "--unset:1:12: error: chip.tiles: is a single value, not a section");
+}
+
 static CU_TestInfo tests[] = {
     {"units parse", test_units_parse},
     {"units errors", test_units_errors},
@@ -326,6 +498,10 @@ static CU_TestInfo tests[] = {
     {"--set overrides", test_set_overrides},
     {"--dump-config reloads identically", test_dump_reloads_identically},
     {"bad input messages", test_bad_input_messages},
+    {"base: a file over another is the other plus its keys", test_base_file},
+    {"base: errors name the right file, line and column", test_base_errors},
+    {"--set X.model switches models, dropping what the new lacks", test_model_switch},
+    {"--unset removes a key", test_unset},
     CU_TEST_INFO_NULL,
 };
 

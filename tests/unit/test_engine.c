@@ -1,6 +1,6 @@
 /* test_engine.c -- the engine against hand-derived closed forms, and its invariants.
  *
- * Closed forms (DESIGN.md section 7, ISAAC's pipeline): one MVM of one vector on one crossbar
+ * Closed forms (ISAAC's pipeline: Shafiee et al., ISCA 2016, section IV): one MVM of one vector on one crossbar
  * takes the tile-buffer fetch, then R + (S - 1) max(R, A) + A for S input slices (crossbar read
  * R, conversions of the columns sharing an ADC A), a shift-add cycle and the write-back;
  * halving the ADCs doubles A; an LSTM direction of T steps is T x (step MVM + cell update); a

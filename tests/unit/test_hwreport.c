@@ -1,7 +1,7 @@
 /* test_hwreport.c -- the hardware report against published numbers and closed forms.
  *
  * ISAAC: Shafiee et al., ISCA 2016 (corrected 5 Oct 2016), Table I and Table IV, as collected
- * in shared/reference/isaac.md: tile 330 mW and 0.372 mm2, chip 65.8 W and 85.4 mm2 (within
+ * in Shafiee et al., ISCA 2016, Table I (docs/SOURCES.md): tile 330 mW and 0.372 mm2, chip 65.8 W and 85.4 mm2 (within
  * 2 %), peak 478.95 GOPS/s/mm2 and 627.5 GOPS/W (within 5 %). */
 #include <math.h>
 #include <stdio.h>

@@ -37,7 +37,7 @@ static int near(double got, double want, double rel)
     return fabs(got - want) <= rel * fabs(want);
 }
 
-/* ISAAC's environment (shared/reference/isaac.md): 1.2 GHz digital clock, 32 nm, one crossbar
+/* ISAAC's environment (Shafiee et al., ISCA 2016; docs/SOURCES.md): 1.2 GHz digital clock, 32 nm, one crossbar
  * read per 100 ns. */
 static imc_model_env isaac_env(const imc_instance *cell)
 {
@@ -380,7 +380,7 @@ static void test_sar_energy_rises_with_bits(void)
         CU_ASSERT_EQUAL_FATAL(imc_instance_init(adc, &env, NULL), 0);
         double e = imc_model_cost(adc, IMC_ADC_CONVERT).energy_pj;
         CU_ASSERT(e > prev);
-        if (bits == 8) /* the Accelergy/CiMLoop 32 nm table row (components.md): 1.67 pJ */
+        if (bits == 8) /* the Accelergy/CiMLoop 32 nm table row (docs/SOURCES.md): 1.67 pJ */
             CU_ASSERT_DOUBLE_EQUAL(e, 1.67, 1e-9);
         prev = e;
         imc_instance_free(adc);
@@ -500,7 +500,7 @@ static void test_read_rate_required(void)
     }
 }
 
-/* ---- ISAAC Table I per-instance peak powers (shared/reference/isaac.md, 32 nm, 1.2 GHz,
+/* ---- ISAAC Table I per-instance peak powers (Shafiee et al., ISCA 2016; 32 nm, 1.2 GHz,
  * 10 M crossbar reads/s). Power in Table I is the total of the listed count. ------------- */
 
 static double default_peak(const char *name)
@@ -526,7 +526,7 @@ static void test_isaac_peak_powers(void)
     CU_ASSERT(near(default_peak("noc/bus"), 7.0, 0.01));
 }
 
-/* ISAAC-derived eDRAM access (components.md: 20.45 pJ per 256-bit access) and Table I's
+/* ISAAC-derived eDRAM access (docs/SOURCES.md: 20.45 pJ per 256-bit access) and Table I's
  * 0.083 mm2 for the 64 KB buffer at 32 nm. */
 static void test_edram_isaac(void)
 {

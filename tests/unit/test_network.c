@@ -3,7 +3,7 @@
  * Tiny models (D 48, 3 heads, depth 2, 32 px images in 8 px patches, 3 channels, 10 classes,
  * MLP 96) are generated with imc_modelgen_write into a mkdtemp directory and read back: the
  * structure, the parameter counts against closed forms (the FAR per-block formula of
- * shared/reference/far.md: 2D^2 + 16D^2/N + 2D^2/N + 19D), the layer list, pruned FAR heads in
+ * Ren et al., arXiv 2505.21535, docs/SOURCES.md: 2D^2 + 16D^2/N + 2D^2/N + 19D), the layer list, pruned FAR heads in
  * the masked and the split form, the gathered layer weights against the file's tensors, and
  * every class of bad model file with its exact one-line message. Each model file is unlinked
  * as soon as it is open (the mapping stays valid), so nothing is left behind. */
@@ -88,7 +88,7 @@ static int64_t params_closed(const imc_modelgen_spec *s, int effective)
     return n;
 }
 
-/* The closed forms reproduce the published counts (shared/reference/far.md): DeiT-Ti/S/B
+/* The closed forms reproduce the published counts (docs/SOURCES.md, DeiT and FAR): DeiT-Ti/S/B
  * exactly, FAR-Ti/S/B to the 0.01 M the reference gives. */
 static void test_closed_form_matches_reference(void)
 {
@@ -284,7 +284,7 @@ static void test_far_masked_unpruned(void)
     model m = gen_model(&s, "far");
     check_shape(m.net, &s);
     int64_t D = 48, N = 3, depth = 2;
-    int64_t far_block = 2 * D * D + 16 * D * D / N + 2 * D * D / N + 19 * D; /* far.md */
+    int64_t far_block = 2 * D * D + 16 * D * D / N + 2 * D * D / N + 19 * D; /* docs/SOURCES.md, FAR */
     imc_modelgen_spec deit = tiny_spec(0, 0, 0);
     int64_t attn_block = 3 * D * D + 3 * D + D * D + D;
     CU_ASSERT_EQUAL(m.net->params_effective, params_closed(&deit, 0) + depth * (far_block - attn_block));

@@ -1,5 +1,5 @@
 /* test_presets.c -- the six shipped model sizes written by imcsim-model gen have the exact
- * parameter counts of the real networks. DeiT: shared/reference/far.md (timm, exact counts).
+ * parameter counts of the real networks. DeiT: docs/SOURCES.md (Touvron et al., ICML 2021; timm, exact counts).
  * FAR: the effective count per block from the same file, 2 D^2 + 16 D^2/N + 2 D^2/N + 19 D in
  * place of attention's 4 D^2 + 4 D; FAR-Ti 7.52 M, FAR-S 23.89 M, FAR-B 83.17 M.
  * Writes up to ~0.6 GB of temporary files, so CI runs it natively, not under valgrind. */
@@ -35,7 +35,7 @@ static imc_network *generate(const char *preset, double prune, imc_netfile **nf)
     return net;
 }
 
-/* FAR effective parameters of a timm-sized model, from far.md's per-block formula. */
+/* FAR effective parameters of a timm-sized model, from the per-block formula in docs/SOURCES.md (FAR). */
 static long long far_effective(long long D, long long N, long long deit_total)
 {
     long long attn = 4 * D * D + 4 * D;
@@ -56,12 +56,12 @@ static void check(const char *preset, long long total, long long effective)
     imc_netfile_close(nf);
 }
 
-/* far.md: DeiT-Ti 5,717,416; DeiT-S 22,050,664; DeiT-B 86,567,656 (exact). */
+/* docs/SOURCES.md: DeiT-Ti 5,717,416; DeiT-S 22,050,664; DeiT-B 86,567,656 (exact). */
 static void test_deit_ti(void) { check("deit-ti", 5717416, 5717416); }
 static void test_deit_s(void) { check("deit-s", 22050664, 22050664); }
 static void test_deit_b(void) { check("deit-b", 86567656, 86567656); }
 
-/* far.md: FAR-Ti 7.52 M, FAR-S 23.89 M, FAR-B 83.17 M effective. The masked LSTM tensors hold
+/* docs/SOURCES.md: FAR-Ti 7.52 M, FAR-S 23.89 M, FAR-B 83.17 M effective. The masked LSTM tensors hold
  * 16 D^2 + 16 D weights per block (+ head_proj 2 D^2), so total exceeds effective. */
 static void test_far(void)
 {

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Stage 2 of the Fashion-MNIST FAR pipeline: replace every attention block of the trained DeiT
-(work/deit.pth) with a FAR block and distil it (shared/reference/far.md):
+(work/deit.pth) with a FAR block and distil it (Ren et al., arXiv 2505.21535; docs/SOURCES.md):
 
   stage 1: only pre_proj, lstm and head_proj train; loss = sum over blocks of the MSE between
            FAR's per-head outputs (head_proj, before post_proj) and the teacher attention's

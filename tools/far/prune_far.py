@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Stage 3 of the Fashion-MNIST FAR pipeline: structured pruning of the distilled FAR model
-(work/far.pth) with Group Hoyer-Square regularisation (DeepHoyer; shared/reference/far.md):
+(work/far.pth) with Group Hoyer-Square regularisation (DeepHoyer; docs/SOURCES.md):
 
   G(W) = (sum_j ||w_j||_2)^2 / sum_j ||w_j||_2^2 per block, direction and head, where group j
   is hidden unit j: its W_ih rows in all 4 gates, its W_hh rows in all 4 gates and its W_hh
@@ -15,7 +15,7 @@ tests/data/fashion-mnist/pruning.json (per block, direction and head: kept units
 
     prune_far.py [--lam L] [--reg-steps N] [--ft-steps N] [--thr T] [--rel-thr R]
 
-Deviation from far.md, for this CPU budget: far.md's lambda 5e-5 and absolute threshold 1e-4
+Deviation from the FAR reference code, for this CPU budget: its lambda 5e-5 and absolute threshold 1e-4
 assume long regularised training that drives groups to ~0. A few hundred steps do not (group
 norms stay O(0.5..2.5)), so lambda is 1e-2 (the regulariser then dominates the loss and
 spreads the group norms) and the cut is relative: units under --rel-thr (0.4) times their
