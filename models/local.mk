@@ -18,7 +18,8 @@ MODELS = \
 	models/noc/mesh.c \
 	models/noc/bus.c \
 	models/dram/simple.c \
-	models/digital/vector.c
+	models/digital/vector.c \
+	models/digital/host.c
 
 MODEL_SOURCES = \
 	models/model.c models/model.h \

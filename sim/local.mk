@@ -18,7 +18,8 @@ libimc_a_SOURCES = \
 	sim/flow/trace.c sim/flow/trace.h \
 	sim/engine/kernel.c sim/engine/kernel.h sim/engine/kernel_shim.h \
 	sim/engine/ledger.c sim/engine/ledger.h \
-	sim/engine/engine.c sim/engine/engine.h \
+	sim/engine/engine.c sim/engine/engine.h sim/engine/engine_impl.h \
+	sim/engine/bounds.c \
 	sim/report/hwreport.c sim/report/hwreport.h \
 	sim/report/report.c sim/report/report.h \
 	sim/report/timeline.c sim/report/timeline.h \

@@ -145,6 +145,7 @@ static const section clock_section = {clock_params, N(clock_params), NULL, 0, NU
 
 static const char *const signed_choices[] = {"differential", "offset", NULL};
 static const char *const matmul_choices[] = {"digital", "rewrite", "host", NULL};
+static const char *const replicate_choices[] = {"none", "auto", NULL};
 static const imc_param mapping_params[] = {
     {"weight_bits", IMC_PT_INT, IMC_DIM_NONE, 8, 1, 32, 0, offsetof(imc_mapping, weight_bits),
      NULL, "bits of a quantized weight"},
@@ -161,6 +162,14 @@ static const imc_param mapping_params[] = {
      offsetof(imc_mapping, matmul), matmul_choices,
      "where activation x activation products (attention's Q K^T, S V) run: digital (the MAC "
      "array of chip.digital), rewrite (crossbars rewritten per inference), host (over DRAM)"},
+    {"query_tile", IMC_PT_INT, IMC_DIM_NONE, 32, 1, 1 << 20, 0, offsetof(imc_mapping, query_tile),
+     NULL, "attention queries per Q K^T and S V step: K and V are read once per tile (query "
+           "blocking as in FlashAttention, Dao et al. NeurIPS 2022, and X-Former's sequence "
+           "blocking; 32 x 197 int8 scores = 6.3 KB)"},
+    {"replicate", IMC_PT_ENUM, IMC_DIM_NONE, IMC_REPLICATE_NONE, 0, 1, 0,
+     offsetof(imc_mapping, replicate), replicate_choices,
+     "none: copies only as duplicate says; auto: spare crossbars copy the layers that bound the "
+     "token pipeline, as ISAAC balances its pipeline"},
     {"duplicate", IMC_PT_STRING, IMC_DIM_NONE, 0, 0, 0, OPT, offsetof(imc_mapping, duplicate),
      NULL, "layers to duplicate to balance the pipeline: 'LAYER=N,...', LAYER may use * and ?"},
 };

@@ -16,6 +16,9 @@
 
 enum { IMC_SIGNED_DIFFERENTIAL, IMC_SIGNED_OFFSET };
 
+/* mapping.replicate: copies only as mapping.duplicate says, or spare crossbars balance. */
+enum { IMC_REPLICATE_NONE, IMC_REPLICATE_AUTO };
+
 /* Where activation x activation products (attention's Q K^T and S V) run. */
 enum { IMC_MATMUL_DIGITAL, IMC_MATMUL_REWRITE, IMC_MATMUL_HOST };
 
@@ -26,7 +29,9 @@ typedef struct imc_mapping {
     int signed_scheme; /* IMC_SIGNED_*: differential pair of columns or an offset column */
     int reprogram;     /* time-multiplex crossbars when the network does not fit */
     char *duplicate;   /* "LAYER=N,..." (LAYER may use * and ?); NULL for none */
+    int replicate;     /* IMC_REPLICATE_*: auto adds copies to balance the token pipeline */
     int matmul;        /* IMC_MATMUL_*: chip.digital's MAC array, rewritten crossbars, host */
+    int query_tile;    /* attention queries per Q K^T / S V op */
 } imc_mapping;
 
 typedef struct imc_pe {
@@ -44,7 +49,7 @@ typedef struct imc_tile {
 
 typedef struct imc_chip {
     int tiles; /* tiles per chip */
-    imc_instance *noc, *dram, *global_buffer, *digital;
+    imc_instance *noc, *dram, *global_buffer, *digital, *host;
     imc_tile tile;
 } imc_chip;
 

@@ -51,8 +51,11 @@ static const char usage[] =
     "\n"
     "simulation:\n"
     "  --kernel NAME        event kernel: native (default) or systemc; identical results\n"
-    "  --batch N            inferences in flight (default 1): latency of one, steady-state\n"
-    "                       throughput of the batch\n"
+    "  --batch N            N inferences, all in flight at once (default 1): the latency of\n"
+    "                       the first, the makespan, and the steady-state interval measured\n"
+    "                       over the middle half of the completions (throughput = 1 / it)\n"
+    "  --arrival-rate R     with --batch N: an open stream, inference i arriving at i / R\n"
+    "                       (R inferences per second): latency under load (mean, p95, max)\n"
     "\n"
     "reports:\n"
     "  (default)            with --model or --trace: latency, throughput, energy per inference\n"
@@ -108,6 +111,7 @@ enum {
     OPT_NATIVE,
     OPT_KERNEL,
     OPT_BATCH,
+    OPT_ARRIVAL,
     OPT_STATS,
     OPT_TIMELINE,
     OPT_EMIT_TRACE,
@@ -135,6 +139,7 @@ static const struct option options[] = {
     {"native", no_argument, NULL, OPT_NATIVE},
     {"kernel", required_argument, NULL, OPT_KERNEL},
     {"batch", required_argument, NULL, OPT_BATCH},
+    {"arrival-rate", required_argument, NULL, OPT_ARRIVAL},
     {"stats", required_argument, NULL, OPT_STATS},
     {"timeline", required_argument, NULL, OPT_TIMELINE},
     {"emit-trace", required_argument, NULL, OPT_EMIT_TRACE},
@@ -356,6 +361,15 @@ int main(int argc, char **argv)
             if (end == optarg || *end || b < 1 || b > 100000)
                 rc = usage_error("--batch: '%s' is not a number of inferences from 1 to 100000", optarg);
             o.sim.batch = (int)b;
+            break;
+        }
+        case OPT_ARRIVAL: {
+            char *end;
+            double r = strtod(optarg, &end);
+            if (end == optarg || *end || !(r > 0) || r > 1e12)
+                rc = usage_error("--arrival-rate: '%s' is not a positive number of inferences per "
+                                 "second", optarg);
+            o.sim.arrival_hz = r;
             break;
         }
         case OPT_STATS: o.sim.stats = optarg; break;

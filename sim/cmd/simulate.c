@@ -42,7 +42,9 @@ static int build_graph(const imc_arch *arch, job *j, int native, imc_err *err)
 {
     if (j->graph)
         return 0;
-    imc_dataflow_opts o = {.act_bits = arch->mapping.input_bits, .drop_mixer = native};
+    imc_dataflow_opts o = {.act_bits = arch->mapping.input_bits,
+                           .query_tile = arch->mapping.query_tile,
+                           .drop_mixer = native};
     return imc_dataflow_build(&j->graph, j->net, &o, err);
 }
 
@@ -136,7 +138,8 @@ int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc
             snprintf(base, sizeof base, "%.139s", jobs[0].label);
             snprintf(nj->label, sizeof nj->label, "%s (native)", base);
             rc = build_graph(arch, &jobs[0], 0, err);
-            imc_dataflow_opts no = {.act_bits = arch->mapping.input_bits, .drop_mixer = 1};
+            imc_dataflow_opts no = {.act_bits = arch->mapping.input_bits,
+                                    .query_tile = arch->mapping.query_tile, .drop_mixer = 1};
             if (!rc && jobs[0].net)
                 rc = imc_dataflow_build(&nj->graph, jobs[0].net, &no, err);
         }
@@ -147,11 +150,11 @@ int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc
             if (i == 0 && o.trace.fp && (rc = imc_trace_write(j->graph, o.trace.fp, err)))
                 break;
             const imc_placement *place = j->place ? j->place : jobs[0].place;
-            imc_engine_opts eo = {rq->kernel, rq->batch, NULL, NULL};
+            imc_engine_opts eo = {rq->kernel, rq->batch, rq->arrival_hz, NULL, NULL};
             if (o.timeline.fp) {
                 imc_timeline_run(&tl, j->graph, (int)(i * 1000));
-                eo.on_op = imc_timeline_on_op;
-                eo.on_op_ctx = &tl;
+                eo.on_slice = imc_timeline_on_slice;
+                eo.on_slice_ctx = &tl;
             }
             rc = imc_engine_run(arch, place, j->graph, &eo, &j->res, err);
             runs[i] = (imc_run){j->label, place, j->graph, &j->res};
@@ -166,6 +169,7 @@ int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc
                 imc_timeline_name(&tl, (int)(i * 1000), runs[i].label, i + 1 == n);
         }
     }
+    imc_timeline_end(&tl);
     if (!rc && jobs)
         rc = commit_outputs(&o, err);
     else if (jobs && runs)

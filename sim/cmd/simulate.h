@@ -17,6 +17,7 @@ typedef struct imc_sim_request {
     int native;                /* add the first network without its token mixers */
     imc_kernel_backend kernel;
     int batch;
+    double arrival_hz;         /* > 0: an open stream of `batch` inferences at this rate */
     const char *csv;           /* mapping CSV (mapping_only) or energy CSV */
     const char *stats;         /* stats YAML */
     const char *timeline;      /* Perfetto / Chrome trace-event JSON */

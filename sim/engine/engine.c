@@ -1,94 +1,42 @@
 /* engine.c -- replay an op graph on a mapped architecture, cycle by cycle of each resource
  * (see engine.h).
  *
- * Each op instance (op x inference) goes through two kernel events. START, at the time its
- * last input has arrived: the op reserves its resources on their timelines (a timeline is the
- * tick until which the resource is taken; reserving waits for it and rounds to the resource's
- * clock), charges its actions to the ledger and schedules DONE at its finish. DONE: the output
- * is sent to every consumer (a NoC transfer reserving each link on its XY route when the
- * consumer sits on another router), and a consumer whose inputs have all arrived is scheduled
- * to START at the arrival of the last one. Work is charged for inference 0 only (every
- * inference does the same work); time runs for all of them, so they contend.
+ * An op instance (op x inference) runs in stages. Its first stage starts when its last input
+ * has arrived; each stage takes the resources it needs on their timelines (a resource is taken
+ * until a tick; taking it waits for that tick and rounds to the resource's clock), charges its
+ * actions to the ledger, and the next stage starts at its end. When the last stage ends the op
+ * is done: its output must find room in the buffer of every consumer's tile, or the op waits
+ * (back-pressure); then it travels to the consumers (NoC links reserved along an XY route), and
+ * a consumer whose inputs have all arrived is scheduled. Work is charged for inference 0 only
+ * (every inference does the same work); time runs for all of them, so they contend.
  *
- * An MVM of one vector on a layer's crossbar group: the input is read from the tile buffer over
- * the tile bus into the PE input registers; then, for each of the S = input_bits / dac_bits
- * input slices, one crossbar read (R), sample-and-hold and the ADC conversions of the columns
- * that share an ADC (A), pipelined as in ISAAC so read s+1 overlaps the conversions of s:
- * latency R + (S-1) max(R, A) + A, and the group takes a new vector every S max(R, A). Partial
- * sums of row tiles are added on the tile's vector unit; the output goes back to the tile
- * buffer. */
-#include "sim/engine/engine.h"
+ * An MVM of one vector on a layer copy's crossbars: the input is read from the home tile's
+ * buffer over the tile bus (and sent to the copy's other tiles, if it spans several); then for
+ * each of the S = input_bits / dac_bits input slices one crossbar read (R), sample-and-hold and
+ * the ADC conversions of the columns that share an ADC (A), pipelined as in ISAAC so read s+1
+ * overlaps the conversions of s: latency R + (S-1) max(R, A) + A, a new vector every
+ * S max(R, A); the partial sums of other tiles come back over the NoC at partial-sum precision
+ * and the row tiles' sums are added on the home tile's vector unit; the output goes back to the
+ * home tile's buffer. Element-wise work is spread over the digital units of every tile the
+ * layer copy holds. The attention's and FAR's stores live in the global buffer (spilling to
+ * DRAM when it is full) until every op reading them has run.
+ *
+ * For the critical path, each stage of the first inference records how long it queued and for
+ * which resource, and each op which input arrived last (bounds.c walks that chain). */
+#include "sim/engine/engine_impl.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-
-typedef struct timeline {
-    uint64_t free_ps; /* taken until */
-    uint64_t busy_ps; /* total time taken */
-} timeline;
-
-typedef struct layer_rt {
-    int copies;
-    int64_t *tile;      /* [copy] */
-    timeline *pipe;     /* [copy]: the crossbar + ADC pipeline of that copy */
-    uint64_t stage_ps;  /* max(R, A) */
-    uint64_t first_ps;  /* R + A: the first slice */
-    int xbars;          /* crossbars of one copy */
-    double dac_conv;    /* per vector, per slice */
-    double cols_used;   /* converted columns of one copy, per slice */
-} layer_rt;
-
-typedef struct tile_rt {
-    timeline buffer, bus, sfu, vector;
-} tile_rt;
-
-typedef struct engine {
-    const imc_arch *arch;
-    const imc_placement *place;
-    const imc_graph *g;
-    const imc_engine_opts *opts;
-    imc_ledger *ledger;
-    imc_kernel *kernel;
-    imc_err *err;
-    int batch;
-    uint64_t clk_ps;    /* the digital clock */
-    int slices;
-    layer_rt *layers;
-    tile_rt *tiles;
-    int64_t n_tiles;
-    /* NoC: routers on a mesh, 4 links each (E, W, N, S) */
-    int conc, mesh_w, mesh_h, center; /* center: the router of the chip-level units */
-    timeline *links;
-    uint64_t hop_ps, flit_ps;
-    double flit_bits;
-    /* chip level */
-    timeline gbuf, mac, digital, dram, *scratch; /* scratch: per head, rewrite mode */
-    double store_bits;      /* attention store used so far (for spilling to DRAM) */
-    double store_capacity;  /* global buffer capacity in bits, 0 without one */
-    /* op state: [inference * n_ops + op] */
-    uint32_t *remaining;
-    uint64_t *ready;
-    uint64_t *begin;   /* when the op instance started */
-    uint8_t *stage;    /* its next stage */
-    uint32_t *cons_first, *cons; /* consumers (CSR) */
-    /* reprogramming (placement rounds > 1): round r's weights are written before its MVMs */
-    int rounds;
-    uint32_t reprogram_name; /* the ledger name of reprogramming: "reprogram" */
-    const char **names;      /* the graph's names + "reprogram" */
-    uint32_t *round_mvms;   /* [r]: MVM ops of the graph in round r */
-    uint32_t *round_left;   /* [inf * rounds + r]: of those, not done yet */
-    uint64_t *gate;         /* [inf * rounds + r]: when round r's weights are in, or UINT64_MAX */
-    uint32_t **parked;      /* [inf * rounds + r]: ops waiting for that gate */
-    size_t *n_parked, *cap_parked;
-    uint64_t last_done;
-    uint64_t *inference_done;
-    imc_span *spans;        /* [name]: first inference only */
-    int status;
-} engine;
-
 enum { LINK_E, LINK_W, LINK_N, LINK_S };
+
+static int on_stage(imc_kernel *k, void *ctx, uint64_t arg);
+static int on_done(engine *e, int inf, uint32_t i, uint64_t now);
+static int park(engine *e, size_t g, uint32_t op);
+static int next_load(engine *e, int inf, int r, uint64_t now);
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
@@ -103,12 +51,76 @@ static uint64_t edge(uint64_t t, uint64_t p)
     return p ? ceil_div(t, p) * p : t;
 }
 
-/* Take timeline TL for DUR ps, no earlier than T; returns the start. */
-static uint64_t take(timeline *tl, uint64_t t, uint64_t dur, uint64_t period)
+static int oom(engine *e)
 {
-    uint64_t s = edge(t > tl->free_ps ? t : tl->free_ps, period);
-    tl->free_ps = s + dur;
-    tl->busy_ps += dur;
+    if (!e->status)
+        e->status = imc_err_set(e->err, IMC_ENOMEM, "out of memory");
+    return e->status;
+}
+
+/* A new resource of component COMP named by FMT; its index, or NO_RES when out of memory. */
+static uint32_t add_res(engine *e, imc_comp comp, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static uint32_t add_res(engine *e, imc_comp comp, const char *fmt, ...)
+{
+    char label[160];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(label, sizeof label, fmt, ap);
+    va_end(ap);
+    size_t len = (size_t)(n < 0 ? 0 : n >= (int)sizeof label ? (int)sizeof label - 1 : n) + 1;
+    if (e->n_res == e->cap_res) {
+        size_t cap = e->cap_res ? 2 * e->cap_res : 256;
+        resource *grown = realloc(e->res, cap * sizeof *grown);
+        if (!grown)
+            return oom(e), NO_RES;
+        e->res = grown;
+        e->cap_res = cap;
+    }
+    if (e->n_labels + len > e->cap_labels) {
+        size_t cap = e->cap_labels ? 2 * e->cap_labels : 8192;
+        while (cap < e->n_labels + len)
+            cap *= 2;
+        char *grown = realloc(e->labels, cap);
+        if (!grown)
+            return oom(e), NO_RES;
+        e->labels = grown;
+        e->cap_labels = cap;
+    }
+    memcpy(e->labels + e->n_labels, label, len);
+    e->res[e->n_res] = (resource){0, 0, 0, comp, (uint32_t)e->n_labels};
+    e->n_labels += len;
+    return (uint32_t)e->n_res++;
+}
+
+const char *imc_engine_res_label(const engine *e, uint32_t r)
+{
+    return r < e->n_res ? e->labels + e->res[r].name : "?";
+}
+
+/* The op instance a stage runs for, for the timeline and the records. */
+typedef struct who {
+    int inf;
+    const imc_op *op;
+} who;
+
+/* Take resource R for DUR ps, no earlier than T; returns the start. The queueing is the
+ * resource's and the current stage's; the service is the resource's. */
+static uint64_t take(engine *e, who w, uint32_t r, uint64_t t, uint64_t dur, uint64_t period)
+{
+    resource *x = &e->res[r];
+    uint64_t s = edge(t > x->free_ps ? t : x->free_ps, period);
+    x->free_ps = s + dur;
+    x->busy_ps += dur;
+    x->wait_ps += s - t;
+    e->stage_wait += s - t;
+    e->stage_res = r;
+    if (e->stage_first == UINT64_MAX)
+        e->stage_first = s;
+    if (e->opts->on_slice && w.op) {
+        imc_slice sl = {w.op, w.inf, r, imc_engine_res_label(e, r), x->comp, t, s, s + dur};
+        e->opts->on_slice(e->opts->on_slice_ctx, &sl);
+    }
     return s;
 }
 
@@ -151,6 +163,12 @@ static uint64_t buffer_ps(const imc_instance *buf, double bits)
     return n * imc_model_latency_ps(buf, IMC_BUFFER_READ);
 }
 
+static double lanes_of(const imc_instance *u)
+{
+    double lanes = imc_instance_get(u, "lanes");
+    return lanes > 0 ? lanes : 1;
+}
+
 /* ---- the NoC -------------------------------------------------------------------------------- */
 
 static int router_of(engine *e, int64_t tile)
@@ -160,7 +178,7 @@ static int router_of(engine *e, int64_t tile)
 
 /* Send BITS from SRC to DST (tiles; -1 = the chip-level units) leaving at T; returns the
  * arrival of the last flit. XY routing, every link reserved for the flits it carries. */
-static uint64_t send(engine *e, int inf, uint32_t name, int64_t src, int64_t dst, double bits,
+static uint64_t send(engine *e, who w, uint32_t name, int64_t src, int64_t dst, double bits,
                      uint64_t t)
 {
     int a = router_of(e, src), b = router_of(e, dst);
@@ -168,8 +186,8 @@ static uint64_t send(engine *e, int inf, uint32_t name, int64_t src, int64_t dst
         return t;
     uint64_t flits = (uint64_t)ceil(bits / e->flit_bits);
     if (a == b) { /* same router, another port: one router traversal */
-        charge(e, inf, name, IMC_CLS_TRANSFER, IMC_COMP_NOC, IMC_NOC_FLIT_HOP, (double)flits);
-        traffic(e, inf, IMC_MEM_NOC, bits);
+        charge(e, w.inf, name, IMC_CLS_TRANSFER, IMC_COMP_NOC, IMC_NOC_FLIT_HOP, (double)flits);
+        traffic(e, w.inf, IMC_MEM_NOC, bits);
         return t + e->hop_ps + (flits - 1) * e->flit_ps;
     }
     int x = a % e->mesh_w, y = a / e->mesh_w, bx = b % e->mesh_w, by = b / e->mesh_w, hops = 0;
@@ -179,24 +197,127 @@ static uint64_t send(engine *e, int inf, uint32_t name, int64_t src, int64_t dst
             dir = bx > x ? LINK_E : LINK_W, x += bx > x ? 1 : -1;
         else
             dir = by > y ? LINK_S : LINK_N, y += by > y ? 1 : -1;
-        timeline *link = &e->links[(size_t)r * 4 + dir];
-        uint64_t s = take(link, t, flits * e->flit_ps, e->flit_ps);
+        uint32_t link = e->first_link + (uint32_t)r * 4 + (uint32_t)dir;
+        uint64_t s = take(e, w, link, t, flits * e->flit_ps, e->flit_ps);
         t = s + e->hop_ps;
         hops++;
     }
-    charge(e, inf, name, IMC_CLS_TRANSFER, IMC_COMP_NOC, IMC_NOC_FLIT_HOP, (double)(flits * hops));
-    traffic(e, inf, IMC_MEM_NOC, bits);
+    charge(e, w.inf, name, IMC_CLS_TRANSFER, IMC_COMP_NOC, IMC_NOC_FLIT_HOP, (double)(flits * hops));
+    traffic(e, w.inf, IMC_MEM_NOC, bits);
     return t + (flits - 1) * e->flit_ps;
+}
+
+/* ---- memories ------------------------------------------------------------------------------- */
+
+/* Move BITS between the chip and DRAM (the channel's bandwidth and latency). */
+static uint64_t dram(engine *e, who w, uint32_t name, int cls, double bits, int write, uint64_t t)
+{
+    if (bits <= 0)
+        return t;
+    const imc_instance *d = unit(e, IMC_COMP_DRAM);
+    double bw = imc_instance_get(d, "bandwidth"); /* bit/s */
+    uint64_t xfer = (uint64_t)ceil(bits / bw * 1e12);
+    uint64_t s = take(e, w, e->dram, t, xfer, 0);
+    charge(e, w.inf, name, cls, IMC_COMP_DRAM, write ? IMC_DRAM_WRITE_BITS : IMC_DRAM_READ_BITS,
+           bits);
+    traffic(e, w.inf, IMC_MEM_DRAM, bits);
+    return s + xfer + imc_model_latency_ps(d, write ? IMC_DRAM_WRITE_BITS : IMC_DRAM_READ_BITS);
+}
+
+static uint64_t gbuf(engine *e, who w, uint32_t name, int cls, double bits, int write, uint64_t t)
+{
+    const imc_instance *gb = unit(e, IMC_COMP_GLOBAL_BUFFER);
+    if (!gb || bits <= 0)
+        return t;
+    uint64_t d = buffer_ps(gb, bits);
+    uint64_t s = take(e, w, e->gbuf, t, d, gb->period_ps);
+    charge(e, w.inf, name, cls, IMC_COMP_GLOBAL_BUFFER, write ? IMC_BUFFER_WRITE : IMC_BUFFER_READ,
+           accesses(gb, bits));
+    traffic(e, w.inf, IMC_MEM_GLOBAL_BUFFER, bits);
+    return s + d;
+}
+
+/* Read BITS of a store of which SPILLED went to DRAM: both parts in parallel. */
+static uint64_t store_read(engine *e, who w, double bits, double spilled, uint64_t t)
+{
+    const imc_op *op = w.op;
+    uint64_t a = gbuf(e, w, op->name, op->cls, bits * (1 - spilled), 0, t);
+    uint64_t b = dram(e, w, op->name, op->cls, bits * spilled, 0, t);
+    return a > b ? a : b;
+}
+
+/* ---- the stores: where an op's stored data went, and when it may go ----------------------- */
+
+static size_t at(engine *e, int inf, uint32_t i)
+{
+    return (size_t)inf * e->g->n_ops + i;
+}
+
+/* The share of OP's store data that spilled to DRAM: the mean over its STORE and BARRIER
+ * dependencies (a barrier holds its stores' mean). */
+static double spilled_of(engine *e, int inf, const imc_op *op)
+{
+    double sum = 0;
+    int n = 0;
+    for (uint32_t d = 0; d < op->n_deps; d++) {
+        uint32_t j = e->g->deps[op->first_dep + d];
+        uint8_t kind = e->g->ops[j].kind;
+        if (kind == IMC_OP_STORE || kind == IMC_OP_BARRIER) {
+            sum += e->spilled[at(e, inf, j)];
+            n++;
+        }
+    }
+    return n ? sum / n : 0;
+}
+
+static void release_store(engine *e, int inf, uint32_t s)
+{
+    const imc_op *op = &e->g->ops[s];
+    size_t k = at(e, inf, s);
+    if (op->kind == IMC_OP_STORE) {
+        e->store_bits -= (double)op->out_bits * (1 - e->spilled[k]);
+        if (e->store_bits < 0.5)
+            e->store_bits = 0;
+        return;
+    }
+    /* a barrier done with: its stores have one reader less */
+    for (uint32_t d = 0; d < op->n_deps; d++) {
+        uint32_t j = e->g->deps[op->first_dep + d];
+        size_t kj = at(e, inf, j);
+        if (e->g->ops[j].kind == IMC_OP_STORE && e->readers[kj] && --e->readers[kj] == 0)
+            release_store(e, inf, j);
+    }
+}
+
+/* OP I of inference INF has run: the stores and barriers it read have one reader less. */
+static void read_done(engine *e, int inf, uint32_t i)
+{
+    const imc_op *op = &e->g->ops[i];
+    for (uint32_t d = 0; d < op->n_deps; d++) {
+        uint32_t j = e->g->deps[op->first_dep + d];
+        uint8_t kind = e->g->ops[j].kind;
+        size_t kj = at(e, inf, j);
+        if ((kind == IMC_OP_STORE || kind == IMC_OP_BARRIER) && e->readers[kj] &&
+            --e->readers[kj] == 0)
+            release_store(e, inf, j);
+    }
 }
 
 /* ---- executing ops -------------------------------------------------------------------------- */
 
-static int64_t site_tile(engine *e, const imc_op *op, uint32_t token)
+static int64_t site_tile(engine *e, const imc_op *op)
 {
     if (op->site < 0)
         return -1;
     const layer_rt *l = &e->layers[op->site];
-    return l->tile[token % (uint32_t)l->copies];
+    return l->tile[op->token % (uint32_t)l->copies];
+}
+
+static int64_t op_tile(engine *e, const imc_op *op)
+{
+    return op->kind == IMC_OP_MVM || op->kind == IMC_OP_VECTOR || op->kind == IMC_OP_STORE
+               ? site_tile(e, op)
+               : -1;
 }
 
 static int op_failed(engine *e, const char *msg, const imc_op *op)
@@ -207,17 +328,20 @@ static int op_failed(engine *e, const char *msg, const imc_op *op)
     return e->status;
 }
 
-/* Each kind of op runs in stages; a stage reserves its resources at the time it starts, so no
+/* Each kind of op runs in stages; a stage takes its resources at the time it starts, so no
  * resource is ever booked ahead of the present. A stage returns its end and sets *last on the
  * op's final stage. */
 
-static uint64_t mvm_stage(engine *e, int inf, const imc_op *op, int stage, uint64_t t, int *last)
+static uint64_t mvm_stage(engine *e, who w, int stage, uint64_t t, int *last)
 {
+    const imc_op *op = w.op;
+    int inf = w.inf;
     const imc_pe *pe = &e->arch->chip.tile.pe;
     const imc_layer_place *lp = &e->place->layers[op->layer];
     layer_rt *l = &e->layers[op->layer];
     int copy = (int)(op->token % (uint32_t)l->copies);
-    tile_rt *tile = &e->tiles[l->tile[copy]];
+    int64_t home = l->tile[copy];
+    tile_rt *tile = &e->tiles[home];
     const imc_instance *buf = unit(e, IMC_COMP_TILE_BUFFER), *bus = unit(e, IMC_COMP_TILE_BUS);
     const imc_instance *vu = unit(e, IMC_COMP_TILE_VECTOR);
     double in = (double)op->in_bits, out = (double)op->out_bits;
@@ -225,13 +349,26 @@ static uint64_t mvm_stage(engine *e, int inf, const imc_op *op, int stage, uint6
     int S = e->slices;
 
     switch (stage) {
-    case 0: { /* fetch: tile buffer -> bus -> input registers; all the op's actions charged */
-        uint64_t rd = buffer_ps(buf, in);
-        uint64_t s = take(&tile->buffer, t, rd, buf ? buf->period_ps : 0), end = s + rd;
-        if (bus) {
-            uint64_t bt = ceil_div((uint64_t)in, (uint64_t)imc_instance_get(bus, "flit_width")) *
-                          imc_model_latency_ps(bus, IMC_NOC_FLIT_HOP);
-            end = take(&tile->bus, s, bt, bus->period_ps) + bt;
+    case 0: { /* fetch: tile buffer -> bus -> input registers (and to the copy's other tiles),
+               and compute */
+        uint64_t rd = buffer_ps(buf, in), bt = 0;
+        if (bus)
+            bt = ceil_div((uint64_t)in, (uint64_t)imc_instance_get(bus, "flit_width")) *
+                 imc_model_latency_ps(bus, IMC_NOC_FLIT_HOP);
+        /* the input registers hold one vector beside the one in the crossbars: a fetch starts
+         * no earlier than it must to be ready when the crossbars are (it comes back then,
+         * booking nothing ahead of the present) */
+        uint64_t pipe_free = e->res[l->pipe[copy]].free_ps, lead = rd + bt;
+        if (pipe_free > t + lead) {
+            e->stage_again = 1;
+            return pipe_free - lead;
+        }
+        uint64_t s = take(e, w, tile->buffer, t, rd, buf ? buf->period_ps : 0), end = s + rd;
+        if (bus)
+            end = take(e, w, tile->bus, s, bt, bus->period_ps) + bt;
+        for (int k = 1; k < l->n_tiles; k++) { /* broadcast to the copy's other tiles */
+            uint64_t a = send(e, w, op->name, home, home + k, in, s + rd);
+            end = a > end ? a : end;
         }
         double x = l->xbars;
         charge(e, inf, op->name, op->cls, IMC_COMP_XBAR, IMC_XBAR_READ, S * x);
@@ -257,37 +394,58 @@ static uint64_t mvm_stage(engine *e, int inf, const imc_op *op, int stage, uint6
             charge(e, inf, op->name, op->cls, IMC_COMP_TILE_VECTOR, IMC_DIGITAL_ADD, adds);
         traffic(e, inf, IMC_MEM_TILE_BUFFER, in + out);
         traffic(e, inf, IMC_MEM_PE_BUFFERS, in * lp->col_tiles + out * lp->row_tiles);
-        return end;
-    }
-    case 1: { /* the crossbar pipeline: S slices of read, sample, convert; then shift-add */
-        uint64_t p0 = take(&l->pipe[copy], t, (uint64_t)S * l->stage_ps, 0);
-        uint64_t end = p0 + l->first_ps + (uint64_t)(S - 1) * l->stage_ps;
+        /* then the crossbar pipeline, booked as soon as the input is in (so the next vector's
+         * fetch is paced by it): S slices of read, sample, convert; then shift-add */
+        uint64_t p0 = take(e, w, l->pipe[copy], end, (uint64_t)S * l->stage_ps, 0);
+        end = p0 + l->first_ps + (uint64_t)(S - 1) * l->stage_ps;
         return pe->shiftadd ? end + imc_model_latency_ps(pe->shiftadd, IMC_SHIFTADD_ADD) : end;
     }
-    case 2: /* partial sums of the row tiles, on the tile's vector unit */
-        if (adds > 0 && vu) {
-            double lanes = imc_instance_get(vu, "lanes");
-            uint64_t d = (uint64_t)ceil(adds / lanes) * imc_model_latency_ps(vu, IMC_DIGITAL_ADD);
-            return take(&tile->vector, t, d, vu->period_ps) + d;
-        }
+    case 1: /* (the crossbar pipeline is the fetch's stage: see above) */
         return t;
-    default: { /* the output back to the tile buffer */
+    case 2: { /* the sums of other tiles to the home tile; the row tiles' sums added */
+        uint64_t end = t;
+        const imc_placement *p = e->place;
+        for (int k = 1; k < l->n_tiles; k++) {
+            /* a copy's crossbars lie column tile by column tile, so a tile holds whole columns
+             * of row tiles and adds them up itself: one sum per output it holds leaves it */
+            double cols = (double)l->xbars_in_tile[copy * l->n_tiles + k] / lp->row_tiles;
+            double bits = ceil(cols * p->weights_per_row) * e->psum_bits;
+            uint64_t a = send(e, w, op->name, home + k, home, bits, t);
+            end = a > end ? a : end;
+        }
+        if (adds > 0 && vu) {
+            uint64_t d = (uint64_t)ceil(adds / lanes_of(vu)) * imc_model_latency_ps(vu, IMC_DIGITAL_ADD);
+            e->stage_func = IMC_DIGITAL_ADD;
+            end = take(e, w, tile->vector, end, d, vu->period_ps) + d;
+        }
+        return end;
+    }
+    default: { /* the output back to the home tile's buffer */
         uint64_t wr = buffer_ps(buf, out);
         *last = 1;
-        return take(&tile->buffer, t, wr, buf ? buf->period_ps : 0) + wr;
+        return take(e, w, tile->buffer, t, wr, buf ? buf->period_ps : 0) + wr;
     }
     }
 }
 
-/* Element-wise work on the digital unit of the op's site: one stage per (function, count). */
-static uint64_t vector_stage(engine *e, int inf, const imc_op *op, int stage, uint64_t t, int *last)
+/* Is F a special function (a lookup or piecewise-linear unit's), rather than arithmetic? */
+static int special(unsigned f)
 {
-    int64_t tile = site_tile(e, op, op->token);
-    if (tile < 0 && op->cls == IMC_CLS_SOFTMAX && e->arch->mapping.matmul == IMC_MATMUL_HOST) {
-        *last = 1; /* the host computes the whole attention; the chip only moves data */
-        return t;
-    }
-    if (stage == 0) { /* operands from and results to the tile buffer, or the global buffer */
+    return f == IMC_DIGITAL_EXP || f == IMC_DIGITAL_SIGMOID || f == IMC_DIGITAL_TANH ||
+           f == IMC_DIGITAL_GELU || f == IMC_DIGITAL_SOFTMAX || f == IMC_DIGITAL_DIV ||
+           f == IMC_DIGITAL_LAYERNORM;
+}
+
+/* Element-wise work: one stage per (function, count), spread over the units of every tile the
+ * op's layer copy holds (the chip's unit, or the host's, for chip-level work). */
+static uint64_t vector_stage(engine *e, who w, int stage, uint64_t t, int *last)
+{
+    const imc_op *op = w.op;
+    int inf = w.inf;
+    int64_t tile = site_tile(e, op);
+    int host = tile < 0 && e->arch->mapping.matmul == IMC_MATMUL_HOST &&
+               op->cls == IMC_CLS_SOFTMAX;
+    if (stage == 0 && !host) { /* operands from and results to the tile or the global buffer */
         imc_comp bc = tile >= 0 ? IMC_COMP_TILE_BUFFER : IMC_COMP_GLOBAL_BUFFER;
         const imc_instance *buf = unit(e, bc);
         charge(e, inf, op->name, op->cls, bc, IMC_BUFFER_READ, accesses(buf, (double)op->in_bits));
@@ -300,10 +458,22 @@ static uint64_t vector_stage(engine *e, int inf, const imc_op *op, int stage, ui
     if (stage >= op->n_work)
         return t;
     unsigned f = op->work[stage].func;
-    int special = f == IMC_DIGITAL_EXP || f == IMC_DIGITAL_SIGMOID || f == IMC_DIGITAL_TANH ||
-                  f == IMC_DIGITAL_GELU || f == IMC_DIGITAL_SOFTMAX || f == IMC_DIGITAL_DIV;
-    imc_comp c = tile < 0                                 ? IMC_COMP_DIGITAL
-                 : special && unit(e, IMC_COMP_TILE_SFU) ? IMC_COMP_TILE_SFU
+    double count = op->work[stage].count;
+    e->stage_func = (uint8_t)f;
+    if (tile < 0) { /* chip level: the chip's digital unit, or the host */
+        imc_comp c = host ? IMC_COMP_HOST : IMC_COMP_DIGITAL;
+        const imc_instance *u = unit(e, c);
+        if (!u) {
+            op_failed(e, host ? "mapping.matmul is host but the architecture has no chip.host"
+                              : "the architecture has no chip.digital unit for this work",
+                      op);
+            return t;
+        }
+        uint64_t d = (uint64_t)ceil(count / lanes_of(u)) * imc_model_latency_ps(u, f);
+        charge(e, inf, op->name, op->cls, c, f, count);
+        return take(e, w, host ? e->host : e->digital, t, d, u->period_ps) + d;
+    }
+    imc_comp c = special(f) && unit(e, IMC_COMP_TILE_SFU) ? IMC_COMP_TILE_SFU
                  : unit(e, IMC_COMP_TILE_VECTOR)         ? IMC_COMP_TILE_VECTOR
                  : unit(e, IMC_COMP_TILE_SFU)            ? IMC_COMP_TILE_SFU
                                                          : IMC_COMP_DIGITAL;
@@ -312,72 +482,72 @@ static uint64_t vector_stage(engine *e, int inf, const imc_op *op, int stage, ui
         op_failed(e, "the architecture has no digital unit for this work", op);
         return t;
     }
-    timeline *tl = c == IMC_COMP_DIGITAL      ? &e->digital
-                   : c == IMC_COMP_TILE_SFU ? &e->tiles[tile].sfu
-                                            : &e->tiles[tile].vector;
-    double lanes = imc_instance_get(u, "lanes");
-    uint64_t d = (uint64_t)ceil(op->work[stage].count / (lanes > 0 ? lanes : 1)) *
-                 imc_model_latency_ps(u, f);
-    charge(e, inf, op->name, op->cls, c, f, op->work[stage].count);
-    return take(tl, t, d, u->period_ps) + d;
+    charge(e, inf, op->name, op->cls, c, f, count);
+    if (c == IMC_COMP_DIGITAL) {
+        uint64_t d = (uint64_t)ceil(count / lanes_of(u)) * imc_model_latency_ps(u, f);
+        return take(e, w, e->digital, t, d, u->period_ps) + d;
+    }
+    /* the layer copy's tiles share the elements */
+    const layer_rt *l = &e->layers[op->site];
+    int n = l->n_tiles;
+    double share = ceil(count / n);
+    uint64_t d = (uint64_t)ceil(share / lanes_of(u)) * imc_model_latency_ps(u, f), end = t;
+    for (int k = 0; k < n; k++) {
+        const tile_rt *tr = &e->tiles[tile + k];
+        uint64_t s = take(e, w, c == IMC_COMP_TILE_SFU ? tr->sfu : tr->vector, t, d, u->period_ps);
+        end = s + d > end ? s + d : end;
+    }
+    return end;
 }
 
-/* Move BITS between the chip and DRAM (the channel's bandwidth and latency). */
-static uint64_t dram(engine *e, int inf, const imc_op *op, double bits, int write, uint64_t t)
+static uint64_t matmul_stage(engine *e, who w, int stage, uint64_t t, int *last)
 {
-    const imc_instance *d = unit(e, IMC_COMP_DRAM);
-    double bw = imc_instance_get(d, "bandwidth"); /* bit/s */
-    uint64_t xfer = (uint64_t)ceil(bits / bw * 1e12);
-    uint64_t s = take(&e->dram, t, xfer, 0);
-    charge(e, inf, op->name, op->cls, IMC_COMP_DRAM, write ? IMC_DRAM_WRITE_BITS : IMC_DRAM_READ_BITS,
-           bits);
-    traffic(e, inf, IMC_MEM_DRAM, bits);
-    return s + xfer + imc_model_latency_ps(d, write ? IMC_DRAM_WRITE_BITS : IMC_DRAM_READ_BITS);
-}
-
-/* The attention store: the global buffer while it has room, else DRAM; the host's in DRAM. */
-static uint64_t store_access(engine *e, int inf, const imc_op *op, double bits, int write,
-                             uint64_t t)
-{
-    const imc_instance *gb = unit(e, IMC_COMP_GLOBAL_BUFFER);
-    if (e->arch->mapping.matmul == IMC_MATMUL_HOST || !gb || e->store_bits > e->store_capacity)
-        return dram(e, inf, op, bits, write, t);
-    uint64_t d = buffer_ps(gb, bits);
-    uint64_t s = take(&e->gbuf, t, d, gb->period_ps);
-    charge(e, inf, op->name, op->cls, IMC_COMP_GLOBAL_BUFFER, write ? IMC_BUFFER_WRITE : IMC_BUFFER_READ,
-           accesses(gb, bits));
-    traffic(e, inf, IMC_MEM_GLOBAL_BUFFER, bits);
-    return s + d;
-}
-
-static uint64_t matmul_stage(engine *e, int inf, const imc_op *op, int stage, uint64_t t, int *last)
-{
+    const imc_op *op = w.op;
+    int inf = w.inf;
     double macs = (double)op->m * op->k * op->n;
-    double operand = (double)op->k * op->n * e->g->act_bits; /* K^T or V, read from the store */
+    /* the store operands: K^T (with the tile's Q) for Q K^T, V for S V */
+    double operand = (double)op->k * op->n * e->g->act_bits;
+    if (op->cls == IMC_CLS_QK)
+        operand += (double)op->in_bits;
     switch (e->arch->mapping.matmul) {
-    case IMC_MATMUL_HOST: /* the host computes: the chip sends each query (with Q K^T) and
-                             receives each result (with S V) over DRAM */
+    case IMC_MATMUL_HOST: { /* the host computes, its operands and results in DRAM */
+        const imc_instance *h = unit(e, IMC_COMP_HOST);
+        if (!h) {
+            op_failed(e, "mapping.matmul is host but the architecture has no chip.host", op);
+            return t;
+        }
+        if (stage == 0)
+            return dram(e, w, op->name, op->cls, operand, 0, t);
+        if (stage == 1) {
+            double units = imc_instance_get(h, "mac_units");
+            uint64_t dur = (uint64_t)ceil(macs / (units > 0 ? units : 1)) *
+                           imc_model_latency_ps(h, IMC_DIGITAL_MAC);
+            charge(e, inf, op->name, op->cls, IMC_COMP_HOST, IMC_DIGITAL_MAC, macs);
+            e->stage_func = IMC_DIGITAL_MAC;
+            return take(e, w, e->host, t, dur, h->period_ps) + dur;
+        }
         *last = 1;
-        if (op->cls == IMC_CLS_QK)
-            return dram(e, inf, op, (double)op->in_bits, 1, t);
-        return dram(e, inf, op, (double)op->out_bits, 0, t);
+        return dram(e, w, op->name, op->cls, (double)op->out_bits, 1, t);
+    }
     case IMC_MATMUL_REWRITE: { /* the operand sits in rewritten crossbars: one MVM per query */
         const layer_rt *ref = &e->layers[0];
         int h = op->head >= 0 ? op->head % e->g->num_heads : 0;
-        uint64_t s = take(&e->scratch[h], t, (uint64_t)e->slices * ref->stage_ps, 0);
+        uint64_t dur = (uint64_t)op->m * e->slices * ref->stage_ps;
+        uint64_t s = take(e, w, e->first_scratch + (uint32_t)h, t, dur, 0);
         double xbars = ceil((double)op->k / e->place->rows) *
                        ceil((double)op->n / e->place->weights_per_row);
         double cols = (double)op->n * e->place->cells_per_weight * ceil((double)op->k / e->place->rows);
-        charge(e, inf, op->name, op->cls, IMC_COMP_XBAR, IMC_XBAR_READ, e->slices * xbars);
+        double m = op->m;
+        charge(e, inf, op->name, op->cls, IMC_COMP_XBAR, IMC_XBAR_READ, m * e->slices * xbars);
         charge(e, inf, op->name, op->cls, IMC_COMP_DAC, IMC_DAC_CONVERT,
-               e->slices * (double)op->k * ceil((double)op->n / e->place->weights_per_row));
-        charge(e, inf, op->name, op->cls, IMC_COMP_SH, IMC_SH_SAMPLE, e->slices * cols);
-        charge(e, inf, op->name, op->cls, IMC_COMP_ADC, IMC_ADC_CONVERT, e->slices * cols);
-        charge(e, inf, op->name, op->cls, IMC_COMP_PE_SHIFTADD, IMC_SHIFTADD_ADD, e->slices * cols);
+               m * e->slices * (double)op->k * ceil((double)op->n / e->place->weights_per_row));
+        charge(e, inf, op->name, op->cls, IMC_COMP_SH, IMC_SH_SAMPLE, m * e->slices * cols);
+        charge(e, inf, op->name, op->cls, IMC_COMP_ADC, IMC_ADC_CONVERT, m * e->slices * cols);
+        charge(e, inf, op->name, op->cls, IMC_COMP_PE_SHIFTADD, IMC_SHIFTADD_ADD, m * e->slices * cols);
         *last = 1;
-        return s + ref->first_ps + (uint64_t)(e->slices - 1) * ref->stage_ps;
+        return s + dur + (ref->first_ps - ref->stage_ps);
     }
-    default: { /* the MAC array of chip.digital, its operand read from the store */
+    default: { /* the MAC array of chip.digital, its operands read from the store */
         const imc_instance *d = unit(e, IMC_COMP_DIGITAL);
         double units = d ? imc_instance_get(d, "mac_units") : 0;
         if (units <= 0) {
@@ -385,89 +555,216 @@ static uint64_t matmul_stage(engine *e, int inf, const imc_op *op, int stage, ui
             return t;
         }
         if (stage == 0)
-            return store_access(e, inf, op, operand, 0, t);
+            return store_read(e, w, operand, spilled_of(e, inf, op), t);
         uint64_t dur = (uint64_t)ceil(macs / units) * imc_model_latency_ps(d, IMC_DIGITAL_MAC);
         charge(e, inf, op->name, op->cls, IMC_COMP_DIGITAL, IMC_DIGITAL_MAC, macs);
+        e->stage_func = IMC_DIGITAL_MAC;
         *last = 1;
-        return take(&e->mac, t, dur, d->period_ps) + dur;
+        return take(e, w, e->mac, t, dur, d->period_ps) + dur;
     }
     }
 }
 
-/* Rewrite mode: once the K and V of a layer exist, every head's operands are programmed into
- * crossbars (one row at a time per crossbar, crossbars in parallel). */
-static uint64_t rewrite_operands(engine *e, int inf, const imc_op *op, uint64_t t)
+/* Rewrite mode: once a head's Q, K and V exist, its K and V are programmed into crossbars
+ * (one row at a time per crossbar, crossbars in parallel). */
+static uint64_t rewrite_operands(engine *e, who w, uint64_t t)
 {
+    const imc_op *op = w.op;
     const imc_pe *pe = &e->arch->chip.tile.pe;
-    int T = e->g->tokens, hd = e->g->embed_dim / e->g->num_heads, rows = e->place->rows;
-    int wpr = e->place->weights_per_row;
+    int T = e->g->tokens, hd = e->g->embed_dim / (e->g->num_heads > 0 ? e->g->num_heads : 1);
+    int rows = e->place->rows, wpr = e->place->weights_per_row;
     /* K^T: hd rows x T columns; V: T rows x hd columns */
     double k_xbars = ceil((double)hd / rows) * ceil((double)T / wpr);
     double v_xbars = ceil((double)T / rows) * ceil((double)hd / wpr);
     double rows_written = k_xbars * (hd < rows ? hd : rows) + v_xbars * (T < rows ? T : rows);
     uint64_t row_ps = imc_model_latency_ps(pe->xbar, IMC_XBAR_WRITE_ROW);
     uint64_t dur = (uint64_t)((hd < rows ? hd : rows) + (T < rows ? T : rows)) * row_ps;
-    uint64_t done = t;
-    for (int h = 0; h < e->g->num_heads; h++) {
-        uint64_t s = take(&e->scratch[h], t, dur, 0) + dur;
-        done = s > done ? s : done;
-    }
-    double cells = (double)(T * hd * 2) * e->place->cells_per_weight * e->g->num_heads;
-    charge(e, inf, op->name, IMC_CLS_REPROGRAM, IMC_COMP_XBAR, IMC_XBAR_WRITE_ROW,
-           rows_written * e->g->num_heads);
-    traffic(e, inf, IMC_MEM_XBAR_WRITE, cells * e->arch->mapping.cell_bits);
+    int h = op->head >= 0 ? op->head % e->g->num_heads : 0;
+    uint64_t done = take(e, w, e->first_scratch + (uint32_t)h, t, dur, 0) + dur;
+    double cells = (double)(T * hd * 2) * e->place->cells_per_weight;
+    charge(e, w.inf, op->name, IMC_CLS_REPROGRAM, IMC_COMP_XBAR, IMC_XBAR_WRITE_ROW, rows_written);
+    traffic(e, w.inf, IMC_MEM_XBAR_WRITE, cells * e->arch->mapping.cell_bits);
     return done;
 }
 
-static uint64_t run_stage(engine *e, int inf, const imc_op *op, int stage, uint64_t t, int *last)
+static uint64_t run_stage(engine *e, who w, int stage, uint64_t t, int *last)
 {
+    const imc_op *op = w.op;
     *last = 0;
     switch (op->kind) {
     case IMC_OP_MVM:
-        return mvm_stage(e, inf, op, stage, t, last);
+        return mvm_stage(e, w, stage, t, last);
     case IMC_OP_VECTOR:
-        return vector_stage(e, inf, op, stage, t, last);
+        return vector_stage(e, w, stage, t, last);
     case IMC_OP_MATMUL:
-        return matmul_stage(e, inf, op, stage, t, last);
-    case IMC_OP_STORE: /* K and V of a token go to the attention store */
+        return matmul_stage(e, w, stage, t, last);
+    case IMC_OP_STORE: { /* a token's stored data: to the global buffer while it has room */
         *last = stage == 1;
-        if (stage == 0) {
-            if (inf == 0)
-                e->store_bits += (double)op->out_bits;
-            return send(e, inf, op->name, site_tile(e, op, op->token), -1, (double)op->out_bits, t);
+        if (stage == 0)
+            return send(e, w, op->name, site_tile(e, op), -1, (double)op->out_bits, t);
+        double bits = (double)op->out_bits;
+        size_t k = at(e, w.inf, (uint32_t)(op - e->g->ops));
+        const imc_instance *gb = unit(e, IMC_COMP_GLOBAL_BUFFER);
+        if (e->arch->mapping.matmul == IMC_MATMUL_HOST || !gb ||
+            e->store_bits + bits > e->store_capacity) {
+            e->spilled[k] = 1;
+            return dram(e, w, op->name, op->cls, bits, 1, t);
         }
-        return store_access(e, inf, op, (double)op->out_bits, 1, t);
+        e->spilled[k] = 0;
+        e->store_bits += bits;
+        return gbuf(e, w, op->name, op->cls, bits, 1, t);
+    }
     case IMC_OP_BARRIER:
         *last = 1;
-        if (op->cls == IMC_CLS_SYNC && e->arch->mapping.matmul == IMC_MATMUL_REWRITE)
-            return rewrite_operands(e, inf, op, t);
+        if (op->cls == IMC_CLS_SYNC && e->arch->mapping.matmul == IMC_MATMUL_REWRITE && op->head >= 0)
+            return rewrite_operands(e, w, t);
         return t;
     case IMC_OP_INPUT: /* the image comes from off chip */
         *last = 1;
-        return dram(e, inf, op, (double)op->out_bits, 0, t);
+        return dram(e, w, op->name, op->cls, (double)op->out_bits, 0, t);
     case IMC_OP_OUTPUT:
         *last = 1;
-        return dram(e, inf, op, (double)op->in_bits, 1, t);
+        return dram(e, w, op->name, op->cls, (double)op->in_bits, 1, t);
     default:
         *last = 1;
         return t;
     }
 }
 
+/* ---- records of the first inference --------------------------------------------------------- */
+
+static void record_segment(engine *e, uint32_t i, uint64_t t, uint64_t end)
+{
+    op_record *r = &e->rec[i];
+    if (end <= t && e->stage_res == NO_RES)
+        return;
+    if (e->n_segs == e->cap_segs) {
+        size_t cap = e->cap_segs ? 2 * e->cap_segs : 1024;
+        segment *grown = realloc(e->segs, cap * sizeof *grown);
+        if (!grown) {
+            oom(e);
+            return;
+        }
+        e->segs = grown;
+        e->cap_segs = cap;
+    }
+    if (!r->n_segs)
+        r->first_seg = (uint32_t)e->n_segs;
+    uint64_t wait = e->stage_wait < end - t ? e->stage_wait : end - t;
+    e->segs[e->n_segs++] = (segment){e->stage_res, e->stage_func, wait, end - t - wait};
+    r->n_segs++;
+}
+
+/* ---- back-pressure: room in the tiles' buffers -------------------------------------------- */
+
+/* Bits of PRODUCER's output that CONSUMER takes: a MATMUL's output is one row per query, each
+ * for another consumer; a barrier or store passes nothing along. */
+static double bits_for(const imc_op *producer, const imc_op *consumer)
+{
+    if (producer->kind == IMC_OP_BARRIER || producer->kind == IMC_OP_STORE)
+        return 0;
+    double out = (double)producer->out_bits;
+    if (producer->kind == IMC_OP_MATMUL && producer->m > 1)
+        out /= producer->m;
+    return out < (double)consumer->in_bits ? out : (double)consumer->in_bits;
+}
+
+/* The tile whose buffer holds OP's output until its consumers have read it, or -1. */
+static int64_t output_tile(engine *e, const imc_op *op)
+{
+    return e->rooms && (op->kind == IMC_OP_MVM || op->kind == IMC_OP_VECTOR) ? site_tile(e, op) : -1;
+}
+
+static int retry_done(imc_kernel *k, void *ctx, uint64_t arg)
+{
+    engine *e = ctx;
+    return on_done(e, (int)(arg >> 32), (uint32_t)arg, imc_kernel_now(k));
+}
+
+/* BITS left tile T's buffer at NOW: the ops that waited for room there try again, in order. */
+static int free_room(engine *e, int64_t t, double bits, uint64_t now)
+{
+    room *rm = &e->rooms[t];
+    rm->used_bits -= bits;
+    if (rm->used_bits < 0.5)
+        rm->used_bits = 0;
+    size_t n = rm->n_wait;
+    rm->n_wait = 0;
+    for (size_t k = 0; k < n; k++) {
+        int rc = imc_kernel_schedule(e->kernel, now, retry_done, e, rm->wait_ops[k]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Room for op I's output in its tile's buffer, held until every consumer has read it: 0 when
+ * it is there (or not needed), 1 when the op must wait (it is queued for room). */
+static int reserve_room(engine *e, int inf, uint32_t i, uint64_t now)
+{
+    const imc_op *op = &e->g->ops[i];
+    int64_t t = output_tile(e, op);
+    size_t k = at(e, inf, i);
+    if (t < 0)
+        return 0;
+    uint32_t readers = 0;
+    for (uint32_t c = e->cons_first[i]; c < e->cons_first[i + 1]; c++)
+        readers += bits_for(op, &e->g->ops[e->cons[c]]) > 0;
+    double bits = (double)op->out_bits;
+    if (!readers || bits <= 0)
+        return 0;
+    room *rm = &e->rooms[t];
+    if (rm->used_bits + bits > rm->capacity_bits && rm->used_bits > 0) {
+        if (!e->hold_since[k])
+            e->hold_since[k] = now + 1; /* + 1: 0 means "not waiting" */
+        if (rm->n_wait == rm->cap_wait) {
+            size_t cap = rm->cap_wait ? 2 * rm->cap_wait : 16;
+            uint64_t *grown = realloc(rm->wait_ops, cap * sizeof *grown);
+            if (!grown)
+                return oom(e);
+            rm->wait_ops = grown;
+            rm->cap_wait = cap;
+        }
+        rm->wait_ops[rm->n_wait++] = ((uint64_t)inf << 32) | i;
+        return 1;
+    }
+    rm->used_bits += bits;
+    e->held_bits[k] = bits;
+    e->unread[k] = readers;
+    if (e->hold_since[k] && inf == 0)
+        e->rec[i].held_ps = now - (e->hold_since[k] - 1);
+    e->hold_since[k] = 0;
+    return 0;
+}
+
+/* Op I of inference INF starts at NOW and reads its inputs: their producers' room is free once
+ * every reader has read. */
+static int inputs_read(engine *e, int inf, uint32_t i, uint64_t now)
+{
+    const imc_op *op = &e->g->ops[i];
+    for (uint32_t d = 0; d < op->n_deps; d++) {
+        uint32_t j = e->g->deps[op->first_dep + d];
+        size_t kj = at(e, inf, j);
+        if (e->held_bits[kj] <= 0 || bits_for(&e->g->ops[j], op) <= 0)
+            continue;
+        if (--e->unread[kj] == 0) {
+            double bits = e->held_bits[kj];
+            e->held_bits[kj] = 0;
+            int rc = free_room(e, output_tile(e, &e->g->ops[j]), bits, now);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 /* ---- events ------------------------------------------------------------------------------- */
 
-static int on_done(engine *e, int inf, uint32_t i, uint64_t now);
-static int on_final(imc_kernel *k, void *ctx, uint64_t arg);
-static int park(engine *e, size_t g, uint32_t op);
-static int next_load(engine *e, int inf, int r, uint64_t now);
+static int on_stage_or_final(imc_kernel *k, void *ctx, uint64_t arg);
 
-static void report_op(engine *e, const imc_op *op, int inf, uint64_t s, uint64_t d)
+static int on_inputs_read(imc_kernel *k, void *ctx, uint64_t arg)
 {
-    if (!e->opts->on_op)
-        return;
-    int64_t tile = op->kind == IMC_OP_MVM || op->kind == IMC_OP_VECTOR ? site_tile(e, op, op->token) : -1;
-    imc_op_span span = {op, inf, tile, s, d};
-    e->opts->on_op(e->opts->on_op_ctx, &span);
+    return inputs_read(ctx, (int)(arg >> 32), (uint32_t)arg, imc_kernel_now(k));
 }
 
 /* The next stage of an op instance (arg: inference << 32 | op); stages that take no time run
@@ -477,24 +774,48 @@ static int on_stage(imc_kernel *k, void *ctx, uint64_t arg)
     engine *e = ctx;
     int inf = (int)(arg >> 32);
     uint32_t i = (uint32_t)arg;
-    size_t at = (size_t)inf * e->g->n_ops + i;
+    size_t a = at(e, inf, i);
     const imc_op *op = &e->g->ops[i];
     uint64_t now = imc_kernel_now(k);
-    if (e->stage[at] == 0 && op->kind == IMC_OP_MVM && e->rounds > 1) {
+    if (e->stage[a] == 0 && op->kind == IMC_OP_MVM && e->rounds > 1) {
         size_t g = (size_t)inf * e->rounds + (size_t)e->place->layers[op->layer].round;
         if (e->gate[g] == UINT64_MAX) /* its crossbars hold another round's weights */
             return park(e, g, i);
     }
-    if (e->stage[at] == 0)
-        e->begin[at] = now;
+    int first = e->stage[a] == 0;
+    if (first && !e->begin[a])
+        e->begin[a] = now + 1; /* + 1: 0 means "not begun" (undone below) */
+    who w = {inf, op};
     for (;;) {
         int last;
-        uint64_t end = run_stage(e, inf, op, e->stage[at]++, now, &last);
+        e->stage_wait = 0;
+        e->stage_first = UINT64_MAX;
+        e->stage_res = NO_RES;
+        e->stage_func = 0xff;
+        e->stage_again = 0;
+        /* a stage 0 that came back (stage_again) has waited since the op began */
+        uint64_t since = first ? e->begin[a] - 1 : now;
+        e->stage_wait = now - since;
+        uint64_t end = run_stage(e, w, e->stage[a]++, now, &last);
         if (e->status)
             return e->status;
+        if (e->stage_again) { /* not yet: again at END */
+            e->stage[a]--;
+            return imc_kernel_schedule(k, end, on_stage, e, arg);
+        }
+        if (first && e->rooms) { /* it reads its inputs when its first resource serves it */
+            uint64_t when = e->stage_first != UINT64_MAX ? e->stage_first : now;
+            int rc = when > now ? imc_kernel_schedule(k, when, on_inputs_read, e, arg)
+                                : inputs_read(e, inf, i, now);
+            if (rc)
+                return rc;
+        }
+        if (inf == 0)
+            record_segment(e, i, since, end);
+        first = 0;
         if (last) {
             if (end > now)
-                return imc_kernel_schedule(k, end, on_final, e, arg);
+                return imc_kernel_schedule(k, end, on_stage_or_final, e, arg | (1ull << 63));
             return on_done(e, inf, i, now);
         }
         if (end > now)
@@ -502,20 +823,35 @@ static int on_stage(imc_kernel *k, void *ctx, uint64_t arg)
     }
 }
 
-/* OP I of inference INF is done at NOW: send its output to its consumers. */
+/* A final stage's end (the top bit of ARG set): the op is done. */
+static int on_stage_or_final(imc_kernel *k, void *ctx, uint64_t arg)
+{
+    if (arg >> 63)
+        return on_done(ctx, (int)((arg >> 32) & 0x7fffffff), (uint32_t)arg, imc_kernel_now(k));
+    return on_stage(k, ctx, arg);
+}
+
+/* OP I of inference INF is done at NOW: once its output has room, send it to its consumers. */
 static int on_done(engine *e, int inf, uint32_t i, uint64_t now)
 {
     const imc_op *op = &e->g->ops[i];
-    size_t base = (size_t)inf * e->g->n_ops;
-    report_op(e, op, inf, e->begin[base + i], now);
+    size_t base = (size_t)inf * e->g->n_ops, a = base + i;
+    int rc = reserve_room(e, inf, i, now);
+    if (rc)
+        return rc < 0 ? rc : 0; /* waits for room: on_done runs again when there is */
+    e->ops_done++;
     if (inf == 0) {
+        op_record *r = &e->rec[i];
+        r->end_ps = now;
+        r->ready_ps = e->begin[a] - 1;
         imc_span *sp = &e->spans[op->name];
-        uint64_t s = e->begin[base + i];
+        uint64_t s = e->begin[a] - 1;
         if (!sp->ops || s < sp->start_ps)
             sp->start_ps = s;
         if (now > sp->end_ps)
             sp->end_ps = now;
-        sp->busy_ps += now - s;
+        for (uint32_t k = 0; k < r->n_segs; k++)
+            sp->busy_ps += e->segs[r->first_seg + k].service_ps;
         sp->ops++;
     }
     if (now > e->inference_done[inf])
@@ -524,29 +860,47 @@ static int on_done(engine *e, int inf, uint32_t i, uint64_t now)
         e->last_done = now;
     if (op->kind == IMC_OP_MVM && e->rounds > 1) {
         int r = e->place->layers[op->layer].round;
-        if (--e->round_left[(size_t)inf * e->rounds + r] == 0) {
-            int rc = next_load(e, inf, r, now);
-            if (rc)
-                return rc;
-        }
+        if (--e->round_left[(size_t)inf * e->rounds + r] == 0 && (rc = next_load(e, inf, r, now)))
+            return rc;
     }
-    int64_t src = op->kind == IMC_OP_MVM || op->kind == IMC_OP_VECTOR ? site_tile(e, op, op->token) : -1;
+    read_done(e, inf, i);
+    uint32_t n_cons = e->cons_first[i + 1] - e->cons_first[i];
+    if (op->kind == IMC_OP_STORE || op->kind == IMC_OP_BARRIER) {
+        e->readers[a] = n_cons;
+        if (op->kind == IMC_OP_BARRIER) { /* it holds the share of its stores that spilled */
+            e->spilled[a] = (float)spilled_of(e, inf, op);
+        }
+        if (!n_cons)
+            release_store(e, inf, i);
+    }
+    int64_t src = op_tile(e, op);
+    who w = {inf, op};
     for (uint32_t c = e->cons_first[i]; c < e->cons_first[i + 1]; c++) {
         uint32_t j = e->cons[c];
         const imc_op *co = &e->g->ops[j];
-        int64_t dst = co->kind == IMC_OP_MVM || co->kind == IMC_OP_VECTOR ? site_tile(e, co, co->token) : -1;
-        double bits = (double)(op->out_bits < co->in_bits ? op->out_bits : co->in_bits);
-        if (op->kind == IMC_OP_BARRIER || op->kind == IMC_OP_STORE)
-            bits = 0; /* a synchronisation, not data */
-        uint64_t arrival = send(e, inf, co->name, src, dst, bits, now);
-        if (arrival > e->ready[base + j])
-            e->ready[base + j] = arrival;
-        if (--e->remaining[base + j] == 0) {
-            int rc = imc_kernel_schedule(e->kernel, e->ready[base + j], on_stage, e,
-                                         ((uint64_t)inf << 32) | j);
-            if (rc)
-                return rc;
+        uint64_t arrival;
+        if (op->kind == IMC_OP_STORE && co->kind != IMC_OP_BARRIER) {
+            /* the consumer's share of the stored data, read from the store */
+            double bits = (double)op->out_bits < (double)co->in_bits ? (double)op->out_bits
+                                                                     : (double)co->in_bits;
+            who cw = {inf, co};
+            uint64_t r = store_read(e, cw, bits, e->spilled[a], now);
+            arrival = send(e, cw, co->name, -1, op_tile(e, co), bits, r);
+        } else {
+            arrival = send(e, w, co->name, src, op_tile(e, co), bits_for(op, co), now);
         }
+        size_t b = base + j;
+        if (arrival >= e->ready[b]) {
+            e->ready[b] = arrival;
+            if (inf == 0) {
+                e->rec[j].crit_pred = i;
+                e->rec[j].arrive_ps = arrival;
+            }
+        }
+        if (--e->remaining[b] == 0 &&
+            (rc = imc_kernel_schedule(e->kernel, e->ready[b], on_stage_or_final, e,
+                                      ((uint64_t)inf << 32) | j)))
+            return rc;
     }
     return e->status;
 }
@@ -559,7 +913,7 @@ static int park(engine *e, size_t g, uint32_t op)
         size_t cap = e->cap_parked[g] ? 2 * e->cap_parked[g] : 64;
         uint32_t *grown = realloc(e->parked[g], cap * sizeof *grown);
         if (!grown)
-            return e->status = imc_err_set(e->err, IMC_ENOMEM, "out of memory");
+            return oom(e);
         e->parked[g] = grown;
         e->cap_parked[g] = cap;
     }
@@ -601,8 +955,8 @@ static int on_load(imc_kernel *k, void *ctx, uint64_t arg)
         int per_xbar = lp->layer->in < p->rows ? lp->layer->in : p->rows;
         max_rows = per_xbar > max_rows ? per_xbar : max_rows;
     }
-    imc_op load = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_REPROGRAM, .name = e->reprogram_name};
-    uint64_t fetched = dram(e, inf, &load, bits, 0, now);
+    who w = {inf, NULL};
+    uint64_t fetched = dram(e, w, e->reprogram_name, IMC_CLS_REPROGRAM, bits, 0, now);
     charge(e, inf, e->reprogram_name, IMC_CLS_REPROGRAM, IMC_COMP_XBAR, IMC_XBAR_WRITE_ROW, rows);
     traffic(e, inf, IMC_MEM_XBAR_WRITE, bits);
     uint64_t done = fetched + (uint64_t)max_rows * imc_model_latency_ps(pe->xbar, IMC_XBAR_WRITE_ROW);
@@ -626,11 +980,18 @@ static int on_gate(imc_kernel *k, void *ctx, uint64_t arg)
     return e->round_left[g] == 0 ? next_load(e, inf, r, now) : 0;
 }
 
-/* A final stage's end: the op is done. */
-static int on_final(imc_kernel *k, void *ctx, uint64_t arg)
+/* An inference's first ops, at its arrival. */
+static int on_arrival(imc_kernel *k, void *ctx, uint64_t arg)
 {
     engine *e = ctx;
-    return on_done(e, (int)((arg >> 32) & 0x7fffffff), (uint32_t)arg, imc_kernel_now(k));
+    int inf = (int)arg;
+    for (size_t i = 0; i < e->g->n_ops; i++)
+        if (e->g->ops[i].n_deps == 0) {
+            int rc = imc_kernel_schedule(k, imc_kernel_now(k), on_stage, e, ((uint64_t)inf << 32) | i);
+            if (rc)
+                return rc;
+        }
+    return 0;
 }
 
 /* ---- setup -------------------------------------------------------------------------------- */
@@ -647,14 +1008,21 @@ static int setup_layers(engine *e)
         const imc_layer_place *lp = &p->layers[i];
         layer_rt *l = &e->layers[i];
         l->copies = lp->copies;
+        l->xbars = lp->row_tiles * lp->col_tiles;
+        /* crossbars are packed into PEs copy after copy: crossbar x of copy c sits in PE
+         * first_pe + (c x xbars + x) / per_pe; a copy's home is its first crossbar's tile */
+        int span = 1;
+        for (int c = 0; c < lp->copies; c++) {
+            int64_t f = (lp->first_pe + (int64_t)c * l->xbars / per_pe) / pes_per_tile,
+                    g = (lp->first_pe + ((int64_t)(c + 1) * l->xbars - 1) / per_pe) / pes_per_tile;
+            span = (int)(g - f + 1) > span ? (int)(g - f + 1) : span;
+        }
+        l->n_tiles = span;
         l->tile = calloc((size_t)lp->copies, sizeof *l->tile);
         l->pipe = calloc((size_t)lp->copies, sizeof *l->pipe);
-        if (!l->tile || !l->pipe)
-            return imc_err_set(e->err, IMC_ENOMEM, "out of memory");
-        int64_t per_copy_pes = (lp->row_tiles * (int64_t)lp->col_tiles + per_pe - 1) / per_pe;
-        for (int c = 0; c < lp->copies; c++)
-            l->tile[c] = (lp->first_pe + c * per_copy_pes) / pes_per_tile;
-        l->xbars = lp->row_tiles * lp->col_tiles;
+        l->xbars_in_tile = calloc((size_t)lp->copies * span, sizeof *l->xbars_in_tile);
+        if (!l->tile || !l->pipe || !l->xbars_in_tile)
+            return oom(e);
         /* the busiest crossbar converts min(cols, out x cells) columns; an ADC takes
          * columns_per_adc of them one after the other */
         int64_t used = (int64_t)lp->layer->out * p->cells_per_weight;
@@ -666,8 +1034,52 @@ static int setup_layers(engine *e)
         l->first_ps = R + A;
         l->dac_conv = (double)lp->layer->in * lp->col_tiles;
         l->cols_used = (double)lp->layer->out * p->cells_per_weight * lp->row_tiles;
+        for (int c = 0; c < lp->copies; c++) {
+            l->tile[c] = (lp->first_pe + (int64_t)c * l->xbars / per_pe) / pes_per_tile;
+            for (int x = 0; x < l->xbars; x++) {
+                int64_t k = (lp->first_pe + ((int64_t)c * l->xbars + x) / per_pe) / pes_per_tile -
+                            l->tile[c];
+                if (k >= 0 && k < span)
+                    l->xbars_in_tile[c * span + k]++;
+            }
+            l->pipe[c] = add_res(e, A > R ? IMC_COMP_ADC : IMC_COMP_XBAR, "%s copy %d crossbars",
+                                 lp->layer->name, c);
+        }
     }
-    return 0;
+    return e->status;
+}
+
+static int setup_units(engine *e)
+{
+    const imc_arch *a = e->arch;
+    for (int64_t t = 0; t < e->n_tiles; t++) {
+        tile_rt *tr = &e->tiles[t];
+        tr->buffer = add_res(e, IMC_COMP_TILE_BUFFER, "tile %lld buffer", (long long)t);
+        tr->bus = add_res(e, IMC_COMP_TILE_BUS, "tile %lld bus", (long long)t);
+        tr->sfu = add_res(e, IMC_COMP_TILE_SFU, "tile %lld sfu", (long long)t);
+        tr->vector = add_res(e, IMC_COMP_TILE_VECTOR, "tile %lld vector unit", (long long)t);
+    }
+    e->gbuf = add_res(e, IMC_COMP_GLOBAL_BUFFER, "global buffer");
+    e->mac = add_res(e, IMC_COMP_DIGITAL, "MAC array");
+    e->digital = add_res(e, IMC_COMP_DIGITAL, "chip digital lanes");
+    e->dram = add_res(e, IMC_COMP_DRAM, "DRAM channel");
+    e->host = add_res(e, IMC_COMP_HOST, "host");
+    int heads = e->g->num_heads > 0 ? e->g->num_heads : 1;
+    for (int h = 0; h < heads; h++) {
+        uint32_t r = add_res(e, IMC_COMP_XBAR, "rewritten crossbars of head %d", h);
+        if (h == 0)
+            e->first_scratch = r;
+    }
+    /* the tiles' buffers bound the data waiting in them */
+    const imc_instance *buf = a->chip.tile.buffer;
+    double cap = buf ? imc_instance_get(buf, "capacity") : 0;
+    if (cap > 0) {
+        if (!(e->rooms = calloc((size_t)e->n_tiles, sizeof *e->rooms)))
+            return oom(e);
+        for (int64_t t = 0; t < e->n_tiles; t++)
+            e->rooms[t].capacity_bits = cap;
+    }
+    return e->status;
 }
 
 static int setup_noc(engine *e)
@@ -684,8 +1096,14 @@ static int setup_noc(engine *e)
     e->flit_bits = imc_instance_get(noc, "flit_width");
     e->flit_ps = noc->period_ps;
     e->hop_ps = imc_model_latency_ps(noc, IMC_NOC_FLIT_HOP);
-    e->links = calloc((size_t)e->mesh_w * e->mesh_h * 4, sizeof *e->links);
-    return e->links ? 0 : imc_err_set(e->err, IMC_ENOMEM, "out of memory");
+    static const char dirs[] = "EWNS";
+    for (int r = 0; r < e->mesh_w * e->mesh_h; r++)
+        for (int d = 0; d < 4; d++) {
+            uint32_t id = add_res(e, IMC_COMP_NOC, "NoC link %d %c", r, dirs[d]);
+            if (r == 0 && d == 0)
+                e->first_link = id;
+        }
+    return e->status;
 }
 
 static int setup_consumers(engine *e)
@@ -694,14 +1112,14 @@ static int setup_consumers(engine *e)
     e->cons_first = calloc(g->n_ops + 1, sizeof *e->cons_first);
     e->cons = malloc((g->n_deps ? g->n_deps : 1) * sizeof *e->cons);
     if (!e->cons_first || !e->cons)
-        return imc_err_set(e->err, IMC_ENOMEM, "out of memory");
+        return oom(e);
     for (size_t d = 0; d < g->n_deps; d++)
         e->cons_first[g->deps[d] + 1]++;
     for (size_t i = 0; i < g->n_ops; i++)
         e->cons_first[i + 1] += e->cons_first[i];
     uint32_t *fill = malloc((g->n_ops ? g->n_ops : 1) * sizeof *fill);
     if (!fill)
-        return imc_err_set(e->err, IMC_ENOMEM, "out of memory");
+        return oom(e);
     memcpy(fill, e->cons_first, g->n_ops * sizeof *fill);
     for (size_t i = 0; i < g->n_ops; i++)
         for (uint32_t d = 0; d < g->ops[i].n_deps; d++)
@@ -721,7 +1139,7 @@ static int setup_rounds(engine *e)
         !(e->gate = malloc(n * sizeof *e->gate)) || !(e->parked = calloc(n, sizeof *e->parked)) ||
         !(e->n_parked = calloc(n, sizeof *e->n_parked)) ||
         !(e->cap_parked = calloc(n, sizeof *e->cap_parked)))
-        return imc_err_set(e->err, IMC_ENOMEM, "out of memory");
+        return oom(e);
     for (size_t i = 0; i < e->g->n_ops; i++)
         if (e->g->ops[i].kind == IMC_OP_MVM)
             e->round_mvms[e->place->layers[e->g->ops[i].layer].round]++;
@@ -747,19 +1165,79 @@ static void engine_free(engine *e)
     for (size_t i = 0; e->layers && i < e->place->n_layers; i++) {
         free(e->layers[i].tile);
         free(e->layers[i].pipe);
+        free(e->layers[i].xbars_in_tile);
     }
     free(e->layers);
     free(e->tiles);
-    free(e->links);
-    free(e->scratch);
+    for (int64_t t = 0; e->rooms && t < e->n_tiles; t++)
+        free(e->rooms[t].wait_ops);
+    free(e->rooms);
+    free(e->res);
+    free(e->labels);
     free(e->remaining);
     free(e->ready);
     free(e->begin);
     free(e->stage);
     free(e->cons_first);
     free(e->cons);
+    free(e->readers);
+    free(e->spilled);
+    free(e->held_bits);
+    free(e->unread);
+    free(e->hold_since);
+    free(e->arrival);
     free(e->inference_done);
+    free(e->rec);
+    free(e->segs);
     imc_kernel_free(e->kernel);
+}
+
+/* The steady-state interval: completions sorted, the span of the middle half (dropping the
+ * pipeline's fill and drain) divided by the completions in it. */
+static double steady_interval(const uint64_t *done, const uint64_t *arrival, int n, uint64_t latency)
+{
+    (void)arrival;
+    if (n < 2)
+        return (double)latency;
+    uint64_t *c = malloc((size_t)n * sizeof *c);
+    if (!c)
+        return (double)latency;
+    memcpy(c, done, (size_t)n * sizeof *c);
+    for (int i = 1; i < n; i++) /* insertion sort: batches are small */
+        for (int j = i; j > 0 && c[j - 1] > c[j]; j--) {
+            uint64_t x = c[j];
+            c[j] = c[j - 1];
+            c[j - 1] = x;
+        }
+    int k = n / 4, lo = k, hi = n - 1 - k;
+    if (hi <= lo)
+        lo = 0, hi = n - 1;
+    double iv = (double)(c[hi] - c[lo]) / (hi - lo);
+    free(c);
+    return iv;
+}
+
+/* Per-inference latencies under open arrival: mean, 95th percentile, max. */
+static void load_latency(const uint64_t *done, const uint64_t *arrival, int n, imc_engine_result *res)
+{
+    uint64_t *l = malloc((size_t)n * sizeof *l);
+    if (!l)
+        return;
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+        l[i] = done[i] - arrival[i];
+        sum += (double)l[i];
+    }
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && l[j - 1] > l[j]; j--) {
+            uint64_t x = l[j];
+            l[j] = l[j - 1];
+            l[j - 1] = x;
+        }
+    res->load_latency_mean_ps = sum / n;
+    res->load_latency_p95_ps = (double)l[(int)ceil(0.95 * n) - 1];
+    res->load_latency_max_ps = (double)l[n - 1];
+    free(l);
 }
 
 int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph *g,
@@ -773,21 +1251,31 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
     e.opts = opts;
     e.err = err;
     e.batch = opts->batch > 0 ? opts->batch : 1;
-    e.clk_ps = imc_period_ps(arch->clock_hz);
     e.slices = imc_arch_input_slices(arch);
     e.n_tiles = arch->chip.tiles;
+    /* a partial sum out of a crossbar's shift-add: the ADC's code, shifted over the input
+     * slices and the weight's cell slices, with a sign */
+    e.psum_bits = imc_model_bits(arch->chip.tile.pe.adc) +
+                  (double)(e.slices - 1) * imc_arch_dac_bits(arch) +
+                  (double)(imc_arch_weight_slices(arch) - 1) * arch->mapping.cell_bits + 1;
     const imc_instance *gb = arch->chip.global_buffer;
     e.store_capacity = gb ? imc_instance_get(gb, "capacity") : 0;
     size_t n = (size_t)e.batch * g->n_ops;
     int rc = 0;
     if (!(e.layers = calloc(p->n_layers ? p->n_layers : 1, sizeof *e.layers)) ||
         !(e.tiles = calloc((size_t)e.n_tiles, sizeof *e.tiles)) ||
-        !(e.scratch = calloc((size_t)(g->num_heads > 0 ? g->num_heads : 1), sizeof *e.scratch)) ||
         !(e.remaining = malloc((n ? n : 1) * sizeof *e.remaining)) ||
         !(e.ready = calloc(n ? n : 1, sizeof *e.ready)) ||
         !(e.begin = calloc(n ? n : 1, sizeof *e.begin)) ||
         !(e.stage = calloc(n ? n : 1, sizeof *e.stage)) ||
+        !(e.readers = calloc(n ? n : 1, sizeof *e.readers)) ||
+        !(e.spilled = calloc(n ? n : 1, sizeof *e.spilled)) ||
+        !(e.held_bits = calloc(n ? n : 1, sizeof *e.held_bits)) ||
+        !(e.unread = calloc(n ? n : 1, sizeof *e.unread)) ||
+        !(e.hold_since = calloc(n ? n : 1, sizeof *e.hold_since)) ||
+        !(e.arrival = calloc((size_t)e.batch, sizeof *e.arrival)) ||
         !(e.inference_done = calloc((size_t)e.batch, sizeof *e.inference_done)) ||
+        !(e.rec = calloc(g->n_ops ? g->n_ops : 1, sizeof *e.rec)) ||
         !(e.spans = calloc(g->n_names + 1, sizeof *e.spans)) ||
         !(e.names = malloc((g->n_names + 1) * sizeof *e.names)))
         rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
@@ -798,10 +1286,13 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
         e.reprogram_name = (uint32_t)g->n_names;
         if (!(e.ledger = imc_ledger_new(arch, e.names, g->n_names + 1)))
             rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+        for (size_t i = 0; i < g->n_ops; i++)
+            e.rec[i].crit_pred = UINT32_MAX;
     }
-
     if (!rc)
         rc = setup_layers(&e);
+    if (!rc)
+        rc = setup_units(&e);
     if (!rc)
         rc = setup_noc(&e);
     if (!rc)
@@ -810,12 +1301,13 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
         rc = imc_kernel_new(&e.kernel, opts->kernel, err);
     if (!rc)
         rc = setup_rounds(&e);
-    for (int inf = 0; !rc && inf < e.batch; inf++)
-        for (size_t i = 0; !rc && i < g->n_ops; i++) {
+    for (int inf = 0; !rc && inf < e.batch; inf++) {
+        for (size_t i = 0; i < g->n_ops; i++)
             e.remaining[(size_t)inf * g->n_ops + i] = g->ops[i].n_deps;
-            if (g->ops[i].n_deps == 0)
-                rc = imc_kernel_schedule(e.kernel, 0, on_stage, &e, ((uint64_t)inf << 32) | i);
-        }
+        /* a closed batch arrives at once; an open stream at the configured rate */
+        e.arrival[inf] = opts->arrival_hz > 0 ? (uint64_t)llround(inf * 1e12 / opts->arrival_hz) : 0;
+        rc = imc_kernel_schedule(e.kernel, e.arrival[inf], on_arrival, &e, (uint64_t)inf);
+    }
     if (!rc) { /* a handler's own error (already in ERR) wins over the kernel's summary */
         imc_err kerr;
         imc_err_clear(&kerr);
@@ -825,30 +1317,48 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
         else if (rc)
             *err = kerr;
     }
+    if (!rc && e.ops_done < n) { /* ops left waiting: room that never came */
+        int64_t full = -1;
+        for (int64_t t = 0; e.rooms && t < e.n_tiles && full < 0; t++)
+            if (e.rooms[t].n_wait)
+                full = t;
+        rc = imc_err_set(err, IMC_EINPUT,
+                         "%zu of %zu ops never ran: the tile buffers (%s) are too small for "
+                         "this dataflow (tile %lld's buffer is full and nothing can drain it)",
+                         n - e.ops_done, n, arch->chip.tile.buffer->path, (long long)full);
+    }
     if (!rc) {
-        res->latency_ps = e.inference_done[0];
+        res->latency_ps = e.inference_done[0] - e.arrival[0];
         res->makespan_ps = e.last_done;
-        res->interval_ps = e.batch > 1 ? (double)(e.inference_done[e.batch - 1] - e.inference_done[0]) /
-                                             (e.batch - 1)
-                                       : (double)res->latency_ps;
+        res->interval_ps = steady_interval(e.inference_done, e.arrival, e.batch, res->latency_ps);
+        if (opts->arrival_hz > 0)
+            load_latency(e.inference_done, e.arrival, e.batch, res);
+        res->arrival_hz = opts->arrival_hz;
         res->events = imc_kernel_events(e.kernel);
         res->ops = (uint64_t)n;
         double busy = 0, groups = 0;
         for (size_t i = 0; i < p->n_layers; i++)
             for (int c = 0; c < e.layers[i].copies; c++, groups++)
-                busy += (double)e.layers[i].pipe[c].busy_ps;
+                busy += (double)e.res[e.layers[i].pipe[c]].busy_ps;
         res->xbar_busy = groups && e.last_done ? busy / groups / (double)e.last_done : 0;
-        res->mac_busy = e.last_done ? (double)e.mac.busy_ps / (double)e.last_done : 0;
+        res->mac_busy = e.last_done ? (double)e.res[e.mac].busy_ps / (double)e.last_done : 0;
+        rc = imc_engine_bounds(&e, res);
+        if (rc)
+            rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+    }
+    if (!rc) { /* static power over the time the chip is powered, per inference */
         double inst[IMC_COMP_COUNT];
         for (int c = 0; c < IMC_COMP_COUNT; c++)
             inst[c] = imc_arch_comp_count(arch, (imc_comp)c, IMC_LEVEL_CHIP);
-        rc = imc_ledger_close(e.ledger, (uint64_t)llround(res->interval_ps), inst);
-        if (rc)
+        uint64_t powered = (uint64_t)llround((double)e.last_done / e.batch);
+        if (imc_ledger_close(e.ledger, powered, inst))
             rc = imc_err_set(err, IMC_ENOMEM, "out of memory in the ledger");
     }
     if (rc) {
         imc_ledger_free(e.ledger);
         free(e.spans);
+        free(res->path);
+        res->path = NULL;
     } else {
         res->ledger = e.ledger;
         res->spans = e.spans;
@@ -862,5 +1372,6 @@ void imc_engine_result_free(imc_engine_result *res)
 {
     imc_ledger_free(res->ledger);
     free(res->spans);
+    free(res->path);
     memset(res, 0, sizeof *res);
 }

@@ -20,20 +20,26 @@
 #include "sim/engine/ledger.h"
 #include "sim/map/mapper.h"
 
-/* One op instance as it ran, for a timeline (sim/report/timeline.h). */
-typedef struct imc_op_span {
+/* One resource serving one op instance, for a timeline (sim/report/timeline.h): the op asked
+ * for the resource at REQUEST_PS, waited until START_PS (queueing) and was served until
+ * END_PS. Slices of one resource never overlap. */
+typedef struct imc_slice {
     const imc_op *op;
     int inference;
-    int64_t tile;          /* where it ran: the tile, or -1 for the chip-level units */
-    uint64_t start_ps, end_ps;
-} imc_op_span;
+    uint32_t resource;     /* an index: one track per resource */
+    const char *label;     /* the resource, e.g. "tile 12 sfu" (valid during the run) */
+    imc_comp comp;         /* the component it is */
+    uint64_t request_ps, start_ps, end_ps;
+} imc_slice;
 
 typedef struct imc_engine_opts {
     imc_kernel_backend kernel;
-    int batch;             /* inferences in flight (>= 1) */
-    /* if set: called once for every op instance when it ends, in the order they end */
-    void (*on_op)(void *ctx, const imc_op_span *span);
-    void *on_op_ctx;
+    int batch;             /* inferences (>= 1) */
+    double arrival_hz;     /* > 0: inference i arrives at i / arrival_hz (an open stream);
+                              0: all at once (a closed batch) */
+    /* if set: called for every resource an op takes, as it takes it */
+    void (*on_slice)(void *ctx, const imc_slice *slice);
+    void *on_slice_ctx;
 } imc_engine_opts;
 
 /* Where the ops of one ledger name (a layer or block part, e.g. "blocks.3.attn") ran in the
@@ -42,16 +48,37 @@ typedef struct imc_engine_opts {
 typedef struct imc_span {
     uint64_t start_ps;     /* the first op's start */
     uint64_t end_ps;       /* the last op's end */
-    uint64_t busy_ps;      /* the sum of its ops' durations */
+    uint64_t busy_ps;      /* the service its ops received, queueing left out */
     uint64_t ops;          /* 0: the name has no op (never ran) */
 } imc_span;
 
+/* One resource class's part of the critical path: service (and the digital function, on an
+ * SFU or vector unit) and queueing, in ps. */
+typedef struct imc_path_share {
+    imc_comp comp;
+    int func;              /* IMC_DIGITAL_* on digital units, else -1 */
+    double service_ps, wait_ps;
+} imc_path_share;
+
 typedef struct imc_engine_result {
-    uint64_t latency_ps;   /* of the first inference: from the input arriving at 0 to its last
-                              op ending (the logits can leave earlier: the head reads only the
+    uint64_t latency_ps;   /* of the first inference: from its input arriving to its last op
+                              ending (the logits can leave earlier: the head reads only the
                               class token while the other tokens finish the last block) */
-    uint64_t makespan_ps;  /* of the whole batch */
-    double interval_ps;    /* steady-state time between inference completions */
+    uint64_t makespan_ps;  /* of the whole batch, from 0 */
+    double interval_ps;    /* steady-state time between completions: over the middle half of
+                              the batch (the latency for one inference) */
+    double arrival_hz;     /* the open stream's rate, 0 for a closed batch */
+    double load_latency_mean_ps, load_latency_p95_ps, load_latency_max_ps; /* open stream */
+    /* what bounds the result */
+    imc_path_share *path;  /* the first inference's critical path by resource class, largest
+                              first; owned by the result */
+    size_t n_path;
+    double path_held_ps;   /* of which ops waited for room in a full buffer */
+    char bottleneck[96];   /* the resource busiest per inference: it bounds throughput */
+    imc_comp bottleneck_comp;
+    double bottleneck_busy_ps; /* its service per inference */
+    double util[IMC_COMP_COUNT];  /* service / (instances x makespan), per component class */
+    double queue_ps[IMC_COMP_COUNT]; /* queueing per inference, per component class */
     uint64_t events;       /* kernel events dispatched */
     uint64_t ops;          /* ops executed (all inferences) */
     double xbar_busy;      /* mean fraction of the run the mapped crossbar groups were busy */

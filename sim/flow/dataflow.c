@@ -1,13 +1,15 @@
 /* dataflow.c -- the op graph of one inference of a DeiT / FAR network (see dataflow.h).
  *
  * Per block, pre-norm as in timm: x = x + mixer(norm1(x)); x = x + mlp(norm2(x)). Attention:
- * every token's QKV MVM stores its K and V; a barrier waits for all of them; then per head and
- * query token Q K^T (a MATMUL reading all K), softmax, S V (reading all V); the projection of
- * a token waits for all heads of that token. FAR (Ren et al., arXiv 2505.21535; docs/SOURCES.md): pre_proj per token;
- * per head and direction a chain of LSTM steps, each an MVM of the fused [W_ih | W_hh] on
- * [x_t | h_(t-1)] followed by the cell update (3 sigmoid, 2 tanh, 3 mul, 1 add per unit), the
- * backward chain starting at the last token; head_proj of token t waits for both directions'
- * h_t; post_proj waits for all heads. The classifier reads the CLS token after the final norm.
+ * every token's QKV MVM stores each head's Q, K and V; a barrier per head waits for all of
+ * them; then per head and tile of `query_tile` queries Q K^T (a MATMUL reading the tile's Q and
+ * all K), softmax, S V (reading all V): K and V are read once per query tile; the projection of
+ * a token waits for all heads of its tile. FAR (Ren et al., arXiv 2505.21535; docs/SOURCES.md):
+ * pre_proj per token, its output stored per head (the backward direction needs the whole
+ * sequence); per head and direction a chain of LSTM steps, each an MVM of the fused
+ * [W_ih | W_hh] on [x_t | h_(t-1)] followed by the cell update (3 sigmoid, 2 tanh, 3 mul, 1 add
+ * per unit), the backward chain starting at the last token; head_proj of token t waits for both
+ * directions' h_t; post_proj waits for all heads. The classifier reads the CLS token after the final norm.
  * Ops are emitted phase by phase, so the array is a topological order; the engine runs each op
  * as soon as its own inputs exist, which pipelines tokens across layers. */
 #include "sim/flow/dataflow.h"
@@ -24,7 +26,7 @@ static const char *const kind_names[IMC_OP_KIND_COUNT] = {
 
 static const char *const class_names[IMC_CLS_COUNT] = {
     "mvm",     "embed",   "layernorm", "gelu",     "residual", "qk",        "softmax",
-    "sv",      "kv_store", "lstm_cell", "sync",    "io",       "transfer",  "reprogram",
+    "sv",      "store",   "lstm_cell", "sync",    "io",       "transfer",  "reprogram",
     "leakage",
 };
 
@@ -147,56 +149,87 @@ static imc_op vec(int cls, int site, uint32_t name, uint32_t token, uint64_t in_
     return op;
 }
 
-static void attention(builder *b, const imc_network *net, int blk, uint32_t *x, uint32_t *tmp)
+/* The residual stream of token T around a token mixer: the mixer needs every token before it
+ * gives any back, so the skip input waits a whole sequence; it goes to the store (a tile
+ * buffer cannot hold a sequence at DeiT sizes) and the residual add reads it from there. */
+static uint32_t skip_store(builder *b, uint32_t name, uint32_t x, uint32_t t, uint64_t bits)
+{
+    imc_op st = {.kind = IMC_OP_STORE, .cls = IMC_CLS_STORE, .layer = -1,
+                 .site = b->g->ops[x].site, .name = name, .token = t, .head = -1,
+                 .in_bits = bits, .out_bits = bits};
+    return emit(b, st, &x, 1);
+}
+
+/* Per head: every token's Q, K and V of that head go to the attention store (STORE); a
+ * barrier per head waits for all of them; then per tile of QT queries: Q K^T (a MATMUL reading
+ * the tile's Q and all K from the store), softmax row by row, S V (reading all V). K and V are
+ * thus read once per query tile, and the store of a head lives until its last S V. The
+ * projection of a token waits for every head's S V of its query tile. */
+static void attention(builder *b, const imc_network *net, int blk, int qt, uint32_t *x, uint32_t *tmp)
 {
     int T = net->tokens, D = net->embed_dim, N = net->num_heads, hd = net->head_dim;
+    int tiles = (T + qt - 1) / qt;
     uint64_t ab = b->ab;
     int qkv = imc_network_find_layer(net, IMC_LAYER_QKV, blk, -1, -1);
     int proj = imc_network_find_layer(net, IMC_LAYER_ATTN_PROJ, blk, -1, -1);
     uint32_t n_norm = name_of(b, "blocks.%d.norm1", blk), n_attn = name_of(b, "blocks.%d.attn", blk);
-    uint32_t *qkv_op = tmp, *sv = tmp + T; /* sv: [t * N + h] */
-    uint32_t *stores = malloc((size_t)T * sizeof *stores);
-    if (!stores) {
+    uint32_t *qkv_op = tmp;
+    uint32_t *stores = malloc((size_t)T * N * sizeof *stores); /* [h * T + t] */
+    uint32_t *sv = malloc((size_t)tiles * N * sizeof *sv);     /* [tile * N + h] */
+    if (!stores || !sv) {
+        free(stores), free(sv);
         b->failed = 1;
         return;
     }
+    uint32_t *skip = tmp + T;
     for (int t = 0; t < T; t++) {
         imc_work ln = {IMC_DIGITAL_LAYERNORM, (uint32_t)D};
         uint32_t n1 = emit(b, vec(IMC_CLS_LAYERNORM, qkv, n_norm, (uint32_t)t, D * ab, D * ab, 1, &ln), &x[t], 1);
+        skip[t] = skip_store(b, n_attn, x[t], (uint32_t)t, D * ab);
         qkv_op[t] = emit(b, mvm(b, net, qkv, (uint32_t)t), &n1, 1);
-        imc_op st = {.kind = IMC_OP_STORE, .cls = IMC_CLS_KV_STORE, .layer = -1, .site = qkv,
-                     .name = n_attn, .token = (uint32_t)t, .head = -1, .in_bits = 2 * (uint64_t)D * ab,
-                     .out_bits = 2 * (uint64_t)D * ab};
-        stores[t] = emit(b, st, &qkv_op[t], 1);
-    }
-    imc_op bar = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
-                  .name = n_attn, .head = -1};
-    uint32_t kv_ready = emit(b, bar, stores, (size_t)T);
-    free(stores);
-    for (int t = 0; t < T; t++)
         for (int h = 0; h < N; h++) {
+            imc_op st = {.kind = IMC_OP_STORE, .cls = IMC_CLS_STORE, .layer = -1, .site = qkv,
+                         .name = n_attn, .token = (uint32_t)t, .head = h,
+                         .in_bits = 3 * (uint64_t)hd * ab, .out_bits = 3 * (uint64_t)hd * ab};
+            stores[(size_t)h * T + t] = emit(b, st, &qkv_op[t], 1);
+        }
+    }
+    for (int h = 0; h < N; h++) {
+        imc_op bar = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
+                      .name = n_attn, .head = h};
+        uint32_t kv_ready = emit(b, bar, stores + (size_t)h * T, (size_t)T);
+        for (int j = 0; j < tiles; j++) {
+            uint32_t q0 = (uint32_t)(j * qt), m = (uint32_t)(T - j * qt < qt ? T - j * qt : qt);
             imc_op qk = {.kind = IMC_OP_MATMUL, .cls = IMC_CLS_QK, .layer = -1, .site = -1,
-                         .name = n_attn, .token = (uint32_t)t, .head = h, .in_bits = (uint64_t)hd * ab,
-                         .out_bits = (uint64_t)T * ab, .m = 1, .k = (uint32_t)hd, .n = (uint32_t)T};
-            uint32_t deps[2] = {qkv_op[t], kv_ready};
-            uint32_t s = emit(b, qk, deps, 2);
-            imc_work sm_work = {IMC_DIGITAL_SOFTMAX, (uint32_t)T};
-            imc_op smop = vec(IMC_CLS_SOFTMAX, -1, n_attn, (uint32_t)t, T * ab, T * ab, 1, &sm_work);
+                         .name = n_attn, .token = q0, .head = h, .in_bits = (uint64_t)m * hd * ab,
+                         .out_bits = (uint64_t)m * T * ab, .m = m, .k = (uint32_t)hd, .n = (uint32_t)T};
+            uint32_t s = emit(b, qk, &kv_ready, 1);
+            imc_work sm_work[2] = {{IMC_DIGITAL_SOFTMAX, m * (uint32_t)T}, {IMC_DIGITAL_DIV, m}};
+            imc_op smop = vec(IMC_CLS_SOFTMAX, -1, n_attn, q0, (uint64_t)m * T * ab,
+                              (uint64_t)m * T * ab, 2, sm_work);
             smop.head = h;
             uint32_t sm = emit(b, smop, &s, 1);
             imc_op svop = {.kind = IMC_OP_MATMUL, .cls = IMC_CLS_SV, .layer = -1, .site = -1,
-                           .name = n_attn, .token = (uint32_t)t, .head = h, .in_bits = (uint64_t)T * ab,
-                           .out_bits = (uint64_t)hd * ab, .m = 1, .k = (uint32_t)T, .n = (uint32_t)hd};
-            sv[(size_t)t * N + h] = emit(b, svop, &sm, 1);
+                           .name = n_attn, .token = q0, .head = h, .in_bits = (uint64_t)m * T * ab,
+                           .out_bits = (uint64_t)m * hd * ab, .m = m, .k = (uint32_t)T, .n = (uint32_t)hd};
+            uint32_t deps[2] = {sm, kv_ready}; /* V is read from the store */
+            sv[(size_t)j * N + h] = emit(b, svop, deps, 2);
         }
+    }
     for (int t = 0; t < T; t++) {
-        uint32_t p = emit(b, mvm(b, net, proj, (uint32_t)t), &sv[(size_t)t * N], (size_t)N);
+        uint32_t p = emit(b, mvm(b, net, proj, (uint32_t)t), &sv[(size_t)(t / qt) * N], (size_t)N);
         imc_work add = {IMC_DIGITAL_ADD, (uint32_t)D};
-        uint32_t deps[2] = {p, x[t]};
+        uint32_t deps[2] = {p, skip[t]};
         x[t] = emit(b, vec(IMC_CLS_RESIDUAL, proj, n_attn, (uint32_t)t, 2 * D * ab, D * ab, 1, &add), deps, 2);
     }
+    free(stores);
+    free(sv);
 }
 
+/* pre_proj per token; its output goes to the sequence store, one STORE per head (the backward
+ * direction reads the sequence from its end, so it must be held somewhere: the tiles' buffers
+ * cannot hold a whole sequence at DeiT sizes); each LSTM step reads its head's slice from
+ * there. The store of a head lives until both directions have read it. */
 static void far_mixer(builder *b, const imc_network *net, int blk, uint32_t *x, uint32_t *tmp)
 {
     int T = net->tokens, D = net->embed_dim, N = net->num_heads, hd = net->head_dim;
@@ -205,18 +238,26 @@ static void far_mixer(builder *b, const imc_network *net, int blk, uint32_t *x, 
     int pre = imc_network_find_layer(net, IMC_LAYER_FAR_PRE, blk, -1, -1);
     int post = imc_network_find_layer(net, IMC_LAYER_FAR_POST, blk, -1, -1);
     uint32_t n_norm = name_of(b, "blocks.%d.norm1", blk), n_attn = name_of(b, "blocks.%d.attn", blk);
-    uint32_t *pre_op = tmp;                         /* [t] */
+    uint32_t *seq = malloc((size_t)N * T * sizeof *seq);         /* [h * T + t]: stores */
     uint32_t *cell = malloc((size_t)2 * N * T * sizeof *cell); /* [(h*2+d)*T + t] */
     uint32_t *hp = malloc((size_t)N * T * sizeof *hp);          /* [t*N + h] */
-    if (!cell || !hp) {
-        free(cell), free(hp);
+    if (!seq || !cell || !hp) {
+        free(seq), free(cell), free(hp);
         b->failed = 1;
         return;
     }
+    uint32_t *skip = tmp;
     for (int t = 0; t < T; t++) {
         imc_work ln = {IMC_DIGITAL_LAYERNORM, (uint32_t)D};
         uint32_t n1 = emit(b, vec(IMC_CLS_LAYERNORM, pre, n_norm, (uint32_t)t, D * ab, D * ab, 1, &ln), &x[t], 1);
-        pre_op[t] = emit(b, mvm(b, net, pre, (uint32_t)t), &n1, 1);
+        skip[t] = skip_store(b, n_attn, x[t], (uint32_t)t, D * ab);
+        uint32_t p = emit(b, mvm(b, net, pre, (uint32_t)t), &n1, 1);
+        for (int h = 0; h < N; h++) {
+            imc_op st = {.kind = IMC_OP_STORE, .cls = IMC_CLS_STORE, .layer = -1, .site = pre,
+                         .name = n_attn, .token = (uint32_t)t, .head = h,
+                         .in_bits = (uint64_t)hd * ab, .out_bits = (uint64_t)hd * ab};
+            seq[(size_t)h * T + t] = emit(b, st, &p, 1);
+        }
     }
     for (int h = 0; h < N; h++)
         for (int d = 0; d < 2; d++) {
@@ -232,7 +273,7 @@ static void far_mixer(builder *b, const imc_network *net, int blk, uint32_t *x, 
             uint32_t prev = UINT32_MAX;
             for (int i = 0; i < T; i++) {
                 int t = d == IMC_DIR_FWD ? i : T - 1 - i;
-                uint32_t deps[2] = {pre_op[t], prev};
+                uint32_t deps[2] = {seq[(size_t)h * T + t], prev};
                 uint32_t step = emit(b, mvm(b, net, layer, (uint32_t)t), deps, 2);
                 imc_work w[4] = {{IMC_DIGITAL_SIGMOID, 3u * k}, {IMC_DIGITAL_TANH, 2u * k},
                                  {IMC_DIGITAL_MUL, 3u * k}, {IMC_DIGITAL_ADD, (uint32_t)k}};
@@ -256,12 +297,33 @@ static void far_mixer(builder *b, const imc_network *net, int blk, uint32_t *x, 
     for (int t = 0; t < T; t++) {
         uint32_t p = emit(b, mvm(b, net, post, (uint32_t)t), &hp[(size_t)t * N], (size_t)N);
         imc_work add = {IMC_DIGITAL_ADD, (uint32_t)D};
-        uint32_t deps[2] = {p, x[t]};
+        uint32_t deps[2] = {p, skip[t]};
         x[t] = emit(b, vec(IMC_CLS_RESIDUAL, post, n_attn, (uint32_t)t, 2 * D * ab, D * ab, 1, &add), deps, 2);
     }
-    (void)hd;
+    free(seq);
     free(cell);
     free(hp);
+}
+
+/* The native bound: the mixer's weight layers as plain per-token MVMs (attention's qkv then
+ * proj, FAR's pre_proj then post_proj), without what mixes tokens (the activation products and
+ * softmax, or the LSTMs): every weight stays on the crossbars, nothing waits for a sequence. */
+static void native_mixer(builder *b, const imc_network *net, int blk, uint32_t *x)
+{
+    int T = net->tokens, D = net->embed_dim;
+    uint64_t ab = b->ab;
+    int attn = net->blocks[blk].kind == IMC_BLOCK_ATTENTION;
+    int in = imc_network_find_layer(net, attn ? IMC_LAYER_QKV : IMC_LAYER_FAR_PRE, blk, -1, -1);
+    int out = imc_network_find_layer(net, attn ? IMC_LAYER_ATTN_PROJ : IMC_LAYER_FAR_POST, blk, -1, -1);
+    uint32_t n_norm = name_of(b, "blocks.%d.norm1", blk), n_attn = name_of(b, "blocks.%d.attn", blk);
+    for (int t = 0; t < T; t++) {
+        imc_work ln = {IMC_DIGITAL_LAYERNORM, (uint32_t)D}, add = {IMC_DIGITAL_ADD, (uint32_t)D};
+        uint32_t n1 = emit(b, vec(IMC_CLS_LAYERNORM, in, n_norm, (uint32_t)t, D * ab, D * ab, 1, &ln), &x[t], 1);
+        uint32_t m1 = emit(b, mvm(b, net, in, (uint32_t)t), &n1, 1);
+        uint32_t m2 = emit(b, mvm(b, net, out, (uint32_t)t), &m1, 1);
+        uint32_t deps[2] = {m2, x[t]};
+        x[t] = emit(b, vec(IMC_CLS_RESIDUAL, out, n_attn, (uint32_t)t, 2 * D * ab, D * ab, 1, &add), deps, 2);
+    }
 }
 
 static void mlp(builder *b, const imc_network *net, int blk, uint32_t *x)
@@ -326,12 +388,12 @@ int imc_dataflow_build(imc_graph **out, const imc_network *net, const imc_datafl
         x[t] = emit(&b, vec(IMC_CLS_EMBED, patch, n_embed, (uint32_t)t, D * b.ab, D * b.ab, 1, &add), &src, 1);
     }
     for (int blk = 0; blk < net->depth && !b.failed; blk++) {
-        if (!opts->drop_mixer) {
-            if (net->blocks[blk].kind == IMC_BLOCK_ATTENTION)
-                attention(&b, net, blk, x, tmp);
-            else
-                far_mixer(&b, net, blk, x, tmp);
-        }
+        if (opts->drop_mixer)
+            native_mixer(&b, net, blk, x);
+        else if (net->blocks[blk].kind == IMC_BLOCK_ATTENTION)
+            attention(&b, net, blk, opts->query_tile > 0 ? opts->query_tile : 1, x, tmp);
+        else
+            far_mixer(&b, net, blk, x, tmp);
         mlp(&b, net, blk, x);
     }
     /* Final norm and classifier(s) on the CLS token (and the distillation token). */

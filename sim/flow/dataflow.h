@@ -6,7 +6,9 @@
  * mapped weight matrix; a VECTOR op is element-wise work on a digital unit (LayerNorm, GELU,
  * residual add, softmax, an LSTM cell update: a few (function, count) pairs); a MATMUL is an
  * activation x activation product (one query's row of Q K^T, or of S V); a STORE writes a
- * token's K and V where the attention will read them; a BARRIER joins many ops into one
+ * token's data (a head's Q, K and V; FAR's sequence) where later ops read it, and it stays
+ * there until every op depending on it (directly or through a barrier) has run; a BARRIER joins
+ * many ops into one
  * dependency (all K and V of a layer), so the graph stays linear in tokens. Dependencies are
  * real: an op runs when every op it lists has finished and their outputs have reached it. */
 #ifndef IMC_DATAFLOW_H
@@ -24,7 +26,7 @@ typedef enum imc_op_kind {
     IMC_OP_MVM,     /* one input vector through the mapped layer `layer` */
     IMC_OP_VECTOR,  /* element-wise work (`work`) on the digital unit next to `site` */
     IMC_OP_MATMUL,  /* activation x activation: m x k by k x n MACs */
-    IMC_OP_STORE,   /* write `out_bits` (a token's K and V) to the attention store */
+    IMC_OP_STORE,   /* write `out_bits` (a head's Q, K, V of a token) to the store */
     IMC_OP_BARRIER, /* no work: joins its dependencies */
     IMC_OP_INPUT,   /* the image arrives from off chip (out_bits) */
     IMC_OP_OUTPUT,  /* the logits leave the chip (in_bits) */
@@ -41,7 +43,7 @@ typedef enum imc_op_class {
     IMC_CLS_QK,        /* attention scores Q K^T */
     IMC_CLS_SOFTMAX,
     IMC_CLS_SV,        /* attention output S V */
-    IMC_CLS_KV_STORE,
+    IMC_CLS_STORE,     /* data parked in the store: attention Q K V, FAR sequence, skips */
     IMC_CLS_LSTM_CELL, /* FAR: gate non-linearities and cell update */
     IMC_CLS_SYNC,
     IMC_CLS_IO,
@@ -93,7 +95,10 @@ typedef struct imc_graph {
 
 typedef struct imc_dataflow_opts {
     int act_bits;     /* bits of an activation moved between ops (mapping.input_bits) */
-    int drop_mixer;   /* leave out every token mixer (attention or FAR): the "native" bound */
+    int query_tile;   /* attention queries per Q K^T / S V op (mapping.query_tile) */
+    int drop_mixer;   /* the "native" bound: every token mixer (attention or FAR) reduced to its
+                         weight layers as per-token MVMs (qkv then proj, pre_proj then post_proj),
+                         with nothing that mixes tokens */
 } imc_dataflow_opts;
 
 /* Build the op graph of one inference of NET. */

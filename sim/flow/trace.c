@@ -42,7 +42,7 @@ _Static_assert(IMC_OP_KIND_COUNT == 7, "a new op kind needs its default class he
                                        "traces/README.md");
 static const int default_class[IMC_OP_KIND_COUNT] = {
     [IMC_OP_MVM] = IMC_CLS_MVM,     [IMC_OP_VECTOR] = -1,          [IMC_OP_MATMUL] = -1,
-    [IMC_OP_STORE] = IMC_CLS_KV_STORE, [IMC_OP_BARRIER] = IMC_CLS_SYNC, [IMC_OP_INPUT] = IMC_CLS_IO,
+    [IMC_OP_STORE] = IMC_CLS_STORE, [IMC_OP_BARRIER] = IMC_CLS_SYNC, [IMC_OP_INPUT] = IMC_CLS_IO,
     [IMC_OP_OUTPUT] = IMC_CLS_IO,
 };
 

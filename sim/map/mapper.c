@@ -28,6 +28,66 @@ static int apply_duplicate(const char *pattern, int copies, void *data)
     return 0;
 }
 
+/* PEs a layer takes with COPIES copies (copies share PEs: crossbars are packed). */
+static int64_t layer_pes(const imc_layer_place *lp, int copies, int per_pe)
+{
+    return ((int64_t)lp->row_tiles * lp->col_tiles * copies + per_pe - 1) / per_pe;
+}
+
+/* Time one copy of layer LP spends per inference: its vectors, each S input slices of one
+ * pipeline stage max(crossbar read, the conversions of the columns one ADC shares), as the
+ * engine runs them. */
+static double copy_time(const imc_placement *p, const imc_layer_place *lp)
+{
+    const imc_arch *a = p->arch;
+    const imc_pe *pe = &a->chip.tile.pe;
+    double R = (double)imc_model_latency_ps(pe->xbar, IMC_XBAR_READ);
+    double used = (double)lp->layer->out * p->cells_per_weight;
+    used = used < p->cols ? used : p->cols;
+    double per_adc = used < pe->columns_per_adc ? used : pe->columns_per_adc;
+    double A = per_adc * (double)imc_model_latency_ps(pe->adc, IMC_ADC_CONVERT);
+    return (double)lp->layer->vectors * imc_arch_input_slices(a) * (R > A ? R : A) / lp->copies;
+}
+
+/* mapping.replicate: auto. Spare PEs go to the layers that bound the token pipeline, as ISAAC
+ * balances its pipeline (Shafiee et al., ISCA 2016, section VI): while every layer tied for the
+ * longest time per inference can get one more copy, all of them do (a copy for only some of
+ * them would not shorten the pipeline). An LSTM's steps wait for each other, so copies of it
+ * would idle: it is left alone, as are layers of one vector. */
+static int replicable(const imc_layer_place *lp)
+{
+    return lp->layer->kind != IMC_LAYER_FAR_LSTM && lp->layer->vectors > 1;
+}
+
+static void replicate_auto(imc_placement *p, int per_pe)
+{
+    int64_t used = 0;
+    for (size_t i = 0; i < p->n_layers; i++)
+        used += layer_pes(&p->layers[i], p->layers[i].copies, per_pe);
+    for (;;) {
+        double worst = 0;
+        for (size_t i = 0; i < p->n_layers; i++)
+            if (replicable(&p->layers[i]))
+                worst = fmax(worst, copy_time(p, &p->layers[i]));
+        if (worst <= 0)
+            return;
+        int64_t cost = 0;
+        for (size_t i = 0; i < p->n_layers; i++) {
+            const imc_layer_place *lp = &p->layers[i];
+            if (replicable(lp) && copy_time(p, lp) >= worst * (1 - 1e-9))
+                cost += layer_pes(lp, lp->copies + 1, per_pe) - layer_pes(lp, lp->copies, per_pe);
+        }
+        if (used + cost > p->pes_available)
+            return;
+        for (size_t i = 0; i < p->n_layers; i++) {
+            imc_layer_place *lp = &p->layers[i];
+            if (replicable(lp) && copy_time(p, lp) >= worst * (1 - 1e-9))
+                lp->copies++;
+        }
+        used += cost;
+    }
+}
+
 int imc_mapper_place(imc_placement **out, const imc_arch *a, const imc_network *net, imc_err *err)
 {
     *out = NULL;
@@ -62,14 +122,21 @@ int imc_mapper_place(imc_placement **out, const imc_arch *a, const imc_network *
         return rc;
     }
 
-    int64_t pes_needed = 0, cells_used = 0;
     for (size_t i = 0; i < p->n_layers; i++) {
         imc_layer_place *lp = &p->layers[i];
         const imc_layer *l = lp->layer;
         lp->row_tiles = (l->in + p->rows - 1) / p->rows;
         lp->col_tiles = (l->out + p->weights_per_row - 1) / p->weights_per_row;
+    }
+    if (a->mapping.replicate == IMC_REPLICATE_AUTO)
+        replicate_auto(p, per_pe);
+
+    int64_t pes_needed = 0, cells_used = 0;
+    for (size_t i = 0; i < p->n_layers; i++) {
+        imc_layer_place *lp = &p->layers[i];
+        const imc_layer *l = lp->layer;
         lp->xbars = (int64_t)lp->row_tiles * lp->col_tiles * lp->copies;
-        lp->pes = (lp->xbars + per_pe - 1) / per_pe;
+        lp->pes = layer_pes(lp, lp->copies, per_pe);
         lp->cells_used = (int64_t)l->in * l->out * p->cells_per_weight * lp->copies;
         lp->cell_utilization = (double)lp->cells_used / ((double)lp->xbars * p->rows * p->cols);
         pes_needed += lp->pes;

@@ -149,6 +149,68 @@ static const char *comp_label(char *buf, size_t size, imc_comp c)
     return buf;
 }
 
+/* ---- what bounds a run ------------------------------------------------------------------- */
+
+/* "chip.tile.sfu (gelu)": the component of a critical-path share, with its function. */
+static const char *share_label(char *buf, size_t size, const imc_path_share *s)
+{
+    size_t n;
+    const imc_action *act = imc_kind_actions(IMC_KIND_DIGITAL, &n);
+    if (s->func >= 0 && (size_t)s->func < n)
+        snprintf(buf, size, "%s (%s)", imc_comp_info_of(s->comp)->path, act[s->func].name);
+    else
+        snprintf(buf, size, "%s", imc_comp_info_of(s->comp)->path);
+    return buf;
+}
+
+/* "latency: chip.tile.sfu (gelu) 85 %, chip.tile.pe.xbar 10 %, ...": the top N shares. */
+static void path_line(char *buf, size_t size, const imc_engine_result *res, size_t top)
+{
+    double total = 0;
+    for (size_t i = 0; i < res->n_path; i++)
+        total += res->path[i].service_ps + res->path[i].wait_ps;
+    buf[0] = '\0';
+    for (size_t i = 0; i < res->n_path && i < top; i++) {
+        char l[96];
+        const imc_path_share *s = &res->path[i];
+        snprintf(buf + strlen(buf), size - strlen(buf), "%s%s %.0f %%", i ? ", " : "",
+                 share_label(l, sizeof l, s), total > 0 ? 100 * (s->service_ps + s->wait_ps) / total : 0);
+    }
+}
+
+static void bounds_one(const imc_engine_result *res, FILE *out)
+{
+    if (!res->n_path)
+        return;
+    double total = 0;
+    for (size_t i = 0; i < res->n_path; i++)
+        total += res->path[i].service_ps + res->path[i].wait_ps;
+    char l[96];
+    fprintf(out, "\n  what bounds it\n    %-36s %9s %11s\n",
+            "critical path of one inference", "share", "queueing");
+    for (size_t i = 0; i < res->n_path; i++) {
+        const imc_path_share *s = &res->path[i];
+        double t = s->service_ps + s->wait_ps;
+        if (i >= 8 && t < 0.005 * total)
+            break;
+        fprintf(out, "    %-36s %7.1f %% %9.1f %%\n", share_label(l, sizeof l, s),
+                100 * t / total, 100 * s->wait_ps / total);
+    }
+    if (res->path_held_ps > 0)
+        fprintf(out, "    %-36s %.3f us waiting for room in full buffers\n", "back-pressure",
+                res->path_held_ps * 1e-6);
+    if (res->bottleneck[0])
+        fprintf(out, "    %-36s %s (%s): %.3f us busy per inference, at most %.1f inferences/s\n",
+                "throughput bound", res->bottleneck, imc_comp_info_of(res->bottleneck_comp)->path,
+                res->bottleneck_busy_ps * 1e-6, per_second(res->bottleneck_busy_ps));
+    fprintf(out, "    %-36s %9s %11s\n", "utilisation by component", "busy", "queue");
+    for (int c = 0; c < IMC_COMP_COUNT; c++)
+        if (res->util[c] > 0 || res->queue_ps[c] > 0) /* queue: ops waiting on average */
+            fprintf(out, "    %-36s %7.1f %% %11.2f\n", imc_comp_info_of((imc_comp)c)->path,
+                    100 * res->util[c],
+                    res->latency_ps ? res->queue_ps[c] / (double)res->latency_ps : 0);
+}
+
 /* ---- one run ----------------------------------------------------------------------------- */
 
 static void share_line(FILE *out, const char *name, double pj, double total_pj, double leak_pj,
@@ -183,6 +245,11 @@ static void summary_one(const imc_arch *arch, const imc_run *r, int batch, FILE 
     if (batch > 1)
         fprintf(out, "  %-22s %.3f us for %d inferences\n", "makespan",
                 (double)res->makespan_ps * 1e-6, batch);
+    if (res->arrival_hz > 0)
+        fprintf(out, "  %-22s %.3f us mean, %.3f us p95, %.3f us max (arriving at %s/s)\n",
+                "latency under load", res->load_latency_mean_ps * 1e-6,
+                res->load_latency_p95_ps * 1e-6, res->load_latency_max_ps * 1e-6,
+                num(a, sizeof a, res->arrival_hz));
     if (res->ledger)
         fprintf(out, "  %-22s %s uJ per inference = %s inferences/J\n", "energy",
                 num(a, sizeof a, t.total_pj * 1e-6), num(b, sizeof b, per_second(t.total_pj)));
@@ -240,6 +307,7 @@ static void summary_one(const imc_arch *arch, const imc_run *r, int batch, FILE 
     }
     fprintf(out, "    %-24s %" PRIu64 " (%" PRIu64 " ops)\n", "events simulated", res->events,
             res->ops);
+    bounds_one(res, out);
 }
 
 /* ---- several runs side by side ---------------------------------------------------------- */
@@ -376,6 +444,16 @@ static void summary_table(const imc_arch *arch, const imc_run *runs, size_t n, i
     ROW("crossbars mapped", V_INT, p ? (double)p->xbars_used : NAN);
     ROW("events simulated", V_INT, (double)res->events);
 #undef ROW
+    fprintf(out, "\n  what bounds each run\n");
+    for (size_t i = 0; i < n; i++) {
+        const imc_engine_result *res = result_of(&runs[i]);
+        char line[512];
+        path_line(line, sizeof line, res, 3);
+        fprintf(out, "    %s\n      latency: %s\n", label_of(&runs[i]), line);
+        if (res->bottleneck[0])
+            fprintf(out, "      throughput: %s (%s), %.3f us busy per inference\n", res->bottleneck,
+                    imc_comp_info_of(res->bottleneck_comp)->path, res->bottleneck_busy_ps * 1e-6);
+    }
 }
 
 void imc_report_summary(const imc_arch *arch, const imc_run *runs, size_t n, int batch,
@@ -635,6 +713,30 @@ static void stats_run(const imc_arch *arch, const imc_run *r, int batch, FILE *o
     fputs("    traffic_bits:\n", out);
     for (int m = 0; m < IMC_MEM_COUNT; m++)
         kv_double(out, 6, imc_mem_level_name((imc_mem_level)m), t.traffic_bits[m]);
+    if (res->arrival_hz > 0) {
+        kv_double(out, 4, "arrival_hz", res->arrival_hz);
+        kv_double(out, 4, "load_latency_mean_ps", res->load_latency_mean_ps);
+        kv_double(out, 4, "load_latency_p95_ps", res->load_latency_p95_ps);
+        kv_double(out, 4, "load_latency_max_ps", res->load_latency_max_ps);
+    }
+    fputs("    bounds:\n      critical_path:\n", out);
+    for (size_t i = 0; i < res->n_path; i++) {
+        fputs("        - resource: ", out);
+        ystr(out, share_label(name, sizeof name, &res->path[i]));
+        fputc('\n', out);
+        kv_double(out, 10, "service_ps", res->path[i].service_ps);
+        kv_double(out, 10, "queueing_ps", res->path[i].wait_ps);
+    }
+    kv_double(out, 6, "back_pressure_ps", res->path_held_ps);
+    kv_str(out, 6, "throughput_bound", res->bottleneck[0] ? res->bottleneck : "-");
+    kv_str(out, 6, "throughput_bound_component", imc_comp_info_of(res->bottleneck_comp)->path);
+    kv_double(out, 6, "throughput_bound_busy_ps", res->bottleneck_busy_ps);
+    fputs("      utilisation:\n", out);
+    for (int c = 0; c < IMC_COMP_COUNT; c++)
+        kv_double(out, 8, imc_comp_info_of((imc_comp)c)->path, res->util[c]);
+    fputs("      queueing_ps_per_inference:\n", out);
+    for (int c = 0; c < IMC_COMP_COUNT; c++)
+        kv_double(out, 8, imc_comp_info_of((imc_comp)c)->path, res->queue_ps[c]);
     stats_mapping(r->place, out);
     stats_spans(r, out);
     stats_ledger(res->ledger, out);

@@ -1,11 +1,13 @@
-/* timeline.c -- trace-event JSON from the engine's op reports (see timeline.h). */
+/* timeline.c -- trace-event JSON from the engine's resource slices (see timeline.h). */
 #include "sim/report/timeline.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 void imc_timeline_begin(imc_timeline *t, FILE *out)
 {
+    memset(t, 0, sizeof *t);
     t->out = out;
-    t->graph = NULL;
-    t->pid = 0;
     fputs("[\n", out);
 }
 
@@ -13,27 +15,88 @@ void imc_timeline_run(imc_timeline *t, const imc_graph *graph, int pid)
 {
     t->graph = graph;
     t->pid = pid;
+    if (t->named)
+        memset(t->named, 0, t->n_named);
 }
 
-void imc_timeline_on_op(void *ctx, const imc_op_span *s)
+/* S as a JSON string body: quotes, backslashes and control bytes escaped. */
+static void json_text(FILE *out, const char *s)
 {
-    const imc_timeline *t = ctx;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+}
+
+void imc_timeline_on_slice(void *ctx, const imc_slice *s)
+{
+    imc_timeline *t = ctx;
+    uint32_t tid = s->resource + 1; /* 0 is not a thread Perfetto shows */
+    if (s->resource >= t->n_named) { /* a resource seen for the first time: room for its name */
+        size_t n = t->n_named ? t->n_named : 64;
+        while (n <= s->resource)
+            n *= 2;
+        uint8_t *grown = realloc(t->named, n);
+        if (grown) {
+            memset(grown + t->n_named, 0, n - t->n_named);
+            t->named = grown;
+            t->n_named = n;
+        } else {
+            t->failed = 1;
+        }
+    }
+    if (s->resource < t->n_named && !t->named[s->resource]) {
+        t->named[s->resource] = 1;
+        fprintf(t->out, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":%u,\"args\":{\"name\":\"",
+                t->pid, tid);
+        json_text(t->out, s->label);
+        fputs("\"}},\n", t->out);
+    }
     const imc_op *op = s->op;
-    /* ts and dur in microseconds; one thread per tile (0: chip-level units) */
-    fprintf(t->out,
-            "{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.6f,\"dur\":%.6f,"
-            "\"pid\":%d,\"tid\":%lld,\"args\":{\"token\":%u,\"kind\":\"%s\"}},\n",
-            t->graph->names[op->name], imc_op_class_name((imc_op_class)op->cls),
-            (double)s->start_ps * 1e-6, (double)(s->end_ps - s->start_ps) * 1e-6,
-            t->pid + s->inference, (long long)(s->tile + 1), op->token,
-            imc_op_kind_name((imc_op_kind)op->kind));
+    const char *name = t->graph->names[op->name];
+    /* ts and dur in microseconds */
+    if (s->end_ps > s->start_ps) {
+        fputs("{\"name\":\"", t->out);
+        json_text(t->out, name);
+        fprintf(t->out,
+                "\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.6f,\"dur\":%.6f,\"pid\":%d,\"tid\":%u,"
+                "\"args\":{\"inference\":%d,\"token\":%u,\"head\":%d,\"kind\":\"%s\"}},\n",
+                imc_op_class_name((imc_op_class)op->cls), (double)s->start_ps * 1e-6,
+                (double)(s->end_ps - s->start_ps) * 1e-6, t->pid, tid, s->inference, op->token,
+                (int)op->head, imc_op_kind_name((imc_op_kind)op->kind));
+    }
+    if (s->start_ps > s->request_ps) { /* queued: an async slice of its own */
+        uint64_t id = ++t->waits;
+        for (int e = 0; e < 2; e++) {
+            fputs("{\"name\":\"waits for ", t->out);
+            json_text(t->out, s->label);
+            fprintf(t->out, "\",\"cat\":\"wait\",\"ph\":\"%c\",\"id\":%llu,\"ts\":%.6f,\"pid\":%d,"
+                            "\"tid\":%u,\"args\":{\"op\":\"",
+                    e ? 'e' : 'b', (unsigned long long)id,
+                    (double)(e ? s->start_ps : s->request_ps) * 1e-6, t->pid, tid);
+            json_text(t->out, name);
+            fprintf(t->out, "\",\"inference\":%d,\"token\":%u}},\n", s->inference, op->token);
+        }
+    }
 }
 
 void imc_timeline_name(imc_timeline *t, int pid, const char *label, int last)
 {
-    fprintf(t->out,
-            "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,\"args\":{\"name\":\"%s\"}}%s\n",
-            pid, label, last ? "" : ",");
+    fprintf(t->out, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,\"args\":{\"name\":\"", pid);
+    json_text(t->out, label);
+    fprintf(t->out, "\"}}%s\n", last ? "" : ",");
     if (last)
         fputs("]\n", t->out);
+}
+
+void imc_timeline_end(imc_timeline *t)
+{
+    free(t->named);
+    t->named = NULL;
+    t->n_named = 0;
 }

@@ -1,12 +1,16 @@
 /* timeline.h -- the Chrome/Perfetto trace-event JSON of a run (ui.perfetto.dev).
  *
- * The engine knows nothing of JSON: it reports every finished op through its on_op callback
- * (engine.h), and this writer turns each report into one complete ("X") event: one process
- * per run and inference, one thread per tile (0: the chip-level units). Reads only what the
- * engine hands it and the graph's names. */
+ * The engine knows nothing of JSON: it reports every resource an op takes through its on_slice
+ * callback (engine.h), and this writer turns each into events: one process per run, one thread
+ * (track) per resource instance, named after it ("tile 12 sfu", "blocks.0.mlp.fc1 copy 0
+ * crossbars", "NoC link 5 E"); the service as a complete event ("X") named after the op, which
+ * never overlaps another on its track; and the time the op queued for the resource, when it
+ * did, as an async slice of its own (category "wait"), so queueing is visible apart from
+ * service. */
 #ifndef IMC_TIMELINE_H
 #define IMC_TIMELINE_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "sim/engine/engine.h"
@@ -14,18 +18,25 @@
 typedef struct imc_timeline {
     FILE *out;
     const imc_graph *graph; /* of the run being written */
-    int pid;                /* process id of the run's first inference */
+    int pid;                /* process id of the run */
+    uint8_t *named;         /* [resource]: its thread is named in this process */
+    size_t n_named;
+    uint64_t waits;         /* ids of the async wait slices */
+    int failed;             /* out of memory: thread names may be missing */
 } imc_timeline;
 
 /* Start the JSON array on OUT. */
 void imc_timeline_begin(imc_timeline *t, FILE *out);
 
-/* Write the ops of a run of GRAPH as processes PID, PID + 1, ...: point the engine's on_op at
- * imc_timeline_on_op with T as its context. */
+/* Write the resources taken by a run of GRAPH as process PID: point the engine's on_slice at
+ * imc_timeline_on_slice with T as its context. */
 void imc_timeline_run(imc_timeline *t, const imc_graph *graph, int pid);
-void imc_timeline_on_op(void *t, const imc_op_span *span);
+void imc_timeline_on_slice(void *t, const imc_slice *slice);
 
 /* Name process PID LABEL; LAST closes the array (call it for the last name). */
 void imc_timeline_name(imc_timeline *t, int pid, const char *label, int last);
+
+/* Free what the writer holds. */
+void imc_timeline_end(imc_timeline *t);
 
 #endif

@@ -283,8 +283,9 @@ static int setup(void)
     return mkdtemp(workdir) ? 0 : -1;
 }
 
-/* The simulation's files: the timeline is valid trace-event JSON with one complete event per
- * op and inference; a failing run leaves none of the files behind. */
+/* The simulation's files: the timeline is valid trace-event JSON with one track per resource,
+ * named, whose service slices never overlap, and the waits as slices of their own; a failing run
+ * leaves none of the files behind. */
 static void test_simulation_outputs(void)
 {
     char reram[4200], model[4200], tl[4200], st[4200], csv[4200];
@@ -303,22 +304,55 @@ static void test_simulation_outputs(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(json);
     cJSON *root = cJSON_Parse(json);
     CU_ASSERT_FATAL(cJSON_IsArray(root));
-    int complete = 0, meta = 0;
+    /* one track (tid) per resource, each named; its service slices never overlap; every wait
+     * is a begin/end pair of its own */
+    enum { MAX_TID = 1 << 16 };
+    double *free_at = calloc(MAX_TID, sizeof *free_at);
+    char *named = calloc(MAX_TID, 1), *used = calloc(MAX_TID, 1);
+    CU_ASSERT_FATAL(free_at && named && used);
+    int complete = 0, processes = 0, overlaps = 0, waits_open = 0, waits = 0;
     const cJSON *ev;
     cJSON_ArrayForEach(ev, root)
     {
         const char *ph = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "ph"));
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "name"));
         CU_ASSERT_PTR_NOT_NULL_FATAL(ph);
+        const cJSON *tidj = cJSON_GetObjectItem(ev, "tid");
+        int tid = tidj ? (int)tidj->valuedouble : -1;
+        CU_ASSERT_FATAL(tid < MAX_TID);
         if (!strcmp(ph, "X")) {
             complete++;
-            CU_ASSERT(cJSON_GetObjectItem(ev, "dur")->valuedouble >= 0);
-            CU_ASSERT(cJSON_GetObjectItem(ev, "ts")->valuedouble >= 0);
+            double ts = cJSON_GetObjectItem(ev, "ts")->valuedouble;
+            double dur = cJSON_GetObjectItem(ev, "dur")->valuedouble;
+            CU_ASSERT(dur > 0 && ts >= 0 && tid > 0);
+            overlaps += ts < free_at[tid] - 1e-6; /* a track's slices come in the order taken */
+            free_at[tid] = ts + dur;
+            used[tid] = 1;
         } else if (!strcmp(ph, "M")) {
-            meta++;
+            if (!strcmp(name, "process_name"))
+                processes++;
+            else if (!strcmp(name, "thread_name") && tid > 0)
+                named[tid] = 1;
+        } else if (!strcmp(ph, "b")) {
+            waits_open++;
+            waits++;
+        } else if (!strcmp(ph, "e")) {
+            waits_open--;
         }
     }
-    CU_ASSERT_EQUAL(complete, 2 * 66601); /* DeiT-S has 66,601 ops; two inferences */
-    CU_ASSERT_EQUAL(meta, 1);
+    int unnamed = 0, tracks = 0;
+    for (int t = 0; t < MAX_TID; t++) {
+        tracks += used[t];
+        unnamed += used[t] && !named[t];
+    }
+    CU_ASSERT(complete > 66601); /* DeiT-S: 66,601 ops, most taking several resources */
+    CU_ASSERT(tracks > 100);     /* tiles' units, crossbar groups, links, chip units */
+    CU_ASSERT_EQUAL(overlaps, 0);
+    CU_ASSERT_EQUAL(unnamed, 0);
+    CU_ASSERT_EQUAL(processes, 1);
+    CU_ASSERT(waits > 0);
+    CU_ASSERT_EQUAL(waits_open, 0);
+    free(free_at), free(named), free(used);
     cJSON_Delete(root);
     free(json);
     char *stats = slurp(st);

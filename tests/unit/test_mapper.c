@@ -69,12 +69,13 @@ typedef struct hw {
     int xbars_per_pe, pes_per_tile, tiles;
     int reprogram;
     const char *duplicate; /* NULL: none */
+    int replicate;         /* mapping.replicate: auto */
 } hw;
 
 static imc_arch *load_arch(const hw *h)
 {
-    char buf[10][160];
-    const char *sets[10];
+    char buf[12][160];
+    const char *sets[12];
     size_t n = 0;
 #define SET(...) (snprintf(buf[n], sizeof buf[n], __VA_ARGS__), sets[n] = buf[n], n++)
     SET("mapping.signed=%s", h->scheme);
@@ -88,6 +89,8 @@ static imc_arch *load_arch(const hw *h)
     SET("mapping.reprogram=%s", h->reprogram ? "true" : "false");
     if (h->duplicate)
         SET("mapping.duplicate=%s", h->duplicate);
+    if (h->replicate)
+        SET("mapping.replicate=auto");
 #undef SET
     imc_arch *a = NULL;
     imc_err err;
@@ -662,7 +665,60 @@ static void test_csv(void)
     free_model(&m);
 }
 
+/* mapping.replicate: auto. The tiny FAR model's per-token layers all take 17 vectors of 8
+ * slices (patch_embed 16): on a chip with room for two more of each, every layer tied at the
+ * longest time gets the same number of copies, at least two, patch_embed (shorter) no more, the
+ * LSTMs (their steps wait for each other) and the head (one vector) none, and the PEs used stay
+ * within the chip. On a chip
+ * too small for a second copy of every tied layer nothing changes: a copy of only some of them
+ * would not shorten the pipeline. */
+static void test_replicate_auto(void)
+{
+    model m = tiny_model(1, 0, "rep"); /* block 0 FAR, block 1 attention */
+    hw h = {"differential", 8, 2, 16, 16, 4, 1, 1024, 0, NULL};
+    imc_arch *a = load_arch(&h);
+    imc_placement *base = place(a, m.net);
+    imc_arch_free(a);
+    int64_t tied = 0; /* crossbars of the layers tied at the longest time */
+    for (size_t i = 0; i < base->n_layers; i++) {
+        const imc_layer_place *lp = &base->layers[i];
+        if (lp->layer->vectors == 17 && lp->layer->kind != IMC_LAYER_FAR_LSTM)
+            tied += lp->xbars;
+    }
+    for (int room = 0; room < 2; room++) {
+        /* one PE of 4 crossbars per tile: tiles for the base and two more copies of every tied
+         * layer (with a PE to spare for packing), or too few for one more */
+        int64_t xbars = room ? base->xbars_used + 2 * tied + 64 : base->xbars_used + tied / 2;
+        h.tiles = (int)((xbars + 3) / 4);
+        h.replicate = 1;
+        a = load_arch(&h);
+        imc_placement *p = place(a, m.net);
+        int bad = 0, copies = 0;
+        for (size_t i = 0; i < p->n_layers && !copies; i++)
+            if (p->layers[i].layer->vectors == 17 && p->layers[i].layer->kind != IMC_LAYER_FAR_LSTM)
+                copies = p->layers[i].copies;
+        for (size_t i = 0; i < p->n_layers; i++) {
+            const imc_layer_place *lp = &p->layers[i];
+            int tied_layer = lp->layer->vectors == 17 && lp->layer->kind != IMC_LAYER_FAR_LSTM;
+            int wrong = tied_layer ? lp->copies != copies || (room ? copies < 2 : copies != 1)
+                        : lp->layer->kind == IMC_LAYER_PATCH_EMBED ? lp->copies > copies
+                                                                   : lp->copies != 1;
+            if (wrong)
+                fprintf(stderr, "\nroom %d: %s (%d vectors) has %d copies\n", room, lp->layer->name,
+                        lp->layer->vectors, lp->copies);
+            bad += wrong;
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+        CU_ASSERT(p->pes_used <= p->pes_available);
+        imc_placement_free(p);
+        imc_arch_free(a);
+    }
+    imc_placement_free(base);
+    free_model(&m);
+}
+
 static CU_TestInfo tests[] = {
+    {"mapping.replicate: auto balances the pipeline", test_replicate_auto},
     {"crossbar counts and PE placement: closed form", test_xbar_counts_closed_form},
     {"every weight placed exactly once per slice", test_every_weight_placed_once},
     {"pruned FAR needs fewer crossbars in proportion", test_pruned_far_fewer_xbars},

@@ -585,12 +585,29 @@ static void test_vector_peak(void)
     set_real(v, "add_energy", 9e-12); /* 9 pJ in 1 cycle: now the dearest op per cycle */
     imc_model_env env = isaac_env(NULL);
     CU_ASSERT_EQUAL_FATAL(imc_instance_init(v, &env, NULL), 0);
-    double want_mw = (4 * 9e-12 + 10 * 2e-12) * 1.2e9 * 1e3;
+    /* + the lanes' default leakage: PUMA VFU 0.19 mW + lookup 0.026 mW each, at 32 nm */
+    double want_mw = (4 * 9e-12 + 10 * 2e-12) * 1.2e9 * 1e3 + 4 * 0.216;
     CU_ASSERT(near(imc_model_peak_power_mw(v), want_mw, 1e-12));
+    CU_ASSERT(near(imc_model_leakage_mw(v), 4 * 0.216, 1e-12));
     CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(v, IMC_DIGITAL_ADD).energy_pj, 9, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(v, IMC_DIGITAL_MAC).energy_pj, 2, 1e-12);
-    /* Horowitz 45 nm fp16 multiply by default */
-    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(v, IMC_DIGITAL_MUL).energy_pj, 1.1, 1e-12);
+    /* PUMA VFU multiply (ASPLOS 2019; its simulator's constants, 32 nm) by default */
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(v, IMC_DIGITAL_MUL).energy_pj, 0.565, 1e-12);
+    /* sigmoid and tanh on ISAAC's lookup unit: one cycle */
+    CU_ASSERT_EQUAL(imc_model_cost(v, IMC_DIGITAL_SIGMOID).cycles, 1);
+    imc_instance_free(v);
+
+    /* the int8 MAC: Horowitz 45 nm 0.2 + 0.1 pJ, x0.65 to 32 nm; 16 bits: x4 */
+    v = imc_instance_new(find("digital/vector"), NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(v, &env, NULL), 0);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(v, IMC_DIGITAL_MAC).energy_pj, 0.3 * 0.65, 1e-12);
+    imc_instance_free(v);
+    v = imc_instance_new(find("digital/vector"), NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    set_int(v, "mac_bits", 16);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(v, &env, NULL), 0);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(v, IMC_DIGITAL_MAC).energy_pj, 4 * 0.3 * 0.65, 1e-12);
     imc_instance_free(v);
 }
 

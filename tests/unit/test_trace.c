@@ -196,7 +196,7 @@ static imc_graph *hand_graph(void)
         o.in_bits = 64;
         o.out_bits = 192;
         qkv[t] = gb_op(&b, o, &x[t], 1);
-        o = op0(IMC_OP_STORE, IMC_CLS_KV_STORE, 2, t);
+        o = op0(IMC_OP_STORE, IMC_CLS_STORE, 2, t);
         o.site = 1;
         o.in_bits = o.out_bits = 128;
         st[t] = gb_op(&b, o, &qkv[t], 1);
@@ -481,21 +481,24 @@ static void test_readme_example(void)
     CU_ASSERT_STRING_EQUAL(g->model, "toy");
     CU_ASSERT_EQUAL(g->n_layers, 4);
     CU_ASSERT_EQUAL(g->n_names, 6);
-    CU_ASSERT_EQUAL_FATAL(g->n_ops, 19);
+    CU_ASSERT_EQUAL_FATAL(g->n_ops, 23);
     const imc_op *o = g->ops;
     CU_ASSERT_EQUAL(o[2].in_bits, 48 * 8); /* the patch: defaults from the layer */
     CU_ASSERT_EQUAL(o[2].out_bits, 4 * 8);
-    CU_ASSERT_EQUAL(o[6].in_bits, 64);     /* a store: in defaults to out */
-    CU_ASSERT_EQUAL(o[6].cls, IMC_CLS_KV_STORE);
-    CU_ASSERT_EQUAL(o[7].site, 1);
-    CU_ASSERT_EQUAL(g->deps[o[7].first_dep], 3);
-    CU_ASSERT_EQUAL_FATAL(o[10].n_deps, 2);
-    CU_ASSERT_EQUAL(g->deps[o[10].first_dep], 6);
-    CU_ASSERT_EQUAL(g->deps[o[10].first_dep + 1], 9);
-    CU_ASSERT_EQUAL(g->deps[o[11].first_dep], 5);
-    CU_ASSERT_EQUAL(o[11].k, 4);
-    CU_ASSERT_EQUAL(g->deps[o[15].first_dep + 1], 1);
-    CU_ASSERT_EQUAL(o[18].kind, IMC_OP_OUTPUT);
+    CU_ASSERT_EQUAL(o[7].in_bits, 96);     /* a store: in defaults to out */
+    CU_ASSERT_EQUAL(o[7].cls, IMC_CLS_STORE);
+    CU_ASSERT_EQUAL(o[7].head, 0);
+    CU_ASSERT_EQUAL(o[8].site, 1);
+    CU_ASSERT_EQUAL(g->deps[o[8].first_dep], 3);
+    CU_ASSERT_EQUAL_FATAL(o[12].n_deps, 2);
+    CU_ASSERT_EQUAL(g->deps[o[12].first_dep], 7);
+    CU_ASSERT_EQUAL(g->deps[o[12].first_dep + 1], 11);
+    CU_ASSERT_EQUAL(g->deps[o[13].first_dep], 12);
+    CU_ASSERT_EQUAL(o[13].m, 2);
+    CU_ASSERT_EQUAL(o[13].k, 4);
+    CU_ASSERT_EQUAL(g->deps[o[15].first_dep + 1], 12);
+    CU_ASSERT_EQUAL(g->deps[o[17].first_dep + 1], 5);
+    CU_ASSERT_EQUAL(o[22].kind, IMC_OP_OUTPUT);
     imc_graph_free(g);
 }
 
