@@ -9,4 +9,4 @@ dist_archconfigs_DATA = \
 # they ship in the tarball but are not installed.
 EXTRA_DIST += arch-configs/sweeps/README.md arch-configs/sweeps/adc_xbar_tiles.yaml \
 	arch-configs/sweeps/bench256.yaml arch-configs/sweeps/fmnist_adc_bits.yaml \
-	arch-configs/sweeps/fmnist_table.yaml
+	arch-configs/sweeps/fmnist_table.yaml arch-configs/sweeps/far_vs_deit.yaml

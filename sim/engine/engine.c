@@ -361,6 +361,7 @@ static uint64_t mvm_stage(engine *e, who w, int stage, uint64_t t, int *last)
         uint64_t pipe_free = e->res[l->pipe[copy]].free_ps, lead = rd + bt;
         if (pipe_free > t + lead) {
             e->stage_again = 1;
+            e->res[l->pipe[copy]].wait_ps += pipe_free - lead - t; /* it queues for them */
             return pipe_free - lead;
         }
         uint64_t s = take(e, w, tile->buffer, t, rd, buf ? buf->period_ps : 0), end = s + rd;
