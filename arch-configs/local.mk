@@ -5,6 +5,13 @@ dist_archconfigs_DATA = \
 	arch-configs/reram.yaml \
 	arch-configs/isaac.yaml \
 	arch-configs/README.md
+# Reference processors for --reference (arch-configs/references/README.md).
+archreferencesdir = $(pkgdatadir)/arch-configs/references
+dist_archreferences_DATA = \
+	arch-configs/references/README.md \
+	arch-configs/references/a100.yaml \
+	arch-configs/references/orin.yaml \
+	arch-configs/references/xeon-core.yaml
 # Sweep specs (arch-configs/sweeps/README.md); they name the build tree's model files, so
 # they ship in the tarball but are not installed.
 EXTRA_DIST += arch-configs/sweeps/README.md arch-configs/sweeps/adc_xbar_tiles.yaml \

@@ -20,7 +20,9 @@ libimc_a_SOURCES = \
 	sim/engine/ledger.c sim/engine/ledger.h \
 	sim/engine/engine.c sim/engine/engine.h sim/engine/engine_impl.h \
 	sim/engine/bounds.c \
+	sim/ref/roofline.c sim/ref/roofline.h \
 	sim/report/hwreport.c sim/report/hwreport.h \
+	sim/report/reference.c sim/report/reference.h \
 	sim/report/report.c sim/report/report.h \
 	sim/report/timeline.c sim/report/timeline.h \
 	sim/numerics/dataset.c sim/numerics/dataset.h \

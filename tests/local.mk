@@ -24,7 +24,8 @@ UNIT_TESTS = \
 	tests/unit/test_trace \
 	tests/unit/test_dataset \
 	tests/unit/test_forward \
-	tests/unit/test_sweep
+	tests/unit/test_sweep \
+	tests/unit/test_roofline
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 endif

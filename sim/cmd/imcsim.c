@@ -48,6 +48,9 @@ static const char usage[] =
     "  --trace FILE         replay a dataflow trace (traces/README.md) instead of a model\n"
     "  --native             also simulate the first network with its token mixers removed:\n"
     "                       the MVM-only bound\n"
+    "  --reference NAME     also run each network's ops on a reference processor (a roofline\n"
+    "                       per kernel): a100, orin, xeon-core or a YAML file of one's own\n"
+    "                       (arch-configs/references/README.md); repeatable\n"
     "\n"
     "simulation:\n"
     "  --kernel NAME        event kernel: native (default) or systemc; identical results\n"
@@ -121,6 +124,7 @@ enum {
     OPT_SEED,
     OPT_LOGITS,
     OPT_THREADS,
+    OPT_REFERENCE,
 };
 
 static const struct option options[] = {
@@ -149,6 +153,7 @@ static const struct option options[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"logits", required_argument, NULL, OPT_LOGITS},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"reference", required_argument, NULL, OPT_REFERENCE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -165,6 +170,8 @@ typedef struct cli {
     const char *describe;
     const char **models;
     size_t n_models;
+    const char **references;
+    size_t n_references;
     int mapping;
     imc_sim_request sim;
     int numerics;
@@ -262,6 +269,9 @@ static int run(const cli *o)
         return usage_error("--csv writes one report: --hw-report, or the run of --model, not both");
     if (!network && (o->sim.stats || o->sim.timeline || o->sim.emit_trace || o->sim.native))
         return usage_error("--stats, --timeline, --emit-trace and --native need a --model");
+    if (o->n_references && (!network || o->mapping || o->numerics))
+        return usage_error("--reference compares a simulation: it needs --model or --trace, "
+                           "without --mapping or --numerics");
 
     char found[4096];
     imc_arch *arch;
@@ -293,6 +303,8 @@ static int run(const cli *o)
         imc_sim_request rq = o->sim;
         rq.models = o->models;
         rq.n_models = o->n_models;
+        rq.references = o->references;
+        rq.n_references = o->n_references;
         rq.mapping_only = o->mapping;
         rq.csv = o->hw_report ? NULL : o->csv;
         if (rq.batch < 1)
@@ -310,8 +322,11 @@ int main(int argc, char **argv)
     o.num.seed = 1;
     o.sets = calloc((size_t)argc, sizeof *o.sets);
     o.models = calloc((size_t)argc, sizeof *o.models);
-    if (!o.sets || !o.models) {
+    o.references = calloc((size_t)argc, sizeof *o.references);
+    if (!o.sets || !o.models || !o.references) {
         free(o.sets);
+        free(o.models);
+        free(o.references);
         return EXIT_FAILURE;
     }
     int c, rc = -1;
@@ -342,6 +357,7 @@ int main(int argc, char **argv)
         case OPT_DESCRIBE: o.describe = optarg; break;
         case OPT_LIST_KEYS: o.list_keys = 1; break;
         case OPT_MODEL: o.models[o.n_models++] = optarg; break;
+        case OPT_REFERENCE: o.references[o.n_references++] = optarg; break;
         case OPT_MAPPING: o.mapping = 1; break;
         case OPT_TRACE: o.sim.trace = optarg; break;
         case OPT_NATIVE: o.sim.native = 1; break;
@@ -411,5 +427,6 @@ int main(int argc, char **argv)
             free((char *)o.sets[i]);
     free(o.sets);
     free(o.models);
+    free(o.references);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include "sim/net/netfile.h"
 #include "sim/net/network.h"
 #include "sim/base/outfile.h"
+#include "sim/report/reference.h"
 #include "sim/report/report.h"
 #include "sim/report/timeline.h"
 
@@ -107,14 +108,66 @@ static int commit_outputs(outputs *o, imc_err *err)
     return 0;
 }
 
+/* The roofline of every run on every reference processor of the request, beside them. */
+typedef struct references {
+    imc_refproc **procs;
+    imc_ref_result *res;
+} references;
+
+static int load_references(const imc_sim_request *rq, references *rf, imc_err *err)
+{
+    memset(rf, 0, sizeof *rf);
+    if (!rq->n_references)
+        return 0;
+    if (!(rf->procs = calloc(rq->n_references, sizeof *rf->procs)))
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < rq->n_references; i++) {
+        int rc = imc_refproc_open(&rf->procs[i], rq->references[i], err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int run_references(const imc_sim_request *rq, references *rf, const imc_run *runs, size_t n,
+                          FILE *out, FILE *csv, imc_err *err)
+{
+    if (!rq->n_references)
+        return 0;
+    if (!(rf->res = calloc(rq->n_references * n, sizeof *rf->res)))
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    for (size_t p = 0; p < rq->n_references; p++)
+        for (size_t r = 0; r < n; r++) {
+            int rc = imc_roofline_run(rf->procs[p], runs[r].graph, &rf->res[p * n + r], err);
+            if (rc)
+                return rc;
+        }
+    imc_ref_table t = {rf->procs, rq->n_references, runs, n, rf->res};
+    imc_reference_summary(&t, out);
+    if (csv)
+        imc_reference_csv(&t, csv);
+    return 0;
+}
+
+static void free_references(const imc_sim_request *rq, references *rf)
+{
+    for (size_t i = 0; rf->procs && i < rq->n_references; i++)
+        imc_refproc_free(rf->procs[i]);
+    free(rf->procs);
+    free(rf->res);
+}
+
 int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc_err *err)
 {
     size_t n_models = rq->trace ? 1 : rq->n_models;
     size_t n = n_models + (rq->native && !rq->mapping_only ? 1 : 0);
     job *jobs = calloc(n ? n : 1, sizeof *jobs);
     imc_run *runs = calloc(n ? n : 1, sizeof *runs);
-    outputs o;
+    outputs o = {0};
     int rc = !jobs || !runs ? imc_err_set(err, IMC_ENOMEM, "out of memory") : 0;
+    references rf = {0};
+    if (!rc)
+        rc = load_references(rq, &rf, err);
     if (!rc)
         rc = open_outputs(rq, &o, err);
     imc_timeline tl = {0};
@@ -163,6 +216,9 @@ int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc
             imc_report_summary(arch, runs, n, rq->batch, out);
             for (size_t i = 0; o.csv.fp && i < n; i++)
                 imc_ledger_csv(jobs[i].res.ledger, runs[i].label, o.csv.fp, i == 0);
+            rc = run_references(rq, &rf, runs, n, out, o.csv.fp, err);
+        }
+        if (!rc) {
             if (o.stats.fp)
                 imc_report_stats(arch, runs, n, rq->batch, o.stats.fp);
             for (size_t i = 0; o.timeline.fp && i < n; i++) /* the last name closes it */
@@ -174,6 +230,7 @@ int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc
         rc = commit_outputs(&o, err);
     else if (jobs && runs)
         abort_outputs(&o);
+    free_references(rq, &rf);
     for (size_t i = 0; jobs && i < n; i++)
         free_job(&jobs[i]);
     free(jobs);

@@ -22,6 +22,8 @@ typedef struct imc_sim_request {
     const char *stats;         /* stats YAML */
     const char *timeline;      /* Perfetto / Chrome trace-event JSON */
     const char *emit_trace;    /* write the (first) op graph as a trace */
+    const char *const *references; /* reference processors (names or YAML files) to compare */
+    size_t n_references;
 } imc_sim_request;
 
 int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc_err *err);

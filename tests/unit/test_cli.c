@@ -410,6 +410,57 @@ static void test_numerics(void)
     free(out), free(err);
 }
 
+/* --reference: the summary's section and the CSV's rows, whose busy energy sums to the
+ * processor's power times its latency; a processor that cannot be found, and one asked for
+ * without a simulation, are usage errors. */
+static void test_reference(void)
+{
+    char reram[4200], model[4200], csv[4200];
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(model, sizeof model, "%s/tests/data/ref_deit.model.safetensors", srcdir);
+    snprintf(csv, sizeof csv, "%s/ref.csv", workdir);
+    char *out, *err;
+    const char *args[] = {"--arch", reram, "--model", model, "--reference", "a100", "--csv", csv,
+                          NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, args), 0);
+    const char *sec = strstr(out, "\n  a100: NVIDIA A100");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sec);
+    double latency_us = 0, energy_uj = 0;
+    const char *lat = strstr(sec, "latency (us)"), *en = strstr(sec, "energy, busy power (uJ)");
+    CU_ASSERT_FATAL(lat && en);
+    CU_ASSERT_EQUAL(sscanf(lat + strlen("latency (us)"), "%lf", &latency_us), 1);
+    CU_ASSERT_EQUAL(sscanf(en + strlen("energy, busy power (uJ)"), "%lf", &energy_uj), 1);
+    CU_ASSERT_DOUBLE_EQUAL(energy_uj, 400 * latency_us, 1e-3 * energy_uj); /* a100.yaml: 400 W */
+    free(out), free(err);
+    char *c = slurp(csv);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    double sum_pj = 0;
+    int rows = 0;
+    for (char *line = strtok(c, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strstr(line, " on a100,,"))
+            continue;
+        CU_ASSERT_PTR_NOT_NULL(strstr(line, ",a100,reference,busy,"));
+        sum_pj += atof(strrchr(line, ',') + 1);
+        rows++;
+    }
+    CU_ASSERT(rows >= 6); /* mvm, embed, layernorm, gelu, residual, qk, softmax, sv */
+    CU_ASSERT_DOUBLE_EQUAL(sum_pj * 1e-6, energy_uj, 1e-3 * energy_uj);
+    free(c);
+
+    const char *nope[] = {"--arch", reram, "--model", model, "--reference", "nope", NULL};
+    CU_ASSERT_EQUAL(run(NULL, "/nonexistent", &out, &err, nope), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "imcsim: error: --reference nope: no such file, nor "
+                                       "nope.yaml in /nonexistent/arch-configs/references, "));
+    free(out), free(err);
+    const char *mapping[] = {"--arch", reram, "--model", model, "--reference", "a100", "--mapping",
+                             NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, mapping), 2);
+    CU_ASSERT_STRING_EQUAL(err, "imcsim: error: --reference compares a simulation: it needs "
+                                "--model or --trace, without --mapping or --numerics (see imcsim "
+                                "--help)\n");
+    free(out), free(err);
+}
+
 /* arch-configs/README.md documents every schema key (tools/arch-doc); models document
  * themselves (--describe all), so a new model needs no edit of the README. */
 static void test_schema_documented(void)
@@ -468,6 +519,7 @@ static CU_TestInfo tests[] = {
     {"arch-configs/README.md documents every key", test_schema_documented},
     {"simulation outputs: timeline JSON, stats, batch; none on failure", test_simulation_outputs},
     {"--numerics on a reference model and its images", test_numerics},
+    {"--reference: a processor beside the chip, in the summary and the CSV", test_reference},
     CU_TEST_INFO_NULL,
 };
 
