@@ -34,6 +34,7 @@ static const refkey keys[] = {
     {"operand_bits", 2, IMC_DIM_NONE, 1, 64, offsetof(imc_refproc, operand_bits), 1},
     {"dram_bandwidth", 1, IMC_DIM_DATARATE, 1, 1e18, offsetof(imc_refproc, dram_bps), 1},
     {"kernel_launch", 1, IMC_DIM_TIME, 0, 1, offsetof(imc_refproc, launch_s), 1},
+    {"lstm_step_kernels", 2, IMC_DIM_NONE, 1, 1000, offsetof(imc_refproc, step_kernels), 0},
     {"flop_energy", 1, IMC_DIM_ENERGY, 0, 1e-6, offsetof(imc_refproc, flop_j), 1},
     {"dram_energy_per_bit", 1, IMC_DIM_ENERGY, 0, 1e-6, offsetof(imc_refproc, dram_bit_j), 1},
     {"power", 1, IMC_DIM_POWER, 0, 1e6, offsetof(imc_refproc, power_w), 1},
@@ -69,6 +70,8 @@ int imc_refproc_load(imc_refproc **out, const char *path, imc_err *err)
     if (rc)
         return rc;
     imc_refproc *p = calloc(1, sizeof *p);
+    if (p)
+        p->step_kernels = 1;
     if (!p || !(p->file = strdup(path))) {
         free(p);
         imc_ytree_free(tree);
@@ -351,18 +354,19 @@ int imc_roofline_run(const imc_refproc *p, const imc_graph *g, imc_ref_result *r
         if (k->key >> 60 == K_OPERAND)
             continue;
         double compute = k->flops / p->peak_flops, memory = k->bits / p->dram_bps;
+        double n = k->key >> 60 == K_STEP ? p->step_kernels : 1, launch = n * p->launch_s;
         double t = compute > memory ? compute : memory;
-        if (p->launch_s >= t) {
-            t = p->launch_s;
-            res->launch_bound++;
+        if (launch >= t) {
+            t = launch;
+            res->launch_bound += n;
         }
-        res->kernels++;
+        res->kernels += n;
         res->latency_s += t;
         res->flops += k->flops;
         res->dram_bits += k->bits;
         res->time_s[k->cls] += t;
         res->flops_of[k->cls] += k->flops;
-        res->kernels_of[k->cls]++;
+        res->kernels_of[k->cls] += n;
     }
     res->energy_j = p->power_w * res->latency_s;
     res->dynamic_j = res->flops * p->flop_j + res->dram_bits * p->dram_bit_j;

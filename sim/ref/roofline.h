@@ -9,7 +9,8 @@
  * framework would launch at batch 1: one GEMM per weight layer over all its tokens, one per
  * attention product (all heads) and one per element-wise op of each layer; an LSTM's input
  * projection as one GEMM, then one kernel per time step for all heads and both directions with
- * the gate updates fused (as cuDNN runs a bidirectional layer), since step t needs step t - 1.
+ * the gate updates fused (as cuDNN runs a bidirectional layer), since step t needs step t - 1;
+ * a processor whose framework launches more per step (PyTorch on a CPU: 24) says so.
  * A kernel takes max(launch, FLOPs / peak, DRAM bytes / bandwidth); kernels run one after
  * another; weights are read from DRAM once per inference (a recurrent layer's once, then from
  * cache). Energy is the power while busy x the time (an upper bound for a processor that is
@@ -29,6 +30,7 @@ typedef struct imc_refproc {
     int operand_bits;    /* bits of a weight or activation as the processor runs the network */
     double dram_bps;     /* DRAM bandwidth, bit/s */
     double launch_s;     /* the cost of one kernel launch */
+    int step_kernels;    /* kernels launched per LSTM time step, both directions (default 1) */
     double flop_j;       /* energy of one FLOP */
     double dram_bit_j;   /* energy of one DRAM bit */
     double power_w;      /* power while busy */
@@ -45,7 +47,7 @@ void imc_refproc_free(imc_refproc *p);
 
 typedef struct imc_ref_result {
     double latency_s;
-    double kernels;                  /* launched */
+    double kernels;                  /* launched (a step counts its step_kernels) */
     double launch_bound;             /* kernels whose time is their launch */
     double flops, dram_bits;
     double energy_j;                 /* power while busy x latency */

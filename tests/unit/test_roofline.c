@@ -55,7 +55,7 @@ static imc_graph *read_graph(const char *text)
 static imc_refproc proc(void)
 {
     return (imc_refproc){.name = "p", .peak_flops = 1e12, .operand_bits = 16, .dram_bps = 1e11,
-                         .launch_s = 10e-6, .flop_j = 1e-12, .dram_bit_j = 5e-12, .power_w = 100};
+                         .launch_s = 10e-6, .step_kernels = 1, .flop_j = 1e-12, .dram_bit_j = 5e-12, .power_w = 100};
 }
 
 #define NEAR(a, b) CU_ASSERT_DOUBLE_EQUAL((a), (b), 1e-9 * fabs((double)(b)))
@@ -171,6 +171,13 @@ static void test_lstm_steps(void)
     CU_ASSERT_EQUAL(r.launch_bound, 3);
     NEAR(r.latency_s, 3e-3);
     NEAR(r.kernels_of[IMC_CLS_LSTM_CELL], 2);
+
+    /* A framework that launches 24 kernels a step (PyTorch's CPU LSTM) pays 24 launches. */
+    p.step_kernels = 24;
+    CU_ASSERT_EQUAL_FATAL(imc_roofline_run(&p, g, &r, &err), 0);
+    CU_ASSERT_EQUAL(r.kernels, 1 + 2 * 24);
+    CU_ASSERT_EQUAL(r.launch_bound, 1 + 2 * 24);
+    NEAR(r.latency_s, 1e-3 + 2 * 24e-3);
     imc_graph_free(g);
 }
 
@@ -255,6 +262,7 @@ static void test_processor_errors(void)
     NEAR(p->launch_s, 5e-6);
     NEAR(p->flop_j, 1e-12);
     NEAR(p->power_w, 50);
+    CU_ASSERT_EQUAL(p->step_kernels, 1); /* fused, unless the file says otherwise */
     imc_refproc_free(p);
 
     char text[1024];
