@@ -7,6 +7,7 @@
 
 #define _XOPEN_SOURCE 700 /* realpath with a NULL buffer */
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -34,7 +35,7 @@ static const char usage[] =
     "per point and model. Running the same command again runs only what is missing.\n"
     "\n"
     "  -o, --out DIR       the output folder\n"
-    "  -j, --jobs N        runs at once (default: the number of online CPUs)\n"
+    "  -j, --jobs N        runs at once, 1 to 4096 (default: the number of online CPUs)\n"
     "  --retry-failed      run failed runs again (default: a failure is a result)\n"
     "  --slurm             write DIR/sweep.sbatch instead of running; submit it with sbatch\n"
     "  --tasks N           Slurm array tasks (default: min(runs, 64)); with --task K, run only\n"
@@ -53,12 +54,18 @@ static const char usage[] =
 
 static const char PROG[] = "imcsim-sweep";
 
-static int parse_count(const char *opt, const char *s, int min, int *out)
+/* Runs at once: each is a process, and the parent scans its table of them per exit. */
+#define MAX_JOBS 4096
+
+static int parse_count(const char *opt, const char *s, int min, int max, int *out)
 {
     char *end;
+    errno = 0;
     long v = strtol(s, &end, 10);
-    if (!*s || *end || v < min || v > INT_MAX)
-        return imc_cli_bad(PROG, "%s: '%s' is not an integer >= %d", opt, s, min);
+    if (!*s || *end || errno || v < min || v > max)
+        return max == INT_MAX ? imc_cli_bad(PROG, "%s: '%s' is not an integer >= %d", opt, s, min)
+                              : imc_cli_bad(PROG, "%s: '%s' is not an integer from %d to %d", opt,
+                                            s, min, max);
     *out = (int)v;
     return 0;
 }
@@ -157,11 +164,11 @@ int main(int argc, char **argv)
     while (!rc && (c = getopt_long(argc, argv, ":o:j:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': o.outdir = optarg; break;
-        case 'j': rc = parse_count("-j", optarg, 1, &o.jobs); break;
+        case 'j': rc = parse_count("-j", optarg, 1, MAX_JOBS, &o.jobs); break;
         case OPT_RETRY: o.retry_failed = 1; break;
         case OPT_SLURM: slurm = 1; break;
-        case OPT_TASKS: rc = parse_count("--tasks", optarg, 1, &o.tasks); break;
-        case OPT_TASK: rc = parse_count("--task", optarg, 0, &task); break;
+        case OPT_TASKS: rc = parse_count("--tasks", optarg, 1, INT_MAX, &o.tasks); break;
+        case OPT_TASK: rc = parse_count("--task", optarg, 0, INT_MAX, &task); break;
         case OPT_SBATCH: sbatch[n_sbatch++] = optarg; break;
         case OPT_IMCSIM: imcsim = optarg; break;
         case OPT_LIST: list = 1; break;

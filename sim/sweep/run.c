@@ -774,13 +774,14 @@ int imc_sweep_run(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_su
     for (size_t r = 0; r < total; r++)
         mine += (int)(r % (size_t)o->tasks) == o->task;
     sum->runs = mine;
-    pid_t *pids = calloc((size_t)o->jobs, sizeof *pids);
-    size_t *runs_of = calloc((size_t)o->jobs, sizeof *runs_of);
+    int jobs = o->jobs < 1 ? 1 : (size_t)o->jobs > mine ? (int)(mine ? mine : 1) : o->jobs;
+    pid_t *pids = calloc((size_t)jobs, sizeof *pids);
+    size_t *runs_of = calloc((size_t)jobs, sizeof *runs_of);
     if (!pids || !runs_of)
         rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
     int active = 0;
     for (size_t r = 0; !rc && (r < total || active > 0);) {
-        if (r < total && active < o->jobs) {
+        if (r < total && active < jobs) {
             size_t me = r++;
             if ((int)(me % (size_t)o->tasks) != o->task)
                 continue;
@@ -819,7 +820,7 @@ int imc_sweep_run(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_su
                 free_ctx(&c, s->n_models);
                 _exit(st ? 1 : 0);
             }
-            for (int j = 0; j < o->jobs; j++)
+            for (int j = 0; j < jobs; j++)
                 if (!pids[j]) {
                     pids[j] = pid;
                     runs_of[j] = me;
@@ -836,7 +837,7 @@ int imc_sweep_run(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_su
             rc = io_fail(err, "wait", "for workers");
             break;
         }
-        for (int j = 0; j < o->jobs; j++) {
+        for (int j = 0; j < jobs; j++) {
             if (pids[j] != done)
                 continue;
             pids[j] = 0;

@@ -16,6 +16,9 @@
 #include "sim/base/suggest.h"
 #include "sim/base/ytree.h"
 
+#define MAX_POINTS ((size_t)1000000) /* grid points before constraints */
+#define MAX_CHOICES ((size_t)4000000) /* points x axes: 32 MB of choices */
+
 typedef struct loader {
     imc_sweep_spec *s;
     const char *file;
@@ -89,7 +92,7 @@ static int resolve(loader *ld, const char *name, char **out)
 
 static int file_key(loader *ld, const imc_yentry *e, const char *key, char **out)
 {
-    char *name;
+    char *name = NULL; /* scalar() leaves it untouched when the value is not a string */
     int rc = scalar(ld, e, key, &name);
     if (!rc)
         rc = resolve(ld, name, out);
@@ -386,11 +389,17 @@ static int expand(loader *ld)
                                   s->zip ? "combine: zip" : "linked");
             continue;
         }
-        if (total > (size_t)1000000 / x->n_values)
+        if (total > MAX_POINTS / x->n_values)
             return imc_err_at(ld->err, IMC_EINPUT, ld->file, x->line, x->col,
-                              "axes: the grid has more than 1000000 points");
+                              "axes: the grid has more than %zu points", MAX_POINTS);
         total *= x->n_values;
     }
+    /* The expansion holds one choice per point and axis: bound that before allocating it, so
+     * that a few kilobytes of spec cannot ask for gigabytes. */
+    if (na && total > MAX_CHOICES / na)
+        return imc_err_at(ld->err, IMC_EINPUT, ld->file, s->axes[0].line, s->axes[0].col,
+                          "axes: %zu points of %zu axes are more than %zu values to expand",
+                          total, na, MAX_CHOICES);
     size_t *cur = calloc(na, sizeof *cur);
     const char **vals = calloc(na + s->n_set + 1, sizeof *vals);
     s->choice = calloc(total * na, sizeof *s->choice);

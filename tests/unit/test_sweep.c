@@ -211,6 +211,24 @@ static void test_spec_errors(void)
          "'/', ',', '\"', line break or leading '.')"},
         {"arch: a.yaml\nmodels: [m.bin]\naxes: {x.y: [1, 0]}\nconstraints: [\"1 / x.y > 0\"]\n",
          "4:1: error: constraint at offset 3: division by zero (grid point 1)"},
+        /* a file name that is not a string: once a free() of an uninitialised pointer */
+        {"arch:\nmodels: [m.bin]\naxes: {x.y: [1]}\n", "1:6: error: arch: expected a value"},
+        {"arch: ~\nmodels: [m.bin]\naxes: {x.y: [1]}\n", "1:7: error: arch: expected a value"},
+        {"arch: [a]\nmodels: [m.bin]\naxes: {x.y: [1]}\n", "1:7: error: arch: expected a value"},
+        {"arch: {a: b}\nmodels: [m.bin]\naxes: {x.y: [1]}\n",
+         "1:7: error: arch: expected a value"},
+        {"arch: a.yaml\nmodels:\n  - \naxes: {x.y: [1]}\n",
+         "3:4: error: models: expected a value"},
+        {"arch: a.yaml\nmodels: [[m.bin]]\naxes: {x.y: [1]}\n",
+         "2:10: error: models: expected a value"},
+        {"arch: a.yaml\nmodels: [{file: ~}]\naxes: {x.y: [1]}\n",
+         "2:17: error: models.file: expected a value"},
+        {"arch: a.yaml\nmodels: [{file: {a: b}}]\naxes: {x.y: [1]}\n",
+         "2:17: error: models.file: expected a value"},
+        {"arch: a.yaml\nmodels: [m.bin]\naxes: {x.y: [1]}\nnumerics: {dataset: ~}\n",
+         "4:21: error: numerics.dataset: expected a value"},
+        {"arch: a.yaml\nmodels: [m.bin]\naxes: {x.y: [1]}\nnumerics: {dataset: [d]}\n",
+         "4:21: error: numerics.dataset: expected a value"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         imc_err err;
@@ -592,7 +610,10 @@ static void test_cli_errors(void)
         {{NULL}, "imcsim-sweep: error: no SPEC given (see --help)\n"},
         {{spec, NULL}, "imcsim-sweep: error: no output folder: give -o DIR\n"},
         {{spec, spec, "-o", out, NULL}, "imcsim-sweep: error: give exactly one SPEC\n"},
-        {{spec, "-o", out, "-j", "0", NULL}, "imcsim-sweep: error: -j: '0' is not an integer >= 1\n"},
+        {{spec, "-o", out, "-j", "0", NULL},
+         "imcsim-sweep: error: -j: '0' is not an integer from 1 to 4096\n"},
+        {{spec, "-o", out, "-j", "100000000", NULL},
+         "imcsim-sweep: error: -j: '100000000' is not an integer from 1 to 4096\n"},
         {{spec, "-o", out, "--frobnicate", NULL},
          "imcsim-sweep: error: unknown option '--frobnicate' (see --help)\n"},
         {{spec, "-o", NULL}, "imcsim-sweep: error: -o needs a value\n"},
@@ -640,11 +661,30 @@ static void test_man_page(void)
     free(man);
 }
 
+/* A small spec whose expansion would be huge is refused before anything is allocated for
+ * it: 19 axes of two values and 10 of one are 524288 points of 29 axes. */
+static void test_expansion_bounded(void)
+{
+    char text[4096] = "arch: a.yaml\nmodels: [m.bin]\naxes:\n";
+    for (int a = 0; a < 29; a++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "  k%02d: [%s]\n", a,
+                 a < 19 ? "1, 2" : "1");
+    imc_err err;
+    imc_sweep_spec *s = load_spec(text, &err);
+    CU_ASSERT_PTR_NULL(s);
+    imc_sweep_spec_free(s);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "axes: 524288 points of 29 axes are more than "
+                                            "4000000 values to expand"));
+    CU_ASSERT_EQUAL(err.line, 4);
+    CU_ASSERT_EQUAL(err.col, 3);
+}
+
 static CU_TestInfo tests[] = {
     {"constraint expressions evaluate", test_expr_values},
     {"constraint errors say where", test_expr_errors},
     {"spec errors say where and what", test_spec_errors},
     {"grid, zip, linked axes, constraints", test_expand},
+    {"a huge expansion is refused before allocation", test_expansion_bounded},
     {"specs are checked against the schema", test_spec_check},
     {"a bare arch name is looked up", test_bare_arch_name},
     {"a sweep runs, records failures, resumes", test_run_and_resume},
