@@ -453,7 +453,7 @@ static uint64_t vector_stage(engine *e, who w, int stage, uint64_t t, int *last)
         charge(e, inf, op->name, op->cls, bc, IMC_BUFFER_WRITE, accesses(buf, (double)op->out_bits));
         if (buf)
             traffic(e, inf, tile >= 0 ? IMC_MEM_TILE_BUFFER : IMC_MEM_GLOBAL_BUFFER,
-                    (double)(op->in_bits + op->out_bits));
+                    (double)op->in_bits + (double)op->out_bits);
     }
     *last = stage + 1 >= op->n_work;
     if (stage >= op->n_work)
@@ -532,6 +532,10 @@ static uint64_t matmul_stage(engine *e, who w, int stage, uint64_t t, int *last)
     }
     case IMC_MATMUL_REWRITE: { /* the operand sits in rewritten crossbars: one MVM per query */
         const layer_rt *ref = &e->layers[0];
+        if (e->g->num_heads < 1) { /* a trace may say heads=0 */
+            op_failed(e, "mapping.matmul is rewrite but the graph has no heads (heads=0)", op);
+            return t;
+        }
         int h = op->head >= 0 ? op->head % e->g->num_heads : 0;
         uint64_t dur = (uint64_t)op->m * e->slices * ref->stage_ps;
         uint64_t s = take(e, w, e->first_scratch + (uint32_t)h, t, dur, 0);
@@ -572,7 +576,11 @@ static uint64_t rewrite_operands(engine *e, who w, uint64_t t)
 {
     const imc_op *op = w.op;
     const imc_pe *pe = &e->arch->chip.tile.pe;
-    int T = e->g->tokens, hd = e->g->embed_dim / (e->g->num_heads > 0 ? e->g->num_heads : 1);
+    if (e->g->num_heads < 1) { /* a trace may say heads=0 */
+        op_failed(e, "mapping.matmul is rewrite but the graph has no heads (heads=0)", op);
+        return t;
+    }
+    int T = e->g->tokens, hd = e->g->embed_dim / e->g->num_heads;
     int rows = e->place->rows, wpr = e->place->weights_per_row;
     /* K^T: hd rows x T columns; V: T rows x hd columns */
     double k_xbars = ceil((double)hd / rows) * ceil((double)T / wpr);
@@ -582,7 +590,7 @@ static uint64_t rewrite_operands(engine *e, who w, uint64_t t)
     uint64_t dur = (uint64_t)((hd < rows ? hd : rows) + (T < rows ? T : rows)) * row_ps;
     int h = op->head >= 0 ? op->head % e->g->num_heads : 0;
     uint64_t done = take(e, w, e->first_scratch + (uint32_t)h, t, dur, 0) + dur;
-    double cells = (double)(T * hd * 2) * e->place->cells_per_weight;
+    double cells = 2.0 * T * hd * e->place->cells_per_weight; /* T x hd once overflowed int */
     charge(e, w.inf, op->name, IMC_CLS_REPROGRAM, IMC_COMP_XBAR, IMC_XBAR_WRITE_ROW, rows_written);
     traffic(e, w.inf, IMC_MEM_XBAR_WRITE, cells * e->arch->mapping.cell_bits);
     return done;

@@ -31,6 +31,12 @@
 #define MAX_LAYERS 1000000u
 #define MAX_NAMES 10000000u
 #define MAX_INDEX 1000000            /* a layer's block or head */
+/* The model line and a layer's shape: far beyond any network (ViT-H has 257 tokens of 1280 in
+ * 16 heads), small enough that no product the mapper and engine form of them overflows. */
+#define MAX_TOKENS 1048576
+#define MAX_WIDTH 16777216           /* dim, a layer's in and out */
+#define MAX_HEADS 65536
+#define MAX_ACT_BITS 64
 #define MSG_TOK 60                   /* bytes of a bad token quoted in a message */
 
 /* The digital functions a VECTOR op may name: IMC_DIGITAL_ADD .. IMC_DIGITAL_MAX (the digital
@@ -91,8 +97,12 @@ static int check_graph(const imc_graph *g, imc_err *err)
 {
     if (!g->model || !g->model[0])
         return bad_graph(err, "the graph has no model name");
-    if (g->tokens < 0 || g->embed_dim < 0 || g->num_heads < 0 || g->act_bits < 0)
-        return bad_graph(err, "negative tokens, embed_dim, num_heads or act_bits");
+    if (g->tokens < 0 || g->tokens > MAX_TOKENS || g->embed_dim < 0 || g->embed_dim > MAX_WIDTH ||
+        g->num_heads < 0 || g->num_heads > MAX_HEADS || g->act_bits < 0 ||
+        g->act_bits > MAX_ACT_BITS)
+        return bad_graph(err, "tokens, embed_dim, num_heads or act_bits out of range");
+    if (g->num_heads > g->embed_dim || (g->num_heads && g->embed_dim % g->num_heads))
+        return bad_graph(err, "%d heads do not divide dim=%d", g->num_heads, g->embed_dim);
     if (g->n_layers > MAX_LAYERS || g->n_names > MAX_NAMES || g->n_ops > MAX_OPS ||
         g->n_deps > MAX_DEPS)
         return bad_graph(err, "more than %u layers, %u names, %u ops or %u dependencies",
@@ -104,7 +114,8 @@ static int check_graph(const imc_graph *g, imc_err *err)
         if ((unsigned)l->kind >= IMC_LAYER_KIND_COUNT)
             return bad_graph(err, "layer %zu (%s): kind %d out of range", i, l->name, (int)l->kind);
         if (l->block < -1 || l->block > MAX_INDEX || l->head < -1 || l->head > MAX_INDEX ||
-            l->dir < -1 || l->dir > IMC_DIR_BWD || l->in < 0 || l->out < 0 || l->vectors < 0 ||
+            l->dir < -1 || l->dir > IMC_DIR_BWD || l->in < 0 || l->in > MAX_WIDTH || l->out < 0 ||
+            l->out > MAX_WIDTH || l->vectors < 0 ||
             (l->has_bias != 0 && l->has_bias != 1))
             return bad_graph(err, "layer %zu (%s): block, head, dir, in, out, vectors or has_bias "
                                   "out of range", i, l->name);
@@ -542,7 +553,8 @@ static int read_model(rd *r, tok kw)
     if (rc)
         return rc;
     int *dst[] = {&g->tokens, &g->embed_dim, &g->num_heads, &g->act_bits};
-    int seen = 0;
+    static const int64_t max[] = {MAX_TOKENS, MAX_WIDTH, MAX_HEADS, MAX_ACT_BITS};
+    int seen = 0, heads_col = 0;
     while (next_tok(r, &t)) {
         tok v;
         int k = get_field(r, t, "model", keys, 4, &v);
@@ -552,13 +564,18 @@ static int read_model(rd *r, tok kw)
             return bad(r, t.col, "model: duplicate field '%s'", keys[k]);
         seen |= 1 << k;
         int64_t x;
-        if ((rc = get_int(r, v, keys[k], 0, INT_MAX, &x)))
+        if ((rc = get_int(r, v, keys[k], 0, max[k], &x)))
             return rc;
         *dst[k] = (int)x;
+        if (k == 2)
+            heads_col = v.col;
     }
     for (int k = 0; k < 4; k++)
         if (!(seen & 1 << k))
             return bad(r, t.col, "model: missing '%s='", keys[k]);
+    if (g->num_heads > g->embed_dim || (g->num_heads && g->embed_dim % g->num_heads))
+        return bad(r, heads_col, "heads: %d heads do not divide dim=%d into equal heads",
+                   g->num_heads, g->embed_dim);
     r->model_line = r->lineno;
     return 0;
 }
@@ -633,7 +650,7 @@ static int read_layer(rd *r)
             break;
         case 3:
         case 4:
-            rc = get_int(r, v, keys[k], 0, INT_MAX, &x);
+            rc = get_int(r, v, keys[k], 0, MAX_WIDTH, &x);
             *(k == 3 ? &l->in : &l->out) = (int)x;
             break;
         case 5:

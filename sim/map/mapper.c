@@ -2,6 +2,7 @@
 #include "sim/map/mapper.h"
 
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -88,6 +89,23 @@ static void replicate_auto(imc_placement *p, int per_pe)
     }
 }
 
+/* *OUT = A x B x C; 1 when that overflows int64 (or a factor is negative). */
+static int mul_overflows(int64_t a, int64_t b, int64_t c, int64_t *out)
+{
+    int64_t ab;
+    return a < 0 || b < 0 || c < 0 || __builtin_mul_overflow(a, b, &ab) ||
+           __builtin_mul_overflow(ab, c, out);
+}
+
+/* The error for layer L, whose products overflow; frees P. */
+static int too_large(imc_placement *p, const imc_layer *l, imc_err *err)
+{
+    int rc = imc_err_set(err, IMC_EINPUT, "layer %s: %d x %d weights are too many to place",
+                         l->name, l->in, l->out);
+    imc_placement_free(p);
+    return rc;
+}
+
 int imc_mapper_place(imc_placement **out, const imc_arch *a, const imc_network *net, imc_err *err)
 {
     *out = NULL;
@@ -125,8 +143,17 @@ int imc_mapper_place(imc_placement **out, const imc_arch *a, const imc_network *
     for (size_t i = 0; i < p->n_layers; i++) {
         imc_layer_place *lp = &p->layers[i];
         const imc_layer *l = lp->layer;
-        lp->row_tiles = (l->in + p->rows - 1) / p->rows;
-        lp->col_tiles = (l->out + p->weights_per_row - 1) / p->weights_per_row;
+        /* A layer's shape comes from a file (a trace, a model): every product is checked, so
+         * that an absurd shape is an error and not a wrapped, negative count. */
+        int64_t row_tiles = ((int64_t)l->in + p->rows - 1) / p->rows;
+        int64_t col_tiles = ((int64_t)l->out + p->weights_per_row - 1) / p->weights_per_row;
+        int64_t most; /* its crossbars with the most copies mapping.duplicate allows */
+        if (l->in < 0 || l->out < 0 || row_tiles > INT_MAX || col_tiles > INT_MAX ||
+            mul_overflows(row_tiles, col_tiles, 4096, &most) ||
+            mul_overflows(l->in, l->out, (int64_t)p->cells_per_weight * 4096, &most))
+            return too_large(p, l, err);
+        lp->row_tiles = (int)row_tiles;
+        lp->col_tiles = (int)col_tiles;
     }
     if (a->mapping.replicate == IMC_REPLICATE_AUTO)
         replicate_auto(p, per_pe);
@@ -135,13 +162,15 @@ int imc_mapper_place(imc_placement **out, const imc_arch *a, const imc_network *
     for (size_t i = 0; i < p->n_layers; i++) {
         imc_layer_place *lp = &p->layers[i];
         const imc_layer *l = lp->layer;
-        lp->xbars = (int64_t)lp->row_tiles * lp->col_tiles * lp->copies;
+        if (mul_overflows(lp->row_tiles, lp->col_tiles, lp->copies, &lp->xbars) ||
+            mul_overflows(l->in, l->out, (int64_t)p->cells_per_weight * lp->copies,
+                          &lp->cells_used) ||
+            __builtin_add_overflow(p->xbars_used, lp->xbars, &p->xbars_used) ||
+            __builtin_add_overflow(cells_used, lp->cells_used, &cells_used))
+            return too_large(p, l, err);
         lp->pes = layer_pes(lp, lp->copies, per_pe);
-        lp->cells_used = (int64_t)l->in * l->out * p->cells_per_weight * lp->copies;
         lp->cell_utilization = (double)lp->cells_used / ((double)lp->xbars * p->rows * p->cols);
         pes_needed += lp->pes;
-        p->xbars_used += lp->xbars;
-        cells_used += lp->cells_used;
     }
     if (pes_needed > p->pes_available && !a->mapping.reprogram) {
         int rc = imc_err_set(err, IMC_EINPUT,

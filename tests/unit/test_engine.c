@@ -8,6 +8,7 @@
  * energy conservation (the CSV sums to the total, which is the sum of count x per-action
  * energy), determinism and identical results on both kernels, and monotonicity. */
 #include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -783,6 +784,67 @@ static void test_reprogramming_rounds(void)
     imc_arch_free(small);
 }
 
+/* A graph from a trace may have no heads, or the largest tokens and dim a trace allows: the
+ * rewrite placement of attention operands must neither divide by zero nor overflow. */
+static void test_rewrite_extremes(void)
+{
+    const char *sets[] = {"mapping.matmul=rewrite"};
+    imc_arch *a = load_arch(sets, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    static hand h;
+    hand_init(&h, 1, 16, 16);
+    uint32_t mvm = hand_op(&h, mvm_op(&h, 0, 0), NULL, 0);
+    hand_op(&h, (imc_op){.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .site = -1, .layer = -1,
+                         .head = 0}, &mvm, 1); /* head 0's K and V are complete */
+    imc_network net = {.name = "hand", .layers = h.layers, .n_layers = h.g.n_layers};
+    imc_placement *p = NULL;
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(imc_mapper_place(&p, a, &net, &err), 0);
+    imc_engine_opts o = {.kernel = IMC_KERNEL_NATIVE, .batch = 1};
+    imc_engine_result r;
+    h.g.num_heads = 0; /* once a SIGFPE */
+    CU_ASSERT_EQUAL(imc_engine_run(a, p, &h.g, &o, &r, &err), IMC_EINPUT);
+    CU_ASSERT_STRING_EQUAL(err.msg, "mapping.matmul is rewrite but the graph has no heads "
+                                    "(heads=0) (op sync of l0)");
+    /* tokens x head_dim once overflowed int: 2^20 x 2^24 x 2 */
+    h.g.num_heads = 1;
+    h.g.tokens = 1 << 20;
+    h.g.embed_dim = 1 << 24;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(imc_engine_run(a, p, &h.g, &o, &r, &err), 0);
+    double want_bits = 2.0 * (1 << 20) * (1 << 24) * p->cells_per_weight *
+                       a->mapping.cell_bits;
+    CU_ASSERT_DOUBLE_EQUAL(imc_ledger_traffic_bits(r.ledger, IMC_MEM_XBAR_WRITE), want_bits,
+                           want_bits * 1e-12);
+    imc_engine_result_free(&r);
+    imc_placement_free(p);
+    imc_arch_free(a);
+}
+
+/* A layer too large for int64 products is an error from the mapper, not a negative count. */
+static void test_mapper_overflow(void)
+{
+    imc_arch *a = load_arch(NULL, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    imc_layer l = {.name = "huge", .kind = IMC_LAYER_FC1, .block = 0, .head = -1, .dir = -1,
+                   .in = INT_MAX, .out = INT_MAX, .vectors = 1};
+    imc_network net = {.name = "hand", .layers = &l, .n_layers = 1};
+    imc_placement *p = NULL;
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL(imc_mapper_place(&p, a, &net, &err), IMC_EINPUT);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT_STRING_EQUAL(err.msg, "layer huge: 2147483647 x 2147483647 weights are too many "
+                                    "to place");
+    l.out = 1; /* the ceiling of in / rows once overflowed int */
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL(imc_mapper_place(&p, a, &net, &err), IMC_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "does not fit: it needs "));
+    CU_ASSERT_PTR_NULL(strstr(err.msg, "needs -"));
+    imc_arch_free(a);
+}
+
 static int setup(void)
 {
     if (test_dir_make("engine"))
@@ -796,6 +858,8 @@ static int setup(void)
 }
 
 static CU_TestInfo tests[] = {
+    {"rewrite with no heads or huge operands", test_rewrite_extremes},
+    {"mapper products are checked", test_mapper_overflow},
     {"one MVM on one crossbar: closed form", test_one_mvm_closed_form},
     {"halving the ADCs doubles the conversions", test_adc_sharing_doubles_conversion},
     {"one LSTM direction of T steps: closed form", test_lstm_direction_closed_form},
