@@ -1,6 +1,8 @@
 /* cli.c -- error output and exit statuses of the command-line programs (see cli.h). */
 #include "sim/cmd/cli.h"
 
+#include "sim/base/outfile.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +26,16 @@ int imc_cli_report(const char *prog, const imc_err *err)
     imc_err_format(err, line, sizeof line);
     fprintf(stderr, "%s: %s\n", prog, line);
     return err->status == IMC_EINPUT ? IMC_EXIT_BAD_INPUT : IMC_EXIT_FAILURE;
+}
+
+int imc_cli_finish(const char *prog, int status)
+{
+    imc_err err;
+    imc_err_clear(&err);
+    if (imc_outfile_close_stdout(&err) == 0)
+        return status;
+    int rc = imc_cli_report(prog, &err);
+    return status ? status : rc;
 }
 
 static double now_s(void)

@@ -16,6 +16,11 @@ int imc_cli_bad(const char *prog, const char *fmt, ...) __attribute__((format(pr
  * for: IMC_EXIT_BAD_INPUT for bad input, IMC_EXIT_FAILURE otherwise. */
 int imc_cli_report(const char *prog, const imc_err *err);
 
+/* The end of a command's main(): stdout is flushed and checked (a full disk or a closed pipe
+ * must not pass as success: "PROG: error: writing to stdout: ..." and IMC_EXIT_FAILURE).
+ * Returns STATUS, or that failure when STATUS is 0. */
+int imc_cli_finish(const char *prog, int status);
+
 /* The commands' notifier: info lines on stderr as they are; warnings and errors as
  * "PROG: warning: ..."; progress as one line rewritten in place on stderr ("images 120/1000,
  * 41.3/s, 21 s left"), only when stdout and stderr are both terminals and the work has already

@@ -231,6 +231,29 @@ static void write_hw_csv(const void *rep, FILE *fp)
     imc_hwreport_csv(rep, fp);
 }
 
+/* An output that is one of the inputs (or another output) would destroy it: refuse before
+ * anything runs. */
+static int refuse_clobbering(const cli *o, const char *arch_path, imc_err *err)
+{
+    imc_io_name out[] = {{"--dump-config", o->dump_config}, {"--csv", o->csv},
+                         {"--stats", o->sim.stats},         {"--timeline", o->sim.timeline},
+                         {"--emit-trace", o->sim.emit_trace}, {"--logits", o->num.logits}};
+    size_t n_in = 0;
+    imc_io_name *in = calloc(o->n_models + 3, sizeof *in);
+    if (!in)
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    in[n_in++] = (imc_io_name){"--arch", arch_path};
+    for (size_t i = 0; i < o->n_models; i++)
+        in[n_in++] = (imc_io_name){"--model", o->models[i]};
+    if (o->sim.trace)
+        in[n_in++] = (imc_io_name){"--trace", o->sim.trace};
+    if (o->num.dataset)
+        in[n_in++] = (imc_io_name){"--dataset", o->num.dataset};
+    int rc = imc_outfile_check_distinct(out, sizeof out / sizeof out[0], in, n_in, err);
+    free(in);
+    return rc;
+}
+
 static int run(const cli *o)
 {
     imc_err err;
@@ -274,8 +297,11 @@ static int run(const cli *o)
                            "without --mapping or --numerics");
 
     char found[4096];
+    const char *arch_path = imc_arch_find(o->arch, found, sizeof found);
+    if (refuse_clobbering(o, arch_path, &err))
+        return imc_cli_report(PROG, &err);
     imc_arch *arch;
-    if (imc_arch_load(&arch, imc_arch_find(o->arch, found, sizeof found), o->sets, o->n_sets, &err))
+    if (imc_arch_load(&arch, arch_path, o->sets, o->n_sets, &err))
         return imc_cli_report(PROG, &err);
     imc_cli_notify_state ns;
     imc_notifier notify = imc_cli_notifier(&ns, PROG, 0);
@@ -318,6 +344,7 @@ static int run(const cli *o)
 int main(int argc, char **argv)
 {
     gsl_set_error_handler(gsl_quiet);
+    imc_outfile_on_signals();
     cli o = {0};
     o.num.seed = 1;
     o.sets = calloc((size_t)argc, sizeof *o.sets);
@@ -428,5 +455,5 @@ int main(int argc, char **argv)
     free(o.sets);
     free(o.models);
     free(o.references);
-    return rc;
+    return imc_cli_finish(PROG, rc);
 }

@@ -10,6 +10,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "sim/base/outfile.h"
 #include "sim/cmd/cli.h"
 #include "sim/net/modelgen.h"
 #include "sim/net/netfile.h"
@@ -184,7 +185,7 @@ static void gsl_quiet(const char *reason, const char *file, int line, int gsl_er
     (void)reason, (void)file, (void)line, (void)gsl_errno;
 }
 
-int main(int argc, char **argv)
+static int model_main(int argc, char **argv)
 {
     gsl_set_error_handler(gsl_quiet);
     if (argc < 2)
@@ -202,4 +203,11 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "info"))
         return cmd_info(argc - 1, argv + 1);
     return imc_cli_bad(PROG, "unknown command '%s' (gen or info; see imcsim-model --help)", argv[1]);
+}
+
+/* Every exit, stdout checked (imc_cli_finish), and no temporary outlives a SIGINT. */
+int main(int argc, char **argv)
+{
+    imc_outfile_on_signals();
+    return imc_cli_finish(PROG, model_main(argc, argv));
 }

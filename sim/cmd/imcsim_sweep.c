@@ -139,7 +139,7 @@ static void list_points(const imc_sweep_spec *s)
 
 enum { OPT_RETRY = 256, OPT_SLURM, OPT_TASKS, OPT_TASK, OPT_SBATCH, OPT_IMCSIM, OPT_LIST };
 
-int main(int argc, char **argv)
+static int sweep_main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"out", required_argument, NULL, 'o'},     {"jobs", required_argument, NULL, 'j'},
@@ -258,4 +258,11 @@ int main(int argc, char **argv)
     imc_sweep_spec_free(s);
     free(sbatch);
     return rc;
+}
+
+/* Every exit, stdout checked (imc_cli_finish), and no temporary outlives a SIGINT. */
+int main(int argc, char **argv)
+{
+    imc_outfile_on_signals();
+    return imc_cli_finish(PROG, sweep_main(argc, argv));
 }

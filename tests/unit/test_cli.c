@@ -4,11 +4,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <CUnit/CUnit.h>
@@ -270,6 +272,234 @@ static void test_model_mapping(void)
     free(out), free(err);
 }
 
+/* ---- outputs never clobber ------------------------------------------------------------- */
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* Names in the work folder that hold ".tmp." (left-over temporaries). */
+static int temporaries(void)
+{
+    DIR *d = opendir(workdir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        n += strstr(e->d_name, ".tmp.") != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* An output that is an input, or another output, is refused with exit 2 before anything runs;
+ * the input is untouched. */
+static void test_output_over_input_refused(void)
+{
+    char reram[4200], model[4200], arch[4200], trace[4200], csv[4200], want[9000];
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(model, sizeof model, "%s/tests/data/ref_deit.model.safetensors", srcdir);
+    snprintf(arch, sizeof arch, "%s/a.yaml", workdir);
+    snprintf(trace, sizeof trace, "%s/in.trace", workdir);
+    snprintf(csv, sizeof csv, "%s/o.csv", workdir);
+    char *text = slurp(reram);
+    write_file(arch, text);
+    free(text);
+    char *out, *err;
+    const char *emit[] = {"--arch", arch, "--model", model, "--emit-trace", trace, NULL};
+    CU_ASSERT_EQUAL_FATAL(run(NULL, NULL, &out, &err, emit), 0);
+    free(out), free(err);
+    off_t model_size = file_size(model), arch_size = file_size(arch), trace_size = file_size(trace);
+    static const struct { const char *opt, *what; int numerics; } cases[] = {
+        {"--csv", "model", 0}, {"--logits", "model", 1}, {"--stats", "arch", 0},
+        {"--dump-config", "arch", 0}, {"--emit-trace", "trace", 0}, {"--timeline", "trace", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *victim = !strcmp(cases[i].what, "model") ? model
+                             : !strcmp(cases[i].what, "arch") ? arch : trace;
+        const char *args[12] = {"--arch", arch};
+        int n = 2;
+        if (!strcmp(cases[i].what, "trace")) {
+            args[n++] = "--trace";
+            args[n++] = trace;
+        } else {
+            args[n++] = "--model";
+            args[n++] = model;
+        }
+        if (cases[i].numerics)
+            args[n++] = "--numerics";
+        args[n++] = cases[i].opt;
+        args[n++] = victim;
+        CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, args), 2);
+        snprintf(want, sizeof want, "imcsim: %s: error: %s would overwrite the input of --%s %s; "
+                 "nothing was run\n", victim, cases[i].opt, cases[i].what, victim);
+        CU_ASSERT_STRING_EQUAL(err, want);
+        CU_ASSERT_STRING_EQUAL(out, "");
+        free(out), free(err);
+    }
+    CU_ASSERT_EQUAL(file_size(model), model_size);
+    CU_ASSERT_EQUAL(file_size(arch), arch_size);
+    CU_ASSERT_EQUAL(file_size(trace), trace_size);
+
+    /* the same file by another name (a hard link) is the same input */
+    char alias[4200];
+    snprintf(alias, sizeof alias, "%s/alias.yaml", workdir);
+    CU_ASSERT_EQUAL_FATAL(link(arch, alias), 0);
+    const char *linked[] = {"--arch", arch, "--model", model, "--stats", alias, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, linked), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "--stats would overwrite the input of --arch"));
+    free(out), free(err);
+    const char *twice[] = {"--arch", arch, "--model", model, "--csv", csv, "--stats", csv, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, twice), 2);
+    snprintf(want, sizeof want, "imcsim: %s: error: --csv and --stats name the same file; "
+             "nothing was run\n", csv);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    CU_ASSERT_EQUAL(access(csv, F_OK), -1);
+    free(out), free(err);
+    unlink(alias), unlink(arch), unlink(trace);
+}
+
+/* What the output path is decides how it is written: a symlink is followed, mode and hard
+ * links are kept, a device or FIFO is written directly, a failed write is exit 1. */
+static void test_outputs_kept_and_followed(void)
+{
+    char reram[4200], model[4200], target[4200], link_[4200], hard[4200], twin[4200], fifo[4200],
+        got[4200];
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(model, sizeof model, "%s/tests/data/ref_deit.model.safetensors", srcdir);
+    snprintf(target, sizeof target, "%s/target.csv", workdir);
+    snprintf(link_, sizeof link_, "%s/link.csv", workdir);
+    snprintf(hard, sizeof hard, "%s/hard.csv", workdir);
+    snprintf(twin, sizeof twin, "%s/twin.csv", workdir);
+    snprintf(fifo, sizeof fifo, "%s/fifo.csv", workdir);
+    snprintf(got, sizeof got, "%s/from-fifo.csv", workdir);
+    char *out, *err;
+
+    CU_ASSERT_EQUAL_FATAL(symlink("target.csv", link_), 0); /* relative, and dangling */
+    const char *via_link[] = {"--arch", reram, "--model", model, "--csv", link_, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, via_link), 0);
+    free(out), free(err);
+    struct stat st;
+    CU_ASSERT(lstat(link_, &st) == 0 && S_ISLNK(st.st_mode));
+    CU_ASSERT(file_size(target) > 100);
+
+    write_file(hard, "old\n");
+    CU_ASSERT_EQUAL_FATAL(chmod(hard, 0600), 0);
+    CU_ASSERT_EQUAL_FATAL(link(hard, twin), 0);
+    const char *linked[] = {"--arch", reram, "--model", model, "--csv", hard, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, linked), 0);
+    free(out), free(err);
+    CU_ASSERT(stat(twin, &st) == 0 && st.st_nlink == 2 && (st.st_mode & 0777) == 0600);
+    CU_ASSERT_EQUAL(file_size(twin), file_size(target));
+
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    pid_t reader = fork();
+    if (reader == 0) { /* cat FIFO > GOT */
+        int in = open(fifo, O_RDONLY), o = open(got, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(in, buf, sizeof buf)) > 0)
+            if (write(o, buf, (size_t)n) != n)
+                _exit(1);
+        _exit(0);
+    }
+    const char *piped[] = {"--arch", reram, "--model", model, "--csv", fifo, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, piped), 0);
+    free(out), free(err);
+    int status;
+    waitpid(reader, &status, 0);
+    CU_ASSERT(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
+    CU_ASSERT_EQUAL(file_size(got), file_size(target));
+
+    if (access("/dev/full", W_OK) == 0) {
+        const char *full[] = {"--arch", reram, "--model", model, "--stats", "/dev/full", NULL};
+        CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, full), 1);
+        CU_ASSERT_STRING_EQUAL(err, "imcsim: /dev/full: error: cannot write: No space left on "
+                                    "device\n");
+        free(out), free(err);
+        CU_ASSERT(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode));
+    }
+    CU_ASSERT_EQUAL(temporaries(), 0);
+    unlink(link_), unlink(target), unlink(hard), unlink(twin), unlink(fifo), unlink(got);
+}
+
+/* The report on stdout is checked like a file: a full disk is exit 1, not silent success. */
+static void test_stdout_checked(void)
+{
+    if (access("/dev/full", W_OK) != 0)
+        return;
+    char reram[4200], model[4200], err_path[4200];
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(model, sizeof model, "%s/tests/data/ref_deit.model.safetensors", srcdir);
+    snprintf(err_path, sizeof err_path, "%s/full.err", workdir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fo = open("/dev/full", O_WRONLY), fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        execl(imcsim, imcsim, "--arch", reram, "--model", model, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    char *err = slurp(err_path);
+    CU_ASSERT_STRING_EQUAL(err, "imcsim: error: writing to stdout: No space left on device\n");
+    free(err);
+    unlink(err_path);
+}
+
+/* SIGTERM, SIGINT and SIGHUP remove the temporaries; one a SIGKILL left is removed by the
+ * next run in the folder, while a live process's is not. The run is held deterministically:
+ * its --stats FIFO has no reader, so it waits in open() with the --csv temporary made. */
+static void test_temporaries_removed(void)
+{
+    char reram[4200], model[4200], csv[4200], fifo[4200], host[256] = "", stale[4400], live_[4400];
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(model, sizeof model, "%s/tests/data/ref_deit.model.safetensors", srcdir);
+    snprintf(csv, sizeof csv, "%s/sig.csv", workdir);
+    snprintf(fifo, sizeof fifo, "%s/sig.fifo", workdir);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+    for (size_t i = 0; i < 3; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            dup2(null, 2);
+            execl(imcsim, imcsim, "--arch", reram, "--model", model, "--csv", csv, "--stats", fifo,
+                  (char *)NULL);
+            _exit(127);
+        }
+        while (temporaries() == 0) /* the --csv temporary exists: imcsim waits on the FIFO */
+            nanosleep(&(struct timespec){0, 10000000}, NULL);
+        kill(pid, sigs[i]);
+        int status;
+        waitpid(pid, &status, 0);
+        CU_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == sigs[i]);
+        CU_ASSERT_EQUAL(temporaries(), 0);
+    }
+    unlink(fifo);
+
+    gethostname(host, sizeof host - 1);
+    pid_t dead = fork();
+    if (dead == 0)
+        _exit(0);
+    waitpid(dead, NULL, 0);
+    snprintf(stale, sizeof stale, "%s/other.csv.tmp.%s.%ld.AbC123", workdir, host, (long)dead);
+    snprintf(live_, sizeof live_, "%s/other.csv.tmp.%s.%ld.AbC123", workdir, host, (long)getpid());
+    write_file(stale, "left by a SIGKILL\n");
+    write_file(live_, "being written\n");
+    char *out, *err;
+    const char *args[] = {"--arch", reram, "--model", model, "--csv", csv, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, args), 0);
+    free(out), free(err);
+    CU_ASSERT_EQUAL(access(stale, F_OK), -1);
+    CU_ASSERT_EQUAL(access(live_, F_OK), 0);
+    unlink(live_), unlink(csv);
+}
+
 static int setup(void)
 {
     /* Absolute paths: the tests run imcsim from other directories. */
@@ -520,6 +750,10 @@ static CU_TestInfo tests[] = {
     {"simulation outputs: timeline JSON, stats, batch; none on failure", test_simulation_outputs},
     {"--numerics on a reference model and its images", test_numerics},
     {"--reference: a processor beside the chip, in the summary and the CSV", test_reference},
+    {"an output over an input is refused", test_output_over_input_refused},
+    {"outputs: links followed, mode and links kept, FIFOs and devices", test_outputs_kept_and_followed},
+    {"stdout is checked", test_stdout_checked},
+    {"temporaries removed on signals and after a SIGKILL", test_temporaries_removed},
     CU_TEST_INFO_NULL,
 };
 
