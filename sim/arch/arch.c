@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "models/registry.h"
+#include "sim/base/outfile.h"
 #include "sim/base/suggest.h"
 #include "sim/base/ytree.h"
 
@@ -846,10 +847,9 @@ static void dump_params(FILE *out, int depth, const imc_param *params, size_t n,
             const char *v = *(char *const *)f;
             if (!v)
                 continue;
-            fprintf(out, "%*s%s: '", 2 * depth, "", p->key);
-            for (; *v; v++) /* YAML single-quoted: '' is a quote */
-                fputs(*v == '\'' ? "''" : (char[]){*v, 0}, out);
-            fputs("'\n", out);
+            fprintf(out, "%*s%s: ", 2 * depth, "", p->key);
+            imc_yaml_string(out, v); /* escaped: any value reloads as it is */
+            fputc('\n', out);
             continue;
         }
         if (p->type == IMC_PT_REAL) {
@@ -898,9 +898,9 @@ static void dump_section(FILE *out, int depth, const imc_arch *a, const section 
 
 void imc_arch_dump(const imc_arch *a, FILE *out)
 {
-    fprintf(out, "# Fully resolved imcsim architecture (schema v%d), from %s.\n"
-                 "# Every default is written out; loading this file reproduces the run.\n",
-            IMC_ARCH_SCHEMA, a->file);
+    fprintf(out, "# Fully resolved imcsim architecture (schema v%d), from ", IMC_ARCH_SCHEMA);
+    imc_yaml_string(out, a->file); /* a line break in the name must not end the comment */
+    fputs(".\n# Every default is written out; loading this file reproduces the run.\n", out);
     for (size_t i = 0; i < a->n_notes; i++)
         fprintf(out, "# note: %s\n", a->notes[i]);
     dump_section(out, 0, a, &root_section, (const char *)a);

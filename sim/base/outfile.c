@@ -400,3 +400,68 @@ void imc_csv_field(FILE *out, const char *v)
     }
     fputc('"', out);
 }
+
+/* ---- escaping ----------------------------------------------------------------------------- */
+
+int imc_utf8_len(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (u[0] < 0x80)
+        return u[0] ? 1 : 0;
+    int n = u[0] >= 0xc2 && u[0] <= 0xdf ? 2 : u[0] >= 0xe0 && u[0] <= 0xef ? 3
+          : u[0] >= 0xf0 && u[0] <= 0xf4 ? 4 : 0;
+    for (int i = 1; i < n; i++)
+        if ((u[i] & 0xc0) != 0x80)
+            return 0;
+    if ((u[0] == 0xe0 && u[1] < 0xa0) || (u[0] == 0xed && u[1] >= 0xa0) || /* overlong, surrogate */
+        (u[0] == 0xf0 && u[1] < 0x90) || (u[0] == 0xf4 && u[1] >= 0x90))    /* overlong, > U+10FFFF */
+        return 0;
+    return n;
+}
+
+int imc_text_ok(const char *s)
+{
+    for (int n; *s; s += n)
+        if (!(n = imc_utf8_len(s)) || ((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Write V escaped as JSON does (\uXXXX) or YAML does (\xXX) for control bytes, unquoted. */
+static void escaped(FILE *out, const char *v, int yaml)
+{
+    for (int n; *v; v += n) {
+        unsigned char c = (unsigned char)*v;
+        n = imc_utf8_len(v);
+        if (!n) {
+            fputs(yaml ? "\\uFFFD" : "\\ufffd", out);
+            n = 1;
+        } else if (c == '"' || c == '\\') {
+            fputc('\\', out);
+            fputc(c, out);
+        } else if (c < 0x20 || c == 0x7f) {
+            fprintf(out, yaml ? "\\x%02X" : "\\u%04x", c);
+        } else {
+            fwrite(v, 1, (size_t)n, out);
+        }
+    }
+}
+
+void imc_json_text(FILE *out, const char *v)
+{
+    escaped(out, v, 0);
+}
+
+void imc_json_string(FILE *out, const char *v)
+{
+    fputc('"', out);
+    escaped(out, v, 0);
+    fputc('"', out);
+}
+
+void imc_yaml_string(FILE *out, const char *v)
+{
+    fputc('"', out);
+    escaped(out, v, 1);
+    fputc('"', out);
+}

@@ -61,4 +61,22 @@ int imc_outfile_close_stdout(imc_err *err);
  * break, as a name from a file's metadata or a sweep value may. */
 void imc_csv_field(FILE *out, const char *v);
 
+/* The length of the valid UTF-8 sequence at S (1 to 4), or 0 when S does not start one
+ * (overlong forms, surrogates and code points past U+10FFFF are invalid). */
+int imc_utf8_len(const char *s);
+
+/* 1 when S is valid UTF-8 without control characters other than tab: a string a YAML or JSON
+ * file can hold as it is. */
+int imc_text_ok(const char *s);
+
+/* Write V as the inside of a JSON string (no quotes), escaped as imc_json_string does. */
+void imc_json_text(FILE *out, const char *v);
+
+/* Write V as a JSON string (quotes included): '"', '\\' and control characters escaped, a byte
+ * that is not UTF-8 written as U+FFFD, so that any name gives JSON that parses. */
+void imc_json_string(FILE *out, const char *v);
+
+/* Write V as a YAML double-quoted scalar, escaped likewise, so that it reloads as V. */
+void imc_yaml_string(FILE *out, const char *v);
+
 #endif

@@ -128,21 +128,40 @@ static const unit *find_unit(const char *sym)
     return NULL;
 }
 
-/* Parse a finite decimal number at the start of S; returns the end or NULL. */
-static const char *parse_number(const char *s, double *out)
+int imc_decimal_parse(const char *s, double *out, const char **end)
 {
     const char *p = s;
+    int digits = 0, nonzero = 0;
     if (*p == '+' || *p == '-')
         p++;
-    if (!isdigit((unsigned char)*p) && !(*p == '.' && isdigit((unsigned char)p[1])))
-        return NULL; /* rejects inf, nan, hex */
-    char *end;
+    for (; isdigit((unsigned char)*p); p++, digits++)
+        nonzero |= *p != '0';
+    if (*p == '.')
+        for (p++; isdigit((unsigned char)*p); p++, digits++)
+            nonzero |= *p != '0';
+    if (!digits)
+        return IMC_DECIMAL_SYNTAX; /* rejects inf, nan, a lone '.' */
+    if ((*p == 'e' || *p == 'E') &&
+        (isdigit((unsigned char)p[1]) ||
+         ((p[1] == '+' || p[1] == '-') && isdigit((unsigned char)p[2])))) {
+        p += 2;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p == 'x' || *p == 'X' || p - s > 300) /* 0x10: not 0 followed by a unit 'x10' */
+        return IMC_DECIMAL_SYNTAX;
+    char buf[304];
+    memcpy(buf, s, (size_t)(p - s));
+    buf[p - s] = '\0';
     errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno == ERANGE || !isfinite(v))
-        return NULL;
+    double v = strtod(buf, NULL);
+    /* ERANGE is also set for a subnormal result, which is a number; only infinity and a
+     * non-zero literal that became zero are out of range */
+    if (!isfinite(v) || (v == 0 && nonzero))
+        return IMC_DECIMAL_RANGE;
     *out = v;
-    return end;
+    *end = p;
+    return 0;
 }
 
 int imc_quantity_parse(const char *text, imc_dim want, double *si, char *why, size_t why_size)
@@ -151,8 +170,14 @@ int imc_quantity_parse(const char *text, imc_dim want, double *si, char *why, si
     while (isspace((unsigned char)*p))
         p++;
     double num;
-    const char *end = parse_number(p, &num);
-    if (!end) {
+    const char *end;
+    int st = imc_decimal_parse(p, &num, &end);
+    if (st == IMC_DECIMAL_RANGE) {
+        snprintf(why, why_size, "'%s' is out of range (a number's magnitude must be within "
+                 "1e-308 .. 1e308)", text);
+        return -1;
+    }
+    if (st) {
         snprintf(why, why_size, "'%s' is not a number (expected %s, e.g. %s)", text,
                  imc_dim_name(want), imc_dim_example(want));
         return -1;

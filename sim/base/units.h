@@ -26,6 +26,16 @@ typedef enum imc_dim {
     IMC_DIM_COUNT
 } imc_dim;
 
+/* imc_decimal_parse's outcomes besides 0. */
+enum { IMC_DECIMAL_SYNTAX = -1, IMC_DECIMAL_RANGE = -2 };
+
+/* Parse the decimal number at the start of S, [+-]DIGITS[.DIGITS][e[+-]DIGITS] or
+ * [+-].DIGITS[...], into *OUT and set *END past it. Hex, inf, nan and more than 300 characters
+ * are IMC_DECIMAL_SYNTAX; a magnitude beyond a double's (1e400), or so small it would round to
+ * zero (1e-400), is IMC_DECIMAL_RANGE; subnormals (1e-320) are fine. The one number syntax of
+ * config values, sweep values and constraint literals. */
+int imc_decimal_parse(const char *s, double *out, const char **end);
+
 /* Name of a dimension for messages ("a time", "a frequency"). */
 const char *imc_dim_name(imc_dim dim);
 

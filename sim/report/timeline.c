@@ -1,8 +1,11 @@
-/* timeline.c -- trace-event JSON from the engine's resource slices (see timeline.h). */
+/* timeline.c -- trace-event JSON from the engine's resource slices (see timeline.h). Names come
+ * from files (a trace, a model's metadata) and are escaped: any name gives JSON that parses. */
 #include "sim/report/timeline.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "sim/base/outfile.h"
 
 void imc_timeline_begin(imc_timeline *t, FILE *out)
 {
@@ -17,20 +20,6 @@ void imc_timeline_run(imc_timeline *t, const imc_graph *graph, int pid)
     t->pid = pid;
     if (t->named)
         memset(t->named, 0, t->n_named);
-}
-
-/* S as a JSON string body: quotes, backslashes and control bytes escaped. */
-static void json_text(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
 }
 
 void imc_timeline_on_slice(void *ctx, const imc_slice *s)
@@ -54,7 +43,7 @@ void imc_timeline_on_slice(void *ctx, const imc_slice *s)
         t->named[s->resource] = 1;
         fprintf(t->out, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":%u,\"args\":{\"name\":\"",
                 t->pid, tid);
-        json_text(t->out, s->label);
+        imc_json_text(t->out, s->label);
         fputs("\"}},\n", t->out);
     }
     const imc_op *op = s->op;
@@ -62,7 +51,7 @@ void imc_timeline_on_slice(void *ctx, const imc_slice *s)
     /* ts and dur in microseconds */
     if (s->end_ps > s->start_ps) {
         fputs("{\"name\":\"", t->out);
-        json_text(t->out, name);
+        imc_json_text(t->out, name);
         fprintf(t->out,
                 "\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%.6f,\"dur\":%.6f,\"pid\":%d,\"tid\":%u,"
                 "\"args\":{\"inference\":%d,\"token\":%u,\"head\":%d,\"kind\":\"%s\"}},\n",
@@ -74,12 +63,12 @@ void imc_timeline_on_slice(void *ctx, const imc_slice *s)
         uint64_t id = ++t->waits;
         for (int e = 0; e < 2; e++) {
             fputs("{\"name\":\"waits for ", t->out);
-            json_text(t->out, s->label);
+            imc_json_text(t->out, s->label);
             fprintf(t->out, "\",\"cat\":\"wait\",\"ph\":\"%c\",\"id\":%llu,\"ts\":%.6f,\"pid\":%d,"
                             "\"tid\":%u,\"args\":{\"op\":\"",
                     e ? 'e' : 'b', (unsigned long long)id,
                     (double)(e ? s->start_ps : s->request_ps) * 1e-6, t->pid, tid);
-            json_text(t->out, name);
+            imc_json_text(t->out, name);
             fprintf(t->out, "\",\"inference\":%d,\"token\":%u}},\n", s->inference, op->token);
         }
     }
@@ -88,7 +77,7 @@ void imc_timeline_on_slice(void *ctx, const imc_slice *s)
 void imc_timeline_name(imc_timeline *t, int pid, const char *label, int last)
 {
     fprintf(t->out, "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,\"args\":{\"name\":\"", pid);
-    json_text(t->out, label);
+    imc_json_text(t->out, label);
     fprintf(t->out, "\"}}%s\n", last ? "" : ",");
     if (last)
         fputs("]\n", t->out);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/base/units.h"
+
 enum {
     MAX_TEXT = 4096, /* characters of one constraint */
     MAX_DEPTH = 64   /* nested parentheses and unary operators */
@@ -143,9 +145,12 @@ static imc_expr *parse_primary_at(parser *ps)
         return e;
     }
     if (isdigit((unsigned char)*at) || (*at == '.' && isdigit((unsigned char)at[1]))) {
-        char *end;
-        double v = strtod(at, &end);
-        if (is_key_char((unsigned char)*end))
+        const char *end;
+        double v;
+        int st = imc_decimal_parse(at, &v, &end);
+        if (st == IMC_DECIMAL_RANGE)
+            return fail(ps, at, "number out of range (magnitude beyond 1e308 or below 1e-308)");
+        if (st || is_key_char((unsigned char)*end))
             return fail(ps, at, "malformed number");
         imc_expr *e = node(ps, N_NUM, at);
         if (e)
@@ -257,13 +262,10 @@ typedef struct value {
 /* A value's text is a number when it is a whole decimal number (no hex, inf or nan). */
 static value of_text(const char *s)
 {
-    size_t n = strlen(s);
-    if (n && strspn(s, "0123456789+-.eE") == n && strpbrk(s, "0123456789")) {
-        char *end;
-        double v = strtod(s, &end);
-        if (!*end && isfinite(v))
-            return (value){0, v, NULL};
-    }
+    double v;
+    const char *end;
+    if (imc_decimal_parse(s, &v, &end) == 0 && !*end)
+        return (value){0, v, NULL};
     return (value){1, 0, s};
 }
 

@@ -51,6 +51,8 @@ static void test_units_parse(void)
         {"0.5 V", IMC_DIM_VOLTAGE, 0.5},      {"25.6 GB/s", IMC_DIM_DATARATE, 25.6e9 * 8},
         {"32nm", IMC_DIM_LENGTH, 32e-9},      {"5 %", IMC_DIM_NONE, 0.05},
         {"-3", IMC_DIM_NONE, -3},             {"1e-3 s", IMC_DIM_TIME, 1e-3},
+        {"1e-320 m", IMC_DIM_LENGTH, 1e-320}, /* a subnormal is a number (strtod's ERANGE) */
+        {".5 V", IMC_DIM_VOLTAGE, 0.5},       {"0e-999 s", IMC_DIM_TIME, 0},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         double v = 0;
@@ -74,6 +76,16 @@ static void test_units_errors(void)
         {"fast", IMC_DIM_FREQ, "'fast' is not a number (expected a frequency, e.g. 1.2 GHz)"},
         {"nan GHz", IMC_DIM_FREQ, "'nan GHz' is not a number (expected a frequency, e.g. 1.2 GHz)"},
         {"4 bit", IMC_DIM_NONE, "'4 bit' has a unit but this value is a plain number"},
+        /* hex, inf and out-of-range magnitudes are not quantities (0x10 was once 16 GHz) */
+        {"0x10 GHz", IMC_DIM_FREQ, "'0x10 GHz' is not a number (expected a frequency, e.g. 1.2 GHz)"},
+        {"0X1p3 GHz", IMC_DIM_FREQ, "'0X1p3 GHz' is not a number (expected a frequency, e.g. 1.2 GHz)"},
+        {"inf GHz", IMC_DIM_FREQ, "'inf GHz' is not a number (expected a frequency, e.g. 1.2 GHz)"},
+        {"-infinity", IMC_DIM_NONE, "'-infinity' is not a number (expected a plain number, e.g. 4)"},
+        {"1e400 s", IMC_DIM_TIME, "'1e400 s' is out of range (a number's magnitude must be within "
+                                  "1e-308 .. 1e308)"},
+        {"1e-400 s", IMC_DIM_TIME, "'1e-400 s' is out of range (a number's magnitude must be "
+                                   "within 1e-308 .. 1e308)"},
+        {"1e GHz", IMC_DIM_FREQ, "unknown unit 'e GHz' (expected a frequency, e.g. 1.2 GHz)"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         double v;
@@ -179,6 +191,24 @@ static void test_dump_reloads_identically(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(first, "energy: 1.5625 pJ"));
     CU_ASSERT_PTR_NOT_NULL(strstr(first, "weight_bits: 8"));
     CU_ASSERT_EQUAL(imc_arch_slice_ps(a), imc_arch_slice_ps(b));
+    free(first);
+    free(second);
+    imc_arch_free(a);
+    imc_arch_free(b);
+}
+
+/* A text value holding quotes, backslashes and control characters dumps escaped and reloads
+ * to the same dump (it was once written raw in single quotes, which does not reload). */
+static void test_dump_escapes_text(void)
+{
+    const char *sets[] = {"mapping.duplicate=a\"b\\c'd\x01" "e\tf*=2"};
+    imc_arch *a = load_ok(minimal, sets, 1);
+    char *first = dump_to_string(a);
+    CU_ASSERT_PTR_NOT_NULL(strstr(first, "duplicate: \"a\\\"b\\\\c'd\\x01e\\x09f*=2\"\n"));
+    imc_arch *b = load_ok(first, NULL, 0);
+    char *second = dump_to_string(b);
+    CU_ASSERT_STRING_EQUAL(strchr(first, '\n'), strchr(second, '\n'));
+    CU_ASSERT_STRING_EQUAL(b->mapping.duplicate, a->mapping.duplicate);
     free(first);
     free(second);
     imc_arch_free(a);
@@ -497,6 +527,7 @@ static CU_TestInfo tests[] = {
     {"minimal config and defaults", test_minimal_defaults},
     {"--set overrides", test_set_overrides},
     {"--dump-config reloads identically", test_dump_reloads_identically},
+    {"--dump-config escapes text values", test_dump_escapes_text},
     {"bad input messages", test_bad_input_messages},
     {"base: a file over another is the other plus its keys", test_base_file},
     {"base: errors name the right file, line and column", test_base_errors},

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <yaml.h>
 
 #include "sim/arch/arch.h"
@@ -18,6 +19,7 @@
 #include "sim/engine/engine.h"
 #include "sim/engine/ledger.h"
 #include "sim/report/report.h"
+#include "sim/report/timeline.h"
 #include "sim/base/ytree.h"
 
 #include <CUnit/CUnit.h>
@@ -508,7 +510,51 @@ static void test_energy_csv_quoting(void)
     imc_ledger_free(l);
 }
 
+/* Names from files reach the timeline escaped: a quote, a backslash, a control byte or a byte
+ * that is not UTF-8 (in a trace's op name or a model's name) still gives JSON that parses, and
+ * the names read back as written (the bad byte as U+FFFD). */
+static void test_timeline_escapes_names(void)
+{
+    char *op_names[] = {"a\"b\\c\x01" "d\xff"};
+    imc_op op = {.kind = IMC_OP_VECTOR, .cls = IMC_CLS_IO, .name = 0, .head = -1};
+    imc_graph g = {.model = "m", .names = op_names, .n_names = 1, .ops = &op, .n_ops = 1};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    imc_timeline tl;
+    imc_timeline_begin(&tl, f);
+    imc_timeline_run(&tl, &g, 0);
+    imc_slice slice = {.op = &op, .resource = 0, .label = "tile \x7f\xc3", .start_ps = 0,
+                       .end_ps = 1000};
+    imc_timeline_on_slice(&tl, &slice);
+    imc_timeline_name(&tl, 0, "model \"x\" \\ y", 1);
+    imc_timeline_end(&tl);
+    fclose(f);
+    cJSON *root = cJSON_Parse(buf);
+    CU_ASSERT_FATAL(cJSON_IsArray(root));
+    const char *thread = NULL, *opname = NULL, *process = NULL;
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, root)
+    {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "name"));
+        const char *arg = cJSON_GetStringValue(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "args"), "name"));
+        if (name && !strcmp(name, "thread_name"))
+            thread = arg;
+        else if (name && !strcmp(name, "process_name"))
+            process = arg;
+        else
+            opname = name;
+    }
+    CU_ASSERT_STRING_EQUAL(opname, "a\"b\\c\x01" "d\xef\xbf\xbd");
+    CU_ASSERT_STRING_EQUAL(thread, "tile \x7f\xef\xbf\xbd");
+    CU_ASSERT_STRING_EQUAL(process, "model \"x\" \\ y");
+    cJSON_Delete(root);
+    free(buf);
+}
+
 static CU_TestInfo tests[] = {
+    {"timeline names are escaped", test_timeline_escapes_names},
     {"summary of one run", test_summary_one_run},
     {"summary without label, placement or ledger", test_summary_missing_parts},
     {"summary of a batch", test_summary_batch},

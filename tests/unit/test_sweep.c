@@ -100,6 +100,11 @@ static void test_expr_errors(void)
         {"a.bits 6", "s.yaml:4:16: error: constraint: unexpected text after the expression", 0},
         {"1 < a.bits < 9", "s.yaml:4:20: error: constraint: comparisons do not chain: use &&", 0},
         {"6x > 1", "s.yaml:4:9: error: constraint: malformed number", 0},
+        {"0x10 > 1", "s.yaml:4:9: error: constraint: malformed number", 0},
+        {"a.bits < 1e400", "s.yaml:4:18: error: constraint: number out of range (magnitude beyond "
+                           "1e308 or below 1e-308)", 0},
+        {"a.bits > 1e-400", "s.yaml:4:18: error: constraint: number out of range (magnitude "
+                            "beyond 1e308 or below 1e-308)", 0},
         {"m.model * 2 > 1", "error: constraint at offset 9: arithmetic on a string", 1},
         {"m.model < 'b'", "", 1}, /* strings order fine */
         {"m.model < 2", "error: constraint at offset 9: ordering a string against a number", 1},
