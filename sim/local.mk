@@ -7,6 +7,7 @@ libimc_a_SOURCES = \
 	sim/base/suggest.c sim/base/suggest.h \
 	sim/base/ytree.c sim/base/ytree.h \
 	sim/base/outfile.c sim/base/outfile.h \
+	sim/base/infile.c sim/base/infile.h \
 	sim/base/notify.c sim/base/notify.h \
 	sim/arch/arch.c sim/arch/arch.h sim/arch/components.def \
 	sim/arch/catalog.c sim/arch/catalog.h \

@@ -2,8 +2,9 @@
  * where every key and value came from (file, line, column), so the schema checks in
  * arch.c can report `FILE:LINE:COL: error: PATH: what`.
  *
- * libyaml parses; this module only copies its nodes into a tree the rest of imcsim can edit
- * (--set overrides) and walk. It knows nothing of the architecture schema. */
+ * libyaml parses; this module builds the tree from its events, which the rest of imcsim can
+ * edit (--set overrides) and walk. Limits: 64 levels of nesting, 100000 nodes (aliases
+ * counted as copies), one document. It knows nothing of the architecture schema. */
 #ifndef IMC_YTREE_H
 #define IMC_YTREE_H
 
@@ -31,6 +32,7 @@ typedef struct imc_ynode {
     imc_ymark mark;
     char *scalar;        /* IMC_Y_SCALAR: the text */
     int is_null;         /* IMC_Y_SCALAR: plain empty / ~ / null */
+    int quoted;          /* IMC_Y_SCALAR: written in quotes (its text starts a column later) */
     imc_yentry *entries; /* IMC_Y_MAP, in document order */
     struct imc_ynode **items; /* IMC_Y_SEQ */
     size_t n;
@@ -38,7 +40,8 @@ typedef struct imc_ynode {
 
 typedef struct imc_ytree imc_ytree;
 
-/* Parse the YAML file PATH. The root must be a mapping; keys must be unique scalars. */
+/* Parse the YAML file PATH (a regular file: a FIFO or device is refused before any read). The
+ * root must be a mapping; keys must be unique scalars. */
 int imc_ytree_load_file(imc_ytree **out, const char *path, imc_err *err);
 
 /* Parse YAML from a string; NAME is used in messages. */
@@ -51,7 +54,8 @@ const char *imc_ytree_file(const imc_ytree *tree);
 
 /* Apply one --set override "PATH=VALUE" (the INDEX-th, 1-based, used as the line number in
  * messages): walk the dotted PATH through mappings, creating missing ones, and set the last
- * key to the scalar VALUE. Fails when PATH is malformed or runs through a scalar. */
+ * key to the scalar VALUE. Fails when PATH is malformed, runs through a scalar, or the
+ * assignment is not UTF-8. */
 int imc_ytree_set(imc_ytree *tree, const char *assignment, int index, imc_err *err);
 
 /* Apply one --unset: remove the key at the dotted PATH (the INDEX-th override), so its

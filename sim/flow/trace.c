@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "models/model.h"
+#include "sim/base/infile.h"
 #include "sim/base/suggest.h"
 
 #define MAX_LINE ((size_t)64 << 20)  /* bytes in one line (a barrier's deps) */
@@ -973,13 +974,14 @@ int imc_trace_read(imc_graph **out, const char *path, imc_err *err)
     memset(&r, 0, sizeof r);
     r.path = path;
     r.err = err;
-    if (!(r.fp = fopen(path, "r")))
-        return imc_err_at(err, IMC_EINPUT, path, 0, 0, "cannot open: %s", strerror(errno));
+    int rc = imc_infile_open(&r.fp, path, err); /* a FIFO is refused, not waited on */
+    if (rc)
+        return rc;
     if (!(r.g = calloc(1, sizeof *r.g))) {
         fclose(r.fp);
         return oom(&r);
     }
-    int rc = read_body(&r);
+    rc = read_body(&r);
     fclose(r.fp);
     free(r.line);
     if (rc) {

@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sim/base/infile.h"
 #include "sim/base/outfile.h"
 
 #define MAX_EXACT 9007199254740992.0 /* 2^53: larger JSON numbers are not exact in a double */
@@ -494,19 +495,15 @@ int imc_netfile_open_memory(imc_netfile **out, const char *name, const void *buf
 int imc_netfile_open(imc_netfile **out, const char *path, imc_err *err)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return imc_err_at(err, IMC_EINPUT, path, 0, 0, "cannot open: %s", strerror(errno));
+    int fd;
+    int rc = imc_infile_open_fd(&fd, path, err); /* a FIFO is refused, not waited on */
+    if (rc)
+        return rc;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
         return imc_err_at(err, IMC_EIO, path, 0, 0, "cannot stat: %s", strerror(e));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return imc_err_at(err, IMC_EINPUT, path, 0, 0, "not a regular file%s",
-                          S_ISDIR(st.st_mode) ? " (a directory)" : "");
     }
     if ((uintmax_t)st.st_size > SIZE_MAX) {
         close(fd);

@@ -22,10 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gsl/gsl_rng.h>
 #include <zlib.h>
 
+#include "sim/base/infile.h"
 #include "sim/net/netfile.h"
 
 #define IDX_IMAGES_MAGIC 0x00000803u
@@ -33,7 +35,9 @@
 
 /* Most values one dataset may hold (8 GiB of floats): a bound far above any test set, and low
  * enough that no size computation below overflows a 64-bit size_t. */
-#define MAX_VALUES ((uint64_t)1 << 31)
+/* Values one run reads (1 GiB as floats): a few-megabyte gzip file with a truthful header can
+ * decompress to gigabytes, and every image is held in memory. */
+#define MAX_VALUES ((uint64_t)1 << 28)
 
 /* Test-set file names of the MNIST family's directory layout (Debian's dataset-*-mnist
  * packages, torchvision's raw/ folders, the original downloads). */
@@ -240,9 +244,9 @@ static int idx_read(idx_file *f, void *buf, size_t size, const char *what, imc_e
         if (zerr == Z_ERRNO)
             return imc_err_at(err, IMC_EIO, f->path, 0, 0, "cannot read: %s", strerror(errno));
         if (zerr != Z_OK) {
-            size_t len = strlen(f->path); /* zlib says "PATH: what"; the error has PATH */
-            if (strncmp(zmsg, f->path, len) == 0 && strncmp(zmsg + len, ": ", 2) == 0)
-                zmsg += len + 2;
+            const char *colon = strstr(zmsg, ": "); /* zlib says "<fd:N>: what"; the error has PATH */
+            if (!strncmp(zmsg, "<fd:", 4) && colon)
+                zmsg = colon + 2;
             return bad(err, f->path, "gzip: %s", zmsg);
         }
         if (r <= 0)
@@ -259,14 +263,19 @@ static int idx_open(idx_file *f, const char *path, uint32_t magic, imc_err *err)
 {
     memset(f, 0, sizeof *f);
     f->path = path;
+    int fd, rc = imc_infile_open_fd(&fd, path, err);
+    if (rc)
+        return rc;
     errno = 0;
-    f->gz = gzopen(path, "rb");
-    if (!f->gz)
-        return bad(err, path, "cannot open: %s", errno ? strerror(errno) : "out of memory");
+    f->gz = gzdopen(fd, "rb");
+    if (!f->gz) {
+        close(fd);
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    }
     gzbuffer(f->gz, 1u << 17);
     unsigned char h[16];
     int ndim = magic == IDX_IMAGES_MAGIC ? 3 : 1;
-    int rc = idx_read(f, h, 4, "the IDX header", err);
+    rc = idx_read(f, h, 4, "the IDX header", err);
     if (rc)
         return rc;
     f->magic = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
@@ -299,8 +308,9 @@ static void idx_close(idx_file *f)
 static int looks_like_idx(const char *path)
 {
     unsigned char h[4];
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
+    FILE *fp;
+    imc_err ignored;
+    if (imc_infile_open(&fp, path, &ignored)) /* the loader then says why */
         return 0;
     size_t got = fread(h, 1, sizeof h, fp);
     fclose(fp);

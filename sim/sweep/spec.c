@@ -272,28 +272,6 @@ static int load_numerics(loader *ld, const imc_yentry *e)
     return 0;
 }
 
-/* 1 when the scalar at M in FILE starts with a quote (its text then starts a column later). */
-static int quoted(const char *file, const imc_ymark *m)
-{
-    FILE *f = fopen(file, "r");
-    int line = 1, col = 1, c, q = 0;
-    while (f && (c = getc(f)) != EOF) {
-        if (line == m->line && col == m->col) {
-            q = c == '\'' || c == '"';
-            break;
-        }
-        if (c == '\n') {
-            line++;
-            col = 1;
-        } else {
-            col++;
-        }
-    }
-    if (f)
-        fclose(f);
-    return q;
-}
-
 static int load_constraints(loader *ld, const imc_yentry *e, const char *const *keys,
                             size_t n_keys)
 {
@@ -310,7 +288,7 @@ static int load_constraints(loader *ld, const imc_yentry *e, const char *const *
             return at(ld, &c->mark, "constraints: expected a condition as a string");
         s->constraint_line[i] = c->mark.line;
         int rc = imc_expr_parse(&s->constraints[i], c->scalar, keys, n_keys, ld->file,
-                                c->mark.line, c->mark.col + quoted(ld->file, &c->mark), ld->err);
+                                c->mark.line, c->mark.col + c->quoted, ld->err);
         if (rc)
             return rc;
     }

@@ -500,6 +500,32 @@ static void test_temporaries_removed(void)
     unlink(live_), unlink(csv);
 }
 
+/* A FIFO named as an input is refused at once (it once blocked the run forever). */
+static void test_fifo_inputs_refused(void)
+{
+    char reram[4200], model[4200], fifo[4200], want[9000];
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(model, sizeof model, "%s/tests/data/ref_deit.model.safetensors", srcdir);
+    snprintf(fifo, sizeof fifo, "%s/in.fifo", workdir);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    const char *as_model[] = {"--arch", reram, "--model", fifo, NULL};
+    const char *as_trace[] = {"--arch", reram, "--trace", fifo, NULL};
+    const char *as_arch[] = {"--arch", fifo, "--hw-report", NULL};
+    const char *as_data[] = {"--arch", reram, "--model", model, "--numerics", "--dataset", fifo,
+                             NULL};
+    const char *const *cases[] = {as_model, as_trace, as_arch, as_data};
+    snprintf(want, sizeof want, "imcsim: %s: error: ", fifo);
+    for (size_t i = 0; i < 4; i++) {
+        char *out, *err;
+        CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, cases[i]), 2);
+        CU_ASSERT_EQUAL(strncmp(err, want, strlen(want)), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot open: not a regular file (a FIFO or a device "
+                                           "cannot be an input)\n"));
+        free(out), free(err);
+    }
+    unlink(fifo);
+}
+
 static int setup(void)
 {
     /* Absolute paths: the tests run imcsim from other directories. */
@@ -753,6 +779,7 @@ static CU_TestInfo tests[] = {
     {"an output over an input is refused", test_output_over_input_refused},
     {"outputs: links followed, mode and links kept, FIFOs and devices", test_outputs_kept_and_followed},
     {"stdout is checked", test_stdout_checked},
+    {"a FIFO input is refused", test_fifo_inputs_refused},
     {"temporaries removed on signals and after a SIGKILL", test_temporaries_removed},
     CU_TEST_INFO_NULL,
 };

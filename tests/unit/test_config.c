@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "models/registry.h"
 #include "sim/arch/arch.h"
@@ -213,6 +215,116 @@ static void test_dump_escapes_text(void)
     free(second);
     imc_arch_free(a);
     imc_arch_free(b);
+}
+
+/* ---- the YAML reader's limits: each enforced as the events arrive ---------------------- */
+
+/* Load TEXT and return the formatted error ("" when it loads). */
+static const char *yaml_error(const char *text)
+{
+    static char line[1024];
+    imc_ytree *t = NULL;
+    imc_err err;
+    imc_err_clear(&err);
+    line[0] = '\0';
+    if (imc_ytree_load_string(&t, text, "y.yaml", &err))
+        imc_err_format(&err, line, sizeof line);
+    imc_ytree_free(t);
+    return line;
+}
+
+static char *repeat(const char *head, const char *unit, size_t n, const char *tail)
+{
+    size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
+    char *s = malloc(hl + ul * n + tl + 1);
+    memcpy(s, head, hl);
+    for (size_t i = 0; i < n; i++)
+        memcpy(s + hl + i * ul, unit, ul);
+    memcpy(s + hl + ul * n, tail, tl + 1);
+    return s;
+}
+
+static void test_yaml_limits(void)
+{
+    /* 80 KB of nested flow sequences: libyaml's document loader once took seconds on it
+     * before the depth was checked; now the 64th level stops the read */
+    char *deep = repeat("a: ", "[", 40000, "");
+    CU_ASSERT_STRING_EQUAL(yaml_error(deep),
+                           "y.yaml:1:67: error: document too deeply nested (more than 64 levels)");
+    free(deep);
+    char *open_ = repeat("a: ", "[", 63, ""), *ok_deep = repeat(open_, "]", 63, "\n");
+    CU_ASSERT_STRING_EQUAL(yaml_error(ok_deep), "");
+    free(open_);
+    free(ok_deep);
+
+    /* 50,000 keys and a duplicate at the end: found in linear time (once quadratic) */
+    size_t n = 50000;
+    char *keys = malloc(n * 16 + 16), *p = keys;
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "k%zu: %zu\n", i, i);
+    CU_ASSERT_STRING_EQUAL(yaml_error(keys), "");
+    strcpy(p, "k0: again\n");
+    CU_ASSERT_STRING_EQUAL(yaml_error(keys), "y.yaml:50001:1: error: duplicate key 'k0'");
+    free(keys);
+
+    /* aliases: copies count against the node limit; an unknown one is named */
+    CU_ASSERT_STRING_EQUAL(
+        yaml_error("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                   "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                   "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                   "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"),
+        "y.yaml:5:36: error: document too large (more than 100000 nodes; aliases?)");
+    CU_ASSERT_STRING_EQUAL(yaml_error("a: &x {k: 1}\nb: *x\nc: *y\n"),
+                           "y.yaml:3:4: error: alias '*y' names no anchor before it");
+    CU_ASSERT_STRING_EQUAL(yaml_error("a: &x [1, *x]\n"),
+                           "y.yaml:1:11: error: alias '*x' names no anchor before it");
+    imc_ytree *t = NULL;
+    imc_err err;
+    CU_ASSERT_EQUAL_FATAL(imc_ytree_load_string(&t, "a: &x {k: [1, '2']}\nb: *x\n", "y.yaml", &err), 0);
+    imc_ynode *b = imc_ynode_find(imc_ytree_root(t), "b")->val;
+    CU_ASSERT_EQUAL(b->kind, IMC_Y_MAP);
+    CU_ASSERT_STRING_EQUAL(imc_ynode_find(b, "k")->val->items[1]->scalar, "2");
+    CU_ASSERT_EQUAL(imc_ynode_find(b, "k")->val->items[1]->quoted, 1);
+    imc_ytree_free(t);
+
+    CU_ASSERT_STRING_EQUAL(yaml_error("? [a]\n: 1\n"),
+                           "y.yaml:1:3: error: mapping keys must be plain names");
+    CU_ASSERT_STRING_EQUAL(yaml_error("a: 1\n---\nb: 2\n"),
+                           "y.yaml:2:1: error: only one YAML document is allowed per file");
+    CU_ASSERT_STRING_EQUAL(yaml_error("- a\n"),
+                           "y.yaml:1:1: error: the top level must be a mapping of keys (schema:, "
+                           "chip:, ...)");
+    CU_ASSERT_STRING_EQUAL(yaml_error("# nothing\n"), "y.yaml:1:1: error: the file is empty");
+
+    /* an argument is not checked by libyaml: --set must be UTF-8 itself */
+    CU_ASSERT_EQUAL_FATAL(imc_ytree_load_string(&t, "a: 1\n", "y.yaml", &err), 0);
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL(imc_ytree_set(t, "mapping.duplicate=x\xff", 1, &err), IMC_EINPUT);
+    char line[1024];
+    imc_err_format(&err, line, sizeof line);
+    CU_ASSERT_STRING_EQUAL(line, "--set:1:20: error: byte 0xFF is not UTF-8 text");
+    imc_ytree_free(t);
+}
+
+/* An input that is a FIFO is refused at once, never waited on. */
+static void test_fifo_input_refused(void)
+{
+    char dir[] = "/tmp/imcsim-fifo-XXXXXX", path[64], want[256];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/arch.yaml", dir);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(path, 0600), 0);
+    imc_arch *a = NULL;
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL(imc_arch_load(&a, path, NULL, 0, &err), IMC_EINPUT);
+    char line[1024];
+    imc_err_format(&err, line, sizeof line);
+    snprintf(want, sizeof want, "%s: error: cannot open: not a regular file (a FIFO or a device "
+             "cannot be an input)", path);
+    CU_ASSERT_STRING_EQUAL(line, want);
+    unlink(path);
+    rmdir(dir);
 }
 
 /* ---- loader: every class of bad input, with its exact message -------------------------- */
@@ -528,6 +640,8 @@ static CU_TestInfo tests[] = {
     {"--set overrides", test_set_overrides},
     {"--dump-config reloads identically", test_dump_reloads_identically},
     {"--dump-config escapes text values", test_dump_escapes_text},
+    {"YAML limits: depth, keys, aliases, documents", test_yaml_limits},
+    {"a FIFO input is refused", test_fifo_input_refused},
     {"bad input messages", test_bad_input_messages},
     {"base: a file over another is the other plus its keys", test_base_file},
     {"base: errors name the right file, line and column", test_base_errors},

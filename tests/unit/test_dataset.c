@@ -559,7 +559,7 @@ static void test_synthetic(void)
     CU_ASSERT_STRING_EQUAL(err.msg, "synthetic images: the count must be at least 1");
     CU_ASSERT_EQUAL(imc_dataset_synthetic(&a, (size_t)1 << 26, &net, 1, &err), IMC_EINPUT);
     CU_ASSERT_STRING_EQUAL(err.msg, "synthetic images: 67108864 images of 192 values are more "
-                                    "than the 2147483648 values one run holds");
+                                    "than the 268435456 values one run holds");
     imc_network none = bare_net(0, 3, 10);
     CU_ASSERT_EQUAL(imc_dataset_synthetic(&a, 1, &none, 1, &err), IMC_EINPUT);
     CU_ASSERT_STRING_EQUAL(err.msg,
@@ -849,7 +849,7 @@ static void test_bad_inputs(void)
         {"bad gzip", bad_gz_method, 4, 1, 10, NULL, "gzip: unknown compression method"},
         {"no images", bad_no_images, 4, 1, 10, NULL, "the IDX file holds no images"},
         {"absurd count", bad_huge, 4, 1, 10, NULL,
-         "4294967295 images of 16 values are more than the 2147483648 values one run reads "
+         "4294967295 images of 16 values are more than the 268435456 values one run reads "
          "(ask for fewer images)"},
         {"label count mismatch", bad_label_count, 4, 1, 10, "a-labels-idx1-ubyte",
          "5 labels for the 3 images of @/a-images-idx3-ubyte"},
