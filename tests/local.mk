@@ -3,6 +3,11 @@
 AM_TESTS_ENVIRONMENT = IMCSIM_SRCDIR='$(abs_top_srcdir)'; IMCSIM_BUILDDIR='$(abs_top_builddir)'; \
 	export IMCSIM_SRCDIR IMCSIM_BUILDDIR;
 
+# .ci/run's valgrind loop runs exactly these and fails when one is missing or none ran.
+print-check-programs:
+	@echo $(check_PROGRAMS)
+.PHONY: print-check-programs
+
 # Every test program links the library (and CUnit when there is one).
 LDADD = $(IMC_LIBS) $(CUNIT_LIBS)
 AM_CPPFLAGS += $(CUNIT_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS) $(ZLIB_CFLAGS)
@@ -29,7 +34,7 @@ UNIT_TESTS = \
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 endif
-EXTRA_DIST += tests/unit/cunit_main.h tests/unit/testdir.h tests/unit/testmodels.h
+EXTRA_DIST += tests/unit/cunit_main.h tests/unit/testdir.h tests/unit/testmodels.h tests/unit/require.h
 
 # The FP32 forward pass's reference models, images and PyTorch logits (tools/numerics_ref.py).
 EXTRA_DIST += tests/data/README.md \

@@ -175,6 +175,15 @@ int imc_kernel_run(imc_kernel *k, imc_err *err)
     return rc;
 }
 
+uint64_t imc_kernel_systemc_time_ps(void)
+{
+#ifdef HAVE_SYSTEMC
+    return imc_kernel_shim_systemc_time_ps();
+#else
+    return 0;
+#endif
+}
+
 imc_tick imc_kernel_now(const imc_kernel *k)
 {
     return k->now;

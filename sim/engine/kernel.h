@@ -49,6 +49,11 @@ imc_tick imc_kernel_now(const imc_kernel *k);
 /* Events dispatched so far. */
 uint64_t imc_kernel_events(const imc_kernel *k);
 
+/* SystemC's own simulated time (sc_time_stamp) in ps; 0 without SystemC. Tests read it to prove
+ * that the systemc backend really lets SystemC advance time: a kernel that dispatched its
+ * queue in a C loop would leave it where it was. */
+uint64_t imc_kernel_systemc_time_ps(void);
+
 /* For handlers: record an error to be returned by imc_kernel_run; returns STATUS. */
 int imc_kernel_fail(imc_kernel *k, int status, const char *msg);
 

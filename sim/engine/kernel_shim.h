@@ -21,6 +21,9 @@ int imc_kernel_shim_dispatch(imc_kernel *k, imc_tick now);
  * exception is caught and reported there). */
 int imc_kernel_shim_run_systemc(imc_kernel *k, char *msg, size_t msg_size);
 
+/* Provided by kernel_systemc.cc: sc_time_stamp() in ps. */
+uint64_t imc_kernel_shim_systemc_time_ps(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -87,6 +87,11 @@ extern "C" int imc_kernel_shim_run_systemc(imc_kernel *k, char *msg, size_t msg_
     return IMC_EINTERNAL;
 }
 
+extern "C" uint64_t imc_kernel_shim_systemc_time_ps(void)
+{
+    return sc_core::sc_time_stamp().value();
+}
+
 // libsystemc's own main() calls sc_main, so the library needs one to link against. imcsim has
 // its own main() and never enters this; reaching it would mean the wrong main was linked.
 int sc_main(int, char *[])

@@ -5,6 +5,8 @@
  * [0, 1); the logits file read back; every class of bad input failing with its exact one-line
  * message. The files are written into a mkdtemp directory; Debian's dataset-fashion-mnist is
  * read too when it happens to be installed. */
+#include "config.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +23,8 @@
 #include "sim/net/network.h"
 
 #include <CUnit/CUnit.h>
+
+#include "tests/unit/require.h"
 
 #include "tests/unit/testmodels.h"
 
@@ -232,7 +236,7 @@ static void test_fashion_mnist_package(void)
     const char *dir = "/usr/share/datasets/fashion-mnist";
     struct stat st;
     if (stat(dir, &st) != 0) {
-        printf("(dataset-fashion-mnist not installed: skipped) ");
+        IMC_UNAVAILABLE("dataset-fashion-mnist is not installed (tools/install-deps)");
         return;
     }
     imc_network net = bare_net(28, 1, 10);

@@ -1,6 +1,8 @@
 /* test_kernel.c -- the event kernel: (tick, sequence) order with same-tick FIFO, events
  * scheduled from handlers, errors, and byte-identical dispatch logs on the native and SystemC
  * backends (the latter when built). */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,8 @@
 #include "sim/engine/kernel.h"
 
 #include <CUnit/CUnit.h>
+
+#include "tests/unit/require.h"
 
 typedef struct log {
     imc_tick tick[4096];
@@ -138,6 +142,7 @@ static void test_backends_identical(void)
 {
     static log_t native, sysc;
     if (!imc_kernel_available(IMC_KERNEL_SYSTEMC)) {
+        IMC_UNAVAILABLE("the SystemC backend is not built");
         imc_kernel *k;
         imc_err err;
         imc_err_clear(&err);
@@ -155,11 +160,52 @@ static void test_backends_identical(void)
     CU_ASSERT_EQUAL(memcmp(native.tick, sysc.tick, sizeof native.tick), 0);
 }
 
+/* The SystemC backend lets SystemC advance time: at every dispatch SystemC's clock stands at
+ * the run's start plus the event's tick, and after the run it has moved by the last tick. A
+ * backend that ran the queue in a C loop (SystemC bypassed) fails here, though its dispatch
+ * order would match. */
+typedef struct seen {
+    uint64_t start_ps;
+    int n, wrong;
+} seen;
+
+static int check_systemc_time(imc_kernel *k, void *ctx, uint64_t arg)
+{
+    seen *s = ctx;
+    s->n++;
+    s->wrong += imc_kernel_systemc_time_ps() != s->start_ps + imc_kernel_now(k);
+    return arg ? imc_kernel_schedule(k, imc_kernel_now(k) + arg, check_systemc_time, s, arg - 1)
+               : 0;
+}
+
+static void test_systemc_advances_time(void)
+{
+    if (!imc_kernel_available(IMC_KERNEL_SYSTEMC)) {
+        IMC_UNAVAILABLE("the SystemC backend is not built");
+        return;
+    }
+    imc_kernel *k;
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(imc_kernel_new(&k, IMC_KERNEL_SYSTEMC, &err), 0);
+    seen s = {imc_kernel_systemc_time_ps(), 0, 0};
+    CU_ASSERT_EQUAL(imc_kernel_schedule(k, 1000, check_systemc_time, &s, 3), 0);
+    CU_ASSERT_EQUAL(imc_kernel_schedule(k, 250, check_systemc_time, &s, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(imc_kernel_run(k, &err), 0);
+    CU_ASSERT_EQUAL(s.n, 5);
+    CU_ASSERT_EQUAL(s.wrong, 0);
+    /* ticks 250, 1000, 1003, 1005, 1006 */
+    CU_ASSERT_EQUAL(imc_kernel_now(k), 1006);
+    CU_ASSERT_EQUAL(imc_kernel_systemc_time_ps() - s.start_ps, 1006);
+    imc_kernel_free(k);
+}
+
 static CU_TestInfo tests[] = {
     {"(tick, sequence) order", test_order},
     {"same-tick FIFO incl. events scheduled now", test_same_tick_fifo},
     {"handler errors and scheduling in the past", test_errors},
     {"native and SystemC dispatch identically", test_backends_identical},
+    {"SystemC advances time itself", test_systemc_advances_time},
     CU_TEST_INFO_NULL,
 };
 
