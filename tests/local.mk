@@ -63,28 +63,32 @@ EXTRA_DIST += tests/regress/summary.test tests/regress/traces.test \
 	tests/regress/deit_s-far_deit_s-reram.txt \
 	tests/regress/deit_s-far_deit_s-isaac.txt
 
-# The libFuzzer target of the model-file reader (sim/net/netfile.c), replayed over its committed
-# corpus by a plain main() (tests/fuzz/replay.c), so gcc builds run it too; tools/fuzz builds
-# the same target with clang and libFuzzer to fuzz and grow the corpus.
-check_PROGRAMS += tests/fuzz/replay_netfile
-tests_fuzz_replay_netfile_SOURCES = tests/fuzz/fuzz_netfile.c tests/fuzz/replay.c tests/fuzz/fuzz.h
+# The libFuzzer targets (tests/fuzz/fuzz_*.c), one per input parser, each replayed over its
+# committed corpus by a plain main() (tests/fuzz/replay.c), so gcc builds run them too and every
+# input is held to the outcome its name promises (valid-*, bad-*, any-*); tools/fuzz builds the
+# same targets with clang and libFuzzer to fuzz and grow the corpora.
+FUZZ_REPLAYS = tests/fuzz/replay_netfile tests/fuzz/replay_arch tests/fuzz/replay_trace \
+	tests/fuzz/replay_spec tests/fuzz/replay_expr tests/fuzz/replay_idx tests/fuzz/replay_model
+check_PROGRAMS += $(FUZZ_REPLAYS)
+TESTS += $(FUZZ_REPLAYS)
+FUZZ_COMMON = tests/fuzz/replay.c tests/fuzz/fuzz.h tests/fuzz/fuzz_common.c
+tests_fuzz_replay_netfile_SOURCES = tests/fuzz/fuzz_netfile.c $(FUZZ_COMMON)
 tests_fuzz_replay_netfile_CPPFLAGS = $(AM_CPPFLAGS) -DREPLAY_CORPUS='"tests/fuzz/corpus/netfile"'
-TESTS += tests/fuzz/replay_netfile
-EXTRA_DIST += tests/fuzz/netfile.dict \
-	tests/fuzz/corpus/netfile/bad-dtype \
-	tests/fuzz/corpus/netfile/bad-duplicate \
-	tests/fuzz/corpus/netfile/bad-header-length \
-	tests/fuzz/corpus/netfile/bad-json \
-	tests/fuzz/corpus/netfile/bad-metadata \
-	tests/fuzz/corpus/netfile/bad-overflow \
-	tests/fuzz/corpus/netfile/bad-overlap \
-	tests/fuzz/corpus/netfile/bad-size-mismatch \
-	tests/fuzz/corpus/netfile/bad-truncated \
-	tests/fuzz/corpus/netfile/bad-utf8 \
-	tests/fuzz/corpus/netfile/valid-every-dtype \
-	tests/fuzz/corpus/netfile/valid-f32-meta \
-	tests/fuzz/corpus/netfile/valid-gaps-escapes \
-	tests/fuzz/corpus/netfile/valid-reference-doc
+tests_fuzz_replay_arch_SOURCES = tests/fuzz/fuzz_arch.c $(FUZZ_COMMON)
+tests_fuzz_replay_arch_CPPFLAGS = $(AM_CPPFLAGS) -DREPLAY_CORPUS='"tests/fuzz/corpus/arch"'
+tests_fuzz_replay_trace_SOURCES = tests/fuzz/fuzz_trace.c tests/fuzz/fuzz_arch_text.h $(FUZZ_COMMON)
+tests_fuzz_replay_trace_CPPFLAGS = $(AM_CPPFLAGS) -DREPLAY_CORPUS='"tests/fuzz/corpus/trace"'
+tests_fuzz_replay_spec_SOURCES = tests/fuzz/fuzz_spec.c tests/fuzz/fuzz_tmpfile.h $(FUZZ_COMMON)
+tests_fuzz_replay_spec_CPPFLAGS = $(AM_CPPFLAGS) -DREPLAY_CORPUS='"tests/fuzz/corpus/spec"'
+tests_fuzz_replay_expr_SOURCES = tests/fuzz/fuzz_expr.c $(FUZZ_COMMON)
+tests_fuzz_replay_expr_CPPFLAGS = $(AM_CPPFLAGS) -DREPLAY_CORPUS='"tests/fuzz/corpus/expr"'
+tests_fuzz_replay_idx_SOURCES = tests/fuzz/fuzz_idx.c tests/fuzz/fuzz_tmpfile.h $(FUZZ_COMMON)
+tests_fuzz_replay_idx_CPPFLAGS = $(AM_CPPFLAGS) -DREPLAY_CORPUS='"tests/fuzz/corpus/idx"'
+tests_fuzz_replay_model_SOURCES = tests/fuzz/fuzz_model.c tests/fuzz/fuzz_arch_text.h $(FUZZ_COMMON)
+tests_fuzz_replay_model_CPPFLAGS = $(AM_CPPFLAGS) -DREPLAY_CORPUS='"tests/fuzz/corpus/model"'
+EXTRA_DIST += tests/fuzz/netfile.dict tests/fuzz/fuzz_netfile.c tests/fuzz/fuzz_arch.c \
+	tests/fuzz/fuzz_trace.c tests/fuzz/fuzz_spec.c tests/fuzz/fuzz_expr.c tests/fuzz/fuzz_idx.c \
+	tests/fuzz/fuzz_model.c tests/fuzz/corpus
 
 # imcsim's numerics on the real, trained Fashion-MNIST models (tools/far/run_all.sh trains and
 # exports them; the test needs /usr/share/datasets/fashion-mnist, from tools/install-deps).

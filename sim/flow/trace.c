@@ -967,22 +967,17 @@ static int read_body(rd *r)
     return 0;
 }
 
-int imc_trace_read(imc_graph **out, const char *path, imc_err *err)
+int imc_trace_read_stream(imc_graph **out, FILE *fp, const char *name, imc_err *err)
 {
     *out = NULL;
     rd r;
     memset(&r, 0, sizeof r);
-    r.path = path;
+    r.path = name;
     r.err = err;
-    int rc = imc_infile_open(&r.fp, path, err); /* a FIFO is refused, not waited on */
-    if (rc)
-        return rc;
-    if (!(r.g = calloc(1, sizeof *r.g))) {
-        fclose(r.fp);
+    r.fp = fp;
+    if (!(r.g = calloc(1, sizeof *r.g)))
         return oom(&r);
-    }
-    rc = read_body(&r);
-    fclose(r.fp);
+    int rc = read_body(&r);
     free(r.line);
     if (rc) {
         imc_graph_free(r.g);
@@ -990,6 +985,18 @@ int imc_trace_read(imc_graph **out, const char *path, imc_err *err)
     }
     *out = r.g;
     return 0;
+}
+
+int imc_trace_read(imc_graph **out, const char *path, imc_err *err)
+{
+    *out = NULL;
+    FILE *fp;
+    int rc = imc_infile_open(&fp, path, err); /* a FIFO is refused, not waited on */
+    if (rc)
+        return rc;
+    rc = imc_trace_read_stream(out, fp, path, err);
+    fclose(fp);
+    return rc;
 }
 
 /* ---- the network of a graph ------------------------------------------------------------- */
