@@ -8,6 +8,7 @@ libimc_a_SOURCES = \
 	sim/base/ytree.c sim/base/ytree.h \
 	sim/base/outfile.c sim/base/outfile.h \
 	sim/base/infile.c sim/base/infile.h \
+	sim/base/digest.c sim/base/digest.h \
 	sim/base/notify.c sim/base/notify.h \
 	sim/arch/arch.c sim/arch/arch.h sim/arch/components.def \
 	sim/arch/catalog.c sim/arch/catalog.h \

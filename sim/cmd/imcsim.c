@@ -209,14 +209,15 @@ static void gsl_quiet(const char *reason, const char *file, int line, int gsl_er
     (void)reason, (void)file, (void)line, (void)gsl_errno;
 }
 
-/* Write a report to PATH atomically through WRITE. */
+/* Write a report to PATH atomically through WRITE, after PROV as a comment line. */
 static int write_output(const char *path, void (*write)(const void *, FILE *), const void *data,
-                        imc_err *err)
+                        const imc_provenance *prov, imc_err *err)
 {
     imc_outfile of;
     int rc = imc_outfile_open(&of, path, err);
     if (rc)
         return rc;
+    imc_provenance_csv(of.fp, prov); /* a '#' line: a comment in YAML and in CSV readers */
     write(data, of.fp);
     return imc_outfile_commit(&of, err);
 }
@@ -229,6 +230,40 @@ static void write_dump(const void *arch, FILE *fp)
 static void write_hw_csv(const void *rep, FILE *fp)
 {
     imc_hwreport_csv(rep, fp);
+}
+
+/* The inputs of this run, as its outputs record them: the resolved architecture (so an edited
+ * base file or a --set shows, a moved one does not), every model, trace and dataset file by
+ * content, and the options that change results. */
+static int provenance(const cli *o, const imc_arch *arch, imc_provenance *p, imc_err *err)
+{
+    imc_provenance_init(p, PACKAGE_VERSION);
+    char *dump = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&dump, &len);
+    if (!mem)
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    imc_arch_dump(arch, mem);
+    fclose(mem);
+    const char *body = strchr(dump, '\n'); /* the first line names the file it came from */
+    body = body ? body + 1 : dump;
+    imc_provenance_text(p, "arch", body, len - (size_t)(body - dump));
+    free(dump);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < o->n_models; i++)
+        rc = imc_provenance_path(p, "model", o->models[i], err);
+    if (!rc && o->sim.trace)
+        rc = imc_provenance_path(p, "trace", o->sim.trace, err);
+    if (!rc && o->numerics && o->num.dataset)
+        rc = imc_provenance_path(p, "dataset", o->num.dataset, err);
+    char opts[256];
+    if (o->numerics)
+        snprintf(opts, sizeof opts, "numerics images=%zu seed=%lu", o->num.images, o->num.seed);
+    else
+        snprintf(opts, sizeof opts, "batch=%d native=%d mapping=%d hw-report=%d",
+                 o->sim.batch < 1 ? 1 : o->sim.batch, o->sim.native, o->mapping, o->hw_report);
+    imc_provenance_option(p, opts);
+    return rc ? rc : imc_provenance_finish(p, err);
 }
 
 /* An output that is one of the inputs (or another output) would destroy it: refuse before
@@ -307,14 +342,17 @@ static int run(const cli *o)
     imc_notifier notify = imc_cli_notifier(&ns, PROG, 0);
     for (size_t i = 0; i < arch->n_notes; i++)
         imc_notify(&notify, IMC_NOTE_WARNING, "%s", arch->notes[i]);
+    imc_provenance prov = {0};
     int rc = 0;
-    if (o->dump_config)
-        rc = write_output(o->dump_config, write_dump, arch, &err);
+    if (o->dump_config || o->csv || o->sim.stats || o->sim.timeline || o->num.logits)
+        rc = provenance(o, arch, &prov, &err);
+    if (!rc && o->dump_config)
+        rc = write_output(o->dump_config, write_dump, arch, &prov, &err);
     if (!rc && o->hw_report) {
         imc_hw_report rep;
         imc_hwreport_build(arch, &rep);
         if (o->csv && !network)
-            rc = write_output(o->csv, write_hw_csv, &rep, &err);
+            rc = write_output(o->csv, write_hw_csv, &rep, &prov, &err);
         if (!rc)
             imc_hwreport_print(arch, &rep, stdout);
     }
@@ -323,6 +361,7 @@ static int run(const cli *o)
         nq.model = o->models[0];
         nq.csv = o->csv;
         nq.notify = &notify;
+        nq.prov = &prov;
         imc_numerics_result res;
         rc = imc_numerics_run(arch, &nq, stdout, &res, &err);
     } else if (!rc && network) {
@@ -333,10 +372,12 @@ static int run(const cli *o)
         rq.n_references = o->n_references;
         rq.mapping_only = o->mapping;
         rq.csv = o->hw_report ? NULL : o->csv;
+        rq.prov = &prov;
         if (rq.batch < 1)
             rq.batch = 1;
         rc = imc_simulate(arch, &rq, stdout, &err);
     }
+    imc_provenance_free(&prov);
     imc_arch_free(arch);
     return rc ? imc_cli_report(PROG, &err) : 0;
 }

@@ -172,7 +172,9 @@ int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc
         rc = open_outputs(rq, &o, err);
     imc_timeline tl = {0};
     if (!rc && o.timeline.fp)
-        imc_timeline_begin(&tl, o.timeline.fp);
+        imc_timeline_begin(&tl, o.timeline.fp, rq->prov);
+    if (!rc && o.csv.fp && rq->prov)
+        imc_provenance_csv(o.csv.fp, rq->prov);
     for (size_t i = 0; !rc && i < n_models; i++)
         rc = load_job(arch, rq->trace ? NULL : rq->models[i], rq->trace, &jobs[i], err);
     if (!rc && rq->mapping_only) {
@@ -219,6 +221,8 @@ int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc
             rc = run_references(rq, &rf, runs, n, out, o.csv.fp, err);
         }
         if (!rc) {
+            if (o.stats.fp && rq->prov)
+                imc_provenance_yaml(o.stats.fp, rq->prov);
             if (o.stats.fp)
                 imc_report_stats(arch, runs, n, rq->batch, o.stats.fp);
             for (size_t i = 0; o.timeline.fp && i < n; i++) /* the last name closes it */

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "sim/base/digest.h"
 #include "sim/arch/arch.h"
 #include "sim/engine/engine.h"
 
@@ -24,6 +25,7 @@ typedef struct imc_sim_request {
     const char *emit_trace;    /* write the (first) op graph as a trace */
     const char *const *references; /* reference processors (names or YAML files) to compare */
     size_t n_references;
+    const imc_provenance *prov; /* recorded in the CSV, stats and timeline; NULL: none */
 } imc_sim_request;
 
 int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc_err *err);

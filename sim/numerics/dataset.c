@@ -681,7 +681,7 @@ static unsigned char *le32(const void *src, size_t n)
 }
 
 int imc_logits_write(const char *path, const float *fp32, const float *imc, const int32_t *labels,
-                     size_t n, int classes, imc_err *err)
+                     size_t n, int classes, const imc_provenance *prov, imc_err *err)
 {
     if (!fp32 || !imc || classes < 1 || (uint64_t)n > MAX_VALUES / (uint64_t)classes)
         return imc_err_set(err, IMC_EINTERNAL, "imc_logits_write: bad arguments (%zu x %d)", n,
@@ -704,6 +704,10 @@ int imc_logits_write(const char *path, const float *fp32, const float *imc, cons
             rc = imc_netwriter_meta(w, "format", "imcsim-logits", err);
         if (!rc)
             rc = imc_netwriter_meta(w, "format_version", "1", err);
+        if (!rc && prov)
+            rc = imc_netwriter_meta(w, "imcsim", prov->version, err);
+        if (!rc && prov)
+            rc = imc_netwriter_meta(w, "inputs_sha256", prov->digest, err);
         if (!rc)
             rc = imc_netwriter_write(w, path, err);
     }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "sim/base/err.h"
+#include "sim/base/digest.h"
 #include "sim/net/network.h"
 
 typedef struct imc_dataset {
@@ -35,6 +36,6 @@ void imc_dataset_free(imc_dataset *d);
 /* Write the FP32 and IMC logits ([n][classes] each) as a safetensors file with tensors `fp32`
  * and `imc` (and `labels` when given), atomically. */
 int imc_logits_write(const char *path, const float *fp32, const float *imc, const int32_t *labels,
-                     size_t n, int classes, imc_err *err);
+                     size_t n, int classes, const imc_provenance *prov, imc_err *err);
 
 #endif

@@ -142,6 +142,8 @@ int imc_numerics_run(const imc_arch *arch, const imc_numerics_request *rq, FILE 
         rc = imc_dataset_synthetic(&ds, rq->images ? rq->images : 16, net, rq->seed, err);
     if (!rc && rq->csv)
         rc = imc_outfile_open(&csv, rq->csv, err);
+    if (!rc && csv.fp && rq->prov)
+        imc_provenance_csv(csv.fp, rq->prov);
     if (!rc && rq->logits)
         rc = imc_outfile_open(&lg, rq->logits, err);
     if (!rc)
@@ -227,7 +229,7 @@ int imc_numerics_run(const imc_arch *arch, const imc_numerics_request *rq, FILE 
             write_csv(csv.fp, net, res, &rec);
         if (lg.fp) { /* the logits file is written whole by the netfile writer */
             imc_outfile_abort(&lg);
-            rc = imc_logits_write(rq->logits, fp32, imc, ds->labels, n, (int)K, err);
+            rc = imc_logits_write(rq->logits, fp32, imc, ds->labels, n, (int)K, rq->prov, err);
         }
         if (!rc && csv.fp)
             rc = imc_outfile_commit(&csv, err);

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "sim/base/digest.h"
 #include "sim/arch/arch.h"
 #include "sim/base/err.h"
 #include "sim/base/notify.h"
@@ -22,6 +23,7 @@ typedef struct imc_numerics_request {
     const char *csv;      /* metrics as long-format CSV */
     const char *logits;   /* FP32 and IMC logits as safetensors */
     const imc_notifier *notify; /* progress in images; NULL: none */
+    const imc_provenance *prov; /* recorded in the CSV and the logits file; NULL: none */
 } imc_numerics_request;
 
 typedef struct imc_numerics_result {

@@ -7,11 +7,14 @@
 
 #include "sim/base/outfile.h"
 
-void imc_timeline_begin(imc_timeline *t, FILE *out)
+void imc_timeline_begin(imc_timeline *t, FILE *out, const imc_provenance *prov)
 {
     memset(t, 0, sizeof *t);
     t->out = out;
-    fputs("[\n", out);
+    fputs("{\"displayTimeUnit\":\"ns\",\"otherData\":{", out);
+    if (prov)
+        fprintf(out, "\"imcsim\":\"%s\",\"inputs_sha256\":\"%s\"", prov->version, prov->digest);
+    fputs("},\n\"traceEvents\":[\n", out);
 }
 
 void imc_timeline_run(imc_timeline *t, const imc_graph *graph, int pid)
@@ -80,7 +83,7 @@ void imc_timeline_name(imc_timeline *t, int pid, const char *label, int last)
     imc_json_text(t->out, label);
     fprintf(t->out, "\"}}%s\n", last ? "" : ",");
     if (last)
-        fputs("]\n", t->out);
+        fputs("]}\n", t->out);
 }
 
 void imc_timeline_end(imc_timeline *t)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sim/base/digest.h"
 #include "sim/engine/engine.h"
 
 typedef struct imc_timeline {
@@ -25,15 +26,16 @@ typedef struct imc_timeline {
     int failed;             /* out of memory: thread names may be missing */
 } imc_timeline;
 
-/* Start the JSON array on OUT. */
-void imc_timeline_begin(imc_timeline *t, FILE *out);
+/* Start the trace on OUT: the JSON object form {"otherData": {...}, "traceEvents": [...]},
+ * whose otherData records PROV (the imcsim version and the inputs' digest) when given. */
+void imc_timeline_begin(imc_timeline *t, FILE *out, const imc_provenance *prov);
 
 /* Write the resources taken by a run of GRAPH as process PID: point the engine's on_slice at
  * imc_timeline_on_slice with T as its context. */
 void imc_timeline_run(imc_timeline *t, const imc_graph *graph, int pid);
 void imc_timeline_on_slice(void *t, const imc_slice *slice);
 
-/* Name process PID LABEL; LAST closes the array (call it for the last name). */
+/* Name process PID LABEL; LAST closes the events and the object (call it for the last name). */
 void imc_timeline_name(imc_timeline *t, int pid, const char *label, int last);
 
 /* Free what the writer holds. */

@@ -24,8 +24,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sim/engine/ledger.h"
+#include "config.h"
+
+#include "sim/arch/arch.h"
+#include "sim/base/digest.h"
 #include "sim/base/ytree.h"
+#include "sim/engine/ledger.h"
 
 enum { PATH_LEN = 4096 };
 
@@ -464,7 +468,7 @@ static void header(const imc_sweep_spec *s, sbuf *b)
         sb_add(b, ",traffic_%s_bytes", imc_mem_level_name((imc_mem_level)m));
     for (int c = 0; s->numerics && c < N_NUMERICS; c++)
         sb_add(b, ",%s", numerics_cols[c]);
-    sb_add(b, ",error\n");
+    sb_add(b, ",imcsim_version,inputs_sha256,error\n");
 }
 
 static void num(sbuf *b, const char *v, double scale)
@@ -500,9 +504,9 @@ static const char *metric(const char *csv, const char *name, char *buf, size_t n
     return NULL;
 }
 
-/* The results row of run R, from the files in DIR (ok) or the failure WHY. */
+/* The results row of run R with inputs PROV, from the files in DIR (ok) or the failure WHY. */
 static int make_row(const imc_sweep_spec *s, size_t r, const char *dir, const char *why,
-                    sbuf *b)
+                    const imc_provenance *prov, sbuf *b)
 {
     size_t p = r / s->n_models;
     sb_add(b, "%zu", p);
@@ -520,7 +524,7 @@ static int make_row(const imc_sweep_spec *s, size_t r, const char *dir, const ch
             sb_add(b, ",");
         for (int c = 0; s->numerics && c < N_NUMERICS; c++)
             sb_add(b, ",");
-        sb_add(b, ",");
+        sb_add(b, ",%s,%s,", prov->version, prov->digest);
         sb_field(b, why);
         sb_add(b, "\n");
         return 0;
@@ -560,7 +564,7 @@ static int make_row(const imc_sweep_spec *s, size_t r, const char *dir, const ch
         }
         free(csv);
     }
-    sb_add(b, ",\n");
+    sb_add(b, ",%s,%s,\n", prov->version, prov->digest);
     return 0;
 }
 
@@ -569,7 +573,93 @@ typedef struct run_ctx {
     const imc_sweep_opts *o;
     const char *arch, *dataset;   /* absolute where they exist */
     char **models;                /* absolute */
+    char (*model_sha)[65];        /* [m]: the digest of model m's file, hashed once */
+    char dataset_sha[65];         /* of the dataset (numerics), or "" */
 } run_ctx;
+
+/* The provenance of run R (digest.h): the point's resolved architecture (the base file with the
+ * spec's set and the point's axes: an edited base file or include shows), its model and dataset
+ * by content, and the options. A resumed sweep reruns a run whose digest changed. */
+static int run_inputs(const run_ctx *c, size_t r, imc_provenance *prov, imc_err *err)
+{
+    const imc_sweep_spec *s = c->s;
+    size_t p = r / s->n_models, n = s->n_set + s->n_axes;
+    imc_provenance_init(prov, PACKAGE_VERSION);
+    char **sets = calloc(n + 1, sizeof *sets);
+    int rc = sets ? 0 : imc_err_set(err, IMC_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < s->n_set; i++)
+        if (!(sets[i] = strdup(s->set[i])))
+            rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+    for (size_t a = 0; !rc && a < s->n_axes; a++) {
+        const char *v = imc_sweep_value(s, p, a);
+        size_t len = strlen(s->axes[a].key) + strlen(v) + 2;
+        if (!(sets[s->n_set + a] = malloc(len)))
+            rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+        else
+            snprintf(sets[s->n_set + a], len, "%s=%s", s->axes[a].key, v);
+    }
+    if (!rc) {
+        char found[PATH_LEN];
+        imc_arch *a = NULL;
+        imc_err e;
+        imc_err_clear(&e);
+        if (imc_arch_load(&a, imc_arch_find(c->arch, found, sizeof found),
+                          (const char *const *)sets, n, &e) == 0) {
+            char *dump = NULL;
+            size_t len = 0;
+            FILE *mem = open_memstream(&dump, &len);
+            if (mem) {
+                imc_arch_dump(a, mem);
+                fclose(mem);
+                const char *body = strchr(dump, '\n'); /* after the line naming the file */
+                body = body ? body + 1 : dump;
+                imc_provenance_text(prov, "arch", body, len - (size_t)(body - dump));
+            } else {
+                rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+            }
+            free(dump);
+        } else { /* the run fails the same way as long as the message is the same */
+            imc_provenance_text(prov, "arch-error", e.msg, strlen(e.msg));
+        }
+        imc_arch_free(a);
+    }
+    for (size_t i = 0; sets && i < n; i++)
+        free(sets[i]);
+    free(sets);
+    imc_provenance_hex(prov, "model", c->model_sha[r % s->n_models]);
+    if (s->numerics && c->dataset_sha[0])
+        imc_provenance_hex(prov, "dataset", c->dataset_sha);
+    char opts[160];
+    snprintf(opts, sizeof opts, "batch=%d kernel=%s numerics=%d images=%ld seed=%ld", s->batch,
+             s->kernel ? s->kernel : "native", s->numerics, s->images, s->seed);
+    imc_provenance_option(prov, opts);
+    return rc ? rc : imc_provenance_finish(prov, err);
+}
+
+/* What a finished run's inputs.txt says differs from PROV: "" when nothing (it is current), else
+ * the first differing input's name ("arch", "model", "imcsim", ...) in WHAT. */
+static void changed_input(const char *dir, const imc_provenance *prov, char *what, size_t n)
+{
+    char path[PATH_LEN];
+    pathf(path, "%s/inputs.txt", dir);
+    size_t len;
+    char *have = slurp(path, &len);
+    snprintf(what, n, "%s", have ? "" : "no inputs.txt: run before imcsim recorded its inputs");
+    if (have && (len != prov->len || memcmp(have, prov->lines, len) != 0)) {
+        const char *a = have, *b = prov->lines;
+        while (*a && *a == *b) { /* to the first differing line */
+            const char *na = strchr(a, '\n'), *nb = strchr(b, '\n');
+            if (!na || !nb || na - a != nb - b || memcmp(a, b, (size_t)(na - a)) != 0)
+                break;
+            a = na + 1;
+            b = nb + 1;
+        }
+        snprintf(what, n, "%.*s", (int)strcspn(*b ? b : a, " \n"), *b ? b : a);
+        if (!what[0])
+            snprintf(what, n, "the inputs");
+    }
+    free(have);
+}
 
 /* The commands of run R (T: the timing run; NQ: the numerics run, when the spec asks), written
  * into its command.sh too; imcsim runs in the run's folder. 0, or -1 when out of memory. */
@@ -669,8 +759,13 @@ static int run_one(const run_ctx *c, size_t r, const char *host, imc_err *err)
     int rc = make_locked_tmp(pd, s->models[r % s->n_models].label, host, tmp, &lock, err);
     if (rc)
         return rc;
+    imc_provenance prov;
+    rc = run_inputs(c, r, &prov, err);
+    pathf(path, "%s/inputs.txt", tmp);
+    if (!rc) /* what this run was made from: a resumed sweep compares it */
+        rc = write_atomic(path, prov.lines, prov.len, err);
     argv_list t, nq;
-    if (commands(c, r, &t, &nq))
+    if (commands(c, r, &t, &nq) && !rc)
         rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
     sbuf sh = {0};
     sb_add(&sh, "#!/bin/sh\n# imcsim-sweep %s: point %zu, model %s. Reproduces this run in this "
@@ -700,12 +795,12 @@ static int run_one(const run_ctx *c, size_t r, const char *host, imc_err *err)
     sbuf row = {0};
     if (!rc) {
         header(s, &row);
-        if (make_row(s, r, tmp, failed ? why : NULL, &row)) {
+        if (make_row(s, r, tmp, failed ? why : NULL, &prov, &row)) {
             row.len = 0;
             header(s, &row);
             pathf(why, "cannot read %s/stats.yaml", final);
             failed = 1;
-            make_row(s, r, tmp, why, &row);
+            make_row(s, r, tmp, why, &prov, &row);
         }
         pathf(path, "%s/row.csv", tmp);
         rc = row.oom ? imc_err_set(err, IMC_ENOMEM, "out of memory")
@@ -729,6 +824,7 @@ static int run_one(const run_ctx *c, size_t r, const char *host, imc_err *err)
     if (rc)
         rm_rf(tmp);
     close(lock);
+    imc_provenance_free(&prov);
     return rc;
 }
 
@@ -742,6 +838,7 @@ static char *absolute(const char *path)
 
 static void free_ctx(run_ctx *c, size_t n_models)
 {
+    free(c->model_sha);
     free((char *)c->arch);
     free((char *)c->dataset);
     for (size_t m = 0; c->models && m < n_models; m++)
@@ -760,16 +857,23 @@ int imc_sweep_run(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_su
                   imc_err *err)
 {
     memset(sum, 0, sizeof *sum);
-    run_ctx c = {s, o, NULL, NULL, calloc(s->n_models, sizeof(char *))};
+    run_ctx c = {s, o, NULL, NULL, calloc(s->n_models, sizeof(char *)),
+                 calloc(s->n_models, sizeof *c.model_sha), ""};
     int rc = 0;
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    if (!c.models)
+    if (!c.models || !c.model_sha) {
+        free_ctx(&c, 0);
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    }
     c.arch = strchr(s->arch, '/') ? absolute(s->arch) : strdup(s->arch); /* bare: a search */
     c.dataset = s->dataset ? absolute(s->dataset) : NULL;
     for (size_t m = 0; m < s->n_models; m++)
         c.models[m] = absolute(s->models[m].file);
+    for (size_t m = 0; !rc && m < s->n_models; m++) /* each file once, not once per run */
+        rc = imc_digest_path(c.models[m], c.model_sha[m], err);
+    if (!rc && s->numerics && c.dataset)
+        rc = imc_digest_path(c.dataset, c.dataset_sha, err);
     size_t total = n_runs(s), mine = 0;
     for (size_t r = 0; r < total; r++)
         mine += (int)(r % (size_t)o->tasks) == o->task;
@@ -788,7 +892,21 @@ int imc_sweep_run(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_su
             char dir[PATH_LEN];
             run_dir(s, o, me, dir);
             if (exists(dir)) {
-                if (!(o->retry_failed && failed_run(dir))) {
+                /* done already: skipped, unless it failed and failures are retried, or what it
+                 * was made from (architecture, model, dataset, imcsim) has changed since */
+                imc_provenance prov;
+                char changed[256] = "";
+                if ((rc = run_inputs(&c, me, &prov, err)) == 0)
+                    changed_input(dir, &prov, changed, sizeof changed);
+                imc_provenance_free(&prov);
+                if (rc)
+                    break;
+                if (changed[0])
+                    imc_notify(o->notify, IMC_NOTE_INFO,
+                               "point %zu %s: its inputs changed since it ran (%s): running it "
+                               "again", me / s->n_models, s->models[me % s->n_models].label,
+                               changed);
+                else if (!(o->retry_failed && failed_run(dir))) {
                     sum->skipped++;
                     continue;
                 }

@@ -260,7 +260,8 @@ static void test_model_mapping(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "blocks.11.attn.lstm.h5.bwd"));
     char *c = slurp(csv);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    CU_ASSERT_EQUAL(strncmp(c, "model,layer,kind,in,out,copies,", 31), 0);
+    CU_ASSERT_EQUAL(strncmp(c, "# imcsim " PACKAGE_VERSION ", inputs sha256 ", 17 + strlen(PACKAGE_VERSION)), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(c, "\nmodel,layer,kind,in,out,copies,"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c, "\nfar_deit_s,blocks.11.attn.lstm.h5.bwd,far_lstm,128,256,1,1,16,16,"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c, "\nfar_deit_s,total,,,,,,,11565,"));
     free(c), free(out), free(err);
@@ -566,8 +567,13 @@ static void test_simulation_outputs(void)
     free(out), free(err);
     char *json = slurp(tl);
     CU_ASSERT_PTR_NOT_NULL_FATAL(json);
-    cJSON *root = cJSON_Parse(json);
+    cJSON *top = cJSON_Parse(json), *root = cJSON_GetObjectItem(top, "traceEvents");
     CU_ASSERT_FATAL(cJSON_IsArray(root));
+    /* the timeline records which imcsim made it, from which inputs, as the stats do */
+    const cJSON *other = cJSON_GetObjectItem(top, "otherData");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(cJSON_GetObjectItem(other, "imcsim")), PACKAGE_VERSION);
+    const char *digest = cJSON_GetStringValue(cJSON_GetObjectItem(other, "inputs_sha256"));
+    CU_ASSERT_FATAL(digest && strlen(digest) == 64);
     /* one track (tid) per resource, each named; its service slices never overlap; every wait
      * is a begin/end pair of its own */
     enum { MAX_TID = 1 << 16 };
@@ -617,11 +623,21 @@ static void test_simulation_outputs(void)
     CU_ASSERT(waits > 0);
     CU_ASSERT_EQUAL(waits_open, 0);
     free(free_at), free(named), free(used);
-    cJSON_Delete(root);
-    free(json);
+    char want[200];
+    snprintf(want, sizeof want, "provenance:\n  imcsim: \"%s\"\n  inputs_sha256: %s\n",
+             PACKAGE_VERSION, digest);
     char *stats = slurp(st);
     CU_ASSERT_PTR_NOT_NULL(strstr(stats, "batch: 2"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(stats, want));
+    CU_ASSERT_PTR_NOT_NULL(strstr(stats, "    - \"option batch=2 native=0 mapping=0 hw-report=0\"\n"));
     free(stats);
+    snprintf(want, sizeof want, "# imcsim %s, inputs sha256 %s\nmodel,layer,", PACKAGE_VERSION,
+             digest);
+    char *energy = slurp(csv);
+    CU_ASSERT_EQUAL(strncmp(energy, want, strlen(want)), 0);
+    free(energy);
+    cJSON_Delete(top);
+    free(json);
 
     /* a bad --set after the outputs were named: exit 2, no file left */
     unlink(tl), unlink(st), unlink(csv);
@@ -656,7 +672,8 @@ static void test_numerics(void)
     free(out), free(err);
     char *c = slurp(csv);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    CU_ASSERT_EQUAL(strncmp(c, "model,metric,layer,value\n", 25), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(c, "\nmodel,metric,layer,value\n"));
+    CU_ASSERT_EQUAL(strncmp(c, "# imcsim ", 9), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(c, ",top1_fp32,,1\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c, ",sqnr_db,blocks.0.attn.qkv,"));
     free(c);

@@ -585,7 +585,7 @@ static void test_logits_round_trip(void)
     int32_t labels[3] = {3, 0, -1};
     for (int with_labels = 0; with_labels < 2; with_labels++) {
         const char *path = tmp_path(with_labels ? "logits-l.safetensors" : "logits.safetensors");
-        CU_ASSERT_EQUAL_FATAL(imc_logits_write(path, fp32, imc, with_labels ? labels : NULL, 3, 4,
+        CU_ASSERT_EQUAL_FATAL(imc_logits_write(path, fp32, imc, with_labels ? labels : NULL, 3, 4, NULL,
                                                &err), 0);
         imc_netfile *nf = NULL;
         CU_ASSERT_EQUAL_FATAL(imc_netfile_open(&nf, path, &err), 0);

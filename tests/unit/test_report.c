@@ -522,7 +522,11 @@ static void test_timeline_escapes_names(void)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     imc_timeline tl;
-    imc_timeline_begin(&tl, f);
+    imc_provenance prov;
+    imc_provenance_init(&prov, "9.9");
+    imc_provenance_option(&prov, "batch=1");
+    CU_ASSERT_EQUAL_FATAL(imc_provenance_finish(&prov, NULL), 0);
+    imc_timeline_begin(&tl, f, &prov);
     imc_timeline_run(&tl, &g, 0);
     imc_slice slice = {.op = &op, .resource = 0, .label = "tile \x7f\xc3", .start_ps = 0,
                        .end_ps = 1000};
@@ -530,8 +534,13 @@ static void test_timeline_escapes_names(void)
     imc_timeline_name(&tl, 0, "model \"x\" \\ y", 1);
     imc_timeline_end(&tl);
     fclose(f);
-    cJSON *root = cJSON_Parse(buf);
+    cJSON *top = cJSON_Parse(buf), *root = cJSON_GetObjectItem(top, "traceEvents");
     CU_ASSERT_FATAL(cJSON_IsArray(root));
+    const cJSON *other = cJSON_GetObjectItem(top, "otherData");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(cJSON_GetObjectItem(other, "imcsim")), "9.9");
+    CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(cJSON_GetObjectItem(other, "inputs_sha256")),
+                           prov.digest);
+    imc_provenance_free(&prov);
     const char *thread = NULL, *opname = NULL, *process = NULL;
     const cJSON *ev;
     cJSON_ArrayForEach(ev, root)
@@ -549,7 +558,7 @@ static void test_timeline_escapes_names(void)
     CU_ASSERT_STRING_EQUAL(opname, "a\"b\\c\x01" "d\xef\xbf\xbd");
     CU_ASSERT_STRING_EQUAL(thread, "tile \x7f\xef\xbf\xbd");
     CU_ASSERT_STRING_EQUAL(process, "model \"x\" \\ y");
-    cJSON_Delete(root);
+    cJSON_Delete(top);
     free(buf);
 }
 

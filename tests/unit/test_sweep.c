@@ -4,6 +4,8 @@
  * results rows, a failed point recorded, resume running only missing runs, and the Slurm
  * script. (tests/sweep/ kills a sweep mid-run and submits one to a real Slurm.) */
 #define _XOPEN_SOURCE 700 /* realpath, setenv */
+#include "config.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -498,6 +500,69 @@ static void test_run_and_resume(void)
 
 /* With numerics: the metrics columns, from each run's numerics.csv (synthetic images have no
  * labels: no top-1). */
+/* The notes a sweep gives, collected. */
+static char notes[8192];
+
+static void collect_note(void *ctx, imc_note_level level, const char *msg)
+{
+    (void)ctx, (void)level;
+    size_t n = strlen(notes);
+    snprintf(notes + n, sizeof notes - n, "%s\n", msg);
+}
+
+/* A resumed sweep whose base architecture was edited reruns every point and says why (it once
+ * said "ran 0, 12 already done" and kept the old numbers); unchanged, it reruns nothing; each
+ * row records the imcsim version and its inputs' digest. */
+static void test_resume_after_an_edit(void)
+{
+    char base[4200], text[16384], dm[4200], out[4200], path[4300];
+    char *reram_text = slurp(reram);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(reram_text);
+    write_file("base.yaml", reram_text, base, sizeof base);
+    test_model_path(dm, sizeof dm, "deit");
+    snprintf(text, sizeof text, "arch: base.yaml\nmodels: [%s]\naxes: {chip.tiles: [8, 16]}\n", dm);
+    imc_err err;
+    imc_sweep_spec *s = load_spec(text, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    test_dir_path(out, sizeof out, "edited");
+    imc_notifier note = {NULL, collect_note, NULL};
+    imc_sweep_opts o = {.outdir = out, .imcsim = imcsim, .jobs = 2, .tasks = 1, .notify = &note};
+    imc_sweep_summary sum;
+    CU_ASSERT_EQUAL_FATAL(prepare_and_run(s, &o, &sum), 0);
+    CU_ASSERT_EQUAL(sum.ran, 2);
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    char *first = slurp(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+    CU_ASSERT_PTR_NOT_NULL(strstr(first, ",imcsim_version,inputs_sha256,error\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(first, "," PACKAGE_VERSION ","));
+
+    notes[0] = '\0';
+    CU_ASSERT_EQUAL_FATAL(prepare_and_run(s, &o, &sum), 0);
+    CU_ASSERT_EQUAL(sum.ran, 0);
+    CU_ASSERT_EQUAL(sum.skipped, 2);
+    CU_ASSERT_PTR_NULL(strstr(notes, "inputs changed"));
+
+    /* the digital clock of the base file, 1 GHz -> 2 GHz: every point is stale */
+    char *edit = strstr(reram_text, "  digital: 1 GHz\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(edit);
+    edit[11] = '2';
+    write_file("base.yaml", reram_text, base, sizeof base);
+    notes[0] = '\0';
+    CU_ASSERT_EQUAL_FATAL(prepare_and_run(s, &o, &sum), 0);
+    CU_ASSERT_EQUAL(sum.ran, 2);
+    CU_ASSERT_EQUAL(sum.skipped, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(notes, "point 0 deit: its inputs changed since it ran (arch): "
+                                         "running it again\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(notes, "point 1 deit: its inputs changed since it ran (arch)"));
+    char *second = slurp(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(second);
+    CU_ASSERT_STRING_NOT_EQUAL(first, second); /* new digests, new numbers */
+    free(first);
+    free(second);
+    free(reram_text);
+    imc_sweep_spec_free(s);
+}
+
 static void test_numerics_columns(void)
 {
     imc_sweep_spec *s = tiny_sweep("numerics: {images: 2, seed: 3}\n");
@@ -511,7 +576,8 @@ static void test_numerics_columns(void)
     snprintf(path, sizeof path, "%s/results.csv", out);
     char *text = slurp(path);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, ",top1_fp32,top1_imc,agreement,cosine_mean,cosine_min,error\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, ",top1_fp32,top1_imc,agreement,cosine_mean,cosine_min,"
+                                        "imcsim_version,inputs_sha256,error\n"));
     /* point 0, deit: ok, agreement and cosines filled in, no top-1 */
     char *row = strstr(text, "\n0,8,8,deit,ok,");
     CU_ASSERT_PTR_NOT_NULL_FATAL(row);
@@ -521,23 +587,26 @@ static void test_numerics_columns(void)
     size_t commas = 0;
     for (char *p = row + 1; *p; p++)
         commas += *p == ',';
-    CU_ASSERT_EQUAL(commas, 24); /* 25 columns */
-    /* ...,traffic_dram_bytes,top1_fp32,top1_imc,agreement,cosine_mean,cosine_min,error */
-    char *f[25] = {0};
+    CU_ASSERT_EQUAL(commas, 26); /* 27 columns */
+    /* ...,traffic_dram_bytes,top1_fp32,top1_imc,agreement,cosine_mean,cosine_min,
+     * imcsim_version,inputs_sha256,error */
+    char *f[27] = {0};
     size_t k = 0;
-    for (char *p = row + 1; p && k < 25; k++) {
+    for (char *p = row + 1; p && k < 27; k++) {
         f[k] = p;
         p = strchr(p, ',');
         if (p)
             *p++ = 0;
     }
-    CU_ASSERT_EQUAL_FATAL(k, 25);
+    CU_ASSERT_EQUAL_FATAL(k, 27);
     CU_ASSERT_STRING_EQUAL(f[19], ""); /* no labels: no top-1 */
     CU_ASSERT_STRING_EQUAL(f[20], "");
     CU_ASSERT(strtod(f[21], NULL) >= 0 && strtod(f[21], NULL) <= 1); /* agreement */
     CU_ASSERT(strtod(f[22], NULL) > 0.9);                            /* cosine_mean */
     CU_ASSERT(strtod(f[23], NULL) > 0.9 && strtod(f[23], NULL) <= strtod(f[22], NULL));
-    CU_ASSERT_STRING_EQUAL(f[24], "");
+    CU_ASSERT_STRING_EQUAL(f[24], PACKAGE_VERSION);
+    CU_ASSERT_EQUAL(strlen(f[25]), 64);
+    CU_ASSERT_STRING_EQUAL(f[26], "");
     snprintf(path, sizeof path, "%s/points/0000/deit/numerics.csv", out);
     struct stat st;
     CU_ASSERT_EQUAL(stat(path, &st), 0);
@@ -693,6 +762,7 @@ static CU_TestInfo tests[] = {
     {"specs are checked against the schema", test_spec_check},
     {"a bare arch name is looked up", test_bare_arch_name},
     {"a sweep runs, records failures, resumes", test_run_and_resume},
+    {"a resumed sweep reruns points whose inputs changed", test_resume_after_an_edit},
     {"numerics columns", test_numerics_columns},
     {"the Slurm job array script", test_slurm_script},
     {"command-line errors: one line, exit 2", test_cli_errors},

@@ -1,0 +1,71 @@
+/* digest.h -- SHA-256 of texts and files, for provenance: every output records a digest of
+ * the inputs that made it, and a resumed sweep reruns a point whose inputs' digest changed.
+ * (FIPS 180-4; no dependency, and nothing here is a security boundary.) */
+#ifndef IMC_DIGEST_H
+#define IMC_DIGEST_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "sim/base/err.h"
+
+typedef struct imc_digest {
+    uint32_t h[8];
+    uint64_t bytes;
+    unsigned char block[64];
+    size_t used;
+} imc_digest;
+
+void imc_digest_init(imc_digest *d);
+void imc_digest_add(imc_digest *d, const void *data, size_t n);
+
+/* Finish D and write its 64 lower-case hex digits and a NUL to HEX. */
+void imc_digest_hex(imc_digest *d, char hex[65]);
+
+/* HEX of the bytes of the file PATH, or of every regular file in the folder PATH (by name, each
+ * name hashed before its bytes). IMC_EINPUT or IMC_EIO with ERR when one cannot be read. */
+int imc_digest_path(const char *path, char hex[65], imc_err *err);
+
+/* HEX of TEXT. */
+void imc_digest_text(const char *text, size_t n, char hex[65]);
+
+/* The provenance of a run's outputs: the imcsim version and one line per input, "WHAT sha256
+ * HEX" (the resolved architecture, each model, trace and dataset file) or "option K=V" (what
+ * else changes results), and the digest of those lines -- what every output records and what a
+ * resumed sweep compares. */
+typedef struct imc_provenance {
+    char *lines;       /* malloc'd, '\n'-terminated lines; NULL after an allocation failed */
+    size_t len;
+    int oom;
+    char version[32];
+    char digest[65];   /* after imc_provenance_finish */
+} imc_provenance;
+
+/* Start with the line "imcsim VERSION". */
+void imc_provenance_init(imc_provenance *p, const char *version);
+
+/* Add "WHAT sha256 HEX" for the file or folder PATH; IMC_EINPUT/IMC_EIO when it cannot be read. */
+int imc_provenance_path(imc_provenance *p, const char *what, const char *path, imc_err *err);
+
+/* Add "WHAT sha256 HEX" for a digest already known (a file hashed once for many runs). */
+void imc_provenance_hex(imc_provenance *p, const char *what, const char *hex);
+
+/* Add "WHAT sha256 HEX" for N bytes of TEXT (a resolved architecture dump). */
+void imc_provenance_text(imc_provenance *p, const char *what, const char *text, size_t n);
+
+/* Add the line "option TEXT". */
+void imc_provenance_option(imc_provenance *p, const char *text);
+
+/* Compute the digest; 0, or IMC_ENOMEM when a line could not be stored. */
+int imc_provenance_finish(imc_provenance *p, imc_err *err);
+
+void imc_provenance_free(imc_provenance *p);
+
+/* Write P as the comment line a CSV file starts with: "# imcsim VERSION, inputs sha256 HEX". */
+void imc_provenance_csv(FILE *out, const imc_provenance *p);
+
+/* Write P as the top-level YAML key `provenance:` (version, digest, the input lines). */
+void imc_provenance_yaml(FILE *out, const imc_provenance *p);
+
+#endif
