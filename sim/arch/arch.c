@@ -792,6 +792,18 @@ int imc_arch_load(imc_arch **out, const char *path, const char *const *sets, siz
         return rc;
     }
     rc = load_tree(out, tree, sets, n_sets, err);
+    size_t n;
+    const char *const *files = imc_ytree_files(tree, &n);
+    if (!rc && !((*out)->sources = calloc(n, sizeof *(*out)->sources)))
+        rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++)
+        if (strcmp(files[i], "--set") && strcmp(files[i], "--unset") &&
+            !((*out)->sources[(*out)->n_sources++] = strdup(files[i])))
+            rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+    if (rc) {
+        imc_arch_free(*out);
+        *out = NULL;
+    }
     imc_ytree_free(tree);
     return rc;
 }
@@ -831,6 +843,9 @@ void imc_arch_free(imc_arch *a)
     for (size_t i = 0; i < a->n_notes; i++)
         free(a->notes[i]);
     free(a->notes);
+    for (size_t i = 0; i < a->n_sources; i++)
+        free(a->sources[i]);
+    free(a->sources);
     free(a->file);
     free(a);
 }

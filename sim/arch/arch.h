@@ -63,6 +63,9 @@ typedef struct imc_arch {
     char **notes;        /* what the configuration did not do as written, though not an error
                             (a key dropped when a later layer switched its model), one line each */
     size_t n_notes;
+    char **sources;      /* the files it was read from: the file, then its bases (an output
+                            must not overwrite one) */
+    size_t n_sources;
 } imc_arch;
 
 /* ---- component slots (declared once, in sim/arch/components.def) ------------------------ */

@@ -87,6 +87,12 @@ void imc_ytree_free(imc_ytree *tree)
     free(tree);
 }
 
+const char *const *imc_ytree_files(const imc_ytree *tree, size_t *n)
+{
+    *n = tree->n_files;
+    return (const char *const *)tree->files;
+}
+
 imc_ynode *imc_ytree_root(imc_ytree *tree)
 {
     return tree->root;

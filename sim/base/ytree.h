@@ -52,6 +52,9 @@ imc_ynode *imc_ytree_root(imc_ytree *tree);
 /* The source name the tree was loaded from. */
 const char *imc_ytree_file(const imc_ytree *tree);
 
+/* Every source its marks point to (the file, its bases, "--set"), N of them. */
+const char *const *imc_ytree_files(const imc_ytree *tree, size_t *n);
+
 /* Apply one --set override "PATH=VALUE" (the INDEX-th, 1-based, used as the line number in
  * messages): walk the dotted PATH through mappings, creating missing ones, and set the last
  * key to the scalar VALUE. Fails when PATH is malformed, runs through a scalar, or the

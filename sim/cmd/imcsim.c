@@ -268,16 +268,17 @@ static int provenance(const cli *o, const imc_arch *arch, imc_provenance *p, imc
 
 /* An output that is one of the inputs (or another output) would destroy it: refuse before
  * anything runs. */
-static int refuse_clobbering(const cli *o, const char *arch_path, imc_err *err)
+static int refuse_clobbering(const cli *o, const imc_arch *arch, imc_err *err)
 {
     imc_io_name out[] = {{"--dump-config", o->dump_config}, {"--csv", o->csv},
                          {"--stats", o->sim.stats},         {"--timeline", o->sim.timeline},
                          {"--emit-trace", o->sim.emit_trace}, {"--logits", o->num.logits}};
     size_t n_in = 0;
-    imc_io_name *in = calloc(o->n_models + 3, sizeof *in);
+    imc_io_name *in = calloc(o->n_models + arch->n_sources + 2, sizeof *in);
     if (!in)
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
-    in[n_in++] = (imc_io_name){"--arch", arch_path};
+    for (size_t i = 0; i < arch->n_sources; i++) /* the file and the bases it builds on */
+        in[n_in++] = (imc_io_name){"--arch", arch->sources[i]};
     for (size_t i = 0; i < o->n_models; i++)
         in[n_in++] = (imc_io_name){"--model", o->models[i]};
     if (o->sim.trace)
@@ -333,11 +334,13 @@ static int run(const cli *o)
 
     char found[4096];
     const char *arch_path = imc_arch_find(o->arch, found, sizeof found);
-    if (refuse_clobbering(o, arch_path, &err))
-        return imc_cli_report(PROG, &err);
     imc_arch *arch;
     if (imc_arch_load(&arch, arch_path, o->sets, o->n_sets, &err))
         return imc_cli_report(PROG, &err);
+    if (refuse_clobbering(o, arch, &err)) { /* before anything is written */
+        imc_arch_free(arch);
+        return imc_cli_report(PROG, &err);
+    }
     imc_cli_notify_state ns;
     imc_notifier notify = imc_cli_notifier(&ns, PROG, 0);
     for (size_t i = 0; i < arch->n_notes; i++)

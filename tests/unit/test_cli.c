@@ -347,6 +347,19 @@ static void test_output_over_input_refused(void)
     CU_ASSERT_EQUAL(file_size(arch), arch_size);
     CU_ASSERT_EQUAL(file_size(trace), trace_size);
 
+    /* a base file the architecture builds on is an input too */
+    char top[4200];
+    snprintf(top, sizeof top, "%s/top.yaml", workdir);
+    write_file(top, "base: a.yaml\nchip: {tiles: 64}\n");
+    const char *over_base[] = {"--arch", top, "--hw-report", "--dump-config", arch, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, over_base), 2);
+    snprintf(want, sizeof want, "imcsim: %s: error: --dump-config would overwrite the input of "
+             "--arch %s; nothing was run\n", arch, arch);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    free(out), free(err);
+    CU_ASSERT_EQUAL(file_size(arch), arch_size);
+    unlink(top);
+
     /* the same file by another name (a hard link) is the same input */
     char alias[4200];
     snprintf(alias, sizeof alias, "%s/alias.yaml", workdir);
