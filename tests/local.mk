@@ -63,6 +63,13 @@ EXTRA_DIST += tests/regress/summary.test tests/regress/traces.test \
 	tests/regress/deit_s-far_deit_s-reram.txt \
 	tests/regress/deit_s-far_deit_s-isaac.txt
 
+# Allocation-failure testing (SQLite's way): every loader and one simulation with the k-th
+# allocation failing, for every k; each must end in a clean out-of-memory error and free all.
+check_PROGRAMS += tests/alloc/alloc_fail
+TESTS += tests/alloc/alloc_fail
+tests_alloc_alloc_fail_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc \
+	-Wl,--wrap=strdup,--wrap=strndup,--wrap=free
+
 # The libFuzzer targets (tests/fuzz/fuzz_*.c), one per input parser, each replayed over its
 # committed corpus by a plain main() (tests/fuzz/replay.c), so gcc builds run them too and every
 # input is held to the outcome its name promises (valid-*, bad-*, any-*); tools/fuzz builds the

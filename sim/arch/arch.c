@@ -693,7 +693,10 @@ static int resolve(ctx *c, imc_arch *a)
                     "chip.tile.pe.columns_per_adc: %d exceeds the %d columns of a crossbar",
                     pe->columns_per_adc, cols);
     char why[256];
-    if (imc_arch_each_duplicate(a, NULL, NULL, why, sizeof why))
+    int dup = imc_arch_each_duplicate(a, NULL, NULL, why, sizeof why);
+    if (dup == IMC_ENOMEM)
+        return imc_err_set(c->err, IMC_ENOMEM, "out of memory");
+    if (dup)
         return fail(c, mark_at(c, "mapping.duplicate"), "mapping.duplicate: %s", why);
     if (imc_arch_cells_per_weight(a) > cols)
         return fail(c, mark_at(c, "mapping.weight_bits"),
@@ -990,7 +993,7 @@ int imc_arch_each_duplicate(const imc_arch *a, int (*fn)(const char *, int, void
     char *copy = strdup(s), *save = NULL;
     if (!copy) {
         snprintf(why, why_size, "out of memory");
-        return -1;
+        return IMC_ENOMEM;
     }
     int rc = 0;
     for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {

@@ -1315,7 +1315,8 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
             e.remaining[(size_t)inf * g->n_ops + i] = g->ops[i].n_deps;
         /* a closed batch arrives at once; an open stream at the configured rate */
         e.arrival[inf] = opts->arrival_hz > 0 ? (uint64_t)llround(inf * 1e12 / opts->arrival_hz) : 0;
-        rc = imc_kernel_schedule(e.kernel, e.arrival[inf], on_arrival, &e, (uint64_t)inf);
+        if ((rc = imc_kernel_schedule(e.kernel, e.arrival[inf], on_arrival, &e, (uint64_t)inf)))
+            rc = imc_err_set(err, rc, "out of memory scheduling the inferences' arrivals");
     }
     if (!rc) { /* a handler's own error (already in ERR) wins over the kernel's summary */
         imc_err kerr;

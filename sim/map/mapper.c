@@ -132,7 +132,10 @@ int imc_mapper_place(imc_placement **out, const imc_arch *a, const imc_network *
     }
     dup_ctx d = {p, ""};
     char pattern[256];
-    imc_arch_each_duplicate(a, apply_duplicate, &d, pattern, sizeof pattern);
+    if (imc_arch_each_duplicate(a, apply_duplicate, &d, pattern, sizeof pattern) == IMC_ENOMEM) {
+        imc_placement_free(p);
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    }
     if (d.bad_pattern[0]) {
         int rc = imc_err_set(err, IMC_EINPUT, "mapping.duplicate: '%s' matches no layer of %s",
                              d.bad_pattern, net->name);

@@ -384,6 +384,33 @@ static int check_whole(imc_netfile *nf, imc_err *err)
 }
 
 /* Validate the SIZE bytes at BUF (the whole file) and index them into NF. */
+/* cJSON reports an allocation failure as a parse failure: its allocations go through these, so
+ * the loader can tell "out of memory" from "not JSON". (The flag is per process; model files
+ * are read on one thread.) */
+static int json_oom;
+
+static void *json_malloc(size_t n)
+{
+    void *p = malloc(n);
+    json_oom |= !p;
+    return p;
+}
+
+static void json_free(void *p)
+{
+    free(p);
+}
+
+static void json_hooks(void)
+{
+    static int done;
+    if (!done) {
+        cJSON_Hooks h = {json_malloc, json_free};
+        cJSON_InitHooks(&h);
+        done = 1;
+    }
+}
+
 static int parse_file(imc_netfile *nf, const unsigned char *buf, size_t size, imc_err *err)
 {
     if (size < 8)
@@ -410,7 +437,13 @@ static int parse_file(imc_netfile *nf, const unsigned char *buf, size_t size, im
     memcpy(text, header, (size_t)n);
     text[n] = '\0';
     const char *stop = NULL;
+    json_hooks();
+    json_oom = 0;
     cJSON *root = cJSON_ParseWithLengthOpts(text, (size_t)n, &stop, 0);
+    if (!root && json_oom) { /* cJSON says only "no": an allocation of its own failed */
+        free(text);
+        return oom(err);
+    }
     size_t pos = stop ? (size_t)(stop - text) : 0;
     while (root && pos < n &&
            (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\r' || text[pos] == '\n'))

@@ -139,7 +139,10 @@ static imc_expr *parse_primary_at(parser *ps)
         imc_expr *e = node(ps, N_STR, at);
         if (e && !(e->str = strndup(at + 1, (size_t)(end - at - 1)))) {
             free(e);
-            return fail(ps, at, "out of memory");
+            if (!ps->failed)
+                imc_err_set(ps->err, IMC_ENOMEM, "out of memory");
+            ps->failed = 1;
+            return NULL;
         }
         ps->p = end + 1;
         return e;
