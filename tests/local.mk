@@ -104,5 +104,6 @@ UNIT_TESTS += tests/unit/test_realmodel
 endif
 EXTRA_DIST += tests/data/fashion-mnist/README.md tests/data/fashion-mnist/pruning.json \
 	tests/data/fashion-mnist/deit.safetensors tests/data/fashion-mnist/far.safetensors \
-	tests/data/fashion-mnist/far_pruned.safetensors
+	tests/data/fashion-mnist/far_pruned.safetensors \
+	tests/data/fashion-mnist/pytorch_predictions.txt
 CLEANFILES += test_models.levels.csv test_models.bad.csv

@@ -17,7 +17,7 @@ EXTRA_DIST += tools/arch-doc
 EXTRA_DIST += tools/numerics_ref.py
 # The Fashion-MNIST DeiT -> FAR -> pruned FAR pipeline (tests/data/fashion-mnist/README.md).
 EXTRA_DIST += tools/far/run_all.sh tools/far/common.py tools/far/train_deit.py \
-	tools/far/distill_far.py tools/far/prune_far.py tools/far/report.sh
+	tools/far/distill_far.py tools/far/prune_far.py tools/far/report.sh tools/far/predictions.py
 
 # imcsim-plot: gnuplot plots of energy breakdowns, per-layer latency, sweeps and Pareto fronts.
 dist_bin_SCRIPTS = tools/imcsim-plot
