@@ -34,7 +34,8 @@ UNIT_TESTS = \
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 endif
-EXTRA_DIST += tests/unit/cunit_main.h tests/unit/testdir.h tests/unit/testmodels.h tests/unit/require.h
+EXTRA_DIST += tests/unit/cunit_main.h tests/unit/testdir.h tests/unit/testmodels.h tests/unit/require.h \
+	tests/unit/small_arch.h
 
 # The FP32 forward pass's reference models, images and PyTorch logits (tools/numerics_ref.py).
 EXTRA_DIST += tests/data/README.md \

@@ -227,9 +227,19 @@ int imc_outfile_open(imc_outfile *of, const char *path, imc_err *err)
     }
     snprintf(of->tmp, n, "%s.tmp.%s.%ld.XXXXXX", target, host, (long)getpid());
     of->path = target;
+    /* signals held while the temporary exists but is not yet tracked: a SIGTERM in between
+     * would leave it behind */
+    sigset_t held, old;
+    sigemptyset(&held);
+    sigaddset(&held, SIGINT);
+    sigaddset(&held, SIGTERM);
+    sigaddset(&held, SIGHUP);
+    sigprocmask(SIG_BLOCK, &held, &old);
     int fd = mkstemp(of->tmp);
-    if (fd >= 0) {
+    if (fd >= 0)
         track(of->tmp);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (fd >= 0) {
         if (exists) { /* keep what the file was: its mode, its owner, its other names */
             fchmod(fd, st.st_mode & 07777);
             if (st.st_uid != geteuid() || st.st_gid != getegid())

@@ -261,9 +261,9 @@ static int load_numerics(loader *ld, const imc_yentry *e)
         if (strcmp(f->key, "dataset") == 0)
             rc = file_key(ld, f, "numerics.dataset", &s->dataset);
         else if (strcmp(f->key, "images") == 0)
-            rc = integer(ld, f, "numerics.images", 1, LONG_MAX, &s->images);
+            rc = integer(ld, f, "numerics.images", 1, 100000000, &s->images); /* imcsim's bounds */
         else if (strcmp(f->key, "seed") == 0)
-            rc = integer(ld, f, "numerics.seed", 0, LONG_MAX, &s->seed);
+            rc = integer(ld, f, "numerics.seed", 0, 2147483647, &s->seed);
         else
             rc = at(ld, &f->key_mark, "numerics: unknown key '%s' (expected dataset, images, seed)", f->key);
         if (rc)
@@ -472,7 +472,7 @@ static int load(loader *ld, imc_ynode *root)
         return at(ld, &by[10]->key_mark, "linked: with 'combine: zip' every axis is linked");
     if ((rc = link_axes(ld, by[10])))
         return rc;
-    if (by[7] && (rc = integer(ld, by[7], "batch", 1, INT_MAX, &v)))
+    if (by[7] && (rc = integer(ld, by[7], "batch", 1, 100000, &v))) /* imcsim --batch's */
         return rc;
     s->batch = by[7] ? (int)v : 0;
     if (by[8] && (rc = scalar(ld, by[8], "kernel", &s->kernel)))

@@ -21,4 +21,7 @@ extern int imc_fuzz_accepted;
 struct imc_err;
 void imc_fuzz_check_refusal(int rc, const struct imc_err *err);
 
+/* A NUL-terminated copy of the input (malloc'd), or NULL when out of memory. */
+char *imc_fuzz_cstring(const uint8_t *data, size_t size);
+
 #endif

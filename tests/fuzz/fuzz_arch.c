@@ -30,11 +30,9 @@ static char *dump(const imc_arch *a)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = imc_fuzz_cstring(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     const char *sets[MAX_SETS];
     size_t n_sets = 0;
     char *marker = strstr(text, "\n--set\n");

@@ -14,3 +14,13 @@ void imc_fuzz_check_refusal(int rc, const imc_err *err)
         strchr(err->msg, '\n'))
         abort();
 }
+
+char *imc_fuzz_cstring(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    if (text) {
+        memcpy(text, data, size);
+        text[size] = '\0';
+    }
+    return text;
+}

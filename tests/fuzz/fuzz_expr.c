@@ -16,11 +16,9 @@ static const char *const points[2][3] = {{"6", "1e-3", "adc/sar"}, {"x", "0x10",
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = imc_fuzz_cstring(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     imc_expr *e = NULL;
     imc_err err;
     imc_err_clear(&err);

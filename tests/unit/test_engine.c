@@ -30,38 +30,14 @@
 
 #include "tests/unit/testmodels.h"
 
-/* One tile per router, one PE per tile, one crossbar per PE: layer i sits on tile i. */
-static const char arch_text[] = "schema: 1\n"
-                                "clock: {digital: 1 GHz}\n"
-                                "mapping: {weight_bits: 8, input_bits: 8, cell_bits: 2}\n"
-                                "chip:\n"
-                                "  tiles: 16\n"
-                                "  noc: {model: noc/mesh, concentration: 1, ports: 5, flit_width: 32 bit}\n"
-                                "  dram: {model: dram/simple}\n"
-                                "  global_buffer: {model: buffer/sram, capacity: 1 MiB}\n"
-                                "  digital: {model: digital/vector, lanes: 16, mac_units: 64}\n"
-                                "  tile:\n"
-                                "    pes: 1\n"
-                                "    buffer: {model: buffer/edram}\n"
-                                "    sfu: {model: digital/vector, lanes: 8}\n"
-                                "    vector: {model: digital/vector, lanes: 16}\n"
-                                "    pe:\n"
-                                "      xbars: 1\n"
-                                "      xbar:\n"
-                                "        model: xbar/reram\n"
-                                "        read_latency: 100 ns\n"
-                                "        cell: {model: cell/reram, bits: 2}\n"
-                                "      dac: {model: dac/simple, bits: 1}\n"
-                                "      sh: {model: sh/simple}\n"
-                                "      adc: {model: adc/sar, bits: 8, rate: 1.28 GS/s}\n"
-                                "      shiftadd: {model: shiftadd/simple}\n";
+#include "tests/unit/small_arch.h"
 
 static imc_arch *load_arch(const char *const *sets, size_t n)
 {
     imc_arch *a = NULL;
     imc_err err;
     imc_err_clear(&err);
-    if (imc_arch_load_string(&a, arch_text, "engine.yaml", sets, n, &err))
+    if (imc_arch_load_string(&a, small_arch_text, "engine.yaml", sets, n, &err))
         fprintf(stderr, "\n%s:%d:%d: %s\n", err.file, err.line, err.col, err.msg);
     CU_ASSERT_PTR_NOT_NULL_FATAL(a);
     return a;
