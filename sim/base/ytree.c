@@ -396,6 +396,11 @@ static int on_event(loader *ld, const yaml_event_t *ev, int *documents)
     int is_key = top && top->node->kind == IMC_Y_MAP && !top->key; /* keys are not nodes */
     if (!is_key && ++ld->n_nodes > MAX_NODES)
         return too_large(ld, mark);
+    if (is_key && ev->type == YAML_SCALAR_EVENT && ev->data.scalar.anchor) /* a key is text, not a
+                                                                              node to refer to */
+        return imc_err_at(ld->err, IMC_EINPUT, ld->file, mark.line, mark.col,
+                          "an anchor on a mapping key (&%s) is not supported",
+                          (const char *)ev->data.scalar.anchor);
     if (ev->type == YAML_SCALAR_EVENT) {
         imc_ynode *n = node_new(IMC_Y_SCALAR, mark);
         if (!n || !(n->scalar = strdup((const char *)ev->data.scalar.value))) {

@@ -288,6 +288,9 @@ static void test_yaml_limits(void)
     CU_ASSERT_EQUAL(imc_ynode_find(b, "k")->val->items[1]->quoted, 1);
     imc_ytree_free(t);
 
+    /* an anchored key, then an alias to it (found by fuzzing: once a use after free) */
+    CU_ASSERT_STRING_EQUAL(yaml_error("&k a: 1\nb: *k\n"),
+                           "y.yaml:1:1: error: an anchor on a mapping key (&k) is not supported");
     CU_ASSERT_STRING_EQUAL(yaml_error("? [a]\n: 1\n"),
                            "y.yaml:1:3: error: mapping keys must be plain names");
     CU_ASSERT_STRING_EQUAL(yaml_error("a: 1\n---\nb: 2\n"),
