@@ -256,6 +256,14 @@ static int provenance(const cli *o, const imc_arch *arch, imc_provenance *p, imc
         rc = imc_provenance_path(p, "trace", o->sim.trace, err);
     if (!rc && o->numerics && o->num.dataset)
         rc = imc_provenance_path(p, "dataset", o->num.dataset, err);
+    for (size_t i = 0; !rc && i < o->n_references; i++) /* a built-in name, or a file */
+        if (access(o->references[i], R_OK) == 0)
+            rc = imc_provenance_path(p, "reference", o->references[i], err);
+        else {
+            char ref[160];
+            snprintf(ref, sizeof ref, "reference=%.140s", o->references[i]);
+            imc_provenance_option(p, ref);
+        }
     char opts[256];
     if (o->numerics)
         snprintf(opts, sizeof opts, "numerics images=%zu seed=%lu", o->num.images, o->num.seed);
@@ -274,13 +282,15 @@ static int refuse_clobbering(const cli *o, const imc_arch *arch, imc_err *err)
                          {"--stats", o->sim.stats},         {"--timeline", o->sim.timeline},
                          {"--emit-trace", o->sim.emit_trace}, {"--logits", o->num.logits}};
     size_t n_in = 0;
-    imc_io_name *in = calloc(o->n_models + arch->n_sources + 2, sizeof *in);
+    imc_io_name *in = calloc(o->n_models + o->n_references + arch->n_sources + 2, sizeof *in);
     if (!in)
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     for (size_t i = 0; i < arch->n_sources; i++) /* the file and the bases it builds on */
         in[n_in++] = (imc_io_name){"--arch", arch->sources[i]};
     for (size_t i = 0; i < o->n_models; i++)
         in[n_in++] = (imc_io_name){"--model", o->models[i]};
+    for (size_t i = 0; i < o->n_references; i++) /* a name that is no file never clashes */
+        in[n_in++] = (imc_io_name){"--reference", o->references[i]};
     if (o->sim.trace)
         in[n_in++] = (imc_io_name){"--trace", o->sim.trace};
     if (o->num.dataset)
