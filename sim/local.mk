@@ -27,6 +27,7 @@ libimc_a_SOURCES = \
 	sim/report/reference.c sim/report/reference.h \
 	sim/report/report.c sim/report/report.h \
 	sim/report/timeline.c sim/report/timeline.h \
+	sim/report/yamlout.c sim/report/yamlout.h \
 	sim/numerics/dataset.c sim/numerics/dataset.h \
 	sim/numerics/forward.c sim/numerics/forward.h \
 	sim/numerics/imc.c sim/numerics/imc.h \

@@ -21,5 +21,6 @@ EXTRA_DIST += tools/far/run_all.sh tools/far/common.py tools/far/train_deit.py \
 
 # imcsim-plot: gnuplot plots of energy breakdowns, per-layer latency, sweeps and Pareto fronts.
 dist_bin_SCRIPTS = tools/imcsim-plot
-# DeiT-S against FAR-S under the assumptions of arch-configs/sweeps/far_vs_deit.yaml.
-EXTRA_DIST += tools/far-vs-deit tools/measure-reference
+# DeiT-S against FAR-S under the assumptions of arch-configs/sweeps/far_vs_deit.yaml (far-vs-deit),
+# the FAR paper's claims checked over them (far-claims), a processor measured against its roofline.
+EXTRA_DIST += tools/far-vs-deit tools/far-claims tools/measure-reference

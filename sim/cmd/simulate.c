@@ -112,6 +112,7 @@ static int commit_outputs(outputs *o, imc_err *err)
 typedef struct references {
     imc_refproc **procs;
     imc_ref_result *res;
+    imc_ref_table table; /* once they have run */
 } references;
 
 static int load_references(const imc_sim_request *rq, references *rf, imc_err *err)
@@ -142,10 +143,10 @@ static int run_references(const imc_sim_request *rq, references *rf, const imc_r
             if (rc)
                 return rc;
         }
-    imc_ref_table t = {rf->procs, rq->n_references, runs, n, rf->res};
-    imc_reference_summary(&t, out);
+    rf->table = (imc_ref_table){rf->procs, rq->n_references, runs, n, rf->res};
+    imc_reference_summary(&rf->table, out);
     if (csv)
-        imc_reference_csv(&t, csv);
+        imc_reference_csv(&rf->table, csv);
     return 0;
 }
 
@@ -225,6 +226,8 @@ int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc
                 imc_provenance_yaml(o.stats.fp, rq->prov);
             if (o.stats.fp)
                 imc_report_stats(arch, runs, n, rq->batch, o.stats.fp);
+            if (o.stats.fp)
+                imc_reference_stats(&rf.table, o.stats.fp);
             for (size_t i = 0; o.timeline.fp && i < n; i++) /* the last name closes it */
                 imc_timeline_name(&tl, (int)(i * 1000), runs[i].label, i + 1 == n);
         }

@@ -7,6 +7,7 @@
 
 #include "sim/base/outfile.h"
 #include "sim/engine/ledger.h"
+#include "sim/report/yamlout.h"
 
 enum { LABEL_W = 28, VALUE_W = 18 }; /* as report.c's side-by-side table */
 
@@ -98,6 +99,46 @@ void imc_reference_csv(const imc_ref_table *t, FILE *out)
                 imc_csv_field(out, proc->name);
                 fprintf(out, ",reference,busy,%.17g,%.17g\n", res->kernels_of[c],
                         res->time_s[c] * proc->power_w * 1e12);
+            }
+        }
+    }
+}
+
+void imc_reference_stats(const imc_ref_table *t, FILE *out)
+{
+    if (t->n_procs == 0)
+        return;
+    fputs("references:\n", out);
+    for (size_t p = 0; p < t->n_procs; p++) {
+        const imc_refproc *proc = t->procs[p];
+        fputs("  - ", out);
+        imc_yaml_kv_str(out, 0, "name", proc->name);
+        imc_yaml_kv_str(out, 4, "doc", proc->doc);
+        imc_yaml_kv_str(out, 4, "file", proc->file);
+        fputs("    runs:\n", out);
+        for (size_t r = 0; r < t->n_runs; r++) {
+            const imc_ref_result *res = &t->res[p * t->n_runs + r];
+            const imc_run *run = &t->runs[r];
+            fputs("      - ", out);
+            imc_yaml_kv_str(out, 0, "label", run->label ? run->label : "run");
+            imc_yaml_kv_double(out, 8, "latency_s", res->latency_s);
+            imc_yaml_kv_double(out, 8, "latency_x_chip", res->latency_s / chip_latency_s(run));
+            imc_yaml_kv_double(out, 8, "energy_busy_j", res->energy_j);
+            imc_yaml_kv_double(out, 8, "energy_busy_x_chip", res->energy_j / chip_energy_j(run));
+            imc_yaml_kv_double(out, 8, "energy_flops_dram_j", res->dynamic_j);
+            imc_yaml_kv_double(out, 8, "flops", res->flops);
+            imc_yaml_kv_double(out, 8, "dram_bits", res->dram_bits);
+            imc_yaml_kv_double(out, 8, "kernels", res->kernels);
+            imc_yaml_kv_double(out, 8, "launch_bound_kernels", res->launch_bound);
+            fputs("        by_op_class:\n", out);
+            for (int c = 0; c < IMC_CLS_COUNT; c++) {
+                if (res->kernels_of[c] == 0)
+                    continue;
+                imc_yaml_key(out, 10, imc_op_class_name((imc_op_class)c));
+                fputc('\n', out);
+                imc_yaml_kv_double(out, 12, "time_s", res->time_s[c]);
+                imc_yaml_kv_double(out, 12, "flops", res->flops_of[c]);
+                imc_yaml_kv_double(out, 12, "kernels", res->kernels_of[c]);
             }
         }
     }

@@ -28,4 +28,10 @@ void imc_reference_summary(const imc_ref_table *t, FILE *out);
  * processor's power over the class's time; the rows sum to the busy-power energy). */
 void imc_reference_csv(const imc_ref_table *t, FILE *out);
 
+/* The stats YAML's `references:` section (after report.h's runs): per processor its name, doc
+ * and file, and per run the summary's figures in SI units (latency_s, energy_busy_j,
+ * energy_flops_dram_j, flops, dram_bits, kernels, launch_bound_kernels, the ratios to the
+ * chip's) and the time, FLOPs and kernels of each op class. Nothing when T has no processor. */
+void imc_reference_stats(const imc_ref_table *t, FILE *out);
+
 #endif

@@ -16,6 +16,7 @@
 
 #include "sim/flow/dataflow.h"
 #include "sim/report/hwreport.h"
+#include "sim/report/yamlout.h"
 
 enum {
     TOP_COMPONENTS = 6, /* components listed before "other" */
@@ -481,115 +482,6 @@ void imc_report_summary(const imc_arch *arch, const imc_run *runs, size_t n, int
 
 /* ---- stats YAML -------------------------------------------------------------------------- */
 
-/* Whether S can be written as a plain scalar in block and flow context alike and reads back
- * as the same string (not a number, boolean or null in YAML 1.1 or 1.2). */
-static int plain_ok(const char *s)
-{
-    static const char *const reserved[] = {"y", "n", "yes", "no", "true", "false",
-                                           "on", "off", "null"};
-    size_t len = strlen(s);
-    if (len == 0 || s[len - 1] == ' ')
-        return 0;
-    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_' ||
-          s[0] == '/'))
-        return 0;
-    for (const char *c = s; *c; c++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-+() ",
-                    *c))
-            return 0;
-    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-        if (strcasecmp(s, reserved[i]) == 0)
-            return 0;
-    return 1;
-}
-
-/* Write S as a YAML scalar: plain when that is safe, else single-quoted, else (control
- * characters, which single quotes cannot carry) double-quoted with escapes. */
-static void ystr(FILE *out, const char *s)
-{
-    if (!s) {
-        fputs("null", out);
-        return;
-    }
-    if (plain_ok(s)) {
-        fputs(s, out);
-        return;
-    }
-    int control = 0;
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-        control |= *c < 0x20 || *c == 0x7f;
-    if (!control) {
-        fputc('\'', out);
-        for (const char *c = s; *c; c++) {
-            if (*c == '\'')
-                fputc('\'', out);
-            fputc(*c, out);
-        }
-        fputc('\'', out);
-        return;
-    }
-    fputc('"', out);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            fprintf(out, "\\%c", *c);
-        else if (*c == '\n')
-            fputs("\\n", out);
-        else if (*c == '\t')
-            fputs("\\t", out);
-        else if (*c < 0x20 || *c == 0x7f)
-            fprintf(out, "\\x%02x", *c);
-        else
-            fputc(*c, out);
-    }
-    fputc('"', out);
-}
-
-/* A double that reads back bit for bit; YAML's spellings for the non-finite ones. */
-static void ydouble(FILE *out, double v)
-{
-    if (isnan(v))
-        fputs(".nan", out);
-    else if (isinf(v))
-        fputs(v > 0 ? ".inf" : "-.inf", out);
-    else
-        fprintf(out, "%.17g", v);
-}
-
-static void key(FILE *out, int indent, const char *k)
-{
-    fprintf(out, "%*s", indent, "");
-    ystr(out, k);
-    fputs(":", out);
-}
-
-static void kv_str(FILE *out, int indent, const char *k, const char *v)
-{
-    key(out, indent, k);
-    fputc(' ', out);
-    ystr(out, v);
-    fputc('\n', out);
-}
-
-static void kv_double(FILE *out, int indent, const char *k, double v)
-{
-    key(out, indent, k);
-    fputc(' ', out);
-    ydouble(out, v);
-    fputc('\n', out);
-}
-
-static void kv_int(FILE *out, int indent, const char *k, int64_t v)
-{
-    key(out, indent, k);
-    fprintf(out, " %" PRId64 "\n", v);
-}
-
-static void kv_uint(FILE *out, int indent, const char *k, uint64_t v)
-{
-    key(out, indent, k);
-    fprintf(out, " %" PRIu64 "\n", v);
-}
-
 static void stats_mapping(const imc_placement *p, FILE *out)
 {
     if (!p) {
@@ -597,14 +489,14 @@ static void stats_mapping(const imc_placement *p, FILE *out)
         return;
     }
     fputs("    mapping:\n", out);
-    kv_int(out, 6, "xbars_used", p->xbars_used);
-    kv_int(out, 6, "xbars_available", p->xbars_available);
-    kv_int(out, 6, "pes_used", p->pes_used);
-    kv_int(out, 6, "pes_available", p->pes_available);
-    kv_int(out, 6, "tiles_used", p->tiles_used);
-    kv_int(out, 6, "rounds", p->rounds);
-    kv_int(out, 6, "rows_written", p->rows_written);
-    kv_double(out, 6, "cell_utilization", p->cell_utilization);
+    imc_yaml_kv_int(out, 6, "xbars_used", p->xbars_used);
+    imc_yaml_kv_int(out, 6, "xbars_available", p->xbars_available);
+    imc_yaml_kv_int(out, 6, "pes_used", p->pes_used);
+    imc_yaml_kv_int(out, 6, "pes_available", p->pes_available);
+    imc_yaml_kv_int(out, 6, "tiles_used", p->tiles_used);
+    imc_yaml_kv_int(out, 6, "rounds", p->rounds);
+    imc_yaml_kv_int(out, 6, "rows_written", p->rows_written);
+    imc_yaml_kv_double(out, 6, "cell_utilization", p->cell_utilization);
     if (!p->n_layers) {
         fputs("      layers: []\n", out);
         return;
@@ -613,14 +505,14 @@ static void stats_mapping(const imc_placement *p, FILE *out)
     for (size_t i = 0; i < p->n_layers; i++) {
         const imc_layer_place *lp = &p->layers[i];
         fputs("        - {name: ", out);
-        ystr(out, lp->layer ? lp->layer->name : NULL);
+        imc_yaml_scalar(out, lp->layer ? lp->layer->name : NULL);
         fprintf(out,
                 ", copies: %d, xbars: %" PRId64 ", first_pe: %" PRId64 ", pes: %" PRId64
                 ", first_tile: %" PRId64 ", last_tile: %" PRId64 ", round: %d, cells_used: %" PRId64
                 ", cell_utilization: ",
                 lp->copies, lp->xbars, lp->first_pe, lp->pes, lp->first_tile, lp->last_tile,
                 lp->round, lp->cells_used);
-        ydouble(out, lp->cell_utilization);
+        imc_yaml_double(out, lp->cell_utilization);
         fprintf(out, ", rows_written: %" PRId64 "}\n", lp->rows_written);
     }
 }
@@ -636,19 +528,19 @@ static void stats_ledger(const imc_ledger *l, FILE *out)
     for (size_t i = 0; i < n; i++) {
         imc_ledger_row r = imc_ledger_row_at(l, i);
         fputs("      - {layer: ", out);
-        ystr(out, r.layer);
+        imc_yaml_scalar(out, r.layer);
         fputs(", op: ", out);
-        ystr(out, imc_op_class_name((imc_op_class)r.op_class));
+        imc_yaml_scalar(out, imc_op_class_name((imc_op_class)r.op_class));
         fputs(", component: ", out);
-        ystr(out, imc_comp_key(r.comp));
+        imc_yaml_scalar(out, imc_comp_key(r.comp));
         fputs(", level: ", out);
-        ystr(out, imc_level_name(imc_comp_section(r.comp)));
+        imc_yaml_scalar(out, imc_level_name(imc_comp_section(r.comp)));
         fputs(", action: ", out);
-        ystr(out, imc_comp_action_name(l, r.comp, r.action));
+        imc_yaml_scalar(out, imc_comp_action_name(l, r.comp, r.action));
         fputs(", count: ", out);
-        ydouble(out, r.count);
+        imc_yaml_double(out, r.count);
         fputs(", energy_pj: ", out);
-        ydouble(out, r.energy_pj);
+        imc_yaml_double(out, r.energy_pj);
         fputs("}\n", out);
     }
 }
@@ -670,7 +562,7 @@ static void stats_spans(const imc_run *r, FILE *out)
         if (!s->ops)
             continue;
         fputs("      - {layer: ", out);
-        ystr(out, r->graph->names[i]);
+        imc_yaml_scalar(out, r->graph->names[i]);
         fprintf(out, ", start_ps: %" PRIu64 ", end_ps: %" PRIu64 ", busy_ps: %" PRIu64
                      ", ops: %" PRIu64 "}\n", s->start_ps, s->end_ps, s->busy_ps, s->ops);
     }
@@ -684,59 +576,59 @@ static void stats_run(const imc_arch *arch, const imc_run *r, int batch, FILE *o
     char name[64];
 
     fputs("  - label: ", out);
-    ystr(out, label_of(r));
+    imc_yaml_scalar(out, label_of(r));
     fputc('\n', out);
     if (r->graph && r->graph->model)
-        kv_str(out, 4, "model", r->graph->model);
-    kv_str(out, 4, "arch_file", arch->file);
-    kv_int(out, 4, "batch", batch);
-    kv_uint(out, 4, "latency_ps", res->latency_ps);
-    kv_double(out, 4, "latency_cycles", cycles_of(arch, res->latency_ps));
-    kv_double(out, 4, "interval_ps", res->interval_ps);
-    kv_uint(out, 4, "makespan_ps", res->makespan_ps);
-    kv_double(out, 4, "inferences_per_s", per_second(interval_ps_of(res)));
-    kv_uint(out, 4, "events", res->events);
-    kv_uint(out, 4, "ops", res->ops);
-    kv_double(out, 4, "xbar_busy", res->xbar_busy);
-    kv_double(out, 4, "mac_busy", res->mac_busy);
-    kv_double(out, 4, "energy_pj_total", t.total_pj);
-    kv_double(out, 4, "inferences_per_j", per_second(t.total_pj));
+        imc_yaml_kv_str(out, 4, "model", r->graph->model);
+    imc_yaml_kv_str(out, 4, "arch_file", arch->file);
+    imc_yaml_kv_int(out, 4, "batch", batch);
+    imc_yaml_kv_uint(out, 4, "latency_ps", res->latency_ps);
+    imc_yaml_kv_double(out, 4, "latency_cycles", cycles_of(arch, res->latency_ps));
+    imc_yaml_kv_double(out, 4, "interval_ps", res->interval_ps);
+    imc_yaml_kv_uint(out, 4, "makespan_ps", res->makespan_ps);
+    imc_yaml_kv_double(out, 4, "inferences_per_s", per_second(interval_ps_of(res)));
+    imc_yaml_kv_uint(out, 4, "events", res->events);
+    imc_yaml_kv_uint(out, 4, "ops", res->ops);
+    imc_yaml_kv_double(out, 4, "xbar_busy", res->xbar_busy);
+    imc_yaml_kv_double(out, 4, "mac_busy", res->mac_busy);
+    imc_yaml_kv_double(out, 4, "energy_pj_total", t.total_pj);
+    imc_yaml_kv_double(out, 4, "inferences_per_j", per_second(t.total_pj));
     fputs("    energy_pj_by_component:\n", out);
     for (int c = 0; c < IMC_COMP_COUNT; c++)
-        kv_double(out, 6, comp_label(name, sizeof name, (imc_comp)c), t.comp_pj[c]);
+        imc_yaml_kv_double(out, 6, comp_label(name, sizeof name, (imc_comp)c), t.comp_pj[c]);
     fputs("    energy_pj_leakage_by_component:\n", out);
     for (int c = 0; c < IMC_COMP_COUNT; c++)
-        kv_double(out, 6, comp_label(name, sizeof name, (imc_comp)c), t.comp_leak_pj[c]);
+        imc_yaml_kv_double(out, 6, comp_label(name, sizeof name, (imc_comp)c), t.comp_leak_pj[c]);
     fputs("    energy_pj_by_op:\n", out);
     for (int c = 0; c < IMC_CLS_COUNT; c++)
-        kv_double(out, 6, imc_op_class_name((imc_op_class)c), t.cls_pj[c]);
+        imc_yaml_kv_double(out, 6, imc_op_class_name((imc_op_class)c), t.cls_pj[c]);
     fputs("    traffic_bits:\n", out);
     for (int m = 0; m < IMC_MEM_COUNT; m++)
-        kv_double(out, 6, imc_mem_level_name((imc_mem_level)m), t.traffic_bits[m]);
+        imc_yaml_kv_double(out, 6, imc_mem_level_name((imc_mem_level)m), t.traffic_bits[m]);
     if (res->arrival_hz > 0) {
-        kv_double(out, 4, "arrival_hz", res->arrival_hz);
-        kv_double(out, 4, "load_latency_mean_ps", res->load_latency_mean_ps);
-        kv_double(out, 4, "load_latency_p95_ps", res->load_latency_p95_ps);
-        kv_double(out, 4, "load_latency_max_ps", res->load_latency_max_ps);
+        imc_yaml_kv_double(out, 4, "arrival_hz", res->arrival_hz);
+        imc_yaml_kv_double(out, 4, "load_latency_mean_ps", res->load_latency_mean_ps);
+        imc_yaml_kv_double(out, 4, "load_latency_p95_ps", res->load_latency_p95_ps);
+        imc_yaml_kv_double(out, 4, "load_latency_max_ps", res->load_latency_max_ps);
     }
     fputs("    bounds:\n      critical_path:\n", out);
     for (size_t i = 0; i < res->n_path; i++) {
         fputs("        - resource: ", out);
-        ystr(out, share_label(name, sizeof name, &res->path[i]));
+        imc_yaml_scalar(out, share_label(name, sizeof name, &res->path[i]));
         fputc('\n', out);
-        kv_double(out, 10, "service_ps", res->path[i].service_ps);
-        kv_double(out, 10, "queueing_ps", res->path[i].wait_ps);
+        imc_yaml_kv_double(out, 10, "service_ps", res->path[i].service_ps);
+        imc_yaml_kv_double(out, 10, "queueing_ps", res->path[i].wait_ps);
     }
-    kv_double(out, 6, "back_pressure_ps", res->path_held_ps);
-    kv_str(out, 6, "throughput_bound", res->bottleneck[0] ? res->bottleneck : "-");
-    kv_str(out, 6, "throughput_bound_component", imc_comp_info_of(res->bottleneck_comp)->path);
-    kv_double(out, 6, "throughput_bound_busy_ps", res->bottleneck_busy_ps);
+    imc_yaml_kv_double(out, 6, "back_pressure_ps", res->path_held_ps);
+    imc_yaml_kv_str(out, 6, "throughput_bound", res->bottleneck[0] ? res->bottleneck : "-");
+    imc_yaml_kv_str(out, 6, "throughput_bound_component", imc_comp_info_of(res->bottleneck_comp)->path);
+    imc_yaml_kv_double(out, 6, "throughput_bound_busy_ps", res->bottleneck_busy_ps);
     fputs("      utilisation:\n", out);
     for (int c = 0; c < IMC_COMP_COUNT; c++)
-        kv_double(out, 8, imc_comp_info_of((imc_comp)c)->path, res->util[c]);
+        imc_yaml_kv_double(out, 8, imc_comp_info_of((imc_comp)c)->path, res->util[c]);
     fputs("      queueing_ps_per_inference:\n", out);
     for (int c = 0; c < IMC_COMP_COUNT; c++)
-        kv_double(out, 8, imc_comp_info_of((imc_comp)c)->path, res->queue_ps[c]);
+        imc_yaml_kv_double(out, 8, imc_comp_info_of((imc_comp)c)->path, res->queue_ps[c]);
     stats_mapping(r->place, out);
     stats_spans(r, out);
     stats_ledger(res->ledger, out);
@@ -748,16 +640,16 @@ void imc_report_stats(const imc_arch *arch, const imc_run *runs, size_t n, int b
           "# units are in the key names (ps, pj, bits, hz); *_busy and *_utilization are\n"
           "# fractions. Ledger rows sum to energy_pj_total.\n",
           out);
-    kv_int(out, 0, "stats_version", 1);
-    kv_str(out, 0, "arch_file", arch->file);
-    kv_double(out, 0, "clock_hz", arch->clock_hz);
-    kv_int(out, 0, "batch", batch);
+    imc_yaml_kv_int(out, 0, "stats_version", 1);
+    imc_yaml_kv_str(out, 0, "arch_file", arch->file);
+    imc_yaml_kv_double(out, 0, "clock_hz", arch->clock_hz);
+    imc_yaml_kv_int(out, 0, "batch", batch);
     imc_hw_report hw;
     imc_hwreport_build(arch, &hw);
     fputs("hardware:\n", out);
-    kv_double(out, 2, "area_mm2", hw.area_mm2[IMC_LEVEL_CHIP]);
-    kv_double(out, 2, "peak_power_w", hw.peak_power_mw[IMC_LEVEL_CHIP] * 1e-3);
-    kv_double(out, 2, "peak_ops_per_s", hw.peak_ops_per_s);
+    imc_yaml_kv_double(out, 2, "area_mm2", hw.area_mm2[IMC_LEVEL_CHIP]);
+    imc_yaml_kv_double(out, 2, "peak_power_w", hw.peak_power_mw[IMC_LEVEL_CHIP] * 1e-3);
+    imc_yaml_kv_double(out, 2, "peak_ops_per_s", hw.peak_ops_per_s);
     if (n == 0) {
         fputs("runs: []\n", out);
         return;

@@ -709,13 +709,14 @@ static void test_numerics(void)
  * without a simulation, are usage errors. */
 static void test_reference(void)
 {
-    char reram[4200], model[4200], csv[4200];
+    char reram[4200], model[4200], csv[4200], stats[4200];
     config_path(reram, sizeof reram, "reram.yaml");
     snprintf(model, sizeof model, "%s/tests/data/ref_deit.model.safetensors", srcdir);
     snprintf(csv, sizeof csv, "%s/ref.csv", workdir);
+    snprintf(stats, sizeof stats, "%s/ref.yaml", workdir);
     char *out, *err;
     const char *args[] = {"--arch", reram, "--model", model, "--reference", "a100", "--csv", csv,
-                          NULL};
+                          "--stats", stats, NULL};
     CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, args), 0);
     const char *sec = strstr(out, "\n  a100: NVIDIA A100");
     CU_ASSERT_PTR_NOT_NULL_FATAL(sec);
@@ -740,6 +741,20 @@ static void test_reference(void)
     CU_ASSERT(rows >= 6); /* mvm, embed, layernorm, gelu, residual, qk, softmax, sv */
     CU_ASSERT_DOUBLE_EQUAL(sum_pj * 1e-6, energy_uj, 1e-3 * energy_uj);
     free(c);
+
+    /* the stats carry the same figures, in seconds and joules */
+    char *y = slurp(stats);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    const char *ref = strstr(y, "\nreferences:\n  - name: a100\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ref);
+    double latency_s = 0, busy_j = 0;
+    const char *ls = strstr(ref, "latency_s: "), *bj = strstr(ref, "energy_busy_j: ");
+    CU_ASSERT_FATAL(ls && bj);
+    CU_ASSERT_EQUAL(sscanf(ls + strlen("latency_s: "), "%lf", &latency_s), 1);
+    CU_ASSERT_EQUAL(sscanf(bj + strlen("energy_busy_j: "), "%lf", &busy_j), 1);
+    CU_ASSERT_DOUBLE_EQUAL(latency_s * 1e6, latency_us, 1e-3); /* the summary prints 3 decimals */
+    CU_ASSERT_DOUBLE_EQUAL(busy_j * 1e6, energy_uj, 1e-3 * energy_uj);
+    free(y);
 
     const char *nope[] = {"--arch", reram, "--model", model, "--reference", "nope", NULL};
     CU_ASSERT_EQUAL(run(NULL, "/nonexistent", &out, &err, nope), 2);
@@ -813,7 +828,7 @@ static CU_TestInfo tests[] = {
     {"arch-configs/README.md documents every key", test_schema_documented},
     {"simulation outputs: timeline JSON, stats, batch; none on failure", test_simulation_outputs},
     {"--numerics on a reference model and its images", test_numerics},
-    {"--reference: a processor beside the chip, in the summary and the CSV", test_reference},
+    {"--reference: a processor beside the chip, in the summary, the CSV and the stats", test_reference},
     {"an output over an input is refused", test_output_over_input_refused},
     {"outputs: links followed, mode and links kept, FIFOs and devices", test_outputs_kept_and_followed},
     {"stdout is checked", test_stdout_checked},
