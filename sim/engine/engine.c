@@ -690,13 +690,10 @@ static int retry_done(imc_kernel *k, void *ctx, uint64_t arg)
     return on_done(e, (int)(arg >> 32), (uint32_t)arg, imc_kernel_now(k));
 }
 
-/* BITS left tile T's buffer at NOW: the ops that waited for room there try again, in order. */
-static int free_room(engine *e, int64_t t, double bits, uint64_t now)
+/* The ops waiting for room in tile T's buffer try again at NOW, in order. */
+static int retry_room(engine *e, int64_t t, uint64_t now)
 {
     room *rm = &e->rooms[t];
-    rm->used_bits -= bits;
-    if (rm->used_bits < 0.5)
-        rm->used_bits = 0;
     size_t n = rm->n_wait;
     rm->n_wait = 0;
     for (size_t k = 0; k < n; k++) {
@@ -707,8 +704,42 @@ static int free_room(engine *e, int64_t t, double bits, uint64_t now)
     return 0;
 }
 
+/* BITS left tile T's buffer at NOW: the ops that waited for room there try again. */
+static int free_room(engine *e, int64_t t, double bits, uint64_t now)
+{
+    room *rm = &e->rooms[t];
+    rm->used_bits -= bits;
+    if (rm->used_bits < 0.5)
+        rm->used_bits = 0;
+    return retry_room(e, t, now);
+}
+
+/* Inference INF has no ops left at NOW: when it was the oldest in flight, the next one is, and
+ * every op waiting for room tries again under that inference's rule. */
+static int inference_finished(engine *e, int inf, uint64_t now)
+{
+    if (inf != e->oldest)
+        return 0;
+    while (e->oldest < e->batch && e->left_of[e->oldest] == 0)
+        e->oldest++;
+    for (int64_t t = 0; e->rooms && t < e->n_tiles; t++) {
+        int rc = retry_room(e, t, now);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* Room for op I's output in its tile's buffer, held until every consumer has read it: 0 when
- * it is there (or not needed), 1 when the op must wait (it is queued for room). */
+ * it is there (or not needed), 1 when the op must wait (it is queued for room).
+ *
+ * With several inferences in flight, a buffer can fill with data whose readers wait on work
+ * that itself waits for room: younger inferences' data, or the oldest one's own skip values
+ * held while the younger ones had the buffer. As a NoC's escape channel does, the oldest
+ * inference in flight (of a batch of several) is never blocked, so the batch always completes;
+ * younger ones wait while the buffer is full. The buffer then holds more than its capacity; the
+ * largest excess is reported (imc_engine_result.buffer_overcommit_bits). At batch 1 the
+ * capacity is strict, and a buffer too small for one inference is an error. */
 static int reserve_room(engine *e, int inf, uint32_t i, uint64_t now)
 {
     const imc_op *op = &e->g->ops[i];
@@ -723,7 +754,8 @@ static int reserve_room(engine *e, int inf, uint32_t i, uint64_t now)
     if (!readers || bits <= 0)
         return 0;
     room *rm = &e->rooms[t];
-    if (rm->used_bits + bits > rm->capacity_bits && rm->used_bits > 0) {
+    int escape = e->batch > 1 && inf == e->oldest;
+    if (!escape && rm->used_bits + bits > rm->capacity_bits && rm->used_bits > 0) {
         if (!e->hold_since[k])
             e->hold_since[k] = now + 1; /* + 1: 0 means "not waiting" */
         if (rm->n_wait == rm->cap_wait) {
@@ -738,6 +770,8 @@ static int reserve_room(engine *e, int inf, uint32_t i, uint64_t now)
         return 1;
     }
     rm->used_bits += bits;
+    if (rm->used_bits - rm->capacity_bits > e->overcommit_bits)
+        e->overcommit_bits = rm->used_bits - rm->capacity_bits;
     e->held_bits[k] = bits;
     e->unread[k] = readers;
     if (e->hold_since[k] && inf == 0)
@@ -849,6 +883,8 @@ static int on_done(engine *e, int inf, uint32_t i, uint64_t now)
     if (rc)
         return rc < 0 ? rc : 0; /* waits for room: on_done runs again when there is */
     e->ops_done++;
+    if (--e->left_of[inf] == 0 && (rc = inference_finished(e, inf, now)))
+        return rc;
     if (inf == 0) {
         op_record *r = &e->rec[i];
         r->end_ps = now;
@@ -1196,6 +1232,7 @@ static void engine_free(engine *e)
     free(e->hold_since);
     free(e->arrival);
     free(e->inference_done);
+    free(e->left_of);
     free(e->rec);
     free(e->segs);
     imc_kernel_free(e->kernel);
@@ -1284,6 +1321,7 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
         !(e.hold_since = calloc(n ? n : 1, sizeof *e.hold_since)) ||
         !(e.arrival = calloc((size_t)e.batch, sizeof *e.arrival)) ||
         !(e.inference_done = calloc((size_t)e.batch, sizeof *e.inference_done)) ||
+        !(e.left_of = malloc((size_t)e.batch * sizeof *e.left_of)) ||
         !(e.rec = calloc(g->n_ops ? g->n_ops : 1, sizeof *e.rec)) ||
         !(e.spans = calloc(g->n_names + 1, sizeof *e.spans)) ||
         !(e.names = malloc((g->n_names + 1) * sizeof *e.names)))
@@ -1311,6 +1349,7 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
     if (!rc)
         rc = setup_rounds(&e);
     for (int inf = 0; !rc && inf < e.batch; inf++) {
+        e.left_of[inf] = g->n_ops;
         for (size_t i = 0; i < g->n_ops; i++)
             e.remaining[(size_t)inf * g->n_ops + i] = g->ops[i].n_deps;
         /* a closed batch arrives at once; an open stream at the configured rate */
@@ -1340,6 +1379,7 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
     if (!rc) {
         res->latency_ps = e.inference_done[0] - e.arrival[0];
         res->makespan_ps = e.last_done;
+        res->buffer_overcommit_bits = e.overcommit_bits;
         res->interval_ps = steady_interval(e.inference_done, e.arrival, e.batch, res->latency_ps);
         if (opts->arrival_hz > 0)
             load_latency(e.inference_done, e.arrival, e.batch, res);

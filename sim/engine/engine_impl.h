@@ -38,7 +38,8 @@ typedef struct op_record {
     uint64_t held_ps;    /* how long it waited for room in a full buffer */
 } op_record;
 
-/* A tile buffer's room for outputs waiting for their consumers (back-pressure). */
+/* A tile buffer's room for outputs waiting for their consumers (back-pressure; see
+ * reserve_room). */
 typedef struct room {
     double capacity_bits, used_bits;
     uint64_t *wait_ops;  /* ops (inference << 32 | op) waiting for room, in order */
@@ -116,6 +117,9 @@ typedef struct engine {
     uint64_t *arrival;      /* [inference]: when its input arrives */
     uint64_t *inference_done;
     size_t ops_done;
+    size_t *left_of;        /* [inference]: its ops not done yet */
+    int oldest;             /* the first inference with ops left */
+    double overcommit_bits; /* the most a tile buffer held beyond its capacity (see reserve_room) */
     imc_span *spans;        /* [name]: first inference only */
     /* the first inference's records, for the critical path */
     op_record *rec;

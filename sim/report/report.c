@@ -200,6 +200,10 @@ static void bounds_one(const imc_engine_result *res, FILE *out)
     if (res->path_held_ps > 0)
         fprintf(out, "    %-36s %.3f us waiting for room in full buffers\n", "back-pressure",
                 res->path_held_ps * 1e-6);
+    if (res->buffer_overcommit_bits > 0)
+        fprintf(out, "    %-36s up to %.1f KiB beyond a tile buffer's capacity (the oldest "
+                     "inference in flight is never blocked, so that the batch completes)\n",
+                "buffer overcommit", res->buffer_overcommit_bits / 8 / 1024);
     if (res->bottleneck[0])
         fprintf(out, "    %-36s %s (%s): %.3f us busy per inference, at most %.1f inferences/s\n",
                 "throughput bound", res->bottleneck, imc_comp_info_of(res->bottleneck_comp)->path,
@@ -620,6 +624,7 @@ static void stats_run(const imc_arch *arch, const imc_run *r, int batch, FILE *o
         imc_yaml_kv_double(out, 10, "queueing_ps", res->path[i].wait_ps);
     }
     imc_yaml_kv_double(out, 6, "back_pressure_ps", res->path_held_ps);
+    imc_yaml_kv_double(out, 6, "buffer_overcommit_bits", res->buffer_overcommit_bits);
     imc_yaml_kv_str(out, 6, "throughput_bound", res->bottleneck[0] ? res->bottleneck : "-");
     imc_yaml_kv_str(out, 6, "throughput_bound_component", imc_comp_info_of(res->bottleneck_comp)->path);
     imc_yaml_kv_double(out, 6, "throughput_bound_busy_ps", res->bottleneck_busy_ps);
