@@ -490,6 +490,8 @@ static void test_temporaries_removed(void)
             int null = open("/dev/null", O_WRONLY);
             dup2(null, 1);
             dup2(null, 2);
+            /* imcsim leaves an ignored signal ignored (nohup's SIGHUP): start from the default */
+            signal(sigs[i], SIG_DFL);
             execl(imcsim, imcsim, "--arch", reram, "--model", model, "--csv", csv, "--stats", fifo,
                   (char *)NULL);
             _exit(127);
