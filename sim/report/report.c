@@ -245,8 +245,16 @@ static void summary_one(const imc_arch *arch, const imc_run *r, int batch, FILE 
     fprintf(out, "  %-22s %.3f us = %.0f cycles of the %.4g GHz digital clock\n", "latency",
             (double)res->latency_ps * 1e-6, cycles_of(arch, res->latency_ps),
             arch->clock_hz * 1e-9);
-    fprintf(out, "  %-22s %s inferences/s (one every %.3f us in steady state)\n", "throughput",
-            num(a, sizeof a, per_second(interval_ps)), interval_ps * 1e-6);
+    /* completions closer than the busiest resource's time per inference: the batch ended
+     * before the pipeline reached its steady state */
+    int steady = batch < 2 || interval_ps >= res->bottleneck_busy_ps;
+    fprintf(out, "  %-22s %s inferences/s (one every %.3f us %s)\n", "throughput",
+            num(a, sizeof a, per_second(interval_ps)), interval_ps * 1e-6,
+            steady ? "in steady state" : "between completions");
+    if (!steady)
+        fprintf(out, "  %-22s no steady state: the busiest resource needs %.3f us per inference; "
+                     "a larger --batch shows the steady state\n",
+                "", res->bottleneck_busy_ps * 1e-6);
     if (batch > 1)
         fprintf(out, "  %-22s %.3f us for %d inferences\n", "makespan",
                 (double)res->makespan_ps * 1e-6, batch);

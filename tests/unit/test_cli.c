@@ -796,6 +796,25 @@ static void test_batch_never_deadlocks(void)
     free(out), free(err);
 }
 
+/* Two inferences whose completions come closer than the busiest resource allows (one-lane SFUs:
+ * 65.28 us per inference) have not reached a steady state, and the summary says so instead of
+ * calling their gap one. */
+static void test_batch_too_small_for_steady_state(void)
+{
+    char reram[4200], model[4200];
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(model, sizeof model, "%s/tests/data/ref_deit.model.safetensors", srcdir);
+    const char *args[] = {"--arch", reram, "--model", model, "--batch", "2",
+                          "--set", "chip.tile.sfu.lanes=1", NULL};
+    char *out, *err;
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, args), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, " us between completions)\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "no steady state: the busiest resource needs 65.280 us per "
+                                       "inference; a larger --batch shows the steady state\n"));
+    CU_ASSERT_PTR_NULL(strstr(out, "in steady state"));
+    free(out), free(err);
+}
+
 /* arch-configs/README.md documents every schema key (tools/arch-doc); models document
  * themselves (--describe all), so a new model needs no edit of the README. */
 static void test_schema_documented(void)
@@ -856,6 +875,7 @@ static CU_TestInfo tests[] = {
     {"--numerics on a reference model and its images", test_numerics},
     {"--reference: a processor beside the chip, in the summary, the CSV and the stats", test_reference},
     {"a batch behind small buffers completes", test_batch_never_deadlocks},
+    {"a batch too small for a steady state says so", test_batch_too_small_for_steady_state},
     {"an output over an input is refused", test_output_over_input_refused},
     {"outputs: links followed, mode and links kept, FIFOs and devices", test_outputs_kept_and_followed},
     {"stdout is checked", test_stdout_checked},
