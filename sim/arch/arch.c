@@ -762,11 +762,13 @@ static int follow_base(imc_ytree *tree, const char *file, int depth, imc_err *er
         snprintf(near, sizeof near, "%s", name);
     struct stat st;
     const char *path = stat(near, &st) == 0 ? near : imc_arch_find(name, found, sizeof found);
-    if (stat(path, &st) != 0)
+    if (stat(path, &st) != 0) {
+        char looked[2048];
+        imc_arch_looked(looked, sizeof looked);
         return imc_err_at(err, IMC_EINPUT, m.file, m.line, m.col,
-                          "base: no architecture file '%s' (looked in %s, $IMCSIM_DATADIR/"
-                          "arch-configs and %s/arch-configs)",
-                          name, near, IMC_DATADIR);
+                          "base: no architecture file '%s' (looked in %s, %s)", name, near,
+                          looked);
+    }
     imc_ytree *base;
     int rc = imc_ytree_load_file(&base, path, err);
     if (rc)
@@ -1079,18 +1081,37 @@ static int is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* The folders a bare architecture name is looked up in, in order: $IMCSIM_DATADIR's (when
+ * set), the source tree's this program was built from, the installed one. */
+static int search_dirs(const char *dirs[3])
+{
+    const char *env = getenv("IMCSIM_DATADIR");
+    int n = 0;
+    if (env && *env)
+        dirs[n++] = env;
+    dirs[n++] = IMC_SRCDIR;
+    dirs[n++] = IMC_DATADIR;
+    return n;
+}
+
 const char *imc_arch_find(const char *name, char *buf, size_t size)
 {
     if (strchr(name, '/') || is_file(name))
         return name;
-    const char *env = getenv("IMCSIM_DATADIR");
-    if (env && *env) {
-        snprintf(buf, size, "%s/arch-configs/%s", env, name);
+    const char *dirs[3];
+    for (int i = 0, n = search_dirs(dirs); i < n; i++) {
+        snprintf(buf, size, "%s/arch-configs/%s", dirs[i], name);
         if (is_file(buf))
             return buf;
     }
-    snprintf(buf, size, "%s/arch-configs/%s", IMC_DATADIR, name);
-    if (is_file(buf))
-        return buf;
     return name;
+}
+
+void imc_arch_looked(char *buf, size_t size)
+{
+    const char *dirs[3];
+    int n = search_dirs(dirs);
+    size_t used = (size_t)snprintf(buf, size, "the current folder");
+    for (int i = 0; i < n && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, ", %s/arch-configs", dirs[i]);
 }

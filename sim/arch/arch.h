@@ -104,10 +104,12 @@ double imc_arch_units(const imc_arch *arch, imc_level level);
 /* "pe", "tile", "chip". */
 const char *imc_level_name(imc_level level);
 
-/* Where `--arch NAME` points: NAME itself when it holds a '/' or is a file here; else
- * $IMCSIM_DATADIR/arch-configs/NAME or the installed arch-configs/NAME when that exists (in
- * BUF); else NAME (loading it then reports it missing). */
+/* Where `--arch NAME` points: NAME itself when it holds a '/' or is a file here; else the
+ * first arch-configs/NAME that exists (in BUF) under $IMCSIM_DATADIR, the source tree imcsim
+ * was built from and the installed data; else NAME (loading it then reports it missing). */
 const char *imc_arch_find(const char *name, char *buf, size_t size);
+/* The places imc_arch_find looks, as a list for an error message. */
+void imc_arch_looked(char *buf, size_t size);
 
 /* Load and check the architecture file PATH, applying N_SETS overrides in order: "PATH=VALUE"
  * sets a key (--set), "!PATH" removes one so its default applies (--unset). The file may start

@@ -31,8 +31,8 @@ static const char usage[] =
     "architecture:\n"
     "  --arch FILE          architecture YAML (schema v1, see arch-configs/README.md). A bare\n"
     "                       name (no '/') is looked up in the current directory, then in\n"
-    "                       $IMCSIM_DATADIR/arch-configs, then in the installed arch-configs\n"
-    "                       (" IMC_DATADIR "/arch-configs)\n"
+    "                       $IMCSIM_DATADIR/arch-configs, the source tree's arch-configs and\n"
+    "                       the installed ones (" IMC_DATADIR "/arch-configs)\n"
     "  --set PATH=VALUE     override one key of the architecture, e.g. --set chip.tiles=64 or\n"
     "                       --set chip.tile.pe.adc.bits=6; repeatable, applied in order, checked\n"
     "                       like the file. --set X.model=NAME switches a component's model;\n"
@@ -344,6 +344,12 @@ static int run(const cli *o)
 
     char found[4096];
     const char *arch_path = imc_arch_find(o->arch, found, sizeof found);
+    if (!strchr(o->arch, '/') && access(arch_path, F_OK) != 0) {
+        char looked[2048];
+        imc_arch_looked(looked, sizeof looked);
+        imc_err_set(&err, IMC_EINPUT, "--arch %s: no such file (looked in %s)", o->arch, looked);
+        return imc_cli_report(PROG, &err);
+    }
     imc_arch *arch;
     if (imc_arch_load(&arch, arch_path, o->sets, o->n_sets, &err))
         return imc_cli_report(PROG, &err);

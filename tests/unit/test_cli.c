@@ -148,10 +148,16 @@ static void test_arch_found_by_bare_name(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "imcsim hardware report: "));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "/arch-configs/isaac.yaml"));
     free(out), free(err);
-    /* Not found anywhere: a clear error. */
+    /* From an unrelated directory without IMCSIM_DATADIR: the source tree it was built from. */
+    CU_ASSERT_EQUAL(run(workdir, NULL, &out, &err, args), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, IMC_SRCDIR "/arch-configs/isaac.yaml"));
+    free(out), free(err);
+    /* Not found anywhere: a clear error that says where it looked. */
     const char *nope[] = {"--arch", "nope.yaml", "--hw-report", NULL};
-    CU_ASSERT_EQUAL(run(workdir, srcdir, &out, &err, nope), 2);
-    CU_ASSERT_STRING_EQUAL(err, "imcsim: nope.yaml: error: cannot open: No such file or directory\n");
+    CU_ASSERT_EQUAL(run(workdir, "/nonexistent", &out, &err, nope), 2);
+    CU_ASSERT_STRING_EQUAL(err, "imcsim: error: --arch nope.yaml: no such file (looked in the "
+                                "current folder, /nonexistent/arch-configs, " IMC_SRCDIR
+                                "/arch-configs, " IMC_DATADIR "/arch-configs)\n");
     free(out), free(err);
 }
 
