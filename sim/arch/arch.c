@@ -52,6 +52,13 @@ struct section {
 
 /* ---- the component table ------------------------------------------------------------------ */
 
+/* "a" or "an" before a model kind, as it is spoken: "an adc", "an sh", "an xbar", "a dac". */
+static const char *article(const char *kind)
+{
+    return kind && (!strcmp(kind, "adc") || !strcmp(kind, "sh") || !strcmp(kind, "xbar")) ? "an"
+                                                                                          : "a";
+}
+
 static const imc_comp_info comp_table[IMC_COMP_COUNT] = {
 #define IMC_COMPONENT(ID, PATH, KIND, REQUIRED, FIELD, HOME, COUNT, DOC)                         \
     [IMC_COMP_##ID] = {PATH, IMC_KIND_##KIND, REQUIRED, offsetof(imc_arch, FIELD), IMC_LEVEL_##HOME, \
@@ -565,9 +572,10 @@ static int load_component(ctx *c, imc_comp comp, const imc_ynode *n, const char 
                     me->val->scalar, list);
     }
     if (type->kind != info->kind)
-        return fail(c, me->val->mark, "%s: '%s' is a %s model, but %s needs a %s model (%s)",
-                    mpath, type->name, imc_kind_name(type->kind), path, imc_kind_name(info->kind),
-                    list);
+        return fail(c, me->val->mark, "%s: '%s' is %s %s model, but %s needs %s %s model (%s)",
+                    mpath, type->name, article(imc_kind_name(type->kind)),
+                    imc_kind_name(type->kind), path, article(imc_kind_name(info->kind)),
+                    imc_kind_name(info->kind), list);
     imc_instance **slotp = comp_slot(c->arch, comp);
     if (!(*slotp = imc_instance_new(type, path)))
         return oom(c);

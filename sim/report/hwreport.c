@@ -57,8 +57,10 @@ void imc_hwreport_print(const imc_arch *a, const imc_hw_report *rep, FILE *out)
             const imc_hw_row *r = &rep->rows[i];
             if (r->level != level)
                 continue;
-            fprintf(out, "  %-30s %-16s %12.6g %12.6f %14.4f\n", r->inst->path,
-                    r->inst->type->name, r->count, r->area_mm2, r->peak_power_mw);
+            /* whole counts in full (2097152, not 2.09715e+06) */
+            fprintf(out, r->count == floor(r->count) ? "  %-30s %-16s %12.0f %12.6f %14.4f\n"
+                                                      : "  %-30s %-16s %12.6g %12.6f %14.4f\n",
+                    r->inst->path, r->inst->type->name, r->count, r->area_mm2, r->peak_power_mw);
         }
         fprintf(out, "  %-30s %-16s %12s %12.6f %14.4f\n", "total", "", "", rep->area_mm2[level],
                 rep->peak_power_mw[level]);

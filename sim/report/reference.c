@@ -32,6 +32,8 @@ static void row(FILE *out, const char *label, const double *v, size_t n, rfmt f)
             snprintf(buf, sizeof buf, "%.3f", v[i]);
         else if (isfinite(v[i]) && f == R_RATIO)
             snprintf(buf, sizeof buf, "%.3gx", v[i]);
+        else if (isfinite(v[i]) && f == R_NUM && fabs(v[i]) >= 1e4) /* 296000, not 2.96e+05 */
+            snprintf(buf, sizeof buf, "%.0f", v[i]);
         else if (isfinite(v[i]) && f == R_NUM)
             snprintf(buf, sizeof buf, "%.4g", v[i]);
         else if (isfinite(v[i]))

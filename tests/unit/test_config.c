@@ -378,7 +378,7 @@ static const bad_case bad_cases[] = {
      "'adc/sar'?)"},
     {"model of the wrong kind", "{model: adc/sar}", "{model: dac/simple}", NULL, NULL,
      "t.yaml:16:20: error: chip.tile.pe.adc.model: 'dac/simple' is a dac model, but "
-     "chip.tile.pe.adc needs a adc model ({adc})"},
+     "chip.tile.pe.adc needs an adc model ({adc})"},
     {"duplicate key", "  tiles: 4\n", "  tiles: 4\n  tiles: 5\n", NULL, NULL,
      "t.yaml:4:3: error: duplicate key 'tiles'"},
     {"wrong schema version", "schema: 1\n", "schema: 2\n", NULL, NULL,
