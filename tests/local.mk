@@ -53,6 +53,10 @@ TESTS += tests/plot/plot.test
 EXTRA_DIST += tests/plot/plot.test tests/plot/data/energy.csv tests/plot/data/stats.yaml \
 	tests/plot/data/results.csv
 
+# Every command the README, the sweeps README, docs/TESTING.md and the man pages show.
+TESTS += tests/docs/commands.test
+EXTRA_DIST += tests/docs/commands.test
+
 # The include directions of sim/layers.txt.
 TESTS += tests/layout/layers.test
 EXTRA_DIST += tests/layout/layers.test

@@ -714,32 +714,15 @@ static int free_room(engine *e, int64_t t, double bits, uint64_t now)
     return retry_room(e, t, now);
 }
 
-/* Inference INF has no ops left at NOW: when it was the oldest in flight, the next one is, and
- * every op waiting for room tries again under that inference's rule. */
-static int inference_finished(engine *e, int inf, uint64_t now)
-{
-    if (inf != e->oldest)
-        return 0;
-    while (e->oldest < e->batch && e->left_of[e->oldest] == 0)
-        e->oldest++;
-    for (int64_t t = 0; e->rooms && t < e->n_tiles; t++) {
-        int rc = retry_room(e, t, now);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 /* Room for op I's output in its tile's buffer, held until every consumer has read it: 0 when
  * it is there (or not needed), 1 when the op must wait (it is queued for room).
  *
- * With several inferences in flight, a buffer can fill with data whose readers wait on work
- * that itself waits for room: younger inferences' data, or the oldest one's own skip values
- * held while the younger ones had the buffer. As a NoC's escape channel does, the oldest
- * inference in flight (of a batch of several) is never blocked, so the batch always completes;
- * younger ones wait while the buffer is full. The buffer then holds more than its capacity; the
- * largest excess is reported (imc_engine_result.buffer_overcommit_bits). At batch 1 the
- * capacity is strict, and a buffer too small for one inference is an error. */
+ * Waiting can deadlock: a buffer full of data whose readers wait on work that itself waits for
+ * room (a batch's younger inferences holding the buffer, a layer's outputs kept across a
+ * reprogramming round, FAR's sequences behind large crossbars). When nothing else can happen,
+ * imc_engine_run lets the waiting output of the oldest inference through beyond the capacity
+ * (force_one), as a design would spill it; the largest excess is reported
+ * (imc_engine_result.buffer_overcommit_bits). */
 static int reserve_room(engine *e, int inf, uint32_t i, uint64_t now)
 {
     const imc_op *op = &e->g->ops[i];
@@ -754,7 +737,9 @@ static int reserve_room(engine *e, int inf, uint32_t i, uint64_t now)
     if (!readers || bits <= 0)
         return 0;
     room *rm = &e->rooms[t];
-    int escape = e->batch > 1 && inf == e->oldest;
+    int escape = e->forced == (((uint64_t)inf << 32) | i);
+    if (escape)
+        e->forced = UINT64_MAX;
     if (!escape && rm->used_bits + bits > rm->capacity_bits && rm->used_bits > 0) {
         if (!e->hold_since[k])
             e->hold_since[k] = now + 1; /* + 1: 0 means "not waiting" */
@@ -778,6 +763,32 @@ static int reserve_room(engine *e, int inf, uint32_t i, uint64_t now)
         e->rec[i].held_ps = now - (e->hold_since[k] - 1);
     e->hold_since[k] = 0;
     return 0;
+}
+
+/* Nothing can happen while ops wait for room: the first waiting op of the oldest inference
+ * takes its room beyond the capacity, and the run goes on (see reserve_room). 0 when no op
+ * waits. */
+static int force_one(engine *e)
+{
+    int64_t best_t = -1;
+    size_t best_k = 0;
+    uint64_t best = UINT64_MAX;
+    for (int64_t t = 0; e->rooms && t < e->n_tiles; t++)
+        for (size_t k = 0; k < e->rooms[t].n_wait; k++) {
+            uint64_t w = e->rooms[t].wait_ops[k];
+            if (best_t < 0 || (w >> 32) < (best >> 32))
+                best = w, best_t = t, best_k = k;
+        }
+    if (best_t < 0)
+        return 0;
+    room *rm = &e->rooms[best_t];
+    memmove(&rm->wait_ops[best_k], &rm->wait_ops[best_k + 1],
+            (rm->n_wait - best_k - 1) * sizeof *rm->wait_ops);
+    rm->n_wait--;
+    e->forced = best;
+    e->forced_count++;
+    int rc = imc_kernel_schedule(e->kernel, imc_kernel_now(e->kernel), retry_done, e, best);
+    return rc ? -rc : 1;
 }
 
 /* Op I of inference INF starts at NOW and reads its inputs: their producers' room is free once
@@ -883,8 +894,6 @@ static int on_done(engine *e, int inf, uint32_t i, uint64_t now)
     if (rc)
         return rc < 0 ? rc : 0; /* waits for room: on_done runs again when there is */
     e->ops_done++;
-    if (--e->left_of[inf] == 0 && (rc = inference_finished(e, inf, now)))
-        return rc;
     if (inf == 0) {
         op_record *r = &e->rec[i];
         r->end_ps = now;
@@ -1232,7 +1241,6 @@ static void engine_free(engine *e)
     free(e->hold_since);
     free(e->arrival);
     free(e->inference_done);
-    free(e->left_of);
     free(e->rec);
     free(e->segs);
     imc_kernel_free(e->kernel);
@@ -1297,6 +1305,7 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
     e.opts = opts;
     e.err = err;
     e.batch = opts->batch > 0 ? opts->batch : 1;
+    e.forced = UINT64_MAX;
     e.slices = imc_arch_input_slices(arch);
     e.n_tiles = arch->chip.tiles;
     /* a partial sum out of a crossbar's shift-add: the ADC's code, shifted over the input
@@ -1321,7 +1330,6 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
         !(e.hold_since = calloc(n ? n : 1, sizeof *e.hold_since)) ||
         !(e.arrival = calloc((size_t)e.batch, sizeof *e.arrival)) ||
         !(e.inference_done = calloc((size_t)e.batch, sizeof *e.inference_done)) ||
-        !(e.left_of = malloc((size_t)e.batch * sizeof *e.left_of)) ||
         !(e.rec = calloc(g->n_ops ? g->n_ops : 1, sizeof *e.rec)) ||
         !(e.spans = calloc(g->n_names + 1, sizeof *e.spans)) ||
         !(e.names = malloc((g->n_names + 1) * sizeof *e.names)))
@@ -1349,7 +1357,6 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
     if (!rc)
         rc = setup_rounds(&e);
     for (int inf = 0; !rc && inf < e.batch; inf++) {
-        e.left_of[inf] = g->n_ops;
         for (size_t i = 0; i < g->n_ops; i++)
             e.remaining[(size_t)inf * g->n_ops + i] = g->ops[i].n_deps;
         /* a closed batch arrives at once; an open stream at the configured rate */
@@ -1361,6 +1368,14 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
         imc_err kerr;
         imc_err_clear(&kerr);
         rc = imc_kernel_run(e.kernel, &kerr);
+        int forced;
+        while (!rc && !e.status && e.ops_done < n && (forced = force_one(&e)) != 0) {
+            if (forced < 0) {
+                rc = imc_err_set(&kerr, -forced, "out of memory");
+                break;
+            }
+            rc = imc_kernel_run(e.kernel, &kerr);
+        }
         if (e.status)
             rc = e.status;
         else if (rc)

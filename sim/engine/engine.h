@@ -74,9 +74,9 @@ typedef struct imc_engine_result {
                               first; owned by the result */
     size_t n_path;
     double path_held_ps;   /* of which ops waited for room in a full buffer */
-    double buffer_overcommit_bits; /* the most a tile buffer held beyond its capacity: with
-                              several inferences in flight the oldest is never blocked
-                              (deadlock avoidance); 0 at batch 1 */
+    double buffer_overcommit_bits; /* the most a tile buffer held beyond its capacity: when
+                              every op waits for room (a deadlock), the oldest waiting output
+                              is let in, as a spill would; 0 when that never happened */
     char bottleneck[96];   /* the resource busiest per inference: it bounds throughput */
     imc_comp bottleneck_comp;
     double bottleneck_busy_ps; /* its service per inference */

@@ -117,8 +117,9 @@ typedef struct engine {
     uint64_t *arrival;      /* [inference]: when its input arrives */
     uint64_t *inference_done;
     size_t ops_done;
-    size_t *left_of;        /* [inference]: its ops not done yet */
-    int oldest;             /* the first inference with ops left */
+    uint64_t forced;        /* the waiting op (inference << 32 | op) let through beyond the
+                               capacity to end a deadlock (see force_one), or UINT64_MAX */
+    uint64_t forced_count;  /* how many were */
     double overcommit_bits; /* the most a tile buffer held beyond its capacity (see reserve_room) */
     imc_span *spans;        /* [name]: first inference only */
     /* the first inference's records, for the critical path */

@@ -184,6 +184,11 @@ uint64_t imc_kernel_systemc_time_ps(void)
 #endif
 }
 
+imc_tick imc_kernel_shim_now(imc_kernel *k)
+{
+    return k->now;
+}
+
 imc_tick imc_kernel_now(const imc_kernel *k)
 {
     return k->now;

@@ -40,7 +40,8 @@ void imc_kernel_free(imc_kernel *k);
 /* Schedule FN(k, CTX, ARG) at absolute tick AT (>= now). */
 int imc_kernel_schedule(imc_kernel *k, imc_tick at, imc_event_fn fn, void *ctx, uint64_t arg);
 
-/* Run until no event is left. Returns 0, or the first failing handler's status (with ERR). */
+/* Run until no event is left. Returns 0, or the first failing handler's status (with ERR).
+ * Events scheduled after it returns are run by the next call, from where time stood. */
 int imc_kernel_run(imc_kernel *k, imc_err *err);
 
 /* Current tick (the tick of the event being dispatched, or of the last one). */

@@ -15,6 +15,8 @@ extern "C" {
  * event due at NOW. */
 imc_tick imc_kernel_shim_next(imc_kernel *k);
 int imc_kernel_shim_dispatch(imc_kernel *k, imc_tick now);
+/* The kernel's current tick (a run may continue a kernel that an earlier run left). */
+imc_tick imc_kernel_shim_now(imc_kernel *k);
 
 /* Provided by kernel_systemc.cc (only when built with SystemC): run K's queue to exhaustion
  * with SystemC advancing time. Returns 0, or non-zero with a message in MSG (every C++

@@ -5,8 +5,8 @@
 // sensitive to one sc_event. Each run notifies the event at the first queued tick; at each
 // trigger the method dispatches every event due now (kernel.c's queue decides the order), then
 // re-notifies at the next queued tick. SystemC's scheduler advances time; sc_start returns when
-// nothing is left. Kernel ticks are counted from SystemC's time when the run started, so
-// successive kernels in one process each start at tick 0. No exception leaves this file.
+// nothing is left. Kernel ticks are counted from SystemC's time when the kernel's first run
+// started, so successive kernels in one process each start at tick 0. No exception leaves this file.
 #include <systemc>
 
 #include <cstdint>
@@ -72,7 +72,8 @@ extern "C" int imc_kernel_shim_run_systemc(imc_kernel *k, char *msg, size_t msg_
         }
         driver->kernel = k;
         driver->status = 0;
-        driver->base_ps = driver->now_ps();
+        // tick 0 of this kernel: where SystemC stands, less the time an earlier run of it took
+        driver->base_ps = driver->now_ps() - imc_kernel_shim_now(k);
         if (imc_kernel_shim_next(k) == UINT64_MAX)
             return 0;
         driver->notify_next();

@@ -201,8 +201,9 @@ static void bounds_one(const imc_engine_result *res, FILE *out)
         fprintf(out, "    %-36s %.3f us waiting for room in full buffers\n", "back-pressure",
                 res->path_held_ps * 1e-6);
     if (res->buffer_overcommit_bits > 0)
-        fprintf(out, "    %-36s up to %.1f KiB beyond a tile buffer's capacity (the oldest "
-                     "inference in flight is never blocked, so that the batch completes)\n",
+        fprintf(out, "    %-36s up to %.1f KiB beyond a tile buffer's capacity: where every op "
+                     "waited for room, the oldest waiting output went in anyway, as a spill "
+                     "would\n",
                 "buffer overcommit", res->buffer_overcommit_bits / 8 / 1024);
     if (res->bottleneck[0])
         fprintf(out, "    %-36s %s (%s): %.3f us busy per inference, at most %.1f inferences/s\n",
