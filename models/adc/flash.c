@@ -8,7 +8,8 @@
  * (0.75 pJ) match the 4-bit 32 nm SAR of the Accelergy/CiMLoop table (0.79 pJ,
  * docs/SOURCES.md), and grows as 2^bits beyond, as flash converters do. Area
  * likewise: explicit, else (2^bits - 1) x the comparator area (assumption: 20 um2 at 32 nm,
- * scaled by (technology / 32 nm)^2). */
+ * scaled from 32 nm by the area factors of Stillmaker and Baas (techscale.h); its energies by
+ * their energy fit). */
 #include "models/model.h"
 
 #include <math.h>
@@ -62,25 +63,29 @@ static int flash_init(imc_instance *self, const imc_model_env *env, imc_err *err
 }
 
 static const imc_param flash_params[] = {
-    {"bits", IMC_PT_INT, IMC_DIM_NONE, 4, 1, 10, 0, IMC_OFF(flash, bits), NULL,
+    {"bits", IMC_PT_INT, IMC_DIM_NONE, 4, 1, 10, IMC_PF_SIZE, IMC_OFF(flash, bits), NULL,
      "resolution in bits (NeuroSim: at least 4 for 128-row arrays of 1-4 bit cells)"},
-    {"rate", IMC_PT_REAL, IMC_DIM_FREQ, 1.28e9, 1e3, 1e12, 0, IMC_OFF(flash, rate_hz), NULL,
+    {"rate", IMC_PT_REAL, IMC_DIM_FREQ, 1.28e9, 1e3, 1e12, IMC_PF_NODE,
+     IMC_OFF(flash, rate_hz), NULL,
      "conversions per second (ISAAC's ADC rate, 1.28 GS/s, for a like-for-like swap)"},
-    {"comparator_energy", IMC_PT_REAL, IMC_DIM_ENERGY, 50e-15, 0, 1e-9, 0,
+    {"comparator_energy", IMC_PT_REAL, IMC_DIM_ENERGY, 50e-15, 0, 1e-9, IMC_PF_NODE,
      IMC_OFF(flash, cmp_energy_j), NULL,
      "energy of one comparator decision incl. ladder and encoder share (assumption: 50 fJ)"},
-    {"comparator_area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-6, IMC_PF_OPTIONAL,
+    {"comparator_area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-6, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(flash, cmp_area_m2), NULL,
      "area of one comparator; default 20 um2 at 32 nm, node-scaled (assumption)"},
-    {"fom", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 1e-18, 1e-9, IMC_PF_OPTIONAL, IMC_OFF(flash, fom_j),
+    {"fom", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 1e-18, 1e-9, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(flash, fom_j),
      NULL, "Walden figure of merit per conversion step; overrides the comparator energy"},
-    {"enob", IMC_PT_REAL, IMC_DIM_NONE, NAN, 1, 16, IMC_PF_OPTIONAL, IMC_OFF(flash, enob), NULL,
+    {"enob", IMC_PT_REAL, IMC_DIM_NONE, NAN, 1, 16, IMC_PF_OPTIONAL | IMC_PF_SIZE,
+     IMC_OFF(flash, enob), NULL,
      "effective number of bits used with fom; defaults to bits"},
-    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL,
+    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(flash, energy_j), NULL, "explicit energy per conversion; overrides fom and comparators"},
-    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL, IMC_OFF(flash, area_m2),
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(flash, area_m2),
      NULL, "explicit area of one ADC; default (2^bits - 1) x comparator_area"},
-    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, 0, IMC_OFF(flash, leakage_w), NULL,
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, IMC_PF_NODE, IMC_OFF(flash, leakage_w), NULL,
      "static power of one ADC"},
 };
 
@@ -94,4 +99,5 @@ const imc_model imc_model_adc_flash = {
     IMC_PARAMS(flash_params),
     .init = flash_init,
     .adc = &imc_adc_ideal_ops,
+    .node_m = 32e-9, /* its comparator figures, tied to the 32 nm SAR table */
 };

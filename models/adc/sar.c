@@ -3,12 +3,16 @@
  * Energy per conversion comes from, in order of precedence: an explicit `energy`; the Walden
  * figure of merit, E = fom x 2^enob (enob defaults to bits); or, when neither is given, the
  * 32 nm ISAAC-style SAR scaling table of the Accelergy/CiMLoop component library
- * (Andrulis et al., ISPASS 2024; docs/SOURCES.md: 4 b 0.79 pJ ... 10 b 2.38 pJ), interpolated geometrically
+ * (Andrulis et al., ISPASS 2024; docs/SOURCES.md: 4 b 0.79 pJ ... 10 b 2.38 pJ), interpolated
+ * geometrically
  * between table rows and extended by the end slopes. Area likewise: explicit, else the same
- * table (4 b 361 um2 ... 10 b 3002 um2) scaled by (technology / 32 nm)^2. */
+ * table (4 b 361 um2 ... 10 b 3002 um2) scaled from 32 nm by the area factors of Stillmaker and
+ * Baas (techscale.h); its energies by their energy fit. */
 #include "models/model.h"
 
 #include <math.h>
+
+#include "models/common.h"
 
 typedef struct sar {
     imc_instance base;
@@ -45,16 +49,19 @@ static double from_table(const double *y, double bits)
 static int sar_init(imc_instance *self, const imc_model_env *env, imc_err *err)
 {
     sar *a = (sar *)self;
-    (void)err;
+    double e_scale, a_scale;
+    int rc;
+    if ((rc = imc_models_tech(self, env, IMC_TECH_ENERGY, 32e-9, &e_scale, err)) ||
+        (rc = imc_models_tech(self, env, IMC_TECH_AREA, 32e-9, &a_scale, err)))
+        return rc;
     double enob = isnan(a->enob) ? a->bits : a->enob;
     if (!isnan(a->energy_j))
         a->conv_pj = a->energy_j * 1e12;
     else if (!isnan(a->fom_j))
         a->conv_pj = a->fom_j * pow(2.0, enob) * 1e12;
     else
-        a->conv_pj = from_table(table_pj, a->bits);
-    double node = env->technology_m / 32e-9;
-    a->area_um2 = !isnan(a->area_m2) ? a->area_m2 * 1e12 : from_table(table_um2, a->bits) * node * node;
+        a->conv_pj = from_table(table_pj, a->bits) * e_scale;
+    a->area_um2 = !isnan(a->area_m2) ? a->area_m2 * 1e12 : from_table(table_um2, a->bits) * a_scale;
     self->period_ps = imc_period_ps(a->rate_hz);
     self->cost[IMC_ADC_CONVERT] = (imc_cost){a->conv_pj, 1};
     self->area_um2 = a->area_um2;
@@ -97,19 +104,22 @@ static int sar_exact(const imc_instance *self)
 static const imc_adc_ops sar_ops = {sar_convert, sar_exact};
 
 static const imc_param sar_params[] = {
-    {"bits", IMC_PT_INT, IMC_DIM_NONE, 8, 1, 16, 0, IMC_OFF(sar, bits), NULL,
+    {"bits", IMC_PT_INT, IMC_DIM_NONE, 8, 1, 16, IMC_PF_SIZE, IMC_OFF(sar, bits), NULL,
      "resolution in bits"},
-    {"rate", IMC_PT_REAL, IMC_DIM_FREQ, 1.28e9, 1e3, 1e12, 0, IMC_OFF(sar, rate_hz), NULL,
+    {"rate", IMC_PT_REAL, IMC_DIM_FREQ, 1.28e9, 1e3, 1e12, IMC_PF_NODE, IMC_OFF(sar, rate_hz), NULL,
      "conversions per second (ISAAC: 1.28 GS/s)"},
-    {"fom", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 1e-18, 1e-9, IMC_PF_OPTIONAL, IMC_OFF(sar, fom_j),
+    {"fom", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 1e-18, 1e-9, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(sar, fom_j),
      NULL, "Walden figure of merit per conversion step (Kull et al. ISSCC 2013: 33.8 fJ)"},
-    {"enob", IMC_PT_REAL, IMC_DIM_NONE, NAN, 1, 16, IMC_PF_OPTIONAL, IMC_OFF(sar, enob), NULL,
+    {"enob", IMC_PT_REAL, IMC_DIM_NONE, NAN, 1, 16, IMC_PF_OPTIONAL | IMC_PF_SIZE,
+     IMC_OFF(sar, enob), NULL,
      "effective number of bits used with fom; defaults to bits"},
-    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL,
+    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(sar, energy_j), NULL, "explicit energy per conversion; overrides fom and the table"},
-    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL, IMC_OFF(sar, area_m2),
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(sar, area_m2),
      NULL, "explicit area of one ADC; default from the 32 nm table scaled to the node"},
-    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, 0, IMC_OFF(sar, leakage_w), NULL,
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, IMC_PF_NODE, IMC_OFF(sar, leakage_w), NULL,
      "static power of one ADC"},
     {"offset", IMC_PT_REAL, IMC_DIM_NONE, 0, -64, 64, 0, IMC_OFF(sar, offset_lsb), NULL,
      "input-referred offset of the transfer function, in LSB (ideal: 0)"},
@@ -127,4 +137,5 @@ const imc_model imc_model_adc_sar = {
     IMC_PARAMS(sar_params),
     .init = sar_init,
     .adc = &sar_ops,
+    .node_m = 32e-9, /* the Accelergy/CiMLoop table and ISAAC's rate */
 };

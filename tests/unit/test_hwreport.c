@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sim/arch/arch.h"
+#include "models/techscale.h"
 #include "sim/report/hwreport.h"
 
 #include <CUnit/CUnit.h>
@@ -160,11 +161,87 @@ static void test_csv_sums_to_totals(void)
     imc_arch_free(a);
 }
 
+/* Technology scaling (Stillmaker and Baas, Integration 58, 2017; models/techscale.c): --set
+ * technology moves isaac.yaml's explicit figures, measured at the 32 nm the file states, to the
+ * new node -- energy by the energy fit, area by the area factor, the ADC's rate by the delay fit
+ * -- and says so in a note. */
+static void test_isaac_follows_the_node(void)
+{
+    const char *sets[] = {"technology=65 nm"};
+    imc_arch *a = load_config("isaac.yaml", sets, 1);
+    const imc_instance *adc = a->chip.tile.pe.adc;
+    double e = imc_tech_factor(IMC_TECH_ENERGY, 32e-9, 65e-9);
+    double ar = imc_tech_factor(IMC_TECH_AREA, 32e-9, 65e-9);
+    double d = imc_tech_factor(IMC_TECH_DELAY, 32e-9, 65e-9);
+    CU_ASSERT(e > 3 && ar > 3 && d > 2); /* 65 nm is dearer, larger and slower than 32 nm */
+    CU_ASSERT(within(imc_model_cost(adc, IMC_ADC_CONVERT).energy_pj, 1.5625 * e, 1e-9));
+    CU_ASSERT(within(imc_model_area_um2(adc), 1200 * ar, 1e-9));
+    CU_ASSERT(within((double)adc->period_ps, 1e12 / 1.28e9 * d, 1e-3));
+    /* a crossbar is device physics: its explicit 30 pJ stays */
+    CU_ASSERT(within(imc_model_cost(a->chip.tile.pe.xbar, IMC_XBAR_READ).energy_pj, 30, 1e-12));
+    int noted = 0;
+    for (size_t i = 0; i < a->n_notes; i++)
+        noted |= strstr(a->notes[i], "chip.tile.pe.adc: rate, energy, area given at 32 nm") != NULL;
+    CU_ASSERT(noted);
+    imc_arch_free(a);
+}
+
+/* A default quoted at a node follows the run's node too: reram.yaml's DAC and S&H are ISAAC's
+ * 32 nm figures. */
+static void test_defaults_follow_the_node(void)
+{
+    const char *at32[] = {"technology=32 nm"}, *at65[] = {"technology=65 nm"};
+    imc_arch *a = load_config("reram.yaml", at32, 1), *b = load_config("reram.yaml", at65, 1);
+    double e = imc_tech_factor(IMC_TECH_ENERGY, 32e-9, 65e-9);
+    CU_ASSERT(within(imc_model_cost(a->chip.tile.pe.dac, IMC_DAC_CONVERT).energy_pj,
+                     4e-3 / 1024 / 10e6 * 1e12, 1e-9)); /* ISAAC Table I at 32 nm */
+    CU_ASSERT(within(imc_model_cost(b->chip.tile.pe.dac, IMC_DAC_CONVERT).energy_pj,
+                     imc_model_cost(a->chip.tile.pe.dac, IMC_DAC_CONVERT).energy_pj * e, 1e-9));
+    CU_ASSERT(within(imc_model_cost(b->chip.tile.pe.sh, IMC_SH_SAMPLE).energy_pj,
+                     imc_model_cost(a->chip.tile.pe.sh, IMC_SH_SAMPLE).energy_pj * e, 1e-9));
+    CU_ASSERT(within(imc_model_cost(b->chip.tile.pe.adc, IMC_ADC_CONVERT).energy_pj,
+                     imc_model_cost(a->chip.tile.pe.adc, IMC_ADC_CONVERT).energy_pj * e, 1e-9));
+    imc_arch_free(a);
+    imc_arch_free(b);
+}
+
+/* An explicit cost measured for one size is refused, at its own file:line:col, when a later
+ * layer changes the size: isaac.yaml's 8-bit ADC energy is no 6-bit ADC's. */
+static void test_stale_explicit_cost_refused(void)
+{
+    const char *src = getenv("IMCSIM_SRCDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/arch-configs/isaac.yaml", src ? src : ".");
+    const char *sets[] = {"chip.tile.pe.adc.bits=6"};
+    imc_arch *a = NULL;
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL(imc_arch_load(&a, path, sets, 1, &err), IMC_EINPUT);
+    CU_ASSERT_PTR_NULL(a);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.file, "isaac.yaml"));
+    CU_ASSERT(err.line > 100); /* the adc's energy key, deep in the file */
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "chip.tile.pe.adc.energy: 1.5625 pJ"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "sets chip.tile.pe.adc.bits to 6"));
+    /* giving the energy for the new size too is accepted */
+    const char *both[] = {"chip.tile.pe.adc.bits=6", "chip.tile.pe.adc.energy=1 pJ",
+                          "chip.tile.pe.adc.area=627 um2"};
+    a = load_config("isaac.yaml", both, 3);
+    CU_ASSERT(within(imc_model_cost(a->chip.tile.pe.adc, IMC_ADC_CONVERT).energy_pj, 1, 1e-12));
+    imc_arch_free(a);
+    /* a node outside the fits cannot be scaled to */
+    const char *far[] = {"technology=5 nm"};
+    CU_ASSERT_EQUAL(imc_arch_load(&a, path, far, 1, &err), IMC_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "outside the 7-180 nm"));
+}
+
 static CU_TestInfo tests[] = {
     {"ISAAC Table I and IV reproduced", test_isaac_reproduces_table_i_and_iv},
     {"throughput closed form, ADC-bound", test_throughput_closed_form},
     {"levels nest", test_levels_nest},
     {"CSV rows sum to the totals", test_csv_sums_to_totals},
+    {"isaac.yaml's explicit figures follow --set technology", test_isaac_follows_the_node},
+    {"defaults quoted at a node follow the run's node", test_defaults_follow_the_node},
+    {"an explicit cost stale after --set of a size is refused", test_stale_explicit_cost_refused},
     CU_TEST_INFO_NULL,
 };
 

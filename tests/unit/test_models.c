@@ -19,6 +19,7 @@
 
 #include "models/model.h"
 #include "models/registry.h"
+#include "models/techscale.h"
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -802,7 +803,72 @@ static void test_table_errors(void)
     }
 }
 
+/* Stillmaker and Baas (Integration 58, 2017): the authors' corrigendum evaluates the 32 nm HP
+ * energy fit at 0.9 V to 0.4571; between two of the paper's nodes a factor is geometric in the
+ * node; the fits cover 7-180 nm. */
+static void test_techscale(void)
+{
+    CU_ASSERT_DOUBLE_EQUAL(imc_tech_value(IMC_TECH_ENERGY, 32e-9), 0.4571, 5e-5);
+    for (int m = IMC_TECH_ENERGY; m <= IMC_TECH_AREA; m++) {
+        CU_ASSERT_DOUBLE_EQUAL(imc_tech_factor((imc_tech_metric)m, 22e-9, 22e-9), 1, 0);
+        double f = imc_tech_factor((imc_tech_metric)m, 32e-9, 65e-9);
+        double g = imc_tech_factor((imc_tech_metric)m, 65e-9, 32e-9);
+        CU_ASSERT_DOUBLE_EQUAL(f * g, 1, 1e-12);
+        double t = log(22.0 / 20) / log(32.0 / 20); /* 22 nm between 20 and 32 nm */
+        double lo = imc_tech_value((imc_tech_metric)m, 20e-9),
+               hi = imc_tech_value((imc_tech_metric)m, 32e-9);
+        CU_ASSERT_DOUBLE_EQUAL(imc_tech_value((imc_tech_metric)m, 22e-9), lo * pow(hi / lo, t),
+                               1e-12 * hi);
+    }
+    /* the paper's area table: 45 -> 32 nm x0.46, 45 -> 65 nm x1.5 */
+    CU_ASSERT_DOUBLE_EQUAL(imc_tech_factor(IMC_TECH_AREA, 45e-9, 32e-9), 0.46, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(imc_tech_factor(IMC_TECH_AREA, 45e-9, 65e-9), 1.5, 1e-12);
+    /* energy per operation falls with every node of the HP series */
+    const double nodes[] = {180e-9, 130e-9, 90e-9, 65e-9, 45e-9, 32e-9, 20e-9, 16e-9, 14e-9,
+                            10e-9, 7e-9};
+    for (size_t i = 1; i < sizeof nodes / sizeof nodes[0]; i++)
+        CU_ASSERT(imc_tech_value(IMC_TECH_ENERGY, nodes[i]) <
+                  imc_tech_value(IMC_TECH_ENERGY, nodes[i - 1]));
+    char why[200];
+    CU_ASSERT_EQUAL(imc_tech_check(7e-9, why, sizeof why), 0);
+    CU_ASSERT_EQUAL(imc_tech_check(180e-9, why, sizeof why), 0);
+    CU_ASSERT_EQUAL(imc_tech_check(5e-9, why, sizeof why), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "5 nm is outside"));
+}
+
+/* Every model's built-in figures follow the node: an instance at its defaults in ISAAC's
+ * environment at 65 nm costs what it costs at 32 nm times the energy fit, and has its area times
+ * the area factor, unless the model is not a CMOS circuit (node_m 0) or its area is in F^2. */
+static void test_models_follow_the_node(void)
+{
+    static const char *const derived[] = {"adc/sar", "adc/flash", "dac/simple", "noc/mesh"};
+    for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++) {
+        const imc_model *t = imc_registry_find(derived[i]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+        CU_ASSERT_DOUBLE_EQUAL(t->node_m, 32e-9, 0);
+        imc_instance *a = imc_instance_new(t, "x"), *b = imc_instance_new(t, "x");
+        imc_model_env e32 = {.clock_hz = 1.2e9, .technology_m = 32e-9, .read_hz = 10e6};
+        imc_model_env e65 = e32;
+        e65.technology_m = 65e-9;
+        imc_err err;
+        imc_err_clear(&err);
+        CU_ASSERT_EQUAL_FATAL(imc_instance_init(a, &e32, &err), 0);
+        CU_ASSERT_EQUAL_FATAL(imc_instance_init(b, &e65, &err), 0);
+        double ef = imc_tech_factor(IMC_TECH_ENERGY, 32e-9, 65e-9);
+        double af = imc_tech_factor(IMC_TECH_AREA, 32e-9, 65e-9);
+        int derived_energy = strcmp(derived[i], "adc/flash") != 0; /* flash: a parameter */
+        if (derived_energy)
+            CU_ASSERT_DOUBLE_EQUAL(b->cost[0].energy_pj, a->cost[0].energy_pj * ef,
+                                   1e-9 * b->cost[0].energy_pj);
+        CU_ASSERT_DOUBLE_EQUAL(b->area_um2, a->area_um2 * af, 1e-9 * b->area_um2);
+        imc_instance_free(a);
+        imc_instance_free(b);
+    }
+}
+
 static CU_TestInfo tests[] = {
+    {"Stillmaker and Baas technology scaling", test_techscale},
+    {"built-in figures follow the node", test_models_follow_the_node},
     {"registry: ABI, names, docs", test_registry_names},
     {"params: unique keys, defaults in range, docs", test_params},
     {"params: kind-required keys declared", test_required_params},
