@@ -679,10 +679,13 @@ static imc_ynode *node_at(ctx *c, const char *path)
     return n && n->kind == IMC_Y_MAP ? n : NULL;
 }
 
+/* A figure measured for a design: an energy, power or area, or a rate or time that follows
+ * the node (an ADC's rate depends on its bits as its energy does). */
 static int is_cost(const imc_param *p)
 {
     return p->type == IMC_PT_REAL &&
-           (p->dim == IMC_DIM_ENERGY || p->dim == IMC_DIM_POWER || p->dim == IMC_DIM_AREA);
+           (p->dim == IMC_DIM_ENERGY || p->dim == IMC_DIM_POWER || p->dim == IMC_DIM_AREA ||
+            (p->flags & IMC_PF_NODE));
 }
 
 /* Before init, make every figure of INST hold at the run's node and refuse a stale one:
@@ -697,10 +700,14 @@ static int explicit_figures(ctx *c, imc_instance *inst)
     const imc_model *t = inst->type;
     imc_ynode *n = node_at(c, inst->path);
     char scaled[256] = "";
-    for (size_t i = 0; i < t->n_params; i++) {
-        const imc_param *p = &t->params[i];
-        imc_yentry *e = n ? imc_ynode_find(n, p->key) : NULL;
-        if (e && is_cost(p)) {
+    /* energies, powers and areas first, then rates: the message names the dearest key */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < t->n_params; i++) {
+            const imc_param *p = &t->params[i];
+            imc_yentry *e = n ? imc_ynode_find(n, p->key) : NULL;
+            int rate = p->dim == IMC_DIM_FREQ || p->dim == IMC_DIM_TIME;
+            if (!e || !is_cost(p) || rate != pass)
+                continue;
             int lc = imc_ytree_layer(c->tree, e->val->mark.file);
             for (size_t j = 0; j < t->n_params; j++) {
                 const imc_param *q = &t->params[j];
@@ -716,6 +723,9 @@ static int explicit_figures(ctx *c, imc_instance *inst)
                                 t->name);
             }
         }
+    for (size_t i = 0; i < t->n_params; i++) {
+        const imc_param *p = &t->params[i];
+        imc_yentry *e = n ? imc_ynode_find(n, p->key) : NULL;
         if (!(p->flags & IMC_PF_NODE) || p->type != IMC_PT_REAL)
             continue;
         double *v = (double *)((char *)inst + p->offset);
