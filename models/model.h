@@ -25,7 +25,7 @@
 #include "sim/base/err.h"
 #include "sim/base/units.h"
 
-#define IMC_MODEL_ABI 3
+#define IMC_MODEL_ABI 4
 
 typedef enum imc_kind {
     IMC_KIND_CELL,
@@ -139,6 +139,8 @@ typedef struct imc_instance {
     double area_um2;                /* silicon area of one instance */
     double leakage_mw;              /* static power, drawn whenever the chip is powered */
     double peak_power_mw;           /* every action at its highest sustained rate, + leakage */
+    char assumptions[320];          /* how init derived a cost from physics or a published fit,
+                                       one line for the hardware report; "" when given */
 } imc_instance;
 
 /* What the core tells a model at init: the surroundings it may depend on. */

@@ -13,6 +13,7 @@
 #include "models/model.h"
 
 #include <math.h>
+#include <stdio.h>
 
 #include "models/adc/adc_survey.h"
 #include "models/common.h"
@@ -53,6 +54,10 @@ static int flash_init(imc_instance *self, const imc_model_env *env, imc_err *err
         if ((rc = imc_models_tech(self, env, IMC_TECH_ENERGY, node, &e_scale, err)))
             return rc;
         a->conv_pj = fomw * pow(2.0, enob) * e_scale * 1e12;
+        snprintf(self->assumptions, sizeof self->assumptions,
+                 "convert %.4g pJ = Murmann survey flash envelope %.3g fJ/step at %.4g MS/s "
+                 "(%.3g nm designs) x 2^%g x %.3g (Stillmaker-Baas energy to the node)",
+                 a->conv_pj, fomw * 1e15, a->rate_hz * 1e-6, node * 1e9, enob, e_scale);
     }
     if (!isnan(a->area_m2)) {
         a->area_um2 = a->area_m2 * 1e12;

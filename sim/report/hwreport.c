@@ -70,6 +70,16 @@ void imc_hwreport_print(const imc_arch *a, const imc_hw_report *rep, FILE *out)
             "  area efficiency:  %.2f GOPS/s/mm2\n"
             "  power efficiency: %.2f GOPS/W\n",
             gops * 1e-3, m->weight_bits, gops / area, gops / watts);
+    /* how each derived cost came about (a model's own line; explicit values have none) */
+    int header = 0;
+    for (int c = 0; c < IMC_COMP_COUNT; c++) {
+        const imc_instance *inst = imc_comp_instance(a, (imc_comp)c);
+        if (!inst || !inst->assumptions[0])
+            continue;
+        if (!header++)
+            fputs("\nassumptions behind derived costs:\n", out);
+        fprintf(out, "  %s: %s\n", inst->path, inst->assumptions);
+    }
 }
 
 void imc_hwreport_csv(const imc_hw_report *rep, FILE *out)

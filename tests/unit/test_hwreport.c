@@ -236,11 +236,40 @@ static void test_stale_explicit_cost_refused(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "outside the 7-180 nm"));
 }
 
+/* The report prints how each derived cost came about: reram.yaml's crossbar read from the
+ * physics and its ADC from the survey; isaac.yaml, all explicit, has no such section. */
+static void test_assumptions_printed(void)
+{
+    imc_arch *a = load_config("reram.yaml", NULL, 0), *b = load_config("isaac.yaml", NULL, 0);
+    imc_hw_report rep;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    imc_hwreport_build(a, &rep);
+    imc_hwreport_print(a, &rep, f);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\nassumptions behind derived costs:\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "  chip.tile.pe.xbar: read "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "x 0.5 input density x 128 cols"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "  chip.tile.pe.adc: convert "));
+    free(buf);
+    buf = NULL;
+    f = open_memstream(&buf, &len);
+    imc_hwreport_build(b, &rep);
+    imc_hwreport_print(b, &rep, f);
+    fclose(f);
+    CU_ASSERT_PTR_NULL(strstr(buf, "assumptions"));
+    free(buf);
+    imc_arch_free(a);
+    imc_arch_free(b);
+}
+
 static CU_TestInfo tests[] = {
     {"ISAAC Table I and IV reproduced", test_isaac_reproduces_table_i_and_iv},
     {"throughput closed form, ADC-bound", test_throughput_closed_form},
     {"levels nest", test_levels_nest},
     {"CSV rows sum to the totals", test_csv_sums_to_totals},
+    {"derived costs print their assumptions", test_assumptions_printed},
     {"isaac.yaml's explicit figures follow --set technology", test_isaac_follows_the_node},
     {"defaults quoted at a node follow the run's node", test_defaults_follow_the_node},
     {"an explicit cost stale after --set of a size is refused", test_stale_explicit_cost_refused},

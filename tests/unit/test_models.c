@@ -498,8 +498,12 @@ static void test_xbar_costs_from_cell(void)
         double cells = shapes[i][0] * shapes[i][1];
         imc_cost read = imc_model_cost(cell, IMC_CELL_READ);
         imc_cost write = imc_model_cost(cell, IMC_CELL_WRITE);
-        double want = cells * read.energy_pj;
-        CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(x, IMC_XBAR_READ).energy_pj, want, want * 1e-12);
+        /* half the rows driven (the default input density), each conducting through its cols
+         * cells and charging its wordline: cols x 2F (4F^2 cell at 32 nm) x 0.2 fF/um x V^2 */
+        double c_wl = shapes[i][1] * 0.064 * 0.2e-15;
+        double want = 0.5 * cells * read.energy_pj + 0.5 * shapes[i][0] * c_wl * 0.25 * 1e12;
+        CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(x, IMC_XBAR_READ).energy_pj, want, want * 1e-9);
+        CU_ASSERT_PTR_NOT_NULL(strstr(x->assumptions, "0.5 input density"));
         want = shapes[i][1] * write.energy_pj;
         CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(x, IMC_XBAR_WRITE_ROW).energy_pj, want,
                                want * 1e-12);
@@ -509,6 +513,58 @@ static void test_xbar_costs_from_cell(void)
         CU_ASSERT_EQUAL(imc_model_cost(x, IMC_XBAR_READ).cycles, imc_cycles_for(100e-9, x->period_ps));
         release(x, cell);
     }
+}
+
+/* The read energy follows the physics: the driven fraction of rows (input_density: 0 draws
+ * nothing, 1 twice the default 0.5), the read voltage squared, the pulse; a wire whose RC
+ * exceeds the pulse is refused; an explicit read_energy has no derivation to print. */
+static void test_xbar_read_physics(void)
+{
+    double e[3];
+    static const double density[] = {0, 0.5, 1};
+    for (int k = 0; k < 3; k++) {
+        imc_instance *cell = new_cell();
+        imc_instance *x = imc_instance_new(find("xbar/reram"), NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+        set_real(x, "input_density", density[k]);
+        imc_model_env env = isaac_env(cell);
+        CU_ASSERT_EQUAL_FATAL(imc_instance_init(x, &env, NULL), 0);
+        e[k] = imc_model_cost(x, IMC_XBAR_READ).energy_pj;
+        release(x, cell);
+    }
+    CU_ASSERT_DOUBLE_EQUAL(e[0], 0, 0);
+    CU_ASSERT_DOUBLE_EQUAL(e[2], 2 * e[1], 1e-12 * e[2]);
+    /* V^2: a 0.25 V read costs a quarter of a 0.5 V one (wordlines included) */
+    double ev[2];
+    static const double volts[] = {0.5, 0.25};
+    for (int k = 0; k < 2; k++) {
+        imc_instance *cell = imc_instance_new(find("cell/reram"), "c");
+        set_real(cell, "read_voltage", volts[k]);
+        imc_model_env env = isaac_env(NULL);
+        CU_ASSERT_EQUAL_FATAL(imc_instance_init(cell, &env, NULL), 0);
+        imc_instance *x = imc_instance_new(find("xbar/reram"), NULL);
+        env = isaac_env(cell);
+        CU_ASSERT_EQUAL_FATAL(imc_instance_init(x, &env, NULL), 0);
+        ev[k] = imc_model_cost(x, IMC_XBAR_READ).energy_pj;
+        release(x, cell);
+    }
+    CU_ASSERT_DOUBLE_EQUAL(ev[1], ev[0] / 4, 1e-12 * ev[0]);
+    /* a resistive wire: 1 Mohm/um over 128 x 64 nm gives an RC far above the 10 ns pulse */
+    imc_instance *cell = new_cell();
+    imc_instance *x = imc_instance_new(find("xbar/reram"), "chip.tile.pe.xbar");
+    set_real(x, "wire_res_ohm_per_um", 1e6);
+    imc_model_env env = isaac_env(cell);
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL(imc_instance_init(x, &env, &err), IMC_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "chip.tile.pe.xbar: the cell's read pulse"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "shorter than 2.2 x the wire RC"));
+    /* explicit: no derivation */
+    set_real(x, "wire_res_ohm_per_um", NAN);
+    set_real(x, "read_energy", 30e-12);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(x, &env, NULL), 0);
+    CU_ASSERT_STRING_EQUAL(x->assumptions, "");
+    release(x, cell);
 }
 
 /* ISAAC Table I: 8 crossbars of an IMA read every 100 ns for 2.4 mW in all. An explicit
@@ -923,6 +979,7 @@ static void test_models_follow_the_node(void)
 }
 
 static CU_TestInfo tests[] = {
+    {"xbar/reram: read energy from the physics", test_xbar_read_physics},
     {"Stillmaker and Baas technology scaling", test_techscale},
     {"built-in figures follow the node", test_models_follow_the_node},
     {"registry: ABI, names, docs", test_registry_names},
