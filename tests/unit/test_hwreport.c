@@ -93,6 +93,20 @@ static void test_throughput_closed_form(void)
     for (size_t i = 0; i < rep.n_rows; i++)
         if (rep.rows[i].level == IMC_LEVEL_PE && rep.rows[i].inst == a->chip.tile.pe.adc)
             CU_ASSERT_DOUBLE_EQUAL(rep.rows[i].count, 32, 0);
+    /* The ADCs set the pace: a slice takes 32 x 7813 ps, so the crossbars (0.3 mW each when
+     * reading every 100 ns), their DACs and S&Hs are priced at 100 / 250.016 of their own peak;
+     * the ADCs at their own. */
+    CU_ASSERT_EQUAL(rep.pace, IMC_COMP_ADC);
+    CU_ASSERT_DOUBLE_EQUAL(rep.slice_ps, 32 * 7813.0, 0);
+    for (size_t i = 0; i < rep.n_rows; i++) {
+        const imc_hw_row *r = &rep.rows[i];
+        if (r->level != IMC_LEVEL_PE)
+            continue;
+        if (r->comp == IMC_COMP_XBAR)
+            CU_ASSERT(within(r->peak_power_mw, 8 * 0.3 * 100e3 / (32 * 7813.0), 1e-9));
+        if (r->comp == IMC_COMP_ADC)
+            CU_ASSERT(within(r->peak_power_mw, 32 * imc_model_peak_power_mw(r->inst), 1e-12));
+    }
     imc_arch_free(a);
 }
 
@@ -252,6 +266,9 @@ static void test_assumptions_printed(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "  chip.tile.pe.xbar: read "));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "x 0.5 input density x 128 cols"));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "  chip.tile.pe.adc: convert "));
+    /* reram.yaml's 10-bit SAR is the slowest stage: the report names it */
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "peak power at the pace of the slowest stage, "
+                                       "chip.tile.pe.adc: "));
     free(buf);
     buf = NULL;
     f = open_memstream(&buf, &len);
