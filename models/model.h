@@ -25,7 +25,7 @@
 #include "sim/base/err.h"
 #include "sim/base/units.h"
 
-#define IMC_MODEL_ABI 2
+#define IMC_MODEL_ABI 4
 
 typedef enum imc_kind {
     IMC_KIND_CELL,
@@ -57,8 +57,15 @@ typedef enum imc_ptype {
 enum {
     IMC_PF_REQUIRED = 1u << 0, /* must be given; `def` is ignored */
     IMC_PF_OPTIONAL = 1u << 1, /* may be absent: REAL reads NAN, INT/ENUM read -1 */
-    IMC_PF_PATH = 1u << 2      /* STRING: a file name, relative to the YAML file that gives it;
+    IMC_PF_PATH = 1u << 2,     /* STRING: a file name, relative to the YAML file that gives it;
                                   the loader stores it resolved */
+    IMC_PF_NODE = 1u << 3,     /* REAL: a CMOS figure that follows the technology node by its
+                                  dimension (energy, power, area, time, rate; techscale.h). The
+                                  loader scales a default from the model's node_m, and a value a
+                                  file gives from the node that file states, to the run's node */
+    IMC_PF_SIZE = 1u << 4      /* a size the component's costs depend on (bits, rows, capacity):
+                                  the loader refuses a cost a file gives explicitly when a later
+                                  layer (a --set, a file over its base) changes a size */
 };
 
 typedef struct imc_param {
@@ -132,6 +139,8 @@ typedef struct imc_instance {
     double area_um2;                /* silicon area of one instance */
     double leakage_mw;              /* static power, drawn whenever the chip is powered */
     double peak_power_mw;           /* every action at its highest sustained rate, + leakage */
+    char assumptions[320];          /* how init derived a cost from physics or a published fit,
+                                       one line for the hardware report; "" when given */
 } imc_instance;
 
 /* What the core tells a model at init: the surroundings it may depend on. */
@@ -196,6 +205,11 @@ typedef struct imc_model {
     const imc_cell_ops *cell;
     const imc_adc_ops *adc;
     const imc_dac_ops *dac;
+
+    /* The technology node the model's built-in numbers are quoted at (ISAAC's 32 nm ...), from
+     * which the loader scales its IMC_PF_NODE defaults and init scales its derived ones; 0 for
+     * a model whose costs are not CMOS circuits (device physics, off-chip parts). */
+    double node_m;
 } imc_model;
 
 /* Check that TYPE is a model this build can use: its ABI, name, kind, parameter table (the

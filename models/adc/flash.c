@@ -1,25 +1,28 @@
 /* adc/flash.c -- flash ADC: 2^bits - 1 comparators decide in parallel, one conversion per
  * period of its sample rate.
  *
- * Energy per conversion comes from, in order of precedence: an explicit `energy`; the Walden
- * figure of merit, E = fom x 2^enob (enob defaults to bits); or (2^bits - 1) x the energy of
- * one comparator decision, including its share of the reference ladder and the thermometer
- * encoder. That per-comparator default, 50 fJ, is an assumption: it makes a 4-bit flash
- * (0.75 pJ) match the 4-bit 32 nm SAR of the Accelergy/CiMLoop table (0.79 pJ,
- * docs/SOURCES.md), and grows as 2^bits beyond, as flash converters do. Area
+ * Energy per conversion comes from, in order of precedence: an explicit `energy`; a given
+ * Walden figure of merit, E = fom x 2^enob (enob defaults to bits); an explicit
+ * comparator_energy, (2^bits - 1) x the energy of one comparator decision; or, by default, the
+ * envelope of Murmann's ADC Performance Survey for flash converters at the rate (adc_survey.h:
+ * 125.8 fJ per step at 1 GS/s, at the 61.6 nm of its three designs) x 2^enob, scaled to the
+ * run's node by Stillmaker and Baas's energy fit: it doubles per bit as the comparators do. Area
  * likewise: explicit, else (2^bits - 1) x the comparator area (assumption: 20 um2 at 32 nm,
- * scaled by (technology / 32 nm)^2). */
+ * scaled from 32 nm by the area factors of Stillmaker and Baas (techscale.h); its energies by
+ * their energy fit). */
 #include "models/model.h"
 
 #include <math.h>
+#include <stdio.h>
 
+#include "models/adc/adc_survey.h"
 #include "models/common.h"
 
 typedef struct flash {
     imc_instance base;
     int bits;
     double rate_hz;
-    double cmp_energy_j; /* one comparator decision */
+    double cmp_energy_j; /* one comparator decision; NAN = the survey envelope */
     double cmp_area_m2;  /* one comparator; NAN = 20 um2 at 32 nm, node-scaled */
     double fom_j;        /* Walden FOM; NAN when not given */
     double enob;         /* NAN = bits */
@@ -42,8 +45,20 @@ static int flash_init(imc_instance *self, const imc_model_env *env, imc_err *err
         a->conv_pj = a->energy_j * 1e12;
     else if (!isnan(a->fom_j))
         a->conv_pj = a->fom_j * pow(2.0, enob) * 1e12;
-    else
+    else if (!isnan(a->cmp_energy_j))
         a->conv_pj = comparators * a->cmp_energy_j * 1e12;
+    else {
+        double fomw, node, e_scale;
+        imc_adc_envelope(imc_adc_flash_envelope, IMC_ADC_FLASH_ENVELOPE_N, a->rate_hz, &fomw,
+                         &node);
+        if ((rc = imc_models_tech(self, env, IMC_TECH_ENERGY, node, &e_scale, err)))
+            return rc;
+        a->conv_pj = fomw * pow(2.0, enob) * e_scale * 1e12;
+        snprintf(self->assumptions, sizeof self->assumptions,
+                 "convert %.4g pJ = Murmann survey flash envelope %.3g fJ/step at %.4g MS/s "
+                 "(%.3g nm designs) x 2^%g x %.3g (Stillmaker-Baas energy to the node)",
+                 a->conv_pj, fomw * 1e15, a->rate_hz * 1e-6, node * 1e9, enob, e_scale);
+    }
     if (!isnan(a->area_m2)) {
         a->area_um2 = a->area_m2 * 1e12;
     } else if (!isnan(a->cmp_area_m2)) {
@@ -62,25 +77,30 @@ static int flash_init(imc_instance *self, const imc_model_env *env, imc_err *err
 }
 
 static const imc_param flash_params[] = {
-    {"bits", IMC_PT_INT, IMC_DIM_NONE, 4, 1, 10, 0, IMC_OFF(flash, bits), NULL,
+    {"bits", IMC_PT_INT, IMC_DIM_NONE, 4, 1, 10, IMC_PF_SIZE, IMC_OFF(flash, bits), NULL,
      "resolution in bits (NeuroSim: at least 4 for 128-row arrays of 1-4 bit cells)"},
-    {"rate", IMC_PT_REAL, IMC_DIM_FREQ, 1.28e9, 1e3, 1e12, 0, IMC_OFF(flash, rate_hz), NULL,
+    {"rate", IMC_PT_REAL, IMC_DIM_FREQ, 1.28e9, 1e3, 1e12, IMC_PF_NODE,
+     IMC_OFF(flash, rate_hz), NULL,
      "conversions per second (ISAAC's ADC rate, 1.28 GS/s, for a like-for-like swap)"},
-    {"comparator_energy", IMC_PT_REAL, IMC_DIM_ENERGY, 50e-15, 0, 1e-9, 0,
+    {"comparator_energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-9, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(flash, cmp_energy_j), NULL,
-     "energy of one comparator decision incl. ladder and encoder share (assumption: 50 fJ)"},
-    {"comparator_area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-6, IMC_PF_OPTIONAL,
+     "energy of one comparator decision incl. ladder and encoder share; default: Murmann's "
+     "survey envelope for flash ADCs at the rate (125.8 fJ per step at 1 GS/s) x 2^enob"},
+    {"comparator_area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-6, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(flash, cmp_area_m2), NULL,
      "area of one comparator; default 20 um2 at 32 nm, node-scaled (assumption)"},
-    {"fom", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 1e-18, 1e-9, IMC_PF_OPTIONAL, IMC_OFF(flash, fom_j),
+    {"fom", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 1e-18, 1e-9, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(flash, fom_j),
      NULL, "Walden figure of merit per conversion step; overrides the comparator energy"},
-    {"enob", IMC_PT_REAL, IMC_DIM_NONE, NAN, 1, 16, IMC_PF_OPTIONAL, IMC_OFF(flash, enob), NULL,
+    {"enob", IMC_PT_REAL, IMC_DIM_NONE, NAN, 1, 16, IMC_PF_OPTIONAL | IMC_PF_SIZE,
+     IMC_OFF(flash, enob), NULL,
      "effective number of bits used with fom; defaults to bits"},
-    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL,
+    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(flash, energy_j), NULL, "explicit energy per conversion; overrides fom and comparators"},
-    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL, IMC_OFF(flash, area_m2),
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(flash, area_m2),
      NULL, "explicit area of one ADC; default (2^bits - 1) x comparator_area"},
-    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, 0, IMC_OFF(flash, leakage_w), NULL,
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, IMC_PF_NODE, IMC_OFF(flash, leakage_w), NULL,
      "static power of one ADC"},
 };
 
@@ -88,10 +108,11 @@ const imc_model imc_model_adc_flash = {
     .abi = IMC_MODEL_ABI,
     .kind = IMC_KIND_ADC,
     .name = "adc/flash",
-    .doc = "Flash ADC of 2^bits - 1 comparators; energy from an explicit value, a Walden FOM, or "
-           "a per-comparator energy (assumed 50 fJ, so 4 bits ~ the 32 nm 4-bit SAR).",
+    .doc = "Flash ADC of 2^bits - 1 comparators; energy from an explicit value, a Walden FOM, a "
+           "per-comparator energy, or the envelope of Murmann's ADC survey at its rate.",
     .instance_size = sizeof(flash),
     IMC_PARAMS(flash_params),
     .init = flash_init,
     .adc = &imc_adc_ideal_ops,
+    .node_m = 32e-9, /* its comparator figures, tied to the 32 nm SAR table */
 };

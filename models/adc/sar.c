@@ -1,19 +1,31 @@
-/* adc/sar.c -- successive-approximation ADC: one conversion per period of its sample rate.
+/* adc/sar.c -- successive-approximation ADC: a binary search that decides one bit per
+ * internal cycle, so one conversion takes bits x bit_time (or 1 / rate when a rate is given).
+ * The default bit_time is ISAAC's ADC (Kull et al., ISSCC 2013, 32 nm): 8 bits in one period
+ * of 1.28 GS/s, 781.25 ps / 8 = 97.7 ps per bit, scaled to the run's node by Stillmaker and
+ * Baas's delay fit (techscale.h); an 8-bit SAR at 32 nm thus keeps ISAAC's 1.28 GS/s.
  *
- * Energy per conversion comes from, in order of precedence: an explicit `energy`; the Walden
- * figure of merit, E = fom x 2^enob (enob defaults to bits); or, when neither is given, the
- * 32 nm ISAAC-style SAR scaling table of the Accelergy/CiMLoop component library
- * (Andrulis et al., ISPASS 2024; docs/SOURCES.md: 4 b 0.79 pJ ... 10 b 2.38 pJ), interpolated geometrically
- * between table rows and extended by the end slopes. Area likewise: explicit, else the same
- * table (4 b 361 um2 ... 10 b 3002 um2) scaled by (technology / 32 nm)^2. */
+ * Energy per conversion comes from, in order of precedence: an explicit `energy`; a given
+ * Walden figure of merit, E = fom x 2^enob (enob defaults to bits); or, by default, the
+ * envelope of Murmann's ADC Performance Survey at the converter's own rate (adc_survey.h: the
+ * mean of the three best Walden FOMs of single-channel SAR designs in the rate's decade, 24.8 fJ
+ * per step at 1 GS/s, at the 35.5 nm of those designs), times 2^enob, scaled from that node to
+ * the run's by Stillmaker and Baas's energy fit. Area: explicit, else the 32 nm ISAAC-style SAR
+ * table of the Accelergy/CiMLoop component library (Andrulis et al., ISPASS 2024;
+ * docs/SOURCES.md: 4 b 361 um2 ... 10 b 3002 um2), interpolated geometrically between rows and
+ * extended by the end slopes, scaled by Stillmaker and Baas's area factors. */
 #include "models/model.h"
 
 #include <math.h>
+#include <stdio.h>
+
+#include "models/adc/adc_survey.h"
+#include "models/common.h"
 
 typedef struct sar {
     imc_instance base;
     int bits;
-    double rate_hz;
+    double rate_hz;    /* explicit conversions per second; NAN = 1 / (bits x bit_time) */
+    double bit_time_s; /* one internal cycle, one bit decided */
     double fom_j;    /* Walden FOM, J per conversion step; NAN when not given */
     double enob;     /* effective bits for the FOM; NAN = bits */
     double energy_j; /* explicit energy per conversion; NAN when not given */
@@ -21,12 +33,11 @@ typedef struct sar {
     double leakage_w;
     double offset_lsb, inl_lsb; /* static non-linearity of the transfer function */
     /* derived */
-    double conv_pj, area_um2;
+    double conv_pj, area_um2, conv_s;
 } sar;
 
-/* ISAAC-style 32 nm SAR ADC scaling (Accelergy/CiMLoop table, docs/SOURCES.md). */
+/* ISAAC-style 32 nm SAR ADC area (Accelergy/CiMLoop table, docs/SOURCES.md). */
 static const double table_bits[] = {4, 5, 6, 7, 8, 9, 10};
-static const double table_pj[] = {0.79, 0.99, 1.20, 1.42, 1.67, 1.97, 2.38};
 static const double table_um2[] = {361, 477, 627, 845, 1200, 1828, 3002};
 #define TABLE_N 7
 
@@ -45,21 +56,43 @@ static double from_table(const double *y, double bits)
 static int sar_init(imc_instance *self, const imc_model_env *env, imc_err *err)
 {
     sar *a = (sar *)self;
-    (void)err;
+    int rc;
+    /* one internal cycle per bit, unless the rate is given */
+    a->conv_s = !isnan(a->rate_hz) ? 1 / a->rate_hz : a->bits * a->bit_time_s;
+    if ((rc = imc_models_period(self, 1 / a->conv_s,
+                                isnan(a->rate_hz) ? "1 / (bits x bit_time)" : "rate", err)))
+        return rc;
     double enob = isnan(a->enob) ? a->bits : a->enob;
-    if (!isnan(a->energy_j))
+    if (!isnan(a->energy_j)) {
         a->conv_pj = a->energy_j * 1e12;
-    else if (!isnan(a->fom_j))
+    } else if (!isnan(a->fom_j)) {
         a->conv_pj = a->fom_j * pow(2.0, enob) * 1e12;
-    else
-        a->conv_pj = from_table(table_pj, a->bits);
-    double node = env->technology_m / 32e-9;
-    a->area_um2 = !isnan(a->area_m2) ? a->area_m2 * 1e12 : from_table(table_um2, a->bits) * node * node;
-    self->period_ps = imc_period_ps(a->rate_hz);
+    } else {
+        double fomw, node, e_scale;
+        imc_adc_envelope(imc_adc_sar_envelope, IMC_ADC_SAR_ENVELOPE_N, 1 / a->conv_s, &fomw,
+                         &node);
+        if ((rc = imc_models_tech(self, env, IMC_TECH_ENERGY, node, &e_scale, err)))
+            return rc;
+        a->conv_pj = fomw * pow(2.0, enob) * e_scale * 1e12;
+        snprintf(self->assumptions, sizeof self->assumptions,
+                 "convert %.4g pJ = Murmann survey SAR envelope %.3g fJ/step at %.4g MS/s "
+                 "(%.3g nm designs) x 2^%g x %.3g (Stillmaker-Baas energy to the node); "
+                 "conversion %s",
+                 a->conv_pj, fomw * 1e15, 1e-6 / a->conv_s, node * 1e9, enob, e_scale,
+                 isnan(a->rate_hz) ? "bits x bit_time" : "1 / rate");
+    }
+    if (!isnan(a->area_m2)) {
+        a->area_um2 = a->area_m2 * 1e12;
+    } else {
+        double a_scale;
+        if ((rc = imc_models_tech(self, env, IMC_TECH_AREA, 32e-9, &a_scale, err)))
+            return rc;
+        a->area_um2 = from_table(table_um2, a->bits) * a_scale;
+    }
     self->cost[IMC_ADC_CONVERT] = (imc_cost){a->conv_pj, 1};
     self->area_um2 = a->area_um2;
     self->leakage_mw = a->leakage_w * 1e3;
-    self->peak_power_mw = a->conv_pj * 1e-12 * a->rate_hz * 1e3 + self->leakage_mw;
+    self->peak_power_mw = a->conv_pj * 1e-12 / a->conv_s * 1e3 + self->leakage_mw;
     return 0;
 }
 
@@ -97,19 +130,28 @@ static int sar_exact(const imc_instance *self)
 static const imc_adc_ops sar_ops = {sar_convert, sar_exact};
 
 static const imc_param sar_params[] = {
-    {"bits", IMC_PT_INT, IMC_DIM_NONE, 8, 1, 16, 0, IMC_OFF(sar, bits), NULL,
+    {"bits", IMC_PT_INT, IMC_DIM_NONE, 8, 1, 16, IMC_PF_SIZE, IMC_OFF(sar, bits), NULL,
      "resolution in bits"},
-    {"rate", IMC_PT_REAL, IMC_DIM_FREQ, 1.28e9, 1e3, 1e12, 0, IMC_OFF(sar, rate_hz), NULL,
-     "conversions per second (ISAAC: 1.28 GS/s)"},
-    {"fom", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 1e-18, 1e-9, IMC_PF_OPTIONAL, IMC_OFF(sar, fom_j),
+    {"rate", IMC_PT_REAL, IMC_DIM_FREQ, NAN, 1e3, 1e12, IMC_PF_OPTIONAL | IMC_PF_NODE, IMC_OFF(sar, rate_hz), NULL,
+     "conversions per second; default 1 / (bits x bit_time), one internal cycle per bit"},
+    {"bit_time", IMC_PT_REAL, IMC_DIM_TIME, 1 / (1.28e9 * 8), 1e-13, 1e-3, IMC_PF_NODE,
+     IMC_OFF(sar, bit_time_s), NULL,
+     "one internal cycle, one bit decided (ISAAC's ADC, Kull et al. ISSCC 2013, 32 nm: 8 bits "
+     "at 1.28 GS/s, 97.7 ps)"},
+    {"fom", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 1e-18, 1e-9, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(sar, fom_j),
      NULL, "Walden figure of merit per conversion step (Kull et al. ISSCC 2013: 33.8 fJ)"},
-    {"enob", IMC_PT_REAL, IMC_DIM_NONE, NAN, 1, 16, IMC_PF_OPTIONAL, IMC_OFF(sar, enob), NULL,
+    {"enob", IMC_PT_REAL, IMC_DIM_NONE, NAN, 1, 16, IMC_PF_OPTIONAL | IMC_PF_SIZE,
+     IMC_OFF(sar, enob), NULL,
      "effective number of bits used with fom; defaults to bits"},
-    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL,
-     IMC_OFF(sar, energy_j), NULL, "explicit energy per conversion; overrides fom and the table"},
-    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL, IMC_OFF(sar, area_m2),
+    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(sar, energy_j), NULL,
+     "explicit energy per conversion; default Murmann's survey envelope at the rate (24.8 fJ "
+     "per step at 1 GS/s, 35.5 nm) x 2^enob, node-scaled"},
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(sar, area_m2),
      NULL, "explicit area of one ADC; default from the 32 nm table scaled to the node"},
-    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, 0, IMC_OFF(sar, leakage_w), NULL,
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, IMC_PF_NODE, IMC_OFF(sar, leakage_w), NULL,
      "static power of one ADC"},
     {"offset", IMC_PT_REAL, IMC_DIM_NONE, 0, -64, 64, 0, IMC_OFF(sar, offset_lsb), NULL,
      "input-referred offset of the transfer function, in LSB (ideal: 0)"},
@@ -121,10 +163,11 @@ const imc_model imc_model_adc_sar = {
     .abi = IMC_MODEL_ABI,
     .kind = IMC_KIND_ADC,
     .name = "adc/sar",
-    .doc = "Successive-approximation ADC; energy from an explicit value, a Walden FOM, or the "
-           "32 nm ISAAC-style scaling table (Accelergy/CiMLoop).",
+    .doc = "Successive-approximation ADC, one internal cycle per bit; energy from an explicit "
+           "value, a Walden FOM, or the envelope of Murmann's ADC survey at its rate.",
     .instance_size = sizeof(sar),
     IMC_PARAMS(sar_params),
     .init = sar_init,
     .adc = &sar_ops,
+    .node_m = 32e-9, /* the Accelergy/CiMLoop area table and ISAAC's bit time */
 };

@@ -30,30 +30,31 @@ typedef struct buffer {
 } buffer;
 
 /* The parameter table; the defaults that differ between technologies are the arguments. */
-#define IMC_BUFFER_PARAMS(BANKS, BANKS_DOC, BIT_J, BIT_J_DOC, BIT_F2, BIT_F2_DOC)                \
-    {"capacity", IMC_PT_REAL, IMC_DIM_DATA, 64 * 1024 * 8.0, 1, 1099511627776.0, 0,              \
-     IMC_OFF(buffer, capacity_bits), NULL, "storage capacity (ISAAC tile buffer: 64 KB)"},        \
-    {"width", IMC_PT_REAL, IMC_DIM_DATA, 256, 1, 65536, 0, IMC_OFF(buffer, width_bits), NULL,    \
-     "bits per access (ISAAC tile buffer: 256-bit bus)"},                                         \
-    {"banks", IMC_PT_INT, IMC_DIM_NONE, BANKS, 1, 1024, 0, IMC_OFF(buffer, banks), NULL,         \
-     BANKS_DOC},                                                                                  \
-    {"energy_per_bit", IMC_PT_REAL, IMC_DIM_ENERGY, BIT_J, 0, 1e-9, 0,                           \
-     IMC_OFF(buffer, bit_energy_j), NULL, BIT_J_DOC},                                             \
-    {"read_energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL,                  \
-     IMC_OFF(buffer, read_energy_j), NULL,                                                        \
-     "explicit energy per width-bit read; default energy_per_bit x width"},                       \
-    {"write_energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL,                 \
-     IMC_OFF(buffer, write_energy_j), NULL,                                                       \
-     "explicit energy per width-bit write; default energy_per_bit x width"},                      \
-    {"clock", IMC_PT_REAL, IMC_DIM_FREQ, NAN, 1e3, 1e12, IMC_PF_OPTIONAL,                        \
+#define IMC_BUFFER_PARAMS(BANKS, BANKS_DOC, BIT_J, BIT_J_DOC, BIT_F2, BIT_F2_DOC)               \
+    {"capacity", IMC_PT_REAL, IMC_DIM_DATA, 64 * 1024 * 8.0, 1, 1099511627776.0, IMC_PF_SIZE,   \
+     IMC_OFF(buffer, capacity_bits), NULL, "storage capacity (ISAAC tile buffer: 64 KB)"},       \
+    {"width", IMC_PT_REAL, IMC_DIM_DATA, 256, 1, 65536, IMC_PF_SIZE, IMC_OFF(buffer, width_bits), \
+     NULL, "bits per access (ISAAC tile buffer: 256-bit bus)"},                                  \
+    {"banks", IMC_PT_INT, IMC_DIM_NONE, BANKS, 1, 1024, 0, IMC_OFF(buffer, banks), NULL,        \
+     BANKS_DOC},                                                                                 \
+    {"energy_per_bit", IMC_PT_REAL, IMC_DIM_ENERGY, BIT_J, 0, 1e-9, IMC_PF_NODE,                \
+     IMC_OFF(buffer, bit_energy_j), NULL, BIT_J_DOC},                                            \
+    {"read_energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL | IMC_PF_NODE,   \
+     IMC_OFF(buffer, read_energy_j), NULL,                                                       \
+     "explicit energy per width-bit read; default energy_per_bit x width"},                      \
+    {"write_energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL | IMC_PF_NODE,  \
+     IMC_OFF(buffer, write_energy_j), NULL,                                                      \
+     "explicit energy per width-bit write; default energy_per_bit x width"},                     \
+    {"clock", IMC_PT_REAL, IMC_DIM_FREQ, NAN, 1e3, 1e12, IMC_PF_OPTIONAL,                       \
      IMC_OFF(buffer, clock_hz), NULL, "access clock, one access per bank per cycle; default the " \
-                                      "chip clock"},                                              \
-    {"bit_area_f2", IMC_PT_REAL, IMC_DIM_NONE, BIT_F2, 1, 1e4, 0, IMC_OFF(buffer, bit_area_f2),  \
-     NULL, BIT_F2_DOC},                                                                           \
-    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-2, IMC_PF_OPTIONAL, IMC_OFF(buffer, area_m2), \
-     NULL, "explicit area of the buffer; default capacity x bit_area_f2 x F^2"},                  \
-    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 10, 0, IMC_OFF(buffer, leakage_w), NULL,       \
-     "static power of the buffer (assumption: 0; give a CACTI figure for a real design)"}
+                                      "chip clock"},                                             \
+    {"bit_area_f2", IMC_PT_REAL, IMC_DIM_NONE, BIT_F2, 1, 1e4, 0, IMC_OFF(buffer, bit_area_f2), \
+     NULL, BIT_F2_DOC},                                                                          \
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-2, IMC_PF_OPTIONAL | IMC_PF_NODE,            \
+     IMC_OFF(buffer, area_m2), NULL,                                                             \
+     "explicit area of the buffer; default capacity x bit_area_f2 x F^2"},                       \
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 10, IMC_PF_NODE, IMC_OFF(buffer, leakage_w),  \
+     NULL, "static power of the buffer (assumption: 0; give a CACTI figure for a real design)"}
 
 static inline int imc_buffer_init(imc_instance *self, const imc_model_env *env, imc_err *err)
 {

@@ -25,4 +25,5 @@ const imc_model imc_model_buffer_edram = {
     .instance_size = sizeof(buffer),
     IMC_PARAMS(edram_params),
     .init = imc_buffer_init,
+    .node_m = 32e-9, /* ISAAC Table I */
 };

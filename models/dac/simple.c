@@ -5,7 +5,8 @@
  * 1-bit DACs per IMA take 4 mW and 0.00017 mm2, so one DAC spends 4 mW / 1024 / 10 M/s =
  * 0.39 pJ per conversion and occupies 0.166 um2. For more bits both are scaled by 2^bits / 2
  * (assumption: a b-bit DAC switches and sizes like 2^(b-1) unit 1-bit drivers, so 1 bit keeps
- * ISAAC's figures); the area is also scaled by (technology / 32 nm)^2. */
+ * ISAAC's figures); the area is also scaled from 32 nm by the area factors of Stillmaker and Baas
+ * (techscale.h); its energies by their energy fit. */
 #include "models/model.h"
 
 #include <math.h>
@@ -34,7 +35,10 @@ static int dac_init(imc_instance *self, const imc_model_env *env, imc_err *err)
         return rc;
     d->rate_hz = env->read_hz;
     double unit = ldexp(1.0, d->bits) / 2; /* 1 bit = ISAAC's DAC */
-    d->conv_pj = !isnan(d->energy_j) ? d->energy_j * 1e12 : ISAAC_DAC_J * unit * 1e12;
+    double e_scale;
+    if ((rc = imc_models_tech(self, env, IMC_TECH_ENERGY, 32e-9, &e_scale, err)))
+        return rc;
+    d->conv_pj = !isnan(d->energy_j) ? d->energy_j * 1e12 : ISAAC_DAC_J * unit * e_scale * 1e12;
     if (!isnan(d->area_m2)) {
         d->area_um2 = d->area_m2 * 1e12;
     } else {
@@ -51,14 +55,15 @@ static int dac_init(imc_instance *self, const imc_model_env *env, imc_err *err)
 }
 
 static const imc_param dac_params[] = {
-    {"bits", IMC_PT_INT, IMC_DIM_NONE, 1, 1, 8, 0, IMC_OFF(dac, bits), NULL,
+    {"bits", IMC_PT_INT, IMC_DIM_NONE, 1, 1, 8, IMC_PF_SIZE, IMC_OFF(dac, bits), NULL,
      "input bits applied per read (ISAAC: 1)"},
-    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-9, IMC_PF_OPTIONAL,
+    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-9, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(dac, energy_j), NULL,
      "energy per conversion; default ISAAC 0.39 pJ (1 bit) x 2^bits/2 (assumption)"},
-    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-6, IMC_PF_OPTIONAL, IMC_OFF(dac, area_m2),
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-6, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(dac, area_m2),
      NULL, "area of one DAC; default ISAAC 0.166 um2 (1 bit, 32 nm) x 2^bits/2, node-scaled"},
-    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, 0, IMC_OFF(dac, leakage_w), NULL,
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, IMC_PF_NODE, IMC_OFF(dac, leakage_w), NULL,
      "static power of one DAC (ISAAC reports total power only: 0)"},
 };
 
@@ -72,4 +77,5 @@ const imc_model imc_model_dac_simple = {
     IMC_PARAMS(dac_params),
     .init = dac_init,
     .dac = &imc_dac_ideal_ops,
+    .node_m = 32e-9, /* ISAAC Table I */
 };

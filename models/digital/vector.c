@@ -19,7 +19,8 @@
  * (0.2 + 0.1 pJ; 282 + 137 um2) scaled to 32 nm by Stillmaker and Baas (Integration 58, 2017:
  * energy x0.65 at 0.9 V; area x(32/45)^2); other precisions scale it by (mac_bits / 8)^2, the
  * multiplier's quadratic growth (Horowitz: 8-bit 0.2 pJ, 32-bit 3.1 pJ). Area: explicit, or
- * lanes x (ALU + lookup unit) + mac_units x MAC, scaled by (technology / 32 nm)^2. */
+ * lanes x (ALU + lookup unit) + mac_units x MAC, scaled from 32 nm by the area factors of
+ * Stillmaker and Baas (techscale.h); its energies by their energy fit. */
 #include "models/model.h"
 
 #include <math.h>
@@ -63,7 +64,11 @@ static int vec_init(imc_instance *self, const imc_model_env *env, imc_err *err)
     if (rc)
         return rc;
     double mac_scale = (double)v->mac_bits / 8 * v->mac_bits / 8;
-    double mac_j = !isnan(v->mac_energy_j) ? v->mac_energy_j : H_MAC8 * mac_scale;
+    double e_scale, p_scale;
+    if ((rc = imc_models_tech(self, env, IMC_TECH_ENERGY, 32e-9, &e_scale, err)) ||
+        (rc = imc_models_tech(self, env, IMC_TECH_POWER, 32e-9, &p_scale, err)))
+        return rc;
+    double mac_j = !isnan(v->mac_energy_j) ? v->mac_energy_j : H_MAC8 * mac_scale * e_scale;
     if (!isnan(v->area_m2)) {
         v->area_um2 = v->area_m2 * 1e12;
     } else {
@@ -76,7 +81,8 @@ static int vec_init(imc_instance *self, const imc_model_env *env, imc_err *err)
         self->cost[i] = (imc_cost){v->energy_j[i] * 1e12, (uint32_t)v->cycles[i]};
     self->cost[IMC_DIGITAL_MAC] = (imc_cost){mac_j * 1e12, 1}; /* pipelined */
     self->area_um2 = v->area_um2;
-    self->leakage_mw = (isnan(v->leakage_w) ? v->lanes * P_LANE_LEAK_W : v->leakage_w) * 1e3;
+    self->leakage_mw =
+        (isnan(v->leakage_w) ? v->lanes * P_LANE_LEAK_W * p_scale : v->leakage_w) * 1e3;
     double lane_j = 0;
     for (int i = 0; i < N_ELEM_OPS; i++)
         lane_j = fmax(lane_j, v->energy_j[i] / v->cycles[i]);
@@ -87,13 +93,13 @@ static int vec_init(imc_instance *self, const imc_model_env *env, imc_err *err)
 
 /* Two parameters per element operation: its energy and its lane cycles. */
 #define OP(IDX, KEY, J, CYC, WHY)                                                                \
-    {KEY "_energy", IMC_PT_REAL, IMC_DIM_ENERGY, J, 0, 1e-6, 0, IMC_OFF(vec, energy_j[IDX]),      \
-     NULL, "energy per element of " KEY " at 32 nm (" WHY ")"},                                   \
+    {KEY "_energy", IMC_PT_REAL, IMC_DIM_ENERGY, J, 0, 1e-6, IMC_PF_NODE,                       \
+     IMC_OFF(vec, energy_j[IDX]), NULL, "energy per element of " KEY " at 32 nm (" WHY ")"},     \
     {KEY "_cycles", IMC_PT_INT, IMC_DIM_NONE, CYC, 1, 4096, 0, IMC_OFF(vec, cycles[IDX]), NULL,  \
      "lane cycles per element of " KEY " (" WHY ")"}
 
 static const imc_param vec_params[] = {
-    {"lanes", IMC_PT_INT, IMC_DIM_NONE, 16, 1, 65536, 0, IMC_OFF(vec, lanes), NULL,
+    {"lanes", IMC_PT_INT, IMC_DIM_NONE, 16, 1, 65536, IMC_PF_SIZE, IMC_OFF(vec, lanes), NULL,
      "element-wise lanes, each a PUMA VFU ALU with a lookup unit (a design choice: 16)"},
     OP(IMC_DIGITAL_ADD, "add", P_ADD, 1, "PUMA VFU add: 0.265 pJ, 1 cycle"),
     OP(IMC_DIGITAL_MUL, "mul", P_MUL, 1, "PUMA VFU multiply: 0.565 pJ, 1 cycle"),
@@ -109,18 +115,21 @@ static const imc_param vec_params[] = {
     OP(IMC_DIGITAL_SOFTMAX, "softmax", 3 * P_ADD + P_MUL + P_MUL + P_ADD + P_LUT, 7,
        "max, subtract, exp, sum, scale: 3 add + mul + exp"),
     OP(IMC_DIGITAL_MAX, "max", P_ADD, 1, "a compare costs a PUMA VFU add"),
-    {"mac_units", IMC_PT_INT, IMC_DIM_NONE, 0, 0, 1 << 20, 0, IMC_OFF(vec, mac_units), NULL,
+    {"mac_units", IMC_PT_INT, IMC_DIM_NONE, 0, 0, 1 << 20, IMC_PF_SIZE,
+     IMC_OFF(vec, mac_units), NULL,
      "MAC units for activation x activation products, one MAC each per cycle (0 = none)"},
-    {"mac_bits", IMC_PT_INT, IMC_DIM_NONE, 8, 1, 32, 0, IMC_OFF(vec, mac_bits), NULL,
+    {"mac_bits", IMC_PT_INT, IMC_DIM_NONE, 8, 1, 32, IMC_PF_SIZE, IMC_OFF(vec, mac_bits), NULL,
      "operand bits of a MAC (int8 by default, as the activations)"},
-    {"mac_energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL,
+    {"mac_energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(vec, mac_energy_j), NULL,
      "energy per MAC; default Horowitz 45 nm int8 mult + 32-bit add, 0.3 pJ, x0.65 to 32 nm "
      "(Stillmaker-Baas) = 0.195 pJ, x(mac_bits / 8)^2"},
-    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL, IMC_OFF(vec, area_m2),
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(vec, area_m2),
      NULL, "explicit area; default lanes x 4300 um2 (PUMA VFU + lookup) + mac_units x MAC, "
            "node-scaled from 32 nm"},
-    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, NAN, 0, 10, IMC_PF_OPTIONAL, IMC_OFF(vec, leakage_w),
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, NAN, 0, 10, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(vec, leakage_w),
      NULL, "static power; default lanes x 0.216 mW (PUMA VFU 0.19 + lookup 0.026 mW at 32 nm)"},
     {"clock", IMC_PT_REAL, IMC_DIM_FREQ, NAN, 1e3, 1e12, IMC_PF_OPTIONAL, IMC_OFF(vec, clock_hz),
      NULL, "unit clock; default the chip clock"},
@@ -137,4 +146,5 @@ const imc_model imc_model_digital_vector = {
     .instance_size = sizeof(vec),
     IMC_PARAMS(vec_params),
     .init = vec_init,
+    .node_m = 32e-9, /* PUMA's VFU and ISAAC's lookup unit, quoted at 32 nm */
 };

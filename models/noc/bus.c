@@ -4,7 +4,8 @@
  * Defaults are ISAAC Table I at 32 nm and 1.2 GHz: 384 wires, 7 mW, 0.090 mm2. With one
  * transfer per cycle that is 7 mW / (384 bit x 1.2 GHz) = 15.2 fJ per bit moved. A transfer
  * takes `latency` cycles of the bus clock (assumption: 1); transfers are pipelined, one per
- * cycle. Area is ISAAC's bus scaled by (technology / 32 nm)^2, not with width. */
+ * cycle. Area is ISAAC's bus scaled from 32 nm by the area factors of Stillmaker and Baas
+ * (techscale.h); its energies by their energy fit, not with width. */
 #include "models/model.h"
 
 #include <math.h>
@@ -52,16 +53,18 @@ static int bus_init(imc_instance *self, const imc_model_env *env, imc_err *err)
 }
 
 static const imc_param bus_params[] = {
-    {"flit_width", IMC_PT_REAL, IMC_DIM_DATA, 384, 1, 65536, 0, IMC_OFF(bus, flit_bits), NULL,
+    {"flit_width", IMC_PT_REAL, IMC_DIM_DATA, 384, 1, 65536, IMC_PF_SIZE,
+     IMC_OFF(bus, flit_bits), NULL,
      "bus width, bits per transfer (ISAAC eDRAM-to-IMA bus: 384 wires)"},
-    {"energy_per_bit", IMC_PT_REAL, IMC_DIM_ENERGY, ISAAC_BUS_BIT_J, 0, 1e-9, 0,
+    {"energy_per_bit", IMC_PT_REAL, IMC_DIM_ENERGY, ISAAC_BUS_BIT_J, 0, 1e-9, IMC_PF_NODE,
      IMC_OFF(bus, bit_energy_j), NULL,
      "energy per bit moved (ISAAC Table I: 7 mW / (384 x 1.2 GHz) = 15.2 fJ)"},
     {"latency", IMC_PT_INT, IMC_DIM_NONE, 1, 1, 64, 0, IMC_OFF(bus, latency_cycles), NULL,
      "cycles per transfer (assumption: 1)"},
-    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-4, IMC_PF_OPTIONAL, IMC_OFF(bus, area_m2),
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-4, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(bus, area_m2),
      NULL, "area of the bus; default ISAAC Table I 0.090 mm2 at 32 nm, node-scaled"},
-    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 10, 0, IMC_OFF(bus, leakage_w), NULL,
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 10, IMC_PF_NODE, IMC_OFF(bus, leakage_w), NULL,
      "static power of the bus (ISAAC reports total power only: 0)"},
     {"clock", IMC_PT_REAL, IMC_DIM_FREQ, NAN, 1e3, 1e12, IMC_PF_OPTIONAL, IMC_OFF(bus, clock_hz),
      NULL, "bus clock; default the chip clock"},
@@ -76,4 +79,5 @@ const imc_model imc_model_noc_bus = {
     .instance_size = sizeof(bus),
     IMC_PARAMS(bus_params),
     .init = bus_init,
+    .node_m = 32e-9, /* ISAAC Table I */
 };

@@ -7,7 +7,8 @@
  * linearly with flit_width (per-bit energy held; assumption). ISAAC's router power is taken to
  * cover its links, so link_energy defaults to 0 (add wire energy there explicitly). A hop takes
  * router_latency + link_latency cycles of the router clock (assumption: 1 + 1; ISAAC gives
- * none). Area is ISAAC's router, scaled by (technology / 32 nm)^2 but not with width or ports. */
+ * none). Area is ISAAC's router, scaled from 32 nm by the area factors of Stillmaker and Baas
+ * (techscale.h); its energies by their energy fit but not with width or ports. */
 #include "models/model.h"
 
 #include <math.h>
@@ -41,8 +42,11 @@ static int mesh_init(imc_instance *self, const imc_model_env *env, imc_err *err)
                                isnan(m->clock_hz) ? "the chip clock (clock_hz)" : "clock", err);
     if (rc)
         return rc;
+    double e_scale;
+    if ((rc = imc_models_tech(self, env, IMC_TECH_ENERGY, 32e-9, &e_scale, err)))
+        return rc;
     double router_j = !isnan(m->router_energy_j) ? m->router_energy_j
-                                                 : ISAAC_FLIT_PORT_J * m->flit_bits / 32;
+                                                 : ISAAC_FLIT_PORT_J * m->flit_bits / 32 * e_scale;
     m->hop_pj = (router_j + m->link_energy_j) * 1e12;
     m->hop_cycles = (uint32_t)(m->router_cycles + m->link_cycles);
     if (!isnan(m->area_m2)) {
@@ -62,9 +66,10 @@ static int mesh_init(imc_instance *self, const imc_model_env *env, imc_err *err)
 
 /* Every port forwarding one flit per cycle (the router is pipelined). */
 static const imc_param mesh_params[] = {
-    {"flit_width", IMC_PT_REAL, IMC_DIM_DATA, 32, 1, 4096, 0, IMC_OFF(mesh, flit_bits), NULL,
+    {"flit_width", IMC_PT_REAL, IMC_DIM_DATA, 32, 1, 4096, IMC_PF_SIZE,
+     IMC_OFF(mesh, flit_bits), NULL,
      "bits per flit (ISAAC: 32)"},
-    {"ports", IMC_PT_INT, IMC_DIM_NONE, 8, 2, 64, 0, IMC_OFF(mesh, ports), NULL,
+    {"ports", IMC_PT_INT, IMC_DIM_NONE, 8, 2, 64, IMC_PF_SIZE, IMC_OFF(mesh, ports), NULL,
      "router ports, local and network (ISAAC: 8)"},
     {"concentration", IMC_PT_INT, IMC_DIM_NONE, 4, 1, 64, 0, IMC_OFF(mesh, concentration), NULL,
      "tiles sharing one router (ISAAC: 4)"},
@@ -72,14 +77,16 @@ static const imc_param mesh_params[] = {
      "router pipeline depth in cycles (assumption: 1)"},
     {"link_latency", IMC_PT_INT, IMC_DIM_NONE, 1, 0, 64, 0, IMC_OFF(mesh, link_cycles), NULL,
      "link traversal in cycles (assumption: 1)"},
-    {"router_energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-9, IMC_PF_OPTIONAL,
+    {"router_energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-9, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(mesh, router_energy_j), NULL,
      "energy per flit through the router; default ISAAC 42 mW/(8 x 1.2 GHz) per 32 bit"},
-    {"link_energy", IMC_PT_REAL, IMC_DIM_ENERGY, 0, 0, 1e-9, 0, IMC_OFF(mesh, link_energy_j),
+    {"link_energy", IMC_PT_REAL, IMC_DIM_ENERGY, 0, 0, 1e-9, IMC_PF_NODE,
+     IMC_OFF(mesh, link_energy_j),
      NULL, "energy per flit on one link (assumption: 0, inside ISAAC's router power)"},
-    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-4, IMC_PF_OPTIONAL, IMC_OFF(mesh, area_m2),
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-4, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(mesh, area_m2),
      NULL, "area of one router; default ISAAC Table I 0.151 mm2 at 32 nm, node-scaled"},
-    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 10, 0, IMC_OFF(mesh, leakage_w), NULL,
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 10, IMC_PF_NODE, IMC_OFF(mesh, leakage_w), NULL,
      "static power of one router (ISAAC reports total power only: 0)"},
     {"clock", IMC_PT_REAL, IMC_DIM_FREQ, NAN, 1e3, 1e12, IMC_PF_OPTIONAL,
      IMC_OFF(mesh, clock_hz), NULL, "router clock; default the chip clock"},
@@ -94,4 +101,5 @@ const imc_model imc_model_noc_mesh = {
     .instance_size = sizeof(mesh),
     IMC_PARAMS(mesh_params),
     .init = mesh_init,
+    .node_m = 32e-9, /* ISAAC Table I */
 };

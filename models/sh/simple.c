@@ -4,7 +4,8 @@
  * convert it during the next read (ISAAC section IV). It runs at the crossbar read rate the
  * core passes in env->read_hz, which is also its clock. Defaults are ISAAC Table I at 32 nm:
  * 8 x 128 S&H circuits per IMA take 10 uW and 0.00004 mm2, so one spends 10 uW / 1024 / 10 M/s
- * = 0.977 fJ per sample and occupies 0.039 um2 (area scaled by (technology / 32 nm)^2). */
+ * = 0.977 fJ per sample and occupies 0.039 um2 (area scaled from 32 nm by the area factors of
+ * Stillmaker and Baas (techscale.h); its energies by their energy fit). */
 #include "models/model.h"
 
 #include <math.h>
@@ -48,11 +49,13 @@ static int sh_init(imc_instance *self, const imc_model_env *env, imc_err *err)
 }
 
 static const imc_param sh_params[] = {
-    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, ISAAC_SH_J, 0, 1e-9, 0, IMC_OFF(sh, energy_j), NULL,
+    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, ISAAC_SH_J, 0, 1e-9, IMC_PF_NODE,
+     IMC_OFF(sh, energy_j), NULL,
      "energy per sample (ISAAC Table I: 10 uW / 1024 at 10 M reads/s = 0.977 fJ)"},
-    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-6, IMC_PF_OPTIONAL, IMC_OFF(sh, area_m2), NULL,
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-6, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(sh, area_m2), NULL,
      "area of one S&H; default ISAAC Table I 0.00004 mm2 / 1024 at 32 nm, node-scaled"},
-    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, 0, IMC_OFF(sh, leakage_w), NULL,
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, IMC_PF_NODE, IMC_OFF(sh, leakage_w), NULL,
      "static power of one S&H (ISAAC reports total power only: 0)"},
 };
 
@@ -65,4 +68,5 @@ const imc_model imc_model_sh_simple = {
     .instance_size = sizeof(sh),
     IMC_PARAMS(sh_params),
     .init = sh_init,
+    .node_m = 32e-9, /* ISAAC Table I */
 };

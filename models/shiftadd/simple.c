@@ -3,7 +3,8 @@
  *
  * Defaults are ISAAC Table I at 32 nm: an IMA's 4 shift-and-add units take 0.2 mW and
  * 0.00024 mm2 at the 1.2 GHz digital clock, so one add costs 0.2 mW / 4 / 1.2 GHz = 41.7 fJ and
- * a unit occupies 60 um2 (scaled by (technology / 32 nm)^2). `width` is the accumulator width
+ * a unit occupies 60 um2 (scaled from 32 nm by the area factors of Stillmaker and Baas
+ * (techscale.h); its energies by their energy fit). `width` is the accumulator width
  * the engine and numerics use; the default energy does not scale with it (ISAAC gives one
  * figure for its 16-bit datapath). Action cycles count the chip's digital clock. */
 #include "models/model.h"
@@ -50,14 +51,16 @@ static int shiftadd_init(imc_instance *self, const imc_model_env *env, imc_err *
 }
 
 static const imc_param shiftadd_params[] = {
-    {"width", IMC_PT_INT, IMC_DIM_NONE, 16, 1, 64, 0, IMC_OFF(shiftadd, width), NULL,
+    {"width", IMC_PT_INT, IMC_DIM_NONE, 16, 1, 64, IMC_PF_SIZE, IMC_OFF(shiftadd, width), NULL,
      "accumulator width in bits (ISAAC: 16-bit fixed point)"},
-    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, ISAAC_SA_J, 0, 1e-9, 0, IMC_OFF(shiftadd, energy_j),
+    {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, ISAAC_SA_J, 0, 1e-9, IMC_PF_NODE,
+     IMC_OFF(shiftadd, energy_j),
      NULL, "energy per shift-and-add (ISAAC Table I: 0.2 mW / 4 units / 1.2 GHz = 41.7 fJ)"},
-    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-6, IMC_PF_OPTIONAL,
+    {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-6, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(shiftadd, area_m2), NULL,
      "area of one unit; default ISAAC Table I 0.00024 mm2 / 4 at 32 nm, node-scaled"},
-    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, 0, IMC_OFF(shiftadd, leakage_w), NULL,
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, IMC_PF_NODE,
+     IMC_OFF(shiftadd, leakage_w), NULL,
      "static power of one unit (ISAAC reports total power only: 0)"},
 };
 
@@ -70,4 +73,5 @@ const imc_model imc_model_shiftadd_simple = {
     .instance_size = sizeof(shiftadd),
     IMC_PARAMS(shiftadd_params),
     .init = shiftadd_init,
+    .node_m = 32e-9, /* ISAAC Table I */
 };

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "models/registry.h"
+#include "models/techscale.h"
 #include "sim/base/outfile.h"
 #include "sim/base/suggest.h"
 #include "sim/base/ytree.h"
@@ -246,6 +247,7 @@ typedef struct ctx {
     imc_ytree *tree;
     imc_ynode *root;
     imc_arch *arch;
+    double values_node_m; /* the node the files state, before any --set: their figures' node */
 } ctx;
 
 /* Keep a note for the user (imc_arch.notes): something the configuration did not do as
@@ -671,10 +673,109 @@ static void free_one(imc_instance **slotp, void *data)
     *slotp = NULL;
 }
 
+/* The mapping node of the component at PATH, or NULL. */
+static imc_ynode *node_at(ctx *c, const char *path)
+{
+    imc_ynode *n = c->root;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    char *save = NULL;
+    for (char *seg = strtok_r(buf, ".", &save); seg && n; seg = strtok_r(NULL, ".", &save)) {
+        imc_yentry *e = n->kind == IMC_Y_MAP ? imc_ynode_find(n, seg) : NULL;
+        n = e ? e->val : NULL;
+    }
+    return n && n->kind == IMC_Y_MAP ? n : NULL;
+}
+
+/* A figure measured for a design: an energy, power or area, or a rate or time that follows
+ * the node (an ADC's rate depends on its bits as its energy does). */
+static int is_cost(const imc_param *p)
+{
+    return p->type == IMC_PT_REAL &&
+           (p->dim == IMC_DIM_ENERGY || p->dim == IMC_DIM_POWER || p->dim == IMC_DIM_AREA ||
+            (p->flags & IMC_PF_NODE));
+}
+
+/* Before init, make every figure of INST hold at the run's node and refuse a stale one:
+ *  - a cost a file gives explicitly was measured for the sizes that file states; when a later
+ *    layer (a --set, a file over its base) changes a size (IMC_PF_SIZE), it is refused, at the
+ *    cost's own file:line:col, never silently kept;
+ *  - an IMC_PF_NODE figure follows the node (Stillmaker and Baas, techscale.h): a default from
+ *    the model's node_m, a value a file gives from the node the files state (so `--set
+ *    technology=...` scales isaac.yaml's explicit figures), a value a --set gives not at all. */
+static int explicit_figures(ctx *c, imc_instance *inst)
+{
+    const imc_model *t = inst->type;
+    imc_ynode *n = node_at(c, inst->path);
+    char scaled[256] = "";
+    /* energies, powers and areas first, then rates: the message names the dearest key */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < t->n_params; i++) {
+            const imc_param *p = &t->params[i];
+            imc_yentry *e = n ? imc_ynode_find(n, p->key) : NULL;
+            int rate = p->dim == IMC_DIM_FREQ || p->dim == IMC_DIM_TIME;
+            if (!e || !is_cost(p) || rate != pass)
+                continue;
+            int lc = imc_ytree_layer(c->tree, e->val->mark.file);
+            for (size_t j = 0; j < t->n_params; j++) {
+                const imc_param *q = &t->params[j];
+                imc_yentry *f = q->flags & IMC_PF_SIZE ? imc_ynode_find(n, q->key) : NULL;
+                if (f && imc_ytree_layer(c->tree, f->val->mark.file) > lc)
+                    return fail(c, e->val->mark,
+                                "%s.%s: %s was given for the %s that %s states, but %s:%d:%d "
+                                "sets %s.%s to %s: give %s for that too, or remove it "
+                                "(--unset %s.%s) to take %s's own figure",
+                                inst->path, p->key, e->val->scalar, q->key, e->val->mark.file,
+                                f->val->mark.file, f->val->mark.line, f->val->mark.col,
+                                inst->path, q->key, f->val->scalar, p->key, inst->path, p->key,
+                                t->name);
+            }
+        }
+    for (size_t i = 0; i < t->n_params; i++) {
+        const imc_param *p = &t->params[i];
+        imc_yentry *e = n ? imc_ynode_find(n, p->key) : NULL;
+        if (!(p->flags & IMC_PF_NODE) || p->type != IMC_PT_REAL)
+            continue;
+        double *v = (double *)((char *)inst + p->offset);
+        int from_set = e && !strcmp(e->val->mark.file, "--set");
+        double from = e ? (from_set ? c->arch->technology_m : c->values_node_m) : t->node_m;
+        double to = c->arch->technology_m;
+        if (!isfinite(*v) || !(from > 0) || from == to)
+            continue;
+        char why[200];
+        if (imc_tech_check(from, why, sizeof why) || imc_tech_check(to, why, sizeof why))
+            return fail(c, e ? e->val->mark : mark_at(c, "technology"), "%s.%s: %s", inst->path,
+                        p->key, why);
+        imc_tech_metric m = p->dim == IMC_DIM_ENERGY  ? IMC_TECH_ENERGY
+                            : p->dim == IMC_DIM_POWER ? IMC_TECH_POWER
+                            : p->dim == IMC_DIM_AREA  ? IMC_TECH_AREA
+                                                      : IMC_TECH_DELAY;
+        double k = imc_tech_factor(m, from, to);
+        *v = p->dim == IMC_DIM_FREQ ? *v / k : *v * k;
+        if (e)
+            snprintf(scaled + strlen(scaled), sizeof scaled - strlen(scaled), "%s%s",
+                     scaled[0] ? ", " : "", p->key);
+    }
+    if (scaled[0])
+        return note(c, "%s: %s given at %g nm scaled to the run's %g nm (Stillmaker and Baas)",
+                    inst->path, scaled, c->values_node_m * 1e9, c->arch->technology_m * 1e9);
+    return 0;
+}
+
+static void explicit_one(imc_instance **slotp, void *data)
+{
+    init_pass *ip = data;
+    if (*slotp && !ip->rc)
+        ip->rc = explicit_figures(ip->c, *slotp);
+}
+
 static int resolve(ctx *c, imc_arch *a)
 {
     imc_pe *pe = &a->chip.tile.pe;
     init_pass ip = {c, {a->clock_hz, a->technology_m, NULL, 0}, 0};
+    visit(a, explicit_one, &ip);
+    if (ip.rc)
+        return ip.rc;
     init_one(&pe->cell, &ip); /* the cell first: the crossbar derives its costs from it */
     ip.env.cell = pe->cell;
     init_one(&pe->xbar, &ip);
@@ -720,6 +821,14 @@ static int load_tree(imc_arch **out, imc_ytree *tree, const char *const *sets, s
     int rc = imc_registry_check(err); /* every model of this build fits its ABI and kind */
     if (rc)
         return rc;
+    /* The node the files state, before the --sets: the one their explicit figures are at. */
+    double values_node_m = 32e-9; /* the schema's default technology */
+    imc_yentry *te = imc_ynode_find(imc_ytree_root(tree), "technology");
+    char why[256];
+    if (te && (te->val->kind != IMC_Y_SCALAR || te->val->is_null ||
+               imc_quantity_parse(te->val->scalar, IMC_DIM_LENGTH, &values_node_m, why,
+                                  sizeof why)))
+        values_node_m = 0; /* malformed: the load below reports it; nothing is scaled */
     for (size_t i = 0; i < n_sets; i++) {
         rc = sets[i][0] == '!' ? imc_ytree_unset(tree, sets[i] + 1, (int)i + 1, err)
                                : imc_ytree_set(tree, sets[i], (int)i + 1, err);
@@ -731,7 +840,7 @@ static int load_tree(imc_arch **out, imc_ytree *tree, const char *const *sets, s
         free(a);
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     }
-    ctx c = {err, tree, imc_ytree_root(tree), a};
+    ctx c = {err, tree, imc_ytree_root(tree), a, values_node_m};
     set_defaults(&root_section, (char *)a);
     rc = load_section(&c, &root_section, c.root, (char *)a, "");
     if (!rc)
@@ -956,10 +1065,14 @@ void imc_param_print(FILE *out, const char *path, const imc_param *p)
                        : p->type == IMC_PT_BOOL   ? "true/false"
                        : p->type == IMC_PT_STRING ? "text"
                                                   : "a choice";
+    /* the loader's two rules for explicit figures (explicit_figures) */
+    const char *mark = p->flags & IMC_PF_NODE ? " [follows the node]"
+                       : p->flags & IMC_PF_SIZE ? " [size]"
+                                                : "";
     if (p->type == IMC_PT_BOOL || p->type == IMC_PT_ENUM || p->type == IMC_PT_STRING)
-        fprintf(out, "%s\t%s\t%s\t-\t%s\n", path, type, def, p->doc);
+        fprintf(out, "%s\t%s\t%s\t-\t%s%s\n", path, type, def, p->doc, mark);
     else
-        fprintf(out, "%s\t%s\t%s\t%s .. %s\t%s\n", path, type, def, lo, hi, p->doc);
+        fprintf(out, "%s\t%s\t%s\t%s .. %s\t%s%s\n", path, type, def, lo, hi, p->doc, mark);
 }
 
 static void print_component(FILE *out, imc_comp comp)

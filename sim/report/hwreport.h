@@ -4,7 +4,9 @@
  * Rows follow the component table (sim/arch/components.def) and its counts: per instance of
  * the level, so a tile's row for the ADCs counts the ADCs of all its PEs, and a router shared by
  * `concentration` tiles counts 1/concentration per tile. Peak power is
- * each model's own peak (every action at its highest rate, plus leakage). Reads only the arch. */
+ * each model's own peak (every action at its highest rate, plus leakage), except that the
+ * crossbar, its DACs, S&Hs and ADCs run at the pace of the slowest of them (the crossbar read
+ * or the shared ADC's conversions), as the pipeline lets them. Reads only the arch. */
 #ifndef IMC_HWREPORT_H
 #define IMC_HWREPORT_H
 
@@ -28,6 +30,9 @@ typedef struct imc_hw_report {
     double peak_power_mw[IMC_LEVEL_COUNT];
     double units[IMC_LEVEL_COUNT];         /* PEs, tiles, chips on the chip */
     double peak_ops_per_s;                 /* 1 MAC = 2 ops, at the mapping's precision */
+    imc_comp pace;                         /* the slowest stage of an input slice: the crossbar
+                                              read or its ADC's conversions */
+    double slice_ps;                       /* one input slice at that pace */
 } imc_hw_report;
 
 /* Compute the report of ARCH. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sim/arch/arch.h"
+#include "models/techscale.h"
 #include "sim/report/hwreport.h"
 
 #include <CUnit/CUnit.h>
@@ -92,6 +93,20 @@ static void test_throughput_closed_form(void)
     for (size_t i = 0; i < rep.n_rows; i++)
         if (rep.rows[i].level == IMC_LEVEL_PE && rep.rows[i].inst == a->chip.tile.pe.adc)
             CU_ASSERT_DOUBLE_EQUAL(rep.rows[i].count, 32, 0);
+    /* The ADCs set the pace: a slice takes 32 x 7813 ps, so the crossbars (0.3 mW each when
+     * reading every 100 ns), their DACs and S&Hs are priced at 100 / 250.016 of their own peak;
+     * the ADCs at their own. */
+    CU_ASSERT_EQUAL(rep.pace, IMC_COMP_ADC);
+    CU_ASSERT_DOUBLE_EQUAL(rep.slice_ps, 32 * 7813.0, 0);
+    for (size_t i = 0; i < rep.n_rows; i++) {
+        const imc_hw_row *r = &rep.rows[i];
+        if (r->level != IMC_LEVEL_PE)
+            continue;
+        if (r->comp == IMC_COMP_XBAR)
+            CU_ASSERT(within(r->peak_power_mw, 8 * 0.3 * 100e3 / (32 * 7813.0), 1e-9));
+        if (r->comp == IMC_COMP_ADC)
+            CU_ASSERT(within(r->peak_power_mw, 32 * imc_model_peak_power_mw(r->inst), 1e-12));
+    }
     imc_arch_free(a);
 }
 
@@ -160,11 +175,121 @@ static void test_csv_sums_to_totals(void)
     imc_arch_free(a);
 }
 
+/* Technology scaling (Stillmaker and Baas, Integration 58, 2017; models/techscale.c): --set
+ * technology moves isaac.yaml's explicit figures, measured at the 32 nm the file states, to the
+ * new node -- energy by the energy fit, area by the area factor, the ADC's rate by the delay fit
+ * -- and says so in a note. */
+static void test_isaac_follows_the_node(void)
+{
+    const char *sets[] = {"technology=65 nm"};
+    imc_arch *a = load_config("isaac.yaml", sets, 1);
+    const imc_instance *adc = a->chip.tile.pe.adc;
+    double e = imc_tech_factor(IMC_TECH_ENERGY, 32e-9, 65e-9);
+    double ar = imc_tech_factor(IMC_TECH_AREA, 32e-9, 65e-9);
+    double d = imc_tech_factor(IMC_TECH_DELAY, 32e-9, 65e-9);
+    CU_ASSERT(e > 3 && ar > 3 && d > 2); /* 65 nm is dearer, larger and slower than 32 nm */
+    CU_ASSERT(within(imc_model_cost(adc, IMC_ADC_CONVERT).energy_pj, 1.5625 * e, 1e-9));
+    CU_ASSERT(within(imc_model_area_um2(adc), 1200 * ar, 1e-9));
+    CU_ASSERT(within((double)adc->period_ps, 1e12 / 1.28e9 * d, 1e-3));
+    /* a crossbar is device physics: its explicit 30 pJ stays */
+    CU_ASSERT(within(imc_model_cost(a->chip.tile.pe.xbar, IMC_XBAR_READ).energy_pj, 30, 1e-12));
+    int noted = 0;
+    for (size_t i = 0; i < a->n_notes; i++)
+        noted |= strstr(a->notes[i], "chip.tile.pe.adc: rate, energy, area given at 32 nm") != NULL;
+    CU_ASSERT(noted);
+    imc_arch_free(a);
+}
+
+/* A default quoted at a node follows the run's node too: reram.yaml's DAC and S&H are ISAAC's
+ * 32 nm figures. */
+static void test_defaults_follow_the_node(void)
+{
+    const char *at32[] = {"technology=32 nm"}, *at65[] = {"technology=65 nm"};
+    imc_arch *a = load_config("reram.yaml", at32, 1), *b = load_config("reram.yaml", at65, 1);
+    double e = imc_tech_factor(IMC_TECH_ENERGY, 32e-9, 65e-9);
+    CU_ASSERT(within(imc_model_cost(a->chip.tile.pe.dac, IMC_DAC_CONVERT).energy_pj,
+                     4e-3 / 1024 / 10e6 * 1e12, 1e-9)); /* ISAAC Table I at 32 nm */
+    CU_ASSERT(within(imc_model_cost(b->chip.tile.pe.dac, IMC_DAC_CONVERT).energy_pj,
+                     imc_model_cost(a->chip.tile.pe.dac, IMC_DAC_CONVERT).energy_pj * e, 1e-9));
+    CU_ASSERT(within(imc_model_cost(b->chip.tile.pe.sh, IMC_SH_SAMPLE).energy_pj,
+                     imc_model_cost(a->chip.tile.pe.sh, IMC_SH_SAMPLE).energy_pj * e, 1e-9));
+    /* the ADC's bit time follows the delay fit: 10 bits at 97.7 ps x the factor */
+    double d = imc_tech_factor(IMC_TECH_DELAY, 32e-9, 65e-9);
+    CU_ASSERT(within((double)imc_model_latency_ps(b->chip.tile.pe.adc, IMC_ADC_CONVERT),
+                     10 * 781.25 / 8 * d, 1e-3));
+    imc_arch_free(a);
+    imc_arch_free(b);
+}
+
+/* An explicit cost measured for one size is refused, at its own file:line:col, when a later
+ * layer changes the size: isaac.yaml's 8-bit ADC energy is no 6-bit ADC's. */
+static void test_stale_explicit_cost_refused(void)
+{
+    const char *src = getenv("IMCSIM_SRCDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/arch-configs/isaac.yaml", src ? src : ".");
+    const char *sets[] = {"chip.tile.pe.adc.bits=6"};
+    imc_arch *a = NULL;
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL(imc_arch_load(&a, path, sets, 1, &err), IMC_EINPUT);
+    CU_ASSERT_PTR_NULL(a);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.file, "isaac.yaml"));
+    CU_ASSERT(err.line > 100); /* the adc's energy key, deep in the file */
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "chip.tile.pe.adc.energy: 1.5625 pJ"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "sets chip.tile.pe.adc.bits to 6"));
+    /* giving the energy for the new size too is accepted */
+    const char *both[] = {"chip.tile.pe.adc.bits=6", "chip.tile.pe.adc.energy=1 pJ",
+                          "chip.tile.pe.adc.area=627 um2", "chip.tile.pe.adc.rate=1.28 GS/s"};
+    a = load_config("isaac.yaml", both, 4);
+    CU_ASSERT(within(imc_model_cost(a->chip.tile.pe.adc, IMC_ADC_CONVERT).energy_pj, 1, 1e-12));
+    imc_arch_free(a);
+    /* a node outside the fits cannot be scaled to */
+    const char *far[] = {"technology=5 nm"};
+    CU_ASSERT_EQUAL(imc_arch_load(&a, path, far, 1, &err), IMC_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "outside the 7-180 nm"));
+}
+
+/* The report prints how each derived cost came about: reram.yaml's crossbar read from the
+ * physics and its ADC from the survey; isaac.yaml, all explicit, has no such section. */
+static void test_assumptions_printed(void)
+{
+    imc_arch *a = load_config("reram.yaml", NULL, 0), *b = load_config("isaac.yaml", NULL, 0);
+    imc_hw_report rep;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    imc_hwreport_build(a, &rep);
+    imc_hwreport_print(a, &rep, f);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\nassumptions behind derived costs:\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "  chip.tile.pe.xbar: read "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "x 0.5 input density x 128 cols"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "  chip.tile.pe.adc: convert "));
+    /* reram.yaml's 10-bit SAR is the slowest stage: the report names it */
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "peak power at the pace of the slowest stage, "
+                                       "chip.tile.pe.adc: "));
+    free(buf);
+    buf = NULL;
+    f = open_memstream(&buf, &len);
+    imc_hwreport_build(b, &rep);
+    imc_hwreport_print(b, &rep, f);
+    fclose(f);
+    CU_ASSERT_PTR_NULL(strstr(buf, "assumptions"));
+    free(buf);
+    imc_arch_free(a);
+    imc_arch_free(b);
+}
+
 static CU_TestInfo tests[] = {
     {"ISAAC Table I and IV reproduced", test_isaac_reproduces_table_i_and_iv},
     {"throughput closed form, ADC-bound", test_throughput_closed_form},
     {"levels nest", test_levels_nest},
     {"CSV rows sum to the totals", test_csv_sums_to_totals},
+    {"derived costs print their assumptions", test_assumptions_printed},
+    {"isaac.yaml's explicit figures follow --set technology", test_isaac_follows_the_node},
+    {"defaults quoted at a node follow the run's node", test_defaults_follow_the_node},
+    {"an explicit cost stale after --set of a size is refused", test_stale_explicit_cost_refused},
     CU_TEST_INFO_NULL,
 };
 
