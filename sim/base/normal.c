@@ -8,7 +8,9 @@
 #define ZIG_R 3.442619855899           /* start of the tail */
 #define ZIG_V 9.91256303526217e-3      /* area of every layer */
 
-static double zig_x[ZIG_C + 1], zig_r[ZIG_C];
+#define zig_x imc_normal_zig_x_
+#define zig_r imc_normal_zig_r_
+double zig_x[ZIG_C + 1], zig_r[ZIG_C];
 static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
 
 /* Layer i spans |x| < zig_x[i]; layer 0 is the base strip with the tail (Doornik's ZIGNOR). */
@@ -26,22 +28,7 @@ static void zig_init(void)
         zig_r[i] = zig_x[i + 1] / zig_x[i];
 }
 
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t next(imc_normal_rng *r)
-{
-    uint64_t *s = r->s, out = rotl(s[0] + s[3], 23) + s[0], t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
+#define next imc_normal_next_
 
 /* uniform on (0, 1): never 0, for the logarithms of the tail */
 static inline double uniform_open(imc_normal_rng *r)
@@ -70,14 +57,13 @@ static double tail(imc_normal_rng *r, int negative)
     return negative ? x - ZIG_R : ZIG_R - x;
 }
 
-double imc_normal(imc_normal_rng *r)
+/* B missed its layer's rectangle: the tail, a wedge, or a fresh draw (as often as needed). */
+double imc_normal_slow_(imc_normal_rng *r, uint64_t b)
 {
     for (;;) {
-        uint64_t b = next(r);
-        /* u uniform on (-1, 1) from the top 53 bits, the layer from the low 7 */
         double u = ((double)(b >> 11) + 0.5) * 0x1p-52 - 1;
         unsigned i = (unsigned)(b & (ZIG_C - 1));
-        if (fabs(u) < zig_r[i]) /* inside the layer's rectangle: 98.8 % of draws */
+        if (fabs(u) < zig_r[i])
             return u * zig_x[i];
         if (i == 0)
             return tail(r, u < 0);
@@ -86,6 +72,7 @@ double imc_normal(imc_normal_rng *r)
         double f1 = exp(-0.5 * (zig_x[i + 1] * zig_x[i + 1] - xx));
         if (f1 + uniform_open(r) * (f0 - f1) < 1.0)
             return x;
+        b = next(r);
     }
 }
 
