@@ -39,6 +39,9 @@ struct imc_emul {
     float dac_level[1 << 16];             /* the DAC's analog level of each input code */
     float level[256];                     /* an ideal cell's conductance per code (level units) */
     int coded;                            /* ideal cells of < 255 levels: stored as codes */
+    float *gcache;                        /* a coded layer's conductances as floats (layer_g) */
+    const layer_emul *gcache_of;
+    size_t gcache_cap;
     float dac_top;                        /* of the highest code */
     int ideal_devices;                    /* cell, DAC and ADC hooks all exact */
     int adc_bits, dac_bits, in_bits, slices, force_full;
@@ -55,6 +58,7 @@ void imc_emul_free(imc_emul *e)
         free(e->layers[i].colsum);
     }
     free(e->layers);
+    free(e->gcache);
     if (e->rng)
         gsl_rng_free(e->rng);
     free(e);
@@ -271,16 +275,29 @@ static VECTORIZE void combine(const float *codes, size_t out, int wpr, int cols,
     }
 }
 
-/* The row tile's conductances R0 .. R0 + NR - 1 as floats: LE's own, or expanded from codes. */
-static const float *tile_g(const imc_emul *e, const layer_emul *le, size_t r0, size_t nr,
-                           size_t width, float *buf)
+/* The layer's conductances as floats: LE's own, or expanded from its codes into one buffer
+ * that keeps the last layer expanded. An LSTM direction multiplies the same layer once per
+ * token with a batch of only a few rows; expanding at every call would cost as much as the
+ * sgemm itself. NULL when out of memory. */
+static const float *layer_g(imc_emul *e, const layer_emul *le)
 {
     if (le->g)
-        return le->g + r0 * width;
-    const uint8_t *c = le->code + r0 * width;
-    for (size_t k = 0; k < nr * width; k++)
-        buf[k] = e->level[c[k]];
-    return buf;
+        return le->g;
+    size_t n = (size_t)le->lp->layer->in * (size_t)le->lp->col_tiles * e->p->cols;
+    if (e->gcache_of == le)
+        return e->gcache;
+    if (n > e->gcache_cap) {
+        free(e->gcache);
+        e->gcache_of = NULL;
+        e->gcache_cap = 0;
+        if (!(e->gcache = malloc(n * sizeof *e->gcache)))
+            return NULL;
+        e->gcache_cap = n;
+    }
+    for (size_t k = 0; k < n; k++)
+        e->gcache[k] = e->level[le->code[k]];
+    e->gcache_of = le;
+    return e->gcache;
 }
 
 static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_err *err)
@@ -333,11 +350,11 @@ static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_
          * every column value through the ADC and into the shift-add. */
         int R = p->rows, C = p->cols, dmask = (1 << e->dac_bits) - 1, wpr = p->weights_per_row;
         float *xs = malloc(rows * (size_t)R * sizeof *xs), *v = malloc(rows * width * sizeof *v);
-        float *gbuf = le->g ? NULL : malloc((size_t)R * width * sizeof *gbuf);
         float cellw[64]; /* each cell column's weight within its weight: +-2^(slice x cell bits) */
         for (int c = 0; c < cpw && c < 64; c++)
             cellw[c] = (float)((diff && c >= ws ? -1 : 1) * ldexp(1, (c % ws) * cb));
-        if (!xs || !v || (!le->g && !gbuf))
+        const float *g = layer_g(e, le);
+        if (!xs || !v || !g)
             rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
         double codes = ldexp(1, e->adc_bits) - 1;
         for (int s = 0; !rc && s < e->slices; s++) {
@@ -350,8 +367,7 @@ static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_
                 double fs = (double)nr * e->dac_top * ((1 << cb) - 1);
                 double step = fs > codes ? fs / codes : 1, inv = 1 / step;
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)width, (int)nr,
-                            1.0f, xs, (int)nr, tile_g(e, le, r0, nr, width, gbuf), (int)width, 0.0f, v,
-                            (int)width);
+                            1.0f, xs, (int)nr, g + r0 * width, (int)width, 0.0f, v, (int)width);
                 for (size_t i = 0; i < rows; i++) {
                     float *vi = v + i * width;
                     double *ai = acc + i * out;
@@ -363,7 +379,6 @@ static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_
         }
         free(xs);
         free(v);
-        free(gbuf);
     }
     int full = !(le->exact && !e->force_full);
     for (size_t i = 0; !rc && i < rows; i++)
