@@ -21,6 +21,8 @@
  * streams the borrowed tensor data through sim/base/outfile.h so a failed write leaves no file.
  *
  * This module must not know what tensors mean: names and shapes are opaque here. */
+/* MADV_DONTNEED (imc_netfile_release): glibc drops POSIX_MADV_DONTNEED as a no-op */
+#define _DEFAULT_SOURCE
 #include "sim/net/netfile.h"
 
 #include <cJSON.h>
@@ -637,6 +639,17 @@ const char *imc_netfile_meta_key(const imc_netfile *nf, size_t i)
 const void *imc_netfile_data(const imc_netfile *nf, const imc_tensor *t)
 {
     return nf->data + t->begin;
+}
+
+void imc_netfile_release(const imc_netfile *nf, const imc_tensor *t)
+{
+    if (!nf->map || t->end == t->begin)
+        return;
+    /* whole pages, those shared with neighbours included: a read-only file mapping refaults */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = (uintptr_t)(nf->data + t->begin) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)(nf->data + t->end) + page - 1) & ~(page - 1);
+    madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 /* IEEE binary16 bits to float, exactly. */

@@ -109,6 +109,10 @@ const char *imc_netfile_meta_key(const imc_netfile *nf, size_t i);
  * mapping. */
 const void *imc_netfile_data(const imc_netfile *nf, const imc_tensor *t);
 
+/* Let the system drop T's pages from this process's memory, for data looked at once: they are
+ * read from the file again if touched. A no-op for a file opened over memory. */
+void imc_netfile_release(const imc_netfile *nf, const imc_tensor *t);
+
 /* Convert T's imc_tensor_numel(t) elements to float into OUT, on a host of either byte order.
  * F16 and BF16 convert exactly (subnormals, infinities, NaN and -0 included); F64, I32 and I64
  * round to nearest; BOOL gives 0 or 1. Returns 0, or IMC_EINTERNAL if T does not belong to NF. */

@@ -151,31 +151,6 @@ static const char *dir_suffix(int dir)
 
 /* ---- FAR blocks ---------------------------------------------------------------------------- */
 
-/* Is unit U of head H unused? Removing it changes nothing when its weight rows are zero in
- * every gate and its g-gate bias sums to zero (its cell state, hence its output, stays 0), or
- * when nothing reads it (a zero W_hh column and a zero head_proj column). The FAR reference
- * code masks only the weight rows and keeps training biases, so a unit with zero rows but a
- * live bias still produces an output and is kept. */
-static int unit_removable(int D, int hd, int h, int u, int dir, const float *wih,
-                          const float *whh, const float *bih, const float *bhh, const float *hp)
-{
-    int zero_rows = 1, unread = 1;
-    for (int g = 0; g < 4 && zero_rows; g++) {
-        size_t row = (size_t)(g * D + h * hd + u) * D + (size_t)h * hd;
-        for (int col = 0; col < hd && zero_rows; col++)
-            zero_rows = wih[row + col] == 0 && whh[row + col] == 0;
-    }
-    int g_row = 2 * D + h * hd + u;
-    if (zero_rows && bih[g_row] + bhh[g_row] == 0)
-        return 1;
-    for (int r = 0; r < 4 * D && unread; r++)
-        if ((r % D) / hd == h && (r % D) % hd != u)
-            unread = whh[(size_t)r * D + (size_t)(h * hd + u)] == 0;
-    for (int o = 0; o < hd && unread; o++)
-        unread = hp[(size_t)(h * hd + o) * 2 * D + (size_t)(dir * D + h * hd + u)] == 0;
-    return unread;
-}
-
 static int read_need(ctx *c, int *rc, const imc_tensor *t, float *out)
 {
     if (!*rc && t)
@@ -183,51 +158,136 @@ static int read_need(ctx *c, int *rc, const imc_tensor *t, float *out)
     return *rc;
 }
 
+/* Which of N elements of T, from element FIRST on, are non-zero as imc_netfile_read_f32 would
+ * convert them (NaN counts as non-zero, -0 as zero): NZ[k] != 0. Reads the raw little-endian
+ * bytes, converting nothing but F64 (whose tiny values round to a float 0). */
+static void nonzero_run(const imc_netfile *nf, const imc_tensor *t, size_t first, size_t n,
+                        uint32_t *nz)
+{
+    size_t es = imc_dtype_size(t->dtype);
+    const unsigned char *p = (const unsigned char *)imc_netfile_data(nf, t) + first * es;
+    switch (t->dtype) {
+    case IMC_DT_F32:
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(nz, p, n * 4); /* the host's own order: one copy, then the sign bit off */
+        for (size_t k = 0; k < n; k++)
+            nz[k] &= 0x7fffffffu;
+        break;
+#endif
+        for (size_t k = 0; k < n; k++, p += 4)
+            nz[k] = ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                     (uint32_t)p[3] << 24) & 0x7fffffffu;
+        break;
+    case IMC_DT_F16:
+    case IMC_DT_BF16:
+        for (size_t k = 0; k < n; k++, p += 2)
+            nz[k] = ((uint32_t)p[0] | (uint32_t)p[1] << 8) & 0x7fffu;
+        break;
+    case IMC_DT_F64:
+        for (size_t k = 0; k < n; k++, p += 8) {
+            uint64_t bits = 0;
+            for (int i = 7; i >= 0; i--)
+                bits = bits << 8 | p[i];
+            double d;
+            memcpy(&d, &bits, sizeof d);
+            nz[k] = (float)d != 0;
+        }
+        break;
+    default: /* integers and BOOL: non-zero as a float exactly when a byte is */
+        for (size_t k = 0; k < n; k++, p += es) {
+            uint32_t any = 0;
+            for (size_t i = 0; i < es; i++)
+                any |= p[i];
+            nz[k] = any;
+        }
+    }
+}
+
 /* Masked form: check the per-head block-diagonal masks of the LSTM and head_proj, and find the
- * units each head and direction keeps. */
+ * units each head and direction keeps. A unit U of head H is unused when removing it changes
+ * nothing: its weight rows are zero in every gate and its g-gate bias sums to zero (its cell
+ * state, hence its output, stays 0), or nothing reads it (a zero W_hh column, outside its own
+ * rows, and a zero head_proj column). The FAR reference code masks only the weight rows and
+ * keeps training biases, so a unit with zero rows but a live bias still produces an output and
+ * is kept.
+ *
+ * Only zero or not matters, so the tensors are scanned row by row from the file's raw bytes
+ * (nonzero_run) and each released after its scan: a timing-only run of a masked-form FAR-S
+ * file neither converts nor keeps the 113 MB it must look at. */
 static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *head_proj,
                             int64_t *effective)
 {
     imc_network *net = c->net;
     int D = net->embed_dim, N = net->num_heads, hd = net->head_dim, rc = 0;
     char name[128];
-    size_t n = (size_t)4 * D * D;
-    float *wih = malloc(n * sizeof *wih), *whh = malloc(n * sizeof *whh);
+    uint32_t *row = malloc((size_t)2 * D * sizeof *row), *row_hh = malloc((size_t)D * sizeof *row_hh);
     float *bih = malloc((size_t)4 * D * sizeof *bih), *bhh = malloc((size_t)4 * D * sizeof *bhh);
-    float *hp = malloc((size_t)2 * D * D * sizeof *hp);
-    if (!wih || !whh || !bih || !bhh || !hp)
+    unsigned char *zero_row = malloc((size_t)4 * D), *hh_read = malloc((size_t)D),
+                  *hp_read = calloc((size_t)2 * D, 1);
+    if (!row || !row_hh || !bih || !bhh || !zero_row || !hh_read || !hp_read)
         rc = imc_err_set(c->err, IMC_ENOMEM, "out of memory");
-    read_need(c, &rc, head_proj, hp);
-    for (int r = 0; r < D && !rc; r++)
-        for (int col = 0; col < 2 * D; col++)
-            if ((col % D) / hd != r / hd && hp[(size_t)r * 2 * D + col] != 0) {
-                rc = fail(c, "tensor '%s': row %d (head %d) reads column %d of another head "
-                          "(FAR's per-head mask)", head_proj->name, r, r / hd, col);
-                break;
+    /* head_proj [D][2D]: row r (head r / hd) reads only its head's columns of either direction */
+    for (int r = 0; r < D && !rc; r++) {
+        nonzero_run(c->nf, head_proj, (size_t)r * 2 * D, (size_t)2 * D, row);
+        int h0 = r / hd * hd;
+        for (int dir = 0; dir < 2; dir++)
+            for (int col = dir * D + h0; col < dir * D + h0 + hd; col++) {
+                hp_read[col] |= row[col] != 0;
+                row[col] = 0; /* the rest of the row must be zero */
             }
+        uint32_t other = 0;
+        for (int col = 0; col < 2 * D; col++)
+            other |= row[col];
+        if (!other)
+            continue;
+        int col = 0;
+        while (!row[col])
+            col++;
+        rc = fail(c, "tensor '%s': row %d (head %d) reads column %d of another head "
+                  "(FAR's per-head mask)", head_proj->name, r, r / hd, col);
+    }
+    if (!rc)
+        imc_netfile_release(c->nf, head_proj);
     for (int dir = 0; dir < 2 && !rc; dir++) {
         const imc_tensor *t[4];
         static const char *const kinds[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
-        float *dst[4] = {wih, whh, bih, bhh};
         for (int k = 0; k < 4; k++) {
             snprintf(name, sizeof name, "blocks.%d.attn.lstm.%s_l0%s", b, kinds[k], dir_suffix(dir));
             t[k] = k < 2 ? need(c, &rc, name, 2, D64(4 * D), D64(D)) : need(c, &rc, name, 1, D64(4 * D));
-            read_need(c, &rc, t[k], dst[k]);
         }
-        for (int r = 0; r < 4 * D && !rc; r++) { /* block-diagonal per head */
-            int h = (r % D) / hd;
-            for (int col = 0; col < D; col++) {
-                if (col / hd == h)
+        read_need(c, &rc, t[2], bih);
+        read_need(c, &rc, t[3], bhh);
+        memset(hh_read, 0, (size_t)D);
+        for (int r = 0; r < 4 * D && !rc; r++) {
+            int h = (r % D) / hd, u = (r % D) % hd;
+            nonzero_run(c->nf, t[0], (size_t)r * D, (size_t)D, row);
+            nonzero_run(c->nf, t[1], (size_t)r * D, (size_t)D, row_hh);
+            uint32_t other = 0; /* block-diagonal per head */
+            for (int col = 0; col < h * hd; col++)
+                other |= row[col] | row_hh[col];
+            for (int col = (h + 1) * hd; col < D; col++)
+                other |= row[col] | row_hh[col];
+            for (int col = 0; other && col < D; col++) {
+                if (col / hd == h || !(row[col] || row_hh[col]))
                     continue;
-                int in_ih = wih[(size_t)r * D + col] != 0;
-                if (in_ih || whh[(size_t)r * D + col] != 0) {
-                    rc = fail(c, "tensor '%s': row %d (gate %c, head %d) has a non-zero weight in "
-                              "column %d, outside its head's columns %d..%d (FAR's per-head mask)",
-                              t[in_ih ? 0 : 1]->name, r, "ifgo"[r / D], h, col, h * hd,
-                              (h + 1) * hd - 1);
-                    break;
-                }
+                int in_ih = row[col] != 0;
+                rc = fail(c, "tensor '%s': row %d (gate %c, head %d) has a non-zero weight in "
+                          "column %d, outside its head's columns %d..%d (FAR's per-head mask)",
+                          t[in_ih ? 0 : 1]->name, r, "ifgo"[r / D], h, col, h * hd,
+                          (h + 1) * hd - 1);
+                break;
             }
+            uint32_t any = 0;
+            for (int col = h * hd; col < (h + 1) * hd; col++) {
+                any |= row[col] | row_hh[col];
+                if (col - h * hd != u && row_hh[col]) /* unit col is read by another unit's row */
+                    hh_read[col] = 1;
+            }
+            zero_row[r] = !any;
+        }
+        if (!rc) {
+            imc_netfile_release(c->nf, t[0]);
+            imc_netfile_release(c->nf, t[1]);
         }
         for (int h = 0; h < N && !rc; h++) {
             imc_far_dir *fd = &blk->far[h * 2 + dir];
@@ -236,14 +296,20 @@ static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *hea
                 break;
             }
             fd->hidden = 0;
-            for (int u = 0; u < hd; u++)
-                if (!unit_removable(D, hd, h, u, dir, wih, whh, bih, bhh, hp))
+            for (int u = 0; u < hd; u++) {
+                int j = h * hd + u, zero_rows = 1, g_row = 2 * D + j;
+                for (int g = 0; g < 4; g++)
+                    zero_rows &= zero_row[g * D + j];
+                int removable = (zero_rows && bih[g_row] + bhh[g_row] == 0) ||
+                                (!hh_read[j] && !hp_read[dir * D + j]);
+                if (!removable)
                     fd->units[fd->hidden++] = u;
+            }
             int64_t k = fd->hidden;
             *effective += 4 * k * hd + 4 * k * k + 8 * k;
         }
     }
-    free(wih), free(whh), free(bih), free(bhh), free(hp);
+    free(row), free(row_hh), free(bih), free(bhh), free(zero_row), free(hh_read), free(hp_read);
     return rc;
 }
 

@@ -18,8 +18,12 @@
 
 typedef struct layer_emul {
     const imc_layer_place *lp;
-    float *g;       /* conductances in level units, [in][col_tiles * cols] */
-    double *qd;     /* the quantized weights as doubles [in][out], for the exact path */
+    /* conductances in level units, [in][col_tiles * cols]: with ideal cells each cell's level
+     * as one byte (CODE, conductance e->level[code], NO_CELL where no weight sits), else one
+     * float per cell (G, its own variation and faults) */
+    float *g;
+    uint8_t *code;
+    double *qd;     /* the quantized weights as doubles [in][out], for the exact path only */
     double *colsum; /* sum over inputs of the quantized weights, per output */
     float scale;    /* weight scale */
     int exact;      /* ideal devices and an ADC that cannot lose a level: the fast path */
@@ -33,6 +37,11 @@ struct imc_emul {
     gsl_rng *rng;
     const imc_instance *cell, *adc, *dac; /* reached only through their numerics hooks */
     float dac_level[1 << 16];             /* the DAC's analog level of each input code */
+    float level[256];                     /* an ideal cell's conductance per code (level units) */
+    int coded;                            /* ideal cells of < 255 levels: stored as codes */
+    float *gcache;                        /* a coded layer's conductances as floats (layer_g) */
+    const layer_emul *gcache_of;
+    size_t gcache_cap;
     float dac_top;                        /* of the highest code */
     int ideal_devices;                    /* cell, DAC and ADC hooks all exact */
     int adc_bits, dac_bits, in_bits, slices, force_full;
@@ -44,10 +53,12 @@ void imc_emul_free(imc_emul *e)
         return;
     for (size_t i = 0; e->layers && i < e->p->n_layers; i++) {
         free(e->layers[i].g);
+        free(e->layers[i].code);
         free(e->layers[i].qd);
         free(e->layers[i].colsum);
     }
     free(e->layers);
+    free(e->gcache);
     if (e->rng)
         gsl_rng_free(e->rng);
     free(e);
@@ -66,35 +77,33 @@ void imc_emul_force_full(imc_emul *e, int on)
     e->force_full = on;
 }
 
-/* Program one layer: quantize, slice into cell levels crossbar by crossbar, and program each
- * cell through the cell model's hook (its own variation and faults). A mapping of fewer bits
- * per cell than the cell holds uses evenly spread levels of the cell's. */
-static int program(imc_emul *e, size_t li, imc_err *err)
+#define NO_CELL 255
+
+/* Program one layer's cells from its quantized weights Q, crossbar by crossbar, each through
+ * the cell model's hook (its own variation and faults). A mapping of fewer bits per cell than
+ * the cell holds uses evenly spread levels of the cell's. Ideal cells draw nothing and keep
+ * only their level (e->coded); others a float each. */
+static int program_cells(imc_emul *e, layer_emul *le, const int32_t *q, imc_err *err)
 {
     const imc_placement *p = e->p;
-    const imc_layer_place *lp = &p->layers[li];
+    const imc_layer_place *lp = le->lp;
     const imc_layer *l = lp->layer;
-    layer_emul *le = &e->layers[li];
     const imc_instance *cell = e->arch->chip.tile.pe.cell;
     const imc_cell_ops *ops = cell->type->cell;
-    size_t in = (size_t)l->in, out = (size_t)l->out, width = (size_t)lp->col_tiles * p->cols;
+    size_t in = (size_t)l->in, width = (size_t)lp->col_tiles * p->cols;
     int levels = 1 << e->arch->mapping.cell_bits, cell_top = (1 << imc_model_bits(cell)) - 1;
     double g0 = ops->level_g(cell, 0), dg = (ops->level_g(cell, cell_top) - g0) / (levels - 1);
-
-    int32_t *q = malloc(in * out * sizeof *q);
     int16_t *cells = malloc((size_t)p->rows * p->cols * sizeof *cells);
-    le->lp = lp;
-    le->g = calloc(in * width, sizeof *le->g);
-    le->qd = malloc(in * out * sizeof *le->qd);
-    le->colsum = calloc(out, sizeof *le->colsum);
-    if (!q || !cells || !le->g || !le->qd || !le->colsum) {
-        free(q), free(cells);
-        return imc_err_set(err, IMC_ENOMEM, "out of memory programming %s", l->name);
+    if (e->coded) {
+        le->code = malloc(in * width);
+        if (le->code)
+            memset(le->code, NO_CELL, in * width);
+    } else {
+        le->g = calloc(in * width, sizeof *le->g);
     }
-    le->scale = imc_mapper_quantize(p, lp, imc_forward_weights(e->f, li, NULL), q);
-    for (size_t i = 0; i < in * out; i++) {
-        le->qd[i] = q[i];
-        le->colsum[i % out] += q[i];
+    if (!cells || (e->coded ? !le->code : !le->g)) {
+        free(cells);
+        return imc_err_set(err, IMC_ENOMEM, "out of memory programming %s", l->name);
     }
     for (int xr = 0; xr < lp->row_tiles; xr++)
         for (int xc = 0; xc < lp->col_tiles; xc++) {
@@ -108,17 +117,88 @@ static int program(imc_emul *e, size_t li, imc_err *err)
                     if (level < 0)
                         continue; /* no weight here: the cell stays off and is not read */
                     int cl = levels - 1 == cell_top ? level : (int)lround((double)level * cell_top / (levels - 1));
-                    double g = ops->program(cell, cl, e->rng);
-                    le->g[row * width + (size_t)xc * p->cols + (size_t)c] = (float)((g - g0) / dg);
+                    size_t at = row * width + (size_t)xc * p->cols + (size_t)c;
+                    if (e->coded) /* ideal: program would return level_g(cl), drawing nothing */
+                        le->code[at] = (uint8_t)cl;
+                    else
+                        le->g[at] = (float)((ops->program(cell, cl, e->rng) - g0) / dg);
                 }
             }
         }
-    free(q);
     free(cells);
+    return 0;
+}
+
+/* Quantize one layer; program its cells unless the exact path will serve it (then only when
+ * the full emulation is forced, see cells_ready), or keep its weights for that path. */
+static int program(imc_emul *e, size_t li, imc_err *err)
+{
+    const imc_placement *p = e->p;
+    const imc_layer_place *lp = &p->layers[li];
+    const imc_layer *l = lp->layer;
+    layer_emul *le = &e->layers[li];
+    size_t in = (size_t)l->in, out = (size_t)l->out;
+    int levels = 1 << e->arch->mapping.cell_bits;
+    le->lp = lp;
     /* exact when every device is ideal and the ADC resolves every level of a full column */
     double fs = (double)(in < (size_t)p->rows ? in : (size_t)p->rows) * e->dac_top * (levels - 1);
     le->exact = e->ideal_devices && fs <= ldexp(1, e->adc_bits) - 1;
-    return 0;
+
+    int32_t *q = malloc(in * out * sizeof *q);
+    le->colsum = calloc(out, sizeof *le->colsum);
+    if (le->exact)
+        le->qd = malloc(in * out * sizeof *le->qd);
+    if (!q || !le->colsum || (le->exact && !le->qd)) {
+        free(q);
+        return imc_err_set(err, IMC_ENOMEM, "out of memory programming %s", l->name);
+    }
+    le->scale = imc_mapper_quantize(p, lp, imc_forward_weights(e->f, li, NULL), q);
+    for (size_t i = 0; i < in * out; i++) {
+        if (le->qd)
+            le->qd[i] = q[i];
+        le->colsum[i % out] += q[i];
+    }
+    int rc = le->exact ? 0 : program_cells(e, le, q, err);
+    free(q);
+    return rc;
+}
+
+/* The cells of an exact layer, programmed when the full emulation is forced on it: its
+ * devices are ideal, so nothing is drawn and the order of programming does not matter. */
+static int cells_ready(imc_emul *e, layer_emul *le, imc_err *err)
+{
+    if (le->g || le->code)
+        return 0;
+    const imc_layer *l = le->lp->layer;
+    size_t n = (size_t)l->in * (size_t)l->out;
+    int32_t *q = malloc(n * sizeof *q);
+    if (!q)
+        return imc_err_set(err, IMC_ENOMEM, "out of memory programming %s", l->name);
+    imc_mapper_quantize(e->p, le->lp, imc_forward_weights(e->f, (size_t)(le - e->layers), NULL), q);
+    int rc = program_cells(e, le, q, err);
+    free(q);
+    return rc;
+}
+
+/* Does CELL program every level to its nominal conductance? The hook draws nothing when the
+ * model has no variation or faults (model.h), so a level programmed on a copy of RNG that
+ * leaves the copy where it was, at the nominal value, is programmed ideally: its cells need no
+ * float of their own. (Read noise does not matter here: it perturbs reads, not cells.) */
+static int programs_nominal(const imc_instance *cell, const gsl_rng *rng)
+{
+    const imc_cell_ops *ops = cell->type->cell;
+    gsl_rng *a = gsl_rng_clone(rng), *b = gsl_rng_clone(rng);
+    int ok = a && b;
+    for (int l = 0; ok && l < 1 << imc_model_bits(cell); l++) {
+        ok = ops->program(cell, l, a) == ops->level_g(cell, l);
+        for (int k = 0; ok && k < 4; k++) /* a draw would have moved the copy */
+            ok = gsl_rng_get(a) == gsl_rng_get(b);
+    }
+    if (a)
+        gsl_rng_free(a);
+    if (b)
+        gsl_rng_free(b);
+    return ok;
 }
 
 int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
@@ -150,6 +230,16 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
     e->dac_top = e->dac_level[(1 << e->dac_bits) - 1];
     e->ideal_devices = e->cell->type->cell->exact(e->cell) && e->dac->type->dac->exact(e->dac) &&
                        e->adc->type->adc->exact(e->adc);
+    {
+        const imc_instance *cell = pe->cell;
+        const imc_cell_ops *ops = cell->type->cell;
+        int levels = 1 << arch->mapping.cell_bits, cell_top = (1 << imc_model_bits(cell)) - 1;
+        double g0 = ops->level_g(cell, 0), dg = (ops->level_g(cell, cell_top) - g0) / (levels - 1);
+        e->coded = programs_nominal(cell, e->rng) && cell_top < NO_CELL;
+        for (int c = 0; e->coded && c <= cell_top; c++) /* as program_cells would store them */
+            e->level[c] = (float)((ops->level_g(cell, c) - g0) / dg);
+        /* level[NO_CELL] stays 0: an unused cell adds nothing */
+    }
     e->in_bits = arch->mapping.input_bits;
     e->slices = imc_arch_input_slices(arch);
     for (size_t i = 0; i < p->n_layers; i++) {
@@ -185,11 +275,36 @@ static VECTORIZE void combine(const float *codes, size_t out, int wpr, int cols,
     }
 }
 
+/* The layer's conductances as floats: LE's own, or expanded from its codes into one buffer
+ * that keeps the last layer expanded. An LSTM direction multiplies the same layer once per
+ * token with a batch of only a few rows; expanding at every call would cost as much as the
+ * sgemm itself. NULL when out of memory. */
+static const float *layer_g(imc_emul *e, const layer_emul *le)
+{
+    if (le->g)
+        return le->g;
+    size_t n = (size_t)le->lp->layer->in * (size_t)le->lp->col_tiles * e->p->cols;
+    if (e->gcache_of == le)
+        return e->gcache;
+    if (n > e->gcache_cap) {
+        free(e->gcache);
+        e->gcache_of = NULL;
+        e->gcache_cap = 0;
+        if (!(e->gcache = malloc(n * sizeof *e->gcache)))
+            return NULL;
+        e->gcache_cap = n;
+    }
+    for (size_t k = 0; k < n; k++)
+        e->gcache[k] = e->level[le->code[k]];
+    e->gcache_of = le;
+    return e->gcache;
+}
+
 static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_err *err)
 {
     imc_emul *e = ctx;
     const imc_placement *p = e->p;
-    const layer_emul *le = &e->layers[li];
+    layer_emul *le = &e->layers[li];
     const imc_layer_place *lp = le->lp;
     size_t in = (size_t)lp->layer->in, out = (size_t)lp->layer->out;
     size_t width = (size_t)lp->col_tiles * p->cols;
@@ -218,8 +333,8 @@ static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_
             xsum[i] += (double)v + offset;
         }
     }
-    int rc = 0;
-    if (le->exact && !e->force_full) {
+    int rc = le->exact && e->force_full ? cells_ready(e, le, err) : 0;
+    if (!rc && le->exact && !e->force_full) {
         /* exact: sum_i x_u w = x_q w + offset sum_i w, in double (integers < 2^53) */
         double *xd = malloc(rows * in * sizeof *xd);
         if (!xd)
@@ -230,7 +345,7 @@ static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)in, 1.0,
                         xd, (int)in, le->qd, (int)out, 0.0, acc, (int)out);
         free(xd);
-    } else {
+    } else if (!rc) {
         /* One sgemm per (input slice, row tile) over all the layer's columns at once; then
          * every column value through the ADC and into the shift-add. */
         int R = p->rows, C = p->cols, dmask = (1 << e->dac_bits) - 1, wpr = p->weights_per_row;
@@ -238,7 +353,8 @@ static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_
         float cellw[64]; /* each cell column's weight within its weight: +-2^(slice x cell bits) */
         for (int c = 0; c < cpw && c < 64; c++)
             cellw[c] = (float)((diff && c >= ws ? -1 : 1) * ldexp(1, (c % ws) * cb));
-        if (!xs || !v)
+        const float *g = layer_g(e, le);
+        if (!xs || !v || !g)
             rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
         double codes = ldexp(1, e->adc_bits) - 1;
         for (int s = 0; !rc && s < e->slices; s++) {
@@ -251,7 +367,7 @@ static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_
                 double fs = (double)nr * e->dac_top * ((1 << cb) - 1);
                 double step = fs > codes ? fs / codes : 1, inv = 1 / step;
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)width, (int)nr,
-                            1.0f, xs, (int)nr, le->g + r0 * width, (int)width, 0.0f, v, (int)width);
+                            1.0f, xs, (int)nr, g + r0 * width, (int)width, 0.0f, v, (int)width);
                 for (size_t i = 0; i < rows; i++) {
                     float *vi = v + i * width;
                     double *ai = acc + i * out;

@@ -28,6 +28,9 @@ typedef struct recorder {
     size_t cursor;   /* the IMC pass's position in data */
     double *signal, *noise; /* per layer */
     int failed;
+    /* progress within a batch: the IMC pass's share of the batch's outputs compared so far */
+    const imc_notifier *notify;
+    size_t first, batch, total, shown; /* images before the batch, in it, in all; last shown */
 } recorder;
 
 static void record(void *ctx, size_t layer, const float *y, size_t rows, size_t out)
@@ -66,6 +69,13 @@ static void compare(void *ctx, size_t layer, const float *y, size_t rows, size_t
         r->noise[layer] += d * d;
     }
     r->cursor += n;
+    /* a long batch (slow devices, large batches) shows progress before it ends: images done
+     * estimated from the share of the batch's layer outputs the IMC pass has produced */
+    size_t done = r->first + (size_t)((double)r->batch * (double)r->cursor / (double)r->used);
+    if (done > r->shown && done < r->first + r->batch) {
+        r->shown = done;
+        imc_notify_progress(r->notify, "images", done, r->total);
+    }
 }
 
 static double now_s(void)
@@ -160,9 +170,15 @@ int imc_numerics_run(const imc_arch *arch, const imc_numerics_request *rq, FILE 
     imc_mvm_ops ops = emul ? imc_emul_ops(emul) : (imc_mvm_ops){0};
     imc_probe rp = {&rec, record}, cp = {&rec, compare};
     double t_fp32 = 0, t_imc = 0;
+    rec.notify = rq->notify;
+    rec.total = n;
+    if (!rc) /* the clock of the progress line starts now, not after the first batch */
+        imc_notify_progress(rq->notify, "images", 0, n);
     for (size_t i = 0; !rc && i < n; i += batch) {
         size_t b = n - i < batch ? n - i : batch;
         rec.used = rec.cursor = 0;
+        rec.first = rec.shown = i;
+        rec.batch = b;
         double t0 = now_s();
         rc = imc_forward_run(fwd, ds->images + i * img, b, fp32 + i * K, NULL, &rp, err);
         double t1 = now_s();

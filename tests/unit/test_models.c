@@ -884,6 +884,69 @@ static void test_table_equals_reram(void)
     imc_instance_free(table);
 }
 
+/* Read noise, per column over many reads: every column value V read R times comes back as
+ * V x (1 + sigma n) with n standard normal, independent across columns and reads. Checked
+ * per column: the mean of the ratio is 1 and its standard deviation sigma (within 5 standard
+ * errors); over all reads the ratio's deviations have a normal's mass within 1 and 2 sigma and
+ * beyond 3 sigma (the ziggurat's tail), its kurtosis 3, no correlation between neighbouring
+ * columns or between one read and the next; the same seed gives the same reads. */
+static void test_read_noise_statistics(void)
+{
+    imc_model_env env = isaac_env(NULL);
+    imc_instance *cell = imc_instance_new(find("cell/reram"), "cell");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cell);
+    const double sigma = 0.05;
+    set_real(cell, "read_noise", sigma);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(cell, &env, NULL), 0);
+    enum { COLS = 64, READS = 20000 };
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937), *again = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 5);
+    gsl_rng_set(again, 5);
+    static double sum[COLS], sum2[COLS];
+    double n = 0, within1 = 0, within2 = 0, beyond3 = 0, m4 = 0, cross = 0, lag = 0;
+    float v[COLS], w[COLS], prev[COLS];
+    int same = 1;
+    for (int r = 0; r < READS; r++) {
+        for (int c = 0; c < COLS; c++)
+            v[c] = w[c] = (float)(c + 1) * 10;
+        cell->type->cell->read(cell, v, COLS, rng);
+        if (r < 100) {
+            cell->type->cell->read(cell, w, COLS, again);
+            same &= memcmp(v, w, sizeof v) == 0;
+        }
+        for (int c = 0; c < COLS; c++) {
+            double z = (v[c] / ((c + 1) * 10.0) - 1) / sigma;
+            sum[c] += z, sum2[c] += z * z;
+            within1 += fabs(z) < 1, within2 += fabs(z) < 2, beyond3 += fabs(z) > 3;
+            m4 += z * z * z * z;
+            if (c)
+                cross += z * ((v[c - 1] / (c * 10.0) - 1) / sigma);
+            if (r)
+                lag += z * ((prev[c] / ((c + 1) * 10.0) - 1) / sigma);
+            n++;
+        }
+        memcpy(prev, v, sizeof v);
+    }
+    int means = 1, sds = 1;
+    for (int c = 0; c < COLS; c++) {
+        double mean = sum[c] / READS, var = sum2[c] / READS - mean * mean;
+        means &= fabs(mean) < 5 / sqrt(READS);
+        sds &= fabs(sqrt(var) - 1) < 5 / sqrt(2.0 * READS) + 1e-3; /* + float rounding */
+    }
+    CU_ASSERT(means);
+    CU_ASSERT(sds);
+    CU_ASSERT_DOUBLE_EQUAL(within1 / n, 0.682689, 5 * sqrt(0.682689 * 0.317311 / n));
+    CU_ASSERT_DOUBLE_EQUAL(within2 / n, 0.954500, 5 * sqrt(0.9545 * 0.0455 / n));
+    CU_ASSERT_DOUBLE_EQUAL(beyond3 / n, 0.002700, 5 * sqrt(0.0027 * 0.9973 / n));
+    CU_ASSERT_DOUBLE_EQUAL(m4 / n, 3.0, 5 * sqrt(96 / n));
+    CU_ASSERT_DOUBLE_EQUAL(cross / (n - READS), 0, 5 / sqrt(n - READS));
+    CU_ASSERT_DOUBLE_EQUAL(lag / (n - COLS), 0, 5 / sqrt(n - COLS));
+    CU_ASSERT(same);
+    gsl_rng_free(rng);
+    gsl_rng_free(again);
+    imc_instance_free(cell);
+}
+
 static void test_table_errors(void)
 {
     static const struct {
@@ -1011,6 +1074,7 @@ static CU_TestInfo tests[] = {
     {"adc/sar: offset and INL bend the transfer", test_sar_nonlinearity},
     {"cell/table: cell/reram's levels give its results", test_table_equals_reram},
     {"cell/table: bad tables are refused by line", test_table_errors},
+    {"cell read noise: per column over many reads, N(1, sigma) and independent", test_read_noise_statistics},
     CU_TEST_INFO_NULL,
 };
 
