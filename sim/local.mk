@@ -29,6 +29,7 @@ libimc_a_SOURCES = \
 	sim/report/report.c sim/report/report.h \
 	sim/report/timeline.c sim/report/timeline.h \
 	sim/report/yamlout.c sim/report/yamlout.h \
+	sim/report/yaml2json.c sim/report/yaml2json.h \
 	sim/numerics/dataset.c sim/numerics/dataset.h \
 	sim/numerics/forward.c sim/numerics/forward.h \
 	sim/numerics/imc.c sim/numerics/imc.h \

@@ -63,9 +63,11 @@ static const char usage[] =
     "reports:\n"
     "  (default)            with --model or --trace: latency, throughput, energy per inference\n"
     "                       by component and op, traffic per memory level, utilisation\n"
+    "  --summary all        list every component in the summary's energy breakdown (by\n"
+    "                       default the six largest and \"other\"); --summary top: the default\n"
     "  --mapping            instead: where each weight matrix sits (shape, crossbars, PEs,\n"
     "                       tiles, cell utilization) and chip totals\n"
-    "  --stats FILE         every counter as YAML\n"
+    "  --stats FILE         every counter as YAML, or as JSON when FILE ends in .json\n"
     "  --timeline FILE      every op as Chrome/Perfetto trace-event JSON (ui.perfetto.dev)\n"
     "  --emit-trace FILE    write the (first) network's dataflow as a trace\n"
     "  --hw-report          count, area and peak power of every component at every level (PE,\n"
@@ -125,6 +127,7 @@ enum {
     OPT_LOGITS,
     OPT_THREADS,
     OPT_REFERENCE,
+    OPT_SUMMARY,
 };
 
 static const struct option options[] = {
@@ -154,6 +157,7 @@ static const struct option options[] = {
     {"logits", required_argument, NULL, OPT_LOGITS},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"reference", required_argument, NULL, OPT_REFERENCE},
+    {"summary", required_argument, NULL, OPT_SUMMARY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -448,6 +452,12 @@ int main(int argc, char **argv)
         case OPT_MAPPING: o.mapping = 1; break;
         case OPT_TRACE: o.sim.trace = optarg; break;
         case OPT_NATIVE: o.sim.native = 1; break;
+        case OPT_SUMMARY:
+            if (!strcmp(optarg, "all") || !strcmp(optarg, "top"))
+                o.sim.all_components = !strcmp(optarg, "all");
+            else
+                rc = usage_error("--summary: '%s' is not all or top", optarg);
+            break;
         case OPT_KERNEL: {
             int k = imc_kernel_backend_parse(optarg);
             if (k < 0)

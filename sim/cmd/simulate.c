@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sim/flow/trace.h"
 #include "sim/map/mapper.h"
@@ -15,6 +16,7 @@
 #include "sim/report/reference.h"
 #include "sim/report/report.h"
 #include "sim/report/timeline.h"
+#include "sim/report/yaml2json.h"
 
 typedef struct job {
     imc_netfile *file;
@@ -150,6 +152,35 @@ static int run_references(const imc_sim_request *rq, references *rf, const imc_r
     return 0;
 }
 
+/* Is PATH's name FILE.json (any case)? */
+static int ends_in_json(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 5 && !strcasecmp(path + n - 5, ".json");
+}
+
+/* The stats (provenance, runs, reference processors) into FP: YAML, or JSON when the path is
+ * FILE.json, translated from the same YAML so that the two never differ in content. */
+static int write_stats(const imc_sim_request *rq, const imc_arch *arch, const imc_run *runs,
+                       size_t n, const imc_ref_table *refs, FILE *fp, imc_err *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = ends_in_json(rq->stats) ? open_memstream(&buf, &len) : fp;
+    if (!out)
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    if (rq->prov)
+        imc_provenance_yaml(out, rq->prov);
+    imc_report_stats(arch, runs, n, rq->batch, out);
+    imc_reference_stats(refs, out);
+    if (out == fp)
+        return 0;
+    int rc = fclose(out) ? imc_err_set(err, IMC_ENOMEM, "out of memory")
+                         : imc_yaml_to_json(buf, len, rq->stats, fp, err);
+    free(buf);
+    return rc;
+}
+
 static void free_references(const imc_sim_request *rq, references *rf)
 {
     for (size_t i = 0; rf->procs && i < rq->n_references; i++)
@@ -216,18 +247,14 @@ int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc
             runs[i] = (imc_run){j->label, place, j->graph, &j->res};
         }
         if (!rc) {
-            imc_report_summary(arch, runs, n, rq->batch, out);
+            imc_report_summary(arch, runs, n, rq->batch, rq->all_components, out);
             for (size_t i = 0; o.csv.fp && i < n; i++)
                 imc_ledger_csv(jobs[i].res.ledger, runs[i].label, o.csv.fp, i == 0);
             rc = run_references(rq, &rf, runs, n, out, o.csv.fp, err);
         }
+        if (!rc && o.stats.fp)
+            rc = write_stats(rq, arch, runs, n, &rf.table, o.stats.fp, err);
         if (!rc) {
-            if (o.stats.fp && rq->prov)
-                imc_provenance_yaml(o.stats.fp, rq->prov);
-            if (o.stats.fp)
-                imc_report_stats(arch, runs, n, rq->batch, o.stats.fp);
-            if (o.stats.fp)
-                imc_reference_stats(&rf.table, o.stats.fp);
             for (size_t i = 0; o.timeline.fp && i < n; i++) /* the last name closes it */
                 imc_timeline_name(&tl, (int)(i * 1000), runs[i].label, i + 1 == n);
         }

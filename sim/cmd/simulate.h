@@ -16,6 +16,7 @@ typedef struct imc_sim_request {
     const char *trace;         /* a trace to replay instead of models, or NULL */
     int mapping_only;          /* print the mappings, do not simulate */
     int native;                /* add the first network without its token mixers */
+    int all_components;        /* the summary lists every component, not six and "other" */
     imc_kernel_backend kernel;
     int batch;
     double arrival_hz;         /* > 0: an open stream of `batch` inferences at this rate */

@@ -217,7 +217,7 @@ void imc_ledger_csv(const imc_ledger *l, const char *model, FILE *out, int heade
         fputc(',', out);
         imc_csv_field(out, r.layer);
         fprintf(out, ",%s,%s,%s,%s,%.17g,%.17g\n",
-                imc_op_class_name((imc_op_class)r.op_class), imc_comp_key(r.comp),
+                imc_op_class_name((imc_op_class)r.op_class), imc_comp_info_of(r.comp)->path,
                 imc_level_name(imc_comp_section(r.comp)), imc_comp_action_name(l, r.comp, r.action), r.count,
                 r.energy_pj);
     }

@@ -97,7 +97,7 @@ void imc_reference_csv(const imc_ref_table *t, FILE *out)
                 imc_csv_field(out, model);
                 fputs(",,", out);
                 fputs(imc_op_class_name((imc_op_class)c), out);
-                fputc(',', out);
+                fputs(",reference.", out);
                 imc_csv_field(out, proc->name);
                 fprintf(out, ",reference,busy,%.17g,%.17g\n", res->kernels_of[c],
                         res->time_s[c] * proc->power_w * 1e12);

@@ -23,7 +23,8 @@ typedef struct imc_ref_table {
  * chip's (x/chip > 1: the processor takes longer or spends more). */
 void imc_reference_summary(const imc_ref_table *t, FILE *out);
 
-/* Energy CSV rows in imc_ledger_csv's columns: model "LABEL on NAME", component NAME, level
+/* Energy CSV rows in imc_ledger_csv's columns: model "LABEL on NAME", component
+ * "reference.NAME", level
  * "reference", one row per op class with its kernels as the count, action "busy" (the
  * processor's power over the class's time; the rows sum to the busy-power energy). */
 void imc_reference_csv(const imc_ref_table *t, FILE *out);

@@ -144,10 +144,11 @@ static size_t rank(const double *v, size_t n, int *order)
     return k;
 }
 
-static const char *comp_label(char *buf, size_t size, imc_comp c)
+/* A component's one name in every output: its slot path (chip.tile.pe.adc), as the hardware
+ * report, the energy CSV, the stats and the critical path name it. */
+static const char *comp_label(imc_comp c)
 {
-    snprintf(buf, size, "%s.%s", imc_level_name(imc_comp_section(c)), imc_comp_key(c));
-    return buf;
+    return imc_comp_info_of(c)->path;
 }
 
 /* ---- what bounds a run ------------------------------------------------------------------- */
@@ -223,14 +224,14 @@ static void share_line(FILE *out, const char *name, double pj, double total_pj, 
                        int with_leak)
 {
     char e[32], k[32];
-    fprintf(out, "    %-24s %12s %7.1f %%", name, num(e, sizeof e, pj * 1e-6),
+    fprintf(out, "    %-28s %12s %7.1f %%", name, num(e, sizeof e, pj * 1e-6),
             total_pj > 0 ? 100 * pj / total_pj : 0.0);
     if (with_leak)
         fprintf(out, " %12s", num(k, sizeof k, leak_pj * 1e-6));
     fputc('\n', out);
 }
 
-static void summary_one(const imc_arch *arch, const imc_run *r, int batch, FILE *out)
+static void summary_one(const imc_arch *arch, const imc_run *r, int batch, size_t top, FILE *out)
 {
     const imc_engine_result *res = result_of(r);
     const imc_placement *p = r->place;
@@ -273,26 +274,26 @@ static void summary_one(const imc_arch *arch, const imc_run *r, int batch, FILE 
         double leak = 0;
         for (int c = 0; c < IMC_COMP_COUNT; c++)
             leak += t.comp_leak_pj[c];
-        fprintf(out, "\n  %-24s %14s %9s %12s\n", "energy by component", "uJ", "share",
+        fprintf(out, "\n  %-28s %14s %9s %12s\n", "energy by component", "uJ", "share",
                 "leakage uJ");
         size_t k = rank(t.comp_pj, IMC_COMP_COUNT, order);
         double rest = 0, rest_leak = 0;
         for (size_t i = 0; i < k; i++) {
-            if (i < TOP_COMPONENTS) {
-                share_line(out, comp_label(a, sizeof a, (imc_comp)order[i]), t.comp_pj[order[i]],
+            if (i < top) {
+                share_line(out, comp_label((imc_comp)order[i]), t.comp_pj[order[i]],
                            t.total_pj, t.comp_leak_pj[order[i]], 1);
             } else {
                 rest += t.comp_pj[order[i]];
                 rest_leak += t.comp_leak_pj[order[i]];
             }
         }
-        if (k > TOP_COMPONENTS) {
-            snprintf(a, sizeof a, "other (%zu)", k - TOP_COMPONENTS);
+        if (k > top) {
+            snprintf(a, sizeof a, "other (%zu)", k - top);
             share_line(out, a, rest, t.total_pj, rest_leak, 1);
         }
         share_line(out, "total", t.total_pj, t.total_pj, leak, 1);
 
-        fprintf(out, "\n  %-24s %14s %9s\n", "energy by op class", "uJ", "share");
+        fprintf(out, "\n  %-28s %14s %9s\n", "energy by op class", "uJ", "share");
         k = rank(t.cls_pj, IMC_CLS_COUNT, order);
         for (size_t i = 0; i < k; i++)
             share_line(out, imc_op_class_name((imc_op_class)order[i]), t.cls_pj[order[i]],
@@ -362,7 +363,7 @@ static void table_section(FILE *out, const char *title)
 }
 
 static void summary_table(const imc_arch *arch, const imc_run *runs, size_t n, int batch,
-                          const totals *t, double *v, FILE *out)
+                          size_t top, const totals *t, double *v, FILE *out)
 {
     char name[64];
     int any_ledger = 0;
@@ -412,17 +413,16 @@ static void summary_table(const imc_arch *arch, const imc_run *runs, size_t n, i
         }
         table_section(out, "energy by component (uJ)");
         size_t k = rank(sum, IMC_COMP_COUNT, order);
-        for (size_t j = 0; j < k && j < TOP_COMPONENTS; j++) {
+        for (size_t j = 0; j < k && j < top; j++) {
             int c = order[j];
-            snprintf(name, sizeof name, "  %s.%s", imc_level_name(imc_comp_section((imc_comp)c)),
-                     imc_comp_key((imc_comp)c));
+            snprintf(name, sizeof name, "  %s", comp_label((imc_comp)c));
             ROW(name, V_NUM, res->ledger ? ti->comp_pj[c] * 1e-6 : NAN);
         }
-        if (k > TOP_COMPONENTS) {
-            snprintf(name, sizeof name, "  other (%zu)", k - TOP_COMPONENTS);
+        if (k > top) {
+            snprintf(name, sizeof name, "  other (%zu)", k - top);
             for (size_t i = 0; i < n; i++) {
                 double rest = 0;
-                for (size_t j = TOP_COMPONENTS; j < k; j++)
+                for (size_t j = top; j < k; j++)
                     rest += t[i].comp_pj[order[j]];
                 v[i] = result_of(&runs[i])->ledger ? rest * 1e-6 : NAN;
             }
@@ -471,8 +471,9 @@ static void summary_table(const imc_arch *arch, const imc_run *runs, size_t n, i
 }
 
 void imc_report_summary(const imc_arch *arch, const imc_run *runs, size_t n, int batch,
-                        FILE *out)
+                        int all_components, FILE *out)
 {
+    size_t top = all_components ? IMC_COMP_COUNT : TOP_COMPONENTS;
     if (n == 0)
         return;
     totals *t = n > 1 ? calloc(n, sizeof *t) : NULL;
@@ -480,13 +481,13 @@ void imc_report_summary(const imc_arch *arch, const imc_run *runs, size_t n, int
     if (t && v) {
         for (size_t i = 0; i < n; i++)
             gather(&runs[i], &t[i]);
-        summary_table(arch, runs, n, batch, t, v, out);
+        summary_table(arch, runs, n, batch, top, t, v, out);
     } else {
         /* One run, or no memory for the table: a block per run needs none. */
         for (size_t i = 0; i < n; i++) {
             if (i > 0)
                 fputc('\n', out);
-            summary_one(arch, &runs[i], batch, out);
+            summary_one(arch, &runs[i], batch, top, out);
         }
     }
     free(t);
@@ -545,7 +546,7 @@ static void stats_ledger(const imc_ledger *l, FILE *out)
         fputs(", op: ", out);
         imc_yaml_scalar(out, imc_op_class_name((imc_op_class)r.op_class));
         fputs(", component: ", out);
-        imc_yaml_scalar(out, imc_comp_key(r.comp));
+        imc_yaml_scalar(out, comp_label(r.comp));
         fputs(", level: ", out);
         imc_yaml_scalar(out, imc_level_name(imc_comp_section(r.comp)));
         fputs(", action: ", out);
@@ -608,10 +609,10 @@ static void stats_run(const imc_arch *arch, const imc_run *r, int batch, FILE *o
     imc_yaml_kv_double(out, 4, "inferences_per_j", per_second(t.total_pj));
     fputs("    energy_pj_by_component:\n", out);
     for (int c = 0; c < IMC_COMP_COUNT; c++)
-        imc_yaml_kv_double(out, 6, comp_label(name, sizeof name, (imc_comp)c), t.comp_pj[c]);
+        imc_yaml_kv_double(out, 6, comp_label((imc_comp)c), t.comp_pj[c]);
     fputs("    energy_pj_leakage_by_component:\n", out);
     for (int c = 0; c < IMC_COMP_COUNT; c++)
-        imc_yaml_kv_double(out, 6, comp_label(name, sizeof name, (imc_comp)c), t.comp_leak_pj[c]);
+        imc_yaml_kv_double(out, 6, comp_label((imc_comp)c), t.comp_leak_pj[c]);
     fputs("    energy_pj_by_op:\n", out);
     for (int c = 0; c < IMC_CLS_COUNT; c++)
         imc_yaml_kv_double(out, 6, imc_op_class_name((imc_op_class)c), t.cls_pj[c]);

@@ -19,10 +19,11 @@ typedef struct imc_run {
 } imc_run;
 
 /* The summary of N runs on ARCH: for one run, latency (cycles of the digital clock and us),
- * inferences/s, energy per inference with the top components, traffic per memory level and
- * utilisation; for several, one table with a column per run and ratios to the first. */
+ * inferences/s, energy per inference with the top components (every component when
+ * ALL_COMPONENTS, else six and "other"), traffic per memory level and utilisation; for
+ * several, one table with a column per run and ratios to the first. */
 void imc_report_summary(const imc_arch *arch, const imc_run *runs, size_t n, int batch,
-                        FILE *out);
+                        int all_components, FILE *out);
 
 /* Every counter of every run as YAML (units in the key names). */
 void imc_report_stats(const imc_arch *arch, const imc_run *runs, size_t n, int batch, FILE *out);

@@ -671,6 +671,70 @@ static void test_simulation_outputs(void)
     free(out), free(err);
 }
 
+/* A Python user's path: --stats FILE.json holds the YAML's figures as JSON numbers; and
+ * --summary all lists every component by its slot path, the energy CSV's component. */
+static void test_stats_json_summary_all(void)
+{
+    char reram[4200], model[4200], sy[4200], sj[4200], csv[4200];
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(model, sizeof model, "%s/deit_s.bin", getenv("IMCSIM_BUILDDIR") ? getenv("IMCSIM_BUILDDIR") : ".");
+    snprintf(sy, sizeof sy, "%s/s.yaml", workdir);
+    snprintf(sj, sizeof sj, "%s/s.JSON", workdir);
+    snprintf(csv, sizeof csv, "%s/e.csv", workdir);
+    char *out, *err;
+    const char *yaml_args[] = {"--arch", reram, "--model", model, "--stats", sy, NULL};
+    CU_ASSERT_EQUAL_FATAL(run(NULL, NULL, &out, &err, yaml_args), 0);
+    free(out), free(err);
+    const char *json_args[] = {"--arch", reram, "--model", model, "--stats", sj, "--csv", csv,
+                               "--summary", "all", NULL};
+    CU_ASSERT_EQUAL_FATAL(run(NULL, NULL, &out, &err, json_args), 0);
+
+    /* the same latency and ADC energy as the YAML's, as numbers */
+    char *yaml = slurp(sy), *json = slurp(sj);
+    CU_ASSERT_FATAL(yaml && json);
+    cJSON *top = cJSON_Parse(json);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(top);
+    const cJSON *run0 = cJSON_GetArrayItem(cJSON_GetObjectItem(top, "runs"), 0);
+    const cJSON *lat = cJSON_GetObjectItem(run0, "latency_ps");
+    const cJSON *adc = cJSON_GetObjectItem(cJSON_GetObjectItem(run0, "energy_pj_by_component"),
+                                           "chip.tile.pe.adc");
+    CU_ASSERT_FATAL(cJSON_IsNumber(lat) && cJSON_IsNumber(adc));
+    char want[128];
+    snprintf(want, sizeof want, "\n    latency_ps: %.0f\n", lat->valuedouble);
+    CU_ASSERT_PTR_NOT_NULL(strstr(yaml, want));
+    snprintf(want, sizeof want, "\n      chip.tile.pe.adc: %.17g\n", adc->valuedouble);
+    CU_ASSERT_PTR_NOT_NULL(strstr(yaml, want));
+    CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                               cJSON_GetObjectItem(run0, "ledger"), 0), "component")),
+                           "chip.dram");
+    cJSON_Delete(top);
+    free(yaml), free(json);
+
+    /* every component the CSV charges has its line in the summary; no "other" */
+    CU_ASSERT_PTR_NULL(strstr(out, "other ("));
+    char *energy = slurp(csv);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(energy);
+    int rows = 0;
+    for (char *line = strtok(energy, "\n"); line; line = strtok(NULL, "\n")) {
+        char comp[64], needle[80];
+        if (line[0] == '#' || !strncmp(line, "model,", 6) ||
+            sscanf(line, "%*[^,],%*[^,],%*[^,],%63[^,],", comp) != 1)
+            continue;
+        snprintf(needle, sizeof needle, "\n    %s ", comp);
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, needle));
+        rows++;
+    }
+    CU_ASSERT(rows > 100);
+    free(energy);
+    free(out), free(err);
+
+    const char *bad[] = {"--arch", reram, "--model", model, "--summary", "some", NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, bad), 2);
+    CU_ASSERT_STRING_EQUAL(err,
+                           "imcsim: error: --summary: 'some' is not all or top (see imcsim --help)\n");
+    free(out), free(err);
+}
+
 /* --numerics on a reference model with its labelled images: FP32 gets every label right (they
  * are PyTorch's argmax), the lossless IMC pass agrees; files are written; bad input is one
  * line and exit 2. */
@@ -742,7 +806,7 @@ static void test_reference(void)
     for (char *line = strtok(c, "\n"); line; line = strtok(NULL, "\n")) {
         if (!strstr(line, " on a100,,"))
             continue;
-        CU_ASSERT_PTR_NOT_NULL(strstr(line, ",a100,reference,busy,"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(line, ",reference.a100,reference,busy,"));
         sum_pj += atof(strrchr(line, ',') + 1);
         rows++;
     }
@@ -888,6 +952,7 @@ static CU_TestInfo tests[] = {
     {"--model: mapping summary and CSV", test_model_mapping},
     {"arch-configs/README.md documents every key", test_schema_documented},
     {"simulation outputs: timeline JSON, stats, batch; none on failure", test_simulation_outputs},
+    {"--stats FILE.json and --summary all", test_stats_json_summary_all},
     {"--numerics on a reference model and its images", test_numerics},
     {"--reference: a processor beside the chip, in the summary, the CSV and the stats", test_reference},
     {"a batch behind small buffers completes", test_batch_never_deadlocks},

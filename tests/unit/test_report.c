@@ -20,6 +20,7 @@
 #include "sim/engine/ledger.h"
 #include "sim/report/report.h"
 #include "sim/report/timeline.h"
+#include "sim/report/yaml2json.h"
 #include "sim/base/ytree.h"
 
 #include <CUnit/CUnit.h>
@@ -128,6 +129,18 @@ static imc_engine_result result(uint64_t latency_ps, imc_ledger *l)
 }
 
 /* What the report functions write, as a string the caller frees. */
+/* The summary as the command line prints it by default (six components and "other"), and with
+ * --summary all. */
+static void summary_top(const imc_arch *a, const imc_run *runs, size_t n, int batch, FILE *out)
+{
+    imc_report_summary(a, runs, n, batch, 0, out);
+}
+
+static void summary_all(const imc_arch *a, const imc_run *runs, size_t n, int batch, FILE *out)
+{
+    imc_report_summary(a, runs, n, batch, 1, out);
+}
+
 static char *capture(void (*fn)(const imc_arch *, const imc_run *, size_t, int, FILE *),
                      const imc_run *runs, size_t n, int batch)
 {
@@ -178,7 +191,7 @@ static void test_summary_one_run(void)
     imc_placement p = placement();
     imc_engine_result res = result(LATENCY_PS, l);
     imc_run run = {.label = "deit-test", .place = &p, .graph = NULL, .res = &res};
-    char *s = capture(imc_report_summary, &run, 1, 1);
+    char *s = capture(summary_top, &run, 1, 1);
 
     CU_ASSERT(has_line(s, "imcsim summary: deit-test"));
     CU_ASSERT(has_line(s, "  architecture           report.yaml"));
@@ -194,13 +207,14 @@ static void test_summary_one_run(void)
                            1e-9);
     CU_ASSERT(has_line(s, "  energy                 9.2 uJ per inference = 108701 "
                           "inferences/J"));
-    CU_ASSERT(has_line(s, "    pe.adc                          5.235    56.9 %        1.235"));
-    CU_ASSERT(has_line(s, "    total                             9.2   100.0 %        1.235"));
+    CU_ASSERT(has_line(s, "    chip.tile.pe.adc                    5.235    56.9 %        1.235"));
+    CU_ASSERT(has_line(s, "    total                                 9.2   100.0 %        1.235"));
 
     /* The top six in order of energy, then the last two folded into "other". */
-    static const char *const top[] = {"    pe.adc ",      "    pe.xbar ",   "    pe.dac ",
-                                      "    pe.sh ",       "    tile.buffer ", "    chip.noc ",
-                                      "    other (2) ",   "    total "};
+    static const char *const top[] = {"    chip.tile.pe.adc ", "    chip.tile.pe.xbar ",
+                                      "    chip.tile.pe.dac ", "    chip.tile.pe.sh ",
+                                      "    chip.tile.buffer ", "    chip.noc ",
+                                      "    other (2) ",        "    total "};
     char line[512];
     long last = -1;
     for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
@@ -208,16 +222,25 @@ static void test_summary_one_run(void)
         CU_ASSERT(at > last);
         last = at;
     }
-    CU_ASSERT(has_line(s, "    other (2)                        0.09     1.0 %            0"));
+    CU_ASSERT(has_line(s, "    other (2)                            0.09     1.0 %            0"));
     CU_ASSERT_PTR_NULL(strstr(s, "chip.digital"));
     CU_ASSERT_PTR_NULL(strstr(s, "chip.dram"));
+    free(s);
+
+    /* --summary all: "other" expanded into its two components, 0.06 + 0.03 uJ. */
+    s = capture(summary_all, &run, 1, 1);
+    CU_ASSERT_PTR_NULL(strstr(s, "other ("));
+    CU_ASSERT(has_line(s, "    chip.digital                         0.06     0.7 %            0"));
+    CU_ASSERT(has_line(s, "    chip.dram                            0.03     0.3 %            0"));
+    CU_ASSERT(find_line(s, "    chip.noc ", line, sizeof line) <
+              find_line(s, "    chip.digital ", line, sizeof line));
 
     /* Op classes ranked, leakage among them. */
     CU_ASSERT(find_line(s, "    mvm ", line, sizeof line) <
               find_line(s, "    leakage ", line, sizeof line));
     CU_ASSERT(find_line(s, "    leakage ", line, sizeof line) <
               find_line(s, "    transfer ", line, sizeof line));
-    CU_ASSERT(has_line(s, "    mvm                               7.5    81.5 %"));
+    CU_ASSERT(has_line(s, "    mvm                                   7.5    81.5 %"));
 
     CU_ASSERT(has_line(s, "    noc                                 3 MiB"));
     CU_ASSERT(has_line(s, "    tile_buffer                       1.5 KiB"));
@@ -230,7 +253,7 @@ static void test_summary_one_run(void)
 
     /* Reprogramming rounds are named when there are several. */
     p.rounds = 3;
-    s = capture(imc_report_summary, &run, 1, 1);
+    s = capture(summary_top, &run, 1, 1);
     CU_ASSERT(has_line(s, "    crossbars mapped         24 of 32 (75.0 %) in 3 reprogramming "
                           "rounds"));
     free(s);
@@ -242,7 +265,7 @@ static void test_summary_missing_parts(void)
 {
     imc_engine_result res = result(LATENCY_PS, NULL);
     imc_run run = {.label = NULL, .place = NULL, .graph = NULL, .res = &res};
-    char *s = capture(imc_report_summary, &run, 1, 1);
+    char *s = capture(summary_top, &run, 1, 1);
     CU_ASSERT(has_line(s, "imcsim summary: run"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "  latency                1234.567 us"));
     CU_ASSERT_PTR_NULL(strstr(s, "energy"));
@@ -265,7 +288,7 @@ static void test_summary_batch(void)
     res.interval_ps = 500e6; /* 500 us between completions: 2000 inferences/s */
     res.makespan_ps = LATENCY_PS + 3 * UINT64_C(500000000);
     imc_run run = {.label = "deit-test", .res = &res};
-    char *s = capture(imc_report_summary, &run, 1, 4);
+    char *s = capture(summary_top, &run, 1, 4);
     CU_ASSERT(has_line(s, "  throughput             2000 inferences/s (one every 500.000 us in "
                           "steady state)"));
     CU_ASSERT(has_line(s, "  makespan               2734.567 us for 4 inferences"));
@@ -285,7 +308,7 @@ static void test_summary_side_by_side(void)
         {.label = "deit-test", .place = &p, .res = &r1},
         {.label = "deit-test-without-attention (native)", .place = &p, .res = &r2},
     };
-    char *s = capture(imc_report_summary, runs, 2, 1);
+    char *s = capture(summary_top, runs, 2, 1);
 
     CU_ASSERT(has_line(s, "imcsim summary: 2 runs on report.yaml, batch 1"));
     /* Labels right-aligned over their columns, cut to 18 characters. */
@@ -300,7 +323,7 @@ static void test_summary_side_by_side(void)
     /* ADC leakage scales with the time too, so all of the energy halves. */
     CU_ASSERT(has_line(s, "  energy (uJ)                                 9.2                4.6  "
                           "  0.50x"));
-    CU_ASSERT(has_line(s, "    pe.adc                                  5.235              2.617  "
+    CU_ASSERT(has_line(s, "    chip.tile.pe.adc                        5.235              2.617  "
                           "  0.50x"));
     CU_ASSERT(has_line(s, "    other (2)                                0.09              0.045  "
                           "  0.50x"));
@@ -312,20 +335,20 @@ static void test_summary_side_by_side(void)
                           "  1.00x"));
     CU_ASSERT(has_line(s, "  events simulated                         123456              61728  "
                           "  0.50x"));
-    CU_ASSERT(find_line(s, "    pe.xbar ", (char[512]){0}, 512) <
-              find_line(s, "    pe.dac ", (char[512]){0}, 512));
+    CU_ASSERT(find_line(s, "    chip.tile.pe.xbar ", (char[512]){0}, 512) <
+              find_line(s, "    chip.tile.pe.dac ", (char[512]){0}, 512));
 
     /* Three runs: a ratio column after every run but the first, all aligned. */
     imc_run three[] = {runs[0], runs[1], runs[1]};
     free(s);
-    s = capture(imc_report_summary, three, 3, 1);
+    s = capture(summary_top, three, 3, 1);
     CU_ASSERT(has_line(s, "  latency (us)                           1234.567            617.284  "
                           "  0.50x            617.284    0.50x"));
     size_t width = 0;
     for (const char *line = s; *line;) {
         const char *end = strchr(line, '\n');
         size_t len = (size_t)(end - line);
-        if (strncmp(line, "  latency", 9) == 0 || strncmp(line, "    pe.", 7) == 0) {
+        if (strncmp(line, "  latency", 9) == 0 || strncmp(line, "    chip.tile.pe.", 17) == 0) {
             if (!width)
                 width = len;
             CU_ASSERT_EQUAL(len, width);
@@ -433,7 +456,7 @@ static void test_stats_yaml(void)
         CU_ASSERT_FATAL(by_comp && by_comp->kind == IMC_Y_MAP);
         CU_ASSERT_EQUAL(by_comp->n, IMC_COMP_COUNT);
         snprintf(want, sizeof want, "%.17g", imc_ledger_comp_pj(ledgers[i], IMC_COMP_ADC));
-        CU_ASSERT_STRING_EQUAL(scalar(by_comp, "pe.adc"), want);
+        CU_ASSERT_STRING_EQUAL(scalar(by_comp, "chip.tile.pe.adc"), want);
         CU_ASSERT_EQUAL(get(run, "energy_pj_by_op")->n, IMC_CLS_COUNT);
 
         /* Every ledger row, and their energies sum (in row order) to the total exactly. */
@@ -447,7 +470,7 @@ static void test_stats_yaml(void)
         imc_ynode *first = rows->items[0];
         CU_ASSERT_STRING_EQUAL(scalar(first, "layer"), "blocks.0.attn.qkv");
         CU_ASSERT_STRING_EQUAL(scalar(first, "op"), "mvm");
-        CU_ASSERT_STRING_EQUAL(scalar(first, "component"), "adc");
+        CU_ASSERT_STRING_EQUAL(scalar(first, "component"), "chip.tile.pe.adc");
         CU_ASSERT_STRING_EQUAL(scalar(first, "level"), "pe");
         CU_ASSERT_STRING_EQUAL(scalar(first, "action"), "convert");
         imc_ynode *leak = rows->items[rows->n - 1];
@@ -505,7 +528,8 @@ static void test_energy_csv_quoting(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     imc_ledger_csv(l, "deit \"s\", v2", f, 1);
     fclose(f);
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\n\"deit \"\"s\"\", v2\",blocks.0.attn.qkv,mvm,adc,pe,convert,"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(buf, "\n\"deit \"\"s\"\", v2\",blocks.0.attn.qkv,mvm,chip.tile.pe.adc,pe,convert,"));
     free(buf);
     imc_ledger_free(l);
 }
@@ -562,6 +586,88 @@ static void test_timeline_escapes_names(void)
     free(buf);
 }
 
+/* ---- --stats FILE.json ----------------------------------------------------------------------- */
+
+static char *to_json(const char *yaml, int *rc, imc_err *err)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    *rc = imc_yaml_to_json(yaml, strlen(yaml), "s.yaml", f, err);
+    fclose(f);
+    return buf;
+}
+
+/* Every kind of scalar the stats hold, translated by hand: numbers (plain and matching JSON's
+ * grammar) stay numbers; a quoted number, a plain word and a YAML 1.1 number JSON would not
+ * take (+1, .5, 1e5 is fine, 0x1f) are strings; true/false/null/~/empty; .nan and .inf, which
+ * JSON lacks, are null; escapes survive; empty containers and flow mappings. */
+static void test_stats_json(void)
+{
+    static const char yaml[] = "a: 12\n"
+                               "b: -0.5e-3\n"
+                               "c: '12'\n"
+                               "d: word with spaces\n"
+                               "e: +1\n"
+                               "f: .5\n"
+                               "g: 0x1f\n"
+                               "h: [true, false, null, ~, .nan, .inf, -.inf]\n"
+                               "i:\n"
+                               "j: \"q\\\"b\\\\s\\nl\\x01\"\n"
+                               "k: {}\n"
+                               "l: []\n"
+                               "m:\n"
+                               "  - {x: 1, y: 'it''s'}\n"
+                               "  - 2\n";
+    static const char want[] = "{\n"
+                               " \"a\": 12,\n"
+                               " \"b\": -0.5e-3,\n"
+                               " \"c\": \"12\",\n"
+                               " \"d\": \"word with spaces\",\n"
+                               " \"e\": \"+1\",\n"
+                               " \"f\": \".5\",\n"
+                               " \"g\": \"0x1f\",\n"
+                               " \"h\": [\n"
+                               "  true,\n  false,\n  null,\n  null,\n  null,\n  null,\n  null\n"
+                               " ],\n"
+                               " \"i\": null,\n"
+                               " \"j\": \"q\\\"b\\\\s\\nl\\u0001\",\n"
+                               " \"k\": {},\n"
+                               " \"l\": [],\n"
+                               " \"m\": [\n"
+                               "  {\n   \"x\": 1,\n   \"y\": \"it's\"\n  },\n"
+                               "  2\n"
+                               " ]\n"
+                               "}\n";
+    imc_err err = {0};
+    int rc;
+    char *got = to_json(yaml, &rc, &err);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_STRING_EQUAL(got, want);
+    cJSON *doc = cJSON_Parse(got);
+    CU_ASSERT_PTR_NOT_NULL(doc);
+    CU_ASSERT_STRING_EQUAL(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "j")), "q\"b\\s\nl\x01");
+    cJSON_Delete(doc);
+    free(got);
+
+    /* What has no JSON form is an error that says where. */
+    static const struct {
+        const char *yaml, *msg;
+    } bad[] = {
+        {"a: &x 1\nb: *x\n", "s.yaml:2:4: error: an alias has no JSON form"},
+        {"? [1, 2]\n: 3\n", "s.yaml:1:3: error: a key that is not a scalar"},
+        {"a: 1\n---\nb: 2\n", "s.yaml:2:1: error: a second document"},
+        {"a: [1\n", "s.yaml:2:1: error: did not find expected ',' or ']'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err = (imc_err){0};
+        free(to_json(bad[i].yaml, &rc, &err));
+        CU_ASSERT_EQUAL(rc, IMC_EINPUT);
+        CU_ASSERT_STRING_EQUAL(err.msg, bad[i].msg);
+    }
+}
+
 static CU_TestInfo tests[] = {
     {"timeline names are escaped", test_timeline_escapes_names},
     {"summary of one run", test_summary_one_run},
@@ -571,6 +677,7 @@ static CU_TestInfo tests[] = {
     {"stats YAML parses and holds every counter", test_stats_yaml},
     {"stats YAML quotes what needs it", test_stats_quoting},
     {"energy CSV quotes what needs it", test_energy_csv_quoting},
+    {"stats as JSON: every kind of scalar, and what has no JSON form", test_stats_json},
     CU_TEST_INFO_NULL,
 };
 
