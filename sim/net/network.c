@@ -31,7 +31,18 @@ typedef struct ctx {
     imc_network *net;
     imc_err *err;
     size_t cap_layers;
+    unsigned char *used; /* per tensor, in header order: the network has read it */
 } ctx;
+
+/* Tensor NAME, or NULL; a tensor found is one the network uses (unused ones are refused at
+ * the end of the load, never silently dropped). */
+static const imc_tensor *find(ctx *c, const char *name)
+{
+    const imc_tensor *t = imc_netfile_find(c->nf, name);
+    if (t)
+        c->used[t - imc_netfile_at(c->nf, 0)] = 1;
+    return t;
+}
 
 static int fail(ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(ctx *c, const char *fmt, ...)
@@ -58,7 +69,7 @@ static const imc_tensor *need(ctx *c, int *rc, const char *name, int ndim, ...)
 {
     if (*rc)
         return NULL;
-    const imc_tensor *t = imc_netfile_find(c->nf, name);
+    const imc_tensor *t = find(c, name);
     if (!t) {
         *rc = fail(c, "missing tensor '%s'", name);
         return NULL;
@@ -92,7 +103,7 @@ static int opt_bias(ctx *c, int *rc, const char *prefix, int out)
 {
     char name[160];
     snprintf(name, sizeof name, "%s.bias", prefix);
-    if (*rc || !imc_netfile_find(c->nf, name))
+    if (*rc || !find(c, name))
         return 0;
     return need(c, rc, name, 1, D64(out)) != NULL;
 }
@@ -372,7 +383,7 @@ static int load_far_block(ctx *c, int b, imc_block *blk, int64_t *effective)
             need(c, &rc, name, 1, D64(hd));
         }
         snprintf(name, sizeof name, "blocks.%d.attn.lstm.%d.weight_ih_l0", b, N);
-        if (!rc && imc_netfile_find(c->nf, name))
+        if (!rc && find(c, name))
             rc = fail(c, "tensor '%s': block %d has more LSTM heads than num_heads %d", name, b, N);
     }
     if (rc)
@@ -435,7 +446,7 @@ static int load(ctx *c)
     net->in_chans = (int)pe->shape[1];
     net->patch_size = (int)pe->shape[2];
     need(c, &rc, "cls_token", 3, D64(1), D64(1), D64(D));
-    net->dist_token = imc_netfile_find(c->nf, "dist_token") != NULL;
+    net->dist_token = find(c, "dist_token") != NULL;
     if (net->dist_token)
         need(c, &rc, "dist_token", 3, D64(1), D64(1), D64(D));
     const imc_tensor *pos = need(c, &rc, "pos_embed", 3, D64(1), D64(-1), D64(D));
@@ -465,9 +476,9 @@ static int load(ctx *c)
         char name[128];
         snprintf(name, sizeof name, "blocks.0.attn.lstm.0.weight_ih_l0");
         int h = 0;
-        while (imc_netfile_find(c->nf, name))
+        while (find(c, name))
             snprintf(name, sizeof name, "blocks.0.attn.lstm.%d.weight_ih_l0", ++h);
-        if (h == 0 || !imc_netfile_find(c->nf, "blocks.0.attn.pre_proj.weight"))
+        if (h == 0 || !find(c, "blocks.0.attn.pre_proj.weight"))
             return fail(c, "__metadata__ has no 'num_heads', and the shapes cannot say it");
         net->num_heads = h;
     }
@@ -512,7 +523,7 @@ static int load(ctx *c)
         snprintf(split, sizeof split, "blocks.%d.attn.lstm.0.weight_ih_l0", b);
         if (rc)
             break;
-        if (imc_netfile_find(c->nf, qkv)) {
+        if (find(c, qkv)) {
             blk->kind = IMC_BLOCK_ATTENTION;
             need(c, &rc, qkv, 2, D64(3 * D), D64(D));
             snprintf(name, sizeof name, "blocks.%d.attn.proj.weight", b);
@@ -525,8 +536,8 @@ static int load(ctx *c)
                 rc = add_layer(c, IMC_LAYER_QKV, b, -1, -1, D, 3 * D, T, qkv_bias, "%s", qkvn);
             if (!rc)
                 rc = add_layer(c, IMC_LAYER_ATTN_PROJ, b, -1, -1, D, D, T, proj_bias, "%s", projn);
-        } else if (imc_netfile_find(c->nf, pre)) {
-            blk->far_split = imc_netfile_find(c->nf, split) != NULL;
+        } else if (find(c, pre)) {
+            blk->far_split = find(c, split) != NULL;
             rc = load_far_block(c, b, blk, &effective);
         } else {
             rc = fail(c, "missing tensor '%s' (attention) or '%s' (FAR) of block %d", qkv, pre, b);
@@ -539,7 +550,7 @@ static int load(ctx *c)
     int head_bias = opt_bias(c, &rc, "head", net->num_classes);
     if (!rc)
         rc = add_layer(c, IMC_LAYER_HEAD, -1, -1, -1, D, net->num_classes, 1, head_bias, "head");
-    if (!rc && imc_netfile_find(c->nf, "head_dist.weight")) {
+    if (!rc && find(c, "head_dist.weight")) {
         need(c, &rc, "head_dist.weight", 2, D64(net->num_classes), D64(D));
         int dist_bias = opt_bias(c, &rc, "head_dist", net->num_classes);
         if (!rc)
@@ -566,8 +577,16 @@ int imc_network_load(imc_network **out, const imc_netfile *nf, imc_err *err)
         free(net);
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     }
-    ctx c = {nf, net, err, 0};
-    int rc = load(&c);
+    ctx c = {nf, net, err, 0, calloc(imc_netfile_count(nf) + 1, 1)};
+    int rc = c.used ? load(&c) : imc_err_set(err, IMC_ENOMEM, "out of memory");
+    /* A tensor the network does not read would be silently ignored by the timing and the
+     * numerics alike (a LayerScale's blocks.N.ls1.gamma): refused, named. */
+    for (size_t i = 0; !rc && i < imc_netfile_count(nf); i++)
+        if (!c.used[i])
+            rc = fail(&c, "tensor '%s' is not part of a DeiT or FAR network as imcsim models it "
+                          "(refused rather than ignored; see README, 'Model files')",
+                      imc_netfile_at(nf, i)->name);
+    free(c.used);
     if (rc) {
         imc_network_free(net);
         return rc;

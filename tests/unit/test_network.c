@@ -786,6 +786,12 @@ static const bad_model bad_models[] = {
       .poke = NO_POKE},
      "tensor 'blocks.1.attn.lstm.2.weight_ih_l0_reverse': 50 rows is not 4 gates x at most 16 "
      "hidden units"},
+    /* A tensor no layer reads (LayerScale, as CaiT and DeiT III have it) would be ignored by
+     * both passes: refused, named. */
+    {"a LayerScale imcsim does not model", BASE_DEIT,
+     {.poke = NO_POKE, .add = {{"blocks.1.ls1.gamma", 1, {48}}}},
+     "tensor 'blocks.1.ls1.gamma' is not part of a DeiT or FAR network as imcsim models it "
+     "(refused rather than ignored; see README, 'Model files')"},
     {"split head_proj of the wrong width", BASE_FAR_SPLIT,
      {.tensor = "blocks.0.attn.head_proj.2.weight", .ndim = 2, .shape = {16, 23}, .poke = NO_POKE},
      "tensor 'blocks.0.attn.head_proj.2.weight': shape [16, 23], expected [16, 24]"},
