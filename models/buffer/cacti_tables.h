@@ -33,6 +33,8 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "models/powerlaw.h"
+
 typedef struct imc_cacti_row {
     double bytes, width_bits;
     double read_pj, write_pj, leakage_mw, area_mm2;
@@ -46,10 +48,8 @@ typedef enum imc_cacti_col {
     IMC_CACTI_AREA
 } imc_cacti_col;
 
-/* y = k x width^a x capacity^b (width and capacity of one bank in bits). */
-typedef struct imc_cacti_law {
-    double k, a, b;
-} imc_cacti_law;
+/* y = k x width^a x capacity^b (width and capacity of one bank in bits; powerlaw.h). */
+typedef imc_powerlaw imc_cacti_law;
 
 /* SRAM (itrs-hp cells), 32 nm. */
 static const imc_cacti_row imc_cacti_sram32[] = {
@@ -173,36 +173,19 @@ static inline double imc_cacti_value(const imc_cacti_row *r, imc_cacti_col col)
     return r->area_mm2;
 }
 
-/* The least-squares fit of ln(COL) = ln k + a ln(width) + b ln(capacity bits) over the N ROWS:
- * the 3 x 3 normal equations, solved by Cramer's rule. */
+/* The least-squares fit of ln(COL) = ln k + a ln(width) + b ln(capacity bits) over the N ROWS. */
 static inline imc_cacti_law imc_cacti_fit(const imc_cacti_row *rows, size_t n, imc_cacti_col col)
 {
-    double s[3][3] = {{0}}, t[3] = {0};
-    for (size_t i = 0; i < n; i++) {
-        double x[3] = {1, log(rows[i].width_bits), log(rows[i].bytes * 8)};
-        double y = log(imc_cacti_value(&rows[i], col));
-        for (int p = 0; p < 3; p++) {
-            t[p] += x[p] * y;
-            for (int q = 0; q < 3; q++)
-                s[p][q] += x[p] * x[q];
-        }
-    }
-#define DET3(m00, m01, m02, m10, m11, m12, m20, m21, m22)                                       \
-    ((m00) * ((m11) * (m22) - (m12) * (m21)) - (m01) * ((m10) * (m22) - (m12) * (m20)) +         \
-     (m02) * ((m10) * (m21) - (m11) * (m20)))
-    double d = DET3(s[0][0], s[0][1], s[0][2], s[1][0], s[1][1], s[1][2], s[2][0], s[2][1],
-                    s[2][2]);
-    double d0 = DET3(t[0], s[0][1], s[0][2], t[1], s[1][1], s[1][2], t[2], s[2][1], s[2][2]);
-    double d1 = DET3(s[0][0], t[0], s[0][2], s[1][0], t[1], s[1][2], s[2][0], t[2], s[2][2]);
-    double d2 = DET3(s[0][0], s[0][1], t[0], s[1][0], s[1][1], t[1], s[2][0], s[2][1], t[2]);
-#undef DET3
-    return (imc_cacti_law){exp(d0 / d), d1 / d, d2 / d};
+    imc_powerlaw_acc acc = {{{0}}, {0}};
+    for (size_t i = 0; i < n; i++)
+        imc_powerlaw_add(&acc, rows[i].width_bits, rows[i].bytes * 8, imc_cacti_value(&rows[i], col));
+    return imc_powerlaw_solve(&acc);
 }
 
 /* The law at WIDTH bits per access and CAPACITY bits per bank. */
 static inline double imc_cacti_eval(imc_cacti_law law, double width_bits, double capacity_bits)
 {
-    return law.k * pow(width_bits, law.a) * pow(capacity_bits, law.b);
+    return imc_powerlaw_eval(law, width_bits, capacity_bits);
 }
 
 #endif

@@ -634,10 +634,41 @@ static void test_isaac_peak_powers(void)
     CU_ASSERT(near(default_peak("sh/simple") * 1024, 0.010, 0.01));
     /* 4 shift & add units per IMA: 0.2 mW in all, 0.05 mW each (1 %) */
     CU_ASSERT(near(default_peak("shiftadd/simple"), 0.05, 0.01));
-    /* router: 42 mW per router (1 %) */
-    CU_ASSERT(near(default_peak("noc/mesh"), 42.0, 0.01));
     /* eDRAM-to-IMA bus, 384 wires: 7 mW (1 %) */
     CU_ASSERT(near(default_peak("noc/bus"), 7.0, 0.01));
+}
+
+/* ---- noc/mesh from DSENT (models/noc/dsent_tables.h) ------------------------------------- */
+
+/* ISAAC's router shape (8 ports, 32-bit flits) at 32 nm from the fits of the 25 DSENT rows,
+ * computed apart from the model (Python, from the header's rows): energy 6.98201e-14
+ * ports^0.180763 flit^0.911228 J = 2.39199 pJ per flit (DSENT's own run: 2.37907), plus the
+ * 1 mm link, 2.07333 pJ / 64 x 32 = 1.036665 pJ: 3.428655 pJ per hop; leakage 6.1346e-5
+ * ports^1.091226 flit^0.944125 W = 15.6427 mW (15.6244); area 7.21131e-11 ports^1.197063
+ * flit^1.086638 m2 = 0.0375510 mm2 (0.034904). Peak: 8 ports x 1.2 GHz x 3.428655 pJ + leakage
+ * = 32.915 + 15.643 mW. */
+static void test_mesh_from_dsent(void)
+{
+    imc_instance *cell;
+    imc_instance *m = ready("noc/mesh", &cell);
+    CU_ASSERT(near(imc_model_cost(m, IMC_NOC_FLIT_HOP).energy_pj, 2.39199 + 1.036665, 1e-4));
+    CU_ASSERT(near(imc_model_leakage_mw(m), 15.6427, 1e-4));
+    CU_ASSERT(near(imc_model_area_um2(m), 37551.0, 1e-4));
+    CU_ASSERT(near(imc_model_peak_power_mw(m), 8 * 1.2e9 * 3.428655e-12 * 1e3 + 15.6427, 1e-4));
+    CU_ASSERT_PTR_NOT_NULL(strstr(m->assumptions, "router 2.392 pJ per flit = DSENT fit"));
+    release(m, cell);
+
+    /* twice the link, explicit router energy: only the link part is derived */
+    m = imc_instance_new(find("noc/mesh"), "chip.noc");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    set_real(m, "link_length", 2e-3);
+    set_real(m, "router_energy", 4.375e-12); /* ISAAC: 42 mW / (8 x 1.2 GHz) */
+    set_real(m, "leakage", 0);
+    imc_model_env env = isaac_env(NULL);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(m, &env, NULL), 0);
+    CU_ASSERT(near(imc_model_cost(m, IMC_NOC_FLIT_HOP).energy_pj, 4.375 + 2 * 1.036665, 1e-6));
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(m), 0, 0);
+    imc_instance_free(m);
 }
 
 /* ---- buffers from CACTI 7 (models/buffer/cacti_tables.h) ---------------------------------- */
@@ -1216,6 +1247,7 @@ static CU_TestInfo tests[] = {
     {"xbar/reram: refuses to init without a cell", test_xbar_needs_cell},
     {"dac, sh: need the crossbar read rate", test_read_rate_required},
     {"ISAAC Table I peak powers", test_isaac_peak_powers},
+    {"noc/mesh: router, link, leakage, area from DSENT", test_mesh_from_dsent},
     {"buffer: the CACTI fit recovers a known law", test_cacti_fit_recovers_a_law},
     {"buffer/sram: energy, leakage, area from the CACTI fit", test_sram_from_cacti},
     {"buffer/sram: one bank's size sets the access energy", test_sram_banks},
