@@ -24,8 +24,8 @@ MODELS = \
 MODEL_SOURCES = \
 	models/model.c models/model.h \
 	models/registry.c models/registry.h \
-	models/common.h models/techscale.c models/techscale.h models/adc/adc_survey.h \
-	models/buffer/buffer_common.h models/cell/cell_common.h \
+	models/common.h models/techscale.c models/techscale.h models/adc/adc_survey.h models/powerlaw.h \
+	models/buffer/buffer_common.h models/buffer/cacti_tables.h models/cell/cell_common.h \
 	$(MODELS)
 
 models/registry.inc: Makefile

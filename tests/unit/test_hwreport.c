@@ -251,7 +251,8 @@ static void test_stale_explicit_cost_refused(void)
 }
 
 /* The report prints how each derived cost came about: reram.yaml's crossbar read from the
- * physics and its ADC from the survey; isaac.yaml, all explicit, has no such section. */
+ * physics, its ADC from the survey, its buffers from the CACTI fits and its routers from the
+ * DSENT fits; isaac.yaml, all explicit, has no such section. */
 static void test_assumptions_printed(void)
 {
     imc_arch *a = load_config("reram.yaml", NULL, 0), *b = load_config("isaac.yaml", NULL, 0);
@@ -266,6 +267,12 @@ static void test_assumptions_printed(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "  chip.tile.pe.xbar: read "));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "x 0.5 input density x 128 cols"));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "  chip.tile.pe.adc: convert "));
+    /* the tile eDRAM's energy, leakage and area all derived; the global buffer's energy is
+     * explicit (0.24 pJ/bit), so its line starts at the leakage */
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "  chip.tile.buffer: read 9.58 pJ, write 9.58 pJ = CACTI 7 "
+                                       "eDRAM fits"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "  chip.global_buffer: leakage "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "  chip.noc: router 2.144 pJ per flit = DSENT fit"));
     /* reram.yaml's 10-bit SAR is the slowest stage: the report names it */
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "peak power at the pace of the slowest stage, "
                                        "chip.tile.pe.adc: "));

@@ -17,6 +17,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "models/buffer/cacti_tables.h"
 #include "models/model.h"
 #include "models/registry.h"
 #include "models/techscale.h"
@@ -633,24 +634,170 @@ static void test_isaac_peak_powers(void)
     CU_ASSERT(near(default_peak("sh/simple") * 1024, 0.010, 0.01));
     /* 4 shift & add units per IMA: 0.2 mW in all, 0.05 mW each (1 %) */
     CU_ASSERT(near(default_peak("shiftadd/simple"), 0.05, 0.01));
-    /* router: 42 mW per router (1 %) */
-    CU_ASSERT(near(default_peak("noc/mesh"), 42.0, 0.01));
     /* eDRAM-to-IMA bus, 384 wires: 7 mW (1 %) */
     CU_ASSERT(near(default_peak("noc/bus"), 7.0, 0.01));
 }
 
-/* ISAAC-derived eDRAM access (docs/SOURCES.md: 20.45 pJ per 256-bit access) and Table I's
- * 0.083 mm2 for the 64 KB buffer at 32 nm. */
-static void test_edram_isaac(void)
+/* ---- noc/mesh from DSENT (models/noc/dsent_tables.h) ------------------------------------- */
+
+/* ISAAC's router shape (8 ports, 32-bit flits) at 32 nm from the fits of the 25 DSENT rows,
+ * computed apart from the model (Python, from the header's rows): energy 6.98201e-14
+ * ports^0.180763 flit^0.911228 J = 2.39199 pJ per flit (DSENT's own run: 2.37907), plus the
+ * 1 mm link, 2.07333 pJ / 64 x 32 = 1.036665 pJ: 3.428655 pJ per hop; leakage 6.1346e-5
+ * ports^1.091226 flit^0.944125 W = 15.6427 mW (15.6244); area 7.21131e-11 ports^1.197063
+ * flit^1.086638 m2 = 0.0375510 mm2 (0.034904). Peak: 8 ports x 1.2 GHz x 3.428655 pJ + leakage
+ * = 32.915 + 15.643 mW. */
+static void test_mesh_from_dsent(void)
 {
     imc_instance *cell;
-    imc_instance *b = ready("buffer/edram", &cell);
-    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(b, IMC_BUFFER_READ).energy_pj, 20.45, 1e-9);
-    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(b, IMC_BUFFER_WRITE).energy_pj, 20.45, 1e-9);
-    CU_ASSERT(near(imc_model_area_um2(b), 0.083e6, 1e-9));
-    /* 2 banks, each one access per 1.2 GHz cycle */
-    CU_ASSERT(near(imc_model_peak_power_mw(b), 2 * 20.45e-12 * 1.2e9 * 1e3, 1e-12));
-    release(b, cell);
+    imc_instance *m = ready("noc/mesh", &cell);
+    CU_ASSERT(near(imc_model_cost(m, IMC_NOC_FLIT_HOP).energy_pj, 2.39199 + 1.036665, 1e-4));
+    CU_ASSERT(near(imc_model_leakage_mw(m), 15.6427, 1e-4));
+    CU_ASSERT(near(imc_model_area_um2(m), 37551.0, 1e-4));
+    CU_ASSERT(near(imc_model_peak_power_mw(m), 8 * 1.2e9 * 3.428655e-12 * 1e3 + 15.6427, 1e-4));
+    CU_ASSERT_PTR_NOT_NULL(strstr(m->assumptions, "router 2.392 pJ per flit = DSENT fit"));
+    release(m, cell);
+
+    /* twice the link, explicit router energy: only the link part is derived */
+    m = imc_instance_new(find("noc/mesh"), "chip.noc");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    set_real(m, "link_length", 2e-3);
+    set_real(m, "router_energy", 4.375e-12); /* ISAAC: 42 mW / (8 x 1.2 GHz) */
+    set_real(m, "leakage", 0);
+    imc_model_env env = isaac_env(NULL);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(m, &env, NULL), 0);
+    CU_ASSERT(near(imc_model_cost(m, IMC_NOC_FLIT_HOP).energy_pj, 4.375 + 2 * 1.036665, 1e-6));
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(m), 0, 0);
+    imc_instance_free(m);
+}
+
+/* ---- buffers from CACTI 7 (models/buffer/cacti_tables.h) ---------------------------------- */
+
+/* The fit is ordinary least squares in logs: rows made from y = 2e-3 w^0.5 C^0.25 exactly give
+ * that law back (a table independent of CACTI). */
+static void test_cacti_fit_recovers_a_law(void)
+{
+    imc_cacti_row rows[12];
+    size_t n = 0;
+    for (int w = 64; w <= 512; w *= 2)
+        for (double bytes = 1024; bytes <= 16384; bytes *= 4) {
+            double c = bytes * 8, y = 2e-3 * sqrt(w) * pow(c, 0.25);
+            rows[n++] = (imc_cacti_row){bytes, w, y, 2 * y, 3 * y, 4 * y};
+        }
+    imc_cacti_law r = imc_cacti_fit(rows, n, IMC_CACTI_READ);
+    CU_ASSERT(near(r.k, 2e-3, 1e-9));
+    CU_ASSERT_DOUBLE_EQUAL(r.a, 0.5, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(r.b, 0.25, 1e-9);
+    imc_cacti_law a = imc_cacti_fit(rows, n, IMC_CACTI_AREA);
+    CU_ASSERT(near(a.k, 8e-3, 1e-9));
+    CU_ASSERT(near(imc_cacti_eval(a, 128, 4096), 4 * 2e-3 * sqrt(128) * pow(4096, 0.25), 1e-9));
+}
+
+static imc_instance *buffer_at(const char *model, double bytes, int banks, double width,
+                               double node_m)
+{
+    imc_instance *b = imc_instance_new(find(model), "chip.tile.buffer");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    set_real(b, "capacity", bytes * 8);
+    set_int(b, "banks", banks);
+    set_real(b, "width", width);
+    imc_model_env env = isaac_env(NULL);
+    env.technology_m = node_m;
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(b, &env, &err), 0);
+    return b;
+}
+
+/* A 64 KB SRAM, one bank, 256 bit, at 32 nm. The least-squares fits of the 55 SRAM rows of
+ * cacti_tables.h, computed apart from the model (Python, from the header's rows): read
+ * 3.79253e-4 w^0.733545 C^0.536496 pJ, write 5.33687e-4 w^0.911545 C^0.458898 pJ, leakage
+ * 1.38896e-4 w^-0.006820 C^0.963811 mW, area 2.27941e-7 w^0.197467 C^0.936415 mm2. At w = 256,
+ * C = 524288 bit: read 25.9424 pJ (CACTI's own run: 27.84), write 35.2538 pJ (32.82), leakage
+ * 43.5359 mW (39.84), area 0.154619 mm2 (0.1144). Peak: one bank at 1.2 GHz x 35.2538 pJ =
+ * 42.30 mW + leakage. */
+static void test_sram_from_cacti(void)
+{
+    imc_instance *b = buffer_at("buffer/sram", 65536, 1, 256, 32e-9);
+    CU_ASSERT(near(imc_model_cost(b, IMC_BUFFER_READ).energy_pj, 25.9424, 1e-4));
+    CU_ASSERT(near(imc_model_cost(b, IMC_BUFFER_WRITE).energy_pj, 35.2538, 1e-4));
+    CU_ASSERT(near(imc_model_leakage_mw(b), 43.5359, 1e-4));
+    CU_ASSERT(near(imc_model_area_um2(b), 154619, 1e-4));
+    CU_ASSERT(near(imc_model_peak_power_mw(b), 35.2538e-12 * 1.2e9 * 1e3 + 43.5359, 1e-4));
+    CU_ASSERT_PTR_NOT_NULL(strstr(b->assumptions, "CACTI 7 SRAM fits"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(b->assumptions, "leakage 43.54 mW"));
+    imc_instance_free(b);
+}
+
+/* The bank, not the buffer, sets the access energy: 2 MiB in 8 banks of 256 KiB (C = 2097152 bit
+ * per bank) reads for 3.79253e-4 x 256^0.733545 x 2097152^0.536496 = 54.5774 pJ, one bank of
+ * 2 MiB for 166.539 pJ; leakage and area are 8 banks' worth: 8 x 165.62 = 1324.98 mW and
+ * 8 x 0.566294 = 4.53035 mm2. */
+static void test_sram_banks(void)
+{
+    imc_instance *b8 = buffer_at("buffer/sram", 2097152, 8, 256, 32e-9);
+    imc_instance *b1 = buffer_at("buffer/sram", 2097152, 1, 256, 32e-9);
+    CU_ASSERT(near(imc_model_cost(b8, IMC_BUFFER_READ).energy_pj, 54.5774, 1e-4));
+    CU_ASSERT(near(imc_model_cost(b1, IMC_BUFFER_READ).energy_pj, 166.539, 1e-4));
+    CU_ASSERT(near(imc_model_leakage_mw(b8), 1324.98, 1e-4));
+    CU_ASSERT(near(imc_model_area_um2(b8), 4.53035e6, 1e-4));
+    imc_instance_free(b8);
+    imc_instance_free(b1);
+}
+
+/* At 22 nm the fit's energies scale by Stillmaker and Baas's energy factor (0.519), leakage by
+ * their power factor (0.737), area by their area factor (0.535). */
+static void test_buffer_follows_the_node(void)
+{
+    imc_instance *a = buffer_at("buffer/sram", 65536, 1, 256, 32e-9);
+    imc_instance *b = buffer_at("buffer/sram", 65536, 1, 256, 22e-9);
+    CU_ASSERT(near(imc_tech_factor(IMC_TECH_ENERGY, 32e-9, 22e-9), 0.519, 0.002));
+    CU_ASSERT(near(imc_model_cost(b, IMC_BUFFER_READ).energy_pj,
+                   25.9424 * imc_tech_factor(IMC_TECH_ENERGY, 32e-9, 22e-9), 1e-4));
+    CU_ASSERT(near(imc_model_leakage_mw(b),
+                   43.5359 * imc_tech_factor(IMC_TECH_POWER, 32e-9, 22e-9), 1e-4));
+    CU_ASSERT(near(imc_model_area_um2(b),
+                   154619 * imc_tech_factor(IMC_TECH_AREA, 32e-9, 22e-9), 1e-4));
+    imc_instance_free(a);
+    imc_instance_free(b);
+}
+
+/* Explicit keys win over the fit, each its own figure: energy_per_bit x width, read_energy,
+ * leakage, bit_area_f2 x F^2. */
+static void test_buffer_explicit_keys(void)
+{
+    imc_instance *b = imc_instance_new(find("buffer/sram"), "chip.global_buffer");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    set_real(b, "energy_per_bit", 0.24e-12); /* reram.yaml's global buffer: 0.24 pJ/bit */
+    set_real(b, "read_energy", 10e-12);
+    set_real(b, "leakage", 0);
+    set_real(b, "bit_area_f2", 280);
+    imc_model_env env = isaac_env(NULL);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(b, &env, NULL), 0);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(b, IMC_BUFFER_READ).energy_pj, 10, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(b, IMC_BUFFER_WRITE).energy_pj, 0.24 * 256, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(b), 0, 0);
+    /* 64 KB x 280 F^2 at 32 nm: 524288 x 280 x 0.032^2 um2 */
+    CU_ASSERT(near(imc_model_area_um2(b), 524288 * 280 * 0.032 * 0.032, 1e-12));
+    CU_ASSERT_EQUAL(b->assumptions[0], '\0'); /* nothing derived, nothing to report */
+    imc_instance_free(b);
+}
+
+/* ISAAC's tile eDRAM (64 KB, 2 banks, 256 bit) at 32 nm from the 40 lp-dram rows: read
+ * 7.0297e-4 x 256^0.765081 x 262144^0.475552 = 18.4601 pJ, a write the same (the table's write
+ * column is not used), leakage 2 x 2.68192 = 5.36384 mW, area 2 x 0.0370812 = 0.0741623 mm2.
+ * ISAAC's Table I (CACTI 6.5): 20.7 mW in all at 2 x 1.2 G accesses/s, 0.083 mm2. */
+static void test_edram_from_cacti(void)
+{
+    imc_instance *b = buffer_at("buffer/edram", 65536, 2, 256, 32e-9);
+    CU_ASSERT(near(imc_model_cost(b, IMC_BUFFER_READ).energy_pj, 18.4601, 1e-4));
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(b, IMC_BUFFER_WRITE).energy_pj,
+                           imc_model_cost(b, IMC_BUFFER_READ).energy_pj, 0);
+    CU_ASSERT(near(imc_model_leakage_mw(b), 5.36384, 1e-4));
+    CU_ASSERT(near(imc_model_area_um2(b), 74162.3, 1e-4));
+    /* 2 banks, each one access per 1.2 GHz cycle, + leakage */
+    CU_ASSERT(near(imc_model_peak_power_mw(b), 2 * 18.4601e-12 * 1.2e9 * 1e3 + 5.36384, 1e-4));
+    imc_instance_free(b);
 }
 
 static void test_buffer_width_exceeds_bank(void)
@@ -685,6 +832,40 @@ static void test_dram_phy_is_static(void)
     /* 25.6 GB/s at 8 pJ/bit on top of the PHY */
     CU_ASSERT(near(imc_model_peak_power_mw(d), 10.4e3 + 25.6e9 * 8 * 8e-12 * 1e3, 1e-12));
     CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(d, IMC_DRAM_READ_BITS).energy_pj, 8, 1e-12);
+    imc_instance_free(d);
+}
+
+/* `type` sets energy, bandwidth and latency; explicit keys override their own. hbm2: O'Connor et
+ * al. MICRO 2017, 1.21 + 2.54 + 0.22 = 3.97 pJ/bit; one stack 1024 bit x 2 Gbit/s = 256 GB/s;
+ * 100 ns = 121 cycles of 833 ps (1.2 GHz, the period rounded to whole ps). gddr5: 14 pJ/bit, 32 bit x 7 Gbit/s = 28 GB/s. */
+static void test_dram_types(void)
+{
+    const imc_param *tp = imc_model_param(find("dram/simple"), "type");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(tp);
+    imc_model_env env = isaac_env(NULL);
+    imc_instance *d = imc_instance_new(find("dram/simple"), "chip.dram");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    set_int(d, "type", 1);
+    CU_ASSERT_STRING_EQUAL(tp->choices[1], "hbm2");
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(d, &env, NULL), 0);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(d, IMC_DRAM_READ_BITS).energy_pj, 1.21 + 2.54 + 0.22,
+                           1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(imc_instance_get(d, "bandwidth"), 1024 * 2e9, 1);
+    CU_ASSERT_EQUAL(imc_model_cost(d, IMC_DRAM_READ_BITS).cycles, 121);
+    CU_ASSERT(near(imc_model_peak_power_mw(d), 256e9 * 8 * 3.97e-12 * 1e3, 1e-12));
+    CU_ASSERT_PTR_NOT_NULL(strstr(d->assumptions, "hbm2"));
+    imc_instance_free(d);
+
+    d = imc_instance_new(find("dram/simple"), "chip.dram");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    set_int(d, "type", 2);
+    CU_ASSERT_STRING_EQUAL(tp->choices[2], "gddr5");
+    set_real(d, "write_energy_per_bit", 20e-12); /* explicit: overrides the type's 14 */
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(d, &env, NULL), 0);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(d, IMC_DRAM_READ_BITS).energy_pj, 14, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(d, IMC_DRAM_WRITE_BITS).energy_pj, 20, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(imc_instance_get(d, "bandwidth"), 32 * 7e9, 1);
+    CU_ASSERT_EQUAL(imc_model_leakage_mw(d), 0);
     imc_instance_free(d);
 }
 
@@ -1016,7 +1197,8 @@ static void test_techscale(void)
  * the area factor, unless the model is not a CMOS circuit (node_m 0) or its area is in F^2. */
 static void test_models_follow_the_node(void)
 {
-    static const char *const derived[] = {"adc/sar", "adc/flash", "dac/simple", "noc/mesh"};
+    static const char *const derived[] = {"adc/sar",   "adc/flash",   "dac/simple",
+                                          "noc/mesh", "buffer/sram", "buffer/edram"};
     for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++) {
         const imc_model *t = imc_registry_find(derived[i]);
         CU_ASSERT_PTR_NOT_NULL_FATAL(t);
@@ -1065,9 +1247,16 @@ static CU_TestInfo tests[] = {
     {"xbar/reram: refuses to init without a cell", test_xbar_needs_cell},
     {"dac, sh: need the crossbar read rate", test_read_rate_required},
     {"ISAAC Table I peak powers", test_isaac_peak_powers},
-    {"buffer/edram: ISAAC access energy and area", test_edram_isaac},
+    {"noc/mesh: router, link, leakage, area from DSENT", test_mesh_from_dsent},
+    {"buffer: the CACTI fit recovers a known law", test_cacti_fit_recovers_a_law},
+    {"buffer/sram: energy, leakage, area from the CACTI fit", test_sram_from_cacti},
+    {"buffer/sram: one bank's size sets the access energy", test_sram_banks},
+    {"buffer/sram: follows the node", test_buffer_follows_the_node},
+    {"buffer/sram: explicit keys win over the fit", test_buffer_explicit_keys},
+    {"buffer/edram: CACTI lp-dram fit, write = read", test_edram_from_cacti},
     {"buffer: width above a bank is refused", test_buffer_width_exceeds_bank},
     {"dram/simple: PHY power is static", test_dram_phy_is_static},
+    {"dram/simple: type sets cited defaults", test_dram_types},
     {"digital/vector: peak over lanes and MACs", test_vector_peak},
     {"numerics hooks: exact devices are ideal and draw nothing", test_hooks_keep_their_promises},
     {"the ideal ADC: round half up, clip", test_ideal_adc},
