@@ -56,6 +56,36 @@ static const imc_adc_envelope_row imc_adc_flash_envelope[] = {
 };
 #define IMC_ADC_FLASH_ENVELOPE_N 3
 
+/* The static share of an ADC's power at its rate: the survey reports one power per design, P,
+ * static included, so a converter sitting idle has no figure of its own there. PUMA (Ankit et
+ * al., ASPLOS 2019) splits ISAAC's ADC (Table I: 2 mW each, Kull et al.'s SAR) into 1.8 mW
+ * dynamic and 0.2 mW leakage (its simulator's include/constants.py, adc_pow_dyn_dict and
+ * adc_pow_leak_dict): 10 % static. The ADC models take that share of the power at their rate as
+ * leakage and the rest as the energy per conversion, so a converter busy all the time still
+ * costs the survey's P. (DNN+NeuroSim's SarADC.cpp and the Accelergy ADC plug-in charge a
+ * converter's whole power per conversion and no leakage: `leakage: 0 W` gives that reading.) */
+#define IMC_ADC_STATIC_SHARE (0.2 / 2.0)
+
+/* Split a converter's energy per conversion at its rate, *CONV_PJ (P / fs, static included as
+ * the survey and a Walden FOM report it), into leakage and dynamic energy when LEAKAGE_W is not
+ * given (NAN): *LEAK_MW = share x P, *CONV_PJ = (1 - share) x P / fs. FROM_POWER is 0 when
+ * *CONV_PJ is an explicit energy per conversion, taken as dynamic only: the leakage is then the
+ * share of the total that energy implies, share / (1 - share) x E x fs. A given leakage is kept
+ * and the energy left whole. */
+static inline void imc_adc_split_static(double *conv_pj, double rate_hz, double leakage_w,
+                                        int from_power, double *leak_mw)
+{
+    double s = IMC_ADC_STATIC_SHARE;
+    if (!isnan(leakage_w)) {
+        *leak_mw = leakage_w * 1e3;
+    } else if (from_power) {
+        *leak_mw = s * *conv_pj * 1e-12 * rate_hz * 1e3;
+        *conv_pj *= 1 - s;
+    } else {
+        *leak_mw = s / (1 - s) * *conv_pj * 1e-12 * rate_hz * 1e3;
+    }
+}
+
 /* The envelope of ROWS (N of them, by rising fs) at FS_HZ: its FOM_W and the node it stands
  * for, geometric between decades, held beyond the ends. */
 static inline void imc_adc_envelope(const imc_adc_envelope_row *rows, int n, double fs_hz,

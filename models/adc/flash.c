@@ -6,7 +6,11 @@
  * comparator_energy, (2^bits - 1) x the energy of one comparator decision; or, by default, the
  * envelope of Murmann's ADC Performance Survey for flash converters at the rate (adc_survey.h:
  * 125.8 fJ per step at 1 GS/s, at the 61.6 nm of its three designs) x 2^enob, scaled to the
- * run's node by Stillmaker and Baas's energy fit: it doubles per bit as the comparators do. Area
+ * run's node by Stillmaker and Baas's energy fit: it doubles per bit as the comparators do. The
+ * survey's (and a FOM's) power includes static power: unless `leakage` is given, 10 % of the
+ * power at the rate is leakage (PUMA's split of ISAAC's ADC, 0.2 of 2 mW; adc_survey.h) and the
+ * rest the energy per conversion; an explicit energy or comparator energy is dynamic only, its
+ * default leakage 10/90 of energy x rate. Area
  * likewise: explicit, else (2^bits - 1) x the comparator area (assumption: 20 um2 at 32 nm,
  * scaled from 32 nm by the area factors of Stillmaker and Baas (techscale.h); its energies by
  * their energy fit). */
@@ -28,7 +32,7 @@ typedef struct flash {
     double enob;         /* NAN = bits */
     double energy_j;     /* explicit per conversion; NAN when not given */
     double area_m2;      /* explicit; NAN when not given */
-    double leakage_w;
+    double leakage_w;    /* NAN = the static share of the power at the rate */
     /* derived */
     double conv_pj, area_um2;
 } flash;
@@ -40,24 +44,48 @@ static int flash_init(imc_instance *self, const imc_model_env *env, imc_err *err
     if (rc)
         return rc;
     double comparators = ldexp(1.0, a->bits) - 1;
-    double enob = isnan(a->enob) ? a->bits : a->enob;
-    if (!isnan(a->energy_j))
-        a->conv_pj = a->energy_j * 1e12;
-    else if (!isnan(a->fom_j))
+    double enob = isnan(a->enob) ? a->bits : a->enob, leak_mw;
+    double share = 100 * IMC_ADC_STATIC_SHARE;
+    self->assumptions[0] = '\0';
+    if (!isnan(a->energy_j) || (isnan(a->fom_j) && !isnan(a->cmp_energy_j))) {
+        /* an explicit energy, or explicit comparator energies: dynamic only */
+        a->conv_pj = !isnan(a->energy_j) ? a->energy_j * 1e12 : comparators * a->cmp_energy_j * 1e12;
+        imc_adc_split_static(&a->conv_pj, a->rate_hz, a->leakage_w, 0, &leak_mw);
+        if (isnan(a->leakage_w))
+            snprintf(self->assumptions, sizeof self->assumptions,
+                     "leakage %.4g mW = %g/%g x energy x rate (PUMA's %g %% static share of "
+                     "ISAAC's ADC)",
+                     leak_mw, share, 100 - share, share);
+    } else if (!isnan(a->fom_j)) {
         a->conv_pj = a->fom_j * pow(2.0, enob) * 1e12;
-    else if (!isnan(a->cmp_energy_j))
-        a->conv_pj = comparators * a->cmp_energy_j * 1e12;
-    else {
+        imc_adc_split_static(&a->conv_pj, a->rate_hz, a->leakage_w, 1, &leak_mw);
+        if (isnan(a->leakage_w))
+            snprintf(self->assumptions, sizeof self->assumptions,
+                     "convert %.4g pJ + leakage %.4g mW: fom x 2^%g x rate, %g %% of that power "
+                     "static (PUMA's split of ISAAC's ADC)",
+                     a->conv_pj, leak_mw, enob, share);
+    } else {
         double fomw, node, e_scale;
         imc_adc_envelope(imc_adc_flash_envelope, IMC_ADC_FLASH_ENVELOPE_N, a->rate_hz, &fomw,
                          &node);
         if ((rc = imc_models_tech(self, env, IMC_TECH_ENERGY, node, &e_scale, err)))
             return rc;
         a->conv_pj = fomw * pow(2.0, enob) * e_scale * 1e12;
-        snprintf(self->assumptions, sizeof self->assumptions,
-                 "convert %.4g pJ = Murmann survey flash envelope %.3g fJ/step at %.4g MS/s "
-                 "(%.3g nm designs) x 2^%g x %.3g (Stillmaker-Baas energy to the node)",
-                 a->conv_pj, fomw * 1e15, a->rate_hz * 1e-6, node * 1e9, enob, e_scale);
+        double whole_pj = a->conv_pj;
+        imc_adc_split_static(&a->conv_pj, a->rate_hz, a->leakage_w, 1, &leak_mw);
+        if (isnan(a->leakage_w))
+            snprintf(self->assumptions, sizeof self->assumptions,
+                     "convert %.4g pJ + leakage %.4g mW: Murmann survey flash envelope %.3g "
+                     "fJ/step at %.4g MS/s (%.3g nm designs) x 2^%g x %.3g (Stillmaker-Baas "
+                     "energy to the node) = %.4g pJ, %g %% of its power static (PUMA's split of "
+                     "ISAAC's ADC)",
+                     a->conv_pj, leak_mw, fomw * 1e15, a->rate_hz * 1e-6, node * 1e9, enob,
+                     e_scale, whole_pj, share);
+        else
+            snprintf(self->assumptions, sizeof self->assumptions,
+                     "convert %.4g pJ = Murmann survey flash envelope %.3g fJ/step at %.4g MS/s "
+                     "(%.3g nm designs) x 2^%g x %.3g (Stillmaker-Baas energy to the node)",
+                     a->conv_pj, fomw * 1e15, a->rate_hz * 1e-6, node * 1e9, enob, e_scale);
     }
     if (!isnan(a->area_m2)) {
         a->area_um2 = a->area_m2 * 1e12;
@@ -71,7 +99,7 @@ static int flash_init(imc_instance *self, const imc_model_env *env, imc_err *err
     }
     self->cost[IMC_ADC_CONVERT] = (imc_cost){a->conv_pj, 1};
     self->area_um2 = a->area_um2;
-    self->leakage_mw = a->leakage_w * 1e3;
+    self->leakage_mw = leak_mw;
     self->peak_power_mw = a->conv_pj * 1e-12 * a->rate_hz * 1e3 + self->leakage_mw;
     return 0;
 }
@@ -84,8 +112,9 @@ static const imc_param flash_params[] = {
      "conversions per second (ISAAC's ADC rate, 1.28 GS/s, for a like-for-like swap)"},
     {"comparator_energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-9, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(flash, cmp_energy_j), NULL,
-     "energy of one comparator decision incl. ladder and encoder share; default: Murmann's "
-     "survey envelope for flash ADCs at the rate (125.8 fJ per step at 1 GS/s) x 2^enob"},
+     "energy of one comparator decision incl. ladder and encoder share; default: 90 % of "
+     "Murmann's survey envelope for flash ADCs at the rate (125.8 fJ per step at 1 GS/s) x "
+     "2^enob (10 % is leakage)"},
     {"comparator_area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-6, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(flash, cmp_area_m2), NULL,
      "area of one comparator; default 20 um2 at 32 nm, node-scaled (assumption)"},
@@ -100,8 +129,10 @@ static const imc_param flash_params[] = {
     {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(flash, area_m2),
      NULL, "explicit area of one ADC; default (2^bits - 1) x comparator_area"},
-    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, IMC_PF_NODE, IMC_OFF(flash, leakage_w), NULL,
-     "static power of one ADC"},
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, NAN, 0, 1, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(flash, leakage_w), NULL,
+     "static power of one ADC; default 10 % of its power at its rate (PUMA's split of ISAAC's "
+     "ADC: 0.2 of 2 mW), taken out of a survey or fom energy, added to an explicit one"},
 };
 
 const imc_model imc_model_adc_flash = {
@@ -109,7 +140,8 @@ const imc_model imc_model_adc_flash = {
     .kind = IMC_KIND_ADC,
     .name = "adc/flash",
     .doc = "Flash ADC of 2^bits - 1 comparators; energy from an explicit value, a Walden FOM, a "
-           "per-comparator energy, or the envelope of Murmann's ADC survey at its rate.",
+           "per-comparator energy, or the envelope of Murmann's ADC survey at its rate; leakage "
+           "10 % of its power at that rate (PUMA's split of ISAAC's ADC).",
     .instance_size = sizeof(flash),
     IMC_PARAMS(flash_params),
     .init = flash_init,

@@ -9,7 +9,13 @@
  * envelope of Murmann's ADC Performance Survey at the converter's own rate (adc_survey.h: the
  * mean of the three best Walden FOMs of single-channel SAR designs in the rate's decade, 24.8 fJ
  * per step at 1 GS/s, at the 35.5 nm of those designs), times 2^enob, scaled from that node to
- * the run's by Stillmaker and Baas's energy fit. Area: explicit, else the 32 nm ISAAC-style SAR
+ * the run's by Stillmaker and Baas's energy fit. That energy is the survey's power at the rate
+ * over the rate, static power included: unless `leakage` is given, 10 % of that power is taken
+ * as leakage (PUMA's split of ISAAC's ADC, 0.2 of 2 mW; adc_survey.h) and the rest is the energy
+ * per conversion, so a converter busy at its full rate still costs the survey's power. An
+ * explicit `energy` is dynamic only; its default leakage is then 10/90 of energy x rate. `leakage:
+ * 0 W` charges everything per conversion, as DNN+NeuroSim's SarADC.cpp does (leakage = 0).
+ * Area: explicit, else the 32 nm ISAAC-style SAR
  * table of the Accelergy/CiMLoop component library (Andrulis et al., ISPASS 2024;
  * docs/SOURCES.md: 4 b 361 um2 ... 10 b 3002 um2), interpolated geometrically between rows and
  * extended by the end slopes, scaled by Stillmaker and Baas's area factors. */
@@ -30,7 +36,7 @@ typedef struct sar {
     double enob;     /* effective bits for the FOM; NAN = bits */
     double energy_j; /* explicit energy per conversion; NAN when not given */
     double area_m2;  /* explicit area; NAN when not given */
-    double leakage_w;
+    double leakage_w; /* NAN = the static share of the power at the rate */
     double offset_lsb, inl_lsb; /* static non-linearity of the transfer function */
     /* derived */
     double conv_pj, area_um2, conv_s;
@@ -62,11 +68,25 @@ static int sar_init(imc_instance *self, const imc_model_env *env, imc_err *err)
     if ((rc = imc_models_period(self, 1 / a->conv_s,
                                 isnan(a->rate_hz) ? "1 / (bits x bit_time)" : "rate", err)))
         return rc;
-    double enob = isnan(a->enob) ? a->bits : a->enob;
+    double enob = isnan(a->enob) ? a->bits : a->enob, leak_mw;
+    double share = 100 * IMC_ADC_STATIC_SHARE;
+    self->assumptions[0] = '\0';
     if (!isnan(a->energy_j)) {
         a->conv_pj = a->energy_j * 1e12;
+        imc_adc_split_static(&a->conv_pj, 1 / a->conv_s, a->leakage_w, 0, &leak_mw);
+        if (isnan(a->leakage_w))
+            snprintf(self->assumptions, sizeof self->assumptions,
+                     "leakage %.4g mW = %g/%g x energy x rate (PUMA's %g %% static share of "
+                     "ISAAC's ADC)",
+                     leak_mw, share, 100 - share, share);
     } else if (!isnan(a->fom_j)) {
         a->conv_pj = a->fom_j * pow(2.0, enob) * 1e12;
+        imc_adc_split_static(&a->conv_pj, 1 / a->conv_s, a->leakage_w, 1, &leak_mw);
+        if (isnan(a->leakage_w))
+            snprintf(self->assumptions, sizeof self->assumptions,
+                     "convert %.4g pJ + leakage %.4g mW: fom x 2^%g x rate, %g %% of that power "
+                     "static (PUMA's split of ISAAC's ADC)",
+                     a->conv_pj, leak_mw, enob, share);
     } else {
         double fomw, node, e_scale;
         imc_adc_envelope(imc_adc_sar_envelope, IMC_ADC_SAR_ENVELOPE_N, 1 / a->conv_s, &fomw,
@@ -74,12 +94,23 @@ static int sar_init(imc_instance *self, const imc_model_env *env, imc_err *err)
         if ((rc = imc_models_tech(self, env, IMC_TECH_ENERGY, node, &e_scale, err)))
             return rc;
         a->conv_pj = fomw * pow(2.0, enob) * e_scale * 1e12;
-        snprintf(self->assumptions, sizeof self->assumptions,
-                 "convert %.4g pJ = Murmann survey SAR envelope %.3g fJ/step at %.4g MS/s "
-                 "(%.3g nm designs) x 2^%g x %.3g (Stillmaker-Baas energy to the node); "
-                 "conversion %s",
-                 a->conv_pj, fomw * 1e15, 1e-6 / a->conv_s, node * 1e9, enob, e_scale,
-                 isnan(a->rate_hz) ? "bits x bit_time" : "1 / rate");
+        double whole_pj = a->conv_pj;
+        imc_adc_split_static(&a->conv_pj, 1 / a->conv_s, a->leakage_w, 1, &leak_mw);
+        if (isnan(a->leakage_w))
+            snprintf(self->assumptions, sizeof self->assumptions,
+                     "convert %.4g pJ + leakage %.4g mW: Murmann survey SAR envelope %.3g fJ/step "
+                     "at %.4g MS/s (%.3g nm designs) x 2^%g x %.3g (Stillmaker-Baas energy to the "
+                     "node) = %.4g pJ, %g %% of its power static (PUMA's split of ISAAC's ADC); "
+                     "conversion %s",
+                     a->conv_pj, leak_mw, fomw * 1e15, 1e-6 / a->conv_s, node * 1e9, enob,
+                     e_scale, whole_pj, share, isnan(a->rate_hz) ? "bits x bit_time" : "1 / rate");
+        else
+            snprintf(self->assumptions, sizeof self->assumptions,
+                     "convert %.4g pJ = Murmann survey SAR envelope %.3g fJ/step at %.4g MS/s "
+                     "(%.3g nm designs) x 2^%g x %.3g (Stillmaker-Baas energy to the node); "
+                     "conversion %s",
+                     a->conv_pj, fomw * 1e15, 1e-6 / a->conv_s, node * 1e9, enob, e_scale,
+                     isnan(a->rate_hz) ? "bits x bit_time" : "1 / rate");
     }
     if (!isnan(a->area_m2)) {
         a->area_um2 = a->area_m2 * 1e12;
@@ -91,7 +122,7 @@ static int sar_init(imc_instance *self, const imc_model_env *env, imc_err *err)
     }
     self->cost[IMC_ADC_CONVERT] = (imc_cost){a->conv_pj, 1};
     self->area_um2 = a->area_um2;
-    self->leakage_mw = a->leakage_w * 1e3;
+    self->leakage_mw = leak_mw;
     self->peak_power_mw = a->conv_pj * 1e-12 / a->conv_s * 1e3 + self->leakage_mw;
     return 0;
 }
@@ -146,13 +177,15 @@ static const imc_param sar_params[] = {
      "effective number of bits used with fom; defaults to bits"},
     {"energy", IMC_PT_REAL, IMC_DIM_ENERGY, NAN, 0, 1e-6, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(sar, energy_j), NULL,
-     "explicit energy per conversion; default Murmann's survey envelope at the rate (24.8 fJ "
-     "per step at 1 GS/s, 35.5 nm) x 2^enob, node-scaled"},
+     "explicit dynamic energy per conversion; default 90 % of Murmann's survey envelope at the "
+     "rate (24.8 fJ per step at 1 GS/s, 35.5 nm) x 2^enob, node-scaled (10 % is leakage)"},
     {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(sar, area_m2),
      NULL, "explicit area of one ADC; default from the 32 nm table scaled to the node"},
-    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, IMC_PF_NODE, IMC_OFF(sar, leakage_w), NULL,
-     "static power of one ADC"},
+    {"leakage", IMC_PT_REAL, IMC_DIM_POWER, NAN, 0, 1, IMC_PF_OPTIONAL | IMC_PF_NODE,
+     IMC_OFF(sar, leakage_w), NULL,
+     "static power of one ADC; default 10 % of its power at its rate (PUMA's split of ISAAC's "
+     "ADC: 0.2 of 2 mW), taken out of a survey or fom energy, added to an explicit one"},
     {"offset", IMC_PT_REAL, IMC_DIM_NONE, 0, -64, 64, 0, IMC_OFF(sar, offset_lsb), NULL,
      "input-referred offset of the transfer function, in LSB (ideal: 0)"},
     {"inl", IMC_PT_REAL, IMC_DIM_NONE, 0, -64, 64, 0, IMC_OFF(sar, inl_lsb), NULL,
@@ -164,7 +197,8 @@ const imc_model imc_model_adc_sar = {
     .kind = IMC_KIND_ADC,
     .name = "adc/sar",
     .doc = "Successive-approximation ADC, one internal cycle per bit; energy from an explicit "
-           "value, a Walden FOM, or the envelope of Murmann's ADC survey at its rate.",
+           "value, a Walden FOM, or the envelope of Murmann's ADC survey at its rate; leakage "
+           "10 % of its power at that rate (PUMA's split of ISAAC's ADC).",
     .instance_size = sizeof(sar),
     IMC_PARAMS(sar_params),
     .init = sar_init,

@@ -89,7 +89,12 @@ static inline int imc_cell_finish(imc_instance *self, const imc_model_env *env, 
         double f_um = env->technology_m * 1e6;
         self->area_um2 = 4 * f_um * f_um;
     }
-    self->leakage_mw = 0; /* non-volatile: nothing leaks while idle */
+    /* No static power: a non-volatile cell keeps its state unpowered, and between reads every
+     * line of the array is at 0 V (rows undriven, bitlines at the S&H's virtual ground), so no
+     * cell carries current; a read's current is its read energy. PUMA's simulator
+     * (constants.py: xbar_pow_leak = 0) and NeuroSim (no array-cell leakage; its leakage is the
+     * periphery's) take 0 too. */
+    self->leakage_mw = 0;
     /* one cell does one thing at a time: the larger of read and write power */
     self->peak_power_mw = fmax(read_pj * 1e-12 / c->read_pulse_s * 1e3,
                                write_pj * 1e-12 / c->write_latency_s * 1e3);

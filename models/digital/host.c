@@ -9,7 +9,9 @@
  * over lanes (195 pJ) times its lane operations, which follow the same published
  * decompositions as digital/vector's (exp 3, GELU 3, softmax 7, LayerNorm 7 lane operations per
  * element; add, multiply, divide, compare, sigmoid and tanh 1). The host is not on the chip:
- * it has no area, and its power counts only while it computes. */
+ * it has no area, and its power counts only while it computes: its leakage is 0, since the
+ * TDP share it is charged per busy cycle already includes the core's static power, and an idle
+ * host core's power is the host system's, not the accelerator's. */
 #include "models/model.h"
 
 #include <math.h>
@@ -44,7 +46,7 @@ static int host_init(imc_instance *self, const imc_model_env *env, imc_err *err)
         self->cost[f] = (imc_cost){cycle_pj / h->lanes * lane_ops[f], (uint32_t)lane_ops[f]};
     self->cost[IMC_DIGITAL_MAC] = (imc_cost){cycle_pj / h->fma_per_cycle, 1};
     self->area_um2 = 0;   /* off the chip */
-    self->leakage_mw = 0; /* its power is charged per cycle of work */
+    self->leakage_mw = 0; /* the TDP per busy cycle includes it; idle, it is the host's */
     self->peak_power_mw = h->power_w * 1e3;
     return 0;
 }

@@ -20,7 +20,13 @@
  * energy x0.65 at 0.9 V; area x(32/45)^2); other precisions scale it by (mac_bits / 8)^2, the
  * multiplier's quadratic growth (Horowitz: 8-bit 0.2 pJ, 32-bit 3.1 pJ). Area: explicit, or
  * lanes x (ALU + lookup unit) + mac_units x MAC, scaled from 32 nm by the area factors of
- * Stillmaker and Baas (techscale.h); its energies by their energy fit. */
+ * Stillmaker and Baas (techscale.h); its energies by their energy fit. Leakage: PUMA's, per
+ * lane 0.19 mW for the ALU and 0.026 mW for the lookup unit (constants.py: alu_pow_leak
+ * 0.27 x 32/45 mW; act_pow_leak 0.026 mW, 10 % of ISAAC's 0.26 mW sigmoid unit); a MAC unit,
+ * for which Horowitz gives energy only, leaks at the PUMA ALU's leakage per area (0.19 mW in
+ * its 4000 um2, 47.5 nW per um2, the same 16-bit synthesis) times its own area (212 um2 for
+ * int8 at 32 nm: 10.1 uW); all follow the node by Stillmaker and Baas's power fit. The lane
+ * energies are PUMA's dynamic figures, so nothing is counted twice. */
 #include "models/model.h"
 
 #include <math.h>
@@ -34,6 +40,7 @@
 #define P_LUT 0.234e-12
 #define P_LANE_UM2 (4000.0 + 300.0)
 #define P_LANE_LEAK_W (0.19e-3 + 0.026e-3)
+#define P_ALU_LEAK_W_UM2 (0.19e-3 / 4000.0) /* PUMA ALU leakage per um2, for the MAC units */
 /* int8 MAC at 32 nm: Horowitz 45 nm 8b mult + 32b add, x0.65 (Stillmaker-Baas, 45 -> 32 nm) */
 #define H_MAC8 ((0.2e-12 + 0.1e-12) * 0.65)
 #define H_MAC8_UM2 ((282.0 + 137.0) * (32.0 / 45) * (32.0 / 45))
@@ -81,8 +88,10 @@ static int vec_init(imc_instance *self, const imc_model_env *env, imc_err *err)
         self->cost[i] = (imc_cost){v->energy_j[i] * 1e12, (uint32_t)v->cycles[i]};
     self->cost[IMC_DIGITAL_MAC] = (imc_cost){mac_j * 1e12, 1}; /* pipelined */
     self->area_um2 = v->area_um2;
+    double mac_leak_w = v->mac_units * H_MAC8_UM2 * mac_scale * P_ALU_LEAK_W_UM2;
     self->leakage_mw =
-        (isnan(v->leakage_w) ? v->lanes * P_LANE_LEAK_W * p_scale : v->leakage_w) * 1e3;
+        (isnan(v->leakage_w) ? (v->lanes * P_LANE_LEAK_W + mac_leak_w) * p_scale : v->leakage_w) *
+        1e3;
     double lane_j = 0;
     for (int i = 0; i < N_ELEM_OPS; i++)
         lane_j = fmax(lane_j, v->energy_j[i] / v->cycles[i]);
@@ -130,7 +139,8 @@ static const imc_param vec_params[] = {
            "node-scaled from 32 nm"},
     {"leakage", IMC_PT_REAL, IMC_DIM_POWER, NAN, 0, 10, IMC_PF_OPTIONAL | IMC_PF_NODE,
      IMC_OFF(vec, leakage_w),
-     NULL, "static power; default lanes x 0.216 mW (PUMA VFU 0.19 + lookup 0.026 mW at 32 nm)"},
+     NULL, "static power; default lanes x 0.216 mW (PUMA VFU 0.19 + lookup 0.026 mW at 32 nm) "
+           "+ mac_units x MAC area x 47.5 nW/um2 (PUMA ALU leakage per area), node-scaled"},
     {"clock", IMC_PT_REAL, IMC_DIM_FREQ, NAN, 1e3, 1e12, IMC_PF_OPTIONAL, IMC_OFF(vec, clock_hz),
      NULL, "unit clock; default the chip clock"},
 };

@@ -24,7 +24,12 @@
  * The crossbar's own clock is its read cycle (read = 1 cycle), so an ISAAC 100 ns read stays
  * exactly 100 ns instead of being rounded up to whole cycles of a 1.2 GHz clock whose period
  * is not an integer number of picoseconds; a row write takes whole read cycles. Peak power is the read power: programming is
- * a separate phase, not part of the compute peak that ISAAC's Table I reports. */
+ * a separate phase, not part of the compute peak that ISAAC's Table I reports. Leakage is 0 by
+ * default, from the physics: between reads every row is undriven and every bitline at the
+ * S&H's virtual ground, so no cell of the array (non-volatile, 1T1R or 0T1R) has a voltage
+ * across it and none conducts; the read current is the read energy above, and the drivers and
+ * converters that do leak are components of their own. PUMA's simulator (include/constants.py:
+ * xbar_pow_leak = 0) and NeuroSim (no cell leakage; the periphery's is its leakage) agree. */
 #include "models/model.h"
 
 #include <math.h>
@@ -172,7 +177,8 @@ static const imc_param xbar_params[] = {
     {"area", IMC_PT_REAL, IMC_DIM_AREA, NAN, 0, 1e-3, IMC_PF_OPTIONAL, IMC_OFF(xbar, area_m2),
      NULL, "area of the array; default rows x cols x the cell's area"},
     {"leakage", IMC_PT_REAL, IMC_DIM_POWER, 0, 0, 1, 0, IMC_OFF(xbar, leakage_w), NULL,
-     "static power of the array (assumption: 0, non-volatile cells)"},
+     "static power of the array (0: at rest every line is at 0 V and no cell conducts; PUMA "
+     "xbar_pow_leak = 0)"},
     {"input_density", IMC_PT_REAL, IMC_DIM_NONE, 0.5, 0, 1, 0, IMC_OFF(xbar, input_density),
      NULL, "fraction of rows driven per read (assumption: inputs uniform over their codes, "
            "each bit 1 half the time)"},

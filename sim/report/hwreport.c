@@ -57,8 +57,10 @@ void imc_hwreport_build(const imc_arch *a, imc_hw_report *rep)
             double leak = imc_model_leakage_mw(inst);
             double dynamic = imc_model_peak_power_mw(inst) - leak;
             r->peak_power_mw = count * (dynamic * duty(a, rep, (imc_comp)c) + leak);
+            r->leakage_mw = count * leak;
             rep->area_mm2[level] += r->area_mm2;
             rep->peak_power_mw[level] += r->peak_power_mw;
+            rep->leakage_mw[level] += r->leakage_mw;
         }
     }
 
@@ -83,19 +85,21 @@ void imc_hwreport_print(const imc_arch *a, const imc_hw_report *rep, FILE *out)
             a->clock_hz * 1e-9);
     for (int level = 0; level < IMC_LEVEL_COUNT; level++) {
         fprintf(out, "\n%s (one of %.0f)\n", imc_level_name((imc_level)level), rep->units[level]);
-        fprintf(out, "  %-30s %-16s %12s %12s %14s\n", "component", "model", "count",
-                "area mm2", "peak power mW");
+        fprintf(out, "  %-30s %-16s %12s %12s %14s %14s\n", "component", "model", "count",
+                "area mm2", "peak power mW", "of it leakage");
         for (size_t i = 0; i < rep->n_rows; i++) {
             const imc_hw_row *r = &rep->rows[i];
             if (r->level != level)
                 continue;
             /* whole counts in full (2097152, not 2.09715e+06) */
-            fprintf(out, r->count == floor(r->count) ? "  %-30s %-16s %12.0f %12.6f %14.4f\n"
-                                                      : "  %-30s %-16s %12.6g %12.6f %14.4f\n",
-                    r->inst->path, r->inst->type->name, r->count, r->area_mm2, r->peak_power_mw);
+            fprintf(out,
+                    r->count == floor(r->count) ? "  %-30s %-16s %12.0f %12.6f %14.4f %14.4f\n"
+                                                : "  %-30s %-16s %12.6g %12.6f %14.4f %14.4f\n",
+                    r->inst->path, r->inst->type->name, r->count, r->area_mm2, r->peak_power_mw,
+                    r->leakage_mw);
         }
-        fprintf(out, "  %-30s %-16s %12s %12.6f %14.4f\n", "total", "", "", rep->area_mm2[level],
-                rep->peak_power_mw[level]);
+        fprintf(out, "  %-30s %-16s %12s %12.6f %14.4f %14.4f\n", "total", "", "",
+                rep->area_mm2[level], rep->peak_power_mw[level], rep->leakage_mw[level]);
     }
     double area = rep->area_mm2[IMC_LEVEL_CHIP], watts = rep->peak_power_mw[IMC_LEVEL_CHIP] * 1e-3;
     double gops = rep->peak_ops_per_s * 1e-9;
@@ -124,16 +128,16 @@ void imc_hwreport_print(const imc_arch *a, const imc_hw_report *rep, FILE *out)
 
 void imc_hwreport_csv(const imc_hw_report *rep, FILE *out)
 {
-    fprintf(out, "level,component,model,count,area_mm2,peak_power_mw\n");
+    fprintf(out, "level,component,model,count,area_mm2,peak_power_mw,leakage_mw\n");
     for (int level = 0; level < IMC_LEVEL_COUNT; level++) {
         for (size_t i = 0; i < rep->n_rows; i++) {
             const imc_hw_row *r = &rep->rows[i];
             if (r->level == level)
-                fprintf(out, "%s,%s,%s,%.12g,%.12g,%.12g\n", imc_level_name((imc_level)level),
-                        r->inst->path, r->inst->type->name, r->count, r->area_mm2,
-                        r->peak_power_mw);
+                fprintf(out, "%s,%s,%s,%.12g,%.12g,%.12g,%.12g\n",
+                        imc_level_name((imc_level)level), r->inst->path, r->inst->type->name,
+                        r->count, r->area_mm2, r->peak_power_mw, r->leakage_mw);
         }
-        fprintf(out, "%s,total,,,%.12g,%.12g\n", imc_level_name((imc_level)level), rep->area_mm2[level],
-                rep->peak_power_mw[level]);
+        fprintf(out, "%s,total,,,%.12g,%.12g,%.12g\n", imc_level_name((imc_level)level),
+                rep->area_mm2[level], rep->peak_power_mw[level], rep->leakage_mw[level]);
     }
 }

@@ -606,6 +606,7 @@ static void stats_run(const imc_arch *arch, const imc_run *r, int batch, FILE *o
     imc_yaml_kv_double(out, 4, "xbar_busy", res->xbar_busy);
     imc_yaml_kv_double(out, 4, "mac_busy", res->mac_busy);
     imc_yaml_kv_double(out, 4, "energy_pj_total", t.total_pj);
+    imc_yaml_kv_double(out, 4, "energy_pj_leakage", t.cls_pj[IMC_CLS_LEAKAGE]);
     imc_yaml_kv_double(out, 4, "inferences_per_j", per_second(t.total_pj));
     fputs("    energy_pj_by_component:\n", out);
     for (int c = 0; c < IMC_COMP_COUNT; c++)
@@ -664,6 +665,7 @@ void imc_report_stats(const imc_arch *arch, const imc_run *runs, size_t n, int b
     fputs("hardware:\n", out);
     imc_yaml_kv_double(out, 2, "area_mm2", hw.area_mm2[IMC_LEVEL_CHIP]);
     imc_yaml_kv_double(out, 2, "peak_power_w", hw.peak_power_mw[IMC_LEVEL_CHIP] * 1e-3);
+    imc_yaml_kv_double(out, 2, "leakage_w", hw.leakage_mw[IMC_LEVEL_CHIP] * 1e-3);
     imc_yaml_kv_double(out, 2, "peak_ops_per_s", hw.peak_ops_per_s);
     if (n == 0) {
         fputs("runs: []\n", out);

@@ -447,8 +447,8 @@ static const char *yget(imc_ynode *node, const char *path)
 
 /* The columns of results.csv after point, the axes and model. */
 static const char *const timing_cols[] = {
-    "status", "latency_us", "inferences_per_s", "energy_uj", "inferences_per_j", "area_mm2",
-    "peak_power_w", "xbars_used", "tiles_used"};
+    "status", "latency_us", "inferences_per_s", "energy_uj", "leakage_uj", "inferences_per_j",
+    "area_mm2", "peak_power_w", "xbars_used", "tiles_used"};
 static const char *const numerics_cols[] = {"top1_fp32", "top1_imc", "agreement", "cosine_mean",
                                             "cosine_min"};
 enum { N_TIMING = sizeof timing_cols / sizeof timing_cols[0],
@@ -544,6 +544,7 @@ static int make_row(const imc_sweep_spec *s, size_t r, const char *dir, const ch
     num(b, yget(run, "latency_ps"), 1e-6);
     num(b, yget(run, "inferences_per_s"), 1);
     num(b, yget(run, "energy_pj_total"), 1e-6);
+    num(b, yget(run, "energy_pj_leakage"), 1e-6); /* the static part of energy_uj */
     num(b, yget(run, "inferences_per_j"), 1);
     num(b, yget(root, "hardware.area_mm2"), 1);
     num(b, yget(root, "hardware.peak_power_w"), 1);

@@ -375,7 +375,10 @@ static void test_cell_read_energy(void)
  * is 24.8 fJ per conversion step at 1 GS/s (at their 35.5 nm) and 5.73 fJ at 100 MS/s (20.8 nm);
  * a conversion costs it x 2^bits (Walden), scaled to 32 nm by Stillmaker and Baas. At ISAAC's
  * bit time (97.7 ps) a SAR of 4 to 10 bits converts at 1 to 2.6 GS/s: the 1 GS/s envelope,
- * held above it, doubling per bit. */
+ * held above it, doubling per bit. That is the power at the rate over the rate, static power
+ * included: 10 % of the power is leakage (PUMA: 0.2 of ISAAC's 2 mW ADC), 90 % per conversion.
+ * By hand, 8 bits at 32 nm: 24.811 fJ x 256 x 0.8246 (35.5 -> 32 nm) = 5.238 pJ at 1.28 GS/s =
+ * 6.704 mW, so 4.714 pJ per conversion and 0.6704 mW leakage. */
 static void test_sar_energy_from_the_survey(void)
 {
     double e_1g = imc_tech_factor(IMC_TECH_ENERGY, 35.5e-9, 32e-9);
@@ -386,8 +389,17 @@ static void test_sar_energy_from_the_survey(void)
         imc_model_env env = isaac_env(NULL);
         CU_ASSERT_EQUAL_FATAL(imc_instance_init(adc, &env, NULL), 0);
         double e = imc_model_cost(adc, IMC_ADC_CONVERT).energy_pj;
-        double want = 24.811e-3 * ldexp(1, bits) * e_1g;
-        CU_ASSERT_DOUBLE_EQUAL(e, want, 1e-9 * want);
+        double whole = 24.811e-3 * ldexp(1, bits) * e_1g, rate = 1 / (bits * 781.25e-12 / 8);
+        CU_ASSERT_DOUBLE_EQUAL(e, 0.9 * whole, 1e-9 * whole);
+        CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(adc), 0.1 * whole * 1e-12 * rate * 1e3,
+                               1e-9 * whole);
+        /* busy at its full rate it draws the survey's power: 90 % + 10 % */
+        CU_ASSERT_DOUBLE_EQUAL(imc_model_peak_power_mw(adc), whole * 1e-12 * rate * 1e3,
+                               1e-9 * whole);
+        if (bits == 8) {
+            CU_ASSERT_DOUBLE_EQUAL(e, 4.714, 1e-3);
+            CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(adc), 0.6704, 1e-4);
+        }
         imc_instance_free(adc);
     }
     /* at 100 MS/s (bit_time 1.25 ns x 8 bits): the 100 MS/s row, at its 20.8 nm */
@@ -396,12 +408,12 @@ static void test_sar_energy_from_the_survey(void)
     set_real(adc, "bit_time", 1.25e-9);
     imc_model_env env = isaac_env(NULL);
     CU_ASSERT_EQUAL_FATAL(imc_instance_init(adc, &env, NULL), 0);
-    double want = 5.729e-3 * 256 * imc_tech_factor(IMC_TECH_ENERGY, 20.8e-9, 32e-9);
+    double want = 0.9 * 5.729e-3 * 256 * imc_tech_factor(IMC_TECH_ENERGY, 20.8e-9, 32e-9);
     CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(adc, IMC_ADC_CONVERT).energy_pj, want, 1e-9 * want);
     /* at 316 MS/s, half a decade up (log-geometric): sqrt(5.729 x 24.811) fJ */
     set_real(adc, "bit_time", 1 / (8 * 1e8 * sqrt(10)));
     CU_ASSERT_EQUAL_FATAL(imc_instance_init(adc, &env, NULL), 0);
-    want = sqrt(5.729e-3 * 24.811e-3) * 256 *
+    want = 0.9 * sqrt(5.729e-3 * 24.811e-3) * 256 *
            imc_tech_factor(IMC_TECH_ENERGY, sqrt(20.8e-9 * 35.5e-9), 32e-9);
     CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(adc, IMC_ADC_CONVERT).energy_pj, want, 1e-6 * want);
     imc_instance_free(adc);
@@ -434,16 +446,32 @@ static void test_sar_explicit_energy_and_fom(void)
     set_real(adc, "energy", 2.5e-12);
     set_real(adc, "fom", 33.8e-15); /* energy takes precedence */
     CU_ASSERT_EQUAL_FATAL(imc_instance_init(adc, &env, NULL), 0);
+    /* an explicit energy is dynamic only, kept whole; the default leakage is the 10 % of the
+     * total it implies: 10/90 x 2.5 pJ x 1.28 GS/s (8 bits x 97.66 ps) = 0.3556 mW */
     CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(adc, IMC_ADC_CONVERT).energy_pj, 2.5, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(adc), 0.35556, 1e-5);
+    /* a given leakage is kept, and the energy too */
+    set_real(adc, "leakage", 0.0);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(adc, &env, NULL), 0);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(adc, IMC_ADC_CONVERT).energy_pj, 2.5, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(adc), 0, 0);
     imc_instance_free(adc);
 
-    /* Kull et al. ISSCC 2013 (ISAAC's ADC): 33.8 fJ per conversion step; at ENOB 6: 2^6 steps */
+    /* Kull et al. ISSCC 2013 (ISAAC's ADC): 33.8 fJ per conversion step; at ENOB 6: 2^6 steps,
+     * 2.163 pJ of power over rate: 90 % per conversion, 10 % x 1.28 GS/s = 0.2769 mW leakage */
     adc = imc_instance_new(find("adc/sar"), NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(adc);
     set_real(adc, "fom", 33.8e-15);
     set_real(adc, "enob", 6);
     CU_ASSERT_EQUAL_FATAL(imc_instance_init(adc, &env, NULL), 0);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(adc, IMC_ADC_CONVERT).energy_pj, 0.9 * 33.8e-3 * 64,
+                           1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(adc), 0.27689, 1e-5);
+    /* with leakage given, the FOM's energy is kept whole */
+    set_real(adc, "leakage", 1e-4);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(adc, &env, NULL), 0);
     CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(adc, IMC_ADC_CONVERT).energy_pj, 33.8e-3 * 64, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(adc), 0.1, 1e-12);
     imc_instance_free(adc);
 }
 
@@ -477,8 +505,12 @@ static void test_flash_energy_from_the_survey(void)
         CU_ASSERT_PTR_NOT_NULL_FATAL(adc);
         set_int(adc, "bits", bits);
         CU_ASSERT_EQUAL_FATAL(imc_instance_init(adc, &env, NULL), 0);
-        double want = fom * ldexp(1, bits) * imc_tech_factor(IMC_TECH_ENERGY, node, 32e-9);
-        CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(adc, IMC_ADC_CONVERT).energy_pj, want, 1e-9 * want);
+        double whole = fom * ldexp(1, bits) * imc_tech_factor(IMC_TECH_ENERGY, node, 32e-9);
+        /* 90 % per conversion, 10 % of the power at 1.28 GS/s static (PUMA's split) */
+        CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(adc, IMC_ADC_CONVERT).energy_pj, 0.9 * whole,
+                               1e-9 * whole);
+        CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(adc), 0.1 * whole * 1.28e9 * 1e-9,
+                               1e-9 * whole);
         imc_instance_free(adc);
     }
 }
@@ -879,10 +911,14 @@ static void test_vector_peak(void)
     set_real(v, "add_energy", 9e-12); /* 9 pJ in 1 cycle: now the dearest op per cycle */
     imc_model_env env = isaac_env(NULL);
     CU_ASSERT_EQUAL_FATAL(imc_instance_init(v, &env, NULL), 0);
-    /* + the lanes' default leakage: PUMA VFU 0.19 mW + lookup 0.026 mW each, at 32 nm */
-    double want_mw = (4 * 9e-12 + 10 * 2e-12) * 1.2e9 * 1e3 + 4 * 0.216;
+    /* + the default leakage: PUMA VFU 0.19 mW + lookup 0.026 mW per lane, at 32 nm, and per
+     * int8 MAC its area (282 + 137 um2 at 45 nm x (32/45)^2 = 211.9 um2) x the PUMA ALU's
+     * 0.19 mW / 4000 um2 = 10.06 uW: 4 x 0.216 + 10 x 0.01006 = 0.9646 mW */
+    double mac_leak_mw = 419.0 * (32.0 / 45) * (32.0 / 45) * 0.19 / 4000;
+    CU_ASSERT_DOUBLE_EQUAL(mac_leak_mw, 0.01006, 1e-5);
+    double want_mw = (4 * 9e-12 + 10 * 2e-12) * 1.2e9 * 1e3 + 4 * 0.216 + 10 * mac_leak_mw;
     CU_ASSERT(near(imc_model_peak_power_mw(v), want_mw, 1e-12));
-    CU_ASSERT(near(imc_model_leakage_mw(v), 4 * 0.216, 1e-12));
+    CU_ASSERT(near(imc_model_leakage_mw(v), 4 * 0.216 + 10 * mac_leak_mw, 1e-12));
     CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(v, IMC_DIGITAL_ADD).energy_pj, 9, 1e-12);
     CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(v, IMC_DIGITAL_MAC).energy_pj, 2, 1e-12);
     /* PUMA VFU multiply (ASPLOS 2019; its simulator's constants, 32 nm) by default */
@@ -903,6 +939,87 @@ static void test_vector_peak(void)
     CU_ASSERT_EQUAL_FATAL(imc_instance_init(v, &env, NULL), 0);
     CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(v, IMC_DIGITAL_MAC).energy_pj, 4 * 0.3 * 0.65, 1e-12);
     imc_instance_free(v);
+}
+
+
+/* ---- static power ------------------------------------------------------------------------ */
+
+/* ISAAC's Table I gives each part's whole power; PUMA (ASPLOS 2019; its simulator's
+ * include/constants.py) splits it 90 % dynamic, 10 % leakage. By hand, at 32 nm, 10 M crossbar
+ * reads/s, 1.2 GHz: a 1-bit DAC 4 mW / 1024 = 3.906 uW -> 3.516 uW / 10 M/s = 0.3516 pJ and
+ * 0.3906 uW; a 2-bit DAC twice both (2^bits / 2 unit drivers); an S&H 10 uW / 1024 = 9.766 nW ->
+ * 0.8789 fJ and 0.9766 nW; a shift-and-add 0.2 mW / 4 = 0.05 mW -> 0.045 mW / 1.2 GHz = 37.5 fJ
+ * and 5 uW. Busy at full rate each still draws Table I's power. */
+static void test_periphery_leakage_split(void)
+{
+    imc_instance *cell;
+    imc_instance *d = ready("dac/simple", &cell);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(d, IMC_DAC_CONVERT).energy_pj, 0.3515625, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(d), 0.000390625, 1e-12);
+    CU_ASSERT(near(imc_model_peak_power_mw(d), 4.0 / 1024, 1e-9));
+    release(d, cell);
+    d = imc_instance_new(find("dac/simple"), NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    set_int(d, "bits", 2);
+    imc_model_env env = isaac_env(NULL);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(d, &env, NULL), 0);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(d, IMC_DAC_CONVERT).energy_pj, 2 * 0.3515625, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(d), 2 * 0.000390625, 1e-12);
+    set_real(d, "leakage", 1e-6); /* a given leakage is kept */
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(d, &env, NULL), 0);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(d), 1e-3, 1e-15);
+    imc_instance_free(d);
+
+    imc_instance *h = ready("sh/simple", &cell);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(h, IMC_SH_SAMPLE).energy_pj, 0.87890625e-3, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(h), 0.9765625e-6, 1e-15);
+    CU_ASSERT(near(imc_model_peak_power_mw(h), 0.010 / 1024, 1e-9));
+    release(h, cell);
+
+    imc_instance *u = ready("shiftadd/simple", &cell);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_cost(u, IMC_SHIFTADD_ADD).energy_pj, 0.0375, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(imc_model_leakage_mw(u), 0.005, 1e-15);
+    CU_ASSERT(near(imc_model_peak_power_mw(u), 0.05, 1e-9));
+    release(u, cell);
+
+    /* a crossbar at rest has every line at 0 V: no cell conducts (PUMA: xbar_pow_leak = 0) */
+    imc_instance *x = ready("xbar/reram", &cell);
+    CU_ASSERT_EQUAL(imc_model_leakage_mw(x), 0);
+    CU_ASSERT_EQUAL(imc_model_leakage_mw(cell), 0);
+    release(x, cell);
+    /* the host's power is charged per busy cycle; idle, it is the host system's */
+    imc_instance *c = ready("digital/host", &cell);
+    CU_ASSERT_EQUAL(imc_model_leakage_mw(c), 0);
+    release(c, cell);
+}
+
+/* A leakage follows the node by Stillmaker and Baas's power fit: the DAC's from its 32 nm
+ * figure, the ADC's with its energy and rate (a share of its power). */
+static void test_leakage_follows_the_node(void)
+{
+    imc_model_env e32 = {.clock_hz = 1.2e9, .technology_m = 32e-9, .read_hz = 10e6};
+    imc_model_env e65 = e32;
+    e65.technology_m = 65e-9;
+    double pf = imc_tech_factor(IMC_TECH_POWER, 32e-9, 65e-9);
+    double ef = imc_tech_factor(IMC_TECH_ENERGY, 32e-9, 65e-9);
+    imc_instance *a = imc_instance_new(find("dac/simple"), "x");
+    imc_instance *b = imc_instance_new(find("dac/simple"), "x");
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(a, &e32, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(b, &e65, NULL), 0);
+    CU_ASSERT(pf > 3); /* 65 nm at 1.1 V draws more than 32 nm at 0.9 V */
+    CU_ASSERT(near(imc_model_leakage_mw(b), imc_model_leakage_mw(a) * pf, 1e-9));
+    imc_instance_free(a);
+    imc_instance_free(b);
+    /* SAR at the same 1 GS/s at both nodes (a bit time set here is not node-scaled; only the
+     * loader scales defaults): leakage = 10 % x energy x rate follows the energy fit */
+    a = imc_instance_new(find("adc/sar"), "x"), b = imc_instance_new(find("adc/sar"), "x");
+    set_real(a, "bit_time", 1e-9 / 8); /* 1 GS/s at both nodes: the bit time is explicit */
+    set_real(b, "bit_time", 1e-9 / 8);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(a, &e32, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(b, &e65, NULL), 0);
+    CU_ASSERT(near(imc_model_leakage_mw(b), imc_model_leakage_mw(a) * ef, 1e-9));
+    imc_instance_free(a);
+    imc_instance_free(b);
 }
 
 /* ---- numerics hooks ------------------------------------------------------------------------ */
@@ -1258,6 +1375,9 @@ static CU_TestInfo tests[] = {
     {"dram/simple: PHY power is static", test_dram_phy_is_static},
     {"dram/simple: type sets cited defaults", test_dram_types},
     {"digital/vector: peak over lanes and MACs", test_vector_peak},
+    {"static power: ISAAC's periphery split as PUMA does; arrays do not leak",
+     test_periphery_leakage_split},
+    {"static power follows the node", test_leakage_follows_the_node},
     {"numerics hooks: exact devices are ideal and draw nothing", test_hooks_keep_their_promises},
     {"the ideal ADC: round half up, clip", test_ideal_adc},
     {"adc/sar: offset and INL bend the transfer", test_sar_nonlinearity},

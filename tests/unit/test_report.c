@@ -426,6 +426,10 @@ static void test_stats_yaml(void)
     imc_ynode *root = imc_ytree_root(t);
     CU_ASSERT_STRING_EQUAL(scalar(root, "arch_file"), "report.yaml");
     CU_ASSERT_STRING_EQUAL(scalar(root, "clock_hz"), "1000000000");
+    /* the hardware's static power beside its peak: here the ADC's given 0.1 mW and the default
+     * DAC, S&H and shift-and-add leakage (PUMA's 10 % of ISAAC's figures) */
+    double leak_w = strtod(scalar(get(root, "hardware"), "leakage_w"), NULL);
+    CU_ASSERT(leak_w > 0 && leak_w < strtod(scalar(get(root, "hardware"), "peak_power_w"), NULL));
     imc_ynode *list = get(root, "runs");
     CU_ASSERT_FATAL(list && list->kind == IMC_Y_SEQ && list->n == 2);
 
@@ -438,6 +442,13 @@ static void test_stats_yaml(void)
         CU_ASSERT_STRING_EQUAL(scalar(run, "energy_pj_total"), want);
         CU_ASSERT_EQUAL(strtod(scalar(run, "energy_pj_total"), NULL),
                         imc_ledger_total_pj(ledgers[i]));
+        /* leakage apart from the total: the ADCs' 10 x 0.1 mW over the run, 1234.567 us for the
+         * first (1.234567 uJ) and half that for the second; the by-component rows sum to it */
+        double leak_pj = strtod(scalar(run, "energy_pj_leakage"), NULL);
+        CU_ASSERT_DOUBLE_EQUAL(leak_pj, (i ? 0.5 : 1) * 1.234567e6, 1e-3);
+        imc_ynode *by = get(run, "energy_pj_leakage_by_component");
+        CU_ASSERT_FATAL(by && by->kind == IMC_Y_MAP);
+        CU_ASSERT_DOUBLE_EQUAL(strtod(scalar(by, "pe.adc"), NULL), leak_pj, 1e-9 * leak_pj);
         snprintf(want, sizeof want, "%llu", (unsigned long long)runs[i].res->latency_ps);
         CU_ASSERT_STRING_EQUAL(scalar(run, "latency_ps"), want);
         CU_ASSERT_STRING_EQUAL(scalar(run, "events"), "123456");

@@ -441,7 +441,7 @@ static void test_run_and_resume(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(first);
     CU_ASSERT_EQUAL(count_lines(first), 7);
     CU_ASSERT_PTR_NOT_NULL(strstr(first, "point,chip.tiles,chip.tile.pe.adc.bits,model,status,"
-                                         "latency_us,inferences_per_s,energy_uj,"));
+                                         "latency_us,inferences_per_s,energy_uj,leakage_uj,"));
     CU_ASSERT_PTR_NOT_NULL(strstr(first, "\n0,8,8,deit,ok,"));
     CU_ASSERT_PTR_NOT_NULL(strstr(first, "\n1,16,8,far,ok,"));
     CU_ASSERT_PTR_NOT_NULL(strstr(first, "\n2,16,99,deit,failed,"));
@@ -594,26 +594,29 @@ static void test_numerics_columns(void)
     size_t commas = 0;
     for (char *p = row + 1; *p; p++)
         commas += *p == ',';
-    CU_ASSERT_EQUAL(commas, 26); /* 27 columns */
-    /* ...,traffic_dram_bytes,top1_fp32,top1_imc,agreement,cosine_mean,cosine_min,
-     * imcsim_version,inputs_sha256,error */
-    char *f[27] = {0};
+    CU_ASSERT_EQUAL(commas, 27); /* 28 columns */
+    /* ...,energy_uj,leakage_uj,...,traffic_dram_bytes,top1_fp32,top1_imc,agreement,cosine_mean,
+     * cosine_min,imcsim_version,inputs_sha256,error */
+    char *f[28] = {0};
     size_t k = 0;
-    for (char *p = row + 1; p && k < 27; k++) {
+    for (char *p = row + 1; p && k < 28; k++) {
         f[k] = p;
         p = strchr(p, ',');
         if (p)
             *p++ = 0;
     }
-    CU_ASSERT_EQUAL_FATAL(k, 27);
-    CU_ASSERT_STRING_EQUAL(f[19], ""); /* no labels: no top-1 */
-    CU_ASSERT_STRING_EQUAL(f[20], "");
-    CU_ASSERT(strtod(f[21], NULL) >= 0 && strtod(f[21], NULL) <= 1); /* agreement */
-    CU_ASSERT(strtod(f[22], NULL) > 0.9);                            /* cosine_mean */
-    CU_ASSERT(strtod(f[23], NULL) > 0.9 && strtod(f[23], NULL) <= strtod(f[22], NULL));
-    CU_ASSERT_STRING_EQUAL(f[24], PACKAGE_VERSION);
-    CU_ASSERT_EQUAL(strlen(f[25]), 64);
-    CU_ASSERT_STRING_EQUAL(f[26], "");
+    CU_ASSERT_EQUAL_FATAL(k, 28);
+    /* point,axes x2,model,status,latency,inferences/s: energy_uj is f[7], leakage_uj f[8], a
+     * part of it */
+    CU_ASSERT(strtod(f[8], NULL) > 0 && strtod(f[8], NULL) < strtod(f[7], NULL));
+    CU_ASSERT_STRING_EQUAL(f[20], ""); /* no labels: no top-1 */
+    CU_ASSERT_STRING_EQUAL(f[21], "");
+    CU_ASSERT(strtod(f[22], NULL) >= 0 && strtod(f[22], NULL) <= 1); /* agreement */
+    CU_ASSERT(strtod(f[23], NULL) > 0.9);                            /* cosine_mean */
+    CU_ASSERT(strtod(f[24], NULL) > 0.9 && strtod(f[24], NULL) <= strtod(f[23], NULL));
+    CU_ASSERT_STRING_EQUAL(f[25], PACKAGE_VERSION);
+    CU_ASSERT_EQUAL(strlen(f[26]), 64);
+    CU_ASSERT_STRING_EQUAL(f[27], "");
     snprintf(path, sizeof path, "%s/points/0000/deit/numerics.csv", out);
     struct stat st;
     CU_ASSERT_EQUAL(stat(path, &st), 0);
