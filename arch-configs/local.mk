@@ -4,6 +4,7 @@ archconfigsdir = $(pkgdatadir)/arch-configs
 dist_archconfigs_DATA = \
 	arch-configs/reram.yaml \
 	arch-configs/isaac.yaml \
+	arch-configs/neurosim.yaml \
 	arch-configs/README.md
 # Reference processors for --reference (arch-configs/references/README.md).
 archreferencesdir = $(pkgdatadir)/arch-configs/references

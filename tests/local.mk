@@ -63,6 +63,9 @@ EXTRA_DIST += tests/layout/layers.test
 
 # Golden regression of whole runs (needs the quick start's model files, built by `make`).
 TESTS += tests/regress/summary.test tests/regress/traces.test
+# imcsim side by side with DNN+NeuroSim V1.4 on DeiT-S's linear layers (docs/VALIDATION.md).
+TESTS += tests/regress/neurosim.test
+EXTRA_DIST += tests/regress/neurosim.test traces/deit_s_linear.trace.gz
 EXTRA_DIST += tests/regress/summary.test tests/regress/traces.test \
 	traces/README.md traces/deit_s.trace.gz traces/far_deit_s.trace.gz \
 	tests/regress/deit_s-far_deit_s-reram.txt \

@@ -24,3 +24,6 @@ dist_bin_SCRIPTS = tools/imcsim-plot
 # DeiT-S against FAR-S under the assumptions of arch-configs/sweeps/far_vs_deit.yaml (far-vs-deit),
 # the FAR paper's claims checked over them (far-claims), a processor measured against its roofline.
 EXTRA_DIST += tools/far-vs-deit tools/far-claims tools/measure-reference
+# The side-by-side validations of docs/VALIDATION.md: DeiT-S's linear layers as a trace, imcsim
+# against DNN+NeuroSim V1.4 on them (tests/regress/neurosim.test), ISAAC from imcsim's defaults.
+EXTRA_DIST += tools/deit-linear-trace tools/validate-neurosim tools/validate-isaac
