@@ -448,7 +448,7 @@ static void test_stats_yaml(void)
         CU_ASSERT_DOUBLE_EQUAL(leak_pj, (i ? 0.5 : 1) * 1.234567e6, 1e-3);
         imc_ynode *by = get(run, "energy_pj_leakage_by_component");
         CU_ASSERT_FATAL(by && by->kind == IMC_Y_MAP);
-        CU_ASSERT_DOUBLE_EQUAL(strtod(scalar(by, "pe.adc"), NULL), leak_pj, 1e-9 * leak_pj);
+        CU_ASSERT_DOUBLE_EQUAL(strtod(scalar(by, "chip.tile.pe.adc"), NULL), leak_pj, 1e-9 * leak_pj);
         snprintf(want, sizeof want, "%llu", (unsigned long long)runs[i].res->latency_ps);
         CU_ASSERT_STRING_EQUAL(scalar(run, "latency_ps"), want);
         CU_ASSERT_STRING_EQUAL(scalar(run, "events"), "123456");
