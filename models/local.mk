@@ -26,6 +26,7 @@ MODEL_SOURCES = \
 	models/registry.c models/registry.h \
 	models/common.h models/techscale.c models/techscale.h models/adc/adc_survey.h models/powerlaw.h \
 	models/buffer/buffer_common.h models/buffer/cacti_tables.h models/cell/cell_common.h \
+	models/noc/dsent_tables.h \
 	$(MODELS)
 
 models/registry.inc: Makefile
