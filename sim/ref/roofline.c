@@ -269,18 +269,20 @@ int imc_roofline_run(const imc_refproc *p, const imc_graph *g, imc_ref_result *r
             if (l->kind == IMC_LAYER_FAR_LSTM) { /* [W_ih | W_hh]: split the two */
                 double hid = out / 4, x = in - hid;
                 int step = l->dir == IMC_DIR_FWD ? (int)op->token : T - 1 - (int)op->token;
-                kernel *first = NULL;
-                if (!(k = kernel_of(&ks, k4(K_LSTM_IN, (uint64_t)l->block, 0, 0), IMC_CLS_MVM)) ||
-                    !(first = kernel_of(&ks, k4(K_OPERAND, (uint64_t)op->layer, 0, 0), 0))) {
+                /* kernel_of may move the kernels: the marker first, then the kernel */
+                kernel *first = kernel_of(&ks, k4(K_OPERAND, (uint64_t)op->layer, 0, 0), 0);
+                int weights_read = first && first->flops == 0; /* the layer's weights, once */
+                if (weights_read)
+                    first->flops = 1;
+                if (!first ||
+                    !(k = kernel_of(&ks, k4(K_LSTM_IN, (uint64_t)l->block, 0, 0), IMC_CLS_MVM))) {
                     failed = 1;
                     break;
                 }
                 k->flops += 2 * x * out;
                 k->bits += (x + out) * ob;
-                if (first->flops == 0) { /* the layer's weights, read once */
-                    first->flops = 1;
+                if (weights_read)
                     k->bits += in * out * ob;
-                }
                 if (!(k = kernel_of(&ks, k4(K_STEP, (uint64_t)l->block, (uint64_t)step, 0),
                                     IMC_CLS_LSTM_CELL))) {
                     failed = 1;
