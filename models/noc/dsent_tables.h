@@ -66,6 +66,11 @@ static const imc_dsent_row imc_dsent_router32[] = {
 };
 #define IMC_DSENT_ROUTER32_N (sizeof imc_dsent_router32 / sizeof imc_dsent_router32[0])
 #define IMC_DSENT_NODE_M 32e-9
+/* The ranges the runs cover; noc/mesh evaluates its fits only inside them. */
+#define IMC_DSENT_PORTS_MIN 3
+#define IMC_DSENT_PORTS_MAX 8
+#define IMC_DSENT_FLIT_MIN 16
+#define IMC_DSENT_FLIT_MAX 256
 
 /* DSENT electrical-link.cfg, Bulk32LVT: 2.07333 pJ per 64 bits over 1 mm. */
 #define IMC_DSENT_LINK_J_PER_BIT_M (2.07333e-12 / 64 / 1e-3)

@@ -8,7 +8,12 @@
  * read, crossbar, switch arbitration), plus the link's, DSENT's repeated global wire at
  * 32.4 fJ per bit per mm x flit_width x link_length (link_length an assumption: 1 mm, about a
  * tile's pitch); static power is DSENT's router leakage, area its router area, both fitted the
- * same way. Energies scale to the run's node by Stillmaker and Baas's energy fit, leakage by
+ * same way. The fits are evaluated only where DSENT ran (3-8 ports, 16-256-bit flits): a wider
+ * flit is carried by ceil(flit_width / 256) routers side by side, each switching an equal share
+ * of the bits (a bit-sliced router, as wide on-chip networks are built from parallel narrow
+ * ones), so energy, leakage and area are that many slices' at the slice width; ports or flits
+ * outside the runs are refused unless router_energy, leakage and area are all given.
+ * Energies scale to the run's node by Stillmaker and Baas's energy fit, leakage by
  * their power fit, area by their area factors (techscale.h). Explicit router_energy,
  * link_energy, leakage and area win (isaac.yaml gives ISAAC's 4.375 pJ per flit, links
  * included, and 0.151 mm2). A hop takes router_latency + link_latency cycles of the router
@@ -49,17 +54,40 @@ static int mesh_init(imc_instance *self, const imc_model_env *env, imc_err *err)
                                isnan(m->clock_hz) ? "the chip clock (clock_hz)" : "clock", err);
     if (rc)
         return rc;
+    int fitted = isnan(m->router_energy_j) || isnan(m->leakage_w) || isnan(m->area_m2);
+    if (fitted && (m->ports < IMC_DSENT_PORTS_MIN || m->ports > IMC_DSENT_PORTS_MAX)) {
+        imc_err_set(err, IMC_EINPUT,
+                    "%s.ports: %d is outside the DSENT runs the default router costs are fitted "
+                    "to (%d-%d ports); give router_energy, leakage and area",
+                    self->path, m->ports, IMC_DSENT_PORTS_MIN, IMC_DSENT_PORTS_MAX);
+        return IMC_EINPUT;
+    }
+    if (fitted && m->flit_bits < IMC_DSENT_FLIT_MIN) {
+        imc_err_set(err, IMC_EINPUT,
+                    "%s.flit_width: %g bit is narrower than the DSENT runs the default router "
+                    "costs are fitted to (%d-%d bit); give router_energy, leakage and area",
+                    self->path, m->flit_bits, IMC_DSENT_FLIT_MIN, IMC_DSENT_FLIT_MAX);
+        return IMC_EINPUT;
+    }
+    /* A flit wider than the runs is switched by SLICES routers of SLICE_BITS each. */
+    double slices = ceil(m->flit_bits / IMC_DSENT_FLIT_MAX), slice_bits = m->flit_bits / slices;
+    if (fitted && slices > 1) {
+        len = strlen(line);
+        snprintf(line + len, sizeof line - len, "%g-bit flit = %g router slices of %.4g bit",
+                 m->flit_bits, slices, slice_bits);
+    }
     double scale, router_j = m->router_energy_j, link_j = m->link_energy_j;
     if (isnan(router_j) || isnan(link_j)) {
         if ((rc = imc_models_tech(self, env, IMC_TECH_ENERGY, IMC_DSENT_NODE_M, &scale, err)))
             return rc;
         if (isnan(router_j)) {
             imc_powerlaw e = imc_dsent_fit(IMC_DSENT_FLIT);
-            router_j = imc_powerlaw_eval(e, m->ports, m->flit_bits) * scale;
+            router_j = slices * imc_powerlaw_eval(e, m->ports, slice_bits) * scale;
             len = strlen(line);
             snprintf(line + len, sizeof line - len,
-                     "router %.4g pJ per flit = DSENT fit %.3g ports^%.3f flit^%.3f pJ x %.3g",
-                     router_j * 1e12, e.k * 1e12, e.a, e.b, scale);
+                     "%srouter %.4g pJ per flit = %sDSENT fit %.3g ports^%.3f flit^%.3f pJ x %.3g",
+                     len ? "; " : "", router_j * 1e12, slices > 1 ? "slices x " : "", e.k * 1e12, e.a, e.b,
+                     scale);
         }
         if (isnan(link_j)) {
             link_j = IMC_DSENT_LINK_J_PER_BIT_M * m->flit_bits * m->link_length_m * scale;
@@ -78,10 +106,11 @@ static int mesh_init(imc_instance *self, const imc_model_env *env, imc_err *err)
         if ((rc = imc_models_tech(self, env, IMC_TECH_POWER, IMC_DSENT_NODE_M, &scale, err)))
             return rc;
         imc_powerlaw l = imc_dsent_fit(IMC_DSENT_LEAKAGE);
-        self->leakage_mw = imc_powerlaw_eval(l, m->ports, m->flit_bits) * scale * 1e3;
+        self->leakage_mw = slices * imc_powerlaw_eval(l, m->ports, slice_bits) * scale * 1e3;
         len = strlen(line);
-        snprintf(line + len, sizeof line - len, "%sleakage %.4g mW = %.3g ports^%.3f flit^%.3f x %.3g",
-                 len ? "; " : "", self->leakage_mw, l.k * 1e3, l.a, l.b, scale);
+        snprintf(line + len, sizeof line - len,
+                 "%sleakage %.4g mW = %s%.3g ports^%.3f flit^%.3f x %.3g", len ? "; " : "",
+                 self->leakage_mw, slices > 1 ? "slices x " : "", l.k * 1e3, l.a, l.b, scale);
     }
     if (!isnan(m->area_m2)) {
         m->area_um2 = m->area_m2 * 1e12;
@@ -89,10 +118,11 @@ static int mesh_init(imc_instance *self, const imc_model_env *env, imc_err *err)
         if ((rc = imc_models_node_scale(self, env, IMC_DSENT_NODE_M, &scale, err)))
             return rc;
         imc_powerlaw a = imc_dsent_fit(IMC_DSENT_AREA);
-        m->area_um2 = imc_powerlaw_eval(a, m->ports, m->flit_bits) * 1e12 * scale;
+        m->area_um2 = slices * imc_powerlaw_eval(a, m->ports, slice_bits) * 1e12 * scale;
         len = strlen(line);
-        snprintf(line + len, sizeof line - len, "%sarea %.4g um2 = %.3g ports^%.3f flit^%.3f x %.3g",
-                 len ? "; " : "", m->area_um2, a.k * 1e12, a.a, a.b, scale);
+        snprintf(line + len, sizeof line - len,
+                 "%sarea %.4g um2 = %s%.3g ports^%.3f flit^%.3f x %.3g", len ? "; " : "",
+                 m->area_um2, slices > 1 ? "slices x " : "", a.k * 1e12, a.a, a.b, scale);
     }
     snprintf(self->assumptions, sizeof self->assumptions, "%s", line);
     self->cost[IMC_NOC_FLIT_HOP] = (imc_cost){m->hop_pj, m->hop_cycles};

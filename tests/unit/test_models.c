@@ -703,6 +703,51 @@ static void test_mesh_from_dsent(void)
     imc_instance_free(m);
 }
 
+/* A flit wider than DSENT's runs (256 bits) is switched by router slices inside them: 512 bits
+ * on 8 ports are two 256-bit routers. Expected from the fits at (8, 256), computed apart from
+ * the model (numpy least squares over the header's rows): 2 x 15.910384 pJ per flit plus the
+ * 1 mm link of 512 bits, 16.58664 pJ; leakage 2 x 111.41409 mW; area 2 x 0.35971077 mm2 (DSENT's
+ * own 8-port 256-bit row: 16.2668 pJ, 112.463 mW, 0.430 mm2). Ports or flits outside the runs
+ * are refused while a cost comes from the fits, and accepted once all three are given. */
+static void test_mesh_wide_flits_and_range(void)
+{
+    imc_model_env env = isaac_env(NULL);
+    imc_err err;
+    imc_instance *m = imc_instance_new(find("noc/mesh"), "chip.noc");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    set_real(m, "flit_width", 512);
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(m, &env, &err), 0);
+    CU_ASSERT(near(imc_model_cost(m, IMC_NOC_FLIT_HOP).energy_pj, 31.820769 + 16.58664, 1e-5));
+    CU_ASSERT(near(imc_model_leakage_mw(m), 222.82819, 1e-5));
+    CU_ASSERT(near(imc_model_area_um2(m), 719421.5, 1e-5));
+    CU_ASSERT_PTR_NOT_NULL(strstr(m->assumptions, "512-bit flit = 2 router slices of 256 bit"));
+    imc_instance_free(m);
+
+    m = imc_instance_new(find("noc/mesh"), "chip.noc");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    set_int(m, "ports", 12);
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL(imc_instance_init(m, &env, &err), IMC_EINPUT);
+    CU_ASSERT_STRING_EQUAL(err.msg, "chip.noc.ports: 12 is outside the DSENT runs the default "
+                                    "router costs are fitted to (3-8 ports); give router_energy, "
+                                    "leakage and area");
+    set_real(m, "router_energy", 5e-12);
+    set_real(m, "leakage", 0.02);
+    set_real(m, "area", 0.1e-6);
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL(imc_instance_init(m, &env, &err), 0);
+    imc_instance_free(m);
+
+    m = imc_instance_new(find("noc/mesh"), "chip.noc");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    set_real(m, "flit_width", 8);
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL(imc_instance_init(m, &env, &err), IMC_EINPUT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "chip.noc.flit_width: 8 bit is narrower than the DSENT"));
+    imc_instance_free(m);
+}
+
 /* ---- buffers from CACTI 7 (models/buffer/cacti_tables.h) ---------------------------------- */
 
 /* The fit is ordinary least squares in logs: rows made from y = 2e-3 w^0.5 C^0.25 exactly give
@@ -1365,6 +1410,8 @@ static CU_TestInfo tests[] = {
     {"dac, sh: need the crossbar read rate", test_read_rate_required},
     {"ISAAC Table I peak powers", test_isaac_peak_powers},
     {"noc/mesh: router, link, leakage, area from DSENT", test_mesh_from_dsent},
+    {"noc/mesh: wide flits as router slices, refused outside the runs",
+     test_mesh_wide_flits_and_range},
     {"buffer: the CACTI fit recovers a known law", test_cacti_fit_recovers_a_law},
     {"buffer/sram: energy, leakage, area from the CACTI fit", test_sram_from_cacti},
     {"buffer/sram: one bank's size sets the access energy", test_sram_banks},
