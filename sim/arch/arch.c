@@ -656,7 +656,7 @@ static void init_one(imc_instance **slotp, void *data)
         /* Models name themselves in their messages; add the path only when one does not. */
         imc_ymark m = mark_at(ip->c, inst->path);
         size_t n = strlen(inst->path);
-        if (!strncmp(sub.msg, inst->path, n) && sub.msg[n] == ':')
+        if (!strncmp(sub.msg, inst->path, n) && (sub.msg[n] == ':' || sub.msg[n] == '.'))
             ip->rc = fail(ip->c, m, "%s", sub.msg);
         else
             ip->rc = fail(ip->c, m, "%s: %s", inst->path, sub.msg);

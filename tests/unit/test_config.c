@@ -394,6 +394,10 @@ static const bad_case bad_cases[] = {
      NULL,
      "t.yaml:2:22: error: mapping.cell_bits: 9 exceeds the 2 bits per cell of "
      "chip.tile.pe.xbar.cell"},
+    {"a model refuses its configuration", "{model: noc/mesh}",
+     "{model: noc/mesh, ports: 12}", NULL, NULL,
+     "t.yaml:4:3: error: chip.noc.ports: 12 is outside the DSENT runs the default router "
+     "costs are fitted to (3-8 ports); give router_energy, leakage and area"},
     {"--set: unknown key", NULL, NULL, NULL, "chip.tilez=3",
      "--set:1:6: error: chip.tilez: unknown key (did you mean 'tiles'?)"},
     {"--set: bad value", NULL, NULL, NULL, "chip.tiles=many",
