@@ -35,6 +35,9 @@
 #define IMC_MODELS_ADC_SURVEY_H
 
 #include <math.h>
+#include <stdio.h>
+
+#include "models/common.h"
 
 typedef struct imc_adc_envelope_row {
     double fs_hz;  /* decade centre */
@@ -104,6 +107,76 @@ static inline void imc_adc_envelope(const imc_adc_envelope_row *rows, int n, dou
         }
     }
     *fomw_j = rows[n - 1].fomw_j, *node_m = rows[n - 1].node_m;
+}
+
+/* What an ADC model knows of its converter's energy: the survey envelope of its architecture
+ * (NAME as the assumptions print it, "SAR" or "flash"), its rate and ENOB, and the figures the
+ * file gave (NAN when not): an explicit dynamic energy per conversion (an `energy`, or flash's
+ * comparators x comparator_energy), a Walden FOM, a leakage. NOTE ends the derivation printed
+ * for the survey default ("" or "; conversion bits x bit_time"). */
+typedef struct imc_adc_energy_spec {
+    const char *name;
+    const imc_adc_envelope_row *envelope;
+    int envelope_n;
+    double rate_hz, enob;
+    double dynamic_pj, fom_j, leakage_w;
+    const char *note;
+} imc_adc_energy_spec;
+
+/* SELF's energy per conversion (*CONV_PJ) and leakage (*LEAK_MW) from SPEC, in the order of
+ * precedence adc/sar and adc/flash document: an explicit dynamic energy, else a Walden FOM x
+ * 2^enob, else the survey envelope at the rate x 2^enob scaled from its designs' node to the
+ * run's (Stillmaker and Baas's energy fit); the static share split off as
+ * imc_adc_split_static says. The derivation goes into SELF's assumptions. */
+static inline int imc_adc_energy(imc_instance *self, const imc_model_env *env,
+                                 const imc_adc_energy_spec *spec, double *conv_pj,
+                                 double *leak_mw, imc_err *err)
+{
+    double share = 100 * IMC_ADC_STATIC_SHARE, enob = spec->enob;
+    int given_leakage = !isnan(spec->leakage_w);
+    self->assumptions[0] = '\0';
+    if (!isnan(spec->dynamic_pj)) {
+        *conv_pj = spec->dynamic_pj;
+        imc_adc_split_static(conv_pj, spec->rate_hz, spec->leakage_w, 0, leak_mw);
+        if (!given_leakage)
+            snprintf(self->assumptions, sizeof self->assumptions,
+                     "leakage %.4g mW = %g/%g x energy x rate (PUMA's %g %% static share of "
+                     "ISAAC's ADC)",
+                     *leak_mw, share, 100 - share, share);
+        return 0;
+    }
+    if (!isnan(spec->fom_j)) {
+        *conv_pj = spec->fom_j * pow(2.0, enob) * 1e12;
+        imc_adc_split_static(conv_pj, spec->rate_hz, spec->leakage_w, 1, leak_mw);
+        if (!given_leakage)
+            snprintf(self->assumptions, sizeof self->assumptions,
+                     "convert %.4g pJ + leakage %.4g mW: fom x 2^%g x rate, %g %% of that power "
+                     "static (PUMA's split of ISAAC's ADC)",
+                     *conv_pj, *leak_mw, enob, share);
+        return 0;
+    }
+    double fomw, node, e_scale;
+    imc_adc_envelope(spec->envelope, spec->envelope_n, spec->rate_hz, &fomw, &node);
+    int rc = imc_models_tech(self, env, IMC_TECH_ENERGY, node, &e_scale, err);
+    if (rc)
+        return rc;
+    *conv_pj = fomw * pow(2.0, enob) * e_scale * 1e12;
+    double whole_pj = *conv_pj;
+    imc_adc_split_static(conv_pj, spec->rate_hz, spec->leakage_w, 1, leak_mw);
+    if (!given_leakage)
+        snprintf(self->assumptions, sizeof self->assumptions,
+                 "convert %.4g pJ + leakage %.4g mW: Murmann survey %s envelope %.3g fJ/step at "
+                 "%.4g MS/s (%.3g nm designs) x 2^%g x %.3g (Stillmaker-Baas energy to the node) "
+                 "= %.4g pJ, %g %% of its power static (PUMA's split of ISAAC's ADC)%s",
+                 *conv_pj, *leak_mw, spec->name, fomw * 1e15, spec->rate_hz * 1e-6, node * 1e9,
+                 enob, e_scale, whole_pj, share, spec->note);
+    else
+        snprintf(self->assumptions, sizeof self->assumptions,
+                 "convert %.4g pJ = Murmann survey %s envelope %.3g fJ/step at %.4g MS/s (%.3g nm "
+                 "designs) x 2^%g x %.3g (Stillmaker-Baas energy to the node)%s",
+                 *conv_pj, spec->name, fomw * 1e15, spec->rate_hz * 1e-6, node * 1e9, enob,
+                 e_scale, spec->note);
+    return 0;
 }
 
 #endif

@@ -17,7 +17,6 @@
 #include "models/model.h"
 
 #include <math.h>
-#include <stdio.h>
 
 #include "models/adc/adc_survey.h"
 #include "models/common.h"
@@ -44,49 +43,24 @@ static int flash_init(imc_instance *self, const imc_model_env *env, imc_err *err
     if (rc)
         return rc;
     double comparators = ldexp(1.0, a->bits) - 1;
-    double enob = isnan(a->enob) ? a->bits : a->enob, leak_mw;
-    double share = 100 * IMC_ADC_STATIC_SHARE;
-    self->assumptions[0] = '\0';
-    if (!isnan(a->energy_j) || (isnan(a->fom_j) && !isnan(a->cmp_energy_j))) {
-        /* an explicit energy, or explicit comparator energies: dynamic only */
-        a->conv_pj = !isnan(a->energy_j) ? a->energy_j * 1e12 : comparators * a->cmp_energy_j * 1e12;
-        imc_adc_split_static(&a->conv_pj, a->rate_hz, a->leakage_w, 0, &leak_mw);
-        if (isnan(a->leakage_w))
-            snprintf(self->assumptions, sizeof self->assumptions,
-                     "leakage %.4g mW = %g/%g x energy x rate (PUMA's %g %% static share of "
-                     "ISAAC's ADC)",
-                     leak_mw, share, 100 - share, share);
-    } else if (!isnan(a->fom_j)) {
-        a->conv_pj = a->fom_j * pow(2.0, enob) * 1e12;
-        imc_adc_split_static(&a->conv_pj, a->rate_hz, a->leakage_w, 1, &leak_mw);
-        if (isnan(a->leakage_w))
-            snprintf(self->assumptions, sizeof self->assumptions,
-                     "convert %.4g pJ + leakage %.4g mW: fom x 2^%g x rate, %g %% of that power "
-                     "static (PUMA's split of ISAAC's ADC)",
-                     a->conv_pj, leak_mw, enob, share);
-    } else {
-        double fomw, node, e_scale;
-        imc_adc_envelope(imc_adc_flash_envelope, IMC_ADC_FLASH_ENVELOPE_N, a->rate_hz, &fomw,
-                         &node);
-        if ((rc = imc_models_tech(self, env, IMC_TECH_ENERGY, node, &e_scale, err)))
-            return rc;
-        a->conv_pj = fomw * pow(2.0, enob) * e_scale * 1e12;
-        double whole_pj = a->conv_pj;
-        imc_adc_split_static(&a->conv_pj, a->rate_hz, a->leakage_w, 1, &leak_mw);
-        if (isnan(a->leakage_w))
-            snprintf(self->assumptions, sizeof self->assumptions,
-                     "convert %.4g pJ + leakage %.4g mW: Murmann survey flash envelope %.3g "
-                     "fJ/step at %.4g MS/s (%.3g nm designs) x 2^%g x %.3g (Stillmaker-Baas "
-                     "energy to the node) = %.4g pJ, %g %% of its power static (PUMA's split of "
-                     "ISAAC's ADC)",
-                     a->conv_pj, leak_mw, fomw * 1e15, a->rate_hz * 1e-6, node * 1e9, enob,
-                     e_scale, whole_pj, share);
-        else
-            snprintf(self->assumptions, sizeof self->assumptions,
-                     "convert %.4g pJ = Murmann survey flash envelope %.3g fJ/step at %.4g MS/s "
-                     "(%.3g nm designs) x 2^%g x %.3g (Stillmaker-Baas energy to the node)",
-                     a->conv_pj, fomw * 1e15, a->rate_hz * 1e-6, node * 1e9, enob, e_scale);
-    }
+    double leak_mw;
+    /* an explicit energy, or explicit comparator energies (unless a FOM is given): dynamic */
+    double dynamic_j = !isnan(a->energy_j)                            ? a->energy_j
+                       : isnan(a->fom_j) && !isnan(a->cmp_energy_j) ? comparators * a->cmp_energy_j
+                                                                      : NAN;
+    imc_adc_energy_spec spec = {
+        .name = "flash",
+        .envelope = imc_adc_flash_envelope,
+        .envelope_n = IMC_ADC_FLASH_ENVELOPE_N,
+        .rate_hz = a->rate_hz,
+        .enob = isnan(a->enob) ? a->bits : a->enob,
+        .dynamic_pj = dynamic_j * 1e12,
+        .fom_j = a->fom_j,
+        .leakage_w = a->leakage_w,
+        .note = "",
+    };
+    if ((rc = imc_adc_energy(self, env, &spec, &a->conv_pj, &leak_mw, err)))
+        return rc;
     if (!isnan(a->area_m2)) {
         a->area_um2 = a->area_m2 * 1e12;
     } else if (!isnan(a->cmp_area_m2)) {

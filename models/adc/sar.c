@@ -22,7 +22,6 @@
 #include "models/model.h"
 
 #include <math.h>
-#include <stdio.h>
 
 #include "models/adc/adc_survey.h"
 #include "models/common.h"
@@ -68,50 +67,20 @@ static int sar_init(imc_instance *self, const imc_model_env *env, imc_err *err)
     if ((rc = imc_models_period(self, 1 / a->conv_s,
                                 isnan(a->rate_hz) ? "1 / (bits x bit_time)" : "rate", err)))
         return rc;
-    double enob = isnan(a->enob) ? a->bits : a->enob, leak_mw;
-    double share = 100 * IMC_ADC_STATIC_SHARE;
-    self->assumptions[0] = '\0';
-    if (!isnan(a->energy_j)) {
-        a->conv_pj = a->energy_j * 1e12;
-        imc_adc_split_static(&a->conv_pj, 1 / a->conv_s, a->leakage_w, 0, &leak_mw);
-        if (isnan(a->leakage_w))
-            snprintf(self->assumptions, sizeof self->assumptions,
-                     "leakage %.4g mW = %g/%g x energy x rate (PUMA's %g %% static share of "
-                     "ISAAC's ADC)",
-                     leak_mw, share, 100 - share, share);
-    } else if (!isnan(a->fom_j)) {
-        a->conv_pj = a->fom_j * pow(2.0, enob) * 1e12;
-        imc_adc_split_static(&a->conv_pj, 1 / a->conv_s, a->leakage_w, 1, &leak_mw);
-        if (isnan(a->leakage_w))
-            snprintf(self->assumptions, sizeof self->assumptions,
-                     "convert %.4g pJ + leakage %.4g mW: fom x 2^%g x rate, %g %% of that power "
-                     "static (PUMA's split of ISAAC's ADC)",
-                     a->conv_pj, leak_mw, enob, share);
-    } else {
-        double fomw, node, e_scale;
-        imc_adc_envelope(imc_adc_sar_envelope, IMC_ADC_SAR_ENVELOPE_N, 1 / a->conv_s, &fomw,
-                         &node);
-        if ((rc = imc_models_tech(self, env, IMC_TECH_ENERGY, node, &e_scale, err)))
-            return rc;
-        a->conv_pj = fomw * pow(2.0, enob) * e_scale * 1e12;
-        double whole_pj = a->conv_pj;
-        imc_adc_split_static(&a->conv_pj, 1 / a->conv_s, a->leakage_w, 1, &leak_mw);
-        if (isnan(a->leakage_w))
-            snprintf(self->assumptions, sizeof self->assumptions,
-                     "convert %.4g pJ + leakage %.4g mW: Murmann survey SAR envelope %.3g fJ/step "
-                     "at %.4g MS/s (%.3g nm designs) x 2^%g x %.3g (Stillmaker-Baas energy to the "
-                     "node) = %.4g pJ, %g %% of its power static (PUMA's split of ISAAC's ADC); "
-                     "conversion %s",
-                     a->conv_pj, leak_mw, fomw * 1e15, 1e-6 / a->conv_s, node * 1e9, enob,
-                     e_scale, whole_pj, share, isnan(a->rate_hz) ? "bits x bit_time" : "1 / rate");
-        else
-            snprintf(self->assumptions, sizeof self->assumptions,
-                     "convert %.4g pJ = Murmann survey SAR envelope %.3g fJ/step at %.4g MS/s "
-                     "(%.3g nm designs) x 2^%g x %.3g (Stillmaker-Baas energy to the node); "
-                     "conversion %s",
-                     a->conv_pj, fomw * 1e15, 1e-6 / a->conv_s, node * 1e9, enob, e_scale,
-                     isnan(a->rate_hz) ? "bits x bit_time" : "1 / rate");
-    }
+    double leak_mw;
+    imc_adc_energy_spec spec = {
+        .name = "SAR",
+        .envelope = imc_adc_sar_envelope,
+        .envelope_n = IMC_ADC_SAR_ENVELOPE_N,
+        .rate_hz = 1 / a->conv_s,
+        .enob = isnan(a->enob) ? a->bits : a->enob,
+        .dynamic_pj = a->energy_j * 1e12,
+        .fom_j = a->fom_j,
+        .leakage_w = a->leakage_w,
+        .note = isnan(a->rate_hz) ? "; conversion bits x bit_time" : "; conversion 1 / rate",
+    };
+    if ((rc = imc_adc_energy(self, env, &spec, &a->conv_pj, &leak_mw, err)))
+        return rc;
     if (!isnan(a->area_m2)) {
         a->area_um2 = a->area_m2 * 1e12;
     } else {
