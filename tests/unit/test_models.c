@@ -944,6 +944,20 @@ static void test_dram_types(void)
     CU_ASSERT_DOUBLE_EQUAL(imc_instance_get(d, "bandwidth"), 32 * 7e9, 1);
     CU_ASSERT_EQUAL(imc_model_leakage_mw(d), 0);
     imc_instance_free(d);
+
+    /* ddr4, worked by hand from Micron MT40A1G8's currents (TN-40-07's method): read burst
+     * (135 - 43) mA x 1.2 V x 3.332 ns / 64 = 5.7477 pJ/bit, write (123 - 43) mA ... = 4.998;
+     * activation 1.2 V x (48 mA x 46.16 ns - 43 mA x 32 ns - 34 mA x 14.16 ns) = 0.429888 nJ
+     * / 8192 bits = 0.0524766; POD12 I/O 0.5 x 1.2^2 / 94 ohm / 2.4 GHz = 3.1914894. */
+    d = imc_instance_new(find("dram/simple"), "chip.dram");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    set_int(d, "type", 3);
+    CU_ASSERT_STRING_EQUAL(tp->choices[3], "ddr4");
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(d, &env, NULL), 0);
+    CU_ASSERT(near(imc_model_cost(d, IMC_DRAM_READ_BITS).energy_pj, 8.9916659, 1e-7));
+    CU_ASSERT(near(imc_model_cost(d, IMC_DRAM_WRITE_BITS).energy_pj, 8.2419659, 1e-7));
+    CU_ASSERT_DOUBLE_EQUAL(imc_instance_get(d, "bandwidth"), 19.2e9 * 8, 1);
+    imc_instance_free(d);
 }
 
 static void test_vector_peak(void)
