@@ -41,9 +41,9 @@ libimc_a_SOURCES = \
 	sim/cmd/simulate.c sim/cmd/simulate.h \
 	$(MODEL_SOURCES)
 nodist_libimc_a_SOURCES = models/registry.inc
-libimc_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS) $(ZLIB_CFLAGS)
+libimc_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS) $(ZLIB_CFLAGS) $(CRYPTO_CFLAGS)
 
-IMC_LIBS = libimc.a $(YAML_LIBS) $(GSL_LIBS) $(CJSON_LIBS) $(ZLIB_LIBS) $(LIBS)
+IMC_LIBS = libimc.a $(YAML_LIBS) $(GSL_LIBS) $(CJSON_LIBS) $(ZLIB_LIBS) $(CRYPTO_LIBS) $(LIBS)
 
 # The SystemC kernel backend: a C++ shim, compiled only when configure found SystemC. Programs
 # stay C and link the C++ runtime explicitly. libsystemc is linked --as-needed: a program that

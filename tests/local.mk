@@ -10,7 +10,7 @@ print-check-programs:
 
 # Every test program links the library (and CUnit when there is one).
 LDADD = $(IMC_LIBS) $(CUNIT_LIBS)
-AM_CPPFLAGS += $(CUNIT_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS) $(ZLIB_CFLAGS)
+AM_CPPFLAGS += $(CUNIT_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS) $(ZLIB_CFLAGS) $(CRYPTO_CFLAGS)
 
 if HAVE_CUNIT
 UNIT_TESTS = \

@@ -1,6 +1,6 @@
 /* digest.h -- SHA-256 of texts and files, for provenance: every output records a digest of
  * the inputs that made it, and a resumed sweep reruns a point whose inputs' digest changed.
- * (FIPS 180-4; no dependency, and nothing here is a security boundary.) */
+ * (FIPS 180-4 by OpenSSL's libcrypto, for its speed; nothing here is a security boundary.) */
 #ifndef IMC_DIGEST_H
 #define IMC_DIGEST_H
 
@@ -9,19 +9,6 @@
 #include <stdint.h>
 
 #include "sim/base/err.h"
-
-typedef struct imc_digest {
-    uint32_t h[8];
-    uint64_t bytes;
-    unsigned char block[64];
-    size_t used;
-} imc_digest;
-
-void imc_digest_init(imc_digest *d);
-void imc_digest_add(imc_digest *d, const void *data, size_t n);
-
-/* Finish D and write its 64 lower-case hex digits and a NUL to HEX. */
-void imc_digest_hex(imc_digest *d, char hex[65]);
 
 /* HEX of the bytes of the file PATH, or of every regular file in the folder PATH (by name, each
  * name hashed before its bytes). IMC_EINPUT or IMC_EIO with ERR when one cannot be read. */

@@ -21,6 +21,7 @@
 #include "sim/report/report.h"
 #include "sim/report/timeline.h"
 #include "sim/report/yaml2json.h"
+#include "sim/base/digest.h"
 #include "sim/base/ytree.h"
 
 #include <CUnit/CUnit.h>
@@ -679,7 +680,37 @@ static void test_stats_json(void)
     }
 }
 
+/* The provenance digest is SHA-256: FIPS 180-2's test vectors (appendix B.1 and B.2), the
+ * empty text, and a file hashed as its bytes (a million 'a's, appendix B.3, across many reads). */
+static void test_sha256_vectors(void)
+{
+    char hex[65];
+    imc_digest_text("abc", 3, hex);
+    CU_ASSERT_STRING_EQUAL(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    imc_digest_text(two, strlen(two), hex);
+    CU_ASSERT_STRING_EQUAL(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    imc_digest_text("", 0, hex);
+    CU_ASSERT_STRING_EQUAL(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
+    char path[] = "/tmp/imcsim-sha256-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    for (int i = 0; i < 1000000; i++)
+        fputc('a', f);
+    fclose(f);
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL(imc_digest_path(path, hex, &err), 0);
+    CU_ASSERT_STRING_EQUAL(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    remove(path);
+    CU_ASSERT_EQUAL(imc_digest_path(path, hex, &err), IMC_EINPUT);
+}
+
 static CU_TestInfo tests[] = {
+    {"SHA-256 of texts and files: the FIPS test vectors", test_sha256_vectors},
     {"timeline names are escaped", test_timeline_escapes_names},
     {"summary of one run", test_summary_one_run},
     {"summary without label, placement or ledger", test_summary_missing_parts},
