@@ -84,8 +84,63 @@ static int is_entry(const struct dirent *e)
     return e->d_name[0] != '.';
 }
 
+/* ---- digests known from the parent ------------------------------------------------------- */
+
+/* The line IMC_DIGEST_ENV holds for the regular file behind ST: "HEX DEV INO SIZE SEC NSEC"
+ * (its identity and modification time), in LINE. */
+static void known_line(const struct stat *st, const char *hex, char *line, size_t n)
+{
+    snprintf(line, n, "%s %llu %llu %lld %lld %ld", hex, (unsigned long long)st->st_dev,
+             (unsigned long long)st->st_ino, (long long)st->st_size,
+             (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
+}
+
+/* The digest IMC_DIGEST_ENV gives for the file behind ST into HEX: 1, or 0 when it gives none
+ * for that very file (same device, inode, size and modification time). */
+static int known_digest(const struct stat *st, char hex[65])
+{
+    const char *env = getenv(IMC_DIGEST_ENV);
+    if (!env)
+        return 0;
+    char want[160];
+    known_line(st, "", want, sizeof want); /* " DEV INO SIZE SEC NSEC" */
+    size_t wn = strlen(want);
+    for (const char *l = env; *l;) {
+        const char *end = strchr(l, '\n');
+        size_t n = end ? (size_t)(end - l) : strlen(l);
+        if (n == 64 + wn && !strncmp(l + 64, want, wn) && strspn(l, "0123456789abcdef") >= 64) {
+            memcpy(hex, l, 64);
+            hex[64] = '\0';
+            return 1;
+        }
+        l += n + (end != NULL);
+    }
+    return 0;
+}
+
+int imc_digest_export(const char *path, const char *hex, imc_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) || !S_ISREG(st.st_mode))
+        return 0; /* a folder, or gone: the children hash it themselves */
+    char line[160];
+    known_line(&st, hex, line, sizeof line);
+    const char *old = getenv(IMC_DIGEST_ENV);
+    size_t n = (old ? strlen(old) + 1 : 0) + strlen(line) + 1;
+    char *all = malloc(n);
+    if (!all)
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    snprintf(all, n, "%s%s%s", old ? old : "", old ? "\n" : "", line);
+    int rc = setenv(IMC_DIGEST_ENV, all, 1) ? imc_err_set(err, IMC_ENOMEM, "out of memory") : 0;
+    free(all);
+    return rc;
+}
+
 int imc_digest_path(const char *path, char hex[65], imc_err *err)
 {
+    struct stat known;
+    if (stat(path, &known) == 0 && S_ISREG(known.st_mode) && known_digest(&known, hex))
+        return 0;
     imc_digest d;
     int rc = digest_init(&d, err);
     if (rc)

@@ -14,6 +14,16 @@
  * name hashed before its bytes). IMC_EINPUT or IMC_EIO with ERR when one cannot be read. */
 int imc_digest_path(const char *path, char hex[65], imc_err *err);
 
+/* The environment variable through which a process hands the digests it has computed to the
+ * processes it starts (imcsim-sweep to its imcsim runs, which would otherwise hash the same
+ * model file once per run): one line per regular file, "HEX DEV INO SIZE MTIME_SEC MTIME_NSEC".
+ * imc_digest_path takes a digest from it only for the very file named there, unchanged since. */
+#define IMC_DIGEST_ENV "IMCSIM_KNOWN_SHA256"
+
+/* Add HEX, the digest of the file PATH, to IMC_DIGEST_ENV for the processes started later.
+ * A folder is left out. 0, or IMC_ENOMEM. */
+int imc_digest_export(const char *path, const char *hex, imc_err *err);
+
 /* HEX of TEXT. */
 void imc_digest_text(const char *text, size_t n, char hex[65]);
 

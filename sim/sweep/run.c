@@ -871,10 +871,16 @@ int imc_sweep_run(const imc_sweep_spec *s, const imc_sweep_opts *o, imc_sweep_su
     c.dataset = s->dataset ? absolute(s->dataset) : NULL;
     for (size_t m = 0; m < s->n_models; m++)
         c.models[m] = absolute(s->models[m].file);
-    for (size_t m = 0; !rc && m < s->n_models; m++) /* each file once, not once per run */
+    for (size_t m = 0; !rc && m < s->n_models; m++) { /* each file once, not once per run */
         rc = imc_digest_path(c.models[m], c.model_sha[m], err);
-    if (!rc && s->numerics && c.dataset)
+        if (!rc) /* and the runs take it from here rather than hash it again */
+            rc = imc_digest_export(c.models[m], c.model_sha[m], err);
+    }
+    if (!rc && s->numerics && c.dataset) {
         rc = imc_digest_path(c.dataset, c.dataset_sha, err);
+        if (!rc)
+            rc = imc_digest_export(c.dataset, c.dataset_sha, err);
+    }
     size_t total = n_runs(s), mine = 0;
     for (size_t r = 0; r < total; r++)
         mine += (int)(r % (size_t)o->tasks) == o->task;

@@ -705,6 +705,21 @@ static void test_sha256_vectors(void)
     imc_err_clear(&err);
     CU_ASSERT_EQUAL(imc_digest_path(path, hex, &err), 0);
     CU_ASSERT_STRING_EQUAL(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+
+    /* a digest handed down by a parent (IMC_DIGEST_ENV) is taken for that very file only: a
+     * stand-in is believed while the file is unchanged, and not once it has changed */
+    const char *stand_in = "00000000000000000000000000000000000000000000000000000000000000aa";
+    CU_ASSERT_EQUAL(imc_digest_export(path, stand_in, &err), 0);
+    CU_ASSERT_EQUAL(imc_digest_path(path, hex, &err), 0);
+    CU_ASSERT_STRING_EQUAL(hex, stand_in);
+    f = fopen(path, "a");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("bc", f); /* now a million 'a's and "bc" */
+    fclose(f);
+    CU_ASSERT_EQUAL(imc_digest_path(path, hex, &err), 0);
+    CU_ASSERT_STRING_NOT_EQUAL(hex, stand_in);
+    CU_ASSERT_STRING_NOT_EQUAL(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    unsetenv(IMC_DIGEST_ENV);
     remove(path);
     CU_ASSERT_EQUAL(imc_digest_path(path, hex, &err), IMC_EINPUT);
 }
