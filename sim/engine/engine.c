@@ -139,34 +139,50 @@ static void traffic(engine *e, int inference, imc_mem_level level, double bits)
         imc_ledger_traffic(e->ledger, level, bits);
 }
 
-static const imc_instance *unit(engine *e, imc_comp c)
+static const imc_instance *unit(const engine *e, imc_comp c)
 {
-    return imc_comp_instance(e->arch, c);
+    return e->units[c].inst;
 }
 
-/* Accesses of a WIDTH-bit port for BITS (0 when there is no such buffer). */
-static double accesses(const imc_instance *buf, double bits)
+/* A positive value of KEY of INST, or 1. */
+static double at_least_one(const imc_instance *inst, const char *key)
 {
-    if (!buf || bits <= 0)
+    double v = inst ? imc_instance_get(inst, key) : NAN;
+    return v > 0 ? v : 1;
+}
+
+/* e->units from the architecture, once per run. */
+static void cache_units(engine *e)
+{
+    for (int c = 0; c < IMC_COMP_COUNT; c++) {
+        unit_rt *u = &e->units[c];
+        u->inst = imc_comp_instance(e->arch, (imc_comp)c);
+        u->width = at_least_one(u->inst, c == IMC_COMP_TILE_BUS ? "flit_width" : "width");
+        u->banks = at_least_one(u->inst, "banks");
+        u->lanes = at_least_one(u->inst, "lanes");
+    }
+}
+
+/* Accesses of buffer C's port for BITS (0 when there is no such buffer). */
+static double accesses(const engine *e, imc_comp c, double bits)
+{
+    if (!e->units[c].inst || bits <= 0)
         return 0;
-    double w = imc_instance_get(buf, "width");
-    return ceil(bits / (w > 0 ? w : 1));
+    return ceil(bits / e->units[c].width);
 }
 
-/* Time to move BITS through buffer BUF (all banks in parallel). */
-static uint64_t buffer_ps(const imc_instance *buf, double bits)
+/* Time to move BITS through buffer C (all banks in parallel). */
+static uint64_t buffer_ps(const engine *e, imc_comp c, double bits)
 {
-    if (!buf || bits <= 0)
+    if (!e->units[c].inst || bits <= 0)
         return 0;
-    double banks = imc_instance_get(buf, "banks");
-    uint64_t n = (uint64_t)ceil(accesses(buf, bits) / (banks > 0 ? banks : 1));
-    return n * imc_model_latency_ps(buf, IMC_BUFFER_READ);
+    uint64_t n = (uint64_t)ceil(accesses(e, c, bits) / e->units[c].banks);
+    return n * imc_model_latency_ps(e->units[c].inst, IMC_BUFFER_READ);
 }
 
-static double lanes_of(const imc_instance *u)
+static double lanes_of(const engine *e, imc_comp c)
 {
-    double lanes = imc_instance_get(u, "lanes");
-    return lanes > 0 ? lanes : 1;
+    return e->units[c].lanes;
 }
 
 /* ---- the NoC -------------------------------------------------------------------------------- */
@@ -229,10 +245,10 @@ static uint64_t gbuf(engine *e, who w, uint32_t name, int cls, double bits, int 
     const imc_instance *gb = unit(e, IMC_COMP_GLOBAL_BUFFER);
     if (!gb || bits <= 0)
         return t;
-    uint64_t d = buffer_ps(gb, bits);
+    uint64_t d = buffer_ps(e, IMC_COMP_GLOBAL_BUFFER, bits);
     uint64_t s = take(e, w, e->gbuf, t, d, gb->period_ps);
     charge(e, w.inf, name, cls, IMC_COMP_GLOBAL_BUFFER, write ? IMC_BUFFER_WRITE : IMC_BUFFER_READ,
-           accesses(gb, bits));
+           accesses(e, IMC_COMP_GLOBAL_BUFFER, bits));
     traffic(e, w.inf, IMC_MEM_GLOBAL_BUFFER, bits);
     return s + d;
 }
@@ -351,9 +367,9 @@ static uint64_t mvm_stage(engine *e, who w, int stage, uint64_t t, int *last)
     switch (stage) {
     case 0: { /* fetch: tile buffer -> bus -> input registers (and to the copy's other tiles),
                and compute */
-        uint64_t rd = buffer_ps(buf, in), bt = 0;
+        uint64_t rd = buffer_ps(e, IMC_COMP_TILE_BUFFER, in), bt = 0;
         if (bus)
-            bt = ceil_div((uint64_t)in, (uint64_t)imc_instance_get(bus, "flit_width")) *
+            bt = ceil_div((uint64_t)in, (uint64_t)e->units[IMC_COMP_TILE_BUS].width) *
                  imc_model_latency_ps(bus, IMC_NOC_FLIT_HOP);
         /* the input registers hold one vector beside the one in the crossbars: a fetch starts
          * no earlier than it must to be ready when the crossbars are (it comes back then,
@@ -378,19 +394,21 @@ static uint64_t mvm_stage(engine *e, who w, int stage, uint64_t t, int *last)
         charge(e, inf, op->name, op->cls, IMC_COMP_ADC, IMC_ADC_CONVERT, S * l->cols_used);
         charge(e, inf, op->name, op->cls, IMC_COMP_PE_SHIFTADD, IMC_SHIFTADD_ADD, S * l->cols_used);
         charge(e, inf, op->name, op->cls, IMC_COMP_PE_IR, IMC_BUFFER_WRITE,
-               accesses(pe->input_register, in * lp->col_tiles));
+               accesses(e, IMC_COMP_PE_IR, in * lp->col_tiles));
         charge(e, inf, op->name, op->cls, IMC_COMP_PE_IR, IMC_BUFFER_READ,
-               S * accesses(pe->input_register, in * lp->col_tiles / S));
+               S * accesses(e, IMC_COMP_PE_IR, in * lp->col_tiles / S));
         charge(e, inf, op->name, op->cls, IMC_COMP_PE_OR, IMC_BUFFER_WRITE,
-               accesses(pe->output_register, out * lp->row_tiles));
+               accesses(e, IMC_COMP_PE_OR, out * lp->row_tiles));
         charge(e, inf, op->name, op->cls, IMC_COMP_PE_OR, IMC_BUFFER_READ,
-               accesses(pe->output_register, out * lp->row_tiles));
-        charge(e, inf, op->name, op->cls, IMC_COMP_TILE_BUFFER, IMC_BUFFER_READ, accesses(buf, in));
-        charge(e, inf, op->name, op->cls, IMC_COMP_TILE_BUFFER, IMC_BUFFER_WRITE, accesses(buf, out));
+               accesses(e, IMC_COMP_PE_OR, out * lp->row_tiles));
+        charge(e, inf, op->name, op->cls, IMC_COMP_TILE_BUFFER, IMC_BUFFER_READ,
+               accesses(e, IMC_COMP_TILE_BUFFER, in));
+        charge(e, inf, op->name, op->cls, IMC_COMP_TILE_BUFFER, IMC_BUFFER_WRITE,
+               accesses(e, IMC_COMP_TILE_BUFFER, out));
         if (bus)
             charge(e, inf, op->name, op->cls, IMC_COMP_TILE_BUS, IMC_NOC_FLIT_HOP,
-                   ceil(in / imc_instance_get(bus, "flit_width")) +
-                       ceil(out / imc_instance_get(bus, "flit_width")));
+                   ceil(in / e->units[IMC_COMP_TILE_BUS].width) +
+                       ceil(out / e->units[IMC_COMP_TILE_BUS].width));
         if (adds > 0 && vu)
             charge(e, inf, op->name, op->cls, IMC_COMP_TILE_VECTOR, IMC_DIGITAL_ADD, adds);
         traffic(e, inf, IMC_MEM_TILE_BUFFER, in + out);
@@ -415,14 +433,15 @@ static uint64_t mvm_stage(engine *e, who w, int stage, uint64_t t, int *last)
             end = a > end ? a : end;
         }
         if (adds > 0 && vu) {
-            uint64_t d = (uint64_t)ceil(adds / lanes_of(vu)) * imc_model_latency_ps(vu, IMC_DIGITAL_ADD);
+            uint64_t d = (uint64_t)ceil(adds / lanes_of(e, IMC_COMP_TILE_VECTOR)) *
+                         imc_model_latency_ps(vu, IMC_DIGITAL_ADD);
             e->stage_func = IMC_DIGITAL_ADD;
             end = take(e, w, tile->vector, end, d, vu->period_ps) + d;
         }
         return end;
     }
     default: { /* the output back to the home tile's buffer */
-        uint64_t wr = buffer_ps(buf, out);
+        uint64_t wr = buffer_ps(e, IMC_COMP_TILE_BUFFER, out);
         *last = 1;
         return take(e, w, tile->buffer, t, wr, buf ? buf->period_ps : 0) + wr;
     }
@@ -449,8 +468,9 @@ static uint64_t vector_stage(engine *e, who w, int stage, uint64_t t, int *last)
     if (stage == 0 && !host) { /* operands from and results to the tile or the global buffer */
         imc_comp bc = tile >= 0 ? IMC_COMP_TILE_BUFFER : IMC_COMP_GLOBAL_BUFFER;
         const imc_instance *buf = unit(e, bc);
-        charge(e, inf, op->name, op->cls, bc, IMC_BUFFER_READ, accesses(buf, (double)op->in_bits));
-        charge(e, inf, op->name, op->cls, bc, IMC_BUFFER_WRITE, accesses(buf, (double)op->out_bits));
+        charge(e, inf, op->name, op->cls, bc, IMC_BUFFER_READ, accesses(e, bc, (double)op->in_bits));
+        charge(e, inf, op->name, op->cls, bc, IMC_BUFFER_WRITE,
+               accesses(e, bc, (double)op->out_bits));
         if (buf)
             traffic(e, inf, tile >= 0 ? IMC_MEM_TILE_BUFFER : IMC_MEM_GLOBAL_BUFFER,
                     (double)op->in_bits + (double)op->out_bits);
@@ -470,7 +490,7 @@ static uint64_t vector_stage(engine *e, who w, int stage, uint64_t t, int *last)
                       op);
             return t;
         }
-        uint64_t d = (uint64_t)ceil(count / lanes_of(u)) * imc_model_latency_ps(u, f);
+        uint64_t d = (uint64_t)ceil(count / lanes_of(e, c)) * imc_model_latency_ps(u, f);
         charge(e, inf, op->name, op->cls, c, f, count);
         return take(e, w, host ? e->host : e->digital, t, d, u->period_ps) + d;
     }
@@ -485,14 +505,14 @@ static uint64_t vector_stage(engine *e, who w, int stage, uint64_t t, int *last)
     }
     charge(e, inf, op->name, op->cls, c, f, count);
     if (c == IMC_COMP_DIGITAL) {
-        uint64_t d = (uint64_t)ceil(count / lanes_of(u)) * imc_model_latency_ps(u, f);
+        uint64_t d = (uint64_t)ceil(count / lanes_of(e, c)) * imc_model_latency_ps(u, f);
         return take(e, w, e->digital, t, d, u->period_ps) + d;
     }
     /* the layer copy's tiles share the elements */
     const layer_rt *l = &e->layers[op->site];
     int n = l->n_tiles;
     double share = ceil(count / n);
-    uint64_t d = (uint64_t)ceil(share / lanes_of(u)) * imc_model_latency_ps(u, f), end = t;
+    uint64_t d = (uint64_t)ceil(share / lanes_of(e, c)) * imc_model_latency_ps(u, f), end = t;
     for (int k = 0; k < n; k++) {
         const tile_rt *tr = &e->tiles[tile + k];
         uint64_t s = take(e, w, c == IMC_COMP_TILE_SFU ? tr->sfu : tr->vector, t, d, u->period_ps);
@@ -1300,6 +1320,7 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph
     memset(res, 0, sizeof *res);
     engine e = {0};
     e.arch = arch;
+    cache_units(&e);
     e.place = p;
     e.g = g;
     e.opts = opts;

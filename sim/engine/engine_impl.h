@@ -63,8 +63,18 @@ typedef struct tile_rt {
     uint32_t buffer, bus, sfu, vector; /* resources */
 } tile_rt;
 
+/* What the engine reads of a component on every op, looked up once (by name, a string compare
+ * per key) when the run starts. */
+typedef struct unit_rt {
+    const imc_instance *inst; /* NULL: the architecture has none */
+    double width;             /* a buffer's port, or a bus's flit, in bits (>= 1) */
+    double banks;             /* a buffer's banks (>= 1) */
+    double lanes;             /* a digital unit's lanes (>= 1) */
+} unit_rt;
+
 typedef struct engine {
     const imc_arch *arch;
+    unit_rt units[IMC_COMP_COUNT];
     const imc_placement *place;
     const imc_graph *g;
     const imc_engine_opts *opts;
