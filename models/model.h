@@ -23,9 +23,10 @@
 #include <gsl/gsl_rng.h>
 
 #include "sim/base/err.h"
+#include "sim/base/normal.h"
 #include "sim/base/units.h"
 
-#define IMC_MODEL_ABI 4
+#define IMC_MODEL_ABI 5
 
 typedef enum imc_kind {
     IMC_KIND_CELL,
@@ -157,9 +158,14 @@ typedef struct imc_model_env {
 typedef struct imc_cell_ops {
     /* The nominal conductance of LEVEL, in siemens. */
     double (*level_g)(const imc_instance *self, int level);
-    /* The conductance one cell programmed to LEVEL ends up with: the model's own variation and
-     * faults, drawn from RNG (and nothing drawn when the model has none). */
-    double (*program)(const imc_instance *self, int level, gsl_rng *rng);
+    /* Program N cells (one crossbar row's used cells, in column order) to LEVEL[k] each: G[k]
+     * is the conductance the cell ends up with, in siemens, with the model's own variation and
+     * faults drawn from RNG (sim/base/normal.h), and nothing drawn when the model has none.
+     * The caller seeds RNG per crossbar row from the run's seed, so the same row programs to
+     * the same conductances every time: the IMC pass reprograms a layer's cells when it
+     * multiplies by them instead of keeping a float per cell. */
+    void (*program)(const imc_instance *self, const int *level, double *g, size_t n,
+                    imc_normal_rng *rng);
     /* One read of N column values (each a sum of cells' conductances x inputs, in units of the
      * step between nominal levels): perturb them as a read does (read noise); draws from RNG. */
     void (*read)(const imc_instance *self, float *v, size_t n, gsl_rng *rng);

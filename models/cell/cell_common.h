@@ -9,7 +9,6 @@
 #ifndef IMC_MODELS_CELL_COMMON_H
 #define IMC_MODELS_CELL_COMMON_H
 
-#include <gsl/gsl_randist.h>
 #include <math.h>
 
 #include "models/common.h"
@@ -108,17 +107,23 @@ static inline double imc_cell_level_g(const imc_instance *self, int level)
     return ((const imc_cell_base *)self)->level_g[level];
 }
 
-/* A fault first (a cell stuck at the lowest or highest level), then the level's spread. */
-static inline double imc_cell_program(const imc_instance *self, int level, gsl_rng *rng)
+/* Per cell, a fault first (stuck at the lowest or highest level, one uniform drawn), then the
+ * level's spread (one normal deviate). */
+static inline void imc_cell_program(const imc_instance *self, const int *level, double *g,
+                                    size_t n, imc_normal_rng *rng)
 {
     const imc_cell_base *c = (const imc_cell_base *)self;
     double sa0 = c->stuck_at_0, sa1 = c->stuck_at_1;
-    if (sa0 + sa1 > 0) {
-        double u = gsl_rng_uniform(rng);
-        level = u < sa0 ? 0 : u < sa0 + sa1 ? (1 << c->bits) - 1 : level;
+    int top = (1 << c->bits) - 1;
+    for (size_t k = 0; k < n; k++) {
+        int l = level[k];
+        if (sa0 + sa1 > 0) {
+            double u = imc_normal_uniform(rng);
+            l = u < sa0 ? 0 : u < sa0 + sa1 ? top : l;
+        }
+        double sigma = c->level_sigma[l];
+        g[k] = sigma > 0 ? c->level_g[l] + sigma * imc_normal(rng) : c->level_g[l];
     }
-    double sigma = c->level_sigma[level];
-    return sigma > 0 ? c->level_g[level] + gsl_ran_gaussian(rng, sigma) : c->level_g[level];
 }
 
 /* Every column value seen by one read scaled by its own 1 + N(0, read_noise): the noise of the
@@ -131,11 +136,10 @@ static inline void imc_cell_read(const imc_instance *self, float *v, size_t n, g
     double sigma = ((const imc_cell_base *)self)->read_noise;
     if (!(sigma > 0))
         return;
-    imc_normal_rng nr;
+    imc_normal_lanes nr;
     uint64_t seed = (uint64_t)gsl_rng_get(rng) << 32;
-    imc_normal_seed(&nr, seed ^ (uint64_t)gsl_rng_get(rng));
-    for (size_t k = 0; k < n; k++)
-        v[k] *= (float)(1 + sigma * imc_normal(&nr));
+    imc_normal_lanes_seed(&nr, seed ^ (uint64_t)gsl_rng_get(rng));
+    imc_normal_lanes_scale(&nr, v, n, sigma);
 }
 
 static inline int imc_cell_exact(const imc_instance *self)

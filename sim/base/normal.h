@@ -40,6 +40,12 @@ static inline uint64_t imc_normal_next_(imc_normal_rng *r)
     return out;
 }
 
+/* One uniform deviate on [0, 1), from the top 53 bits of one draw. */
+static inline double imc_normal_uniform(imc_normal_rng *r)
+{
+    return (double)(imc_normal_next_(r) >> 11) * 0x1p-53;
+}
+
 /* One standard normal deviate: inline, for the 98.8 % of draws inside a layer's rectangle. */
 static inline double imc_normal(imc_normal_rng *r)
 {
@@ -52,5 +58,22 @@ static inline double imc_normal(imc_normal_rng *r)
         return u * imc_normal_zig_x_[i];
     return imc_normal_slow_(r, b);
 }
+
+/* Many deviates at once, for a column read's noise: IMC_NORMAL_LANES xoshiro256++ streams side by
+ * side, so the generator and the ziggurat's fast path run as vector code (the CPU's widest, where
+ * the compiler can pick it at run time), and one more stream for the rare draws outside a layer's
+ * rectangle. The same ziggurat on other draws: exactly N(0, 1) in distribution, up to the 52-bit
+ * resolution of its uniforms; the deviates are a function of the seed alone. */
+#define IMC_NORMAL_LANES 8
+
+typedef struct imc_normal_lanes {
+    uint64_t s[4][IMC_NORMAL_LANES];
+    imc_normal_rng rare;
+} imc_normal_lanes;
+
+void imc_normal_lanes_seed(imc_normal_lanes *r, uint64_t seed);
+
+/* V[k] *= 1 + SIGMA x n_k for k < N, each n_k a fresh N(0, 1) deviate. */
+void imc_normal_lanes_scale(imc_normal_lanes *r, float *v, size_t n, double sigma);
 
 #endif

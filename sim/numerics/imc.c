@@ -10,7 +10,6 @@
 #include "sim/numerics/imc.h"
 
 #include <gsl/gsl_cblas.h>
-#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdlib.h>
@@ -18,12 +17,6 @@
 
 typedef struct layer_emul {
     const imc_layer_place *lp;
-    /* conductances in level units, [in][col_tiles * cols]: with ideal cells each cell's level
-     * as one byte (CODE, conductance e->level[code], NO_CELL where no weight sits), else one
-     * float per cell (G, its own variation and faults) */
-    float *g;
-    uint8_t *code;
-    double *qd;     /* the quantized weights as doubles [in][out], for the exact path only */
     double *colsum; /* sum over inputs of the quantized weights, per output */
     float scale;    /* weight scale */
     int exact;      /* ideal devices and an ADC that cannot lose a level: the fast path */
@@ -37,11 +30,20 @@ struct imc_emul {
     gsl_rng *rng;
     const imc_instance *cell, *adc, *dac; /* reached only through their numerics hooks */
     float dac_level[1 << 16];             /* the DAC's analog level of each input code */
-    float level[256];                     /* an ideal cell's conductance per code (level units) */
-    int coded;                            /* ideal cells of < 255 levels: stored as codes */
-    float *gcache;                        /* a coded layer's conductances as floats (layer_g) */
-    const layer_emul *gcache_of;
-    size_t gcache_cap;
+    float level[256];                     /* an ideal cell's conductance per level (level units) */
+    int nominal;                          /* cells program to their nominal level: draw nothing */
+    uint64_t program_seed;                /* every crossbar row's programming stream derives
+                                             from it and the row's place (row_seed) */
+    /* The layer multiplied last, as its pass needs it, rebuilt when another layer comes: the
+     * full emulation's conductances in level units [in][col_tiles x cols] (G), or the exact
+     * path's quantized weights as doubles [in][out] (QD). An LSTM direction multiplies the same
+     * layer once per token, so it is built once per direction, not per token. */
+    float *g;
+    double *qd;
+    const layer_emul *g_of, *qd_of;
+    size_t g_cap, qd_cap;
+    int32_t *q; /* scratch: a layer's quantized weights */
+    size_t q_cap;
     float dac_top;                        /* of the highest code */
     int ideal_devices;                    /* cell, DAC and ADC hooks all exact */
     int adc_bits, dac_bits, in_bits, slices, force_full;
@@ -51,14 +53,12 @@ void imc_emul_free(imc_emul *e)
 {
     if (!e)
         return;
-    for (size_t i = 0; e->layers && i < e->p->n_layers; i++) {
-        free(e->layers[i].g);
-        free(e->layers[i].code);
-        free(e->layers[i].qd);
+    for (size_t i = 0; e->layers && i < e->p->n_layers; i++)
         free(e->layers[i].colsum);
-    }
     free(e->layers);
-    free(e->gcache);
+    free(e->g);
+    free(e->qd);
+    free(e->q);
     if (e->rng)
         gsl_rng_free(e->rng);
     free(e);
@@ -77,61 +77,124 @@ void imc_emul_force_full(imc_emul *e, int on)
     e->force_full = on;
 }
 
-#define NO_CELL 255
-
-/* Program one layer's cells from its quantized weights Q, crossbar by crossbar, each through
- * the cell model's hook (its own variation and faults). A mapping of fewer bits per cell than
- * the cell holds uses evenly spread levels of the cell's. Ideal cells draw nothing and keep
- * only their level (e->coded); others a float each. */
-static int program_cells(imc_emul *e, layer_emul *le, const int32_t *q, imc_err *err)
+/* Grow *BUF to hold N elements of SIZE bytes (its capacity in *CAP); 0 or -1 out of memory. */
+static int reserve(void *buf, size_t *cap, size_t n, size_t size)
 {
-    const imc_placement *p = e->p;
-    const imc_layer_place *lp = le->lp;
-    const imc_layer *l = lp->layer;
-    const imc_instance *cell = e->arch->chip.tile.pe.cell;
-    const imc_cell_ops *ops = cell->type->cell;
-    size_t in = (size_t)l->in, width = (size_t)lp->col_tiles * p->cols;
-    int levels = 1 << e->arch->mapping.cell_bits, cell_top = (1 << imc_model_bits(cell)) - 1;
-    double g0 = ops->level_g(cell, 0), dg = (ops->level_g(cell, cell_top) - g0) / (levels - 1);
-    int16_t *cells = malloc((size_t)p->rows * p->cols * sizeof *cells);
-    if (e->coded) {
-        le->code = malloc(in * width);
-        if (le->code)
-            memset(le->code, NO_CELL, in * width);
-    } else {
-        le->g = calloc(in * width, sizeof *le->g);
-    }
-    if (!cells || (e->coded ? !le->code : !le->g)) {
-        free(cells);
-        return imc_err_set(err, IMC_ENOMEM, "out of memory programming %s", l->name);
-    }
-    for (int xr = 0; xr < lp->row_tiles; xr++)
-        for (int xc = 0; xc < lp->col_tiles; xc++) {
-            imc_mapper_cells(p, lp, xr, xc, q, cells);
-            for (int r = 0; r < p->rows; r++) {
-                size_t row = (size_t)xr * p->rows + (size_t)r;
-                if (row >= in)
-                    break;
-                for (int c = 0; c < p->cols; c++) {
-                    int level = cells[(size_t)r * p->cols + c];
-                    if (level < 0)
-                        continue; /* no weight here: the cell stays off and is not read */
-                    int cl = levels - 1 == cell_top ? level : (int)lround((double)level * cell_top / (levels - 1));
-                    size_t at = row * width + (size_t)xc * p->cols + (size_t)c;
-                    if (e->coded) /* ideal: program would return level_g(cl), drawing nothing */
-                        le->code[at] = (uint8_t)cl;
-                    else
-                        le->g[at] = (float)((ops->program(cell, cl, e->rng) - g0) / dg);
-                }
-            }
-        }
-    free(cells);
+    if (n <= *cap)
+        return 0;
+    void **p = buf;
+    free(*p);
+    *cap = 0;
+    if (!(*p = malloc(n * size)))
+        return -1;
+    *cap = n;
     return 0;
 }
 
-/* Quantize one layer; program its cells unless the exact path will serve it (then only when
- * the full emulation is forced, see cells_ready), or keep its weights for that path. */
-static int program(imc_emul *e, size_t li, imc_err *err)
+/* The quantized weights of LE into e->q; NULL when out of memory. */
+static const int32_t *quantized(imc_emul *e, const layer_emul *le)
+{
+    const imc_layer *l = le->lp->layer;
+    if (reserve(&e->q, &e->q_cap, (size_t)l->in * (size_t)l->out, sizeof *e->q))
+        return NULL;
+    imc_mapper_quantize(e->p, le->lp, imc_forward_weights(e->f, (size_t)(le - e->layers), NULL), e->q);
+    return e->q;
+}
+
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* The seed of the programming stream of row ROW of layer LI's column tile XC: a function of the
+ * run's seed and the row's place only, so a row reprograms identically whenever it is built. */
+static uint64_t row_seed(const imc_emul *e, size_t li, size_t row, int xc)
+{
+    uint64_t z = mix64(e->program_seed + 0x9e3779b97f4a7c15u * (li + 1));
+    z = mix64(z + 0x9e3779b97f4a7c15u * ((uint64_t)xc + 1));
+    return mix64(z + 0x9e3779b97f4a7c15u * (row + 1));
+}
+
+/* The conductances of LE's cells in level units, g = (G - G_min) / dG, programmed crossbar row
+ * by crossbar row through the cell model's hook (its own variation and faults) from each row's
+ * seed; 0 where no weight sits (the cell stays off). A mapping of fewer bits per cell than the
+ * cell holds uses evenly spread levels of the cell's. NULL when out of memory. */
+static const float *layer_g(imc_emul *e, const layer_emul *le)
+{
+    if (e->g_of == le)
+        return e->g;
+    const imc_placement *p = e->p;
+    const imc_layer_place *lp = le->lp;
+    const imc_instance *cell = e->cell;
+    const imc_cell_ops *ops = cell->type->cell;
+    size_t in = (size_t)lp->layer->in, width = (size_t)lp->col_tiles * p->cols, li = (size_t)(le - e->layers);
+    int levels = 1 << e->arch->mapping.cell_bits, cell_top = (1 << imc_model_bits(cell)) - 1;
+    double g0 = ops->level_g(cell, 0), dg = (ops->level_g(cell, cell_top) - g0) / (levels - 1);
+    e->g_of = NULL;
+    const int32_t *q = quantized(e, le);
+    int16_t *cells = malloc((size_t)p->rows * p->cols * sizeof *cells);
+    int *lv = malloc((size_t)p->cols * sizeof *lv), *at = malloc((size_t)p->cols * sizeof *at);
+    double *gv = malloc((size_t)p->cols * sizeof *gv);
+    int ok = q && cells && lv && at && gv && !reserve(&e->g, &e->g_cap, in * width, sizeof *e->g);
+    for (int xr = 0; ok && xr < lp->row_tiles; xr++)
+        for (int xc = 0; xc < lp->col_tiles; xc++) {
+            imc_mapper_cells(p, lp, xr, xc, q, cells);
+            for (int r = 0; r < p->rows; r++) {
+                size_t row = (size_t)xr * p->rows + (size_t)r, used = 0;
+                if (row >= in)
+                    break;
+                float *gr = e->g + row * width + (size_t)xc * p->cols;
+                for (int c = 0; c < p->cols; c++) {
+                    int level = cells[(size_t)r * p->cols + c];
+                    gr[c] = 0;
+                    if (level < 0)
+                        continue; /* no weight here: the cell stays off and is not read */
+                    int cl = levels - 1 == cell_top ? level : (int)lround((double)level * cell_top / (levels - 1));
+                    if (e->nominal) {
+                        gr[c] = e->level[cl];
+                    } else {
+                        lv[used] = cl;
+                        at[used++] = c;
+                    }
+                }
+                if (!used)
+                    continue;
+                imc_normal_rng nr;
+                imc_normal_seed(&nr, row_seed(e, li, row, xc));
+                ops->program(cell, lv, gv, used, &nr);
+                for (size_t k = 0; k < used; k++)
+                    gr[at[k]] = (float)((gv[k] - g0) / dg);
+            }
+        }
+    free(cells), free(lv), free(at), free(gv);
+    if (!ok)
+        return NULL;
+    e->g_of = le;
+    return e->g;
+}
+
+/* The exact path's weights: LE's quantized weights as doubles [in][out]; NULL when out of
+ * memory. */
+static const double *layer_qd(imc_emul *e, const layer_emul *le)
+{
+    if (e->qd_of == le)
+        return e->qd;
+    size_t n = (size_t)le->lp->layer->in * (size_t)le->lp->layer->out;
+    e->qd_of = NULL;
+    const int32_t *q = quantized(e, le);
+    if (!q || reserve(&e->qd, &e->qd_cap, n, sizeof *e->qd))
+        return NULL;
+    for (size_t k = 0; k < n; k++)
+        e->qd[k] = q[k];
+    e->qd_of = le;
+    return e->qd;
+}
+
+/* Quantize one layer once, for its scale, the sums the offsets need and whether the exact
+ * path serves it; its cells are programmed when it multiplies (layer_g). */
+static int prepare(imc_emul *e, size_t li, imc_err *err)
 {
     const imc_placement *p = e->p;
     const imc_layer_place *lp = &p->layers[li];
@@ -143,61 +206,39 @@ static int program(imc_emul *e, size_t li, imc_err *err)
     /* exact when every device is ideal and the ADC resolves every level of a full column */
     double fs = (double)(in < (size_t)p->rows ? in : (size_t)p->rows) * e->dac_top * (levels - 1);
     le->exact = e->ideal_devices && fs <= ldexp(1, e->adc_bits) - 1;
-
-    int32_t *q = malloc(in * out * sizeof *q);
-    le->colsum = calloc(out, sizeof *le->colsum);
-    if (le->exact)
-        le->qd = malloc(in * out * sizeof *le->qd);
-    if (!q || !le->colsum || (le->exact && !le->qd)) {
-        free(q);
+    if (!(le->colsum = calloc(out, sizeof *le->colsum)) ||
+        reserve(&e->q, &e->q_cap, in * out, sizeof *e->q))
         return imc_err_set(err, IMC_ENOMEM, "out of memory programming %s", l->name);
-    }
-    le->scale = imc_mapper_quantize(p, lp, imc_forward_weights(e->f, li, NULL), q);
-    for (size_t i = 0; i < in * out; i++) {
-        if (le->qd)
-            le->qd[i] = q[i];
-        le->colsum[i % out] += q[i];
-    }
-    int rc = le->exact ? 0 : program_cells(e, le, q, err);
-    free(q);
-    return rc;
-}
-
-/* The cells of an exact layer, programmed when the full emulation is forced on it: its
- * devices are ideal, so nothing is drawn and the order of programming does not matter. */
-static int cells_ready(imc_emul *e, layer_emul *le, imc_err *err)
-{
-    if (le->g || le->code)
-        return 0;
-    const imc_layer *l = le->lp->layer;
-    size_t n = (size_t)l->in * (size_t)l->out;
-    int32_t *q = malloc(n * sizeof *q);
-    if (!q)
-        return imc_err_set(err, IMC_ENOMEM, "out of memory programming %s", l->name);
-    imc_mapper_quantize(e->p, le->lp, imc_forward_weights(e->f, (size_t)(le - e->layers), NULL), q);
-    int rc = program_cells(e, le, q, err);
-    free(q);
-    return rc;
+    le->scale = imc_mapper_quantize(p, lp, imc_forward_weights(e->f, li, NULL), e->q);
+    for (size_t i = 0; i < in * out; i++)
+        le->colsum[i % out] += e->q[i];
+    return 0;
 }
 
 /* Does CELL program every level to its nominal conductance? The hook draws nothing when the
- * model has no variation or faults (model.h), so a level programmed on a copy of RNG that
- * leaves the copy where it was, at the nominal value, is programmed ideally: its cells need no
- * float of their own. (Read noise does not matter here: it perturbs reads, not cells.) */
-static int programs_nominal(const imc_instance *cell, const gsl_rng *rng)
+ * model has no variation or faults (model.h), so a row of every level that comes out nominal
+ * and leaves its stream where it was is programmed ideally. (Read noise does not matter here:
+ * it perturbs reads, not cells.) */
+static int programs_nominal(const imc_instance *cell)
 {
     const imc_cell_ops *ops = cell->type->cell;
-    gsl_rng *a = gsl_rng_clone(rng), *b = gsl_rng_clone(rng);
-    int ok = a && b;
-    for (int l = 0; ok && l < 1 << imc_model_bits(cell); l++) {
-        ok = ops->program(cell, l, a) == ops->level_g(cell, l);
-        for (int k = 0; ok && k < 4; k++) /* a draw would have moved the copy */
-            ok = gsl_rng_get(a) == gsl_rng_get(b);
+    int n = 1 << imc_model_bits(cell), ok = 1;
+    int *lv = malloc((size_t)n * sizeof *lv);
+    double *g = malloc((size_t)n * sizeof *g);
+    if (!lv || !g) {
+        free(lv), free(g);
+        return 0;
     }
-    if (a)
-        gsl_rng_free(a);
-    if (b)
-        gsl_rng_free(b);
+    for (int l = 0; l < n; l++)
+        lv[l] = l;
+    imc_normal_rng nr, start;
+    imc_normal_seed(&nr, 1);
+    start = nr;
+    ops->program(cell, lv, g, (size_t)n, &nr);
+    ok = !memcmp(&nr, &start, sizeof nr); /* a draw would have moved the stream */
+    for (int l = 0; ok && l < n; l++)
+        ok = g[l] == ops->level_g(cell, l);
+    free(lv), free(g);
     return ok;
 }
 
@@ -212,6 +253,8 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     }
     gsl_rng_set(e->rng, seed);
+    e->program_seed = (uint64_t)gsl_rng_get(e->rng) << 32;
+    e->program_seed ^= (uint64_t)gsl_rng_get(e->rng);
     e->arch = arch;
     e->p = p;
     e->f = f;
@@ -235,15 +278,14 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
         const imc_cell_ops *ops = cell->type->cell;
         int levels = 1 << arch->mapping.cell_bits, cell_top = (1 << imc_model_bits(cell)) - 1;
         double g0 = ops->level_g(cell, 0), dg = (ops->level_g(cell, cell_top) - g0) / (levels - 1);
-        e->coded = programs_nominal(cell, e->rng) && cell_top < NO_CELL;
-        for (int c = 0; e->coded && c <= cell_top; c++) /* as program_cells would store them */
+        e->nominal = programs_nominal(cell) && cell_top < 256;
+        for (int c = 0; e->nominal && c <= cell_top; c++) /* as layer_g would compute them */
             e->level[c] = (float)((ops->level_g(cell, c) - g0) / dg);
-        /* level[NO_CELL] stays 0: an unused cell adds nothing */
     }
     e->in_bits = arch->mapping.input_bits;
     e->slices = imc_arch_input_slices(arch);
     for (size_t i = 0; i < p->n_layers; i++) {
-        int rc = program(e, i, err);
+        int rc = prepare(e, i, err);
         if (rc) {
             imc_emul_free(e);
             return rc;
@@ -273,31 +315,6 @@ static VECTORIZE void combine(const float *codes, size_t out, int wpr, int cols,
             w += cv[c] * cellw[c];
         acc[o] += (double)w * scale;
     }
-}
-
-/* The layer's conductances as floats: LE's own, or expanded from its codes into one buffer
- * that keeps the last layer expanded. An LSTM direction multiplies the same layer once per
- * token with a batch of only a few rows; expanding at every call would cost as much as the
- * sgemm itself. NULL when out of memory. */
-static const float *layer_g(imc_emul *e, const layer_emul *le)
-{
-    if (le->g)
-        return le->g;
-    size_t n = (size_t)le->lp->layer->in * (size_t)le->lp->col_tiles * e->p->cols;
-    if (e->gcache_of == le)
-        return e->gcache;
-    if (n > e->gcache_cap) {
-        free(e->gcache);
-        e->gcache_of = NULL;
-        e->gcache_cap = 0;
-        if (!(e->gcache = malloc(n * sizeof *e->gcache)))
-            return NULL;
-        e->gcache_cap = n;
-    }
-    for (size_t k = 0; k < n; k++)
-        e->gcache[k] = e->level[le->code[k]];
-    e->gcache_of = le;
-    return e->gcache;
 }
 
 static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_err *err)
@@ -333,23 +350,30 @@ static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_
             xsum[i] += (double)v + offset;
         }
     }
-    int rc = le->exact && e->force_full ? cells_ready(e, le, err) : 0;
-    if (!rc && le->exact && !e->force_full) {
+    int rc = 0;
+    if (le->exact && !e->force_full) {
         /* exact: sum_i x_u w = x_q w + offset sum_i w, in double (integers < 2^53) */
         double *xd = malloc(rows * in * sizeof *xd);
-        if (!xd)
+        const double *qd = layer_qd(e, le);
+        if (!xd || !qd)
             rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
-        for (size_t k = 0; xd && k < rows * in; k++)
+        for (size_t k = 0; !rc && k < rows * in; k++)
             xd[k] = xu[k];
-        if (xd)
+        if (!rc)
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)in, 1.0,
-                        xd, (int)in, le->qd, (int)out, 0.0, acc, (int)out);
+                        xd, (int)in, qd, (int)out, 0.0, acc, (int)out);
         free(xd);
-    } else if (!rc) {
-        /* One sgemm per (input slice, row tile) over all the layer's columns at once; then
-         * every column value through the ADC and into the shift-add. */
+    } else {
+        /* Per row tile, one sgemm over all the layer's columns for every input slice of a
+         * chunk of input vectors at once (the slices stacked as rows: the conductances are
+         * streamed once per chunk, not once per slice); then every column value of every read
+         * through the cell's read, the ADC and into the shift-add. Chunks keep the column
+         * values to about CHUNK_FLOATS. */
+        enum { CHUNK_FLOATS = 1 << 22 };
         int R = p->rows, C = p->cols, dmask = (1 << e->dac_bits) - 1, wpr = p->weights_per_row;
-        float *xs = malloc(rows * (size_t)R * sizeof *xs), *v = malloc(rows * width * sizeof *v);
+        size_t S = (size_t)e->slices, chunk = CHUNK_FLOATS / (S * width);
+        chunk = chunk < 1 ? 1 : chunk > rows ? rows : chunk;
+        float *xs = malloc(chunk * S * (size_t)R * sizeof *xs), *v = malloc(chunk * S * width * sizeof *v);
         float cellw[64]; /* each cell column's weight within its weight: +-2^(slice x cell bits) */
         for (int c = 0; c < cpw && c < 64; c++)
             cellw[c] = (float)((diff && c >= ws ? -1 : 1) * ldexp(1, (c % ws) * cb));
@@ -357,24 +381,30 @@ static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_
         if (!xs || !v || !g)
             rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
         double codes = ldexp(1, e->adc_bits) - 1;
-        for (int s = 0; !rc && s < e->slices; s++) {
-            double shift = ldexp(1, s * e->dac_bits);
-            for (int rt = 0; rt < lp->row_tiles; rt++) {
-                size_t r0 = (size_t)rt * R, nr = in - r0 < (size_t)R ? in - r0 : (size_t)R;
-                for (size_t i = 0; i < rows; i++) /* this slice's DAC levels for the row tile */
-                    for (size_t r = 0; r < nr; r++)
-                        xs[i * nr + r] = e->dac_level[(xu[i * in + r0 + r] >> (s * e->dac_bits)) & dmask];
-                double fs = (double)nr * e->dac_top * ((1 << cb) - 1);
-                double step = fs > codes ? fs / codes : 1, inv = 1 / step;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)width, (int)nr,
-                            1.0f, xs, (int)nr, g + r0 * width, (int)width, 0.0f, v, (int)width);
-                for (size_t i = 0; i < rows; i++) {
-                    float *vi = v + i * width;
-                    double *ai = acc + i * out;
-                    e->cell->type->cell->read(e->cell, vi, width, e->rng);
-                    e->adc->type->adc->convert(e->adc, vi, width, (float)inv);
-                    combine(vi, out, wpr, C, cpw, cellw, step * shift, ai);
-                }
+        for (int rt = 0; !rc && rt < lp->row_tiles; rt++) {
+            size_t r0 = (size_t)rt * R, nr = in - r0 < (size_t)R ? in - r0 : (size_t)R;
+            double fs = (double)nr * e->dac_top * ((1 << cb) - 1);
+            double step = fs > codes ? fs / codes : 1, inv = 1 / step;
+            for (size_t i0 = 0; i0 < rows; i0 += chunk) {
+                size_t ni = rows - i0 < chunk ? rows - i0 : chunk;
+                for (size_t i = 0; i < ni; i++) /* each slice's DAC levels for the row tile */
+                    for (size_t s = 0; s < S; s++) {
+                        const int32_t *xi = xu + (i0 + i) * in + r0;
+                        float *xr = xs + (i * S + s) * nr;
+                        for (size_t r = 0; r < nr; r++)
+                            xr[r] = e->dac_level[(xi[r] >> (s * (size_t)e->dac_bits)) & dmask];
+                    }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(ni * S), (int)width,
+                            (int)nr, 1.0f, xs, (int)nr, g + r0 * width, (int)width, 0.0f, v,
+                            (int)width);
+                for (size_t i = 0; i < ni; i++)
+                    for (size_t s = 0; s < S; s++) {
+                        float *vi = v + (i * S + s) * width;
+                        e->cell->type->cell->read(e->cell, vi, width, e->rng);
+                        e->adc->type->adc->convert(e->adc, vi, width, (float)inv);
+                        combine(vi, out, wpr, C, cpw, cellw, step * ldexp(1, (int)s * e->dac_bits),
+                                acc + (i0 + i) * out);
+                    }
             }
         }
         free(xs);

@@ -3,7 +3,9 @@
  *
  * Per layer, as mapped (mapper.h): weights quantized to mapping.weight_bits and sliced into
  * cells; each cell programmed to its level's conductance (cell model: Ron, Roff, levels) with
- * programming variation and stuck-at faults drawn once from the seed. Per input vector: the
+ * programming variation and stuck-at faults drawn from a stream seeded per crossbar row by
+ * the seed and the row's place, so the cells are rebuilt (identically) when their layer
+ * multiplies, one layer at a time, instead of kept as a float per cell. Per input vector: the
  * inputs quantized to mapping.input_bits (symmetric, per vector) and offset to unsigned, then
  * streamed in DAC-bit slices; per slice and crossbar every column's current is read (with read
  * noise), converted by an ADC of the configured bits over the column's full scale (rows x
@@ -20,7 +22,7 @@
 
 typedef struct imc_emul imc_emul;
 
-/* Program the crossbars of every layer of P (weights from F) with devices drawn from SEED. */
+/* Prepare every layer of P (weights from F) for the pass, with devices drawn from SEED. */
 int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
                  const imc_forward *f, unsigned long seed, imc_err *err);
 void imc_emul_free(imc_emul *e);

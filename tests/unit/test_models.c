@@ -1106,8 +1106,15 @@ static void test_hooks_keep_their_promises(void)
                     CHECK(m, m->cell->level_g(inst, l) > m->cell->level_g(inst, l - 1));
                 CHECK(m, m->cell->level_g(inst, 0) > 0);
                 if (m->cell->exact(inst)) {
+                    static int lv[1 << 11];
+                    static double g[1 << 11];
                     for (int l = 0; l < levels; l++)
-                        CHECK(m, m->cell->program(inst, l, rng) == m->cell->level_g(inst, l));
+                        lv[l] = l;
+                    imc_normal_rng nr;
+                    imc_normal_seed(&nr, 7);
+                    m->cell->program(inst, lv, g, (size_t)levels, &nr);
+                    for (int l = 0; l < levels; l++)
+                        CHECK(m, g[l] == m->cell->level_g(inst, l));
                     float v[3] = {0, 1.5f, 384}, w[3] = {0, 1.5f, 384};
                     m->cell->read(inst, v, 3, rng);
                     CHECK(m, memcmp(v, w, sizeof v) == 0);
@@ -1224,9 +1231,16 @@ static void test_table_equals_reram(void)
     gsl_rng *a = gsl_rng_alloc(gsl_rng_mt19937), *b = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(a, 11);
     gsl_rng_set(b, 11);
-    int same = 1;
+    static int lv[20000];
+    static double ga[20000], gb[20000];
     for (int k = 0; k < 20000; k++)
-        same &= reram->type->cell->program(reram, k % 8, a) == table->type->cell->program(table, k % 8, b);
+        lv[k] = k % 8;
+    imc_normal_rng na, nb;
+    imc_normal_seed(&na, 11);
+    imc_normal_seed(&nb, 11);
+    reram->type->cell->program(reram, lv, ga, 20000, &na);
+    table->type->cell->program(table, lv, gb, 20000, &nb);
+    int same = memcmp(ga, gb, sizeof ga) == 0;
     float va[64], vb[64];
     for (int k = 0; k < 64; k++)
         va[k] = vb[k] = (float)k;
@@ -1239,6 +1253,56 @@ static void test_table_equals_reram(void)
     gsl_rng_free(b);
     imc_instance_free(reram);
     imc_instance_free(table);
+}
+
+/* Programming: over many cells of one level, the fraction stuck at the lowest and at the
+ * highest level is stuck_at_0 and stuck_at_1, and the others land at the level's nominal
+ * conductance x (1 + variation n), n standard normal: mean and standard deviation within 5
+ * standard errors, a normal's mass within 1 sigma; the same seed programs the same cells and
+ * another seed other ones. */
+static void test_program_statistics(void)
+{
+    imc_model_env env = isaac_env(NULL);
+    imc_instance *cell = imc_instance_new(find("cell/reram"), "cell");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cell);
+    const double var = 0.04, sa0 = 0.01, sa1 = 0.02;
+    set_int(cell, "bits", 2);
+    set_real(cell, "variation", var);
+    set_real(cell, "stuck_at_0", sa0);
+    set_real(cell, "stuck_at_1", sa1);
+    CU_ASSERT_EQUAL_FATAL(imc_instance_init(cell, &env, NULL), 0);
+    const imc_cell_ops *ops = cell->type->cell;
+    enum { N = 200000 };
+    static int lv[N];
+    static double g[N], again[N];
+    for (int k = 0; k < N; k++)
+        lv[k] = 1;
+    imc_normal_rng nr;
+    imc_normal_seed(&nr, 3);
+    ops->program(cell, lv, g, N, &nr);
+    double lo = ops->level_g(cell, 0), hi = ops->level_g(cell, 3), mid = ops->level_g(cell, 1);
+    double n0 = 0, n1 = 0, n = 0, sum = 0, sum2 = 0, within1 = 0;
+    for (int k = 0; k < N; k++) {
+        double z = (g[k] / mid - 1) / var;
+        if (fabs(g[k] - lo) < 0.3 * lo)
+            n0++;
+        else if (fabs(g[k] - hi) < 0.3 * hi)
+            n1++;
+        else
+            n++, sum += z, sum2 += z * z, within1 += fabs(z) < 1;
+    }
+    CU_ASSERT_DOUBLE_EQUAL(n0 / N, sa0, 5 * sqrt(sa0 * (1 - sa0) / N));
+    CU_ASSERT_DOUBLE_EQUAL(n1 / N, sa1, 5 * sqrt(sa1 * (1 - sa1) / N));
+    CU_ASSERT_DOUBLE_EQUAL(sum / n, 0, 5 / sqrt(n));
+    CU_ASSERT_DOUBLE_EQUAL(sqrt(sum2 / n - (sum / n) * (sum / n)), 1, 5 / sqrt(2 * n));
+    CU_ASSERT_DOUBLE_EQUAL(within1 / n, 0.682689, 5 * sqrt(0.682689 * 0.317311 / n));
+    imc_normal_seed(&nr, 3);
+    ops->program(cell, lv, again, N, &nr);
+    CU_ASSERT(memcmp(g, again, sizeof g) == 0);
+    imc_normal_seed(&nr, 4);
+    ops->program(cell, lv, again, N, &nr);
+    CU_ASSERT(memcmp(g, again, sizeof g) != 0);
+    imc_instance_free(cell);
 }
 
 /* Read noise, per column over many reads: every column value V read R times comes back as
@@ -1444,6 +1508,7 @@ static CU_TestInfo tests[] = {
     {"adc/sar: offset and INL bend the transfer", test_sar_nonlinearity},
     {"cell/table: cell/reram's levels give its results", test_table_equals_reram},
     {"cell/table: bad tables are refused by line", test_table_errors},
+    {"cell programming: stuck-at fractions and the variation's distribution", test_program_statistics},
     {"cell read noise: per column over many reads, N(1, sigma) and independent", test_read_noise_statistics},
     CU_TEST_INFO_NULL,
 };
