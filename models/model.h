@@ -20,8 +20,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <gsl/gsl_rng.h>
-
 #include "sim/base/err.h"
 #include "sim/base/normal.h"
 #include "sim/base/units.h"
@@ -167,8 +165,10 @@ typedef struct imc_cell_ops {
     void (*program)(const imc_instance *self, const int *level, double *g, size_t n,
                     imc_normal_rng *rng);
     /* One read of N column values (each a sum of cells' conductances x inputs, in units of the
-     * step between nominal levels): perturb them as a read does (read noise); draws from RNG. */
-    void (*read)(const imc_instance *self, float *v, size_t n, gsl_rng *rng);
+     * step between nominal levels): perturb them as a read does (read noise), drawing from a
+     * stream seeded by SEED (sim/base/normal.h). The pass derives SEED from the run's seed and
+     * the read's place, so reads may run in any order, on any thread, with the same results. */
+    void (*read)(const imc_instance *self, float *v, size_t n, uint64_t seed);
     /* 1 when program returns the nominal level and read changes nothing, for every setting
      * of this instance: the IMC pass may then compute exactly without drawing. */
     int (*exact)(const imc_instance *self);

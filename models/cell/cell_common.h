@@ -127,18 +127,16 @@ static inline void imc_cell_program(const imc_instance *self, const int *level, 
 }
 
 /* Every column value seen by one read scaled by its own 1 + N(0, read_noise): the noise of the
- * column current as a whole, one independent deviate per column and read. The deviates come
- * from a fast generator (sim/base/normal.h: exactly N(0, 1) in distribution) seeded by one
- * 64-bit draw from RNG per read, so the stream stays a function of the seed alone; a DeiT-S
- * image takes about 2.3 G of them. */
-static inline void imc_cell_read(const imc_instance *self, float *v, size_t n, gsl_rng *rng)
+ * column current as a whole, one independent deviate per column and read, from the read's own
+ * stream (sim/base/normal.h: exactly N(0, 1) in distribution; a DeiT-S image takes about 2.3 G
+ * of them). */
+static inline void imc_cell_read(const imc_instance *self, float *v, size_t n, uint64_t seed)
 {
     double sigma = ((const imc_cell_base *)self)->read_noise;
     if (!(sigma > 0))
         return;
     imc_normal_lanes nr;
-    uint64_t seed = (uint64_t)gsl_rng_get(rng) << 32;
-    imc_normal_lanes_seed(&nr, seed ^ (uint64_t)gsl_rng_get(rng));
+    imc_normal_lanes_seed(&nr, seed);
     imc_normal_lanes_scale(&nr, v, n, sigma);
 }
 

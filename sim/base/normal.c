@@ -95,8 +95,8 @@ void imc_normal_lanes_seed(imc_normal_lanes *r, uint64_t seed)
 {
     imc_normal_rng one;
     imc_normal_seed(&r->rare, seed);
-    for (int l = 0; l < IMC_NORMAL_LANES; l++) { /* each lane from its own splitmix64 start */
-        imc_normal_seed(&one, seed ^ (0xd1b54a32d192ed03u * (uint64_t)(l + 1)));
+    for (int l = 0; l < IMC_NORMAL_LANES; l++) { /* each lane seeded by a draw of the ninth */
+        imc_normal_seed(&one, imc_normal_next_(&r->rare));
         for (int w = 0; w < 4; w++)
             r->s[w][l] = one.s[w];
     }

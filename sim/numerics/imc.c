@@ -10,8 +10,8 @@
 #include "sim/numerics/imc.h"
 
 #include <gsl/gsl_cblas.h>
-#include <gsl/gsl_rng.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,13 +27,16 @@ struct imc_emul {
     const imc_placement *p;
     const imc_forward *f;
     layer_emul *layers;
-    gsl_rng *rng;
     const imc_instance *cell, *adc, *dac; /* reached only through their numerics hooks */
     float dac_level[1 << 16];             /* the DAC's analog level of each input code */
     float level[256];                     /* an ideal cell's conductance per level (level units) */
     int nominal;                          /* cells program to their nominal level: draw nothing */
     uint64_t program_seed;                /* every crossbar row's programming stream derives
                                              from it and the row's place (row_seed) */
+    uint64_t read_seed;                   /* and every read's from this (read_seed) */
+    uint64_t calls;                       /* full-emulation multiplies so far */
+    int threads;                          /* workers of a full emulation */
+    double min_split;                     /* of a multiply of at least this many MACs */
     /* The layer multiplied last, as its pass needs it, rebuilt when another layer comes: the
      * full emulation's conductances in level units [in][col_tiles x cols] (G), or the exact
      * path's quantized weights as doubles [in][out] (QD). An LSTM direction multiplies the same
@@ -59,8 +62,6 @@ void imc_emul_free(imc_emul *e)
     free(e->g);
     free(e->qd);
     free(e->q);
-    if (e->rng)
-        gsl_rng_free(e->rng);
     free(e);
 }
 
@@ -247,14 +248,13 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
 {
     *out = NULL;
     imc_emul *e = calloc(1, sizeof *e);
-    if (!e || !(e->layers = calloc(p->n_layers ? p->n_layers : 1, sizeof *e->layers)) ||
-        !(e->rng = gsl_rng_alloc(gsl_rng_mt19937))) {
+    if (!e || !(e->layers = calloc(p->n_layers ? p->n_layers : 1, sizeof *e->layers))) {
         imc_emul_free(e);
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     }
-    gsl_rng_set(e->rng, seed);
-    e->program_seed = (uint64_t)gsl_rng_get(e->rng) << 32;
-    e->program_seed ^= (uint64_t)gsl_rng_get(e->rng);
+    e->program_seed = mix64((uint64_t)seed ^ 0x5851f42d4c957f2du);
+    e->read_seed = mix64((uint64_t)seed ^ 0x2545f4914f6cdd1du);
+    imc_emul_threads(e, 1, 0);
     e->arch = arch;
     e->p = p;
     e->f = f;
@@ -317,17 +317,136 @@ static VECTORIZE void combine(const float *codes, size_t out, int wpr, int cols,
     }
 }
 
+/* The seed of one read: input vector I's slice S on row tile RT in the pass's CALL-th multiply,
+ * a function of the run's seed and these alone, so reads may run in any order. */
+static uint64_t read_seed(const imc_emul *e, uint64_t call, int rt, size_t i, size_t s)
+{
+    uint64_t z = mix64(e->read_seed + 0x9e3779b97f4a7c15u * (call + 1));
+    z = mix64(z + 0x9e3779b97f4a7c15u * ((uint64_t)rt + 1));
+    z = mix64(z + 0x9e3779b97f4a7c15u * (i + 1));
+    return mix64(z + 0x9e3779b97f4a7c15u * (s + 1));
+}
+
+/* One worker's share of a full emulation: input vectors I0 .. I1 - 1 of one multiply. */
+typedef struct rows_job {
+    const imc_emul *e;
+    const layer_emul *le;
+    const float *g;     /* the layer's conductances (layer_g) */
+    const int32_t *xu;  /* the inputs, offset to unsigned [rows][in] */
+    double *acc;        /* [rows][out]: the worker adds to its own rows only */
+    uint64_t call;
+    size_t i0, i1;
+    int failed;         /* out of memory */
+} rows_job;
+
+/* Per row tile, one sgemm over all the layer's columns for every input slice of a chunk of
+ * input vectors at once (the slices stacked as rows: the conductances are streamed once per
+ * chunk, not once per slice); then every column value of every read through the cell's read,
+ * the ADC and into the shift-add. Chunks keep the column values to about CHUNK_FLOATS. Each
+ * vector's sums run in the same order whatever the split, so results do not depend on it. */
+static void *emulate_rows(void *arg)
+{
+    rows_job *j = arg;
+    const imc_emul *e = j->e;
+    const imc_placement *p = e->p;
+    const imc_layer_place *lp = j->le->lp;
+    size_t in = (size_t)lp->layer->in, out = (size_t)lp->layer->out;
+    size_t width = (size_t)lp->col_tiles * p->cols, rows = j->i1 - j->i0;
+    int diff = e->arch->mapping.signed_scheme == IMC_SIGNED_DIFFERENTIAL;
+    int cb = e->arch->mapping.cell_bits, cpw = p->cells_per_weight, ws = p->slices;
+    enum { CHUNK_FLOATS = 1 << 22 };
+    int R = p->rows, C = p->cols, dmask = (1 << e->dac_bits) - 1, wpr = p->weights_per_row;
+    size_t S = (size_t)e->slices, chunk = CHUNK_FLOATS / (S * width);
+    chunk = chunk < 1 ? 1 : chunk > rows ? rows : chunk;
+    float *xs = malloc(chunk * S * (size_t)R * sizeof *xs), *v = malloc(chunk * S * width * sizeof *v);
+    float cellw[64]; /* each cell column's weight within its weight: +-2^(slice x cell bits) */
+    for (int c = 0; c < cpw && c < 64; c++)
+        cellw[c] = (float)((diff && c >= ws ? -1 : 1) * ldexp(1, (c % ws) * cb));
+    j->failed = !xs || !v;
+    double codes = ldexp(1, e->adc_bits) - 1;
+    for (int rt = 0; !j->failed && rt < lp->row_tiles; rt++) {
+        size_t r0 = (size_t)rt * R, nr = in - r0 < (size_t)R ? in - r0 : (size_t)R;
+        double fs = (double)nr * e->dac_top * ((1 << cb) - 1);
+        double step = fs > codes ? fs / codes : 1, inv = 1 / step;
+        for (size_t i0 = j->i0; i0 < j->i1; i0 += chunk) {
+            size_t ni = j->i1 - i0 < chunk ? j->i1 - i0 : chunk;
+            for (size_t i = 0; i < ni; i++) /* each slice's DAC levels for the row tile */
+                for (size_t s = 0; s < S; s++) {
+                    const int32_t *xi = j->xu + (i0 + i) * in + r0;
+                    float *xr = xs + (i * S + s) * nr;
+                    for (size_t r = 0; r < nr; r++)
+                        xr[r] = e->dac_level[(xi[r] >> (s * (size_t)e->dac_bits)) & dmask];
+                }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(ni * S), (int)width,
+                        (int)nr, 1.0f, xs, (int)nr, j->g + r0 * width, (int)width, 0.0f, v,
+                        (int)width);
+            for (size_t i = 0; i < ni; i++)
+                for (size_t s = 0; s < S; s++) {
+                    float *vi = v + (i * S + s) * width;
+                    e->cell->type->cell->read(e->cell, vi, width, read_seed(e, j->call, rt, i0 + i, s));
+                    e->adc->type->adc->convert(e->adc, vi, width, (float)inv);
+                    combine(vi, out, wpr, C, cpw, cellw, step * ldexp(1, (int)s * e->dac_bits),
+                            j->acc + (i0 + i) * out);
+                }
+        }
+    }
+    free(xs);
+    free(v);
+    return NULL;
+}
+
+/* OpenBLAS's own calls, when it is the BLAS behind GSL (weak: absent otherwise). */
+extern void openblas_set_num_threads(int) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+
+/* The full emulation of one multiply of ROWS vectors, split by vectors over e->threads workers
+ * when there is enough of it (each worker's sgemm then on one BLAS thread). */
+static int emulate(imc_emul *e, const layer_emul *le, const float *g, const int32_t *xu,
+                   size_t rows, double *acc, imc_err *err)
+{
+    enum { MAX_WORKERS = 64 };
+    double work = (double)rows * e->slices * le->lp->layer->in * le->lp->col_tiles * e->p->cols;
+    size_t n = work < e->min_split ? 1 : (size_t)e->threads < rows ? (size_t)e->threads : rows;
+    n = n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : n;
+    rows_job jobs[MAX_WORKERS];
+    pthread_t tid[MAX_WORKERS];
+    int started[MAX_WORKERS] = {0};
+    uint64_t call = e->calls++;
+    for (size_t t = 0; t < n; t++)
+        jobs[t] = (rows_job){e, le, g, xu, acc, call, rows * t / n, rows * (t + 1) / n, 0};
+    int blas = n > 1 && openblas_get_num_threads ? openblas_get_num_threads() : 0;
+    if (blas > 1 && openblas_set_num_threads)
+        openblas_set_num_threads(1);
+    for (size_t t = 1; t < n; t++)
+        started[t] = !pthread_create(&tid[t], NULL, emulate_rows, &jobs[t]);
+    emulate_rows(&jobs[0]);
+    int failed = jobs[0].failed;
+    for (size_t t = 1; t < n; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else /* no thread to be had: this one does the share */
+            emulate_rows(&jobs[t]);
+        failed |= jobs[t].failed;
+    }
+    if (blas > 1 && openblas_set_num_threads)
+        openblas_set_num_threads(blas);
+    return failed ? imc_err_set(err, IMC_ENOMEM, "out of memory") : 0;
+}
+
+void imc_emul_threads(imc_emul *e, int n, double min_split)
+{
+    e->threads = n > 0 ? n : 1;
+    e->min_split = min_split > 0 ? min_split : 1 << 24;
+}
+
 static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_err *err)
 {
     imc_emul *e = ctx;
-    const imc_placement *p = e->p;
     layer_emul *le = &e->layers[li];
     const imc_layer_place *lp = le->lp;
     size_t in = (size_t)lp->layer->in, out = (size_t)lp->layer->out;
-    size_t width = (size_t)lp->col_tiles * p->cols;
     int32_t qmax = (1 << (e->in_bits - 1)) - 1, offset = 1 << (e->in_bits - 1);
     int diff = e->arch->mapping.signed_scheme == IMC_SIGNED_DIFFERENTIAL;
-    int cb = e->arch->mapping.cell_bits, cpw = p->cells_per_weight, ws = p->slices;
     double woffset = diff ? 0 : ldexp(1, e->arch->mapping.weight_bits - 1);
 
     float *sx = malloc(rows * sizeof *sx);
@@ -364,51 +483,11 @@ static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_
                         xd, (int)in, qd, (int)out, 0.0, acc, (int)out);
         free(xd);
     } else {
-        /* Per row tile, one sgemm over all the layer's columns for every input slice of a
-         * chunk of input vectors at once (the slices stacked as rows: the conductances are
-         * streamed once per chunk, not once per slice); then every column value of every read
-         * through the cell's read, the ADC and into the shift-add. Chunks keep the column
-         * values to about CHUNK_FLOATS. */
-        enum { CHUNK_FLOATS = 1 << 22 };
-        int R = p->rows, C = p->cols, dmask = (1 << e->dac_bits) - 1, wpr = p->weights_per_row;
-        size_t S = (size_t)e->slices, chunk = CHUNK_FLOATS / (S * width);
-        chunk = chunk < 1 ? 1 : chunk > rows ? rows : chunk;
-        float *xs = malloc(chunk * S * (size_t)R * sizeof *xs), *v = malloc(chunk * S * width * sizeof *v);
-        float cellw[64]; /* each cell column's weight within its weight: +-2^(slice x cell bits) */
-        for (int c = 0; c < cpw && c < 64; c++)
-            cellw[c] = (float)((diff && c >= ws ? -1 : 1) * ldexp(1, (c % ws) * cb));
         const float *g = layer_g(e, le);
-        if (!xs || !v || !g)
+        if (!g)
             rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
-        double codes = ldexp(1, e->adc_bits) - 1;
-        for (int rt = 0; !rc && rt < lp->row_tiles; rt++) {
-            size_t r0 = (size_t)rt * R, nr = in - r0 < (size_t)R ? in - r0 : (size_t)R;
-            double fs = (double)nr * e->dac_top * ((1 << cb) - 1);
-            double step = fs > codes ? fs / codes : 1, inv = 1 / step;
-            for (size_t i0 = 0; i0 < rows; i0 += chunk) {
-                size_t ni = rows - i0 < chunk ? rows - i0 : chunk;
-                for (size_t i = 0; i < ni; i++) /* each slice's DAC levels for the row tile */
-                    for (size_t s = 0; s < S; s++) {
-                        const int32_t *xi = xu + (i0 + i) * in + r0;
-                        float *xr = xs + (i * S + s) * nr;
-                        for (size_t r = 0; r < nr; r++)
-                            xr[r] = e->dac_level[(xi[r] >> (s * (size_t)e->dac_bits)) & dmask];
-                    }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(ni * S), (int)width,
-                            (int)nr, 1.0f, xs, (int)nr, g + r0 * width, (int)width, 0.0f, v,
-                            (int)width);
-                for (size_t i = 0; i < ni; i++)
-                    for (size_t s = 0; s < S; s++) {
-                        float *vi = v + (i * S + s) * width;
-                        e->cell->type->cell->read(e->cell, vi, width, e->rng);
-                        e->adc->type->adc->convert(e->adc, vi, width, (float)inv);
-                        combine(vi, out, wpr, C, cpw, cellw, step * ldexp(1, (int)s * e->dac_bits),
-                                acc + (i0 + i) * out);
-                    }
-            }
-        }
-        free(xs);
-        free(v);
+        else
+            rc = emulate(e, le, g, xu, rows, acc, err);
     }
     int full = !(le->exact && !e->force_full);
     for (size_t i = 0; !rc && i < rows; i++)

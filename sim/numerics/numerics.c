@@ -21,6 +21,7 @@
 
 /* OpenBLAS's own call, used when it is the BLAS behind GSL (weak: absent otherwise). */
 extern void openblas_set_num_threads(int) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
 
 typedef struct recorder {
     float *data;     /* FP32 outputs of the batch, in call order */
@@ -160,6 +161,9 @@ int imc_numerics_run(const imc_arch *arch, const imc_numerics_request *rq, FILE 
         rc = imc_forward_new(&fwd, net, err);
     if (!rc)
         rc = imc_emul_new(&emul, arch, place, fwd, rq->seed, err);
+    if (!rc) /* as many workers for the full emulation as BLAS threads */
+        imc_emul_threads(emul, rq->threads > 0 ? rq->threads
+                               : openblas_get_num_threads ? openblas_get_num_threads() : 1, 0);
     size_t n = ds ? ds->n : 0, K = net ? (size_t)net->num_classes : 0;
     size_t img = ds ? (size_t)ds->channels * ds->height * ds->width : 0;
     if (!rc && (!(fp32 = malloc(n * K * sizeof *fp32)) || !(imc = malloc(n * K * sizeof *imc)) ||

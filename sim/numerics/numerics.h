@@ -18,7 +18,7 @@ typedef struct imc_numerics_request {
     const char *dataset;  /* NULL: synthetic images */
     size_t images;        /* how many (0 with a dataset: all; synthetic default 16) */
     unsigned long seed;   /* devices and synthetic images */
-    int threads;          /* BLAS threads, 0 = the library's default */
+    int threads;          /* BLAS threads and emulation workers, 0 = BLAS's default */
     int batch;            /* images per forward pass */
     const char *csv;      /* metrics as long-format CSV */
     const char *logits;   /* FP32 and IMC logits as safetensors */

@@ -248,6 +248,36 @@ static void test_faults_and_variation(void)
     free(x), free(ideal), free(y), free(y2);
 }
 
+/* The full emulation split over workers gives the very same outputs as one worker, with
+ * variation, faults, read noise and a lossy ADC on (every vector's sums in the same order, every
+ * read's noise from its own seed): 1, 2, 3 and 5 workers over the 5 input vectors; and the
+ * noise does differ between two multiplies of the same inputs (each read draws afresh). */
+static void test_threads_same_results(void)
+{
+    static const char *const sets[] = {
+        "chip.tile.pe.xbar.cell.variation=3 %", "chip.tile.pe.xbar.cell.read_noise=2 %",
+        "chip.tile.pe.xbar.cell.stuck_at_0=1 %", "chip.tile.pe.adc.bits=4"};
+    size_t li = fc1(), in = (size_t)net->layers[li].in, out = (size_t)net->layers[li].out;
+    float *x = malloc(ROWS * in * sizeof *x), *one = malloc(ROWS * out * sizeof *one),
+          *y = malloc(ROWS * out * sizeof *y);
+    inputs(x, in);
+    setup_t s;
+    make(&s, sets, 4, 9);
+    run_mvm(&s, li, x, one);
+    run_mvm(&s, li, x, y);
+    CU_ASSERT(memcmp(one, y, ROWS * out * sizeof *y) != 0);
+    unmake(&s);
+    static const int workers[] = {2, 3, 5};
+    for (size_t k = 0; k < sizeof workers / sizeof workers[0]; k++) {
+        make(&s, sets, 4, 9);
+        imc_emul_threads(s.emul, workers[k], 1);
+        run_mvm(&s, li, x, y);
+        CU_ASSERT_EQUAL(memcmp(one, y, ROWS * out * sizeof *y), 0);
+        unmake(&s);
+    }
+    free(x), free(one), free(y);
+}
+
 /* One output by hand: every input at +max quantizes to +127, offset to 255 = all eight 1-bit
  * slices set, so each slice reads every column's sum of levels; a 4-bit ADC over the full scale
  * 16 x 1 x 3 = 48 has a step of 48 / 15 = 3.2 levels. */
@@ -398,6 +428,7 @@ static CU_TestInfo tests[] = {
     {"ideal devices, lossless ADC: the integer GEMM exactly", test_exact_integer_gemm},
     {"fewer ADC bits never lower the error", test_adc_bits_monotonic},
     {"stuck-at faults, variation, read noise; seeds", test_faults_and_variation},
+    {"split over workers: the same outputs", test_threads_same_results},
     {"a column converted by hand", test_hand_computed_column},
     {"cell/table with cell/reram's levels: the same logits", test_table_cell_same_logits},
     {"ADC INL and offset; zero is the ideal ADC", test_adc_nonlinearity},
