@@ -2,11 +2,13 @@
  *
  * Conductances are kept in level units, g = (G - G_min) / dG with G_min = 1/Roff and dG the
  * step between levels, so an ideal cell holds exactly its integer level and the differential
- * pair or offset encoding can be undone in integers. A layer's cells are one dense matrix
- * [in][col_tiles x cols]: row tile rt is rows rt*R .. rt*R+R-1 of it, column tile ct its
- * columns ct*cols ..; one crossbar read of one input slice over all images is then a single
- * sgemm of (rows x R) by (R x cols). Column values are exact in float: at most R x (2^dac - 1) x
- * (2^cell - 1) in level units. Shift-add and the sums over row tiles run in double. */
+ * pair or offset encoding can be undone in integers. A layer's cells are built when it
+ * multiplies (layer_g), row tile by row tile in panels of columns (g_index); a read of one input
+ * slice on one row tile sums, per column, the conductances of the rows whose input is on
+ * (column_sums), for all the layer's columns and a chunk of reads at once. Column values are
+ * exact in float: at most R x (2^dac - 1) x (2^cell - 1) in level units. Shift-add and the sums
+ * over row tiles run in double. The exact path (ideal devices, lossless ADC) is one integer
+ * GEMM in double instead. */
 #include "sim/numerics/imc.h"
 
 #include <gsl/gsl_cblas.h>
@@ -118,6 +120,20 @@ static uint64_t row_seed(const imc_emul *e, size_t li, size_t row, int xc)
     return mix64(z + 0x9e3779b97f4a7c15u * (row + 1));
 }
 
+enum { PANEL = 64 }; /* columns summed at once (column_sums) */
+
+/* Where layer_g keeps the conductance of ROW, COL of a layer of IN rows and WIDTH columns on
+ * crossbars of R rows: row tile by row tile, and within a tile in panels of PANEL columns, each
+ * panel's rows one after the other (a narrower last panel likewise), so column_sums reads a
+ * panel as one block instead of PANEL columns at a stride of the layer's width, which would map
+ * every row to the same few sets of the cache. */
+static size_t g_index(size_t row, size_t col, size_t R, size_t in, size_t width)
+{
+    size_t r0 = row / R * R, nr = in - r0 < R ? in - r0 : R;
+    size_t c0 = col / PANEL * PANEL, pw = width - c0 < PANEL ? width - c0 : PANEL;
+    return r0 * width + c0 * nr + (row - r0) * pw + (col - c0);
+}
+
 /* The conductances of LE's cells in level units, g = (G - G_min) / dG, programmed crossbar row
  * by crossbar row through the cell model's hook (its own variation and faults) from each row's
  * seed; 0 where no weight sits (the cell stays off). A mapping of fewer bits per cell than the
@@ -146,15 +162,16 @@ static const float *layer_g(imc_emul *e, const layer_emul *le)
                 size_t row = (size_t)xr * p->rows + (size_t)r, used = 0;
                 if (row >= in)
                     break;
-                float *gr = e->g + row * width + (size_t)xc * p->cols;
+                size_t col0 = (size_t)xc * p->cols;
                 for (int c = 0; c < p->cols; c++) {
                     int level = cells[(size_t)r * p->cols + c];
-                    gr[c] = 0;
+                    float *gc = e->g + g_index(row, col0 + (size_t)c, (size_t)p->rows, in, width);
+                    *gc = 0;
                     if (level < 0)
                         continue; /* no weight here: the cell stays off and is not read */
                     int cl = levels - 1 == cell_top ? level : (int)lround((double)level * cell_top / (levels - 1));
                     if (e->nominal) {
-                        gr[c] = e->level[cl];
+                        *gc = e->level[cl];
                     } else {
                         lv[used] = cl;
                         at[used++] = c;
@@ -166,7 +183,8 @@ static const float *layer_g(imc_emul *e, const layer_emul *le)
                 imc_normal_seed(&nr, row_seed(e, li, row, xc));
                 ops->program(cell, lv, gv, used, &nr);
                 for (size_t k = 0; k < used; k++)
-                    gr[at[k]] = (float)((gv[k] - g0) / dg);
+                    e->g[g_index(row, col0 + (size_t)at[k], (size_t)p->rows, in, width)] =
+                        (float)((gv[k] - g0) / dg);
             }
         }
     free(cells), free(lv), free(at), free(gv);
@@ -297,12 +315,89 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
 
 /* ---- one layer's multiply ------------------------------------------------------------------- */
 
-/* GCC vectorises this loop only from -O3 on. */
+/* GCC vectorises these loops only from -O3 on; WIDEST also compiles a copy for each wider
+ * vector unit, chosen when the program starts (GCC on x86-64). */
 #if defined(__GNUC__) && !defined(__clang__)
 #define VECTORIZE __attribute__((optimize("O3")))
 #else
 #define VECTORIZE
 #endif
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define WIDEST __attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
+#else
+#define WIDEST VECTORIZE
+#endif
+
+typedef float f32x16 __attribute__((vector_size(64)));
+
+/* The column values of M reads: V[m][c] = sum over k of X[m][k] G(k, c) (c < N), each the sum
+ * of the conductances of the rows whose input is on, weighted by its DAC level. A read's inputs
+ * are sparse (a 1-bit slice is 0 on about half its rows), so each read's nonzero rows are listed
+ * first (IDX: scratch of M x K) and only their conductances are added, a panel of 64 columns at
+ * a time in registers (G: K rows of N columns in g_index's panels) (two rows at a time into two sets of sums, for the adder's latency), over all M
+ * reads while those columns of G stay in the cache. A read whose nonzero inputs share one level
+ * (every read of a 1-bit DAC) adds the conductances and scales the sums once; others weight each
+ * row. Each sum runs in the same order whatever M is, so a split of the reads changes nothing.
+ * With ideal devices every term and sum is an integer below 2^24: exact in float. */
+static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *g, size_t N,
+                               float *v, uint32_t *idx, uint32_t *nnz, float *level)
+{
+    for (size_t m = 0; m < M; m++) {
+        uint32_t n = 0;
+        const float *xm = x + m * K;
+        level[m] = 0;
+        for (size_t k = 0; k < K; k++)
+            if (xm[k] != 0.0f) {
+                idx[m * K + n++] = (uint32_t)k;
+                level[m] = level[m] == 0 || level[m] == xm[k] ? xm[k] : NAN; /* NAN: mixed */
+            }
+        nnz[m] = n;
+    }
+    size_t c0 = 0;
+    for (; c0 + PANEL <= N; c0 += PANEL)
+        for (size_t m = 0; m < M; m++) {
+            const float *panel = g + c0 * K;
+            const uint32_t *im = idx + m * K;
+            const float *xm = x + m * K;
+            int one = !isnan(level[m]);
+            f32x16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
+            uint32_t t = 0, n = nnz[m];
+            for (; t + 2 <= n; t += 2) {
+                const float *r = panel + (size_t)im[t] * PANEL, *q = panel + (size_t)im[t + 1] * PANEL;
+                f32x16 r0, r1, r2, r3, q0, q1, q2, q3;
+                memcpy(&r0, r, 64), memcpy(&r1, r + 16, 64), memcpy(&r2, r + 32, 64), memcpy(&r3, r + 48, 64);
+                memcpy(&q0, q, 64), memcpy(&q1, q + 16, 64), memcpy(&q2, q + 32, 64), memcpy(&q3, q + 48, 64);
+                if (!one) {
+                    float wr = xm[im[t]], wq = xm[im[t + 1]];
+                    r0 *= wr, r1 *= wr, r2 *= wr, r3 *= wr;
+                    q0 *= wq, q1 *= wq, q2 *= wq, q3 *= wq;
+                }
+                a0 += r0, a1 += r1, a2 += r2, a3 += r3;
+                b0 += q0, b1 += q1, b2 += q2, b3 += q3;
+            }
+            if (t < n) {
+                const float *r = panel + (size_t)im[t] * PANEL;
+                f32x16 r0, r1, r2, r3;
+                memcpy(&r0, r, 64), memcpy(&r1, r + 16, 64), memcpy(&r2, r + 32, 64), memcpy(&r3, r + 48, 64);
+                float wr = one ? 1.0f : xm[im[t]];
+                a0 += wr * r0, a1 += wr * r1, a2 += wr * r2, a3 += wr * r3;
+            }
+            a0 += b0, a1 += b1, a2 += b2, a3 += b3;
+            if (one && level[m] != 1.0f && n) {
+                float w = level[m];
+                a0 *= w, a1 *= w, a2 *= w, a3 *= w;
+            }
+            float *out = v + m * N + c0;
+            memcpy(out, &a0, 64), memcpy(out + 16, &a1, 64), memcpy(out + 32, &a2, 64), memcpy(out + 48, &a3, 64);
+        }
+    for (size_t m = 0; c0 < N && m < M; m++) /* the narrower last panel, term by term */
+        for (size_t c = c0; c < N; c++) {
+            float sum = 0;
+            for (uint32_t t = 0; t < nnz[m]; t++)
+                sum += x[m * K + idx[m * K + t]] * g[c0 * K + (size_t)idx[m * K + t] * (N - c0) + c - c0];
+            v[m * N + c] = sum;
+        }
+}
 
 /* Shift-add of each output's cell columns: W[o] = sum over c of CODES[o's cell c] x CELLW[c]. */
 static VECTORIZE void combine(const float *codes, size_t out, int wpr, int cols, int cpw,
@@ -339,11 +434,11 @@ typedef struct rows_job {
     int failed;         /* out of memory */
 } rows_job;
 
-/* Per row tile, one sgemm over all the layer's columns for every input slice of a chunk of
- * input vectors at once (the slices stacked as rows: the conductances are streamed once per
- * chunk, not once per slice); then every column value of every read through the cell's read,
- * the ADC and into the shift-add. Chunks keep the column values to about CHUNK_FLOATS. Each
- * vector's sums run in the same order whatever the split, so results do not depend on it. */
+/* Per row tile, the column values of every input slice of a chunk of input vectors at once
+ * (column_sums: the conductances stream through the cache once per chunk, not once per read);
+ * then every column value of every read through the cell's read, the ADC and into the
+ * shift-add. Chunks keep the column values to about CHUNK_FLOATS. Each vector's sums run in
+ * the same order whatever the split, so results do not depend on it. */
 static void *emulate_rows(void *arg)
 {
     rows_job *j = arg;
@@ -359,10 +454,12 @@ static void *emulate_rows(void *arg)
     size_t S = (size_t)e->slices, chunk = CHUNK_FLOATS / (S * width);
     chunk = chunk < 1 ? 1 : chunk > rows ? rows : chunk;
     float *xs = malloc(chunk * S * (size_t)R * sizeof *xs), *v = malloc(chunk * S * width * sizeof *v);
+    float *lev = malloc(chunk * S * sizeof *lev);
+    uint32_t *idx = malloc(chunk * S * (size_t)R * sizeof *idx), *nnz = malloc(chunk * S * sizeof *nnz);
     float cellw[64]; /* each cell column's weight within its weight: +-2^(slice x cell bits) */
     for (int c = 0; c < cpw && c < 64; c++)
         cellw[c] = (float)((diff && c >= ws ? -1 : 1) * ldexp(1, (c % ws) * cb));
-    j->failed = !xs || !v;
+    j->failed = !xs || !v || !lev || !idx || !nnz;
     double codes = ldexp(1, e->adc_bits) - 1;
     for (int rt = 0; !j->failed && rt < lp->row_tiles; rt++) {
         size_t r0 = (size_t)rt * R, nr = in - r0 < (size_t)R ? in - r0 : (size_t)R;
@@ -377,9 +474,7 @@ static void *emulate_rows(void *arg)
                     for (size_t r = 0; r < nr; r++)
                         xr[r] = e->dac_level[(xi[r] >> (s * (size_t)e->dac_bits)) & dmask];
                 }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(ni * S), (int)width,
-                        (int)nr, 1.0f, xs, (int)nr, j->g + r0 * width, (int)width, 0.0f, v,
-                        (int)width);
+            column_sums(xs, ni * S, nr, j->g + r0 * width, width, v, idx, nnz, lev);
             for (size_t i = 0; i < ni; i++)
                 for (size_t s = 0; s < S; s++) {
                     float *vi = v + (i * S + s) * width;
@@ -390,17 +485,12 @@ static void *emulate_rows(void *arg)
                 }
         }
     }
-    free(xs);
-    free(v);
+    free(xs), free(v), free(lev), free(idx), free(nnz);
     return NULL;
 }
 
-/* OpenBLAS's own calls, when it is the BLAS behind GSL (weak: absent otherwise). */
-extern void openblas_set_num_threads(int) __attribute__((weak));
-extern int openblas_get_num_threads(void) __attribute__((weak));
-
 /* The full emulation of one multiply of ROWS vectors, split by vectors over e->threads workers
- * when there is enough of it (each worker's sgemm then on one BLAS thread). */
+ * when there is enough of it. */
 static int emulate(imc_emul *e, const layer_emul *le, const float *g, const int32_t *xu,
                    size_t rows, double *acc, imc_err *err)
 {
@@ -414,9 +504,6 @@ static int emulate(imc_emul *e, const layer_emul *le, const float *g, const int3
     uint64_t call = e->calls++;
     for (size_t t = 0; t < n; t++)
         jobs[t] = (rows_job){e, le, g, xu, acc, call, rows * t / n, rows * (t + 1) / n, 0};
-    int blas = n > 1 && openblas_get_num_threads ? openblas_get_num_threads() : 0;
-    if (blas > 1 && openblas_set_num_threads)
-        openblas_set_num_threads(1);
     for (size_t t = 1; t < n; t++)
         started[t] = !pthread_create(&tid[t], NULL, emulate_rows, &jobs[t]);
     emulate_rows(&jobs[0]);
@@ -428,8 +515,6 @@ static int emulate(imc_emul *e, const layer_emul *le, const float *g, const int3
             emulate_rows(&jobs[t]);
         failed |= jobs[t].failed;
     }
-    if (blas > 1 && openblas_set_num_threads)
-        openblas_set_num_threads(blas);
     return failed ? imc_err_set(err, IMC_ENOMEM, "out of memory") : 0;
 }
 
