@@ -403,12 +403,15 @@ static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *
 static VECTORIZE void combine(const float *codes, size_t out, int wpr, int cols, int cpw,
                               const float *cellw, double scale, double *acc)
 {
-    for (size_t o = 0; o < out; o++) {
-        const float *cv = codes + (o / (size_t)wpr) * (size_t)cols + (o % (size_t)wpr) * (size_t)cpw;
-        float w = 0;
-        for (int c = 0; c < cpw; c++)
-            w += cv[c] * cellw[c];
-        acc[o] += (double)w * scale;
+    for (size_t o0 = 0, tile = 0; o0 < out; o0 += (size_t)wpr, tile++) { /* crossbar by crossbar */
+        const float *cv = codes + tile * (size_t)cols;
+        size_t n = out - o0 < (size_t)wpr ? out - o0 : (size_t)wpr;
+        for (size_t j = 0; j < n; j++, cv += cpw) {
+            float w = 0;
+            for (int c = 0; c < cpw; c++)
+                w += cv[c] * cellw[c];
+            acc[o0 + j] += (double)w * scale;
+        }
     }
 }
 
