@@ -19,6 +19,8 @@
 
 typedef struct layer_emul {
     const imc_layer_place *lp;
+    void *q;        /* the quantized weights [in][out], as int8, int16 or int32 (qsize bytes) */
+    int qsize;
     double *colsum; /* sum over inputs of the quantized weights, per output */
     float scale;    /* weight scale */
     int exact;      /* ideal devices and an ADC that cannot lose a level: the fast path */
@@ -58,8 +60,10 @@ void imc_emul_free(imc_emul *e)
 {
     if (!e)
         return;
-    for (size_t i = 0; e->layers && i < e->p->n_layers; i++)
+    for (size_t i = 0; e->layers && i < e->p->n_layers; i++) {
         free(e->layers[i].colsum);
+        free(e->layers[i].q);
+    }
     free(e->layers);
     free(e->g);
     free(e->qd);
@@ -98,9 +102,12 @@ static int reserve(void *buf, size_t *cap, size_t n, size_t size)
 static const int32_t *quantized(imc_emul *e, const layer_emul *le)
 {
     const imc_layer *l = le->lp->layer;
-    if (reserve(&e->q, &e->q_cap, (size_t)l->in * (size_t)l->out, sizeof *e->q))
+    size_t n = (size_t)l->in * (size_t)l->out;
+    if (reserve(&e->q, &e->q_cap, n, sizeof *e->q))
         return NULL;
-    imc_mapper_quantize(e->p, le->lp, imc_forward_weights(e->f, (size_t)(le - e->layers), NULL), e->q);
+    for (size_t k = 0; k < n; k++)
+        e->q[k] = le->qsize == 1 ? ((const int8_t *)le->q)[k]
+                  : le->qsize == 2 ? ((const int16_t *)le->q)[k] : ((const int32_t *)le->q)[k];
     return e->q;
 }
 
@@ -212,7 +219,8 @@ static const double *layer_qd(imc_emul *e, const layer_emul *le)
 }
 
 /* Quantize one layer once, for its scale, the sums the offsets need and whether the exact
- * path serves it; its cells are programmed when it multiplies (layer_g). */
+ * path serves it, and keep its quantized weights (a byte each for 8-bit weights); its cells
+ * are programmed from them when it multiplies (layer_g). */
 static int prepare(imc_emul *e, size_t li, imc_err *err)
 {
     const imc_placement *p = e->p;
@@ -231,6 +239,18 @@ static int prepare(imc_emul *e, size_t li, imc_err *err)
     le->scale = imc_mapper_quantize(p, lp, imc_forward_weights(e->f, li, NULL), e->q);
     for (size_t i = 0; i < in * out; i++)
         le->colsum[i % out] += e->q[i];
+    /* kept in the fewest bytes |q| < 2^(weight_bits - 1) fits */
+    int wb = e->arch->mapping.weight_bits;
+    le->qsize = wb <= 8 ? 1 : wb <= 16 ? 2 : 4;
+    if (!(le->q = malloc(in * out * (size_t)le->qsize)))
+        return imc_err_set(err, IMC_ENOMEM, "out of memory programming %s", l->name);
+    for (size_t i = 0; i < in * out; i++)
+        if (le->qsize == 1)
+            ((int8_t *)le->q)[i] = (int8_t)e->q[i];
+        else if (le->qsize == 2)
+            ((int16_t *)le->q)[i] = (int16_t)e->q[i];
+        else
+            ((int32_t *)le->q)[i] = e->q[i];
     return 0;
 }
 
