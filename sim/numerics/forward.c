@@ -9,6 +9,7 @@
 
 #include <gsl/gsl_cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@ struct imc_forward {
     float *cls, *dist, *pos, *nw, *nb;
     int patch, head, head_dist;
     float eps;
+    int threads; /* the FP32 pass runs a FAR head's two directions at once when 2 or more */
 };
 
 static float *read_named(const imc_network *net, const char *name, size_t expect, imc_err *err)
@@ -263,6 +265,111 @@ static void attention(run *r, const block_rt *b, const float *y, size_t n, float
     }
 }
 
+/* One LSTM direction of one head over the tokens: the steps' [x_t | h_(t-1)] through layer L,
+ * then the cell update (gates i, f, g, o; zero initial state). P holds pre_proj's output
+ * [n][T][D]; HS receives h_t [n][T][K]. With LOG, each step's gates (bias included) are also
+ * kept there [T][n][4K] for the caller to hand to the probe in order. */
+typedef struct lstm_dir {
+    run r;
+    int l, h, d;
+    size_t K, n;
+    const float *p;
+    float *hs, *log;
+    int rc;
+} lstm_dir;
+
+static void *run_direction(void *arg)
+{
+    lstm_dir *j = arg;
+    run *r = &j->r;
+    const imc_network *net = r->f->net;
+    size_t T = (size_t)net->tokens, D = (size_t)net->embed_dim, hd = (size_t)net->head_dim;
+    size_t K = j->K, n = j->n;
+    int d = j->d;
+    float *c = calloc(n * K, sizeof *c), *xin = malloc(n * (hd + K) * sizeof *xin),
+          *gates = malloc(n * 4 * K * sizeof *gates);
+    if (!c || !xin || !gates)
+        j->rc = imc_err_set(r->err, IMC_ENOMEM, "out of memory");
+    for (size_t step = 0; step < T && !j->rc; step++) {
+        size_t t = d == IMC_DIR_FWD ? step : T - 1 - step;
+        for (size_t img = 0; img < n; img++) { /* [x_t | h_(t-1)] */
+            memcpy(xin + img * (hd + K), j->p + (img * T + t) * D + (size_t)j->h * hd, hd * sizeof *xin);
+            if (step == 0)
+                memset(xin + img * (hd + K) + hd, 0, K * sizeof *xin);
+            else {
+                size_t prev = d == IMC_DIR_FWD ? t - 1 : t + 1;
+                memcpy(xin + img * (hd + K) + hd, j->hs + (img * T + prev) * K, K * sizeof *xin);
+            }
+        }
+        if ((j->rc = layer(r, j->l, xin, n, gates)))
+            break;
+        if (j->log)
+            memcpy(j->log + step * n * 4 * K, gates, n * 4 * K * sizeof *gates);
+        for (size_t img = 0; img < n; img++) /* gates i, f, g, o */
+            for (size_t u = 0; u < K; u++) {
+                const float *g = gates + img * 4 * K;
+                float ig = sigmoidf(g[u]), fg = sigmoidf(g[K + u]), gg = tanhf(g[2 * K + u]),
+                      og = sigmoidf(g[3 * K + u]);
+                float *cu = c + img * K + u;
+                *cu = fg * *cu + ig * gg;
+                j->hs[(img * T + t) * K + u] = og * tanhf(*cu);
+            }
+    }
+    free(c), free(xin), free(gates);
+    return NULL;
+}
+
+/* OpenBLAS's own calls, when it is the BLAS behind GSL (weak: absent otherwise). */
+extern void openblas_set_num_threads(int) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+
+/* Both directions of one head. The FP32 pass (no MVM hook) with 2 threads or more runs them at
+ * once, each direction's sgemm on one BLAS thread, and hands their gates to the probe afterwards
+ * in the order the sequential run would (every forward step, then every backward step); the
+ * numbers are the same either way. The IMC pass runs them one after the other (its multiply
+ * keeps state). */
+static int both_directions(run *r, lstm_dir *dir)
+{
+    const imc_network *net = r->f->net;
+    size_t T = (size_t)net->tokens;
+    int both = dir[0].K && dir[1].K && dir[0].l >= 0 && dir[1].l >= 0;
+    if (!both || r->mvm || r->f->threads < 2) {
+        for (int d = 0; d < 2; d++)
+            if (dir[d].K && dir[d].l >= 0 && (run_direction(&dir[d]), dir[d].rc))
+                return dir[d].rc;
+        return 0;
+    }
+    for (int d = 0; d < 2; d++) {
+        dir[d].r.probe = NULL;
+        if (r->probe && !(dir[d].log = malloc(T * dir[d].n * 4 * dir[d].K * sizeof *dir[d].log))) {
+            free(dir[0].log);
+            return imc_err_set(r->err, IMC_ENOMEM, "out of memory");
+        }
+    }
+    int blas = openblas_get_num_threads ? openblas_get_num_threads() : 0;
+    if (blas > 1 && openblas_set_num_threads)
+        openblas_set_num_threads(1);
+    pthread_t tid;
+    int started = !pthread_create(&tid, NULL, run_direction, &dir[1]);
+    run_direction(&dir[0]);
+    if (started)
+        pthread_join(tid, NULL);
+    else
+        run_direction(&dir[1]);
+    if (blas > 1 && openblas_set_num_threads)
+        openblas_set_num_threads(blas);
+    int rc = dir[0].rc ? dir[0].rc : dir[1].rc;
+    for (int d = 0; d < 2; d++) {
+        size_t step = 4 * dir[d].K * dir[d].n;
+        for (size_t s = 0; !rc && r->probe && s < T; s++)
+            r->probe->layer_output(r->probe->ctx, (size_t)dir[d].l, dir[d].log + s * step, dir[d].n,
+                                   4 * dir[d].K);
+        free(dir[d].log);
+        dir[d].log = NULL;
+    }
+    return rc;
+}
+
 /* FAR: per head, a bidirectional LSTM over the tokens, then head_proj. P holds pre_proj's
  * output [n][T][D]; OUT receives the heads' outputs [n][T][D]. */
 static int far_mixer(run *r, const block_rt *b, int bi, const float *p, size_t n, float *out)
@@ -272,55 +379,31 @@ static int far_mixer(run *r, const block_rt *b, int bi, const float *p, size_t n
     size_t T = (size_t)net->tokens, D = (size_t)net->embed_dim, hd = (size_t)net->head_dim;
     int rc = 0;
     size_t maxk = hd;
-    float *hs[2], *c = malloc(n * maxk * sizeof *c), *xin = malloc(n * (hd + maxk) * sizeof *xin),
-                  *gates = malloc(n * 4 * maxk * sizeof *gates),
-                  *cat = malloc(n * T * 2 * maxk * sizeof *cat), *hp = malloc(n * T * hd * sizeof *hp);
+    float *hs[2], *cat = malloc(n * T * 2 * maxk * sizeof *cat), *hp = malloc(n * T * hd * sizeof *hp);
     hs[0] = malloc(n * T * maxk * sizeof *hs[0]);
     hs[1] = malloc(n * T * maxk * sizeof *hs[1]);
-    if (!c || !xin || !gates || !cat || !hp || !hs[0] || !hs[1])
+    imc_err errs[2];
+    if (!cat || !hp || !hs[0] || !hs[1])
         rc = imc_err_set(r->err, IMC_ENOMEM, "out of memory");
     for (int h = 0; !rc && h < net->num_heads; h++) {
-        int k[2];
-        for (int d = 0; d < 2 && !rc; d++) {
-            k[d] = blk->far[h * 2 + d].hidden;
-            int l = b->lstm[h * 2 + d];
-            if (k[d] == 0 || l < 0)
-                continue;
-            size_t K = (size_t)k[d];
-            memset(c, 0, n * K * sizeof *c);
-            for (size_t step = 0; step < T && !rc; step++) {
-                size_t t = d == IMC_DIR_FWD ? step : T - 1 - step;
-                for (size_t img = 0; img < n; img++) { /* [x_t | h_(t-1)] */
-                    memcpy(xin + img * (hd + K), p + (img * T + t) * D + (size_t)h * hd, hd * sizeof *xin);
-                    if (step == 0)
-                        memset(xin + img * (hd + K) + hd, 0, K * sizeof *xin);
-                    else {
-                        size_t prev = d == IMC_DIR_FWD ? t - 1 : t + 1;
-                        memcpy(xin + img * (hd + K) + hd, hs[d] + (img * T + prev) * K, K * sizeof *xin);
-                    }
-                }
-                if ((rc = layer(r, l, xin, n, gates)))
-                    break;
-                for (size_t img = 0; img < n; img++) /* gates i, f, g, o */
-                    for (size_t j = 0; j < K; j++) {
-                        const float *g = gates + img * 4 * K;
-                        float ig = sigmoidf(g[j]), fg = sigmoidf(g[K + j]), gg = tanhf(g[2 * K + j]),
-                              og = sigmoidf(g[3 * K + j]);
-                        float *cj = c + img * K + j;
-                        *cj = fg * *cj + ig * gg;
-                        hs[d][(img * T + t) * K + j] = og * tanhf(*cj);
-                    }
-            }
+        lstm_dir dir[2];
+        for (int d = 0; d < 2; d++) {
+            dir[d] = (lstm_dir){*r, b->lstm[h * 2 + d], h, d, (size_t)blk->far[h * 2 + d].hidden,
+                                n, p, hs[d], NULL, 0};
+            imc_err_clear(&errs[d]);
+            dir[d].r.err = &errs[d];
         }
-        if (rc)
+        if ((rc = both_directions(r, dir))) {
+            *r->err = errs[dir[0].rc ? 0 : 1];
             break;
+        }
         int hl = b->head_proj[h];
         if (hl < 0) { /* no units left: the bias alone */
             for (size_t row = 0; row < n * T; row++)
                 memcpy(out + row * D + (size_t)h * hd, b->head_bias + (size_t)h * hd, hd * sizeof *out);
             continue;
         }
-        size_t kf = (size_t)k[0], kb = (size_t)k[1];
+        size_t kf = dir[0].K, kb = dir[1].K;
         for (size_t row = 0; row < n * T; row++) {
             memcpy(cat + row * (kf + kb), hs[0] + row * kf, kf * sizeof *cat);
             memcpy(cat + row * (kf + kb) + kf, hs[1] + row * kb, kb * sizeof *cat);
@@ -330,8 +413,13 @@ static int far_mixer(run *r, const block_rt *b, int bi, const float *p, size_t n
         for (size_t row = 0; row < n * T; row++)
             memcpy(out + row * D + (size_t)h * hd, hp + row * hd, hd * sizeof *out);
     }
-    free(c), free(xin), free(gates), free(cat), free(hp), free(hs[0]), free(hs[1]);
+    free(cat), free(hp), free(hs[0]), free(hs[1]);
     return rc;
+}
+
+void imc_forward_threads(imc_forward *f, int n)
+{
+    f->threads = n;
 }
 
 int imc_forward_run(imc_forward *f, const float *images, size_t n, float *logits,

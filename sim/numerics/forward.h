@@ -38,6 +38,10 @@ void imc_forward_free(imc_forward *f);
 int imc_forward_run(imc_forward *f, const float *images, size_t n, float *logits,
                     const imc_mvm_ops *mvm, const imc_probe *probe, imc_err *err);
 
+/* Threads of the FP32 pass beyond BLAS's: with 2 or more, each FAR head's two LSTM directions
+ * run at once (the same numbers; the probe still sees the layers in sequential order). */
+void imc_forward_threads(imc_forward *f, int n);
+
 /* The FP32 weights [in][out] and bias [out] of layer LAYER, as the forward pass uses them. */
 const float *imc_forward_weights(const imc_forward *f, size_t layer, const float **bias);
 

@@ -161,9 +161,12 @@ int imc_numerics_run(const imc_arch *arch, const imc_numerics_request *rq, FILE 
         rc = imc_forward_new(&fwd, net, err);
     if (!rc)
         rc = imc_emul_new(&emul, arch, place, fwd, rq->seed, err);
-    if (!rc) /* as many workers for the full emulation as BLAS threads */
-        imc_emul_threads(emul, rq->threads > 0 ? rq->threads
-                               : openblas_get_num_threads ? openblas_get_num_threads() : 1, 0);
+    if (!rc) { /* as many workers as BLAS threads */
+        int threads = rq->threads > 0 ? rq->threads
+                      : openblas_get_num_threads ? openblas_get_num_threads() : 1;
+        imc_emul_threads(emul, threads, 0);
+        imc_forward_threads(fwd, threads);
+    }
     size_t n = ds ? ds->n : 0, K = net ? (size_t)net->num_classes : 0;
     size_t img = ds ? (size_t)ds->channels * ds->height * ds->width : 0;
     if (!rc && (!(fp32 = malloc(n * K * sizeof *fp32)) || !(imc = malloc(n * K * sizeof *imc)) ||

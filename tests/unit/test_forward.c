@@ -8,6 +8,7 @@
  * in float64 from the file's float32 weights. Checked here: the logits, batched runs against
  * one-image runs, the probe's view of every layer, and the multiply hook. No Python needed. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,6 +351,41 @@ static int exact_mvm(void *ctx, size_t layer, const float *x, size_t rows, float
     return 0;
 }
 
+/* A running FNV-1a hash of every probe call: the layer, the rows and the output's bytes, in
+ * call order. */
+static void hash_calls(void *ctx, size_t layer, const float *y, size_t rows, size_t out)
+{
+    uint64_t *h = ctx;
+    const unsigned char *b = (const unsigned char *)y;
+    size_t head[2] = {layer, rows};
+    for (size_t k = 0; k < sizeof head; k++)
+        *h = (*h ^ ((const unsigned char *)head)[k]) * 0x100000001b3u;
+    for (size_t k = 0; k < rows * out * sizeof *y; k++)
+        *h = (*h ^ b[k]) * 0x100000001b3u;
+}
+
+/* With two threads the FP32 pass runs each FAR head's two LSTM directions at once: the logits
+ * are the same to the bit, and the probe sees the same outputs in the same order as with one. */
+static void test_threads_same_pass(void)
+{
+    for (size_t m = 0; m < N_MODELS; m++) {
+        ref r = load_ref(MODELS[m]);
+        float *one = malloc(r.n * r.classes * sizeof *one), *two = malloc(r.n * r.classes * sizeof *two);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(one);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(two);
+        uint64_t h1 = 0xcbf29ce484222325u, h2 = h1;
+        imc_probe p1 = {&h1, hash_calls}, p2 = {&h2, hash_calls};
+        imc_forward_threads(r.fwd, 1);
+        run(&r, 0, r.n, one, NULL, &p1);
+        imc_forward_threads(r.fwd, 2);
+        run(&r, 0, r.n, two, NULL, &p2);
+        CU_ASSERT(memcmp(one, two, r.n * r.classes * sizeof *one) == 0);
+        CU_ASSERT_EQUAL(h1, h2);
+        free(one), free(two);
+        free_ref(&r);
+    }
+}
+
 /* A multiply plugged in through imc_mvm_ops replaces sgemm and nothing else: with exact
  * products it reproduces PyTorch like sgemm does, and its error stops the run with its
  * message. */
@@ -413,6 +449,7 @@ static void test_mvm_hook(void)
 static CU_TestInfo tests[] = {
     {"logits match PyTorch (float64) to 1e-4 of the largest", test_logits_match_pytorch},
     {"a batch gives every image its one-image logits", test_batch_equals_single_runs},
+    {"two threads: the same logits and probe calls", test_threads_same_pass},
     {"the probe sees every layer once per run, n x vectors rows", test_probe_sees_every_layer},
     {"an exact multiply hook reproduces sgemm; its error stops the run", test_mvm_hook},
     CU_TEST_INFO_NULL,
