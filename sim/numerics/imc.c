@@ -129,16 +129,15 @@ static uint64_t row_seed(const imc_emul *e, size_t li, size_t row, int xc)
 
 enum { PANEL = 64 }; /* columns summed at once (column_sums) */
 
-/* Where layer_g keeps the conductance of ROW, COL of a layer of IN rows and WIDTH columns on
- * crossbars of R rows: row tile by row tile, and within a tile in panels of PANEL columns, each
- * panel's rows one after the other (a narrower last panel likewise), so column_sums reads a
- * panel as one block instead of PANEL columns at a stride of the layer's width, which would map
- * every row to the same few sets of the cache. */
-static size_t g_index(size_t row, size_t col, size_t R, size_t in, size_t width)
+/* Where layer_g keeps the conductance of row R (of NR) of the row tile starting at row R0, and
+ * column COL, of a layer WIDTH columns wide: row tile by row tile, and within a tile in panels
+ * of PANEL columns, each panel's rows one after the other (a narrower last panel likewise), so
+ * column_sums reads a panel as one block instead of PANEL columns at a stride of the layer's
+ * width, which would map every row to the same few sets of the cache. */
+static size_t g_index(size_t r0, size_t nr, size_t r, size_t col, size_t width)
 {
-    size_t r0 = row / R * R, nr = in - r0 < R ? in - r0 : R;
     size_t c0 = col / PANEL * PANEL, pw = width - c0 < PANEL ? width - c0 : PANEL;
-    return r0 * width + c0 * nr + (row - r0) * pw + (col - c0);
+    return r0 * width + c0 * nr + r * pw + (col - c0);
 }
 
 /* The conductances of LE's cells in level units, g = (G - G_min) / dG, programmed crossbar row
@@ -159,20 +158,20 @@ static const float *layer_g(imc_emul *e, const layer_emul *le)
     e->g_of = NULL;
     const int32_t *q = quantized(e, le);
     int16_t *cells = malloc((size_t)p->rows * p->cols * sizeof *cells);
-    int *lv = malloc((size_t)p->cols * sizeof *lv), *at = malloc((size_t)p->cols * sizeof *at);
+    int *lv = malloc((size_t)p->cols * sizeof *lv);
+    size_t *at = malloc((size_t)p->cols * sizeof *at); /* where each drawn cell goes in e->g */
     double *gv = malloc((size_t)p->cols * sizeof *gv);
     int ok = q && cells && lv && at && gv && !reserve(&e->g, &e->g_cap, in * width, sizeof *e->g);
-    for (int xr = 0; ok && xr < lp->row_tiles; xr++)
+    for (int xr = 0; ok && xr < lp->row_tiles; xr++) {
+        size_t r0 = (size_t)xr * p->rows, nr = in - r0 < (size_t)p->rows ? in - r0 : (size_t)p->rows;
         for (int xc = 0; xc < lp->col_tiles; xc++) {
             imc_mapper_cells(p, lp, xr, xc, q, cells);
-            for (int r = 0; r < p->rows; r++) {
-                size_t row = (size_t)xr * p->rows + (size_t)r, used = 0;
-                if (row >= in)
-                    break;
-                size_t col0 = (size_t)xc * p->cols;
+            for (size_t r = 0; r < nr; r++) {
+                size_t row = r0 + r, used = 0, col0 = (size_t)xc * p->cols;
                 for (int c = 0; c < p->cols; c++) {
-                    int level = cells[(size_t)r * p->cols + c];
-                    float *gc = e->g + g_index(row, col0 + (size_t)c, (size_t)p->rows, in, width);
+                    int level = cells[r * p->cols + c];
+                    size_t at_c = g_index(r0, nr, r, col0 + (size_t)c, width);
+                    float *gc = e->g + at_c;
                     *gc = 0;
                     if (level < 0)
                         continue; /* no weight here: the cell stays off and is not read */
@@ -181,19 +180,19 @@ static const float *layer_g(imc_emul *e, const layer_emul *le)
                         *gc = e->level[cl];
                     } else {
                         lv[used] = cl;
-                        at[used++] = c;
+                        at[used++] = at_c;
                     }
                 }
                 if (!used)
                     continue;
-                imc_normal_rng nr;
-                imc_normal_seed(&nr, row_seed(e, li, row, xc));
-                ops->program(cell, lv, gv, used, &nr);
+                imc_normal_rng stream;
+                imc_normal_seed(&stream, row_seed(e, li, row, xc));
+                ops->program(cell, lv, gv, used, &stream);
                 for (size_t k = 0; k < used; k++)
-                    e->g[g_index(row, col0 + (size_t)at[k], (size_t)p->rows, in, width)] =
-                        (float)((gv[k] - g0) / dg);
+                    e->g[at[k]] = (float)((gv[k] - g0) / dg);
             }
         }
+    }
     free(cells), free(lv), free(at), free(gv);
     if (!ok)
         return NULL;
@@ -354,8 +353,8 @@ typedef float f32x16 __attribute__((vector_size(64)));
  * of the conductances of the rows whose input is on, weighted by its DAC level. A read's inputs
  * are sparse (a 1-bit slice is 0 on about half its rows), so each read's nonzero rows are listed
  * first (IDX: scratch of M x K) and only their conductances are added, a panel of 64 columns at
- * a time in registers (G: K rows of N columns in g_index's panels) (two rows at a time into two sets of sums, for the adder's latency), over all M
- * reads while those columns of G stay in the cache. A read whose nonzero inputs share one level
+ * a time in registers (G: K rows of N columns in g_index's panels; two rows at a time into two
+ * sets of sums, for the adder's latency), over all M reads while the panel stays in the cache. A read whose nonzero inputs share one level
  * (every read of a 1-bit DAC) adds the conductances and scales the sums once; others weight each
  * row. Each sum runs in the same order whatever M is, so a split of the reads changes nothing.
  * With ideal devices every term and sum is an integer below 2^24: exact in float. */
