@@ -60,10 +60,11 @@ static inline double imc_normal(imc_normal_rng *r)
 }
 
 /* Many deviates at once, for a column read's noise: IMC_NORMAL_LANES xoshiro256++ streams side by
- * side, so the generator and the ziggurat's fast path run as vector code (the CPU's widest, where
- * the compiler can pick it at run time), and one more stream for the rare draws outside a layer's
- * rectangle. The same ziggurat on other draws: exactly N(0, 1) in distribution, up to the 52-bit
- * resolution of its uniforms; the deviates are a function of the seed alone. */
+ * side, each 64-bit draw giving two 32-bit ones, through a ziggurat of 256 layers in float (AVX-512
+ * code where the CPU has it, else portable code with the same arithmetic), and one more stream
+ * for the rare draws outside a layer's rectangle. N(0, 1) in distribution up to float resolution
+ * (24-bit uniforms; normal.c says how); the deviates are a function of the seed alone, the same
+ * on any CPU. */
 #define IMC_NORMAL_LANES 8
 
 typedef struct imc_normal_lanes {
@@ -73,7 +74,11 @@ typedef struct imc_normal_lanes {
 
 void imc_normal_lanes_seed(imc_normal_lanes *r, uint64_t seed);
 
-/* V[k] *= 1 + SIGMA x n_k for k < N, each n_k a fresh N(0, 1) deviate. */
+/* V[k] *= 1 + SIGMA x n_k in float for k < N, each n_k a fresh N(0, 1) deviate. */
 void imc_normal_lanes_scale(imc_normal_lanes *r, float *v, size_t n, double sigma);
+
+/* For tests: ON = 1 makes the lanes use their portable code, 0 the CPU's fastest; returns whether
+ * the CPU has faster code than the portable one (else both are the same). Not thread-safe. */
+int imc_normal_lanes_portable(int on);
 
 #endif

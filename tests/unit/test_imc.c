@@ -157,20 +157,23 @@ static void test_exact_integer_gemm(void)
 {
     /* 36-column crossbars: fc1's width (its column tiles x 36) is then no multiple of
      * column_sums's 64-column panels, and with differential pairs cells in use fall in the
-     * narrower last panel, so it is checked too */
+     * narrower last panel, so it is checked too. 18-row crossbars leave a short last row tile;
+     * a 2-bit DAC gives reads of several levels (column_sums weights each row). */
     const char *schemes[][2] = {{"mapping.signed=differential", "chip.tile.pe.xbar.cols=16"},
                                 {"mapping.signed=offset", "chip.tile.pe.xbar.cols=16"},
                                 {"mapping.signed=differential", "chip.tile.pe.xbar.cols=36"},
-                                {"mapping.signed=offset", "chip.tile.pe.xbar.cols=36"}};
+                                {"mapping.signed=offset", "chip.tile.pe.xbar.cols=36"},
+                                {"chip.tile.pe.xbar.rows=18", "chip.tile.pe.xbar.cols=32"},
+                                {"chip.tile.pe.dac.bits=2", "chip.tile.pe.xbar.cols=32"}};
     size_t li = fc1(), in = (size_t)net->layers[li].in, out = (size_t)net->layers[li].out;
     float *x = malloc(ROWS * in * sizeof *x), *fast = malloc(ROWS * out * sizeof *fast),
           *full = malloc(ROWS * out * sizeof *full), *ref = malloc(ROWS * out * sizeof *ref);
     inputs(x, in);
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 6; k++) {
         setup_t s;
         make(&s, schemes[k], 2, 1);
         size_t width = (size_t)s.place->layers[li].col_tiles * (size_t)s.place->cols;
-        CU_ASSERT_EQUAL(width % 64 != 0, k >= 2);
+        CU_ASSERT_EQUAL(width % 64 != 0, k == 2 || k == 3);
         CU_ASSERT(imc_emul_exact(s.emul)); /* 16 rows x 1 x 3 = 48 levels < 2^12 */
         run_mvm(&s, li, x, fast);
         imc_emul_force_full(s.emul, 1);

@@ -21,6 +21,7 @@
 #include "models/model.h"
 #include "models/registry.h"
 #include "models/techscale.h"
+#include "sim/base/normal.h"
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -1352,6 +1353,35 @@ static void test_read_noise_statistics(void)
     imc_instance_free(cell);
 }
 
+/* The read noise's vector code and its portable code draw the same deviates: every length
+ * (whole steps of sixteen, partial ones, a single value), many seeds, so many slow-path
+ * draws among them (about 1.5 % of deviates). Where the CPU has no vector code both runs take
+ * the portable one and the test says so. */
+static void test_read_noise_portable(void)
+{
+    static const size_t lengths[] = {1, 15, 16, 17, 64, 100, 1000, 4099};
+    static float a[4099], b[4099];
+    int same = 1, vector = 0;
+    for (size_t t = 0; t < sizeof lengths / sizeof lengths[0]; t++)
+        for (uint64_t seed = 1; seed <= 40; seed++) {
+            size_t n = lengths[t];
+            for (size_t k = 0; k < n; k++)
+                a[k] = b[k] = 1.0f + (float)k;
+            imc_normal_lanes ra, rb;
+            imc_normal_lanes_seed(&ra, seed);
+            imc_normal_lanes_seed(&rb, seed);
+            vector = imc_normal_lanes_portable(0);
+            imc_normal_lanes_scale(&ra, a, n, 0.05);
+            imc_normal_lanes_portable(1);
+            imc_normal_lanes_scale(&rb, b, n, 0.05);
+            imc_normal_lanes_portable(0);
+            same &= memcmp(a, b, n * sizeof *a) == 0;
+        }
+    if (!vector)
+        printf("\n  (no vector code on this CPU: portable against itself)\n");
+    CU_ASSERT(same);
+}
+
 static void test_table_errors(void)
 {
     static const struct {
@@ -1494,6 +1524,7 @@ static CU_TestInfo tests[] = {
     {"cell/table: bad tables are refused by line", test_table_errors},
     {"cell programming: stuck-at fractions and the variation's distribution", test_program_statistics},
     {"cell read noise: per column over many reads, N(1, sigma) and independent", test_read_noise_statistics},
+    {"cell read noise: vector and portable code draw the same deviates", test_read_noise_portable},
     CU_TEST_INFO_NULL,
 };
 
