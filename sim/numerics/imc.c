@@ -46,9 +46,10 @@ struct imc_emul {
      * path's quantized weights as doubles [in][out] (QD). An LSTM direction multiplies the same
      * layer once per token, so it is built once per direction, not per token. */
     float *g;
-    double *qd;
-    const layer_emul *g_of, *qd_of;
-    size_t g_cap, qd_cap;
+    void *qw;                  /* floats where the exact path's sums stay exact in float, else doubles */
+    const layer_emul *g_of, *qw_of;
+    size_t g_cap, qw_cap;
+    size_t exact_k;            /* the exact path's rows per float sgemm (exact_rows), 0: dgemm */
     int32_t *q; /* scratch: a layer's quantized weights */
     size_t q_cap;
     float dac_top;                        /* of the highest code */
@@ -66,7 +67,7 @@ void imc_emul_free(imc_emul *e)
     }
     free(e->layers);
     free(e->g);
-    free(e->qd);
+    free(e->qw);
     free(e->q);
     free(e);
 }
@@ -200,21 +201,34 @@ static const float *layer_g(imc_emul *e, const layer_emul *le)
     return e->g;
 }
 
-/* The exact path's weights: LE's quantized weights as doubles [in][out]; NULL when out of
- * memory. */
-static const double *layer_qd(imc_emul *e, const layer_emul *le)
+/* The exact path's weights: LE's quantized weights [in][out] as floats when e->exact_k says
+ * float sums are exact, else as doubles; NULL when out of memory. */
+static const void *layer_qw(imc_emul *e, const layer_emul *le)
 {
-    if (e->qd_of == le)
-        return e->qd;
+    if (e->qw_of == le)
+        return e->qw;
     size_t n = (size_t)le->lp->layer->in * (size_t)le->lp->layer->out;
-    e->qd_of = NULL;
+    e->qw_of = NULL;
     const int32_t *q = quantized(e, le);
-    if (!q || reserve(&e->qd, &e->qd_cap, n, sizeof *e->qd))
+    if (!q || reserve(&e->qw, &e->qw_cap, n, e->exact_k ? sizeof(float) : sizeof(double)))
         return NULL;
     for (size_t k = 0; k < n; k++)
-        e->qd[k] = q[k];
-    e->qd_of = le;
-    return e->qd;
+        if (e->exact_k)
+            ((float *)e->qw)[k] = (float)q[k];
+        else
+            ((double *)e->qw)[k] = q[k];
+    e->qw_of = le;
+    return e->qw;
+}
+
+/* How many input rows one float sgemm of the exact path may sum: every partial sum of that
+ * many products of an unsigned input (< 2^in_bits) and a quantized weight (|w| <= 2^(bits-1))
+ * is an integer of at most 2^24, exact in float whatever order the sgemm adds in; 0 when not
+ * even one row's products are (then dgemm, exact below 2^53). */
+static size_t exact_rows(const imc_emul *e)
+{
+    double xmax = ldexp(1, e->in_bits) - 1, wmax = ldexp(1, e->arch->mapping.weight_bits - 1);
+    return (size_t)floor(0x1p24 / (xmax * wmax));
 }
 
 /* Quantize one layer once, for its scale, the sums the offsets need and whether the exact
@@ -320,6 +334,7 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
             e->level[c] = (float)((ops->level_g(cell, c) - g0) / dg);
     }
     e->in_bits = arch->mapping.input_bits;
+    e->exact_k = exact_rows(e);
     e->slices = imc_arch_input_slices(arch);
     for (size_t i = 0; i < p->n_layers; i++) {
         int rc = prepare(e, i, err);
@@ -546,7 +561,31 @@ void imc_emul_threads(imc_emul *e, int n, double min_split)
     e->min_split = min_split > 0 ? min_split : 1 << 24;
 }
 
-static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_err *err)
+/* One input vector quantized symmetrically to +-QMAX, offset by OFFSET for the DACs, into XU;
+ * its scale into SCALE; returns the sum of XU. Vector code: rintf rounds to nearest even as
+ * lrintf does, and a NaN lands on -QMAX as lrintf's out-of-range value did. */
+static WIDEST int64_t quantize_input(const float *x, size_t in, int32_t qmax, int32_t offset,
+                                     int32_t *xu, float *scale)
+{
+    float m = 0;
+    for (size_t k = 0; k < in; k++) {
+        float a = fabsf(x[k]);
+        m = a > m ? a : m;
+    }
+    float s = m > 0 ? m / (float)qmax : 1, lo = (float)-qmax, hi = (float)qmax;
+    int64_t sum = 0;
+    for (size_t k = 0; k < in; k++) {
+        float v = rintf(x[k] / s);
+        v = v >= lo ? v : lo;
+        v = v <= hi ? v : hi;
+        xu[k] = (int32_t)v + offset;
+        sum += xu[k];
+    }
+    *scale = s;
+    return sum;
+}
+
+static WIDEST int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_err *err)
 {
     imc_emul *e = ctx;
     layer_emul *le = &e->layers[li];
@@ -564,31 +603,35 @@ static int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     }
     /* inputs: symmetric per vector, then offset to 0 .. 2^bits - 1 for the DACs */
-    for (size_t i = 0; i < rows; i++) {
-        float m = 0;
-        for (size_t k = 0; k < in; k++)
-            m = fmaxf(m, fabsf(x[i * in + k]));
-        sx[i] = m > 0 ? m / (float)qmax : 1;
-        for (size_t k = 0; k < in; k++) {
-            long v = lrintf(x[i * in + k] / sx[i]);
-            v = v > qmax ? qmax : v < -qmax ? -qmax : v;
-            xu[i * in + k] = (int32_t)v + offset;
-            xsum[i] += (double)v + offset;
-        }
-    }
+    for (size_t i = 0; i < rows; i++)
+        xsum[i] = (double)quantize_input(x + i * in, in, qmax, offset, xu + i * in, &sx[i]);
     int rc = 0;
     if (le->exact && !e->force_full) {
-        /* exact: sum_i x_u w = x_q w + offset sum_i w, in double (integers < 2^53) */
-        double *xd = malloc(rows * in * sizeof *xd);
-        const double *qd = layer_qd(e, le);
-        if (!xd || !qd)
+        /* exact: sum_i x_u w = x_q w + offset sum_i w, as integers: float sgemms over chunks
+         * of exact_k rows whose sums are exact, added in double (exact below 2^53) */
+        const void *qw = layer_qw(e, le);
+        size_t kc = e->exact_k;
+        void *xw = malloc(rows * in * (kc ? sizeof(float) : sizeof(double)));
+        float *part = kc ? malloc(rows * out * sizeof *part) : NULL;
+        if (!xw || !qw || (kc && !part))
             rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
         for (size_t k = 0; !rc && k < rows * in; k++)
-            xd[k] = xu[k];
-        if (!rc)
+            if (kc)
+                ((float *)xw)[k] = (float)xu[k];
+            else
+                ((double *)xw)[k] = xu[k];
+        if (!rc && !kc)
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)in, 1.0,
-                        xd, (int)in, qd, (int)out, 0.0, acc, (int)out);
-        free(xd);
+                        xw, (int)in, qw, (int)out, 0.0, acc, (int)out);
+        for (size_t k0 = 0; !rc && kc && k0 < in; k0 += kc) {
+            size_t kn = in - k0 < kc ? in - k0 : kc;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)kn,
+                        1.0f, (const float *)xw + k0, (int)in, (const float *)qw + k0 * out,
+                        (int)out, 0.0f, part, (int)out);
+            for (size_t k = 0; k < rows * out; k++)
+                acc[k] += part[k];
+        }
+        free(xw), free(part);
     } else {
         const float *g = layer_g(e, le);
         if (!g)

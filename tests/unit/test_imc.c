@@ -130,8 +130,8 @@ static double err2(const float *a, const float *b, size_t n)
     return e;
 }
 
-/* The integer-quantized GEMM, computed independently: inputs quantized per vector to 8 bits,
- * weights as the mapper quantizes them. */
+/* The integer-quantized GEMM, computed independently: inputs quantized per vector to the
+ * architecture's input bits, weights as the mapper quantizes them. */
 static void reference(setup_t *s, size_t li, const float *x, float *y)
 {
     const imc_layer *l = &net->layers[li];
@@ -142,7 +142,7 @@ static void reference(setup_t *s, size_t li, const float *x, float *y)
         float m = 0;
         for (size_t k = 0; k < in; k++)
             m = fmaxf(m, fabsf(x[i * in + k]));
-        float sx = m / 127;
+        float sx = m / (float)((1 << (s->arch->mapping.input_bits - 1)) - 1);
         for (size_t o = 0; o < out; o++) {
             double acc = 0;
             for (size_t k = 0; k < in; k++)
@@ -158,18 +158,22 @@ static void test_exact_integer_gemm(void)
     /* 36-column crossbars: fc1's width (its column tiles x 36) is then no multiple of
      * column_sums's 64-column panels, and with differential pairs cells in use fall in the
      * narrower last panel, so it is checked too. 18-row crossbars leave a short last row tile;
-     * a 2-bit DAC gives reads of several levels (column_sums weights each row). */
+     * a 2-bit DAC gives reads of several levels (column_sums weights each row). The exact
+     * path sums 8-bit products in float sgemms of up to 514 rows (exact_rows), 12-bit ones
+     * two rows at a time, and 16-bit ones in one dgemm. */
     const char *schemes[][2] = {{"mapping.signed=differential", "chip.tile.pe.xbar.cols=16"},
                                 {"mapping.signed=offset", "chip.tile.pe.xbar.cols=16"},
                                 {"mapping.signed=differential", "chip.tile.pe.xbar.cols=36"},
                                 {"mapping.signed=offset", "chip.tile.pe.xbar.cols=36"},
                                 {"chip.tile.pe.xbar.rows=18", "chip.tile.pe.xbar.cols=32"},
-                                {"chip.tile.pe.dac.bits=2", "chip.tile.pe.xbar.cols=32"}};
+                                {"chip.tile.pe.dac.bits=2", "chip.tile.pe.xbar.cols=32"},
+                                {"mapping.input_bits=12", "mapping.weight_bits=12"},
+                                {"mapping.input_bits=16", "mapping.weight_bits=16"}};
     size_t li = fc1(), in = (size_t)net->layers[li].in, out = (size_t)net->layers[li].out;
     float *x = malloc(ROWS * in * sizeof *x), *fast = malloc(ROWS * out * sizeof *fast),
           *full = malloc(ROWS * out * sizeof *full), *ref = malloc(ROWS * out * sizeof *ref);
     inputs(x, in);
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < 8; k++) {
         setup_t s;
         make(&s, schemes[k], 2, 1);
         size_t width = (size_t)s.place->layers[li].col_tiles * (size_t)s.place->cols;
