@@ -233,36 +233,102 @@ static float sigmoidf(float x)
     return 1.0f / (1.0f + expf(-x));
 }
 
-static void attention(run *r, const block_rt *b, const float *y, size_t n, float *out, float *tmp)
+/* Head H of image IMG: softmax(q k^T / sqrt(hd)) v from Y's qkv rows [n][T][3D] into OUT's
+ * columns of head H [n][T][D]; TMP holds the T x T scores. */
+static void attend_head(const imc_network *net, const float *y, size_t img, int h, float *out,
+                        float *tmp)
 {
-    const imc_network *net = r->f->net;
     size_t T = (size_t)net->tokens, D = (size_t)net->embed_dim, hd = (size_t)net->head_dim;
     float scale = 1.0f / sqrtf((float)hd);
-    (void)b;
-    for (size_t img = 0; img < n; img++) {
-        const float *qkv = y + img * T * 3 * D;
-        for (int h = 0; h < net->num_heads; h++) {
-            const float *q = qkv + (size_t)h * hd, *k = qkv + D + (size_t)h * hd,
-                        *v = qkv + 2 * D + (size_t)h * hd;
-            /* S = q k^T * scale: T x T */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)hd, scale, q,
-                        (int)(3 * D), k, (int)(3 * D), 0.0f, tmp, (int)T);
-            for (size_t i = 0; i < T; i++) {
-                float *row = tmp + i * T, m = row[0];
-                for (size_t j = 1; j < T; j++)
-                    m = row[j] > m ? row[j] : m;
-                double sum = 0;
-                for (size_t j = 0; j < T; j++)
-                    sum += row[j] = expf(row[j] - m);
-                for (size_t j = 0; j < T; j++)
-                    row[j] = (float)(row[j] / sum);
-            }
-            /* O = S v: T x hd, into head h's columns */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)T, 1.0f,
-                        tmp, (int)T, v, (int)(3 * D), 0.0f, out + img * T * D + (size_t)h * hd,
-                        (int)D);
-        }
+    const float *qkv = y + img * T * 3 * D;
+    const float *q = qkv + (size_t)h * hd, *k = qkv + D + (size_t)h * hd,
+                *v = qkv + 2 * D + (size_t)h * hd;
+    /* S = q k^T * scale: T x T */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)hd, scale, q,
+                (int)(3 * D), k, (int)(3 * D), 0.0f, tmp, (int)T);
+    for (size_t i = 0; i < T; i++) {
+        float *row = tmp + i * T, m = row[0];
+        for (size_t j = 1; j < T; j++)
+            m = row[j] > m ? row[j] : m;
+        double sum = 0;
+        for (size_t j = 0; j < T; j++)
+            sum += row[j] = expf(row[j] - m);
+        for (size_t j = 0; j < T; j++)
+            row[j] = (float)(row[j] / sum);
     }
+    /* O = S v: T x hd, into head h's columns */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)T, 1.0f, tmp,
+                (int)T, v, (int)(3 * D), 0.0f, out + img * T * D + (size_t)h * hd, (int)D);
+}
+
+/* A share of the heads of all images: pairs (image, head) J0 .. J1 - 1. */
+typedef struct heads_job {
+    const imc_network *net;
+    const float *y;
+    float *out, *tmp;
+    size_t j0, j1;
+} heads_job;
+
+static void *attend_heads(void *arg)
+{
+    heads_job *j = arg;
+    size_t H = (size_t)j->net->num_heads;
+    for (size_t k = j->j0; k < j->j1; k++)
+        attend_head(j->net, j->y, k / H, (int)(k % H), j->out, j->tmp);
+    return NULL;
+}
+
+/* OpenBLAS's own calls, when it is the BLAS behind GSL (weak: absent otherwise). */
+extern void openblas_set_num_threads(int) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+
+/* Run JOBS on up to N threads of their own (job 0 on this one), each job's BLAS calls on one
+ * BLAS thread; a job whose thread cannot start runs here. */
+static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, int n)
+{
+    enum { MAX_THREADS = 64 };
+    pthread_t tid[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    n = n > MAX_THREADS ? MAX_THREADS : n;
+    int blas = openblas_get_num_threads ? openblas_get_num_threads() : 0;
+    if (blas > 1 && openblas_set_num_threads)
+        openblas_set_num_threads(1);
+    for (int t = 1; t < n; t++)
+        started[t] = !pthread_create(&tid[t], NULL, fn, (char *)jobs + (size_t)t * size);
+    fn(jobs);
+    for (int t = 1; t < n; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else
+            fn((char *)jobs + (size_t)t * size);
+    if (blas > 1 && openblas_set_num_threads)
+        openblas_set_num_threads(blas);
+}
+
+/* Self-attention of N images, the (image, head) pairs split over the pass's threads (each with
+ * its own scores, TMP for the first); the numbers are the same at any thread count. */
+static int attention(run *r, const float *y, size_t n, float *out, float *tmp)
+{
+    enum { MAX_WORKERS = 16 };
+    const imc_network *net = r->f->net;
+    size_t T = (size_t)net->tokens, pairs = n * (size_t)net->num_heads;
+    size_t workers = r->f->threads < 2 ? 1 : (size_t)r->f->threads;
+    workers = workers > pairs ? pairs : workers > MAX_WORKERS ? MAX_WORKERS : workers;
+    heads_job jobs[MAX_WORKERS];
+    int rc = 0;
+    for (size_t w = 0; w < workers; w++) {
+        jobs[w] = (heads_job){net, y, out, w ? malloc(T * T * sizeof *tmp) : tmp,
+                              pairs * w / workers, pairs * (w + 1) / workers};
+        if (!jobs[w].tmp)
+            rc = imc_err_set(r->err, IMC_ENOMEM, "out of memory");
+    }
+    if (!rc && workers > 1)
+        run_jobs(attend_heads, jobs, sizeof *jobs, (int)workers);
+    else if (!rc)
+        attend_heads(jobs);
+    for (size_t w = 1; w < workers; w++)
+        free(jobs[w].tmp);
+    return rc;
 }
 
 /* One LSTM direction of one head over the tokens: the steps' [x_t | h_(t-1)] through layer L,
@@ -319,10 +385,6 @@ static void *run_direction(void *arg)
     return NULL;
 }
 
-/* OpenBLAS's own calls, when it is the BLAS behind GSL (weak: absent otherwise). */
-extern void openblas_set_num_threads(int) __attribute__((weak));
-extern int openblas_get_num_threads(void) __attribute__((weak));
-
 /* Both directions of one head. The FP32 pass (no MVM hook) with 2 threads or more runs them at
  * once, each direction's sgemm on one BLAS thread, and hands their gates to the probe afterwards
  * in the order the sequential run would (every forward step, then every backward step); the
@@ -346,18 +408,7 @@ static int both_directions(run *r, lstm_dir *dir)
             return imc_err_set(r->err, IMC_ENOMEM, "out of memory");
         }
     }
-    int blas = openblas_get_num_threads ? openblas_get_num_threads() : 0;
-    if (blas > 1 && openblas_set_num_threads)
-        openblas_set_num_threads(1);
-    pthread_t tid;
-    int started = !pthread_create(&tid, NULL, run_direction, &dir[1]);
-    run_direction(&dir[0]);
-    if (started)
-        pthread_join(tid, NULL);
-    else
-        run_direction(&dir[1]);
-    if (blas > 1 && openblas_set_num_threads)
-        openblas_set_num_threads(blas);
+    run_jobs(run_direction, dir, sizeof *dir, 2);
     int rc = dir[0].rc ? dir[0].rc : dir[1].rc;
     for (int d = 0; d < 2; d++) {
         size_t step = 4 * dir[d].K * dir[d].n;
@@ -469,8 +520,8 @@ int imc_forward_run(imc_forward *f, const float *images, size_t n, float *logits
         layernorm(x, y, rows, D, b->n1w, b->n1b, f->eps);
         if (net->blocks[bi].kind == IMC_BLOCK_ATTENTION) {
             if (!(rc = layer(&r, b->qkv, y, rows, z))) {
-                attention(&r, b, z, n, o, scores);
-                rc = layer(&r, b->proj, o, rows, y);
+                if (!(rc = attention(&r, z, n, o, scores)))
+                    rc = layer(&r, b->proj, o, rows, y);
             }
         } else if (!(rc = layer(&r, b->pre, y, rows, z)) && !(rc = far_mixer(&r, b, bi, z, n, o))) {
             rc = layer(&r, b->post, o, rows, y);

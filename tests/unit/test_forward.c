@@ -364,8 +364,9 @@ static void hash_calls(void *ctx, size_t layer, const float *y, size_t rows, siz
         *h = (*h ^ b[k]) * 0x100000001b3u;
 }
 
-/* With two threads the FP32 pass runs each FAR head's two LSTM directions at once: the logits
- * are the same to the bit, and the probe sees the same outputs in the same order as with one. */
+/* With two threads the FP32 pass runs each FAR head's two LSTM directions at once and splits an
+ * attention block's (image, head) pairs between them: the logits are the same to the bit, and
+ * the probe sees the same outputs in the same order as with one. */
 static void test_threads_same_pass(void)
 {
     for (size_t m = 0; m < N_MODELS; m++) {
