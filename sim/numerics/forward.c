@@ -228,6 +228,79 @@ static void layernorm(const float *x, float *y, size_t rows, size_t d, const flo
     }
 }
 
+/* OpenBLAS's own calls, when it is the BLAS behind GSL (weak: absent otherwise). */
+extern void openblas_set_num_threads(int) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+
+/* Run JOBS on up to N threads of their own (job 0 on this one), each job's BLAS calls on one
+ * BLAS thread; a job whose thread cannot start runs here. */
+static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, int n)
+{
+    enum { MAX_THREADS = 64 };
+    pthread_t tid[MAX_THREADS];
+    int started[MAX_THREADS] = {0};
+    n = n > MAX_THREADS ? MAX_THREADS : n;
+    int blas = openblas_get_num_threads ? openblas_get_num_threads() : 0;
+    if (blas > 1 && openblas_set_num_threads)
+        openblas_set_num_threads(1);
+    for (int t = 1; t < n; t++)
+        started[t] = !pthread_create(&tid[t], NULL, fn, (char *)jobs + (size_t)t * size);
+    fn(jobs);
+    for (int t = 1; t < n; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else
+            fn((char *)jobs + (size_t)t * size);
+    if (blas > 1 && openblas_set_num_threads)
+        openblas_set_num_threads(blas);
+}
+
+/* The exact GELU of N values in place. */
+static void gelu(float *z, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        z[i] = 0.5f * z[i] * (1.0f + erff(z[i] * 0.70710678118654752440f));
+}
+
+/* A share of a row-wise step, rows I0 .. I1 - 1 of D values: layer normalization X -> Y with
+ * W, B, EPS, or (GELU set) the GELU of Y in place. */
+typedef struct rows_job {
+    int gelu;
+    const float *x, *w, *b;
+    float *y, eps;
+    size_t d, i0, i1;
+} rows_job;
+
+static void *rows_step(void *arg)
+{
+    rows_job *j = arg;
+    if (j->gelu)
+        gelu(j->y + j->i0 * j->d, (j->i1 - j->i0) * j->d);
+    else
+        layernorm(j->x + j->i0 * j->d, j->y + j->i0 * j->d, j->i1 - j->i0, j->d, j->w, j->b, j->eps);
+    return NULL;
+}
+
+/* JOB over ROWS rows, split over the pass's threads (row by row the same numbers). */
+static void row_wise(const run *r, rows_job job, size_t rows)
+{
+    enum { MAX_WORKERS = 16, MIN_ROWS = 64 };
+    size_t workers = r->f->threads < 2 ? 1 : (size_t)r->f->threads;
+    workers = workers > MAX_WORKERS ? MAX_WORKERS : workers;
+    workers = rows / MIN_ROWS < workers ? rows / MIN_ROWS : workers;
+    if (workers < 2) {
+        job.i0 = 0, job.i1 = rows;
+        rows_step(&job);
+        return;
+    }
+    rows_job jobs[MAX_WORKERS];
+    for (size_t w = 0; w < workers; w++) {
+        jobs[w] = job;
+        jobs[w].i0 = rows * w / workers, jobs[w].i1 = rows * (w + 1) / workers;
+    }
+    run_jobs(rows_step, jobs, sizeof *jobs, (int)workers);
+}
+
 static float sigmoidf(float x)
 {
     return 1.0f / (1.0f + expf(-x));
@@ -276,33 +349,6 @@ static void *attend_heads(void *arg)
     for (size_t k = j->j0; k < j->j1; k++)
         attend_head(j->net, j->y, k / H, (int)(k % H), j->out, j->tmp);
     return NULL;
-}
-
-/* OpenBLAS's own calls, when it is the BLAS behind GSL (weak: absent otherwise). */
-extern void openblas_set_num_threads(int) __attribute__((weak));
-extern int openblas_get_num_threads(void) __attribute__((weak));
-
-/* Run JOBS on up to N threads of their own (job 0 on this one), each job's BLAS calls on one
- * BLAS thread; a job whose thread cannot start runs here. */
-static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, int n)
-{
-    enum { MAX_THREADS = 64 };
-    pthread_t tid[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
-    n = n > MAX_THREADS ? MAX_THREADS : n;
-    int blas = openblas_get_num_threads ? openblas_get_num_threads() : 0;
-    if (blas > 1 && openblas_set_num_threads)
-        openblas_set_num_threads(1);
-    for (int t = 1; t < n; t++)
-        started[t] = !pthread_create(&tid[t], NULL, fn, (char *)jobs + (size_t)t * size);
-    fn(jobs);
-    for (int t = 1; t < n; t++)
-        if (started[t])
-            pthread_join(tid[t], NULL);
-        else
-            fn((char *)jobs + (size_t)t * size);
-    if (blas > 1 && openblas_set_num_threads)
-        openblas_set_num_threads(blas);
 }
 
 /* Self-attention of N images, the (image, head) pairs split over the pass's threads (each with
@@ -517,7 +563,7 @@ int imc_forward_run(imc_forward *f, const float *images, size_t n, float *logits
 
     for (int bi = 0; !rc && bi < net->depth; bi++) {
         const block_rt *b = &f->blocks[bi];
-        layernorm(x, y, rows, D, b->n1w, b->n1b, f->eps);
+        row_wise(&r, (rows_job){0, x, b->n1w, b->n1b, y, f->eps, D, 0, 0}, rows);
         if (net->blocks[bi].kind == IMC_BLOCK_ATTENTION) {
             if (!(rc = layer(&r, b->qkv, y, rows, z))) {
                 if (!(rc = attention(&r, z, n, o, scores)))
@@ -530,12 +576,11 @@ int imc_forward_run(imc_forward *f, const float *images, size_t n, float *logits
             break;
         for (size_t i = 0; i < rows * D; i++)
             x[i] += y[i];
-        layernorm(x, y, rows, D, b->n2w, b->n2b, f->eps);
+        row_wise(&r, (rows_job){0, x, b->n2w, b->n2b, y, f->eps, D, 0, 0}, rows);
         if ((rc = layer(&r, b->fc1, y, rows, z)))
             break;
         size_t H = (size_t)net->blocks[bi].mlp_hidden;
-        for (size_t i = 0; i < rows * H; i++) /* exact GELU */
-            z[i] = 0.5f * z[i] * (1.0f + erff(z[i] * 0.70710678118654752440f));
+        row_wise(&r, (rows_job){1, NULL, NULL, NULL, z, 0, H, 0, 0}, rows);
         if ((rc = layer(&r, b->fc2, z, rows, y)))
             break;
         for (size_t i = 0; i < rows * D; i++)
