@@ -133,6 +133,16 @@ static void charge(engine *e, int inference, uint32_t name, int cls, imc_comp co
         e->status = imc_err_set(e->err, IMC_ENOMEM, "out of memory in the ledger");
 }
 
+/* charge() through a call site's remembered ledger row (imc_ledger_add_memo). */
+static void charge_at(engine *e, int inference, imc_ledger_memo *memo, uint32_t name, int cls,
+                      imc_comp comp, unsigned action, double count)
+{
+    if (inference != 0 || count <= 0 || !imc_comp_instance(e->arch, comp))
+        return;
+    if (imc_ledger_add_memo(e->ledger, memo, name, cls, comp, action, count) && !e->status)
+        e->status = imc_err_set(e->err, IMC_ENOMEM, "out of memory in the ledger");
+}
+
 static void traffic(engine *e, int inference, imc_mem_level level, double bits)
 {
     if (inference == 0)
@@ -388,29 +398,32 @@ static uint64_t mvm_stage(engine *e, who w, int stage, uint64_t t, int *last)
             end = a > end ? a : end;
         }
         double x = l->xbars;
-        charge(e, inf, op->name, op->cls, IMC_COMP_XBAR, IMC_XBAR_READ, S * x);
-        charge(e, inf, op->name, op->cls, IMC_COMP_DAC, IMC_DAC_CONVERT, S * l->dac_conv);
-        charge(e, inf, op->name, op->cls, IMC_COMP_SH, IMC_SH_SAMPLE, S * l->cols_used);
-        charge(e, inf, op->name, op->cls, IMC_COMP_ADC, IMC_ADC_CONVERT, S * l->cols_used);
-        charge(e, inf, op->name, op->cls, IMC_COMP_PE_SHIFTADD, IMC_SHIFTADD_ADD, S * l->cols_used);
-        charge(e, inf, op->name, op->cls, IMC_COMP_PE_IR, IMC_BUFFER_WRITE,
-               accesses(e, IMC_COMP_PE_IR, in * lp->col_tiles));
-        charge(e, inf, op->name, op->cls, IMC_COMP_PE_IR, IMC_BUFFER_READ,
-               S * accesses(e, IMC_COMP_PE_IR, in * lp->col_tiles / S));
-        charge(e, inf, op->name, op->cls, IMC_COMP_PE_OR, IMC_BUFFER_WRITE,
-               accesses(e, IMC_COMP_PE_OR, out * lp->row_tiles));
-        charge(e, inf, op->name, op->cls, IMC_COMP_PE_OR, IMC_BUFFER_READ,
-               accesses(e, IMC_COMP_PE_OR, out * lp->row_tiles));
-        charge(e, inf, op->name, op->cls, IMC_COMP_TILE_BUFFER, IMC_BUFFER_READ,
-               accesses(e, IMC_COMP_TILE_BUFFER, in));
-        charge(e, inf, op->name, op->cls, IMC_COMP_TILE_BUFFER, IMC_BUFFER_WRITE,
-               accesses(e, IMC_COMP_TILE_BUFFER, out));
+        imc_ledger_memo *m = l->memo;
+        int c = op->cls;
+        uint32_t nm = op->name;
+        charge_at(e, inf, &m[0], nm, c, IMC_COMP_XBAR, IMC_XBAR_READ, S * x);
+        charge_at(e, inf, &m[1], nm, c, IMC_COMP_DAC, IMC_DAC_CONVERT, S * l->dac_conv);
+        charge_at(e, inf, &m[2], nm, c, IMC_COMP_SH, IMC_SH_SAMPLE, S * l->cols_used);
+        charge_at(e, inf, &m[3], nm, c, IMC_COMP_ADC, IMC_ADC_CONVERT, S * l->cols_used);
+        charge_at(e, inf, &m[4], nm, c, IMC_COMP_PE_SHIFTADD, IMC_SHIFTADD_ADD, S * l->cols_used);
+        charge_at(e, inf, &m[5], nm, c, IMC_COMP_PE_IR, IMC_BUFFER_WRITE,
+                  accesses(e, IMC_COMP_PE_IR, in * lp->col_tiles));
+        charge_at(e, inf, &m[6], nm, c, IMC_COMP_PE_IR, IMC_BUFFER_READ,
+                  S * accesses(e, IMC_COMP_PE_IR, in * lp->col_tiles / S));
+        charge_at(e, inf, &m[7], nm, c, IMC_COMP_PE_OR, IMC_BUFFER_WRITE,
+                  accesses(e, IMC_COMP_PE_OR, out * lp->row_tiles));
+        charge_at(e, inf, &m[8], nm, c, IMC_COMP_PE_OR, IMC_BUFFER_READ,
+                  accesses(e, IMC_COMP_PE_OR, out * lp->row_tiles));
+        charge_at(e, inf, &m[9], nm, c, IMC_COMP_TILE_BUFFER, IMC_BUFFER_READ,
+                  accesses(e, IMC_COMP_TILE_BUFFER, in));
+        charge_at(e, inf, &m[10], nm, c, IMC_COMP_TILE_BUFFER, IMC_BUFFER_WRITE,
+                  accesses(e, IMC_COMP_TILE_BUFFER, out));
         if (bus)
-            charge(e, inf, op->name, op->cls, IMC_COMP_TILE_BUS, IMC_NOC_FLIT_HOP,
-                   ceil(in / e->units[IMC_COMP_TILE_BUS].width) +
-                       ceil(out / e->units[IMC_COMP_TILE_BUS].width));
+            charge_at(e, inf, &m[11], nm, c, IMC_COMP_TILE_BUS, IMC_NOC_FLIT_HOP,
+                      ceil(in / e->units[IMC_COMP_TILE_BUS].width) +
+                          ceil(out / e->units[IMC_COMP_TILE_BUS].width));
         if (adds > 0 && vu)
-            charge(e, inf, op->name, op->cls, IMC_COMP_TILE_VECTOR, IMC_DIGITAL_ADD, adds);
+            charge_at(e, inf, &m[12], nm, c, IMC_COMP_TILE_VECTOR, IMC_DIGITAL_ADD, adds);
         traffic(e, inf, IMC_MEM_TILE_BUFFER, in + out);
         traffic(e, inf, IMC_MEM_PE_BUFFERS, in * lp->col_tiles + out * lp->row_tiles);
         /* then the crossbar pipeline, booked as soon as the input is in (so the next vector's

@@ -57,6 +57,7 @@ typedef struct layer_rt {
     int xbars;           /* crossbars of one copy */
     double dac_conv;     /* per vector, per slice */
     double cols_used;    /* converted columns of one copy, per slice */
+    imc_ledger_memo memo[13]; /* the ledger rows of mvm_stage's charges, one per call site */
 } layer_rt;
 
 typedef struct tile_rt {

@@ -103,31 +103,55 @@ static int grow_slots(imc_ledger *l)
     return 0;
 }
 
-int imc_ledger_add(imc_ledger *l, uint32_t name, int cls, imc_comp comp, unsigned action,
-                   double count)
+/* The row of key (NAME, CLS, COMP, ACTION), added with a zero count if new: its index, or -1
+ * when out of memory. */
+static long row_of(imc_ledger *l, uint32_t name, int cls, imc_comp comp, unsigned action)
 {
-    if (count == 0)
-        return 0;
     if (2 * (l->n + 1) > l->n_slots && grow_slots(l))
-        return IMC_ENOMEM;
+        return -1;
     size_t s = hash_key(name, (unsigned)cls, comp, action) & (l->n_slots - 1);
     for (; l->slots[s]; s = (s + 1) & (l->n_slots - 1)) {
-        row *r = &l->rows[l->slots[s] - 1];
-        if (r->name == name && r->cls == cls && r->comp == comp && r->action == action) {
-            r->count += count;
-            return 0;
-        }
+        const row *r = &l->rows[l->slots[s] - 1];
+        if (r->name == name && r->cls == cls && r->comp == comp && r->action == action)
+            return (long)l->slots[s] - 1;
     }
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 256;
         row *rows = realloc(l->rows, cap * sizeof *rows);
         if (!rows)
-            return IMC_ENOMEM;
+            return -1;
         l->rows = rows;
         l->cap = cap;
     }
-    l->rows[l->n] = (row){name, (uint16_t)cls, (uint16_t)comp, action, count};
+    l->rows[l->n] = (row){name, (uint16_t)cls, (uint16_t)comp, action, 0};
     l->slots[s] = (uint32_t)++l->n;
+    return (long)l->n - 1;
+}
+
+int imc_ledger_add(imc_ledger *l, uint32_t name, int cls, imc_comp comp, unsigned action,
+                   double count)
+{
+    if (count == 0)
+        return 0;
+    long i = row_of(l, name, cls, comp, action);
+    if (i < 0)
+        return IMC_ENOMEM;
+    l->rows[i].count += count;
+    return 0;
+}
+
+int imc_ledger_add_memo(imc_ledger *l, imc_ledger_memo *m, uint32_t name, int cls, imc_comp comp,
+                        unsigned action, double count)
+{
+    if (count == 0)
+        return 0;
+    if (!m->row || m->name != name || m->cls != cls) {
+        long i = row_of(l, name, cls, comp, action);
+        if (i < 0)
+            return IMC_ENOMEM;
+        *m = (imc_ledger_memo){name, cls, (uint32_t)i + 1};
+    }
+    l->rows[m->row - 1].count += count;
     return 0;
 }
 
