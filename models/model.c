@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/base/vectorize.h"
+
 static const char *const kind_names[IMC_KIND_COUNT] = {
     [IMC_KIND_CELL] = "cell",         [IMC_KIND_XBAR] = "xbar",
     [IMC_KIND_DAC] = "dac",           [IMC_KIND_ADC] = "adc",
@@ -106,15 +108,8 @@ int imc_model_bits(const imc_instance *inst)
     return (int)imc_instance_get(inst, "bits");
 }
 
-/* GCC vectorises this loop only from -O3 on; it is much of the full emulation's time. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define VECTORIZE __attribute__((optimize("O3")))
-#else
-#define VECTORIZE
-#endif
-
-/* float is exact here: codes < 2^24 */
-VECTORIZE void imc_adc_ideal_convert(int bits, float *v, size_t n, float inv_step)
+/* float is exact here: codes < 2^24. Much of the full emulation's time: vector code. */
+WIDEST void imc_adc_ideal_convert(int bits, float *v, size_t n, float inv_step)
 {
     float top = (float)(ldexp(1, bits) - 1) + 0.5f;
     for (size_t k = 0; k < n; k++) {

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/base/vectorize.h"
+
 typedef struct layer_emul {
     const imc_layer_place *lp;
     void *q;        /* the quantized weights [in][out], as int8, int16 or int32 (qsize bytes) */
@@ -349,18 +351,6 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
 
 /* ---- one layer's multiply ------------------------------------------------------------------- */
 
-/* GCC vectorises these loops only from -O3 on; WIDEST also compiles a copy for each wider
- * vector unit, chosen when the program starts (GCC on x86-64). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define VECTORIZE __attribute__((optimize("O3")))
-#else
-#define VECTORIZE
-#endif
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define WIDEST __attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
-#else
-#define WIDEST VECTORIZE
-#endif
 
 typedef float f32x16 __attribute__((vector_size(64)));
 
@@ -434,19 +424,34 @@ static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *
 }
 
 /* Shift-add of each output's cell columns: W[o] = sum over c of CODES[o's cell c] x CELLW[c]. */
-static VECTORIZE void combine(const float *codes, size_t out, int wpr, int cols, int cpw,
-                              const float *cellw, double scale, double *acc)
+static inline __attribute__((always_inline)) void combine_cells(const float *codes, size_t out,
+                                                                 int wpr, int cols, int cpw,
+                                                                 const float *cellw, double scale,
+                                                                 double *acc)
 {
     for (size_t o0 = 0, tile = 0; o0 < out; o0 += (size_t)wpr, tile++) { /* crossbar by crossbar */
         const float *cv = codes + tile * (size_t)cols;
         size_t n = out - o0 < (size_t)wpr ? out - o0 : (size_t)wpr;
-        for (size_t j = 0; j < n; j++, cv += cpw) {
+        for (size_t j = 0; j < n; j++) {
             float w = 0;
             for (int c = 0; c < cpw; c++)
-                w += cv[c] * cellw[c];
+                w += cv[j * (size_t)cpw + (size_t)c] * cellw[c];
             acc[o0 + j] += (double)w * scale;
         }
     }
+}
+
+/* The same for the usual cells per weight as constants, so the compiler vectorizes across
+ * outputs (each output's terms still added in order). */
+static WIDEST void combine(const float *codes, size_t out, int wpr, int cols, int cpw,
+                           const float *cellw, double scale, double *acc)
+{
+    if (cpw == 8)
+        combine_cells(codes, out, wpr, cols, 8, cellw, scale, acc);
+    else if (cpw == 4)
+        combine_cells(codes, out, wpr, cols, 4, cellw, scale, acc);
+    else
+        combine_cells(codes, out, wpr, cols, cpw, cellw, scale, acc);
 }
 
 /* The seed of one read: input vector I's slice S on row tile RT in the pass's CALL-th multiply,
