@@ -232,15 +232,16 @@ static void layernorm(const float *x, float *y, size_t rows, size_t d, const flo
 extern void openblas_set_num_threads(int) __attribute__((weak));
 extern int openblas_get_num_threads(void) __attribute__((weak));
 
-/* Run JOBS on up to N threads of their own (job 0 on this one), each job's BLAS calls on one
- * BLAS thread; a job whose thread cannot start runs here. */
-static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, int n)
+/* Run JOBS on up to N threads of their own (job 0 on this one); a job whose thread cannot start
+ * runs here. With BLAS set, the jobs call BLAS: each call then runs on one BLAS thread (the
+ * library's own threads would compete with the jobs'). */
+static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, int n, int blas_calls)
 {
     enum { MAX_THREADS = 64 };
     pthread_t tid[MAX_THREADS];
     int started[MAX_THREADS] = {0};
     n = n > MAX_THREADS ? MAX_THREADS : n;
-    int blas = openblas_get_num_threads ? openblas_get_num_threads() : 0;
+    int blas = blas_calls && openblas_get_num_threads ? openblas_get_num_threads() : 0;
     if (blas > 1 && openblas_set_num_threads)
         openblas_set_num_threads(1);
     for (int t = 1; t < n; t++)
@@ -298,7 +299,7 @@ static void row_wise(const run *r, rows_job job, size_t rows)
         jobs[w] = job;
         jobs[w].i0 = rows * w / workers, jobs[w].i1 = rows * (w + 1) / workers;
     }
-    run_jobs(rows_step, jobs, sizeof *jobs, (int)workers);
+    run_jobs(rows_step, jobs, sizeof *jobs, (int)workers, 0);
 }
 
 static float sigmoidf(float x)
@@ -369,7 +370,7 @@ static int attention(run *r, const float *y, size_t n, float *out, float *tmp)
             rc = imc_err_set(r->err, IMC_ENOMEM, "out of memory");
     }
     if (!rc && workers > 1)
-        run_jobs(attend_heads, jobs, sizeof *jobs, (int)workers);
+        run_jobs(attend_heads, jobs, sizeof *jobs, (int)workers, 1);
     else if (!rc)
         attend_heads(jobs);
     for (size_t w = 1; w < workers; w++)
@@ -454,7 +455,7 @@ static int both_directions(run *r, lstm_dir *dir)
             return imc_err_set(r->err, IMC_ENOMEM, "out of memory");
         }
     }
-    run_jobs(run_direction, dir, sizeof *dir, 2);
+    run_jobs(run_direction, dir, sizeof *dir, 2, 1);
     int rc = dir[0].rc ? dir[0].rc : dir[1].rc;
     for (int d = 0; d < 2; d++) {
         size_t step = 4 * dir[d].K * dir[d].n;
