@@ -7,8 +7,8 @@
  * slice on one row tile sums, per column, the conductances of the rows whose input is on
  * (column_sums), for all the layer's columns and a chunk of reads at once. Column values are
  * exact in float: at most R x (2^dac - 1) x (2^cell - 1) in level units. Shift-add and the sums
- * over row tiles run in double. The exact path (ideal devices, lossless ADC) is one integer
- * GEMM in double instead. */
+ * over row tiles run in double. The exact path (ideal devices, lossless ADC) is the integer
+ * GEMM instead, as float sgemms over chunks of rows whose sums stay exact (exact_rows). */
 #include "sim/numerics/imc.h"
 
 #include <gsl/gsl_cblas.h>
