@@ -77,9 +77,17 @@ static double slow(const zig *z, imc_normal_rng *r, double u, unsigned i)
             } while (-2 * y < x * x);
             return u < 0 ? x - z->tail : z->tail - x;
         }
-        /* the wedge: under the density between the layer's edges */
-        double x = u * z->x[i];
-        if (z->f[i + 1] + uniform_open(r) * (z->f[i] - z->f[i + 1]) < exp(-0.5 * x * x))
+        /* the wedge: under the density between the layer's edges, y = f[i + 1] + v (f[i] -
+         * f[i + 1]) for a uniform v. The chord between the edges decides without the exp where
+         * it can: y is under the chord when v > t (the fraction of the way from x[i + 1] to
+         * x[i]), so under the density where it is concave (|x| < 1), and over it when v < t
+         * where it is convex (|x| > 1); the margin keeps rounding from deciding. */
+        double x = u * z->x[i], v = uniform_open(r);
+        double t = (fabs(x) - z->x[i + 1]) / (z->x[i] - z->x[i + 1]);
+        if (z->x[i] <= 1 && v > t + 1e-12)
+            return x;
+        int over = z->x[i + 1] >= 1 && v < t - 1e-12;
+        if (!over && z->f[i + 1] + v * (z->f[i] - z->f[i + 1]) < exp(-0.5 * x * x))
             return x;
         uint64_t b = next(r);
         u = ((double)(b >> 11) + 0.5) * 0x1p-52 - 1;
