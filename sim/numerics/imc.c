@@ -45,13 +45,13 @@ struct imc_emul {
     double min_split;                     /* of a multiply of at least this many MACs */
     /* The layer multiplied last, as its pass needs it, rebuilt when another layer comes: the
      * full emulation's conductances in level units [in][col_tiles x cols] (G), or the exact
-     * path's quantized weights as doubles [in][out] (QD). An LSTM direction multiplies the same
-     * layer once per token, so it is built once per direction, not per token. */
+     * path's quantized weights [in][out] (QW: floats, or doubles where exact_k is 0). An LSTM
+     * direction multiplies the same layer once per token, so it is built once per direction. */
     float *g;
-    void *qw;                  /* floats where the exact path's sums stay exact in float, else doubles */
+    void *qw;
     const layer_emul *g_of, *qw_of;
     size_t g_cap, qw_cap;
-    size_t exact_k;            /* the exact path's rows per float sgemm (exact_rows), 0: dgemm */
+    size_t exact_k; /* the exact path's rows per float sgemm (exact_rows); 0: dgemm */
     int32_t *q; /* scratch: a layer's quantized weights */
     size_t q_cap;
     float dac_top;                        /* of the highest code */
@@ -351,7 +351,6 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
 
 /* ---- one layer's multiply ------------------------------------------------------------------- */
 
-
 typedef float f32x16 __attribute__((vector_size(64)));
 
 /* The column values of M reads: V[m][c] = sum over k of X[m][k] G(k, c) (c < N), each the sum
@@ -359,9 +358,9 @@ typedef float f32x16 __attribute__((vector_size(64)));
  * are sparse (a 1-bit slice is 0 on about half its rows), so each read's nonzero rows are listed
  * first (IDX: scratch of M x K) and only their conductances are added, a panel of 64 columns at
  * a time in registers (G: K rows of N columns in g_index's panels; two rows at a time into two
- * sets of sums, for the adder's latency), over all M reads while the panel stays in the cache. A read whose nonzero inputs share one level
- * (every read of a 1-bit DAC) adds the conductances and scales the sums once; others weight each
- * row. Each sum runs in the same order whatever M is, so a split of the reads changes nothing.
+ * sets of sums, for the adder's latency), over all M reads while the panel stays in the cache.
+ * A read whose nonzero inputs share one level (every read of a 1-bit DAC) adds the
+ * conductances and scales the sums once; others weight each row. Each sum runs in the same order whatever M is, so a split of the reads changes nothing.
  * With ideal devices every term and sum is an integer below 2^24: exact in float. */
 static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *g, size_t N,
                                float *v, uint32_t *idx, uint32_t *nnz, float *level)
@@ -566,6 +565,46 @@ void imc_emul_threads(imc_emul *e, int n, double min_split)
     e->min_split = min_split > 0 ? min_split : 1 << 24;
 }
 
+/* The exact path: ACC = XU x LE's quantized weights, as integers (sum_i x_u w = x_q w +
+ * offset sum_i w, undone by the caller): float sgemms over chunks of exact_k rows, whose sums
+ * are exact, added in double (exact below 2^53); one dgemm where no chunk is exact. */
+static WIDEST int exact_gemm(imc_emul *e, const layer_emul *le, const int32_t *xu, size_t rows,
+                             double *acc, imc_err *err)
+{
+    size_t in = (size_t)le->lp->layer->in, out = (size_t)le->lp->layer->out, kc = e->exact_k;
+    const void *qw = layer_qw(e, le);
+    if (!qw)
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    if (!kc) {
+        double *xd = malloc(rows * in * sizeof *xd);
+        if (!xd)
+            return imc_err_set(err, IMC_ENOMEM, "out of memory");
+        for (size_t k = 0; k < rows * in; k++)
+            xd[k] = xu[k];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)in, 1.0,
+                    xd, (int)in, qw, (int)out, 0.0, acc, (int)out);
+        free(xd);
+        return 0;
+    }
+    float *xf = malloc(rows * in * sizeof *xf), *part = malloc(rows * out * sizeof *part);
+    if (!xf || !part) {
+        free(xf), free(part);
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < rows * in; k++)
+        xf[k] = (float)xu[k];
+    for (size_t k0 = 0; k0 < in; k0 += kc) {
+        size_t kn = in - k0 < kc ? in - k0 : kc;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)kn, 1.0f,
+                    xf + k0, (int)in, (const float *)qw + k0 * out, (int)out, 0.0f, part,
+                    (int)out);
+        for (size_t k = 0; k < rows * out; k++)
+            acc[k] += part[k];
+    }
+    free(xf), free(part);
+    return 0;
+}
+
 /* One input vector quantized symmetrically to +-QMAX, offset by OFFSET for the DACs, into XU;
  * its scale into SCALE; returns the sum of XU. Vector code: rintf rounds to nearest even as
  * lrintf does, and a NaN lands on -QMAX as lrintf's out-of-range value did. */
@@ -612,31 +651,7 @@ static WIDEST int mvm(void *ctx, size_t li, const float *x, size_t rows, float *
         xsum[i] = (double)quantize_input(x + i * in, in, qmax, offset, xu + i * in, &sx[i]);
     int rc = 0;
     if (le->exact && !e->force_full) {
-        /* exact: sum_i x_u w = x_q w + offset sum_i w, as integers: float sgemms over chunks
-         * of exact_k rows whose sums are exact, added in double (exact below 2^53) */
-        const void *qw = layer_qw(e, le);
-        size_t kc = e->exact_k;
-        void *xw = malloc(rows * in * (kc ? sizeof(float) : sizeof(double)));
-        float *part = kc ? malloc(rows * out * sizeof *part) : NULL;
-        if (!xw || !qw || (kc && !part))
-            rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
-        for (size_t k = 0; !rc && k < rows * in; k++)
-            if (kc)
-                ((float *)xw)[k] = (float)xu[k];
-            else
-                ((double *)xw)[k] = xu[k];
-        if (!rc && !kc)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)in, 1.0,
-                        xw, (int)in, qw, (int)out, 0.0, acc, (int)out);
-        for (size_t k0 = 0; !rc && kc && k0 < in; k0 += kc) {
-            size_t kn = in - k0 < kc ? in - k0 : kc;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)kn,
-                        1.0f, (const float *)xw + k0, (int)in, (const float *)qw + k0 * out,
-                        (int)out, 0.0f, part, (int)out);
-            for (size_t k = 0; k < rows * out; k++)
-                acc[k] += part[k];
-        }
-        free(xw), free(part);
+        rc = exact_gemm(e, le, xu, rows, acc, err);
     } else {
         const float *g = layer_g(e, le);
         if (!g)
