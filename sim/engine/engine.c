@@ -124,23 +124,23 @@ static uint64_t take(engine *e, who w, uint32_t r, uint64_t t, uint64_t dur, uin
     return s;
 }
 
-static void charge(engine *e, int inference, uint32_t name, int cls, imc_comp comp,
-                   unsigned action, double count)
-{
-    if (inference != 0 || count <= 0 || !imc_comp_instance(e->arch, comp))
-        return;
-    if (imc_ledger_add(e->ledger, name, cls, comp, action, count) && !e->status)
-        e->status = imc_err_set(e->err, IMC_ENOMEM, "out of memory in the ledger");
-}
-
-/* charge() through a call site's remembered ledger row (imc_ledger_add_memo). */
+/* Charge COUNT actions to the ledger (first inference only), through MEMO's remembered row
+ * when the call site has one (imc_ledger_add_memo), else by lookup. */
 static void charge_at(engine *e, int inference, imc_ledger_memo *memo, uint32_t name, int cls,
                       imc_comp comp, unsigned action, double count)
 {
     if (inference != 0 || count <= 0 || !imc_comp_instance(e->arch, comp))
         return;
-    if (imc_ledger_add_memo(e->ledger, memo, name, cls, comp, action, count) && !e->status)
+    int rc = memo ? imc_ledger_add_memo(e->ledger, memo, name, cls, comp, action, count)
+                  : imc_ledger_add(e->ledger, name, cls, comp, action, count);
+    if (rc && !e->status)
         e->status = imc_err_set(e->err, IMC_ENOMEM, "out of memory in the ledger");
+}
+
+static void charge(engine *e, int inference, uint32_t name, int cls, imc_comp comp,
+                   unsigned action, double count)
+{
+    charge_at(e, inference, NULL, name, cls, comp, action, count);
 }
 
 static void traffic(engine *e, int inference, imc_mem_level level, double bits)
