@@ -153,14 +153,10 @@ static double lanes_slow(imc_normal_rng *r, int32_t h, unsigned i)
 /* One xoshiro256++ step of lane L; returns its 64-bit draw. */
 static inline uint64_t lane_next(imc_normal_lanes *r, int l)
 {
-    uint64_t s0 = r->s[0][l], s1 = r->s[1][l], s2 = r->s[2][l], s3 = r->s[3][l];
-    uint64_t x = s0 + s3, out = ((x << 23) | (x >> 41)) + s0, t = s1 << 17;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    r->s[0][l] = s0, r->s[1][l] = s1, r->s[2][l] = s2, r->s[3][l] = (s3 << 45) | (s3 >> 19);
+    imc_normal_rng one = {{r->s[0][l], r->s[1][l], r->s[2][l], r->s[3][l]}};
+    uint64_t out = next(&one);
+    for (int w = 0; w < 4; w++)
+        r->s[w][l] = one.s[w];
     return out;
 }
 
@@ -233,29 +229,31 @@ __attribute__((target("avx512f"))) static void lanes_scale_avx512(imc_normal_lan
 }
 #endif
 
-static void (*lanes_scale)(imc_normal_lanes *, float *, size_t, float);
+typedef void lanes_fn(imc_normal_lanes *, float *, size_t, float);
+static lanes_fn *lanes_scale;
 static pthread_once_t lanes_once = PTHREAD_ONCE_INIT;
+
+/* The CPU's fastest code for the lanes. */
+static lanes_fn *lanes_fastest(void)
+{
+#ifdef HAVE_LANES_AVX512
+    if (__builtin_cpu_supports("avx512f"))
+        return lanes_scale_avx512;
+#endif
+    return lanes_scale_portable;
+}
 
 static void lanes_init(void)
 {
     lz_init();
-    lanes_scale = lanes_scale_portable;
-#ifdef HAVE_LANES_AVX512
-    if (__builtin_cpu_supports("avx512f"))
-        lanes_scale = lanes_scale_avx512;
-#endif
+    lanes_scale = lanes_fastest();
 }
 
 int imc_normal_lanes_portable(int on)
 {
     pthread_once(&lanes_once, lanes_init);
-    void (*fast)(imc_normal_lanes *, float *, size_t, float) = lanes_scale_portable;
-#ifdef HAVE_LANES_AVX512
-    if (__builtin_cpu_supports("avx512f"))
-        fast = lanes_scale_avx512;
-#endif
-    lanes_scale = on ? lanes_scale_portable : fast;
-    return fast != lanes_scale_portable;
+    lanes_scale = on ? lanes_scale_portable : lanes_fastest();
+    return lanes_fastest() != lanes_scale_portable;
 }
 
 void imc_normal_lanes_scale(imc_normal_lanes *r, float *v, size_t n, double sigma)
