@@ -22,7 +22,7 @@ typedef struct job {
     imc_netfile *file;
     imc_network *net;
     imc_placement *place;
-    imc_graph *graph;
+    imc_flow *graph;
     imc_engine_result res;
     char label[160];
 } job;
@@ -31,7 +31,7 @@ static int load_job(const imc_arch *arch, const char *model, const char *trace, 
 {
     int rc;
     if (trace) {
-        if ((rc = imc_trace_read(&j->graph, trace, err)) || (rc = imc_graph_network(j->graph, &j->net, err)))
+        if ((rc = imc_trace_read(&j->graph, trace, err)) || (rc = imc_flow_network(j->graph, &j->net, err)))
             return rc;
     } else if ((rc = imc_netfile_open(&j->file, model, err)) ||
                (rc = imc_network_load(&j->net, j->file, err))) {
@@ -54,7 +54,7 @@ static int build_graph(const imc_arch *arch, job *j, int native, imc_err *err)
 static void free_job(job *j)
 {
     imc_engine_result_free(&j->res);
-    imc_graph_free(j->graph);
+    imc_flow_free(j->graph);
     imc_placement_free(j->place);
     imc_network_free(j->net);
     imc_netfile_close(j->file);

@@ -26,7 +26,7 @@ static void add(acc *a, imc_comp comp, int func, double service, double wait)
 
 int imc_engine_bounds(engine *e, imc_engine_result *res)
 {
-    const imc_graph *g = e->g;
+    const imc_flow *g = e->g;
     acc *a = calloc(1, sizeof *a);
     if (!a)
         return IMC_ENOMEM;

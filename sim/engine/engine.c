@@ -1195,7 +1195,7 @@ static int setup_noc(engine *e)
 
 static int setup_consumers(engine *e)
 {
-    const imc_graph *g = e->g;
+    const imc_flow *g = e->g;
     e->cons_first = calloc(g->n_ops + 1, sizeof *e->cons_first);
     e->cons = malloc((g->n_deps ? g->n_deps : 1) * sizeof *e->cons);
     if (!e->cons_first || !e->cons)
@@ -1327,7 +1327,7 @@ static void load_latency(const uint64_t *done, const uint64_t *arrival, int n, i
     free(l);
 }
 
-int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph *g,
+int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_flow *g,
                    const imc_engine_opts *opts, imc_engine_result *res, imc_err *err)
 {
     memset(res, 0, sizeof *res);

@@ -93,7 +93,7 @@ typedef struct imc_engine_result {
 } imc_engine_result;
 
 /* Run GRAPH (batch copies) on ARCH with placement P. */
-int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_graph *graph,
+int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_flow *graph,
                    const imc_engine_opts *opts, imc_engine_result *res, imc_err *err);
 
 void imc_engine_result_free(imc_engine_result *res);

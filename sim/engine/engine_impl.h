@@ -77,7 +77,7 @@ typedef struct engine {
     const imc_arch *arch;
     unit_rt units[IMC_COMP_COUNT];
     const imc_placement *place;
-    const imc_graph *g;
+    const imc_flow *g;
     const imc_engine_opts *opts;
     imc_ledger *ledger;
     imc_kernel *kernel;

@@ -40,7 +40,7 @@ const char *imc_op_class_name(imc_op_class cls)
     return cls < IMC_CLS_COUNT ? class_names[cls] : "?";
 }
 
-void imc_graph_free(imc_graph *g)
+void imc_flow_free(imc_flow *g)
 {
     if (!g)
         return;
@@ -57,7 +57,7 @@ void imc_graph_free(imc_graph *g)
 /* ---- building --------------------------------------------------------------------------- */
 
 typedef struct builder {
-    imc_graph *g;
+    imc_flow *g;
     size_t cap_ops, cap_deps, cap_names;
     int failed;
     uint64_t ab; /* activation bits */
@@ -71,7 +71,7 @@ static uint32_t name_of(builder *b, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    imc_graph *g = b->g;
+    imc_flow *g = b->g;
     for (size_t i = g->n_names; i-- > 0;) /* recent names first: callers cache per block */
         if (!strcmp(g->names[i], buf))
             return (uint32_t)i;
@@ -95,7 +95,7 @@ static uint32_t name_of(builder *b, const char *fmt, ...)
 /* Append an op with the given dependencies (op ids; UINT32_MAX entries are skipped). */
 static uint32_t emit(builder *b, imc_op op, const uint32_t *deps, size_t n)
 {
-    imc_graph *g = b->g;
+    imc_flow *g = b->g;
     if (b->failed)
         return 0;
     if (g->n_ops == b->cap_ops) {
@@ -346,19 +346,19 @@ static void mlp(builder *b, const imc_network *net, int blk, uint32_t *x)
     }
 }
 
-int imc_dataflow_build(imc_graph **out, const imc_network *net, const imc_dataflow_opts *opts,
+int imc_dataflow_build(imc_flow **out, const imc_network *net, const imc_dataflow_opts *opts,
                        imc_err *err)
 {
     *out = NULL;
     builder b = {0};
     b.ab = (uint64_t)(opts->act_bits > 0 ? opts->act_bits : 8);
-    imc_graph *g = b.g = calloc(1, sizeof *g);
+    imc_flow *g = b.g = calloc(1, sizeof *g);
     int T = net->tokens, D = net->embed_dim;
     uint32_t *x = malloc((size_t)T * sizeof *x), *tmp = malloc((size_t)T * (net->num_heads + 1) * sizeof *tmp);
     if (!g || !x || !tmp || !(g->model = strdup(net->name)) ||
         !(g->layers = malloc((net->n_layers ? net->n_layers : 1) * sizeof *g->layers))) {
         free(x), free(tmp);
-        imc_graph_free(g);
+        imc_flow_free(g);
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     }
     memcpy(g->layers, net->layers, net->n_layers * sizeof *g->layers);
@@ -417,7 +417,7 @@ int imc_dataflow_build(imc_graph **out, const imc_network *net, const imc_datafl
     free(x);
     free(tmp);
     if (b.failed) {
-        imc_graph_free(g);
+        imc_flow_free(g);
         return imc_err_set(err, IMC_ENOMEM, "out of memory building the op graph");
     }
     *out = g;

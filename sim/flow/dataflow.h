@@ -79,7 +79,7 @@ typedef struct imc_op {
     uint32_t n_deps;
 } imc_op;
 
-typedef struct imc_graph {
+typedef struct imc_flow {
     char *model;           /* model name */
     int tokens, embed_dim, num_heads, act_bits;
     imc_layer *layers;     /* the weight matrices the MVMs use (copied from the network, or
@@ -91,7 +91,7 @@ typedef struct imc_graph {
     size_t n_ops;
     uint32_t *deps;
     size_t n_deps;
-} imc_graph;
+} imc_flow;
 
 typedef struct imc_dataflow_opts {
     int act_bits;     /* bits of an activation moved between ops (mapping.input_bits) */
@@ -102,10 +102,10 @@ typedef struct imc_dataflow_opts {
 } imc_dataflow_opts;
 
 /* Build the op graph of one inference of NET. */
-int imc_dataflow_build(imc_graph **out, const imc_network *net, const imc_dataflow_opts *opts,
+int imc_dataflow_build(imc_flow **out, const imc_network *net, const imc_dataflow_opts *opts,
                        imc_err *err);
 
-void imc_graph_free(imc_graph *g);
+void imc_flow_free(imc_flow *g);
 
 const char *imc_op_kind_name(imc_op_kind kind);
 const char *imc_op_class_name(imc_op_class cls);

@@ -1,5 +1,5 @@
 /* trace.c -- op graphs as text traces: write one (imc_trace_write), read one back
- * (imc_trace_read), and give the mapper a network of its layers (imc_graph_network).
+ * (imc_trace_read), and give the mapper a network of its layers (imc_flow_network).
  * The format is specified in traces/README.md; this file is its only implementation.
  *
  * Invariants: what the writer writes the reader reads back to an identical graph, and the
@@ -94,7 +94,7 @@ static int bad_graph(imc_err *err, const char *fmt, ...)
 }
 
 /* Everything the reader would refuse, as one error. */
-static int check_graph(const imc_graph *g, imc_err *err)
+static int check_graph(const imc_flow *g, imc_err *err)
 {
     if (!g->model || !g->model[0])
         return bad_graph(err, "the graph has no model name");
@@ -161,19 +161,19 @@ static int check_graph(const imc_graph *g, imc_err *err)
 /* Defaults of fields an op line leaves out (traces/README.md): the head of its layer, else of
  * its site, else none; an MVM moves one vector of its layer's inputs in and one of its outputs
  * out, at act_bits each; element-wise work and stores give out what they take in. */
-static int32_t default_head(const imc_graph *g, const imc_op *o)
+static int32_t default_head(const imc_flow *g, const imc_op *o)
 {
     return o->layer >= 0 ? g->layers[o->layer].head : o->site >= 0 ? g->layers[o->site].head : -1;
 }
 
-static uint64_t default_out(const imc_graph *g, const imc_op *o)
+static uint64_t default_out(const imc_flow *g, const imc_op *o)
 {
     if (o->kind == IMC_OP_MVM && o->layer >= 0)
         return (uint64_t)g->layers[o->layer].out * (uint64_t)g->act_bits;
     return 0;
 }
 
-static uint64_t default_in(const imc_graph *g, const imc_op *o)
+static uint64_t default_in(const imc_flow *g, const imc_op *o)
 {
     if (o->kind == IMC_OP_MVM && o->layer >= 0)
         return (uint64_t)g->layers[o->layer].in * (uint64_t)g->act_bits;
@@ -182,7 +182,7 @@ static uint64_t default_in(const imc_graph *g, const imc_op *o)
     return 0;
 }
 
-static void write_op(const imc_graph *g, size_t i, FILE *out)
+static void write_op(const imc_flow *g, size_t i, FILE *out)
 {
     const imc_op *o = &g->ops[i];
     fprintf(out, "op %s", imc_op_kind_name((imc_op_kind)o->kind));
@@ -211,7 +211,7 @@ static void write_op(const imc_graph *g, size_t i, FILE *out)
     putc('\n', out);
 }
 
-int imc_trace_write(const imc_graph *g, FILE *out, imc_err *err)
+int imc_trace_write(const imc_flow *g, FILE *out, imc_err *err)
 {
     int rc = check_graph(g, err);
     if (rc)
@@ -281,7 +281,7 @@ typedef struct rd {
     char *line;
     size_t cap, pos;
     int lineno;
-    imc_graph *g;
+    imc_flow *g;
     size_t cap_layers, cap_names, cap_ops, cap_deps;
     int model_line; /* where the model line was; 0 before it */
     int end_line;
@@ -544,7 +544,7 @@ static int read_magic(rd *r)
 static int read_model(rd *r, tok kw)
 {
     static const char *const keys[] = {"tokens", "dim", "heads", "act_bits"};
-    imc_graph *g = r->g;
+    imc_flow *g = r->g;
     if (r->model_line)
         return bad(r, kw.col, "duplicate model line (the first is line %d)", r->model_line);
     tok t;
@@ -598,7 +598,7 @@ static int read_index(rd *r, const char *what, size_t expect)
 static int read_layer(rd *r)
 {
     static const char *const keys[] = {"block", "head", "dir", "in", "out", "vectors", "bias"};
-    imc_graph *g = r->g;
+    imc_flow *g = r->g;
     if (g->n_ops)
         return bad(r, 1, "layer lines must come before the ops");
     if (g->n_layers >= MAX_LAYERS)
@@ -672,7 +672,7 @@ static int read_layer(rd *r)
 /* name INDEX NAME */
 static int read_name_line(rd *r)
 {
-    imc_graph *g = r->g;
+    imc_flow *g = r->g;
     if (g->n_ops)
         return bad(r, 1, "name lines must come before the ops");
     if (g->n_names >= MAX_NAMES)
@@ -745,7 +745,7 @@ static int read_mkn(rd *r, imc_op *o, tok v)
 /* deps=D,D,...: -N is N ops back, N is op N; either must be before this op. */
 static int read_deps(rd *r, imc_op *o, tok v)
 {
-    imc_graph *g = r->g;
+    imc_flow *g = r->g;
     size_t self = g->n_ops;
     const char *p = v.s, *end = v.s + v.n;
     for (;;) {
@@ -783,7 +783,7 @@ static int read_op(rd *r)
     static const char *const keys[] = {"layer", "site", "head", "name", "tok",
                                        "in",    "out",  "mkn",  "work", "deps"};
     enum { K_LAYER, K_SITE, K_HEAD, K_NAME, K_TOK, K_IN, K_OUT, K_MKN, K_WORK, K_DEPS, N_KEYS };
-    imc_graph *g = r->g;
+    imc_flow *g = r->g;
     if (g->n_ops >= MAX_OPS)
         return bad(r, 1, "more than %u ops", MAX_OPS);
     if (grow((void **)&g->ops, &r->cap_ops, g->n_ops, sizeof *g->ops))
@@ -967,7 +967,7 @@ static int read_body(rd *r)
     return 0;
 }
 
-int imc_trace_read_stream(imc_graph **out, FILE *fp, const char *name, imc_err *err)
+int imc_trace_read_stream(imc_flow **out, FILE *fp, const char *name, imc_err *err)
 {
     *out = NULL;
     rd r;
@@ -980,14 +980,14 @@ int imc_trace_read_stream(imc_graph **out, FILE *fp, const char *name, imc_err *
     int rc = read_body(&r);
     free(r.line);
     if (rc) {
-        imc_graph_free(r.g);
+        imc_flow_free(r.g);
         return rc;
     }
     *out = r.g;
     return 0;
 }
 
-int imc_trace_read(imc_graph **out, const char *path, imc_err *err)
+int imc_trace_read(imc_flow **out, const char *path, imc_err *err)
 {
     *out = NULL;
     FILE *fp;
@@ -1001,7 +1001,7 @@ int imc_trace_read(imc_graph **out, const char *path, imc_err *err)
 
 /* ---- the network of a graph ------------------------------------------------------------- */
 
-int imc_graph_network(const imc_graph *g, imc_network **out, imc_err *err)
+int imc_flow_network(const imc_flow *g, imc_network **out, imc_err *err)
 {
     *out = NULL;
     imc_network *net = calloc(1, sizeof *net);

@@ -10,15 +10,15 @@
 #include "sim/flow/dataflow.h"
 
 /* Write G as a versioned text trace (format: traces/README.md). */
-int imc_trace_write(const imc_graph *g, FILE *out, imc_err *err);
+int imc_trace_write(const imc_flow *g, FILE *out, imc_err *err);
 
 /* Read a trace written by imc_trace_write; errors name PATH and the line. */
-int imc_trace_read(imc_graph **out, const char *path, imc_err *err);
+int imc_trace_read(imc_flow **out, const char *path, imc_err *err);
 
 /* The same from an open stream (a fuzz target's memory); NAME is used in messages. */
-int imc_trace_read_stream(imc_graph **out, FILE *fp, const char *name, imc_err *err);
+int imc_trace_read_stream(imc_flow **out, FILE *fp, const char *name, imc_err *err);
 
 /* A network holding only G's layers (shapes and names, no tensors), for mapping a trace. */
-int imc_graph_network(const imc_graph *g, imc_network **out, imc_err *err);
+int imc_flow_network(const imc_flow *g, imc_network **out, imc_err *err);
 
 #endif

@@ -252,7 +252,7 @@ static uint64_t k4(int tag, uint64_t a, uint64_t b, uint64_t c)
     return (uint64_t)tag << 60 | (a & 0xfffff) << 40 | (b & 0xfffff) << 20 | (c & 0xfffff);
 }
 
-int imc_roofline_run(const imc_refproc *p, const imc_graph *g, imc_ref_result *res, imc_err *err)
+int imc_roofline_run(const imc_refproc *p, const imc_flow *g, imc_ref_result *res, imc_err *err)
 {
     memset(res, 0, sizeof *res);
     kernels ks = {0};

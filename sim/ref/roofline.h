@@ -58,6 +58,6 @@ typedef struct imc_ref_result {
 } imc_ref_result;
 
 /* The roofline of G on P. */
-int imc_roofline_run(const imc_refproc *p, const imc_graph *g, imc_ref_result *res, imc_err *err);
+int imc_roofline_run(const imc_refproc *p, const imc_flow *g, imc_ref_result *res, imc_err *err);
 
 #endif

@@ -14,7 +14,7 @@
 typedef struct imc_run {
     const char *label;            /* the model name, or "NAME (native)" */
     const imc_placement *place;
-    const imc_graph *graph;
+    const imc_flow *graph;
     const imc_engine_result *res;
 } imc_run;
 

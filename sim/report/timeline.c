@@ -17,7 +17,7 @@ void imc_timeline_begin(imc_timeline *t, FILE *out, const imc_provenance *prov)
     fputs("},\n\"traceEvents\":[\n", out);
 }
 
-void imc_timeline_run(imc_timeline *t, const imc_graph *graph, int pid)
+void imc_timeline_run(imc_timeline *t, const imc_flow *graph, int pid)
 {
     t->graph = graph;
     t->pid = pid;

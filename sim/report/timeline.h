@@ -18,7 +18,7 @@
 
 typedef struct imc_timeline {
     FILE *out;
-    const imc_graph *graph; /* of the run being written */
+    const imc_flow *graph; /* of the run being written */
     int pid;                /* process id of the run */
     uint8_t *named;         /* [resource]: its thread is named in this process */
     size_t n_named;
@@ -32,7 +32,7 @@ void imc_timeline_begin(imc_timeline *t, FILE *out, const imc_provenance *prov);
 
 /* Write the resources taken by a run of GRAPH as process PID: point the engine's on_slice at
  * imc_timeline_on_slice with T as its context. */
-void imc_timeline_run(imc_timeline *t, const imc_graph *graph, int pid);
+void imc_timeline_run(imc_timeline *t, const imc_flow *graph, int pid);
 void imc_timeline_on_slice(void *t, const imc_slice *slice);
 
 /* Name process PID LABEL; LAST closes the events and the object (call it for the last name). */

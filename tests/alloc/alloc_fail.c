@@ -201,13 +201,13 @@ static int case_expr(imc_err *err)
 
 static int case_trace(imc_err *err)
 {
-    imc_graph *g = NULL;
+    imc_flow *g = NULL;
     imc_network *net = NULL;
     int rc = imc_trace_read(&g, trace_path, err);
     if (!rc)
-        rc = imc_graph_network(g, &net, err);
+        rc = imc_flow_network(g, &net, err);
     imc_network_free(net);
-    imc_graph_free(g);
+    imc_flow_free(g);
     return rc;
 }
 
@@ -231,7 +231,7 @@ static int case_simulation(imc_err *err)
     imc_netfile *nf = NULL;
     imc_network *net = NULL;
     imc_placement *p = NULL;
-    imc_graph *g = NULL;
+    imc_flow *g = NULL;
     imc_engine_result res;
     memset(&res, 0, sizeof res);
     int rc = imc_arch_load_string(&a, reram_text, "reram.yaml", NULL, 0, err);
@@ -249,7 +249,7 @@ static int case_simulation(imc_err *err)
         rc = imc_engine_run(a, p, g, &eo, &res, err);
     if (!rc)
         imc_engine_result_free(&res);
-    imc_graph_free(g);
+    imc_flow_free(g);
     imc_placement_free(p);
     imc_network_free(net);
     imc_netfile_close(nf);
@@ -325,7 +325,7 @@ static int setup(void)
     imc_arch *a = NULL;
     imc_netfile *nf = NULL;
     imc_network *net = NULL;
-    imc_graph *g = NULL;
+    imc_flow *g = NULL;
     int rc = imc_modelgen_write(&ms, model_path, &err);
     if (!rc)
         rc = imc_arch_load_string(&a, reram_text, "reram.yaml", NULL, 0, &err);
@@ -341,7 +341,7 @@ static int setup(void)
         rc = imc_trace_write(g, tf, &err);
         fclose(tf);
     }
-    imc_graph_free(g);
+    imc_flow_free(g);
     imc_network_free(net);
     imc_netfile_close(nf);
     imc_arch_free(a);

@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     if (!rc && net->tokens <= MAX_TOKENS && net->depth <= MAX_DEPTH) {
-        imc_graph *g = NULL;
+        imc_flow *g = NULL;
         imc_dataflow_opts o = {.act_bits = 8, .drop_mixer = (int)(size % 2)};
         rc = imc_dataflow_build(&g, net, &o, &err);
         if (!rc) {
@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (rc)
             imc_fuzz_check_refusal(rc, &err);
-        imc_graph_free(g);
+        imc_flow_free(g);
     }
     imc_placement_free(p);
     imc_network_free(net);

@@ -20,7 +20,7 @@
 
 #define MAX_OPS 4000
 
-static char *write_text(const imc_graph *g, size_t *len)
+static char *write_text(const imc_flow *g, size_t *len)
 {
     char *buf = NULL;
     FILE *f = open_memstream(&buf, len);
@@ -31,9 +31,9 @@ static char *write_text(const imc_graph *g, size_t *len)
     return buf;
 }
 
-static imc_graph *read_text(const void *data, size_t size, imc_err *err, int *rc)
+static imc_flow *read_text(const void *data, size_t size, imc_err *err, int *rc)
 {
-    imc_graph *g = NULL;
+    imc_flow *g = NULL;
     FILE *f = fmemopen((void *)data, size, "r");
     if (!f)
         abort();
@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         imc_fuzz_accepted = 0;
         return 0;
     }
-    imc_graph *g = read_text(data, size, &err, &rc);
+    imc_flow *g = read_text(data, size, &err, &rc);
     imc_fuzz_accepted = rc == 0;
     if (rc) {
         imc_fuzz_check_refusal(rc, &err);
@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     size_t n1, n2;
     char *t1 = write_text(g, &n1);
-    imc_graph *back = n1 ? read_text(t1, n1, &err, &rc) : NULL;
+    imc_flow *back = n1 ? read_text(t1, n1, &err, &rc) : NULL;
     if (!back)
         abort(); /* the writer's text does not read back */
     char *t2 = write_text(back, &n2);
@@ -69,14 +69,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     free(t1);
     free(t2);
-    imc_graph_free(back);
+    imc_flow_free(back);
 
     if (g->n_ops <= MAX_OPS) {
         const imc_arch *a = fuzz_arch((int)(size % 3));
         imc_network *net = NULL;
         imc_placement *p = NULL;
         imc_err_clear(&err);
-        rc = imc_graph_network(g, &net, &err);
+        rc = imc_flow_network(g, &net, &err);
         if (!rc)
             rc = imc_mapper_place(&p, a, net, &err);
         if (!rc) {
@@ -92,6 +92,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         imc_placement_free(p);
         imc_network_free(net);
     }
-    imc_graph_free(g);
+    imc_flow_free(g);
     return 0;
 }

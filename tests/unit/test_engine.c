@@ -53,7 +53,7 @@ static imc_arch *load_big(const char *extra)
 /* ---- a hand-built graph ----------------------------------------------------------------- */
 
 typedef struct hand {
-    imc_graph g;
+    imc_flow g;
     imc_layer layers[16];
     char *names[16];
     imc_op ops[1024];
@@ -446,7 +446,7 @@ typedef struct sim {
     imc_netfile *nf;
     imc_network *net;
     imc_placement *place;
-    imc_graph *graph;
+    imc_flow *graph;
     imc_engine_result res;
 } sim;
 
@@ -470,7 +470,7 @@ static void simulate(const imc_arch *a, const char *file, imc_kernel_backend k, 
 static void sim_free(sim *s)
 {
     imc_engine_result_free(&s->res);
-    imc_graph_free(s->graph);
+    imc_flow_free(s->graph);
     imc_placement_free(s->place);
     imc_network_free(s->net);
     imc_netfile_close(s->nf);

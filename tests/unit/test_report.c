@@ -553,7 +553,7 @@ static void test_timeline_escapes_names(void)
 {
     char *op_names[] = {"a\"b\\c\x01" "d\xff"};
     imc_op op = {.kind = IMC_OP_VECTOR, .cls = IMC_CLS_IO, .name = 0, .head = -1};
-    imc_graph g = {.model = "m", .names = op_names, .n_names = 1, .ops = &op, .n_ops = 1};
+    imc_flow g = {.model = "m", .names = op_names, .n_names = 1, .ops = &op, .n_ops = 1};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);

@@ -39,9 +39,9 @@ static const char *write_file(const char *name, const char *text)
     return path;
 }
 
-static imc_graph *read_graph(const char *text)
+static imc_flow *read_graph(const char *text)
 {
-    imc_graph *g = NULL;
+    imc_flow *g = NULL;
     imc_err err;
     imc_err_clear(&err);
     int rc = imc_trace_read(&g, write_file("g.trace", text), &err);
@@ -76,7 +76,7 @@ static const char linear_trace[] = "imcsim-trace 1\n"
 
 static void test_linear_layer(void)
 {
-    imc_graph *g = read_graph(linear_trace);
+    imc_flow *g = read_graph(linear_trace);
     imc_refproc p = proc();
     imc_ref_result r;
     imc_err err;
@@ -112,7 +112,7 @@ static void test_linear_layer(void)
     CU_ASSERT_EQUAL_FATAL(imc_roofline_run(&p, g, &r, &err), 0);
     NEAR(r.dram_bits, 2 * bits);
     NEAR(r.latency_s, 2 * bits / 1e11);
-    imc_graph_free(g);
+    imc_flow_free(g);
 }
 
 /* ---- one LSTM head over two steps -------------------------------------------------------- */
@@ -141,7 +141,7 @@ static const char lstm_trace[] =
 
 static void test_lstm_steps(void)
 {
-    imc_graph *g = read_graph(lstm_trace);
+    imc_flow *g = read_graph(lstm_trace);
     imc_refproc p = proc();
     p.launch_s = 0;
     p.peak_flops = 1e9;
@@ -178,7 +178,7 @@ static void test_lstm_steps(void)
     CU_ASSERT_EQUAL(r.kernels, 1 + 2 * 24);
     CU_ASSERT_EQUAL(r.launch_bound, 1 + 2 * 24);
     NEAR(r.latency_s, 1e-3 + 2 * 24e-3);
-    imc_graph_free(g);
+    imc_flow_free(g);
 }
 
 /* ---- attention's products ------------------------------------------------------------------ */
@@ -197,7 +197,7 @@ static const char attn_trace[] = "imcsim-trace 1\n"
 
 static void test_attention_products(void)
 {
-    imc_graph *g = read_graph(attn_trace);
+    imc_flow *g = read_graph(attn_trace);
     imc_refproc p = proc();
     p.launch_s = 0;
     imc_ref_result r;
@@ -209,7 +209,7 @@ static void test_attention_products(void)
     NEAR(r.flops_of[IMC_CLS_SV], mm);
     /* QK^T: 3 tiles; K of head 0 and of head 1 once each. S V: V of head 0 once. */
     NEAR(r.dram_bits, 4 * tile + 3 * operand);
-    imc_graph_free(g);
+    imc_flow_free(g);
 }
 
 /* ---- processor files ---------------------------------------------------------------------- */

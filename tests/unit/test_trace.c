@@ -68,7 +68,7 @@ static char *slurp(const char *path, size_t *n)
     return s;
 }
 
-static void write_ok(const imc_graph *g, const char *path)
+static void write_ok(const imc_flow *g, const char *path)
 {
     imc_err err;
     imc_err_clear(&err);
@@ -81,9 +81,9 @@ static void write_ok(const imc_graph *g, const char *path)
     CU_ASSERT_EQUAL_FATAL(rc, 0);
 }
 
-static imc_graph *read_ok(const char *path)
+static imc_flow *read_ok(const char *path)
 {
-    imc_graph *g = NULL;
+    imc_flow *g = NULL;
     imc_err err;
     imc_err_clear(&err);
     int rc = imc_trace_read(&g, path, &err);
@@ -96,16 +96,16 @@ static imc_graph *read_ok(const char *path)
 
 /* ---- a hand-built graph ------------------------------------------------------------------- */
 
-/* Builds a graph the way dataflow.c does: every member its own malloc, so imc_graph_free
+/* Builds a graph the way dataflow.c does: every member its own malloc, so imc_flow_free
  * frees it; dependencies appended in op order. */
 typedef struct gb {
-    imc_graph *g;
+    imc_flow *g;
 } gb;
 
 static void gb_layer(gb *b, const char *name, imc_layer_kind kind, int block, int head, int dir,
                      int in, int out, int64_t vectors, int bias)
 {
-    imc_graph *g = b->g;
+    imc_flow *g = b->g;
     g->layers = realloc(g->layers, (g->n_layers + 1) * sizeof *g->layers);
     imc_layer *l = &g->layers[g->n_layers++];
     memset(l, 0, sizeof *l);
@@ -122,7 +122,7 @@ static void gb_layer(gb *b, const char *name, imc_layer_kind kind, int block, in
 
 static void gb_name(gb *b, const char *name)
 {
-    imc_graph *g = b->g;
+    imc_flow *g = b->g;
     g->names = realloc(g->names, (g->n_names + 1) * sizeof *g->names);
     g->names[g->n_names++] = strdup(name);
 }
@@ -130,7 +130,7 @@ static void gb_name(gb *b, const char *name)
 /* Append OP with N dependencies given as op ids. */
 static uint32_t gb_op(gb *b, imc_op op, const uint32_t *deps, uint32_t n)
 {
-    imc_graph *g = b->g;
+    imc_flow *g = b->g;
     g->ops = realloc(g->ops, (g->n_ops + 1) * sizeof *g->ops);
     g->deps = realloc(g->deps, (g->n_deps + n + 1) * sizeof *g->deps);
     op.first_dep = (uint32_t)g->n_deps;
@@ -155,10 +155,10 @@ static imc_op op0(imc_op_kind kind, imc_op_class cls, uint32_t name, uint32_t to
 
 /* Two tokens through a patch embedding, one attention block's QKV, stores, a barrier, Q K^T,
  * softmax, S V, one FAR LSTM step with its cell update, and out. */
-static imc_graph *hand_graph(void)
+static imc_flow *hand_graph(void)
 {
-    gb b = {calloc(1, sizeof(imc_graph))};
-    imc_graph *g = b.g;
+    gb b = {calloc(1, sizeof(imc_flow))};
+    imc_flow *g = b.g;
     g->model = strdup("hand made#1"); /* a space and a '#': escaped in the text */
     g->tokens = 2;
     g->embed_dim = 8;
@@ -262,7 +262,7 @@ static imc_graph *hand_graph(void)
     return g;
 }
 
-static void assert_same_graph(const imc_graph *a, const imc_graph *b)
+static void assert_same_graph(const imc_flow *a, const imc_flow *b)
 {
     CU_ASSERT_STRING_EQUAL(a->model, b->model);
     CU_ASSERT_EQUAL(a->tokens, b->tokens);
@@ -347,7 +347,7 @@ static const char hand_text[] =
 
 static void test_text(void)
 {
-    imc_graph *g = hand_graph();
+    imc_flow *g = hand_graph();
     char *path = tmp_path("hand.trace");
     write_ok(g, path);
     char *text = slurp(path, NULL);
@@ -355,17 +355,17 @@ static void test_text(void)
     if (strcmp(text, hand_text))
         fprintf(stderr, "\n--- written:\n%s---\n", text);
     free(text);
-    imc_graph_free(g);
+    imc_flow_free(g);
 }
 
 static void test_round_trip(void)
 {
-    imc_graph *g = hand_graph();
+    imc_flow *g = hand_graph();
     char a[4200], b[4200];
     snprintf(a, sizeof a, "%s", tmp_path("a.trace"));
     snprintf(b, sizeof b, "%s", tmp_path("b.trace"));
     write_ok(g, a);
-    imc_graph *back = read_ok(a);
+    imc_flow *back = read_ok(a);
     assert_same_graph(g, back);
     write_ok(back, b);
     size_t na, nb;
@@ -374,14 +374,14 @@ static void test_round_trip(void)
     CU_ASSERT(na == nb && !memcmp(ta, tb, na));
     free(ta);
     free(tb);
-    imc_graph_free(back);
-    imc_graph_free(g);
+    imc_flow_free(back);
+    imc_flow_free(g);
 }
 
 /* An empty graph (no layers, names or ops) round-trips too. */
 static void test_empty_graph(void)
 {
-    imc_graph *g = calloc(1, sizeof *g);
+    imc_flow *g = calloc(1, sizeof *g);
     g->model = strdup("nothing");
     char *path = tmp_path("empty.trace");
     write_ok(g, path);
@@ -395,10 +395,10 @@ static void test_empty_graph(void)
                                  "work= deps=], numbered from 0\n"
                                  "end ops=0\n");
     free(text);
-    imc_graph *back = read_ok(path);
+    imc_flow *back = read_ok(path);
     assert_same_graph(g, back);
-    imc_graph_free(back);
-    imc_graph_free(g);
+    imc_flow_free(back);
+    imc_flow_free(g);
 }
 
 /* What a script might write: absolute dependencies, fields in any order, comments at the ends
@@ -421,7 +421,7 @@ static void test_hand_written(void)
         "end ops=5";
     char *path = tmp_path("script.trace");
     put_file(path, text, sizeof text - 1);
-    imc_graph *g = read_ok(path);
+    imc_flow *g = read_ok(path);
     CU_ASSERT_STRING_EQUAL(g->model, "tiny-net");
     CU_ASSERT_EQUAL(g->tokens, 1);
     CU_ASSERT_EQUAL(g->embed_dim, 4);
@@ -454,7 +454,7 @@ static void test_hand_written(void)
     CU_ASSERT_EQUAL(g->ops[2].first_dep, 1);
     CU_ASSERT_EQUAL(g->ops[2].n_deps, 3);
     CU_ASSERT_EQUAL(g->ops[4].first_dep, 5);
-    imc_graph_free(g);
+    imc_flow_free(g);
 }
 
 /* The example in traces/README.md reads, and means what its comments say. */
@@ -477,7 +477,7 @@ static void test_readme_example(void)
     char *path = tmp_path("readme.trace");
     put_file(path, begin, (size_t)(end - begin));
     free(doc);
-    imc_graph *g = read_ok(path);
+    imc_flow *g = read_ok(path);
     CU_ASSERT_STRING_EQUAL(g->model, "toy");
     CU_ASSERT_EQUAL(g->n_layers, 4);
     CU_ASSERT_EQUAL(g->n_names, 6);
@@ -499,7 +499,7 @@ static void test_readme_example(void)
     CU_ASSERT_EQUAL(g->deps[o[15].first_dep + 1], 12);
     CU_ASSERT_EQUAL(g->deps[o[17].first_dep + 1], 5);
     CU_ASSERT_EQUAL(o[22].kind, IMC_OP_OUTPUT);
-    imc_graph_free(g);
+    imc_flow_free(g);
 }
 
 /* ---- malformed traces --------------------------------------------------------------------- */
@@ -670,7 +670,7 @@ static void test_malformed(void)
     char *path = tmp_path("bad.trace");
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         put_file(path, bad[i].text, strlen(bad[i].text));
-        imc_graph *g = (imc_graph *)&path; /* must be reset to NULL on failure */
+        imc_flow *g = (imc_flow *)&path; /* must be reset to NULL on failure */
         imc_err err;
         imc_err_clear(&err);
         int rc = imc_trace_read(&g, path, &err);
@@ -683,7 +683,7 @@ static void test_malformed(void)
         if (strcmp(got, want))
             fprintf(stderr, "\n  case %zu:\n    got  %s\n    want %s\n", i, got, want);
         if (!rc)
-            imc_graph_free(g);
+            imc_flow_free(g);
     }
 }
 
@@ -693,7 +693,7 @@ static void test_malformed_bytes(void)
     char *path = tmp_path("bytes.trace");
     static const char nul[] = "imcsim-trace 1\nmodel m\0x tokens=1\n";
     put_file(path, nul, sizeof nul - 1);
-    imc_graph *g = NULL;
+    imc_flow *g = NULL;
     imc_err err;
     imc_err_clear(&err);
     CU_ASSERT_EQUAL(imc_trace_read(&g, path, &err), IMC_EINPUT);
@@ -739,7 +739,7 @@ static void test_write_refuses(void)
         "cannot write the trace: op 3: dependencies not laid out in op order",
     };
     for (int c = 0; c < 8; c++) {
-        imc_graph *g = hand_graph();
+        imc_flow *g = hand_graph();
         switch (c) {
         case 0: g->deps[g->ops[5].first_dep] = 7; break;
         case 1: g->ops[1].name = 9; break;
@@ -757,7 +757,7 @@ static void test_write_refuses(void)
         CU_ASSERT_EQUAL(imc_trace_write(g, f, &err), IMC_EINTERNAL);
         fclose(f);
         CU_ASSERT_STRING_EQUAL(err.msg, why[c]);
-        imc_graph_free(g);
+        imc_flow_free(g);
     }
 }
 
@@ -765,11 +765,11 @@ static void test_write_refuses(void)
 
 static void test_graph_network(void)
 {
-    imc_graph *g = hand_graph();
+    imc_flow *g = hand_graph();
     imc_network *net = NULL;
     imc_err err;
     imc_err_clear(&err);
-    CU_ASSERT_EQUAL_FATAL(imc_graph_network(g, &net, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(imc_flow_network(g, &net, &err), 0);
     CU_ASSERT_STRING_EQUAL(net->name, g->model);
     CU_ASSERT_PTR_NULL(net->file);
     CU_ASSERT_PTR_NULL(net->blocks);
@@ -783,7 +783,7 @@ static void test_graph_network(void)
     CU_ASSERT(!memcmp(net->layers, g->layers, g->n_layers * sizeof *g->layers));
     /* 48x8+8, 8x24+24, 12x16, 8x0 */
     CU_ASSERT_EQUAL(net->params_total, 392 + 216 + 192);
-    imc_graph_free(g); /* the network owns its own copy */
+    imc_flow_free(g); /* the network owns its own copy */
     CU_ASSERT_STRING_EQUAL(net->layers[2].name, "blocks.1.attn.lstm.h1.bwd");
     imc_network_free(net);
 }
@@ -802,7 +802,7 @@ static void round_trip_generated(uint64_t far_blocks, const char *tag)
     snprintf(b, sizeof b, "%s/%s-b.trace", test_dir, tag);
     imc_err err;
     imc_err_clear(&err);
-    imc_graph *g = NULL;
+    imc_flow *g = NULL;
     imc_dataflow_opts opts = {.act_bits = 8};
     int rc = imc_dataflow_build(&g, net, &opts, &err);
     if (rc)
@@ -811,7 +811,7 @@ static void round_trip_generated(uint64_t far_blocks, const char *tag)
     CU_ASSERT(g->n_ops > 100);
 
     write_ok(g, a);
-    imc_graph *back = read_ok(a);
+    imc_flow *back = read_ok(a);
     assert_same_graph(g, back);
     write_ok(back, b);
     size_t na, nb;
@@ -823,7 +823,7 @@ static void round_trip_generated(uint64_t far_blocks, const char *tag)
     free(tb);
 
     imc_network *tn = NULL;
-    CU_ASSERT_EQUAL_FATAL(imc_graph_network(back, &tn, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(imc_flow_network(back, &tn, &err), 0);
     CU_ASSERT_EQUAL(tn->depth, net->depth);
     CU_ASSERT_EQUAL(tn->head_dim, net->head_dim);
     CU_ASSERT_EQUAL_FATAL(tn->n_layers, net->n_layers);
@@ -834,8 +834,8 @@ static void round_trip_generated(uint64_t far_blocks, const char *tag)
         CU_ASSERT_EQUAL(tn->layers[i].vectors, net->layers[i].vectors);
     }
     imc_network_free(tn);
-    imc_graph_free(back);
-    imc_graph_free(g);
+    imc_flow_free(back);
+    imc_flow_free(g);
     free_model(&m);
 }
 
