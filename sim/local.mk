@@ -16,6 +16,8 @@ libimc_a_SOURCES = \
 	sim/arch/catalog.c sim/arch/catalog.h \
 	sim/net/netfile.c sim/net/netfile.h \
 	sim/net/network.c sim/net/network.h \
+	sim/net/graph.c sim/net/graph.h \
+	sim/net/vitgraph.c \
 	sim/net/modelgen.c sim/net/modelgen.h \
 	sim/map/mapper.c sim/map/mapper.h \
 	sim/flow/dataflow.c sim/flow/dataflow.h \

@@ -20,6 +20,9 @@
 static const char usage[] =
     "usage: imcsim-model gen MODEL OUT [options]   write a synthetic model file\n"
     "       imcsim-model info FILE                 print its structure and parameter counts\n"
+    "       imcsim-model graph FILE [--json]       print its graph of generic ops: one line\n"
+    "                                              per node (index, op, module path, shape,\n"
+    "                                              inputs), or the JSON a model file carries\n"
     "\n"
     "gen MODEL is one of deit-ti, deit-s, deit-b (attention) or far-ti, far-s, far-b (every\n"
     "attention block replaced by FAR's multi-head BiLSTM), with timm's shapes; the weights\n"
@@ -161,10 +164,15 @@ static int cmd_gen(int argc, char **argv)
     return 0;
 }
 
+/* info FILE, or graph FILE [--json]. */
 static int cmd_info(int argc, char **argv)
 {
+    int graph = !strcmp(argv[0], "graph"), json = 0;
+    if (graph && argc == 3 && !strcmp(argv[2], "--json"))
+        json = 1, argc--;
     if (argc != 2)
-        return imc_cli_bad(PROG, "info needs one FILE, e.g. imcsim-model info far_deit_s.bin");
+        return imc_cli_bad(PROG, "%s needs one FILE, e.g. imcsim-model %s far_deit_s.bin%s", argv[0],
+                           argv[0], graph ? " [--json]" : "");
     imc_err err;
     imc_err_clear(&err);
     imc_netfile *nf;
@@ -172,10 +180,18 @@ static int cmd_info(int argc, char **argv)
         return imc_cli_report(PROG, &err);
     imc_network *net;
     int rc = imc_network_load(&net, nf, &err);
-    if (!rc) {
+    char *text = NULL;
+    if (!rc && json && !(text = imc_graph_to_json(&net->graph)))
+        rc = imc_err_set(&err, IMC_ENOMEM, "out of memory");
+    if (!rc && json)
+        puts(text);
+    else if (!rc && graph)
+        imc_graph_print(&net->graph, stdout);
+    else if (!rc)
         imc_network_print(net, stdout);
+    free(text);
+    if (!rc)
         imc_network_free(net);
-    }
     imc_netfile_close(nf);
     return rc ? imc_cli_report(PROG, &err) : 0;
 }
@@ -189,7 +205,7 @@ static int model_main(int argc, char **argv)
 {
     gsl_set_error_handler(gsl_quiet);
     if (argc < 2)
-        return imc_cli_bad(PROG, "no command (gen or info; see imcsim-model --help)");
+        return imc_cli_bad(PROG, "no command (gen, info or graph; see imcsim-model --help)");
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         fputs(usage, stdout);
         return 0;
@@ -200,9 +216,9 @@ static int model_main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "gen"))
         return cmd_gen(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "info"))
+    if (!strcmp(argv[1], "info") || !strcmp(argv[1], "graph"))
         return cmd_info(argc - 1, argv + 1);
-    return imc_cli_bad(PROG, "unknown command '%s' (gen or info; see imcsim-model --help)", argv[1]);
+    return imc_cli_bad(PROG, "unknown command '%s' (gen, info or graph; see imcsim-model --help)", argv[1]);
 }
 
 /* Every exit, stdout checked (imc_cli_finish), and no temporary outlives a SIGINT. */

@@ -121,6 +121,21 @@ static int meta_int(ctx *c, const char *key, int *out)
     return 0;
 }
 
+/* __metadata__ layernorm_eps: a number in (0, 1], else timm's default 1e-6. */
+static int meta_eps(ctx *c, float *out)
+{
+    const char *v = imc_netfile_meta(c->nf, "layernorm_eps");
+    *out = 1e-6f;
+    if (!v)
+        return 0;
+    char *end;
+    float eps = strtof(v, &end);
+    if (end == v || *end || !(eps > 0) || eps > 1)
+        return fail(c, "__metadata__ 'layernorm_eps': '%s' is not a number in (0, 1]", v);
+    *out = eps;
+    return 0;
+}
+
 static int add_layer(ctx *c, imc_layer_kind kind, int block, int head, int dir, int in, int out,
                      int64_t vectors, int has_bias, const char *fmt, ...)
     __attribute__((format(printf, 10, 11)));
@@ -470,7 +485,8 @@ static int load(ctx *c)
         return fail(c, "tensor 'pos_embed': %d tokens means %d px images with %d px patches, but "
                     "__metadata__ img_size is %d", net->tokens, net->img_size, net->patch_size,
                     meta_img);
-    if ((rc = block_count(c, &net->depth)) || (rc = meta_int(c, "num_heads", &net->num_heads)))
+    if ((rc = block_count(c, &net->depth)) || (rc = meta_int(c, "num_heads", &net->num_heads)) ||
+        (rc = meta_eps(c, &net->layernorm_eps)))
         return rc;
     if (net->num_heads == 0) { /* only a split-form FAR network can say it by names */
         char name[128];
@@ -587,6 +603,8 @@ int imc_network_load(imc_network **out, const imc_netfile *nf, imc_err *err)
                           "(refused rather than ignored; see README, 'Model files')",
                       imc_netfile_at(nf, i)->name);
     free(c.used);
+    if (!rc)
+        rc = imc_network_build_graph(net, &net->graph, err);
     if (rc) {
         imc_network_free(net);
         return rc;
@@ -609,6 +627,7 @@ void imc_network_free(imc_network *net)
     free(net->blocks);
     free(net->layers);
     free(net->name);
+    imc_graph_free(&net->graph);
     free(net);
 }
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "sim/base/err.h"
+#include "sim/net/graph.h"
 #include "sim/net/netfile.h"
 
 typedef enum imc_block_kind { IMC_BLOCK_ATTENTION, IMC_BLOCK_FAR } imc_block_kind;
@@ -71,12 +72,18 @@ typedef struct imc_network {
     size_t n_layers;
     int64_t params_total;     /* every element of every tensor */
     int64_t params_effective; /* excluding masked zeros and pruned units of FAR blocks */
+    float layernorm_eps;      /* __metadata__ layernorm_eps, else timm's 1e-6 */
+    imc_graph graph;          /* the same network as generic ops (vitgraph.c); no nodes when the
+                                 network came from a trace */
 } imc_network;
 
 /* Infer the network stored in NF (which must outlive it). Errors name the tensor. */
 int imc_network_load(imc_network **out, const imc_netfile *nf, imc_err *err);
 
 void imc_network_free(imc_network *net);
+
+/* NET as a graph of generic ops (vitgraph.c): what imc_network_load stores in net->graph. */
+int imc_network_build_graph(const imc_network *net, imc_graph *g, imc_err *err);
 
 /* Number of FAR blocks. */
 int imc_network_far_blocks(const imc_network *net);

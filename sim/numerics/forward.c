@@ -87,8 +87,7 @@ int imc_forward_new(imc_forward **out, const imc_network *net, imc_err *err)
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     f->net = net;
     size_t D = (size_t)net->embed_dim, T = (size_t)net->tokens;
-    const char *eps = imc_netfile_meta(net->file, "layernorm_eps");
-    f->eps = eps ? strtof(eps, NULL) : 1e-6f;
+    f->eps = net->layernorm_eps;
     int rc = 0;
     if (!(f->w = calloc(net->n_layers, sizeof *f->w)) || !(f->b = calloc(net->n_layers, sizeof *f->b)) ||
         !(f->blocks = calloc((size_t)net->depth, sizeof *f->blocks)))

@@ -162,13 +162,13 @@ typedef struct scheme_case {
 
 static const scheme_case schemes[] = {
     /* 8-bit differential: 7 magnitude bits in 2-bit cells -> 4 slices, x2 columns. */
-    {"differential 8b/2b", {"differential", 8, 2, 16, 16, 5, 3, 4096, 0, NULL}, 4, 8, 2},
+    {"differential 8b/2b", {"differential", 8, 2, 16, 16, 5, 3, 4096, 0, NULL, 0}, 4, 8, 2},
     /* 16-bit offset: 16 bits in 2-bit cells -> 8 slices; 20 columns hold 2 weights. */
-    {"offset 16b/2b", {"offset", 16, 2, 24, 20, 5, 3, 4096, 0, NULL}, 8, 8, 2},
+    {"offset 16b/2b", {"offset", 16, 2, 24, 20, 5, 3, 4096, 0, NULL, 0}, 8, 8, 2},
     /* 8-bit differential in 1-bit cells: 7 slices, 14 columns per weight. */
-    {"differential 8b/1b", {"differential", 8, 1, 32, 30, 4, 2, 4096, 0, NULL}, 7, 14, 2},
+    {"differential 8b/1b", {"differential", 8, 1, 32, 30, 4, 2, 4096, 0, NULL, 0}, 7, 14, 2},
     /* 8-bit offset in 2-bit cells on a wide crossbar: 4 slices, 32 weights per row. */
-    {"offset 8b/2b wide", {"offset", 8, 2, 64, 128, 2, 2, 4096, 0, NULL}, 4, 4, 32},
+    {"offset 8b/2b wide", {"offset", 8, 2, 64, 128, 2, 2, 4096, 0, NULL, 0}, 4, 4, 32},
 };
 
 static void check_placement_closed_form(const imc_placement *p, const scheme_case *sc)
@@ -345,10 +345,10 @@ static void test_every_weight_placed_once(void)
         hw h;
     } arches[] = {
         /* 26 columns of 8 cells: 3 weights per row and 2 unused columns. */
-        {"differential 8b/2b", {"differential", 8, 2, 16, 26, 4, 2, 4096, 0, NULL}},
-        {"offset 16b/2b", {"offset", 16, 2, 16, 26, 4, 2, 4096, 0, NULL}},
-        {"differential 8b/1b", {"differential", 8, 1, 12, 30, 4, 2, 4096, 0, NULL}},
-        {"offset 8b/2b", {"offset", 8, 2, 16, 19, 4, 2, 4096, 0, NULL}},
+        {"differential 8b/2b", {"differential", 8, 2, 16, 26, 4, 2, 4096, 0, NULL, 0}},
+        {"offset 16b/2b", {"offset", 16, 2, 16, 26, 4, 2, 4096, 0, NULL, 0}},
+        {"differential 8b/1b", {"differential", 8, 1, 12, 30, 4, 2, 4096, 0, NULL, 0}},
+        {"offset 8b/2b", {"offset", 8, 2, 16, 19, 4, 2, 4096, 0, NULL, 0}},
     };
     /* Pruned FAR LSTM 28 x 48, head_proj 24 x 16, head 48 x 10: none a multiple of the tile. */
     static const char *const layers[] = {"blocks.0.attn.lstm.h1.bwd", "blocks.0.attn.head_proj.h2",
@@ -397,9 +397,9 @@ static void test_pruned_far_fewer_xbars(void)
     int hd = 16, k = 12, units = 2 * 2 * 3; /* blocks x directions x heads */
     /* Rows 4 and 4 weights per row (32 columns of 8 cells) tile both LSTM shapes exactly:
      * 32 x 64 and 28 x 48, so crossbars scale exactly as (hd + k) 4k / (2 hd 4 hd). */
-    static const hw exact = {"differential", 8, 2, 4, 32, 8, 4, 1024, 0, NULL};
+    static const hw exact = {"differential", 8, 2, 4, 32, 8, 4, 1024, 0, NULL, 0};
     /* 16 x 16 (2 weights per row): 28 rows round up to 32. */
-    static const hw rounded = {"differential", 8, 2, 16, 16, 8, 4, 1024, 0, NULL};
+    static const hw rounded = {"differential", 8, 2, 16, 16, 8, 4, 1024, 0, NULL, 0};
     const hw *hws[] = {&exact, &rounded};
     for (int i = 0; i < 2; i++) {
         imc_arch *a = load_arch(hws[i]);
@@ -434,7 +434,7 @@ static void test_fit_and_reprogram(void)
     model m = tiny_model(0, 0, "fit");
     /* 64 x 64 crossbars, 8 weights per row, 32 per PE: every layer fits one PE, the chip has
      * 2 PEs (64 crossbars), the network needs 10 PEs. */
-    hw h = {"differential", 8, 2, 64, 64, 32, 2, 1, 0, NULL};
+    hw h = {"differential", 8, 2, 64, 64, 32, 2, 1, 0, NULL, 0};
     int64_t xbars = 0, pes = 0;
     for (size_t i = 0; i < m.net->n_layers; i++) {
         const imc_layer *l = &m.net->layers[i];
@@ -494,7 +494,7 @@ static void test_fit_and_reprogram(void)
 
     /* A layer bigger than the whole chip cannot be reprogrammed either: patch_embed 192 x 48 on
      * 16 x 16 crossbars is 12 x 24 = 288 crossbars, 72 PEs of 4; the chip has one PE. */
-    hw tiny = {"differential", 8, 2, 16, 16, 4, 1, 1, 1, NULL};
+    hw tiny = {"differential", 8, 2, 16, 16, 4, 1, 1, 1, NULL, 0};
     a = load_arch(&tiny);
     place_fails(a, m.net,
                 "error: layer patch_embed alone needs 288 crossbars (72 PEs) but the chip has 4 "
@@ -517,7 +517,7 @@ static void test_duplicate(void)
         {"patch_embed=4", {"patch_embed"}, {4}},
     };
     model m = tiny_model(0, 0, "dup");
-    hw h = {"differential", 8, 2, 16, 16, 4, 4, 1024, 0, NULL};
+    hw h = {"differential", 8, 2, 16, 16, 4, 4, 1024, 0, NULL, 0};
     imc_arch *a = load_arch(&h);
     imc_placement *base = place(a, m.net);
     imc_arch_free(a);
@@ -612,7 +612,7 @@ static int split_csv(char *line, char **fields, int max)
 static void test_csv(void)
 {
     model m = tiny_model(1, 0.25, "csv");
-    hw h = {"differential", 8, 2, 16, 16, 4, 2, 4096, 0, "blocks.1.mlp.fc2=2"};
+    hw h = {"differential", 8, 2, 16, 16, 4, 2, 4096, 0, "blocks.1.mlp.fc2=2", 0};
     imc_arch *a = load_arch(&h);
     imc_placement *p = place(a, m.net);
     char *text = NULL;
@@ -675,7 +675,7 @@ static void test_csv(void)
 static void test_replicate_auto(void)
 {
     model m = tiny_model(1, 0, "rep"); /* block 0 FAR, block 1 attention */
-    hw h = {"differential", 8, 2, 16, 16, 4, 1, 1024, 0, NULL};
+    hw h = {"differential", 8, 2, 16, 16, 4, 1, 1024, 0, NULL, 0};
     imc_arch *a = load_arch(&h);
     imc_placement *base = place(a, m.net);
     imc_arch_free(a);
@@ -704,8 +704,8 @@ static void test_replicate_auto(void)
                         : lp->layer->kind == IMC_LAYER_PATCH_EMBED ? lp->copies > copies
                                                                    : lp->copies != 1;
             if (wrong)
-                fprintf(stderr, "\nroom %d: %s (%d vectors) has %d copies\n", room, lp->layer->name,
-                        lp->layer->vectors, lp->copies);
+                fprintf(stderr, "\nroom %d: %s (%lld vectors) has %d copies\n", room, lp->layer->name,
+                        (long long)lp->layer->vectors, lp->copies);
             bad += wrong;
         }
         CU_ASSERT_EQUAL(bad, 0);
