@@ -658,7 +658,7 @@ int imc_graph_matrices(const imc_graph *g, imc_matrix **out, size_t *n, imc_err 
             for (int64_t l = 0; l < a[IMC_RNN_LAYERS]; l++)
                 for (int64_t d = 0; d < dirs; d++) {
                     int64_t x = l ? H * dirs : a[IMC_RNN_IN];
-                    int part = (int)(l * 2 + d);
+                    int part = (int)(l * dirs + d);
                     if (nd->op == IMC_NODE_LSTM) {
                         m[k++] = (imc_matrix){i, part, x + H, 4 * H, T};
                     } else {

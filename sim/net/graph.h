@@ -126,8 +126,8 @@ int imc_node_is_weighted(const imc_node *n);
  * image. */
 typedef struct imc_matrix {
     int node;       /* the weight layer */
-    int part;       /* conv2d: the group; LSTM: layer x 2 + direction; GRU: (layer x 2 +
-                       direction) x 2 + (0: W_ih, 1: W_hh); else 0 */
+    int part;       /* its index among its node's matrices: conv2d: the group; LSTM: layer x
+                       directions + direction; GRU: 2 x that + (0: W_ih, 1: W_hh); else 0 */
     int64_t in, out, vectors;
 } imc_matrix;
 

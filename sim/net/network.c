@@ -643,6 +643,14 @@ int imc_network_find_layer(const imc_network *net, imc_layer_kind kind, int bloc
     return -1;
 }
 
+int imc_network_layer_named(const imc_network *net, const char *name)
+{
+    for (size_t i = 0; i < net->n_layers; i++)
+        if (!strcmp(net->layers[i].name, name))
+            return (int)i;
+    return -1;
+}
+
 int imc_network_far_blocks(const imc_network *net)
 {
     int n = 0;

@@ -99,6 +99,9 @@ int imc_network_find_layer(const imc_network *net, imc_layer_kind kind, int bloc
 int imc_network_layer_weights(const imc_network *net, const imc_layer *layer, float *w,
                               float *bias, imc_err *err);
 
+/* The index of the layer named NAME (a weight node of net->graph), or -1. */
+int imc_network_layer_named(const imc_network *net, const char *name);
+
 /* Name of a layer kind ("qkv", "far_lstm", ...). */
 const char *imc_layer_kind_name(imc_layer_kind kind);
 

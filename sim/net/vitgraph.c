@@ -11,9 +11,10 @@
  * direction whose units were all pruned is absent, and a head with none left outputs its
  * head_proj bias (expanded over the tokens).
  *
- * A weight layer's node has the name of its network layer ("blocks.3.attn.lstm.h2.bwd"), and
- * the nodes come in the order of net->layers, so the graph's matrices (imc_graph_matrices) are
- * the network's layers one for one. */
+ * A weight layer's node has the name of its network layer ("blocks.3.attn.lstm.h2.bwd"), so the
+ * graph's matrices (imc_graph_matrices) are the network's layers one for one; the nodes come in
+ * the order the forward pass has always run them (a FAR head's LSTMs, then its head_proj), which
+ * is not the layers' order (every head's LSTMs, then every head_proj) the mapper places by. */
 #include "sim/net/network.h"
 
 #include <math.h>
@@ -104,7 +105,7 @@ static int attention(build *b, const imc_network *net, int bi, int x)
                   "blocks.%d.attn.k_t", bi);
     int qk = node(b, IMC_NODE_MATMUL, IN(part[0], kt), NOATTR, 0, NULL, NULL,
                   "blocks.%d.attn.qk", bi);
-    int scaled = node(b, IMC_NODE_SCALE, IN(qk), NOATTR, 1.0 / sqrt((double)hd), NULL, NULL,
+    int scaled = node(b, IMC_NODE_SCALE, IN(qk), NOATTR, (double)(1.0f / sqrtf((float)hd)), NULL, NULL,
                       "blocks.%d.attn.scale", bi);
     int sm = node(b, IMC_NODE_SOFTMAX, IN(scaled), ATTR(-1), 0, NULL, NULL,
                   "blocks.%d.attn.softmax", bi);
@@ -131,10 +132,11 @@ static int far(build *b, const imc_network *net, int bi, int x)
                             MAX_HEADS);
         return -1;
     }
-    int dirs[MAX_HEADS][2], outs[MAX_HEADS];
+    int outs[MAX_HEADS];
     for (int h = 0; h < H; h++) {
         int slice = node(b, IMC_NODE_SLICE, IN(pre), ATTR(1, h * hd, (h + 1) * hd), 0, NULL, NULL,
                          "blocks.%d.attn.h%d", bi, h);
+        int dirs[2];
         for (int d = 0; d < 2; d++) {
             const imc_layer *l = layer_of(net, IMC_LAYER_FAR_LSTM, bi, h, d);
             char prefix[96];
@@ -142,12 +144,10 @@ static int far(build *b, const imc_network *net, int bi, int x)
                 snprintf(prefix, sizeof prefix, "blocks.%d.attn.lstm.%d", bi, h);
             else
                 snprintf(prefix, sizeof prefix, "blocks.%d.attn.lstm", bi);
-            dirs[h][d] = !l ? -1 : node(b, IMC_NODE_LSTM, IN(slice),
-                                        ATTR(hd, blk->far[h * 2 + d].hidden, 1, 0, d), 0, prefix,
-                                        NULL, "%s", l->name);
+            dirs[d] = !l ? -1 : node(b, IMC_NODE_LSTM, IN(slice),
+                                     ATTR(hd, blk->far[h * 2 + d].hidden, 1, 0, d), 0, prefix, NULL,
+                                     "%s", l->name);
         }
-    }
-    for (int h = 0; h < H; h++) {
         const imc_layer *l = layer_of(net, IMC_LAYER_FAR_HEAD_PROJ, bi, h, -1);
         if (!l) { /* no unit left in either direction: head_proj's bias for every token */
             char bias[96];
@@ -171,10 +171,10 @@ static int far(build *b, const imc_network *net, int bi, int x)
                            "blocks.%d.attn.head_proj.h%d", bi, h);
             continue;
         }
-        int cat = dirs[h][0] >= 0 && dirs[h][1] >= 0
-                      ? node(b, IMC_NODE_CONCAT, IN(dirs[h][0], dirs[h][1]), ATTR(1), 0, NULL, NULL,
+        int cat = dirs[0] >= 0 && dirs[1] >= 0
+                      ? node(b, IMC_NODE_CONCAT, IN(dirs[0], dirs[1]), ATTR(1), 0, NULL, NULL,
                              "blocks.%d.attn.lstm.h%d", bi, h)
-                      : dirs[h][0] >= 0 ? dirs[h][0] : dirs[h][1];
+                      : dirs[0] >= 0 ? dirs[0] : dirs[1];
         char module[96];
         if (blk->far_split)
             snprintf(module, sizeof module, "blocks.%d.attn.head_proj.%d", bi, h);

@@ -1,10 +1,21 @@
-/* forward.c -- the FP32 forward pass of DeiT / FAR networks (see forward.h).
+/* forward.c -- the forward pass of a network's graph of generic ops (see forward.h).
  *
- * Activations are row-major [image][token][feature] matrices, so every weight layer of a whole
- * batch is one multiply of (images x tokens) rows; attention runs per image and head through
- * sgemm; an LSTM direction runs step by step with the batch's images as the rows of each step.
- * Biases, norms and non-linearities are always FP32 here: the IMC emulation only replaces the
- * weight multiplies. */
+ * The nodes run in the graph's order, each over the whole batch: a node's output is one
+ * buffer of [image][its shape] floats, or a single copy shared by every image when it depends
+ * on parameters alone (stride 0: the class token, the position embedding, a pruned head's
+ * bias), and it is freed once its last reader has run. Weight layers multiply all the batch's
+ * rows at once (a linear's every row; a convolution's im2col rows, group by group; a recurrent
+ * layer's batch, step by step), through cblas_sgemm or the IMC emulation's multiply, then add
+ * the bias; matmuls between activations run per image and leading index through sgemm;
+ * LayerNorm, GELU and softmax rows are split over the pass's threads, as are the (image,
+ * leading index) pairs of a matmul and two recurrent layers that read the same input (FAR's
+ * two directions of a head). Every split gives the numbers of the sequential run. Biases,
+ * norms and non-linearities are always FP32 here: the IMC emulation only replaces the weight
+ * multiplies.
+ *
+ * Numerics follow PyTorch: LayerNorm's mean and variance in double, eps inside the root; exact
+ * (erf) GELU; softmax with the row maximum subtracted and the sum in double; LSTM gates i, f,
+ * g, o and GRU gates r, z, n with zero initial state; average pooling counts padding. */
 #include "sim/numerics/forward.h"
 
 #include <gsl/gsl_cblas.h>
@@ -13,35 +24,52 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct block_rt {
-    float *n1w, *n1b, *n2w, *n2b;
-    int qkv, proj, pre, post, fc1, fc2;
-    int *lstm;      /* [head * 2 + dir], -1 when every unit is pruned */
-    int *head_proj; /* [head], -1 likewise */
-    float *head_bias; /* [D]: head_proj's bias for heads without a layer */
-} block_rt;
+typedef struct node_rt {
+    float *t[IMC_GRAPH_MAX_TENSORS]; /* its tensors as floats (params, norms) */
+    int matrix;                      /* weight layers: its first matrix (= network layer) */
+    int root;       /* the node whose buffer holds its output: itself, or for a reshape (and
+                       a scale folded into the matmul before it) its input's root */
+    int last_use;   /* a root: the last node reading its buffer under any name */
+    int readers;
+    float alpha;    /* matmul: the factor of a scale folded into it (sgemm's alpha), else 1 */
+} node_rt;
+
+enum { POOL = 32 };
 
 struct imc_forward {
     const imc_network *net;
-    float **w, **b; /* per layer: [in][out] and [out] */
-    block_rt *blocks;
-    float *cls, *dist, *pos, *nw, *nb;
-    int patch, head, head_dist;
-    float eps;
-    int threads; /* the FP32 pass runs a FAR head's two directions at once when 2 or more */
+    const imc_graph *g;
+    float **w, **b; /* per matrix (network layer): [in][out] and [out] */
+    node_rt *nodes;
+    int threads;
+    struct pooled { /* freed node buffers, reused by later nodes and runs of the same sizes */
+        float *p;
+        size_t n;
+    } pool[POOL];
+    int n_pool;
 };
 
-static float *read_named(const imc_network *net, const char *name, size_t expect, imc_err *err)
+static size_t numel(const imc_node *n)
+{
+    size_t k = 1;
+    for (int i = 0; i < n->ndim; i++)
+        k *= (size_t)n->shape[i];
+    return k;
+}
+
+static float *read_named(const imc_network *net, const char *name, size_t expect, const char *node,
+                         imc_err *err)
 {
     const imc_tensor *t = imc_netfile_find(net->file, name);
     if (!t) {
-        imc_err_at(err, IMC_EINPUT, imc_netfile_path(net->file), 0, 0, "missing tensor '%s'", name);
+        imc_err_at(err, IMC_EINPUT, imc_netfile_path(net->file), 0, 0, "%s: missing tensor '%s'",
+                   node, name);
         return NULL;
     }
     if ((size_t)imc_tensor_numel(t) != expect) {
         imc_err_at(err, IMC_EINPUT, imc_netfile_path(net->file), 0, 0,
-                   "tensor '%s': %lld values, expected %zu", name, (long long)imc_tensor_numel(t),
-                   expect);
+                   "%s: tensor '%s': %lld values, expected %zu", node, name,
+                   (long long)imc_tensor_numel(t), expect);
         return NULL;
     }
     float *p = malloc((expect ? expect : 1) * sizeof *p);
@@ -66,14 +94,42 @@ void imc_forward_free(imc_forward *f)
     }
     free(f->w);
     free(f->b);
-    for (int i = 0; f->blocks && i < f->net->depth; i++) {
-        block_rt *b = &f->blocks[i];
-        free(b->n1w), free(b->n1b), free(b->n2w), free(b->n2b);
-        free(b->lstm), free(b->head_proj), free(b->head_bias);
-    }
-    free(f->blocks);
-    free(f->cls), free(f->dist), free(f->pos), free(f->nw), free(f->nb);
+    for (int i = 0; f->nodes && i < f->g->n_nodes; i++)
+        for (int t = 0; t < IMC_GRAPH_MAX_TENSORS; t++)
+            free(f->nodes[i].t[t]);
+    free(f->nodes);
+    for (int i = 0; i < f->n_pool; i++)
+        free(f->pool[i].p);
     free(f);
+}
+
+/* The tensors node N reads besides its weight matrices, with their sizes. */
+static int read_node_tensors(imc_forward *f, const imc_node *n, node_rt *rt, imc_err *err)
+{
+    size_t sizes[IMC_GRAPH_MAX_TENSORS] = {0};
+    switch (n->op) {
+    case IMC_NODE_PARAM:
+        sizes[IMC_T_PARAM] = numel(n);
+        break;
+    case IMC_NODE_LAYERNORM:
+        sizes[IMC_T_WEIGHT] = sizes[IMC_T_BIAS] = (size_t)n->attr[IMC_NORM_SIZE];
+        break;
+    case IMC_NODE_BATCHNORM:
+        for (int t = 0; t < 4; t++)
+            sizes[t] = (size_t)n->attr[IMC_NORM_SIZE];
+        break;
+    default:
+        return 0;
+    }
+    for (int t = 0; t < IMC_GRAPH_MAX_TENSORS; t++) {
+        if (!sizes[t])
+            continue;
+        if (!n->tensor[t]) /* a norm without its affine part */
+            continue;
+        if (!(rt->t[t] = read_named(f->net, n->tensor[t], sizes[t], n->name, err)))
+            return err->status ? err->status : IMC_EINTERNAL;
+    }
+    return 0;
 }
 
 int imc_forward_new(imc_forward **out, const imc_network *net, imc_err *err)
@@ -82,15 +138,17 @@ int imc_forward_new(imc_forward **out, const imc_network *net, imc_err *err)
     if (!net->file)
         return imc_err_set(err, IMC_EINPUT, "%s: a trace holds no weights; numerics need a model file",
                            net->name);
+    if (!net->graph.n_nodes)
+        return imc_err_set(err, IMC_EINTERNAL, "%s: no graph", net->name);
     imc_forward *f = calloc(1, sizeof *f);
     if (!f)
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     f->net = net;
-    size_t D = (size_t)net->embed_dim, T = (size_t)net->tokens;
-    f->eps = net->layernorm_eps;
+    f->g = &net->graph;
+    const imc_graph *g = f->g;
     int rc = 0;
     if (!(f->w = calloc(net->n_layers, sizeof *f->w)) || !(f->b = calloc(net->n_layers, sizeof *f->b)) ||
-        !(f->blocks = calloc((size_t)net->depth, sizeof *f->blocks)))
+        !(f->nodes = calloc((size_t)g->n_nodes, sizeof *f->nodes)))
         rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < net->n_layers; i++) {
         const imc_layer *l = &net->layers[i];
@@ -101,68 +159,49 @@ int imc_forward_new(imc_forward **out, const imc_network *net, imc_err *err)
         else
             rc = imc_network_layer_weights(net, l, f->w[i], f->b[i], err);
     }
-#define READ(dst, name, n) \
-    if (!rc && !(dst = read_named(net, name, n, err)))  \
-    rc = err->status ? err->status : IMC_EINTERNAL
-    READ(f->cls, "cls_token", D);
-    READ(f->pos, "pos_embed", T * D);
-    READ(f->nw, "norm.weight", D);
-    READ(f->nb, "norm.bias", D);
-    if (net->dist_token)
-        READ(f->dist, "dist_token", D);
-    char name[128];
-    for (int i = 0; !rc && i < net->depth; i++) {
-        block_rt *b = &f->blocks[i];
-        snprintf(name, sizeof name, "blocks.%d.norm1.weight", i);
-        READ(b->n1w, name, D);
-        snprintf(name, sizeof name, "blocks.%d.norm1.bias", i);
-        READ(b->n1b, name, D);
-        snprintf(name, sizeof name, "blocks.%d.norm2.weight", i);
-        READ(b->n2w, name, D);
-        snprintf(name, sizeof name, "blocks.%d.norm2.bias", i);
-        READ(b->n2b, name, D);
-        b->qkv = imc_network_find_layer(net, IMC_LAYER_QKV, i, -1, -1);
-        b->proj = imc_network_find_layer(net, IMC_LAYER_ATTN_PROJ, i, -1, -1);
-        b->pre = imc_network_find_layer(net, IMC_LAYER_FAR_PRE, i, -1, -1);
-        b->post = imc_network_find_layer(net, IMC_LAYER_FAR_POST, i, -1, -1);
-        b->fc1 = imc_network_find_layer(net, IMC_LAYER_FC1, i, -1, -1);
-        b->fc2 = imc_network_find_layer(net, IMC_LAYER_FC2, i, -1, -1);
-        if (net->blocks[i].kind != IMC_BLOCK_FAR || rc)
-            continue;
-        int N = net->num_heads, hd = net->head_dim;
-        b->lstm = malloc((size_t)2 * N * sizeof *b->lstm);
-        b->head_proj = malloc((size_t)N * sizeof *b->head_proj);
-        b->head_bias = calloc(D, sizeof *b->head_bias);
-        if (!b->lstm || !b->head_proj || !b->head_bias) {
-            rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
-            break;
+    /* a weight layer's matrices are the network's layers of its name, in order */
+    imc_matrix *mat = NULL;
+    size_t n_mat = 0;
+    if (!rc)
+        rc = imc_graph_matrices(g, &mat, &n_mat, err);
+    for (int i = 0; f->nodes && i < g->n_nodes; i++)
+        f->nodes[i].matrix = -1;
+    for (size_t k = 0; !rc && k < n_mat; k++) {
+        const imc_node *n = &g->nodes[mat[k].node];
+        int l = imc_network_layer_named(net, n->name);
+        if (l < 0 || (size_t)l + (size_t)mat[k].part >= net->n_layers ||
+            net->layers[l + mat[k].part].in != mat[k].in || net->layers[l + mat[k].part].out != mat[k].out)
+            rc = imc_err_set(err, IMC_EINTERNAL, "%s: no layer for part %d of '%s'", net->name,
+                             mat[k].part, n->name);
+        else if (mat[k].part == 0)
+            f->nodes[mat[k].node].matrix = l;
+    }
+    free(mat);
+    for (int i = 0; !rc && i < g->n_nodes; i++) {
+        const imc_node *n = &g->nodes[i];
+        node_rt *rt = &f->nodes[i];
+        rt->root = i, rt->last_use = i, rt->alpha = 1.0f;
+        for (int k = 0; k < n->n_inputs; k++)
+            f->nodes[n->inputs[k]].readers++;
+        rc = read_node_tensors(f, n, rt, err);
+    }
+    for (int i = 0; !rc && i < g->n_nodes; i++) { /* outputs under other names */
+        const imc_node *n = &g->nodes[i];
+        node_rt *in = n->n_inputs ? &f->nodes[n->inputs[0]] : NULL;
+        if (n->op == IMC_NODE_RESHAPE)
+            f->nodes[i].root = in->root;
+        if (n->op == IMC_NODE_SCALE && g->nodes[n->inputs[0]].op == IMC_NODE_MATMUL && in->readers == 1) {
+            in->alpha = (float)n->value;
+            f->nodes[i].root = in->root;
         }
-        for (int h = 0; h < N; h++) {
-            for (int d = 0; d < 2; d++)
-                b->lstm[h * 2 + d] = imc_network_find_layer(net, IMC_LAYER_FAR_LSTM, i, h, d);
-            b->head_proj[h] = imc_network_find_layer(net, IMC_LAYER_FAR_HEAD_PROJ, i, h, -1);
-            if (b->head_proj[h] >= 0)
-                continue;
-            /* every unit of the head pruned: its output is head_proj's bias alone */
-            float *hb = NULL;
-            if (net->blocks[i].far_split) {
-                snprintf(name, sizeof name, "blocks.%d.attn.head_proj.%d.bias", i, h);
-                READ(hb, name, (size_t)hd);
-                if (hb)
-                    memcpy(b->head_bias + (size_t)h * hd, hb, (size_t)hd * sizeof *hb);
-            } else {
-                snprintf(name, sizeof name, "blocks.%d.attn.head_proj.bias", i);
-                READ(hb, name, D);
-                if (hb)
-                    memcpy(b->head_bias + (size_t)h * hd, hb + (size_t)h * hd, (size_t)hd * sizeof *hb);
-            }
-            free(hb);
+        for (int k = 0; k < n->n_inputs; k++) {
+            node_rt *root = &f->nodes[f->nodes[n->inputs[k]].root];
+            root->last_use = root->last_use > i ? root->last_use : i;
         }
     }
-#undef READ
-    f->patch = imc_network_find_layer(net, IMC_LAYER_PATCH_EMBED, -1, -1, -1);
-    f->head = imc_network_find_layer(net, IMC_LAYER_HEAD, -1, -1, -1);
-    f->head_dist = net->dist_token ? f->head + 1 : -1;
+    if (!rc && numel(&g->nodes[g->n_nodes - 1]) != (size_t)net->num_classes)
+        rc = imc_err_set(err, IMC_EINTERNAL, "%s: the graph's output is not the %d classes",
+                         net->name, net->num_classes);
     if (rc) {
         imc_forward_free(f);
         return rc;
@@ -178,54 +217,12 @@ const float *imc_forward_weights(const imc_forward *f, size_t layer, const float
     return f->w[layer];
 }
 
-/* ---- building blocks ---------------------------------------------------------------------- */
-
-typedef struct run {
-    imc_forward *f;
-    const imc_mvm_ops *mvm;
-    const imc_probe *probe;
-    imc_err *err;
-} run;
-
-/* Y = X W + b for ROWS rows of layer L. */
-static int layer(run *r, int l, const float *x, size_t rows, float *y)
+void imc_forward_threads(imc_forward *f, int n)
 {
-    const imc_layer *ly = &r->f->net->layers[l];
-    size_t in = (size_t)ly->in, out = (size_t)ly->out;
-    if (r->mvm) {
-        int rc = r->mvm->mvm(r->mvm->ctx, (size_t)l, x, rows, y, r->err);
-        if (rc)
-            return rc;
-    } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)in, 1.0f,
-                    x, (int)in, r->f->w[l], (int)out, 0.0f, y, (int)out);
-    }
-    const float *b = r->f->b[l];
-    for (size_t i = 0; i < rows; i++)
-        for (size_t o = 0; o < out; o++)
-            y[i * out + o] += b[o];
-    if (r->probe)
-        r->probe->layer_output(r->probe->ctx, (size_t)l, y, rows, out);
-    return 0;
+    f->threads = n;
 }
 
-static void layernorm(const float *x, float *y, size_t rows, size_t d, const float *w,
-                      const float *b, float eps)
-{
-    for (size_t i = 0; i < rows; i++) {
-        const float *xi = x + i * d;
-        double mean = 0, var = 0;
-        for (size_t k = 0; k < d; k++)
-            mean += xi[k];
-        mean /= (double)d;
-        for (size_t k = 0; k < d; k++)
-            var += (xi[k] - mean) * (xi[k] - mean);
-        var /= (double)d;
-        float inv = (float)(1.0 / sqrt(var + eps));
-        for (size_t k = 0; k < d; k++)
-            y[i * d + k] = (float)(xi[k] - mean) * inv * w[k] + b[k];
-    }
-}
+/* ---- threads -------------------------------------------------------------------------------- */
 
 /* OpenBLAS's own calls, when it is the BLAS behind GSL (weak: absent otherwise). */
 extern void openblas_set_num_threads(int) __attribute__((weak));
@@ -255,17 +252,92 @@ static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, int n, int bl
         openblas_set_num_threads(blas);
 }
 
-/* The exact GELU of N values in place. */
-static void gelu(float *z, size_t n)
+enum { MAX_WORKERS = 16 };
+
+/* Workers for ITEMS independent items of at least MIN_ITEMS each. */
+static size_t workers_for(const imc_forward *f, size_t items, size_t min_items)
 {
-    for (size_t i = 0; i < n; i++)
-        z[i] = 0.5f * z[i] * (1.0f + erff(z[i] * 0.70710678118654752440f));
+    size_t w = f->threads < 2 ? 1 : (size_t)f->threads;
+    w = w > MAX_WORKERS ? MAX_WORKERS : w;
+    return items / min_items < w ? (items / min_items ? items / min_items : 1) : w;
 }
 
-/* A share of a row-wise step, rows I0 .. I1 - 1 of D values: layer normalization X -> Y with
- * W, B, EPS, or (GELU set) the GELU of Y in place. */
+/* ---- row-wise ops ------------------------------------------------------------------------------ */
+
+static void layernorm(const float *x, float *y, size_t rows, size_t d, const float *w,
+                      const float *b, float eps)
+{
+    for (size_t i = 0; i < rows; i++) {
+        const float *xi = x + i * d;
+        double mean = 0, var = 0;
+        for (size_t k = 0; k < d; k++)
+            mean += xi[k];
+        mean /= (double)d;
+        for (size_t k = 0; k < d; k++)
+            var += (xi[k] - mean) * (xi[k] - mean);
+        var /= (double)d;
+        float inv = (float)(1.0 / sqrt(var + eps));
+        for (size_t k = 0; k < d; k++)
+            y[i * d + k] = (float)(xi[k] - mean) * inv * (w ? w[k] : 1.0f) + (b ? b[k] : 0.0f);
+    }
+}
+
+static void softmax_rows(const float *x, float *y, size_t rows, size_t d)
+{
+    for (size_t i = 0; i < rows; i++) {
+        const float *xi = x + i * d;
+        float *row = y + i * d, m = xi[0];
+        for (size_t j = 1; j < d; j++)
+            m = xi[j] > m ? xi[j] : m;
+        double sum = 0;
+        for (size_t j = 0; j < d; j++)
+            sum += row[j] = expf(xi[j] - m);
+        for (size_t j = 0; j < d; j++)
+            row[j] = (float)(row[j] / sum);
+    }
+}
+
+static float sigmoidf(float x)
+{
+    return 1.0f / (1.0f + expf(-x));
+}
+
+/* Element-wise functions, by op. */
+static void elementwise(imc_node_op op, const float *x, float *y, size_t n, float factor)
+{
+    switch (op) {
+    case IMC_NODE_GELU:
+        for (size_t i = 0; i < n; i++)
+            y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752440f));
+        break;
+    case IMC_NODE_RELU:
+        for (size_t i = 0; i < n; i++)
+            y[i] = x[i] > 0 ? x[i] : 0.0f;
+        break;
+    case IMC_NODE_SILU:
+        for (size_t i = 0; i < n; i++)
+            y[i] = x[i] * sigmoidf(x[i]);
+        break;
+    case IMC_NODE_SIGMOID:
+        for (size_t i = 0; i < n; i++)
+            y[i] = sigmoidf(x[i]);
+        break;
+    case IMC_NODE_TANH:
+        for (size_t i = 0; i < n; i++)
+            y[i] = tanhf(x[i]);
+        break;
+    case IMC_NODE_SCALE:
+        for (size_t i = 0; i < n; i++)
+            y[i] = x[i] * factor;
+        break;
+    default:
+        break;
+    }
+}
+
+/* A share of a row-wise op over rows I0 .. I1 - 1 of D values. */
 typedef struct rows_job {
-    int gelu;
+    imc_node_op op;
     const float *x, *w, *b;
     float *y, eps;
     size_t d, i0, i1;
@@ -274,330 +346,675 @@ typedef struct rows_job {
 static void *rows_step(void *arg)
 {
     rows_job *j = arg;
-    if (j->gelu)
-        gelu(j->y + j->i0 * j->d, (j->i1 - j->i0) * j->d);
+    const float *x = j->x + j->i0 * j->d;
+    float *y = j->y + j->i0 * j->d;
+    size_t rows = j->i1 - j->i0;
+    if (j->op == IMC_NODE_LAYERNORM)
+        layernorm(x, y, rows, j->d, j->w, j->b, j->eps);
+    else if (j->op == IMC_NODE_SOFTMAX)
+        softmax_rows(x, y, rows, j->d);
     else
-        layernorm(j->x + j->i0 * j->d, j->y + j->i0 * j->d, j->i1 - j->i0, j->d, j->w, j->b, j->eps);
+        elementwise(j->op, x, y, rows * j->d, j->eps);
     return NULL;
 }
 
 /* JOB over ROWS rows, split over the pass's threads (row by row the same numbers). */
-static void row_wise(const run *r, rows_job job, size_t rows)
+static void row_wise(const imc_forward *f, rows_job job, size_t rows)
 {
-    enum { MAX_WORKERS = 16, MIN_ROWS = 64 };
-    size_t workers = r->f->threads < 2 ? 1 : (size_t)r->f->threads;
-    workers = workers > MAX_WORKERS ? MAX_WORKERS : workers;
-    workers = rows / MIN_ROWS < workers ? rows / MIN_ROWS : workers;
-    if (workers < 2) {
-        job.i0 = 0, job.i1 = rows;
-        rows_step(&job);
-        return;
-    }
+    enum { MIN_ROWS = 64 };
+    size_t workers = workers_for(f, rows, MIN_ROWS);
     rows_job jobs[MAX_WORKERS];
     for (size_t w = 0; w < workers; w++) {
         jobs[w] = job;
         jobs[w].i0 = rows * w / workers, jobs[w].i1 = rows * (w + 1) / workers;
     }
-    run_jobs(rows_step, jobs, sizeof *jobs, (int)workers, 0);
+    if (workers < 2)
+        rows_step(jobs);
+    else
+        run_jobs(rows_step, jobs, sizeof *jobs, (int)workers, 0);
 }
 
-static float sigmoidf(float x)
-{
-    return 1.0f / (1.0f + expf(-x));
-}
+/* ---- a run --------------------------------------------------------------------------------- */
 
-/* Head H of image IMG: softmax(q k^T / sqrt(hd)) v from Y's qkv rows [n][T][3D] into OUT's
- * columns of head H [n][T][D]; TMP holds the T x T scores. */
-static void attend_head(const imc_network *net, const float *y, size_t img, int h, float *out,
-                        float *tmp)
+/* A node's output: P holds [image][numel], or one copy for all images (STRIDE 0). OWNED: the
+ * floats of a buffer this node allocated (0: borrowed from the input, a parameter, another
+ * node, the caller). */
+typedef struct buf {
+    float *p;
+    size_t stride, owned;
+} buf;
+
+typedef struct run {
+    imc_forward *f;
+    const imc_mvm_ops *mvm;
+    const imc_probe *probe;
+    imc_err *err;
+    size_t n;
+} run;
+
+/* Y = X W + b for ROWS rows of matrix (network layer) L. */
+static int layer(const run *r, int l, const float *x, size_t rows, float *y)
 {
-    size_t T = (size_t)net->tokens, D = (size_t)net->embed_dim, hd = (size_t)net->head_dim;
-    float scale = 1.0f / sqrtf((float)hd);
-    const float *qkv = y + img * T * 3 * D;
-    const float *q = qkv + (size_t)h * hd, *k = qkv + D + (size_t)h * hd,
-                *v = qkv + 2 * D + (size_t)h * hd;
-    /* S = q k^T * scale: T x T */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, (int)T, (int)hd, scale, q,
-                (int)(3 * D), k, (int)(3 * D), 0.0f, tmp, (int)T);
-    for (size_t i = 0; i < T; i++) {
-        float *row = tmp + i * T, m = row[0];
-        for (size_t j = 1; j < T; j++)
-            m = row[j] > m ? row[j] : m;
-        double sum = 0;
-        for (size_t j = 0; j < T; j++)
-            sum += row[j] = expf(row[j] - m);
-        for (size_t j = 0; j < T; j++)
-            row[j] = (float)(row[j] / sum);
+    const imc_layer *ly = &r->f->net->layers[l];
+    size_t in = (size_t)ly->in, out = (size_t)ly->out;
+    if (r->mvm) {
+        int rc = r->mvm->mvm(r->mvm->ctx, (size_t)l, x, rows, y, r->err);
+        if (rc)
+            return rc;
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)in, 1.0f,
+                    x, (int)in, r->f->w[l], (int)out, 0.0f, y, (int)out);
     }
-    /* O = S v: T x hd, into head h's columns */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)T, (int)hd, (int)T, 1.0f, tmp,
-                (int)T, v, (int)(3 * D), 0.0f, out + img * T * D + (size_t)h * hd, (int)D);
+    const float *b = r->f->b[l];
+    for (size_t i = 0; i < rows; i++)
+        for (size_t o = 0; o < out; o++)
+            y[i * out + o] += b[o];
+    if (r->probe)
+        r->probe->layer_output(r->probe->ctx, (size_t)l, y, rows, out);
+    return 0;
 }
 
-/* A share of the heads of all images: pairs (image, head) J0 .. J1 - 1. */
-typedef struct heads_job {
-    const imc_network *net;
-    const float *y;
-    float *out, *tmp;
-    size_t j0, j1;
-} heads_job;
-
-static void *attend_heads(void *arg)
+static int conv2d(const run *r, const imc_node *n, int matrix, const imc_node *in, const buf *x,
+                  float *y, size_t imgs)
 {
-    heads_job *j = arg;
-    size_t H = (size_t)j->net->num_heads;
-    for (size_t k = j->j0; k < j->j1; k++)
-        attend_head(j->net, j->y, k / H, (int)(k % H), j->out, j->tmp);
-    return NULL;
-}
-
-/* Self-attention of N images, the (image, head) pairs split over the pass's threads (each with
- * its own scores, TMP for the first); the numbers are the same at any thread count. */
-static int attention(run *r, const float *y, size_t n, float *out, float *tmp)
-{
-    enum { MAX_WORKERS = 16 };
-    const imc_network *net = r->f->net;
-    size_t T = (size_t)net->tokens, pairs = n * (size_t)net->num_heads;
-    size_t workers = r->f->threads < 2 ? 1 : (size_t)r->f->threads;
-    workers = workers > pairs ? pairs : workers > MAX_WORKERS ? MAX_WORKERS : workers;
-    heads_job jobs[MAX_WORKERS];
+    const int64_t *a = n->attr;
+    size_t C = (size_t)in->shape[0], H = (size_t)in->shape[1], W = (size_t)in->shape[2];
+    size_t G = (size_t)a[IMC_CONV_GROUPS], Cg = C / G, Og = (size_t)a[IMC_CONV_OUT] / G;
+    size_t kh = (size_t)a[IMC_CONV_KH], kw = (size_t)a[IMC_CONV_KW];
+    size_t Ho = (size_t)n->shape[1], Wo = (size_t)n->shape[2], P = Ho * Wo, K = Cg * kh * kw;
+    float *cols = malloc(imgs * P * K * sizeof *cols), *o = malloc(imgs * P * Og * sizeof *o);
     int rc = 0;
-    for (size_t w = 0; w < workers; w++) {
-        jobs[w] = (heads_job){net, y, out, w ? malloc(T * T * sizeof *tmp) : tmp,
-                              pairs * w / workers, pairs * (w + 1) / workers};
-        if (!jobs[w].tmp)
-            rc = imc_err_set(r->err, IMC_ENOMEM, "out of memory");
-    }
-    if (!rc && workers > 1)
-        run_jobs(attend_heads, jobs, sizeof *jobs, (int)workers, 1);
-    else if (!rc)
-        attend_heads(jobs);
-    for (size_t w = 1; w < workers; w++)
-        free(jobs[w].tmp);
-    return rc;
-}
-
-/* One LSTM direction of one head over the tokens: the steps' [x_t | h_(t-1)] through layer L,
- * then the cell update (gates i, f, g, o; zero initial state). P holds pre_proj's output
- * [n][T][D]; HS receives h_t [n][T][K]. With LOG, each step's gates (bias included) are also
- * kept there [T][n][4K] for the caller to hand to the probe in order. */
-typedef struct lstm_dir {
-    run r;
-    int l, h, d;
-    size_t K, n;
-    const float *p;
-    float *hs, *log;
-    int rc;
-} lstm_dir;
-
-static void *run_direction(void *arg)
-{
-    lstm_dir *j = arg;
-    run *r = &j->r;
-    const imc_network *net = r->f->net;
-    size_t T = (size_t)net->tokens, D = (size_t)net->embed_dim, hd = (size_t)net->head_dim;
-    size_t K = j->K, n = j->n;
-    int d = j->d;
-    float *c = calloc(n * K, sizeof *c), *xin = malloc(n * (hd + K) * sizeof *xin),
-          *gates = malloc(n * 4 * K * sizeof *gates);
-    if (!c || !xin || !gates)
-        j->rc = imc_err_set(r->err, IMC_ENOMEM, "out of memory");
-    for (size_t step = 0; step < T && !j->rc; step++) {
-        size_t t = d == IMC_DIR_FWD ? step : T - 1 - step;
-        for (size_t img = 0; img < n; img++) { /* [x_t | h_(t-1)] */
-            memcpy(xin + img * (hd + K), j->p + (img * T + t) * D + (size_t)j->h * hd, hd * sizeof *xin);
-            if (step == 0)
-                memset(xin + img * (hd + K) + hd, 0, K * sizeof *xin);
-            else {
-                size_t prev = d == IMC_DIR_FWD ? t - 1 : t + 1;
-                memcpy(xin + img * (hd + K) + hd, j->hs + (img * T + prev) * K, K * sizeof *xin);
-            }
-        }
-        if ((j->rc = layer(r, j->l, xin, n, gates)))
-            break;
-        if (j->log)
-            memcpy(j->log + step * n * 4 * K, gates, n * 4 * K * sizeof *gates);
-        for (size_t img = 0; img < n; img++) /* gates i, f, g, o */
-            for (size_t u = 0; u < K; u++) {
-                const float *g = gates + img * 4 * K;
-                float ig = sigmoidf(g[u]), fg = sigmoidf(g[K + u]), gg = tanhf(g[2 * K + u]),
-                      og = sigmoidf(g[3 * K + u]);
-                float *cu = c + img * K + u;
-                *cu = fg * *cu + ig * gg;
-                j->hs[(img * T + t) * K + u] = og * tanhf(*cu);
-            }
-    }
-    free(c), free(xin), free(gates);
-    return NULL;
-}
-
-/* Both directions of one head. The FP32 pass (no MVM hook) with 2 threads or more runs them at
- * once, each direction's sgemm on one BLAS thread, and hands their gates to the probe afterwards
- * in the order the sequential run would (every forward step, then every backward step); the
- * numbers are the same either way. The IMC pass runs them one after the other (its multiply
- * keeps state). */
-static int both_directions(run *r, lstm_dir *dir)
-{
-    const imc_network *net = r->f->net;
-    size_t T = (size_t)net->tokens;
-    int both = dir[0].K && dir[1].K && dir[0].l >= 0 && dir[1].l >= 0;
-    if (!both || r->mvm || r->f->threads < 2) {
-        for (int d = 0; d < 2; d++)
-            if (dir[d].K && dir[d].l >= 0 && (run_direction(&dir[d]), dir[d].rc))
-                return dir[d].rc;
-        return 0;
-    }
-    for (int d = 0; d < 2; d++) {
-        dir[d].r.probe = NULL;
-        if (r->probe && !(dir[d].log = malloc(T * dir[d].n * 4 * dir[d].K * sizeof *dir[d].log))) {
-            free(dir[0].log);
-            return imc_err_set(r->err, IMC_ENOMEM, "out of memory");
-        }
-    }
-    run_jobs(run_direction, dir, sizeof *dir, 2, 1);
-    int rc = dir[0].rc ? dir[0].rc : dir[1].rc;
-    for (int d = 0; d < 2; d++) {
-        size_t step = 4 * dir[d].K * dir[d].n;
-        for (size_t s = 0; !rc && r->probe && s < T; s++)
-            r->probe->layer_output(r->probe->ctx, (size_t)dir[d].l, dir[d].log + s * step, dir[d].n,
-                                   4 * dir[d].K);
-        free(dir[d].log);
-        dir[d].log = NULL;
-    }
-    return rc;
-}
-
-/* FAR: per head, a bidirectional LSTM over the tokens, then head_proj. P holds pre_proj's
- * output [n][T][D]; OUT receives the heads' outputs [n][T][D]. */
-static int far_mixer(run *r, const block_rt *b, int bi, const float *p, size_t n, float *out)
-{
-    const imc_network *net = r->f->net;
-    const imc_block *blk = &net->blocks[bi];
-    size_t T = (size_t)net->tokens, D = (size_t)net->embed_dim, hd = (size_t)net->head_dim;
-    int rc = 0;
-    size_t maxk = hd;
-    float *hs[2], *cat = malloc(n * T * 2 * maxk * sizeof *cat), *hp = malloc(n * T * hd * sizeof *hp);
-    hs[0] = malloc(n * T * maxk * sizeof *hs[0]);
-    hs[1] = malloc(n * T * maxk * sizeof *hs[1]);
-    imc_err errs[2];
-    if (!cat || !hp || !hs[0] || !hs[1])
+    if (!cols || !o)
         rc = imc_err_set(r->err, IMC_ENOMEM, "out of memory");
-    for (int h = 0; !rc && h < net->num_heads; h++) {
-        lstm_dir dir[2];
-        for (int d = 0; d < 2; d++) {
-            dir[d] = (lstm_dir){*r, b->lstm[h * 2 + d], h, d, (size_t)blk->far[h * 2 + d].hidden,
-                                n, p, hs[d], NULL, 0};
-            imc_err_clear(&errs[d]);
-            dir[d].r.err = &errs[d];
-        }
-        if ((rc = both_directions(r, dir))) {
-            *r->err = errs[dir[0].rc ? 0 : 1];
+    for (size_t gi = 0; !rc && gi < G; gi++) {
+        for (size_t img = 0; img < imgs; img++)
+            for (size_t oy = 0; oy < Ho; oy++)
+                for (size_t ox = 0; ox < Wo; ox++) {
+                    float *dst = cols + ((img * P) + oy * Wo + ox) * K;
+                    for (size_t c = 0; c < Cg; c++)
+                        for (size_t i = 0; i < kh; i++) {
+                            int64_t iy = (int64_t)(oy * (size_t)a[IMC_CONV_SH] + i * (size_t)a[IMC_CONV_DH]) -
+                                         a[IMC_CONV_PH];
+                            const float *src = x->p + img * x->stride + ((gi * Cg + c) * H) * W;
+                            for (size_t j = 0; j < kw; j++) {
+                                int64_t ix = (int64_t)(ox * (size_t)a[IMC_CONV_SW] + j * (size_t)a[IMC_CONV_DW]) -
+                                             a[IMC_CONV_PW];
+                                dst[(c * kh + i) * kw + j] = iy >= 0 && iy < (int64_t)H && ix >= 0 &&
+                                                                     ix < (int64_t)W
+                                                                 ? src[(size_t)iy * W + (size_t)ix]
+                                                                 : 0.0f;
+                            }
+                        }
+                }
+        if ((rc = layer(r, matrix + (int)gi, cols, imgs * P, o)))
             break;
+        for (size_t img = 0; img < imgs; img++) /* [position][channel] -> [channel][position] */
+            for (size_t c = 0; c < Og; c++)
+                for (size_t p = 0; p < P; p++)
+                    y[img * Og * G * P + (gi * Og + c) * P + p] = o[(img * P + p) * Og + c];
+    }
+    free(cols), free(o);
+    return rc;
+}
+
+/* ---- recurrent layers ---------------------------------------------------------------------- */
+
+/* One direction of one layer of an LSTM or GRU over the sequence: X [imgs][T][in] (rows XS
+ * apart per image) into columns COL.. of Y [imgs][T][ystride]. */
+typedef struct rnn_dir {
+    run r;
+    imc_node_op op;
+    int matrix, reverse;
+    size_t T, in, H, imgs, xs, ystride, col;
+    const float *x;
+    float *y;
+    int rc;
+} rnn_dir;
+
+static void *run_rnn_dir(void *arg)
+{
+    rnn_dir *j = arg;
+    size_t T = j->T, in = j->in, H = j->H, n = j->imgs;
+    int lstm = j->op == IMC_NODE_LSTM;
+    size_t G = lstm ? 4 : 3, xw = lstm ? in + H : in;
+    float *state = calloc(n * H, sizeof *state), *xin = malloc(n * xw * sizeof *xin),
+          *gates = malloc(n * G * H * sizeof *gates), *hh = lstm ? NULL : malloc(n * G * H * sizeof *hh),
+          *hprev = lstm ? NULL : calloc(n * H, sizeof *hprev);
+    if (!state || !xin || !gates || (!lstm && (!hh || !hprev)))
+        j->rc = imc_err_set(j->r.err, IMC_ENOMEM, "out of memory");
+    for (size_t step = 0; step < T && !j->rc; step++) {
+        size_t t = j->reverse ? T - 1 - step : step;
+        size_t prev = j->reverse ? t + 1 : t - 1;
+        for (size_t img = 0; img < n; img++) { /* LSTM: [x_t | h_(t-1)]; GRU: x_t */
+            memcpy(xin + img * xw, j->x + img * j->xs + t * in, in * sizeof *xin);
+            if (!lstm)
+                continue;
+            if (step == 0)
+                memset(xin + img * xw + in, 0, H * sizeof *xin);
+            else
+                memcpy(xin + img * xw + in, j->y + (img * T + prev) * j->ystride + j->col, H * sizeof *xin);
         }
-        int hl = b->head_proj[h];
-        if (hl < 0) { /* no units left: the bias alone */
-            for (size_t row = 0; row < n * T; row++)
-                memcpy(out + row * D + (size_t)h * hd, b->head_bias + (size_t)h * hd, hd * sizeof *out);
+        if ((j->rc = layer(&j->r, j->matrix, xin, n, gates)))
+            break;
+        if (lstm) {
+            for (size_t img = 0; img < n; img++) /* gates i, f, g, o */
+                for (size_t u = 0; u < H; u++) {
+                    const float *g = gates + img * 4 * H;
+                    float ig = sigmoidf(g[u]), fg = sigmoidf(g[H + u]), gg = tanhf(g[2 * H + u]),
+                          og = sigmoidf(g[3 * H + u]);
+                    float *cu = state + img * H + u;
+                    *cu = fg * *cu + ig * gg;
+                    j->y[(img * T + t) * j->ystride + j->col + u] = og * tanhf(*cu);
+                }
             continue;
         }
-        size_t kf = dir[0].K, kb = dir[1].K;
-        for (size_t row = 0; row < n * T; row++) {
-            memcpy(cat + row * (kf + kb), hs[0] + row * kf, kf * sizeof *cat);
-            memcpy(cat + row * (kf + kb) + kf, hs[1] + row * kb, kb * sizeof *cat);
-        }
-        if ((rc = layer(r, hl, cat, n * T, hp)))
+        if ((j->rc = layer(&j->r, j->matrix + 1, hprev, n, hh))) /* W_hh h_(t-1) + b_hh */
             break;
-        for (size_t row = 0; row < n * T; row++)
-            memcpy(out + row * D + (size_t)h * hd, hp + row * hd, hd * sizeof *out);
+        for (size_t img = 0; img < n; img++) /* gates r, z, n */
+            for (size_t u = 0; u < H; u++) {
+                const float *gi = gates + img * 3 * H, *gh = hh + img * 3 * H;
+                float rg = sigmoidf(gi[u] + gh[u]), zg = sigmoidf(gi[H + u] + gh[H + u]);
+                float ng = tanhf(gi[2 * H + u] + rg * gh[2 * H + u]);
+                float h = (1.0f - zg) * ng + zg * hprev[img * H + u];
+                hprev[img * H + u] = h;
+                j->y[(img * T + t) * j->ystride + j->col + u] = h;
+            }
     }
-    free(cat), free(hp), free(hs[0]), free(hs[1]);
+    free(state), free(xin), free(gates), free(hh), free(hprev);
+    return NULL;
+}
+
+/* A probe that keeps every layer output, to hand on in order after a concurrent run. */
+typedef struct probe_log {
+    struct entry {
+        size_t layer, rows, out;
+        float *y;
+    } *e;
+    size_t n, cap;
+    int failed;
+} probe_log;
+
+static void log_output(void *ctx, size_t layer_index, const float *y, size_t rows, size_t out)
+{
+    probe_log *lg = ctx;
+    if (lg->failed)
+        return;
+    if (lg->n == lg->cap) {
+        size_t cap = lg->cap ? 2 * lg->cap : 256;
+        struct entry *e = realloc(lg->e, cap * sizeof *e);
+        if (!e) {
+            lg->failed = 1;
+            return;
+        }
+        lg->e = e, lg->cap = cap;
+    }
+    float *copy = malloc(rows * out * sizeof *copy);
+    if (!copy) {
+        lg->failed = 1;
+        return;
+    }
+    memcpy(copy, y, rows * out * sizeof *copy);
+    lg->e[lg->n++] = (struct entry){layer_index, rows, out, copy};
+}
+
+/* The direction job of a one-layer, one-direction recurrent node N over input X into Y. */
+static rnn_dir rnn_single(const run *r, const imc_node *n, int matrix, const buf *x, float *y,
+                          size_t imgs)
+{
+    size_t H = (size_t)n->attr[IMC_RNN_HIDDEN];
+    return (rnn_dir){*r, n->op, matrix, (int)n->attr[IMC_RNN_REVERSE], (size_t)n->shape[0],
+                     (size_t)n->attr[IMC_RNN_IN], H, imgs, x->stride, H, 0, x->p, y, 0};
+}
+
+static int single(const imc_node *n)
+{
+    return (n->op == IMC_NODE_LSTM || n->op == IMC_NODE_GRU) && n->attr[IMC_RNN_LAYERS] == 1 &&
+           !n->attr[IMC_RNN_BIDIR];
+}
+
+/* Every layer and direction of recurrent node N, one after the other: input X, output Y
+ * [imgs][T][H x directions] (a bidirectional layer's forward states first). */
+static int rnn_node(const run *r, const imc_node *n, int matrix, const buf *x, float *y, size_t imgs)
+{
+    const int64_t *a = n->attr;
+    size_t T = (size_t)n->shape[0], H = (size_t)a[IMC_RNN_HIDDEN], dirs = a[IMC_RNN_BIDIR] ? 2 : 1;
+    size_t per = n->op == IMC_NODE_GRU ? 2 : 1, L = (size_t)a[IMC_RNN_LAYERS];
+    float *inner[2] = {NULL, NULL};
+    const float *src = x->p;
+    size_t xs = x->stride, in = (size_t)a[IMC_RNN_IN];
+    int rc = 0;
+    for (size_t l = 0; !rc && l < L; l++) {
+        float *dst = y;
+        if (l + 1 < L && !(dst = inner[l % 2]) &&
+            !(dst = inner[l % 2] = malloc(imgs * T * H * dirs * sizeof *dst))) {
+            rc = imc_err_set(r->err, IMC_ENOMEM, "out of memory");
+            break;
+        }
+        for (size_t d = 0; !rc && d < dirs; d++) {
+            rnn_dir j = {*r, n->op, matrix + (int)((l * dirs + d) * per),
+                         (int)(d == 1 || a[IMC_RNN_REVERSE]), T, in, H, imgs, xs, H * dirs, d * H,
+                         src, dst, 0};
+            run_rnn_dir(&j);
+            rc = j.rc;
+        }
+        src = dst, xs = T * H * dirs, in = H * dirs;
+    }
+    free(inner[0]), free(inner[1]);
     return rc;
 }
 
-void imc_forward_threads(imc_forward *f, int n)
+/* Two one-direction recurrent layers on the same input (FAR's directions of a head) at once,
+ * each sgemm on one BLAS thread; their layer outputs reach the probe afterwards in the order
+ * of the sequential run (every step of the first, then of the second). */
+static int rnn_pair(const run *r, rnn_dir *dir)
 {
-    f->threads = n;
+    probe_log logs[2] = {{0}, {0}};
+    imc_probe probes[2] = {{&logs[0], log_output}, {&logs[1], log_output}};
+    imc_err errs[2];
+    for (int d = 0; d < 2; d++) {
+        imc_err_clear(&errs[d]);
+        dir[d].r.err = &errs[d];
+        dir[d].r.probe = r->probe ? &probes[d] : NULL;
+    }
+    run_jobs(run_rnn_dir, dir, sizeof *dir, 2, 1);
+    int rc = dir[0].rc ? dir[0].rc : dir[1].rc;
+    if (rc)
+        *r->err = errs[dir[0].rc ? 0 : 1];
+    if (!rc && (logs[0].failed || logs[1].failed))
+        rc = imc_err_set(r->err, IMC_ENOMEM, "out of memory");
+    for (int d = 0; d < 2; d++) {
+        for (size_t k = 0; k < logs[d].n; k++) {
+            struct entry *e = &logs[d].e[k];
+            if (!rc)
+                r->probe->layer_output(r->probe->ctx, e->layer, e->y, e->rows, e->out);
+            free(e->y);
+        }
+        free(logs[d].e);
+    }
+    return rc;
+}
+
+/* ---- matmul ---------------------------------------------------------------------------------- */
+
+/* A share of the (image, leading index) pairs J0 .. J1 - 1 of a matmul. */
+typedef struct mm_job {
+    const float *a, *b;
+    float *c, alpha;
+    size_t as, bs, m, k, n, lead, j0, j1; /* as, bs: images' strides (0: shared) */
+} mm_job;
+
+static void *mm_step(void *arg)
+{
+    mm_job *j = arg;
+    for (size_t q = j->j0; q < j->j1; q++) {
+        size_t img = q / j->lead, i = q % j->lead;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->m, (int)j->n, (int)j->k, j->alpha,
+                    j->a + img * j->as + i * j->m * j->k, (int)j->k,
+                    j->b + img * j->bs + i * j->k * j->n, (int)j->n, 0.0f,
+                    j->c + (img * j->lead + i) * j->m * j->n, (int)j->n);
+    }
+    return NULL;
+}
+
+static void matmul(const run *r, const imc_node *n, const imc_node *na, const buf *a, const buf *b,
+                   float *c, float alpha, size_t imgs)
+{
+    size_t m = (size_t)na->shape[na->ndim - 2], k = (size_t)na->shape[na->ndim - 1];
+    size_t nn = (size_t)n->shape[n->ndim - 1], lead = numel(n) / (m * nn), pairs = imgs * lead;
+    size_t workers = workers_for(r->f, pairs, 1);
+    mm_job jobs[MAX_WORKERS];
+    for (size_t w = 0; w < workers; w++)
+        jobs[w] = (mm_job){a->p, b->p, c, alpha, a->stride, b->stride, m, k, nn, lead,
+                           pairs * w / workers, pairs * (w + 1) / workers};
+    if (workers < 2)
+        mm_step(jobs);
+    else
+        run_jobs(mm_step, jobs, sizeof *jobs, (int)workers, 1);
+}
+
+/* ---- data movement --------------------------------------------------------------------------- */
+
+/* Y[i] = X[index of i] over the NDIM-dimensional output SHAPE, where X's element strides are
+ * XSTR (0 along broadcast dimensions): transposes, broadcasts (expand, add, mul). */
+static void gather(const float *x, const int64_t *xstr, const int64_t *shape, int ndim, float *y)
+{
+    int64_t idx[IMC_GRAPH_MAX_DIMS] = {0}, off = 0;
+    size_t total = 1, last = (size_t)shape[ndim - 1];
+    for (int d = 0; d < ndim; d++)
+        total *= (size_t)shape[d];
+    for (size_t i = 0; i < total; i += last) {
+        const float *src = x + off;
+        int64_t s = xstr[ndim - 1];
+        if (s == 1)
+            memcpy(y + i, src, last * sizeof *y);
+        else
+            for (size_t k = 0; k < last; k++)
+                y[i + k] = src[(int64_t)k * s];
+        for (int d = ndim - 2; d >= 0; d--) { /* the next row */
+            off += xstr[d];
+            if (++idx[d] < shape[d])
+                break;
+            off -= xstr[d] * shape[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+/* Element strides of SRC (SNDIM dims) read as the NDIM-dimensional SHAPE, aligned at the last
+ * dimension; 0 along dimensions SRC broadcasts. */
+static void broadcast_strides(const imc_node *src, int ndim, int64_t *str)
+{
+    int64_t s = 1;
+    for (int d = ndim - 1; d >= 0; d--) {
+        int k = d - (ndim - src->ndim);
+        str[d] = k >= 0 && src->shape[k] > 1 ? s : 0;
+        if (k >= 0)
+            s *= src->shape[k];
+    }
+}
+
+/* Split SHAPE at DIM: outer x shape[dim] x inner. */
+static void around(const imc_node *n, int dim, size_t *outer, size_t *inner)
+{
+    *outer = *inner = 1;
+    for (int d = 0; d < dim; d++)
+        *outer *= (size_t)n->shape[d];
+    for (int d = dim + 1; d < n->ndim; d++)
+        *inner *= (size_t)n->shape[d];
+}
+
+/* ---- pooling, norms ------------------------------------------------------------------------- */
+
+static void pool(const imc_node *n, const imc_node *in, const float *x, float *y)
+{
+    const int64_t *a = n->attr;
+    int64_t C = in->shape[0], H = in->shape[1], W = in->shape[2], Ho = n->shape[1], Wo = n->shape[2];
+    int max = n->op == IMC_NODE_MAXPOOL;
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t oy = 0; oy < Ho; oy++)
+            for (int64_t ox = 0; ox < Wo; ox++) {
+                float best = -INFINITY;
+                double sum = 0;
+                for (int64_t i = 0; i < a[IMC_POOL_KH]; i++)
+                    for (int64_t j = 0; j < a[IMC_POOL_KW]; j++) {
+                        int64_t iy = oy * a[IMC_POOL_SH] + i - a[IMC_POOL_PH];
+                        int64_t ix = ox * a[IMC_POOL_SW] + j - a[IMC_POOL_PW];
+                        if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+                            continue;
+                        float v = x[(c * H + iy) * W + ix];
+                        best = v > best ? v : best;
+                        sum += v;
+                    }
+                y[(c * Ho + oy) * Wo + ox] =
+                    max ? best : (float)(sum / (double)(a[IMC_POOL_KH] * a[IMC_POOL_KW]));
+            }
+}
+
+static void batchnorm(const imc_node *n, const node_rt *rt, const float *x, float *y)
+{
+    size_t C = (size_t)n->shape[0], inner = numel(n) / C;
+    for (size_t c = 0; c < C; c++) {
+        float inv = (float)(1.0 / sqrt((double)rt->t[IMC_T_VAR][c] + n->value));
+        float w = rt->t[IMC_T_WEIGHT] ? rt->t[IMC_T_WEIGHT][c] : 1.0f;
+        float b = rt->t[IMC_T_BIAS] ? rt->t[IMC_T_BIAS][c] : 0.0f, mu = rt->t[IMC_T_MEAN][c];
+        for (size_t i = 0; i < inner; i++)
+            y[c * inner + i] = (x[c * inner + i] - mu) * inv * w + b;
+    }
+}
+
+/* ---- the pass -------------------------------------------------------------------------------- */
+
+/* Run node I into OUT (allocated, COUNT images of its numel). */
+static int run_node(const run *r, int i, buf *bufs, buf *out, size_t count)
+{
+    const imc_forward *f = r->f;
+    const imc_node *n = &f->g->nodes[i];
+    const node_rt *rt = &f->nodes[i];
+    const imc_node *na = n->n_inputs ? &f->g->nodes[n->inputs[0]] : NULL;
+    const buf *a = n->n_inputs ? &bufs[n->inputs[0]] : NULL;
+    const buf *b = n->n_inputs > 1 ? &bufs[n->inputs[1]] : NULL;
+    size_t size = numel(n), ins = na ? numel(na) : 0;
+    float *y = out->p;
+    switch (n->op) {
+    case IMC_NODE_INPUT:
+    case IMC_NODE_PARAM:
+        return 0; /* borrowed */
+    case IMC_NODE_OUTPUT:
+        for (size_t img = 0; img < count; img++)
+            memcpy(y + img * size, a->p + img * a->stride, size * sizeof *y);
+        return 0;
+    case IMC_NODE_LINEAR: /* a shared input makes a shared output */
+        return layer(r, rt->matrix, a->p, count * ins / (size_t)n->attr[IMC_LIN_IN], y);
+    case IMC_NODE_CONV2D:
+        return conv2d(r, n, rt->matrix, na, a, y, count);
+    case IMC_NODE_LSTM:
+    case IMC_NODE_GRU:
+        return rnn_node(r, n, rt->matrix, a, y, count);
+    case IMC_NODE_MATMUL:
+        matmul(r, n, na, a, b, y, rt->alpha, count);
+        return 0;
+    case IMC_NODE_LAYERNORM:
+    case IMC_NODE_SOFTMAX:
+        if (n->op == IMC_NODE_SOFTMAX && n->attr[IMC_DIM] != n->ndim - 1) {
+            size_t outer, inner, len = (size_t)n->shape[n->attr[IMC_DIM]];
+            around(n, (int)n->attr[IMC_DIM], &outer, &inner);
+            float *row = malloc(len * sizeof *row);
+            if (!row)
+                return imc_err_set(r->err, IMC_ENOMEM, "out of memory");
+            for (size_t o = 0; o < count * outer; o++)
+                for (size_t k = 0; k < inner; k++) {
+                    for (size_t j = 0; j < len; j++)
+                        row[j] = a->p[(o * len + j) * inner + k];
+                    softmax_rows(row, row, 1, len);
+                    for (size_t j = 0; j < len; j++)
+                        y[(o * len + j) * inner + k] = row[j];
+                }
+            free(row);
+            return 0;
+        }
+        row_wise(f, (rows_job){n->op, a->p, rt->t[IMC_T_WEIGHT], rt->t[IMC_T_BIAS], y,
+                               (float)n->value, (size_t)n->shape[n->ndim - 1], 0, 0},
+                 count * size / (size_t)n->shape[n->ndim - 1]);
+        return 0;
+    case IMC_NODE_GELU:
+    case IMC_NODE_RELU:
+    case IMC_NODE_SILU:
+    case IMC_NODE_SIGMOID:
+    case IMC_NODE_TANH:
+    case IMC_NODE_SCALE: {
+        size_t d = (size_t)n->shape[n->ndim - 1];
+        row_wise(f, (rows_job){n->op, a->p, NULL, NULL, y, (float)n->value, d, 0, 0}, count * size / d);
+        return 0;
+    }
+    case IMC_NODE_BATCHNORM:
+        for (size_t img = 0; img < count; img++)
+            batchnorm(n, rt, a->p + img * a->stride, y + img * size);
+        return 0;
+    case IMC_NODE_MAXPOOL:
+    case IMC_NODE_AVGPOOL:
+        for (size_t img = 0; img < count; img++)
+            pool(n, na, a->p + img * a->stride, y + img * size);
+        return 0;
+    case IMC_NODE_MEAN: {
+        size_t outer, inner, len = (size_t)na->shape[n->attr[IMC_DIM]];
+        around(na, (int)n->attr[IMC_DIM], &outer, &inner);
+        for (size_t o = 0; o < count * outer; o++)
+            for (size_t k = 0; k < inner; k++) {
+                double sum = 0;
+                for (size_t j = 0; j < len; j++)
+                    sum += a->p[(o * len + j) * inner + k];
+                y[o * inner + k] = (float)(sum / (double)len);
+            }
+        return 0;
+    }
+    case IMC_NODE_ADD:
+    case IMC_NODE_MUL: {
+        const imc_node *nb = &f->g->nodes[n->inputs[1]];
+        int add = n->op == IMC_NODE_ADD;
+        if (na->ndim == n->ndim && nb->ndim == n->ndim && ins == size && numel(nb) == size) {
+            for (size_t img = 0; img < count; img++) {
+                const float *x = a->p + img * a->stride, *z = b->p + img * b->stride;
+                float *o = y + img * size;
+                for (size_t k = 0; k < size; k++)
+                    o[k] = add ? x[k] + z[k] : x[k] * z[k];
+            }
+            return 0;
+        }
+        int64_t sa[IMC_GRAPH_MAX_DIMS], sb[IMC_GRAPH_MAX_DIMS];
+        float *tb = malloc(size * sizeof *tb);
+        if (!tb)
+            return imc_err_set(r->err, IMC_ENOMEM, "out of memory");
+        broadcast_strides(na, n->ndim, sa);
+        broadcast_strides(nb, n->ndim, sb);
+        for (size_t img = 0; img < count; img++) {
+            float *o = y + img * size;
+            gather(a->p + img * a->stride, sa, n->shape, n->ndim, o);
+            gather(b->p + img * b->stride, sb, n->shape, n->ndim, tb);
+            for (size_t k = 0; k < size; k++)
+                o[k] = add ? o[k] + tb[k] : o[k] * tb[k];
+        }
+        free(tb);
+        return 0;
+    }
+    case IMC_NODE_RESHAPE:
+        memcpy(y, a->p, count * size * sizeof *y);
+        return 0;
+    case IMC_NODE_EXPAND:
+    case IMC_NODE_TRANSPOSE: {
+        int64_t str[IMC_GRAPH_MAX_DIMS];
+        if (n->op == IMC_NODE_EXPAND) {
+            broadcast_strides(na, n->ndim, str);
+        } else {
+            int64_t s[IMC_GRAPH_MAX_DIMS], acc = 1;
+            for (int d = na->ndim - 1; d >= 0; d--)
+                s[d] = acc, acc *= na->shape[d];
+            for (int d = 0; d < n->ndim; d++)
+                str[d] = s[n->attr[1 + d]];
+        }
+        for (size_t img = 0; img < count; img++)
+            gather(a->p + img * a->stride, str, n->shape, n->ndim, y + img * size);
+        return 0;
+    }
+    case IMC_NODE_CONCAT: {
+        int dim = (int)n->attr[IMC_DIM];
+        size_t outer, inner, off = 0, len = (size_t)n->shape[dim];
+        around(n, dim, &outer, &inner);
+        for (int k = 0; k < n->n_inputs; k++) {
+            const buf *x = &bufs[n->inputs[k]];
+            size_t part = (size_t)f->g->nodes[n->inputs[k]].shape[dim] * inner;
+            for (size_t img = 0; img < count; img++)
+                for (size_t o = 0; o < outer; o++)
+                    memcpy(y + img * size + (o * len) * inner + off, x->p + img * x->stride + o * part,
+                           part * sizeof *y);
+            off += part;
+        }
+        return 0;
+    }
+    case IMC_NODE_SLICE: {
+        int dim = (int)n->attr[IMC_DIM];
+        size_t outer, inner, len = (size_t)na->shape[dim];
+        around(na, dim, &outer, &inner);
+        size_t part = (size_t)n->shape[dim] * inner, from = (size_t)n->attr[IMC_SLICE_START] * inner;
+        for (size_t img = 0; img < count; img++)
+            for (size_t o = 0; o < outer; o++)
+                memcpy(y + img * size + o * part, a->p + img * a->stride + o * len * inner + from,
+                       part * sizeof *y);
+        return 0;
+    }
+    case IMC_NODE_OP_COUNT:
+        break;
+    }
+    return imc_err_set(r->err, IMC_EINTERNAL, "%s: op %d", n->name, (int)n->op);
+}
+
+/* A buffer of N floats: a pooled one of that size, else a new one. */
+static float *take(imc_forward *f, size_t n)
+{
+    for (int i = 0; i < f->n_pool; i++)
+        if (f->pool[i].n == n) {
+            float *p = f->pool[i].p;
+            f->pool[i] = f->pool[--f->n_pool];
+            return p;
+        }
+    return malloc((n ? n : 1) * sizeof(float));
+}
+
+static void give(imc_forward *f, float *p, size_t n)
+{
+    if (f->n_pool < POOL)
+        f->pool[f->n_pool++] = (struct pooled){p, n};
+    else
+        free(p);
+}
+
+/* An owned buffer for COUNT images of node I's output. */
+static int own(imc_forward *f, buf *out, const imc_node *nd, size_t count, int shared, imc_err *err)
+{
+    size_t size = numel(nd);
+    if (!(out->p = take(f, count * size)))
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    out->stride = shared ? 0 : size, out->owned = count * size;
+    return 0;
 }
 
 int imc_forward_run(imc_forward *f, const float *images, size_t n, float *logits,
                     const imc_mvm_ops *mvm, const imc_probe *probe, imc_err *err)
 {
-    const imc_network *net = f->net;
-    size_t T = (size_t)net->tokens, D = (size_t)net->embed_dim, P = (size_t)net->patches;
-    size_t C = (size_t)net->in_chans, p = (size_t)net->patch_size, S = (size_t)net->img_size;
-    size_t grid = S / p, extra = 1 + (size_t)net->dist_token, wide = D;
-    for (int i = 0; i < net->depth; i++)
-        if ((size_t)net->blocks[i].mlp_hidden > wide)
-            wide = (size_t)net->blocks[i].mlp_hidden;
-    if (3 * D > wide)
-        wide = 3 * D;
-    run r = {f, mvm, probe, err};
-    size_t rows = n * T;
-    float *x = malloc(rows * D * sizeof *x), *y = malloc(rows * D * sizeof *y),
-          *z = malloc(rows * wide * sizeof *z), *o = malloc(rows * D * sizeof *o),
-          *patches = calloc(n * P * C * p * p, sizeof *patches),
-          *scores = malloc(T * T * sizeof *scores), *pe = malloc(n * P * D * sizeof *pe);
+    const imc_graph *g = f->g;
+    run r = {f, mvm, probe, err, n};
+    buf *bufs = calloc((size_t)g->n_nodes, sizeof *bufs);
+    if (!bufs)
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
     int rc = 0;
-    if (!x || !y || !z || !o || !patches || !scores || !pe)
-        rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
-
-    /* patch embedding: a convolution with stride = kernel = p, as im2col + one multiply */
-    for (size_t img = 0; !rc && img < n; img++)
-        for (size_t gy = 0; gy < grid; gy++)
-            for (size_t gx = 0; gx < grid; gx++) {
-                float *dst = patches + ((img * P) + gy * grid + gx) * C * p * p;
-                for (size_t c = 0; c < C; c++)
-                    for (size_t i = 0; i < p; i++)
-                        memcpy(dst + (c * p + i) * p,
-                               images + ((img * C + c) * S + gy * p + i) * S + gx * p, p * sizeof *dst);
-            }
-    if (!rc)
-        rc = layer(&r, f->patch, patches, n * P, pe);
-    for (size_t img = 0; !rc && img < n; img++)
-        for (size_t t = 0; t < T; t++) {
-            float *xt = x + (img * T + t) * D;
-            const float *src = t == 0 ? f->cls : t < extra ? f->dist : pe + (img * P + t - extra) * D;
-            for (size_t k = 0; k < D; k++)
-                xt[k] = src[k] + f->pos[t * D + k];
+    for (int i = 0; !rc && i < g->n_nodes; i++) {
+        const imc_node *nd = &g->nodes[i];
+        buf *out = &bufs[i];
+        size_t size = numel(nd);
+        if (nd->op == IMC_NODE_INPUT) {
+            *out = (buf){(float *)images, size, 0};
+            continue;
         }
-
-    for (int bi = 0; !rc && bi < net->depth; bi++) {
-        const block_rt *b = &f->blocks[bi];
-        row_wise(&r, (rows_job){0, x, b->n1w, b->n1b, y, f->eps, D, 0, 0}, rows);
-        if (net->blocks[bi].kind == IMC_BLOCK_ATTENTION) {
-            if (!(rc = layer(&r, b->qkv, y, rows, z))) {
-                if (!(rc = attention(&r, z, n, o, scores)))
-                    rc = layer(&r, b->proj, o, rows, y);
-            }
-        } else if (!(rc = layer(&r, b->pre, y, rows, z)) && !(rc = far_mixer(&r, b, bi, z, n, o))) {
-            rc = layer(&r, b->post, o, rows, y);
+        if (nd->op == IMC_NODE_PARAM) {
+            *out = (buf){f->nodes[i].t[IMC_T_PARAM], 0, 0};
+            continue;
         }
-        if (rc)
+        if (f->nodes[i].root != i) { /* its input's data under another shape (or scaled) */
+            *out = bufs[nd->inputs[0]];
+            out->owned = 0;
+            continue;
+        }
+        int shared = 1;
+        for (int k = 0; k < nd->n_inputs; k++)
+            shared &= bufs[nd->inputs[k]].stride == 0;
+        size_t count = shared && nd->op != IMC_NODE_OUTPUT ? 1 : n;
+        if (nd->op == IMC_NODE_OUTPUT)
+            *out = (buf){logits, size, 0};
+        else if ((rc = own(f, out, nd, count, shared, err)))
             break;
-        for (size_t i = 0; i < rows * D; i++)
-            x[i] += y[i];
-        row_wise(&r, (rows_job){0, x, b->n2w, b->n2b, y, f->eps, D, 0, 0}, rows);
-        if ((rc = layer(&r, b->fc1, y, rows, z)))
-            break;
-        size_t H = (size_t)net->blocks[bi].mlp_hidden;
-        row_wise(&r, (rows_job){1, NULL, NULL, NULL, z, 0, H, 0, 0}, rows);
-        if ((rc = layer(&r, b->fc2, z, rows, y)))
-            break;
-        for (size_t i = 0; i < rows * D; i++)
-            x[i] += y[i];
+        /* two one-direction recurrent layers reading one input run at once (FP32 pass) */
+        const imc_node *next = i + 1 < g->n_nodes ? &g->nodes[i + 1] : NULL;
+        if (!mvm && f->threads >= 2 && single(nd) && next && single(next) &&
+            next->inputs[0] == nd->inputs[0] && !shared) {
+            if ((rc = own(f, &bufs[i + 1], next, n, 0, err)))
+                break;
+            const buf *x = &bufs[nd->inputs[0]];
+            rnn_dir dir[2] = {rnn_single(&r, nd, f->nodes[i].matrix, x, out->p, n),
+                              rnn_single(&r, next, f->nodes[i + 1].matrix, x, bufs[i + 1].p, n)};
+            rc = rnn_pair(&r, dir);
+            i++;
+        } else {
+            rc = run_node(&r, i, bufs, out, count);
+        }
+        for (int k = 0; k <= i; k++) /* buffers no later node reads */
+            if (bufs[k].owned && f->nodes[k].last_use <= i) {
+                give(f, bufs[k].p, bufs[k].owned);
+                bufs[k] = (buf){0};
+            }
     }
-
-    /* final norm of the CLS (and distillation) token, classifier(s) */
-    size_t K = (size_t)net->num_classes;
-    for (size_t e = 0; !rc && e < extra; e++) {
-        for (size_t img = 0; img < n; img++)
-            layernorm(x + (img * T + e) * D, y + img * D, 1, D, f->nw, f->nb, f->eps);
-        if ((rc = layer(&r, e == 0 ? f->head : f->head_dist, y, n, z)))
-            break;
-        for (size_t i = 0; i < n * K; i++)
-            logits[i] = e == 0 ? z[i] : 0.5f * (logits[i] + z[i]);
-    }
-    free(x), free(y), free(z), free(o), free(patches), free(scores), free(pe);
+    for (int k = 0; k < g->n_nodes; k++)
+        if (bufs[k].owned)
+            give(f, bufs[k].p, bufs[k].owned);
+    free(bufs);
     return rc;
 }
 
@@ -608,8 +1025,13 @@ double imc_forward_flops(const imc_network *net)
         const imc_layer *l = &net->layers[i];
         flops += 2.0 * l->in * l->out * (double)l->vectors;
     }
-    for (int b = 0; b < net->depth; b++)
-        if (net->blocks[b].kind == IMC_BLOCK_ATTENTION) /* q k^T and s v per head */
-            flops += 4.0 * net->tokens * net->tokens * (double)net->embed_dim;
+    const imc_graph *g = &net->graph;
+    for (int i = 0; i < g->n_nodes; i++) { /* matmuls between activations */
+        const imc_node *n = &g->nodes[i];
+        if (n->op != IMC_NODE_MATMUL)
+            continue;
+        const imc_node *a = &g->nodes[n->inputs[0]];
+        flops += 2.0 * (double)numel(n) * (double)a->shape[a->ndim - 1];
+    }
     return flops;
 }
