@@ -35,6 +35,7 @@ libimc_a_SOURCES = \
 	sim/report/yaml2json.c sim/report/yaml2json.h \
 	sim/numerics/dataset.c sim/numerics/dataset.h \
 	sim/numerics/forward.c sim/numerics/forward.h \
+	sim/numerics/kernels.c sim/numerics/kernels.h \
 	sim/numerics/imc.c sim/numerics/imc.h \
 	sim/numerics/numerics.c sim/numerics/numerics.h \
 	sim/sweep/expr.c sim/sweep/expr.h \

@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/numerics/kernels.h"
+
 typedef struct node_rt {
     float *t[IMC_GRAPH_MAX_TENSORS]; /* its tensors as floats (params, norms) */
     int matrix;                      /* weight layers: its first matrix (= network layer) */
@@ -48,14 +50,6 @@ struct imc_forward {
     } pool[POOL];
     int n_pool;
 };
-
-static size_t numel(const imc_node *n)
-{
-    size_t k = 1;
-    for (int i = 0; i < n->ndim; i++)
-        k *= (size_t)n->shape[i];
-    return k;
-}
 
 static float *read_named(const imc_network *net, const char *name, size_t expect, const char *node,
                          imc_err *err)
@@ -109,7 +103,7 @@ static int read_node_tensors(imc_forward *f, const imc_node *n, node_rt *rt, imc
     size_t sizes[IMC_GRAPH_MAX_TENSORS] = {0};
     switch (n->op) {
     case IMC_NODE_PARAM:
-        sizes[IMC_T_PARAM] = numel(n);
+        sizes[IMC_T_PARAM] = imc_node_numel(n);
         break;
     case IMC_NODE_LAYERNORM:
         sizes[IMC_T_WEIGHT] = sizes[IMC_T_BIAS] = (size_t)n->attr[IMC_NORM_SIZE];
@@ -199,7 +193,7 @@ int imc_forward_new(imc_forward **out, const imc_network *net, imc_err *err)
             root->last_use = root->last_use > i ? root->last_use : i;
         }
     }
-    if (!rc && numel(&g->nodes[g->n_nodes - 1]) != (size_t)net->num_classes)
+    if (!rc && imc_node_numel(&g->nodes[g->n_nodes - 1]) != (size_t)net->num_classes)
         rc = imc_err_set(err, IMC_EINTERNAL, "%s: the graph's output is not the %d classes",
                          net->name, net->num_classes);
     if (rc) {
@@ -264,77 +258,6 @@ static size_t workers_for(const imc_forward *f, size_t items, size_t min_items)
 
 /* ---- row-wise ops ------------------------------------------------------------------------------ */
 
-static void layernorm(const float *x, float *y, size_t rows, size_t d, const float *w,
-                      const float *b, float eps)
-{
-    for (size_t i = 0; i < rows; i++) {
-        const float *xi = x + i * d;
-        double mean = 0, var = 0;
-        for (size_t k = 0; k < d; k++)
-            mean += xi[k];
-        mean /= (double)d;
-        for (size_t k = 0; k < d; k++)
-            var += (xi[k] - mean) * (xi[k] - mean);
-        var /= (double)d;
-        float inv = (float)(1.0 / sqrt(var + eps));
-        for (size_t k = 0; k < d; k++)
-            y[i * d + k] = (float)(xi[k] - mean) * inv * (w ? w[k] : 1.0f) + (b ? b[k] : 0.0f);
-    }
-}
-
-static void softmax_rows(const float *x, float *y, size_t rows, size_t d)
-{
-    for (size_t i = 0; i < rows; i++) {
-        const float *xi = x + i * d;
-        float *row = y + i * d, m = xi[0];
-        for (size_t j = 1; j < d; j++)
-            m = xi[j] > m ? xi[j] : m;
-        double sum = 0;
-        for (size_t j = 0; j < d; j++)
-            sum += row[j] = expf(xi[j] - m);
-        for (size_t j = 0; j < d; j++)
-            row[j] = (float)(row[j] / sum);
-    }
-}
-
-static float sigmoidf(float x)
-{
-    return 1.0f / (1.0f + expf(-x));
-}
-
-/* Element-wise functions, by op. */
-static void elementwise(imc_node_op op, const float *x, float *y, size_t n, float factor)
-{
-    switch (op) {
-    case IMC_NODE_GELU:
-        for (size_t i = 0; i < n; i++)
-            y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752440f));
-        break;
-    case IMC_NODE_RELU:
-        for (size_t i = 0; i < n; i++)
-            y[i] = x[i] > 0 ? x[i] : 0.0f;
-        break;
-    case IMC_NODE_SILU:
-        for (size_t i = 0; i < n; i++)
-            y[i] = x[i] * sigmoidf(x[i]);
-        break;
-    case IMC_NODE_SIGMOID:
-        for (size_t i = 0; i < n; i++)
-            y[i] = sigmoidf(x[i]);
-        break;
-    case IMC_NODE_TANH:
-        for (size_t i = 0; i < n; i++)
-            y[i] = tanhf(x[i]);
-        break;
-    case IMC_NODE_SCALE:
-        for (size_t i = 0; i < n; i++)
-            y[i] = x[i] * factor;
-        break;
-    default:
-        break;
-    }
-}
-
 /* A share of a row-wise op over rows I0 .. I1 - 1 of D values. */
 typedef struct rows_job {
     imc_node_op op;
@@ -350,11 +273,11 @@ static void *rows_step(void *arg)
     float *y = j->y + j->i0 * j->d;
     size_t rows = j->i1 - j->i0;
     if (j->op == IMC_NODE_LAYERNORM)
-        layernorm(x, y, rows, j->d, j->w, j->b, j->eps);
+        imc_layernorm_rows(x, y, rows, j->d, j->w, j->b, j->eps);
     else if (j->op == IMC_NODE_SOFTMAX)
-        softmax_rows(x, y, rows, j->d);
+        imc_softmax_rows(x, y, rows, j->d);
     else
-        elementwise(j->op, x, y, rows * j->d, j->eps);
+        imc_elementwise(j->op, x, y, rows * j->d, j->eps);
     return NULL;
 }
 
@@ -500,8 +423,8 @@ static void *run_rnn_dir(void *arg)
             for (size_t img = 0; img < n; img++) /* gates i, f, g, o */
                 for (size_t u = 0; u < H; u++) {
                     const float *g = gates + img * 4 * H;
-                    float ig = sigmoidf(g[u]), fg = sigmoidf(g[H + u]), gg = tanhf(g[2 * H + u]),
-                          og = sigmoidf(g[3 * H + u]);
+                    float ig = imc_sigmoidf(g[u]), fg = imc_sigmoidf(g[H + u]), gg = tanhf(g[2 * H + u]),
+                          og = imc_sigmoidf(g[3 * H + u]);
                     float *cu = state + img * H + u;
                     *cu = fg * *cu + ig * gg;
                     j->y[(img * T + t) * j->ystride + j->col + u] = og * tanhf(*cu);
@@ -513,7 +436,7 @@ static void *run_rnn_dir(void *arg)
         for (size_t img = 0; img < n; img++) /* gates r, z, n */
             for (size_t u = 0; u < H; u++) {
                 const float *gi = gates + img * 3 * H, *gh = hh + img * 3 * H;
-                float rg = sigmoidf(gi[u] + gh[u]), zg = sigmoidf(gi[H + u] + gh[H + u]);
+                float rg = imc_sigmoidf(gi[u] + gh[u]), zg = imc_sigmoidf(gi[H + u] + gh[H + u]);
                 float ng = tanhf(gi[2 * H + u] + rg * gh[2 * H + u]);
                 float h = (1.0f - zg) * ng + zg * hprev[img * H + u];
                 hprev[img * H + u] = h;
@@ -660,7 +583,7 @@ static void matmul(const run *r, const imc_node *n, const imc_node *na, const bu
                    float *c, float alpha, size_t imgs)
 {
     size_t m = (size_t)na->shape[na->ndim - 2], k = (size_t)na->shape[na->ndim - 1];
-    size_t nn = (size_t)n->shape[n->ndim - 1], lead = numel(n) / (m * nn), pairs = imgs * lead;
+    size_t nn = (size_t)n->shape[n->ndim - 1], lead = imc_node_numel(n) / (m * nn), pairs = imgs * lead;
     size_t workers = workers_for(r->f, pairs, 1);
     mm_job jobs[MAX_WORKERS];
     for (size_t w = 0; w < workers; w++)
@@ -674,94 +597,6 @@ static void matmul(const run *r, const imc_node *n, const imc_node *na, const bu
 
 /* ---- data movement --------------------------------------------------------------------------- */
 
-/* Y[i] = X[index of i] over the NDIM-dimensional output SHAPE, where X's element strides are
- * XSTR (0 along broadcast dimensions): transposes, broadcasts (expand, add, mul). */
-static void gather(const float *x, const int64_t *xstr, const int64_t *shape, int ndim, float *y)
-{
-    int64_t idx[IMC_GRAPH_MAX_DIMS] = {0}, off = 0;
-    size_t total = 1, last = (size_t)shape[ndim - 1];
-    for (int d = 0; d < ndim; d++)
-        total *= (size_t)shape[d];
-    for (size_t i = 0; i < total; i += last) {
-        const float *src = x + off;
-        int64_t s = xstr[ndim - 1];
-        if (s == 1)
-            memcpy(y + i, src, last * sizeof *y);
-        else
-            for (size_t k = 0; k < last; k++)
-                y[i + k] = src[(int64_t)k * s];
-        for (int d = ndim - 2; d >= 0; d--) { /* the next row */
-            off += xstr[d];
-            if (++idx[d] < shape[d])
-                break;
-            off -= xstr[d] * shape[d];
-            idx[d] = 0;
-        }
-    }
-}
-
-/* Element strides of SRC (SNDIM dims) read as the NDIM-dimensional SHAPE, aligned at the last
- * dimension; 0 along dimensions SRC broadcasts. */
-static void broadcast_strides(const imc_node *src, int ndim, int64_t *str)
-{
-    int64_t s = 1;
-    for (int d = ndim - 1; d >= 0; d--) {
-        int k = d - (ndim - src->ndim);
-        str[d] = k >= 0 && src->shape[k] > 1 ? s : 0;
-        if (k >= 0)
-            s *= src->shape[k];
-    }
-}
-
-/* Split SHAPE at DIM: outer x shape[dim] x inner. */
-static void around(const imc_node *n, int dim, size_t *outer, size_t *inner)
-{
-    *outer = *inner = 1;
-    for (int d = 0; d < dim; d++)
-        *outer *= (size_t)n->shape[d];
-    for (int d = dim + 1; d < n->ndim; d++)
-        *inner *= (size_t)n->shape[d];
-}
-
-/* ---- pooling, norms ------------------------------------------------------------------------- */
-
-static void pool(const imc_node *n, const imc_node *in, const float *x, float *y)
-{
-    const int64_t *a = n->attr;
-    int64_t C = in->shape[0], H = in->shape[1], W = in->shape[2], Ho = n->shape[1], Wo = n->shape[2];
-    int max = n->op == IMC_NODE_MAXPOOL;
-    for (int64_t c = 0; c < C; c++)
-        for (int64_t oy = 0; oy < Ho; oy++)
-            for (int64_t ox = 0; ox < Wo; ox++) {
-                float best = -INFINITY;
-                double sum = 0;
-                for (int64_t i = 0; i < a[IMC_POOL_KH]; i++)
-                    for (int64_t j = 0; j < a[IMC_POOL_KW]; j++) {
-                        int64_t iy = oy * a[IMC_POOL_SH] + i - a[IMC_POOL_PH];
-                        int64_t ix = ox * a[IMC_POOL_SW] + j - a[IMC_POOL_PW];
-                        if (iy < 0 || iy >= H || ix < 0 || ix >= W)
-                            continue;
-                        float v = x[(c * H + iy) * W + ix];
-                        best = v > best ? v : best;
-                        sum += v;
-                    }
-                y[(c * Ho + oy) * Wo + ox] =
-                    max ? best : (float)(sum / (double)(a[IMC_POOL_KH] * a[IMC_POOL_KW]));
-            }
-}
-
-static void batchnorm(const imc_node *n, const node_rt *rt, const float *x, float *y)
-{
-    size_t C = (size_t)n->shape[0], inner = numel(n) / C;
-    for (size_t c = 0; c < C; c++) {
-        float inv = (float)(1.0 / sqrt((double)rt->t[IMC_T_VAR][c] + n->value));
-        float w = rt->t[IMC_T_WEIGHT] ? rt->t[IMC_T_WEIGHT][c] : 1.0f;
-        float b = rt->t[IMC_T_BIAS] ? rt->t[IMC_T_BIAS][c] : 0.0f, mu = rt->t[IMC_T_MEAN][c];
-        for (size_t i = 0; i < inner; i++)
-            y[c * inner + i] = (x[c * inner + i] - mu) * inv * w + b;
-    }
-}
-
 /* ---- the pass -------------------------------------------------------------------------------- */
 
 /* Run node I into OUT (allocated, COUNT images of its numel). */
@@ -773,7 +608,7 @@ static int run_node(const run *r, int i, buf *bufs, buf *out, size_t count)
     const imc_node *na = n->n_inputs ? &f->g->nodes[n->inputs[0]] : NULL;
     const buf *a = n->n_inputs ? &bufs[n->inputs[0]] : NULL;
     const buf *b = n->n_inputs > 1 ? &bufs[n->inputs[1]] : NULL;
-    size_t size = numel(n), ins = na ? numel(na) : 0;
+    size_t size = imc_node_numel(n), ins = na ? imc_node_numel(na) : 0;
     float *y = out->p;
     switch (n->op) {
     case IMC_NODE_INPUT:
@@ -797,7 +632,7 @@ static int run_node(const run *r, int i, buf *bufs, buf *out, size_t count)
     case IMC_NODE_SOFTMAX:
         if (n->op == IMC_NODE_SOFTMAX && n->attr[IMC_DIM] != n->ndim - 1) {
             size_t outer, inner, len = (size_t)n->shape[n->attr[IMC_DIM]];
-            around(n, (int)n->attr[IMC_DIM], &outer, &inner);
+            imc_split_at(n, (int)n->attr[IMC_DIM], &outer, &inner);
             float *row = malloc(len * sizeof *row);
             if (!row)
                 return imc_err_set(r->err, IMC_ENOMEM, "out of memory");
@@ -805,7 +640,7 @@ static int run_node(const run *r, int i, buf *bufs, buf *out, size_t count)
                 for (size_t k = 0; k < inner; k++) {
                     for (size_t j = 0; j < len; j++)
                         row[j] = a->p[(o * len + j) * inner + k];
-                    softmax_rows(row, row, 1, len);
+                    imc_softmax_rows(row, row, 1, len);
                     for (size_t j = 0; j < len; j++)
                         y[(o * len + j) * inner + k] = row[j];
                 }
@@ -828,16 +663,16 @@ static int run_node(const run *r, int i, buf *bufs, buf *out, size_t count)
     }
     case IMC_NODE_BATCHNORM:
         for (size_t img = 0; img < count; img++)
-            batchnorm(n, rt, a->p + img * a->stride, y + img * size);
+            imc_batchnorm(n, (const float *const *)rt->t, a->p + img * a->stride, y + img * size);
         return 0;
     case IMC_NODE_MAXPOOL:
     case IMC_NODE_AVGPOOL:
         for (size_t img = 0; img < count; img++)
-            pool(n, na, a->p + img * a->stride, y + img * size);
+            imc_pool2d(n, na, a->p + img * a->stride, y + img * size);
         return 0;
     case IMC_NODE_MEAN: {
         size_t outer, inner, len = (size_t)na->shape[n->attr[IMC_DIM]];
-        around(na, (int)n->attr[IMC_DIM], &outer, &inner);
+        imc_split_at(na, (int)n->attr[IMC_DIM], &outer, &inner);
         for (size_t o = 0; o < count * outer; o++)
             for (size_t k = 0; k < inner; k++) {
                 double sum = 0;
@@ -851,7 +686,7 @@ static int run_node(const run *r, int i, buf *bufs, buf *out, size_t count)
     case IMC_NODE_MUL: {
         const imc_node *nb = &f->g->nodes[n->inputs[1]];
         int add = n->op == IMC_NODE_ADD;
-        if (na->ndim == n->ndim && nb->ndim == n->ndim && ins == size && numel(nb) == size) {
+        if (na->ndim == n->ndim && nb->ndim == n->ndim && ins == size && imc_node_numel(nb) == size) {
             for (size_t img = 0; img < count; img++) {
                 const float *x = a->p + img * a->stride, *z = b->p + img * b->stride;
                 float *o = y + img * size;
@@ -864,12 +699,12 @@ static int run_node(const run *r, int i, buf *bufs, buf *out, size_t count)
         float *tb = malloc(size * sizeof *tb);
         if (!tb)
             return imc_err_set(r->err, IMC_ENOMEM, "out of memory");
-        broadcast_strides(na, n->ndim, sa);
-        broadcast_strides(nb, n->ndim, sb);
+        imc_broadcast_strides(na, n->ndim, sa);
+        imc_broadcast_strides(nb, n->ndim, sb);
         for (size_t img = 0; img < count; img++) {
             float *o = y + img * size;
-            gather(a->p + img * a->stride, sa, n->shape, n->ndim, o);
-            gather(b->p + img * b->stride, sb, n->shape, n->ndim, tb);
+            imc_gather(a->p + img * a->stride, sa, n->shape, n->ndim, o);
+            imc_gather(b->p + img * b->stride, sb, n->shape, n->ndim, tb);
             for (size_t k = 0; k < size; k++)
                 o[k] = add ? o[k] + tb[k] : o[k] * tb[k];
         }
@@ -883,7 +718,7 @@ static int run_node(const run *r, int i, buf *bufs, buf *out, size_t count)
     case IMC_NODE_TRANSPOSE: {
         int64_t str[IMC_GRAPH_MAX_DIMS];
         if (n->op == IMC_NODE_EXPAND) {
-            broadcast_strides(na, n->ndim, str);
+            imc_broadcast_strides(na, n->ndim, str);
         } else {
             int64_t s[IMC_GRAPH_MAX_DIMS], acc = 1;
             for (int d = na->ndim - 1; d >= 0; d--)
@@ -892,13 +727,13 @@ static int run_node(const run *r, int i, buf *bufs, buf *out, size_t count)
                 str[d] = s[n->attr[1 + d]];
         }
         for (size_t img = 0; img < count; img++)
-            gather(a->p + img * a->stride, str, n->shape, n->ndim, y + img * size);
+            imc_gather(a->p + img * a->stride, str, n->shape, n->ndim, y + img * size);
         return 0;
     }
     case IMC_NODE_CONCAT: {
         int dim = (int)n->attr[IMC_DIM];
         size_t outer, inner, off = 0, len = (size_t)n->shape[dim];
-        around(n, dim, &outer, &inner);
+        imc_split_at(n, dim, &outer, &inner);
         for (int k = 0; k < n->n_inputs; k++) {
             const buf *x = &bufs[n->inputs[k]];
             size_t part = (size_t)f->g->nodes[n->inputs[k]].shape[dim] * inner;
@@ -913,7 +748,7 @@ static int run_node(const run *r, int i, buf *bufs, buf *out, size_t count)
     case IMC_NODE_SLICE: {
         int dim = (int)n->attr[IMC_DIM];
         size_t outer, inner, len = (size_t)na->shape[dim];
-        around(na, dim, &outer, &inner);
+        imc_split_at(na, dim, &outer, &inner);
         size_t part = (size_t)n->shape[dim] * inner, from = (size_t)n->attr[IMC_SLICE_START] * inner;
         for (size_t img = 0; img < count; img++)
             for (size_t o = 0; o < outer; o++)
@@ -950,7 +785,7 @@ static void give(imc_forward *f, float *p, size_t n)
 /* An owned buffer for COUNT images of node I's output. */
 static int own(imc_forward *f, buf *out, const imc_node *nd, size_t count, int shared, imc_err *err)
 {
-    size_t size = numel(nd);
+    size_t size = imc_node_numel(nd);
     if (!(out->p = take(f, count * size)))
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     out->stride = shared ? 0 : size, out->owned = count * size;
@@ -969,7 +804,7 @@ int imc_forward_run(imc_forward *f, const float *images, size_t n, float *logits
     for (int i = 0; !rc && i < g->n_nodes; i++) {
         const imc_node *nd = &g->nodes[i];
         buf *out = &bufs[i];
-        size_t size = numel(nd);
+        size_t size = imc_node_numel(nd);
         if (nd->op == IMC_NODE_INPUT) {
             *out = (buf){(float *)images, size, 0};
             continue;
@@ -1031,7 +866,7 @@ double imc_forward_flops(const imc_network *net)
         if (n->op != IMC_NODE_MATMUL)
             continue;
         const imc_node *a = &g->nodes[n->inputs[0]];
-        flops += 2.0 * (double)numel(n) * (double)a->shape[a->ndim - 1];
+        flops += 2.0 * (double)imc_node_numel(n) * (double)a->shape[a->ndim - 1];
     }
     return flops;
 }

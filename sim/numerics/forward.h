@@ -1,12 +1,15 @@
-/* forward.h -- the reference forward pass of a DeiT / FAR network on images, in FP32.
+/* forward.h -- the reference forward pass of a network on images, in FP32: its graph of
+ * generic ops (net->graph, sim/net/graph.h) executed node by node over a batch.
  *
- * timm's VisionTransformer semantics (pre-norm blocks, LayerNorm eps 1e-6, exact-erf GELU,
- * softmax(q k^T / sqrt(head_dim)) v, classifier on the CLS token; a distilled model averages its
- * two heads) and FAR's blocks (pre_proj, per head a bidirectional LSTM with gate order i, f, g,
- * o and zero initial state, head_proj on [h_fwd | h_bwd], post_proj). Every weight layer is
- * the network's [in][out] matrix (network.h), multiplied through cblas_sgemm by default; the
- * IMC emulation (imc.h) plugs in its own multiply, so both passes share everything else.
- * Images are N x C x H x W floats, already scaled as the model expects (see imc_dataset). */
+ * The ops follow PyTorch (forward.c, kernels.c): DeiT is timm's VisionTransformer (pre-norm
+ * blocks, exact-erf GELU, softmax(q k^T / sqrt(head_dim)) v, classifier on the CLS token; a
+ * distilled model averages its two heads) and FAR's blocks are pre_proj, per head a
+ * bidirectional LSTM (gates i, f, g, o, zero initial state), head_proj on [h_fwd | h_bwd],
+ * post_proj, because that is the graph their producer (sim/net/vitgraph.c) builds. Every weight
+ * layer is the network's [in][out] matrix (network.h), multiplied through cblas_sgemm by
+ * default; the IMC emulation (imc.h) plugs in its own multiply, so both passes share
+ * everything else. Images are N x C x H x W floats, already scaled as the model expects (see
+ * imc_dataset). */
 #ifndef IMC_FORWARD_H
 #define IMC_FORWARD_H
 
@@ -38,8 +41,9 @@ void imc_forward_free(imc_forward *f);
 int imc_forward_run(imc_forward *f, const float *images, size_t n, float *logits,
                     const imc_mvm_ops *mvm, const imc_probe *probe, imc_err *err);
 
-/* Threads of the FP32 pass beyond BLAS's: with 2 or more, each FAR head's two LSTM directions
- * run at once (the same numbers; the probe still sees the layers in sequential order). */
+/* Threads of the pass beyond BLAS's: row-wise ops, matmul pairs and (FP32 pass only) two
+ * recurrent layers reading one input (a FAR head's directions) split over N threads; the same
+ * numbers at any N, and the probe sees the layers in sequential order. */
 void imc_forward_threads(imc_forward *f, int n);
 
 /* The FP32 weights [in][out] and bias [out] of layer LAYER, as the forward pass uses them. */
