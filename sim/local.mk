@@ -18,6 +18,7 @@ libimc_a_SOURCES = \
 	sim/net/network.c sim/net/network.h \
 	sim/net/graph.c sim/net/graph.h \
 	sim/net/vitgraph.c \
+	sim/net/generic.c sim/net/generic.h \
 	sim/net/modelgen.c sim/net/modelgen.h \
 	sim/map/mapper.c sim/map/mapper.h \
 	sim/flow/dataflow.c sim/flow/dataflow.h \

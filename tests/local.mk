@@ -43,6 +43,19 @@ EXTRA_DIST += tests/data/README.md \
 	tests/data/ref_deit.model.safetensors tests/data/ref_deit.inputs.safetensors \
 	tests/data/ref_far_mixed.model.safetensors tests/data/ref_far_mixed.inputs.safetensors \
 	tests/data/ref_far_pruned.model.safetensors tests/data/ref_far_pruned.inputs.safetensors
+# ... and the imported ones (tools/graph_ref.py: tools/zoo.py's small shapes through imcsim-import).
+EXTRA_DIST += \
+	tests/data/ref_vgg8.model.safetensors tests/data/ref_vgg8.inputs.safetensors \
+	tests/data/ref_resnet18.model.safetensors tests/data/ref_resnet18.inputs.safetensors \
+	tests/data/ref_lstm_lm.model.safetensors tests/data/ref_lstm_lm.inputs.safetensors \
+	tests/data/ref_bert_layer.model.safetensors tests/data/ref_bert_layer.inputs.safetensors \
+	tests/data/ref_vit_ls.model.safetensors tests/data/ref_vit_ls.inputs.safetensors \
+	tests/data/ref_gru.model.safetensors tests/data/ref_gru.inputs.safetensors
+
+# tools/imcsim-import against PyTorch (skipped without python3-torch; CI installs it and runs
+# this test in its own step).
+TESTS += tests/import/import.test
+EXTRA_DIST += tests/import/import.test
 
 # Sweeps: killed mid-run and resumed; submitted to a real single-node Slurm (skipped unless
 # slurm-wlm and munge are installed: tools/install-deps --slurm).

@@ -2,6 +2,9 @@
 EXTRA_DIST += tools/install-deps
 EXTRA_DIST += tools/fuzz
 EXTRA_DIST += tools/export_far.py
+# Any torch.nn.Module as a model file (README "Your own model"); the shipped models it imports;
+# the reference logits of their small shapes (tests/data).
+EXTRA_DIST += tools/imcsim-import tools/zoo.py tools/graph_ref.py
 EXTRA_DIST += tools/bench
 
 # `make bench`: speed and memory figures for docs/PERFORMANCE.md.

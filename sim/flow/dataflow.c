@@ -350,6 +350,11 @@ int imc_dataflow_build(imc_flow **out, const imc_network *net, const imc_dataflo
                        imc_err *err)
 {
     *out = NULL;
+    if (imc_network_is_generic(net))
+        return imc_err_at(err, IMC_EINPUT, imc_netfile_path(net->file), 0, 0,
+                          "%s: an imported graph is mapped (--mapping) and run (--numerics), but "
+                          "its timing is not modelled yet: only DeiT and FAR networks have a "
+                          "dataflow", net->name);
     builder b = {0};
     b.ab = (uint64_t)(opts->act_bits > 0 ? opts->act_bits : 8);
     imc_flow *g = b.g = calloc(1, sizeof *g);

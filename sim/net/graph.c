@@ -118,7 +118,7 @@ static int bad(imc_err *err, const imc_node *n, const char *fmt, ...)
     return imc_err_set(err, IMC_EINPUT, "%s (%s): %s", n->name, ops[n->op].name, msg);
 }
 
-static void shape_str(const int64_t *s, int ndim, char *buf, size_t size)
+void imc_shape_str(const int64_t *s, int ndim, char *buf, size_t size)
 {
     size_t k = (size_t)snprintf(buf, size, "[");
     for (int i = 0; i < ndim && k < size; i++)
@@ -184,9 +184,9 @@ static int infer(const imc_graph *g, imc_node *n, imc_err *err)
     int64_t s[IMC_GRAPH_MAX_DIMS], *at = n->attr;
     char sa[96], sb[96];
     if (a)
-        shape_str(a->shape, a->ndim, sa, sizeof sa);
+        imc_shape_str(a->shape, a->ndim, sa, sizeof sa);
     if (b)
-        shape_str(b->shape, b->ndim, sb, sizeof sb);
+        imc_shape_str(b->shape, b->ndim, sb, sizeof sb);
     if (!a && n->op != IMC_NODE_INPUT && n->op != IMC_NODE_PARAM)
         return imc_err_set(err, IMC_EINTERNAL, "%s: no input", n->name);
     int last = a ? a->ndim - 1 : 0;
@@ -272,7 +272,7 @@ static int infer(const imc_graph *g, imc_node *n, imc_err *err)
             for (int k = 0; same && k < a->ndim; k++)
                 same = k == d || c->shape[k] == a->shape[k];
             if (!same) {
-                shape_str(c->shape, c->ndim, sb, sizeof sb);
+                imc_shape_str(c->shape, c->ndim, sb, sizeof sb);
                 return bad(err, n, "cannot join '%s' %s to '%s' %s along dim %d", c->name, sb,
                            a->name, sa, d);
             }
@@ -336,7 +336,7 @@ static int infer(const imc_graph *g, imc_node *n, imc_err *err)
         if (free_dim >= 0 && total % known == 0)
             s[free_dim] = total / known;
         if (numel(s, nd) != total || (free_dim >= 0 && total % known)) {
-            shape_str(at + 1, nd, sb, sizeof sb);
+            imc_shape_str(at + 1, nd, sb, sizeof sb);
             return bad(err, n, "cannot reshape '%s' %s to %s", a->name, sa, sb);
         }
         return set_shape(err, n, s, nd);
@@ -348,7 +348,7 @@ static int infer(const imc_graph *g, imc_node *n, imc_err *err)
             fits = from == 1 || from == to;
         }
         if (!fits) {
-            shape_str(at + 1, nd, sb, sizeof sb);
+            imc_shape_str(at + 1, nd, sb, sizeof sb);
             return bad(err, n, "cannot expand '%s' %s to %s", a->name, sa, sb);
         }
         return set_shape(err, n, at + 1, nd);
@@ -678,7 +678,7 @@ void imc_graph_print(const imc_graph *g, FILE *out)
     for (int i = 0; i < g->n_nodes; i++) {
         const imc_node *n = &g->nodes[i];
         char s[96];
-        shape_str(n->shape, n->ndim, s, sizeof s);
+        imc_shape_str(n->shape, n->ndim, s, sizeof s);
         fprintf(out, "%4d  %-10s %-40s %-*s", i, ops[n->op].name, n->name, n->n_inputs ? 22 : 0, s);
         for (int k = 0; k < n->n_inputs; k++)
             fprintf(out, "%s%s", k ? ", " : " <- ", g->nodes[n->inputs[k]].name);

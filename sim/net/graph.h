@@ -1,5 +1,7 @@
-/* graph.h -- a network as a graph of generic layers and ops, the description every model
- * family produces and the mapper, the dataflow and the numerics are to consume.
+/* graph.h -- a network as a graph of generic layers and ops: the description every model
+ * family produces (vitgraph.c for DeiT/FAR, generic.c for an imported model), which the forward
+ * passes execute and whose weight matrices the mapper places. (The dataflow, the timing, still
+ * takes DeiT/FAR's own structure; an imported graph is not timed yet.)
  *
  * A node is one PyTorch-level operation on one image: a weight layer (linear, conv2d, LSTM,
  * GRU), an op between activations (matmul, softmax, norms, activations, pooling, add, mul,
@@ -133,6 +135,9 @@ typedef struct imc_matrix {
 
 /* Every weight layer's matrices, in node order (caller frees *OUT). */
 int imc_graph_matrices(const imc_graph *g, imc_matrix **out, size_t *n, imc_err *err);
+
+/* "[3, 224, 224]" */
+void imc_shape_str(const int64_t *shape, int ndim, char *buf, size_t size);
 
 /* One line per node: index, op, name, inputs, shape. */
 void imc_graph_print(const imc_graph *g, FILE *out);

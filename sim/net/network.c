@@ -6,6 +6,8 @@
  * block-diagonal masks and pruned units can only be seen in the data. */
 #include "sim/net/network.h"
 
+#include "sim/net/generic.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@ static const char *const kind_names[IMC_LAYER_KIND_COUNT] = {
     [IMC_LAYER_FAR_LSTM] = "far_lstm",       [IMC_LAYER_FAR_HEAD_PROJ] = "far_head_proj",
     [IMC_LAYER_FAR_POST] = "far_post_proj",  [IMC_LAYER_FC1] = "mlp_fc1",
     [IMC_LAYER_FC2] = "mlp_fc2",             [IMC_LAYER_HEAD] = "head",
+    [IMC_LAYER_LINEAR] = "linear",           [IMC_LAYER_CONV2D] = "conv2d",
+    [IMC_LAYER_LSTM] = "lstm",               [IMC_LAYER_GRU] = "gru",
 };
 
 const char *imc_layer_kind_name(imc_layer_kind kind)
@@ -55,15 +59,6 @@ static int fail(ctx *c, const char *fmt, ...)
     return imc_err_at(c->err, IMC_EINPUT, imc_netfile_path(c->nf), 0, 0, "%s", msg);
 }
 
-static void shape_str(const int64_t *shape, int ndim, char *buf, size_t size)
-{
-    size_t n = (size_t)snprintf(buf, size, "[");
-    for (int i = 0; i < ndim && n < size; i++)
-        n += (size_t)snprintf(buf + n, size - n, "%s%lld", i ? ", " : "", (long long)shape[i]);
-    if (n < size)
-        snprintf(buf + n, size - n, "]");
-}
-
 /* Find tensor NAME and check its shape against the NDIM dims given (-1: any). */
 static const imc_tensor *need(ctx *c, int *rc, const char *name, int ndim, ...)
 {
@@ -85,8 +80,8 @@ static const imc_tensor *need(ctx *c, int *rc, const char *name, int ndim, ...)
         ok = want[i] < 0 || want[i] == t->shape[i];
     if (!ok) {
         char got_s[128], want_s[128];
-        shape_str(t->shape, t->ndim, got_s, sizeof got_s);
-        shape_str(want, ndim, want_s, sizeof want_s);
+        imc_shape_str(t->shape, t->ndim, got_s, sizeof got_s);
+        imc_shape_str(want, ndim, want_s, sizeof want_s);
         for (char *p = want_s; (p = strstr(p, "-1")); p++)
             memcpy(p, " *", 2);
         *rc = fail(c, "tensor '%s': shape %s, expected %s", name, got_s, want_s);
@@ -167,6 +162,7 @@ static int add_layer(ctx *c, imc_layer_kind kind, int block, int head, int dir, 
     l->out = out;
     l->vectors = vectors;
     l->has_bias = has_bias;
+    l->node = l->part = -1;
     return 0;
 }
 
@@ -594,16 +590,22 @@ int imc_network_load(imc_network **out, const imc_netfile *nf, imc_err *err)
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     }
     ctx c = {nf, net, err, 0, calloc(imc_netfile_count(nf) + 1, 1)};
-    int rc = c.used ? load(&c) : imc_err_set(err, IMC_ENOMEM, "out of memory");
+    const char *graph = imc_netfile_meta(nf, "imcsim_graph");
+    int rc = !c.used ? imc_err_set(err, IMC_ENOMEM, "out of memory")
+             : graph ? imc_generic_load(net, graph, c.used, err)
+                     : load(&c);
     /* A tensor the network does not read would be silently ignored by the timing and the
      * numerics alike (a LayerScale's blocks.N.ls1.gamma): refused, named. */
     for (size_t i = 0; !rc && i < imc_netfile_count(nf); i++)
         if (!c.used[i])
-            rc = fail(&c, "tensor '%s' is not part of a DeiT or FAR network as imcsim models it "
-                          "(refused rather than ignored; see README, 'Model files')",
+            rc = fail(&c, graph ? "tensor '%s' is read by no node of the graph (refused rather "
+                                  "than ignored)"
+                                : "tensor '%s' is not part of a DeiT or FAR network as imcsim "
+                                  "models it (refused rather than ignored; see README, 'Model "
+                                  "files')",
                       imc_netfile_at(nf, i)->name);
     free(c.used);
-    if (!rc)
+    if (!rc && !graph)
         rc = imc_network_build_graph(net, &net->graph, err);
     if (rc) {
         imc_network_free(net);
@@ -643,12 +645,20 @@ int imc_network_find_layer(const imc_network *net, imc_layer_kind kind, int bloc
     return -1;
 }
 
-int imc_network_layer_named(const imc_network *net, const char *name)
+int imc_network_layer_of(const imc_network *net, int node, int part)
 {
-    for (size_t i = 0; i < net->n_layers; i++)
-        if (!strcmp(net->layers[i].name, name))
+    const char *name = net->graph.nodes[node].name;
+    for (size_t i = 0; i < net->n_layers; i++) {
+        const imc_layer *l = &net->layers[i];
+        if (l->node >= 0 ? l->node == node && l->part == part : part == 0 && !strcmp(l->name, name))
             return (int)i;
+    }
     return -1;
+}
+
+int imc_network_is_generic(const imc_network *net)
+{
+    return net->n_layers > 0 && net->layers[0].node >= 0;
 }
 
 int imc_network_far_blocks(const imc_network *net)
@@ -801,6 +811,11 @@ int imc_network_layer_weights(const imc_network *net, const imc_layer *l, float 
 {
     char wn[128], bn[128];
     switch (l->kind) {
+    case IMC_LAYER_LINEAR:
+    case IMC_LAYER_CONV2D:
+    case IMC_LAYER_LSTM:
+    case IMC_LAYER_GRU:
+        return imc_generic_layer_weights(net, l, w, bias, err);
     case IMC_LAYER_FAR_LSTM:
         return gather_far_lstm(net, l, w, bias, err);
     case IMC_LAYER_FAR_HEAD_PROJ:
@@ -819,10 +834,33 @@ int imc_network_layer_weights(const imc_network *net, const imc_layer *l, float 
 
 /* ---- info ------------------------------------------------------------------------------- */
 
+static void print_vit(const imc_network *net, int far, FILE *out);
+
 void imc_network_print(const imc_network *net, FILE *out)
 {
     int far = imc_network_far_blocks(net);
     fprintf(out, "model %s (%s)\n", net->name, imc_netfile_path(net->file));
+    if (imc_network_is_generic(net)) {
+        const imc_graph *g = &net->graph;
+        char in[96];
+        imc_shape_str(g->nodes[0].shape, g->nodes[0].ndim, in, sizeof in);
+        fprintf(out, "  imported graph: %d nodes (imcsim-model graph lists them), input %s, %d "
+                "classes\n", g->n_nodes, in, net->num_classes);
+        fprintf(out, "  parameters: %lld\n", (long long)net->params_total);
+    } else {
+        print_vit(net, far, out);
+    }
+    fprintf(out, "  layers (weight matrices, inputs x outputs, input vectors per inference):\n");
+    for (size_t i = 0; i < net->n_layers; i++) {
+        const imc_layer *l = &net->layers[i];
+        fprintf(out, "    %-32s %-14s %5d x %-5d x %lld\n", l->name, imc_layer_kind_name(l->kind),
+                l->in, l->out, (long long)l->vectors);
+    }
+}
+
+/* The DeiT / FAR structure. */
+static void print_vit(const imc_network *net, int far, FILE *out)
+{
     fprintf(out,
             "  %s: depth %d, embed dim %d, %d heads of %d, %d x %d px images in %d channel%s, "
             "%d px patches -> %d patches + CLS%s = %d tokens, %d classes\n",
@@ -848,11 +886,5 @@ void imc_network_print(const imc_network *net, FILE *out)
             fprintf(out, " (%.1f %% pruned)", 100.0 * (1 - kept / (2.0 * net->embed_dim)));
         }
         fputc('\n', out);
-    }
-    fprintf(out, "  layers (weight matrices, inputs x outputs, input vectors per inference):\n");
-    for (size_t i = 0; i < net->n_layers; i++) {
-        const imc_layer *l = &net->layers[i];
-        fprintf(out, "    %-32s %-14s %5d x %-5d x %lld\n", l->name, imc_layer_kind_name(l->kind),
-                l->in, l->out, (long long)l->vectors);
     }
 }

@@ -9,7 +9,11 @@
  * what the mapper places on crossbars and the numerics multiply.
  *
  * Reads tensor data only where the structure is in the data: the LSTM weights of masked-form
- * FAR blocks (to find pruned units and check the per-head masks). Knows nothing of hardware. */
+ * FAR blocks (to find pruned units and check the per-head masks). Knows nothing of hardware.
+ *
+ * Any other network comes as a graph of generic ops in the file's __metadata__ (key
+ * imcsim_graph, graph.h) with its weights under PyTorch's names (generic.c): then the layers
+ * are the graph's weight matrices, and the DeiT fields (depth, blocks, tokens, ...) are 0. */
 #ifndef IMC_NETWORK_H
 #define IMC_NETWORK_H
 
@@ -47,6 +51,10 @@ typedef enum imc_layer_kind {
     IMC_LAYER_FC1,
     IMC_LAYER_FC2,
     IMC_LAYER_HEAD,
+    IMC_LAYER_LINEAR,        /* a weight layer of a generic graph (generic.c), by its op */
+    IMC_LAYER_CONV2D,        /* one group of a convolution, im2col: C_in/groups x kh x kw rows */
+    IMC_LAYER_LSTM,          /* one layer and direction: [W_ih | W_hh] fused */
+    IMC_LAYER_GRU,           /* one layer and direction's W_ih, or its W_hh */
     IMC_LAYER_KIND_COUNT
 } imc_layer_kind;
 
@@ -58,6 +66,7 @@ typedef struct imc_layer {
     int in, out;
     int64_t vectors;     /* input vectors per inference (tokens; LSTM steps; 1 for the head) */
     int has_bias;
+    int node, part;      /* a generic graph's weight node and its matrix (imc_matrix); -1 else */
 } imc_layer;
 
 typedef struct imc_network {
@@ -85,6 +94,9 @@ void imc_network_free(imc_network *net);
 /* NET as a graph of generic ops (vitgraph.c): what imc_network_load stores in net->graph. */
 int imc_network_build_graph(const imc_network *net, imc_graph *g, imc_err *err);
 
+/* Whether NET came as a generic graph (an imported model), not as DeiT / FAR tensors. */
+int imc_network_is_generic(const imc_network *net);
+
 /* Number of FAR blocks. */
 int imc_network_far_blocks(const imc_network *net);
 
@@ -99,8 +111,8 @@ int imc_network_find_layer(const imc_network *net, imc_layer_kind kind, int bloc
 int imc_network_layer_weights(const imc_network *net, const imc_layer *layer, float *w,
                               float *bias, imc_err *err);
 
-/* The index of the layer named NAME (a weight node of net->graph), or -1. */
-int imc_network_layer_named(const imc_network *net, const char *name);
+/* The layer of matrix PART of weight node NODE of net->graph (imc_matrix), or -1. */
+int imc_network_layer_of(const imc_network *net, int node, int part);
 
 /* Name of a layer kind ("qkv", "far_lstm", ...). */
 const char *imc_layer_kind_name(imc_layer_kind kind);

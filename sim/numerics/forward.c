@@ -161,14 +161,15 @@ int imc_forward_new(imc_forward **out, const imc_network *net, imc_err *err)
     for (int i = 0; f->nodes && i < g->n_nodes; i++)
         f->nodes[i].matrix = -1;
     for (size_t k = 0; !rc && k < n_mat; k++) {
-        const imc_node *n = &g->nodes[mat[k].node];
-        int l = imc_network_layer_named(net, n->name);
-        if (l < 0 || (size_t)l + (size_t)mat[k].part >= net->n_layers ||
-            net->layers[l + mat[k].part].in != mat[k].in || net->layers[l + mat[k].part].out != mat[k].out)
-            rc = imc_err_set(err, IMC_EINTERNAL, "%s: no layer for part %d of '%s'", net->name,
-                             mat[k].part, n->name);
+        int l = imc_network_layer_of(net, mat[k].node, mat[k].part);
+        if (l < 0 || net->layers[l].in != mat[k].in || net->layers[l].out != mat[k].out)
+            rc = imc_err_set(err, IMC_EINTERNAL, "%s: no layer for matrix %d of '%s'", net->name,
+                             mat[k].part, g->nodes[mat[k].node].name);
         else if (mat[k].part == 0)
             f->nodes[mat[k].node].matrix = l;
+        else if (l != f->nodes[mat[k].node].matrix + mat[k].part)
+            rc = imc_err_set(err, IMC_EINTERNAL, "%s: the layers of '%s' are not consecutive",
+                             net->name, g->nodes[mat[k].node].name);
     }
     free(mat);
     for (int i = 0; !rc && i < g->n_nodes; i++) {

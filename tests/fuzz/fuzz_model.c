@@ -6,7 +6,9 @@
  * outcome replay checks) must be self-consistent: a name, layers of non-negative shape, heads
  * dividing the embedding; its placement must add up (the chip's crossbars are the layers'). A
  * network of at most MAX_TOKENS tokens and MAX_DEPTH blocks is also turned into its op graph and
- * simulated, to bound the time per input. */
+ * simulated, to bound the time per input. A model given as a generic graph (__metadata__
+ * imcsim_graph, sim/net/generic.c) goes through the graph's JSON reader and checks instead of
+ * the DeiT/FAR inference, and must come out with an input node first. */
 #include "tests/fuzz/fuzz.h"
 
 #include <stdlib.h>
@@ -39,7 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         imc_netfile_close(nf);
         return 0;
     }
-    if (!net->name || net->num_heads < 1 || net->embed_dim % net->num_heads)
+    if (!net->name || (!imc_network_is_generic(net) &&
+                       (net->num_heads < 1 || net->embed_dim % net->num_heads)))
+        abort();
+    if (imc_network_is_generic(net) && (net->graph.n_nodes < 2 || net->graph.nodes[0].op != IMC_NODE_INPUT))
         abort();
     for (size_t i = 0; i < net->n_layers; i++)
         if (net->layers[i].in < 0 || net->layers[i].out < 0)

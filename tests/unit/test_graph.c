@@ -44,7 +44,7 @@ static void check_producer(const imc_modelgen_spec *s, const char *tag)
     int *seen = calloc(m.net->n_layers, sizeof *seen);
     CU_ASSERT_PTR_NOT_NULL_FATAL(seen);
     for (size_t i = 0; i < n; i++) { /* each matrix is the layer of its node's name */
-        int li = imc_network_layer_named(m.net, g->nodes[mat[i].node].name);
+        int li = imc_network_layer_of(m.net, mat[i].node, mat[i].part);
         CU_ASSERT_FATAL(li >= 0);
         const imc_layer *l = &m.net->layers[li];
         CU_ASSERT_EQUAL(mat[i].part, 0);
