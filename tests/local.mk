@@ -20,6 +20,7 @@ UNIT_TESTS = \
 	tests/unit/test_netfile \
 	tests/unit/test_network \
 	tests/unit/test_graph \
+	tests/unit/test_graphflow \
 	tests/unit/test_mapper \
 	tests/unit/test_kernel \
 	tests/unit/test_engine \

@@ -1,6 +1,6 @@
 /* dataflow.h -- the op graph of one inference of a network: what runs, on which data, after
- * what. Built from a network (dataflow.c) or read from a trace file (trace.c); executed by the
- * engine. Knows nothing of hardware or time.
+ * what. Built from a network (dataflow.c: DeiT / FAR; graphflow.c: an imported graph) or read
+ * from a trace file (trace.c); executed by the engine. Knows nothing of hardware or time.
  *
  * Granularity is one token (one input vector) per op: an MVM pushes one vector through one
  * mapped weight matrix; a VECTOR op is element-wise work on a digital unit (LayerNorm, GELU,
@@ -50,6 +50,12 @@ typedef enum imc_op_class {
     IMC_CLS_TRANSFER,  /* charged by the engine: moving outputs between sites */
     IMC_CLS_REPROGRAM, /* charged by the engine: rewriting crossbars */
     IMC_CLS_LEAKAGE,   /* charged by the engine: static power over the run */
+    IMC_CLS_ACTIVATION, /* an imported graph's ReLU, SiLU, sigmoid, tanh */
+    IMC_CLS_BATCHNORM,
+    IMC_CLS_POOL,      /* pooling, means */
+    IMC_CLS_MATMUL,    /* an activation product outside attention's Q K^T and S V */
+    IMC_CLS_SCALE,     /* element-wise products and scaling (LayerScale) */
+    IMC_CLS_RNN_CELL,  /* a GRU's gates and update */
     IMC_CLS_COUNT
 } imc_op_class;
 

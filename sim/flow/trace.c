@@ -611,6 +611,7 @@ static int read_layer(rd *r)
     imc_layer *l = &g->layers[g->n_layers];
     memset(l, 0, sizeof *l);
     l->block = l->head = l->dir = -1;
+    l->node = l->part = -1; /* a trace has no graph */
     tok t;
     if (!next_tok(r, &t))
         return bad(r, t.col, "layer: missing its name");

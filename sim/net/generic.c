@@ -186,23 +186,6 @@ int imc_generic_load(imc_network *net, const char *json, unsigned char *used, im
     return 0;
 }
 
-static int read_f32(const imc_network *net, const char *name, float **out, imc_err *err)
-{
-    const imc_tensor *t = imc_netfile_find(net->file, name);
-    if (!t)
-        return imc_err_at(err, IMC_EINPUT, imc_netfile_path(net->file), 0, 0, "missing tensor '%s'",
-                          name);
-    int64_t n = imc_tensor_numel(t);
-    if (!(*out = malloc((size_t)(n ? n : 1) * sizeof **out)))
-        return imc_err_set(err, IMC_ENOMEM, "out of memory");
-    int rc = imc_netfile_read_f32(net->file, t, *out, err);
-    if (rc) {
-        free(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
 /* W[row0 + i][o] = src[o][i] for i < IN, o < OUT (a PyTorch [out, in] weight). */
 static void transpose_into(float *w, size_t row0, size_t out, const float *src, size_t in)
 {
@@ -221,10 +204,10 @@ int imc_generic_layer_weights(const imc_network *net, const imc_layer *l, float 
     if (bias)
         memset(bias, 0, out * sizeof *bias);
     if (n->op == IMC_NODE_LINEAR) {
-        if (!(rc = read_f32(net, n->tensor[IMC_T_WEIGHT], &src, err)))
+        if (!(rc = imc_network_read_tensor(net, n->tensor[IMC_T_WEIGHT], &src, err)))
             transpose_into(w, 0, out, src, in);
     } else if (n->op == IMC_NODE_CONV2D) { /* group `part`: its outputs, rows (c, ky, kx) */
-        if (!(rc = read_f32(net, n->tensor[IMC_T_WEIGHT], &src, err)))
+        if (!(rc = imc_network_read_tensor(net, n->tensor[IMC_T_WEIGHT], &src, err)))
             transpose_into(w, 0, out, src + (size_t)l->part * out * in, in);
     } else { /* LSTM [W_ih | W_hh], b_ih + b_hh; GRU W_ih, b_ih or W_hh, b_hh */
         int gru = n->op == IMC_NODE_GRU, dirs = n->attr[IMC_RNN_BIDIR] ? 2 : 1;
@@ -238,10 +221,10 @@ int imc_generic_layer_weights(const imc_network *net, const imc_layer *l, float 
             snprintf(name, sizeof name, "%s.weight_%s_l%d%s", n->tensor[0], k ? "hh" : "ih", layer, sfx);
             free(src);
             src = NULL;
-            if (!(rc = read_f32(net, name, &src, err)))
+            if (!(rc = imc_network_read_tensor(net, name, &src, err)))
                 transpose_into(w, gru || !k ? 0 : x, out, src, k ? H : x);
             snprintf(name, sizeof name, "%s.bias_%s_l%d%s", n->tensor[0], k ? "hh" : "ih", layer, sfx);
-            if (!rc && bias && !(rc = read_f32(net, name, &b2, err)))
+            if (!rc && bias && !(rc = imc_network_read_tensor(net, name, &b2, err)))
                 for (size_t o = 0; o < out; o++)
                     bias[o] += b2[o];
             free(b2);
@@ -250,7 +233,7 @@ int imc_generic_layer_weights(const imc_network *net, const imc_layer *l, float 
         free(src);
         return rc;
     }
-    if (!rc && bias && n->tensor[IMC_T_BIAS] && !(rc = read_f32(net, n->tensor[IMC_T_BIAS], &b2, err)))
+    if (!rc && bias && n->tensor[IMC_T_BIAS] && !(rc = imc_network_read_tensor(net, n->tensor[IMC_T_BIAS], &b2, err)))
         memcpy(bias, b2 + (n->op == IMC_NODE_CONV2D ? (size_t)l->part * out : 0), out * sizeof *bias);
     free(src), free(b2);
     return rc;

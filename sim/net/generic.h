@@ -13,4 +13,7 @@ int imc_generic_load(imc_network *net, const char *json, unsigned char *used, im
 int imc_generic_layer_weights(const imc_network *net, const imc_layer *l, float *w, float *bias,
                               imc_err *err);
 
+/* Tensor NAME of NET's file as floats (*OUT, caller frees); an error names the file. */
+int imc_network_read_tensor(const imc_network *net, const char *name, float **out, imc_err *err);
+
 #endif

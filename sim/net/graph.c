@@ -7,6 +7,8 @@
  * every node, whether a producer in C builds the graph or a model file's JSON does. */
 #include "sim/net/graph.h"
 
+#include "sim/net/netfile.h"
+
 #include <cJSON.h>
 #include <inttypes.h>
 #include <math.h>
@@ -125,6 +127,13 @@ void imc_shape_str(const int64_t *s, int ndim, char *buf, size_t size)
         k += (size_t)snprintf(buf + k, size - k, "%s%" PRId64, i ? ", " : "", s[i]);
     if (k < size)
         snprintf(buf + k, size - k, "]");
+}
+
+static int64_t numel(const int64_t *s, int ndim);
+
+size_t imc_node_numel(const imc_node *n)
+{
+    return (size_t)numel(n->shape, n->ndim);
 }
 
 static int64_t numel(const int64_t *s, int ndim)
@@ -598,12 +607,14 @@ static int from_json_node(imc_graph *g, const cJSON *o, int index, const char *s
 int imc_graph_from_json(imc_graph *g, const char *json, const char *source, imc_err *err)
 {
     imc_graph_init(g);
-    cJSON *root = cJSON_Parse(json);
+    int oom = 0;
+    cJSON *root = imc_json_parse(json, &oom);
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "imcsim_graph");
     const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(root, "nodes");
     int rc = 0;
     if (!root)
-        rc = imc_err_at(err, IMC_EINPUT, source, 0, 0, "the graph is not valid JSON");
+        rc = oom ? imc_err_set(err, IMC_ENOMEM, "out of memory")
+                 : imc_err_at(err, IMC_EINPUT, source, 0, 0, "the graph is not valid JSON");
     else if (!cJSON_IsNumber(ver) || ver->valuedouble != 1)
         rc = imc_err_at(err, IMC_EINPUT, source, 0, 0, "the graph needs \"imcsim_graph\": 1");
     else if (!cJSON_IsArray(nodes) || !cJSON_GetArraySize(nodes))

@@ -1,7 +1,8 @@
 /* graph.h -- a network as a graph of generic layers and ops: the description every model
  * family produces (vitgraph.c for DeiT/FAR, generic.c for an imported model), which the forward
- * passes execute and whose weight matrices the mapper places. (The dataflow, the timing, still
- * takes DeiT/FAR's own structure; an imported graph is not timed yet.)
+ * passes execute and whose weight matrices the mapper places. The timing of an imported graph
+ * is built from it too (sim/flow/graphflow.c); DeiT and FAR keep their own, finer dataflow
+ * (sim/flow/dataflow.c: attention's query tiles and stores, FAR's sequence store).
  *
  * A node is one PyTorch-level operation on one image: a weight layer (linear, conv2d, LSTM,
  * GRU), an op between activations (matmul, softmax, norms, activations, pooling, add, mul,
@@ -25,6 +26,7 @@
 #ifndef IMC_GRAPH_H
 #define IMC_GRAPH_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -135,6 +137,9 @@ typedef struct imc_matrix {
 
 /* Every weight layer's matrices, in node order (caller frees *OUT). */
 int imc_graph_matrices(const imc_graph *g, imc_matrix **out, size_t *n, imc_err *err);
+
+/* Elements of a node's output per image. */
+size_t imc_node_numel(const imc_node *n);
 
 /* "[3, 224, 224]" */
 void imc_shape_str(const int64_t *shape, int ndim, char *buf, size_t size);

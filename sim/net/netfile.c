@@ -413,6 +413,15 @@ static void json_hooks(void)
     }
 }
 
+void *imc_json_parse(const char *text, int *oom)
+{
+    json_hooks();
+    json_oom = 0;
+    cJSON *root = cJSON_Parse(text);
+    *oom = !root && json_oom;
+    return root;
+}
+
 static int parse_file(imc_netfile *nf, const unsigned char *buf, size_t size, imc_err *err)
 {
     if (size < 8)

@@ -146,4 +146,8 @@ int imc_netwriter_write(imc_netwriter *w, const char *path, imc_err *err);
 /* Free the writer (not the borrowed tensor data). NULL is a no-op. */
 void imc_netwriter_free(imc_netwriter *w);
 
+/* cJSON_Parse of TEXT through the hooks that tell an allocation failure (*OOM set) from text
+ * that is not JSON (NULL, *OOM 0); for the graph JSON a model file's metadata carries. */
+void *imc_json_parse(const char *text, int *oom);
+
 #endif

@@ -671,7 +671,7 @@ int imc_network_far_blocks(const imc_network *net)
 
 /* ---- gathering a layer's weights -------------------------------------------------------------- */
 
-static int read_tensor(const imc_network *net, const char *name, float **out, imc_err *err)
+int imc_network_read_tensor(const imc_network *net, const char *name, float **out, imc_err *err)
 {
     const imc_tensor *t = imc_netfile_find(net->file, name);
     if (!t)
@@ -693,7 +693,7 @@ static int gather_linear(const imc_network *net, const imc_layer *l, const char 
                          const char *bname, float *w, float *bias, imc_err *err)
 {
     float *src;
-    int rc = read_tensor(net, wname, &src, err);
+    int rc = imc_network_read_tensor(net, wname, &src, err);
     if (rc)
         return rc;
     for (int o = 0; o < l->out; o++)
@@ -703,7 +703,7 @@ static int gather_linear(const imc_network *net, const imc_layer *l, const char 
     if (bias && !l->has_bias)
         memset(bias, 0, (size_t)l->out * sizeof *bias);
     else if (bias) {
-        if ((rc = read_tensor(net, bname, &src, err)))
+        if ((rc = imc_network_read_tensor(net, bname, &src, err)))
             return rc;
         memcpy(bias, src, (size_t)l->out * sizeof *bias);
         free(src);
@@ -731,9 +731,9 @@ static int gather_far_lstm(const imc_network *net, const imc_layer *l, float *w,
         snprintf(n_bh, sizeof n_bh, "blocks.%d.attn.lstm.bias_hh_l0%s", l->block, sfx);
     }
     float *ih, *hh, *bi = NULL, *bh = NULL;
-    if ((rc = read_tensor(net, n_ih, &ih, err)))
+    if ((rc = imc_network_read_tensor(net, n_ih, &ih, err)))
         return rc;
-    if ((rc = read_tensor(net, n_hh, &hh, err))) {
+    if ((rc = imc_network_read_tensor(net, n_hh, &hh, err))) {
         free(ih);
         return rc;
     }
@@ -753,7 +753,7 @@ static int gather_far_lstm(const imc_network *net, const imc_layer *l, float *w,
     free(ih);
     free(hh);
     if (bias) {
-        if ((rc = read_tensor(net, n_bi, &bi, err)) || (rc = read_tensor(net, n_bh, &bh, err))) {
+        if ((rc = imc_network_read_tensor(net, n_bi, &bi, err)) || (rc = imc_network_read_tensor(net, n_bh, &bh, err))) {
             free(bi);
             return rc;
         }
@@ -783,7 +783,7 @@ static int gather_head_proj(const imc_network *net, const imc_layer *l, float *w
         snprintf(bn, sizeof bn, "blocks.%d.attn.head_proj.bias", l->block);
     }
     float *src;
-    if ((rc = read_tensor(net, wn, &src, err)))
+    if ((rc = imc_network_read_tensor(net, wn, &src, err)))
         return rc;
     for (int o = 0; o < hd; o++)
         for (int i = 0; i < l->in; i++) {
@@ -798,7 +798,7 @@ static int gather_head_proj(const imc_network *net, const imc_layer *l, float *w
         }
     free(src);
     if (bias) {
-        if ((rc = read_tensor(net, bn, &src, err)))
+        if ((rc = imc_network_read_tensor(net, bn, &src, err)))
             return rc;
         memcpy(bias, src + (blk->far_split ? 0 : h * hd), (size_t)hd * sizeof *bias);
         free(src);

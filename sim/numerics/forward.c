@@ -82,10 +82,10 @@ void imc_forward_free(imc_forward *f)
 {
     if (!f)
         return;
-    for (size_t i = 0; f->w && i < f->net->n_layers; i++) {
+    for (size_t i = 0; f->w && i < f->net->n_layers; i++)
         free(f->w[i]);
+    for (size_t i = 0; f->b && i < f->net->n_layers; i++)
         free(f->b[i]);
-    }
     free(f->w);
     free(f->b);
     for (int i = 0; f->nodes && i < f->g->n_nodes; i++)

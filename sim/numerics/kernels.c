@@ -4,16 +4,8 @@
 #include <math.h>
 #include <string.h>
 
-size_t imc_node_numel(const imc_node *n)
-{
-    size_t k = 1;
-    for (int i = 0; i < n->ndim; i++)
-        k *= (size_t)n->shape[i];
-    return k;
-}
-
 void imc_layernorm_rows(const float *x, float *y, size_t rows, size_t d, const float *w,
-                      const float *b, float eps)
+                        const float *b, float eps)
 {
     for (size_t i = 0; i < rows; i++) {
         const float *xi = x + i * d;

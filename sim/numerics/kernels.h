@@ -11,9 +11,6 @@
 
 #include "sim/net/graph.h"
 
-/* Elements of a node's output per image. */
-size_t imc_node_numel(const imc_node *n);
-
 /* LayerNorm of ROWS rows of D: mean and variance in double, Y = (X - mean) / sqrt(var + eps)
  * x W + B (W, B NULL: 1, 0). */
 void imc_layernorm_rows(const float *x, float *y, size_t rows, size_t d, const float *w,

@@ -28,6 +28,7 @@
 #include "sim/net/netfile.h"
 #include "sim/net/network.h"
 #include "sim/numerics/dataset.h"
+#include "sim/numerics/forward.h"
 #include "sim/sweep/expr.h"
 #include "sim/sweep/spec.h"
 
@@ -153,7 +154,7 @@ void __wrap_free(void *p)
 
 static char dir[64];
 static char reram_text[16384];
-static char model_path[128], trace_path[128], spec_path[128], idx_path[128];
+static char model_path[128], trace_path[128], spec_path[128], idx_path[128], graph_path[4200];
 
 typedef int (*case_fn)(imc_err *err);
 
@@ -224,31 +225,41 @@ static int case_dataset(imc_err *err)
     return rc;
 }
 
-/* The model file through the network builder, the mapper, the dataflow and the engine. */
-static int case_simulation(imc_err *err)
+/* Model file PATH through the network builder, the mapper, the dataflow and the engine (a batch
+ * of BATCH), and with FORWARD set the forward pass on one zero input. */
+static int simulate(const char *path, int batch, int forward, imc_err *err)
 {
     imc_arch *a = NULL;
     imc_netfile *nf = NULL;
     imc_network *net = NULL;
     imc_placement *p = NULL;
     imc_flow *g = NULL;
+    imc_forward *fwd = NULL;
     imc_engine_result res;
     memset(&res, 0, sizeof res);
     int rc = imc_arch_load_string(&a, reram_text, "reram.yaml", NULL, 0, err);
     if (!rc)
-        rc = imc_netfile_open(&nf, model_path, err);
+        rc = imc_netfile_open(&nf, path, err);
     if (!rc)
         rc = imc_network_load(&net, nf, err);
     if (!rc)
         rc = imc_mapper_place(&p, a, net, err);
-    imc_dataflow_opts o = {.act_bits = 8, .drop_mixer = 0};
+    imc_dataflow_opts o = {.act_bits = 8, .query_tile = 4};
     if (!rc)
         rc = imc_dataflow_build(&g, net, &o, err);
-    imc_engine_opts eo = {.kernel = IMC_KERNEL_NATIVE, .batch = 2};
+    imc_engine_opts eo = {.kernel = IMC_KERNEL_NATIVE, .batch = batch};
     if (!rc)
         rc = imc_engine_run(a, p, g, &eo, &res, err);
     if (!rc)
         imc_engine_result_free(&res);
+    static float image[4096], logits[1000];
+    if (!rc && forward && (size_t)net->num_classes <= sizeof logits / sizeof *logits &&
+        imc_node_numel(&net->graph.nodes[0]) <= sizeof image / sizeof *image) {
+        rc = imc_forward_new(&fwd, net, err);
+        if (!rc)
+            rc = imc_forward_run(fwd, image, 1, logits, NULL, NULL, err);
+    }
+    imc_forward_free(fwd);
     imc_flow_free(g);
     imc_placement_free(p);
     imc_network_free(net);
@@ -257,13 +268,27 @@ static int case_simulation(imc_err *err)
     return rc;
 }
 
+/* The tiny DeiT/FAR model. */
+static int case_simulation(imc_err *err)
+{
+    return simulate(model_path, 2, 0, err);
+}
+
+/* An imported model (a graph in the file's metadata, tests/data/ref_lstm_lm): the graph's JSON
+ * reader and checks, the generic layers, the graph's dataflow, the engine and the forward
+ * pass over the graph. */
+static int case_graph(imc_err *err)
+{
+    return simulate(graph_path, 1, 1, err);
+}
+
 static const struct {
     const char *name;
     case_fn fn;
 } cases[] = {
     {"ytree", case_ytree},     {"arch", case_arch},       {"spec", case_spec},
     {"expr", case_expr},       {"trace", case_trace},     {"dataset", case_dataset},
-    {"simulation", case_simulation},
+    {"simulation", case_simulation}, {"graph", case_graph},
 };
 
 /* Run case I with the k-th allocation failing; 0 when it behaved, else 1 (printed). */
@@ -311,6 +336,8 @@ static int setup(void)
     if (!mkdtemp(dir))
         return -1;
     snprintf(model_path, sizeof model_path, "%s/tiny.bin", dir);
+    snprintf(graph_path, sizeof graph_path, "%s/tests/data/ref_lstm_lm.model.safetensors",
+             src && *src ? src : ".");
     snprintf(trace_path, sizeof trace_path, "%s/tiny.trace", dir);
     snprintf(spec_path, sizeof spec_path, "%s/spec.yaml", dir);
     snprintf(idx_path, sizeof idx_path, "%s/images-idx3-ubyte", dir);

@@ -8,7 +8,8 @@
  * network of at most MAX_TOKENS tokens and MAX_DEPTH blocks is also turned into its op graph and
  * simulated, to bound the time per input. A model given as a generic graph (__metadata__
  * imcsim_graph, sim/net/generic.c) goes through the graph's JSON reader and checks instead of
- * the DeiT/FAR inference, and must come out with an input node first. */
+ * the DeiT/FAR inference, and must come out with an input node first; one of at most
+ * MAX_GRAPH_ELEMENTS elements over all its nodes is also timed (sim/flow/graphflow.c). */
 #include "tests/fuzz/fuzz.h"
 
 #include <stdlib.h>
@@ -23,6 +24,25 @@
 
 #define MAX_TOKENS 64
 #define MAX_DEPTH 4
+#define MAX_GRAPH_ELEMENTS 4096
+
+/* Small enough to simulate per input: DeiT/FAR by tokens and depth; an imported graph by the
+ * elements its nodes produce (each row of them an op or more). */
+static int small(const imc_network *net)
+{
+    if (!imc_network_is_generic(net))
+        return net->tokens <= MAX_TOKENS && net->depth <= MAX_DEPTH;
+    int64_t elements = 0;
+    for (int i = 0; i < net->graph.n_nodes; i++) {
+        int64_t k = 1;
+        for (int d = 0; d < net->graph.nodes[i].ndim; d++)
+            k *= net->graph.nodes[i].shape[d];
+        elements += k;
+        if (elements > MAX_GRAPH_ELEMENTS)
+            return 0;
+    }
+    return 1;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -62,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (xbars != p->xbars_used || p->n_layers != net->n_layers)
             abort();
     }
-    if (!rc && net->tokens <= MAX_TOKENS && net->depth <= MAX_DEPTH) {
+    if (!rc && small(net)) {
         imc_flow *g = NULL;
         imc_dataflow_opts o = {.act_bits = 8, .drop_mixer = (int)(size % 2)};
         rc = imc_dataflow_build(&g, net, &o, &err);

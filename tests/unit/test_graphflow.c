@@ -1,0 +1,345 @@
+/* test_graphflow.c -- the op graph of an imported network (sim/flow/graphflow.c) and its timing.
+ *
+ * Small generic models are written as model files (graph JSON in __metadata__, zero weights)
+ * and loaded. Checked: which ops a node becomes and what each waits for — a row-wise op after a
+ * row-wise layer waits for its own row only (so tokens pipeline through a linear, a ReLU and a
+ * linear); a convolution's MVMs (one per group and output position) wait for the whole of
+ * their input; a bidirectional LSTM chains its steps forward and backward, each step's MVM
+ * waiting for the previous step's cell, and a GRU step issues its W_ih MVM from the input and
+ * its W_hh MVM from the previous state; every dependency is an earlier op. And the engine:
+ * a recurrence of T steps takes more than T times one step's multiply, while T independent
+ * rows through the same layer overlap; the tiny VGG-8 of tests/data simulates. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/arch/arch.h"
+#include "sim/engine/engine.h"
+#include "sim/flow/dataflow.h"
+#include "sim/map/mapper.h"
+#include "sim/net/netfile.h"
+#include "sim/net/network.h"
+
+#include <CUnit/CUnit.h>
+
+#include "tests/unit/small_arch.h"
+#include "tests/unit/testmodels.h"
+
+static int suite_init(void)
+{
+    return test_dir_make("graphflow");
+}
+#define SUITE_INIT suite_init
+#define SUITE_CLEANUP test_dir_remove
+
+typedef struct tensor_spec {
+    const char *name;
+    int ndim;
+    int64_t shape[4];
+} tensor_spec;
+
+typedef struct gmodel {
+    imc_netfile *nf;
+    imc_network *net;
+    imc_arch *arch;
+    imc_placement *place;
+    imc_flow *flow;
+} gmodel;
+
+/* NF's network placed on the small chip (with SETS) and turned into its op graph. */
+static gmodel prepare(imc_netfile *nf, const char *const *sets, size_t n_sets)
+{
+    gmodel m = {nf, NULL, NULL, NULL, NULL};
+    imc_err err;
+    imc_err_clear(&err);
+    int rc = imc_network_load(&m.net, m.nf, &err);
+    if (!rc)
+        rc = imc_arch_load_string(&m.arch, small_arch_text, "graphflow.yaml", sets, n_sets, &err);
+    if (!rc)
+        rc = imc_mapper_place(&m.place, m.arch, m.net, &err);
+    imc_dataflow_opts o = {8, 4, 0};
+    if (!rc)
+        rc = imc_dataflow_build(&m.flow, m.net, &o, &err);
+    if (rc)
+        print_err(&err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    return m;
+}
+
+/* A model file of graph JSON and zero tensors, prepared. */
+static gmodel load(const char *tag, const char *json, const tensor_spec *t, size_t n)
+{
+    char path[4200];
+    test_model_path(path, sizeof path, tag);
+    imc_err err;
+    imc_err_clear(&err);
+    imc_netwriter *w = imc_netwriter_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    static float zeros[4096];
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        int64_t k = 1;
+        for (int d = 0; d < t[i].ndim; d++)
+            k *= t[i].shape[d];
+        CU_ASSERT_FATAL(k <= 4096);
+        rc = imc_netwriter_add(w, t[i].name, IMC_DT_F32, t[i].ndim, t[i].shape, zeros, &err);
+    }
+    if (!rc)
+        rc = imc_netwriter_meta(w, "imcsim_graph", json, &err);
+    if (!rc)
+        rc = imc_netwriter_write(w, path, &err);
+    imc_netwriter_free(w);
+    if (rc)
+        print_err(&err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    return prepare(open_and_unlink(path), NULL, 0);
+}
+
+static void unload(gmodel *m)
+{
+    imc_flow_free(m->flow);
+    imc_placement_free(m->place);
+    imc_arch_free(m->arch);
+    imc_network_free(m->net);
+    imc_netfile_close(m->nf);
+}
+
+static uint64_t latency(const gmodel *m)
+{
+    imc_engine_opts o;
+    memset(&o, 0, sizeof o);
+    o.batch = 1;
+    imc_engine_result r;
+    imc_err err;
+    imc_err_clear(&err);
+    int rc = imc_engine_run(m->arch, m->place, m->flow, &o, &r, &err);
+    if (rc)
+        print_err(&err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    uint64_t l = r.latency_ps;
+    imc_engine_result_free(&r);
+    return l;
+}
+
+/* The ops of kind KIND of node NAME (ledger name NAME, or NAME.<part>: a conv group's or an
+ * LSTM direction's layer), in order (at most MAX). */
+static size_t ops_of(const imc_flow *g, const char *name, int kind, uint32_t *out, size_t max)
+{
+    size_t k = 0, len = strlen(name);
+    for (size_t i = 0; i < g->n_ops; i++) {
+        const char *n = g->names[g->ops[i].name];
+        if (g->ops[i].kind == kind && !strncmp(n, name, len) && (!n[len] || n[len] == '.') && k < max)
+            out[k++] = (uint32_t)i;
+    }
+    return k;
+}
+
+static const uint32_t *deps_of(const imc_flow *g, uint32_t op)
+{
+    return g->deps + g->ops[op].first_dep;
+}
+
+static void check_topological(const imc_flow *g)
+{
+    int ok = 1;
+    for (size_t i = 0; i < g->n_ops; i++)
+        for (uint32_t k = 0; k < g->ops[i].n_deps; k++)
+            ok &= deps_of(g, (uint32_t)i)[k] < i;
+    CU_ASSERT(ok);
+}
+
+#define HEAD "{\"imcsim_graph\": 1, \"nodes\": ["
+
+static void test_rows_pipeline(void)
+{
+    const char *json = HEAD
+        "{\"name\": \"x\", \"op\": \"input\", \"shape\": [4, 8]},"
+        "{\"name\": \"fc1\", \"op\": \"linear\", \"inputs\": [\"x\"], \"in_features\": 8, \"out_features\": 16, \"weight\": \"fc1.weight\"},"
+        "{\"name\": \"act\", \"op\": \"relu\", \"inputs\": [\"fc1\"]},"
+        "{\"name\": \"fc2\", \"op\": \"linear\", \"inputs\": [\"act\"], \"in_features\": 16, \"out_features\": 3, \"weight\": \"fc2.weight\", \"bias\": \"fc2.bias\"},"
+        "{\"name\": \"avg\", \"op\": \"mean\", \"inputs\": [\"fc2\"], \"dim\": 0},"
+        "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"avg\"]}]}";
+    tensor_spec t[] = {{"fc1.weight", 2, {16, 8}}, {"fc2.weight", 2, {3, 16}}, {"fc2.bias", 1, {3}}};
+    gmodel m = load("rows", json, t, 3);
+    const imc_flow *g = m.flow;
+    check_topological(g);
+    uint32_t fc1[8], act[8], fc2[8], avg[2];
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "fc1", IMC_OP_MVM, fc1, 8), 4);
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "act", IMC_OP_VECTOR, act, 8), 4);
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "fc2", IMC_OP_MVM, fc2, 8), 4);
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "avg", IMC_OP_VECTOR, avg, 2), 1);
+    for (int r = 0; r < 4; r++) { /* row r waits for row r only */
+        CU_ASSERT_EQUAL(g->ops[act[r]].n_deps, 1);
+        CU_ASSERT_EQUAL(deps_of(g, act[r])[0], fc1[r]);
+        CU_ASSERT_EQUAL(g->ops[act[r]].cls, IMC_CLS_ACTIVATION);
+        CU_ASSERT_EQUAL(g->ops[act[r]].work[0].count, 16);
+        CU_ASSERT_EQUAL(g->ops[fc2[r]].n_deps, 1);
+        CU_ASSERT_EQUAL(deps_of(g, fc2[r])[0], act[r]);
+        CU_ASSERT_EQUAL(g->ops[fc2[r]].token, (uint32_t)r);
+    }
+    /* the mean waits for all four rows (a barrier of them) */
+    uint32_t bar = deps_of(g, avg[0])[0];
+    CU_ASSERT_EQUAL(g->ops[bar].kind, IMC_OP_BARRIER);
+    CU_ASSERT_EQUAL(g->ops[bar].n_deps, 4);
+    /* rows overlap: four rows through two layers take less than four times one row */
+    uint64_t four = latency(&m);
+    unload(&m);
+    const char *one_json = HEAD
+        "{\"name\": \"x\", \"op\": \"input\", \"shape\": [1, 8]},"
+        "{\"name\": \"fc1\", \"op\": \"linear\", \"inputs\": [\"x\"], \"in_features\": 8, \"out_features\": 16, \"weight\": \"fc1.weight\"},"
+        "{\"name\": \"act\", \"op\": \"relu\", \"inputs\": [\"fc1\"]},"
+        "{\"name\": \"fc2\", \"op\": \"linear\", \"inputs\": [\"act\"], \"in_features\": 16, \"out_features\": 3, \"weight\": \"fc2.weight\", \"bias\": \"fc2.bias\"},"
+        "{\"name\": \"avg\", \"op\": \"mean\", \"inputs\": [\"fc2\"], \"dim\": 0},"
+        "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"avg\"]}]}";
+    gmodel one = load("row", one_json, t, 3);
+    uint64_t single = latency(&one);
+    fprintf(stderr, "\n    1 row %.3f us, 4 rows %.3f us", single * 1e-6, four * 1e-6);
+    CU_ASSERT(four > single);
+    CU_ASSERT(four < 4 * single);
+    unload(&one);
+}
+
+static void test_conv_waits_for_whole_input(void)
+{
+    const char *json = HEAD
+        "{\"name\": \"img\", \"op\": \"input\", \"shape\": [1, 6, 6]},"
+        "{\"name\": \"c1\", \"op\": \"conv2d\", \"inputs\": [\"img\"], \"in_channels\": 1, \"out_channels\": 2, \"kernel_h\": 3, \"kernel_w\": 3, \"stride_h\": 1, \"stride_w\": 1, \"pad_h\": 1, \"pad_w\": 1, \"dilation_h\": 1, \"dilation_w\": 1, \"groups\": 1, \"weight\": \"c1.weight\"},"
+        "{\"name\": \"r1\", \"op\": \"relu\", \"inputs\": [\"c1\"]},"
+        "{\"name\": \"c2\", \"op\": \"conv2d\", \"inputs\": [\"r1\"], \"in_channels\": 2, \"out_channels\": 4, \"kernel_h\": 3, \"kernel_w\": 3, \"stride_h\": 2, \"stride_w\": 2, \"pad_h\": 1, \"pad_w\": 1, \"dilation_h\": 1, \"dilation_w\": 1, \"groups\": 2, \"weight\": \"c2.weight\"},"
+        "{\"name\": \"flat\", \"op\": \"reshape\", \"inputs\": [\"c2\"], \"shape\": [36]},"
+        "{\"name\": \"fc\", \"op\": \"linear\", \"inputs\": [\"flat\"], \"in_features\": 36, \"out_features\": 5, \"weight\": \"fc.weight\"},"
+        "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"fc\"]}]}";
+    tensor_spec t[] = {{"c1.weight", 4, {2, 1, 3, 3}}, {"c2.weight", 4, {4, 1, 3, 3}}, {"fc.weight", 2, {5, 36}}};
+    gmodel m = load("conv", json, t, 3);
+    const imc_flow *g = m.flow;
+    check_topological(g);
+    uint32_t c1[64], r1[64], c2[64], io[2];
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "c1", IMC_OP_MVM, c1, 64), 36); /* 6 x 6 positions */
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "r1", IMC_OP_VECTOR, r1, 64), 36);
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "c2", IMC_OP_MVM, c2, 64), 18); /* 3 x 3 positions x 2 groups */
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "img", IMC_OP_INPUT, io, 2), 1);
+    for (int p = 0; p < 36; p++) {
+        CU_ASSERT_EQUAL(deps_of(g, c1[p])[0], io[0]);
+        CU_ASSERT_EQUAL(deps_of(g, r1[p])[0], c1[p]); /* ReLU per position: its row */
+        CU_ASSERT_EQUAL(g->ops[r1[p]].work[0].count, 2); /* two channels */
+    }
+    uint32_t bar = deps_of(g, c2[0])[0]; /* c2 waits for every position of r1 */
+    CU_ASSERT_EQUAL(g->ops[bar].kind, IMC_OP_BARRIER);
+    CU_ASSERT_EQUAL(g->ops[bar].n_deps, 36);
+    for (int k = 0; k < 18; k++) {
+        CU_ASSERT_EQUAL(deps_of(g, c2[k])[0], bar);
+        CU_ASSERT_EQUAL(g->ops[c2[k]].layer, g->ops[c2[0]].layer + k % 2); /* group by group */
+    }
+    CU_ASSERT(latency(&m) > 0);
+    unload(&m);
+}
+
+static void test_recurrent_chains(void)
+{
+    const char *json = HEAD
+        "{\"name\": \"seq\", \"op\": \"input\", \"shape\": [5, 4]},"
+        "{\"name\": \"rnn\", \"op\": \"lstm\", \"inputs\": [\"seq\"], \"input_size\": 4, \"hidden_size\": 3, \"num_layers\": 1, \"bidirectional\": 1, \"reverse\": 0, \"prefix\": \"rnn\"},"
+        "{\"name\": \"gru\", \"op\": \"gru\", \"inputs\": [\"rnn\"], \"input_size\": 6, \"hidden_size\": 2, \"num_layers\": 1, \"bidirectional\": 0, \"reverse\": 0, \"prefix\": \"gru\"},"
+        "{\"name\": \"last\", \"op\": \"slice\", \"inputs\": [\"gru\"], \"dim\": 0, \"start\": 4, \"end\": 5},"
+        "{\"name\": \"vec\", \"op\": \"reshape\", \"inputs\": [\"last\"], \"shape\": [2]},"
+        "{\"name\": \"fc\", \"op\": \"linear\", \"inputs\": [\"vec\"], \"in_features\": 2, \"out_features\": 3, \"weight\": \"fc.weight\"},"
+        "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"fc\"]}]}";
+    tensor_spec t[] = {{"rnn.weight_ih_l0", 2, {12, 4}}, {"rnn.weight_hh_l0", 2, {12, 3}},
+                       {"rnn.bias_ih_l0", 1, {12}}, {"rnn.bias_hh_l0", 1, {12}},
+                       {"rnn.weight_ih_l0_reverse", 2, {12, 4}}, {"rnn.weight_hh_l0_reverse", 2, {12, 3}},
+                       {"rnn.bias_ih_l0_reverse", 1, {12}}, {"rnn.bias_hh_l0_reverse", 1, {12}},
+                       {"gru.weight_ih_l0", 2, {6, 6}}, {"gru.weight_hh_l0", 2, {6, 2}},
+                       {"gru.bias_ih_l0", 1, {6}}, {"gru.bias_hh_l0", 1, {6}},
+                       {"fc.weight", 2, {3, 2}}};
+    gmodel m = load("rnn", json, t, 13);
+    const imc_flow *g = m.flow;
+    check_topological(g);
+    uint32_t mv[16], cell[16], gmv[16], gcell[16];
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "rnn", IMC_OP_MVM, mv, 16), 10);
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "rnn", IMC_OP_VECTOR, cell, 16), 10);
+    static const uint32_t tokens[10] = {0, 1, 2, 3, 4, 4, 3, 2, 1, 0};
+    for (int s = 0; s < 10; s++) {
+        CU_ASSERT_EQUAL(g->ops[mv[s]].token, tokens[s]);
+        CU_ASSERT_EQUAL(g->ops[mv[s]].layer, g->ops[mv[0]].layer + s / 5); /* fwd, then reverse */
+        CU_ASSERT_EQUAL(m.net->layers[g->ops[mv[s]].layer].in, 4 + 3); /* [x_t | h_(t-1)] */
+        CU_ASSERT_EQUAL(g->ops[cell[s]].cls, IMC_CLS_LSTM_CELL);
+        CU_ASSERT_EQUAL(deps_of(g, cell[s])[0], mv[s]);
+        if (s % 5) { /* a step waits for the step before it in its direction */
+            CU_ASSERT_EQUAL(g->ops[mv[s]].n_deps, 2);
+            CU_ASSERT_EQUAL(deps_of(g, mv[s])[1], cell[s - 1]);
+        } else {
+            CU_ASSERT_EQUAL(g->ops[mv[s]].n_deps, 1);
+        }
+    }
+    /* the GRU: per step a W_ih MVM from the LSTM's row t and a W_hh MVM from the last state */
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "gru", IMC_OP_MVM, gmv, 16), 10);
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "gru", IMC_OP_VECTOR, gcell, 16), 5);
+    for (int s = 0; s < 5; s++) {
+        uint32_t ih = gmv[2 * s], hh = gmv[2 * s + 1];
+        CU_ASSERT_EQUAL(g->ops[hh].layer, g->ops[ih].layer + 1);
+        CU_ASSERT_EQUAL(g->ops[gcell[s]].cls, IMC_CLS_RNN_CELL);
+        /* row s of the LSTM: both directions' cells at step s, joined */
+        uint32_t row = deps_of(g, ih)[0];
+        CU_ASSERT_EQUAL(g->ops[row].kind, IMC_OP_BARRIER);
+        CU_ASSERT_EQUAL(deps_of(g, row)[0], cell[s]);
+        CU_ASSERT_EQUAL(deps_of(g, row)[1], cell[9 - s]);
+        if (s) {
+            CU_ASSERT_EQUAL(deps_of(g, hh)[0], gcell[s - 1]);
+        } else {
+            CU_ASSERT_EQUAL(g->ops[hh].n_deps, 0);
+        }
+    }
+    /* the recurrence is serial: five LSTM steps and five GRU steps take longer than ten
+     * multiplies of the same size issued at once would */
+    uint64_t serial = latency(&m);
+    unload(&m);
+    const char *flat = HEAD
+        "{\"name\": \"seq\", \"op\": \"input\", \"shape\": [10, 7]},"
+        "{\"name\": \"fc\", \"op\": \"linear\", \"inputs\": [\"seq\"], \"in_features\": 7, \"out_features\": 12, \"weight\": \"fc.weight\"},"
+        "{\"name\": \"avg\", \"op\": \"mean\", \"inputs\": [\"fc\"], \"dim\": 0},"
+        "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"avg\"]}]}";
+    tensor_spec ft[] = {{"fc.weight", 2, {12, 7}}};
+    gmodel p = load("flat", flat, ft, 1);
+    uint64_t parallel = latency(&p);
+    fprintf(stderr, "\n    recurrent %.3f us, the same multiplies independent %.3f us", serial * 1e-6,
+            parallel * 1e-6);
+    CU_ASSERT(serial > parallel);
+    unload(&p);
+}
+
+/* tests/data's imported VGG-8: one MVM per output position of every convolution. */
+static void test_vgg8_simulates(void)
+{
+    char path[4200];
+    const char *src = getenv("IMCSIM_SRCDIR");
+    snprintf(path, sizeof path, "%s/tests/data/ref_vgg8.model.safetensors", src && *src ? src : ".");
+    imc_netfile *nf = NULL;
+    imc_err err;
+    imc_err_clear(&err);
+    if (imc_netfile_open(&nf, path, &err))
+        print_err(&err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(nf);
+    const char *sets[] = {"chip.tiles=64"}; /* its 32 crossbars */
+    gmodel m = prepare(nf, sets, 1);
+    check_topological(m.flow);
+    size_t mvms = 0, want = 0;
+    for (size_t i = 0; i < m.flow->n_ops; i++)
+        mvms += m.flow->ops[i].kind == IMC_OP_MVM;
+    for (size_t i = 0; i < m.net->n_layers; i++)
+        want += (size_t)m.net->layers[i].vectors;
+    CU_ASSERT_EQUAL(mvms, want);
+    CU_ASSERT_EQUAL(want, 2 * 1024 + 2 * 256 + 2 * 64 + 2);
+    CU_ASSERT(latency(&m) > 0);
+    unload(&m);
+}
+
+static CU_TestInfo tests[] = {
+    {"rows pipeline through row-wise layers; rows overlap in time", test_rows_pipeline},
+    {"a convolution waits for its whole input, group by group", test_conv_waits_for_whole_input},
+    {"LSTM and GRU steps chain; the recurrence is serial in time", test_recurrent_chains},
+    {"the imported VGG-8 of tests/data is timed", test_vgg8_simulates},
+    CU_TEST_INFO_NULL,
+};
+
+#define SUITE_NAME "graphflow"
+#include "tests/unit/cunit_main.h"
