@@ -11,9 +11,10 @@
  * mapping.query_tile rows; norms, activations, softmax over the last dimension, residual adds
  * and scaling are element-wise work per row on the digital unit next to the weight layer that
  * fed them. Dependencies follow the data: a row-wise op on the rows of a row-wise producer
- * waits for its own row only, so consecutive row-wise layers pipeline; an op that needs a whole
- * tensor (a convolution's windows, pooling, a matmul, a reshape or transpose that reorders rows)
- * waits for a barrier joining every op of its inputs. Reshapes, transposes, slices,
+ * waits for its own row only, so consecutive row-wise layers pipeline; a convolution's output
+ * row waits for the input rows its windows reach (so convolutions pipeline row by row behind
+ * each other, as ISAAC's layers do); an op that needs a whole tensor (pooling, a matmul, a
+ * reshape or transpose that reorders rows) waits for a barrier joining every op of its inputs. Reshapes, transposes, slices,
  * concatenations and expansions move no data through a unit here (their cost is the
  * transfers the engine charges between sites), and nothing is held in the global store: the
  * tile buffers are assumed to hold what waits (a DeiT/FAR flow parks skips and K/V there).
@@ -143,28 +144,69 @@ static void linear(gflow *f, int i)
     f->n[i].done = join(f, imc_flow_name(f->b, "%s", n->name), f->n[i].rows, rows);
 }
 
+/* For input rows 0 .. H-1 of a [C][H][W] tensor produced position by position, a barrier per
+ * row after which rows 0 .. y all exist (each joins the one before and the row's W positions);
+ * NULL when the input was not produced by positions. */
+static uint32_t *row_barriers(gflow *f, int j, uint32_t name)
+{
+    const imc_node *in = &f->g->nodes[j];
+    const node_ops *o = &f->n[j];
+    if (in->ndim != 3 || !o->chan || !o->rows || o->n_rows != (uint32_t)(in->shape[1] * in->shape[2]))
+        return NULL;
+    uint32_t H = (uint32_t)in->shape[1], W = (uint32_t)in->shape[2];
+    uint32_t *bar = malloc(H * sizeof *bar), *deps = malloc((W + 1) * sizeof *deps);
+    if (!bar || !deps) {
+        free(bar), free(deps);
+        f->b->failed = 1;
+        return NULL;
+    }
+    for (uint32_t y = 0; y < H; y++) {
+        deps[0] = y ? bar[y - 1] : UINT32_MAX;
+        memcpy(deps + 1, o->rows + (size_t)y * W, W * sizeof *deps);
+        bar[y] = join(f, name, deps, W + 1);
+    }
+    free(deps);
+    return bar;
+}
+
 /* Per group and output position, one MVM of the im2col window; a position's row is done when
- * every group's is. */
+ * every group's is. Output row oy waits for the input rows its windows reach (the last,
+ * oy x stride - padding + (kernel - 1) x dilation, and every row before it), so a convolution
+ * starts as soon as the rows it needs exist, behind the layer before it (ISAAC's inter-layer
+ * pipeline); when its input was not produced position by position, for all of it. */
 static void conv(gflow *f, int i)
 {
-    const imc_node *n = &f->g->nodes[i];
+    const imc_node *n = &f->g->nodes[i], *in = &f->g->nodes[n->inputs[0]];
+    const int64_t *a = n->attr;
     int layer = imc_network_layer_of(f->net, i, 0);
-    int groups = (int)n->attr[IMC_CONV_GROUPS];
-    uint32_t pos = (uint32_t)(n->shape[1] * n->shape[2]), in = f->n[n->inputs[0]].done;
+    int groups = (int)a[IMC_CONV_GROUPS];
+    uint32_t Wo = (uint32_t)n->shape[2], pos = (uint32_t)(n->shape[1] * n->shape[2]);
     uint32_t name = imc_flow_name(f->b, "%s", n->name);
-    if (alloc_rows(f, i, pos))
+    uint32_t *bar = row_barriers(f, n->inputs[0], name);
+    if (f->b->failed || alloc_rows(f, i, pos)) {
+        free(bar);
         return;
+    }
     uint32_t *per = malloc((size_t)groups * sizeof *per);
     if (!per) {
+        free(bar);
         f->b->failed = 1;
         return;
     }
     for (uint32_t p = 0; p < pos; p++) {
+        uint32_t dep = f->n[n->inputs[0]].done;
+        if (bar) {
+            int64_t last = (int64_t)(p / Wo) * a[IMC_CONV_SH] - a[IMC_CONV_PH] +
+                           (a[IMC_CONV_KH] - 1) * a[IMC_CONV_DH];
+            last = last < 0 ? 0 : last >= in->shape[1] ? in->shape[1] - 1 : last;
+            dep = bar[last];
+        }
         for (int gi = 0; gi < groups; gi++)
-            per[gi] = imc_flow_emit(f->b, imc_flow_mvm(f->b, f->net, layer + gi, p), &in, 1);
+            per[gi] = imc_flow_emit(f->b, imc_flow_mvm(f->b, f->net, layer + gi, p), &dep, 1);
         f->n[i].rows[p] = join(f, name, per, (size_t)groups);
     }
     free(per);
+    free(bar);
     f->n[i].done = join(f, name, f->n[i].rows, pos);
 }
 
