@@ -179,10 +179,15 @@ int imc_generic_load(imc_network *net, const char *json, unsigned char *used, im
     if (out->ndim != 1)
         return imc_err_at(err, IMC_EINPUT, path, 0, 0, "%s: the output must be one vector of class "
                           "scores, not a %d-dimensional tensor", out->name, out->ndim);
-    if (in->ndim == 3 && in->shape[1] == in->shape[2]) { /* images, as the datasets hold them */
-        net->in_chans = (int)in->shape[0];
-        net->img_size = (int)in->shape[1];
-    }
+    /* the input as the datasets hold it: [C][H][W] images; a sequence [T][F] as 1 x T x F (a
+     * higher-dimensional input has no dataset form: --numerics says so) */
+    if (in->ndim > 3)
+        return 0;
+    net->in_chans = in->ndim == 3 ? (int)in->shape[0] : 1;
+    net->in_h = in->ndim >= 2 ? (int)in->shape[in->ndim - 2] : 1;
+    net->in_w = (int)in->shape[in->ndim - 1];
+    if (in->ndim == 3 && in->shape[1] == in->shape[2])
+        net->img_size = net->in_h;
     return 0;
 }
 

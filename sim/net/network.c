@@ -474,6 +474,7 @@ static int load(ctx *c)
         return fail(c, "tensor 'pos_embed': %d tokens is not a square grid of patches + CLS%s",
                     net->tokens, net->dist_token ? " + distillation token" : "");
     net->img_size = grid * net->patch_size;
+    net->in_h = net->in_w = net->img_size;
     int meta_img = 0;
     if ((rc = meta_int(c, "img_size", &meta_img)))
         return rc;

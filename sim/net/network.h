@@ -74,6 +74,9 @@ typedef struct imc_network {
     const imc_netfile *file;
     int embed_dim, depth, num_heads, head_dim;
     int img_size, patch_size, in_chans, num_classes;
+    int in_h, in_w;      /* an input's height and width (in_chans x in_h x in_w values): a
+                            DeiT/FAR image is img_size square; an imported graph's input
+                            [C][H][W], [T][F] (1 x T x F) or [F] (1 x 1 x F) */
     int patches, tokens; /* tokens = patches + CLS (+ distillation token) */
     int dist_token;
     imc_block *blocks;

@@ -75,15 +75,16 @@ static char *concat(const char *a, const char *b, const char *c)
     return s;
 }
 
-static imc_dataset *dataset_new(size_t n, int channels, int size, int with_labels)
+static imc_dataset *dataset_new(size_t n, int channels, int height, int width, int with_labels)
 {
     imc_dataset *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
     d->n = n;
     d->channels = channels;
-    d->height = d->width = size;
-    d->images = malloc(n * (size_t)channels * (size_t)size * (size_t)size * sizeof *d->images);
+    d->height = height;
+    d->width = width;
+    d->images = malloc(n * (size_t)channels * (size_t)height * (size_t)width * sizeof *d->images);
     d->labels = with_labels ? malloc(n * sizeof *d->labels) : NULL;
     if (!d->images || (with_labels && !d->labels)) {
         imc_dataset_free(d);
@@ -104,7 +105,7 @@ void imc_dataset_free(imc_dataset *d)
 /* The network's input shape, checked once for every source. */
 static int check_net(const imc_network *net, imc_err *err)
 {
-    if (!net || net->in_chans < 1 || net->img_size < 1 || net->num_classes < 1)
+    if (!net || net->in_chans < 1 || net->in_h < 1 || net->in_w < 1 || net->num_classes < 1)
         return imc_err_set(err, IMC_EINPUT,
                            "the network has no input shape (channels, image size, classes)");
     return 0;
@@ -337,9 +338,9 @@ static int idx_load(imc_dataset **out, const char *images, const char *labels, s
                               "grayscale)", net->in_chans);
         goto done;
     }
-    if (rows != (uint32_t)net->img_size || cols != (uint32_t)net->img_size) {
+    if (rows != (uint32_t)net->in_h || cols != (uint32_t)net->in_w) {
         rc = bad(err, images, "the model expects %dx%d images, this file has %" PRIu32 "x%" PRIu32,
-                 net->img_size, net->img_size, rows, cols);
+                 net->in_h, net->in_w, rows, cols);
         goto done;
     }
     if (labels) {
@@ -354,7 +355,7 @@ static int idx_load(imc_dataset **out, const char *images, const char *labels, s
     size_t count = max && max < n ? max : n, plane = (size_t)rows * cols;
     if ((rc = check_total(images, count, plane, err)))
         goto done;
-    d = dataset_new(count, 1, net->img_size, labels != NULL);
+    d = dataset_new(count, 1, net->in_h, net->in_w, labels != NULL);
     buf = malloc(count > plane ? count : plane);
     if (!d || !buf) {
         rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
@@ -523,9 +524,9 @@ static int st_load(imc_dataset **out, const char *path, size_t max, const imc_ne
                  net->in_chans, net->in_chans == 1 ? "" : "s", (long long)ti->shape[1]);
         goto done;
     }
-    if (ti->shape[2] != net->img_size || ti->shape[3] != net->img_size) {
+    if (ti->shape[2] != net->in_h || ti->shape[3] != net->in_w) {
         rc = bad(err, path, "tensor 'images': the model expects %dx%d images, this file has "
-                            "%lldx%lld", net->img_size, net->img_size, (long long)ti->shape[2],
+                            "%lldx%lld", net->in_h, net->in_w, (long long)ti->shape[2],
                  (long long)ti->shape[3]);
         goto done;
     }
@@ -547,10 +548,10 @@ static int st_load(imc_dataset **out, const char *path, size_t max, const imc_ne
         }
     }
     size_t count = max && max < n ? max : n;
-    size_t per = (size_t)net->in_chans * (size_t)net->img_size * (size_t)net->img_size;
+    size_t per = (size_t)net->in_chans * (size_t)net->in_h * (size_t)net->in_w;
     if ((rc = check_total(path, count, per, err)))
         goto done;
-    if (!(d = dataset_new(count, net->in_chans, net->img_size, tl != NULL))) {
+    if (!(d = dataset_new(count, net->in_chans, net->in_h, net->in_w, tl != NULL))) {
         rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
         goto done;
     }
@@ -638,12 +639,12 @@ int imc_dataset_synthetic(imc_dataset **out, size_t n, const imc_network *net, u
         return rc;
     if (n == 0)
         return imc_err_set(err, IMC_EINPUT, "synthetic images: the count must be at least 1");
-    size_t per = (size_t)net->in_chans * (size_t)net->img_size * (size_t)net->img_size;
+    size_t per = (size_t)net->in_chans * (size_t)net->in_h * (size_t)net->in_w;
     if ((uint64_t)n > MAX_VALUES / per)
         return imc_err_set(err, IMC_EINPUT,
                            "synthetic images: %zu images of %zu values are more than the %llu "
                            "values one run holds", n, per, (unsigned long long)MAX_VALUES);
-    imc_dataset *d = dataset_new(n, net->in_chans, net->img_size, 0);
+    imc_dataset *d = dataset_new(n, net->in_chans, net->in_h, net->in_w, 0);
     gsl_rng *rng = d ? gsl_rng_alloc(gsl_rng_mt19937) : NULL;
     if (!rng) {
         imc_dataset_free(d);

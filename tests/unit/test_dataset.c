@@ -137,7 +137,7 @@ static imc_network bare_net(int img_size, int in_chans, int num_classes)
 {
     imc_network net;
     memset(&net, 0, sizeof net);
-    net.img_size = img_size;
+    net.img_size = net.in_h = net.in_w = img_size;
     net.in_chans = in_chans;
     net.num_classes = num_classes;
     return net;
@@ -925,7 +925,42 @@ static void test_bad_inputs(void)
     test_dir_remove();
 }
 
+/* An input that is not a square image (an imported sequence model's [T][F], held as 1 x T x F):
+ * synthetic inputs of its shape, and a safetensors file must match height and width apart. */
+static void test_non_square_input(void)
+{
+    imc_network net = bare_net(0, 1, 10);
+    net.in_h = 3, net.in_w = 5;
+    imc_err err;
+    imc_err_clear(&err);
+    imc_dataset *d = NULL;
+    CU_ASSERT_EQUAL_FATAL(imc_dataset_synthetic(&d, 2, &net, 1, &err), 0);
+    CU_ASSERT_EQUAL(d->channels, 1);
+    CU_ASSERT_EQUAL(d->height, 3);
+    CU_ASSERT_EQUAL(d->width, 5);
+    imc_dataset_free(d);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/seq.safetensors", test_dir);
+    imc_netwriter *w = imc_netwriter_new();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    static const float v[2 * 5 * 3] = {0};
+    CU_ASSERT_EQUAL_FATAL(imc_netwriter_add(w, "images", IMC_DT_F32, 4, (int64_t[]){2, 1, 5, 3}, v, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(imc_netwriter_write(w, path, &err), 0);
+    imc_netwriter_free(w);
+    d = NULL;
+    CU_ASSERT_EQUAL(imc_dataset_load(&d, path, 0, &net, &err), IMC_EINPUT);
+    char line[1024];
+    imc_err_format(&err, line, sizeof line);
+    char want[4400];
+    snprintf(want, sizeof want, "%s: error: tensor 'images': the model expects 3x5 images, this "
+             "file has 5x3", path);
+    CU_ASSERT_STRING_EQUAL(line, want);
+    CU_ASSERT_PTR_NULL(d);
+    unlink(path);
+}
+
 static CU_TestInfo tests[] = {
+    {"inputs of any height and width", test_non_square_input},
     {"IDX plain and gzipped, by directory and by file", test_idx_forms},
     {"Debian's dataset-fashion-mnist when installed", test_fashion_mnist_package},
     {"safetensors images and labels", test_safetensors},
