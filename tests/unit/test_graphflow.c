@@ -7,14 +7,18 @@
  * their input; a bidirectional LSTM chains its steps forward and backward, each step's MVM
  * waiting for the previous step's cell, and a GRU step issues its W_ih MVM from the input and
  * its W_hh MVM from the previous state; every dependency is an earlier op. And the engine:
- * a recurrence of T steps takes more than T times one step's multiply, while T independent
- * rows through the same layer overlap; the tiny VGG-8 of tests/data simulates. */
+ * rows through a layer overlap in time while a recurrence's steps do not, a convolution starts
+ * before the one it reads has finished, mapping.replicate copies a CNN's early convolutions,
+ * and every imported reference of tests/data times alike on the native and SystemC kernels. */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/arch/arch.h"
 #include "sim/engine/engine.h"
+#include "sim/engine/kernel.h"
 #include "sim/flow/dataflow.h"
 #include "sim/map/mapper.h"
 #include "sim/net/netfile.h"
@@ -22,6 +26,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "tests/unit/require.h"
 #include "tests/unit/small_arch.h"
 #include "tests/unit/testmodels.h"
 
@@ -373,7 +378,50 @@ static void test_vgg8_simulates(void)
     unload(&m);
 }
 
+/* Every imported reference of tests/data on both event kernels: the same latency and events. */
+static void test_both_kernels(void)
+{
+    static const char *const refs[] = {"vgg8", "resnet18", "lstm_lm", "bert_layer", "vit_ls", "gru"};
+    if (!imc_kernel_available(IMC_KERNEL_SYSTEMC)) {
+        IMC_UNAVAILABLE("the SystemC backend is not built");
+        return;
+    }
+    for (size_t i = 0; i < sizeof refs / sizeof *refs; i++) {
+        char path[4200];
+        const char *src = getenv("IMCSIM_SRCDIR");
+        snprintf(path, sizeof path, "%s/tests/data/ref_%s.model.safetensors", src && *src ? src : ".",
+                 refs[i]);
+        imc_netfile *nf = NULL;
+        imc_err err;
+        imc_err_clear(&err);
+        if (imc_netfile_open(&nf, path, &err))
+            print_err(&err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(nf);
+        const char *sets[] = {"chip.tiles=64"};
+        gmodel m = prepare(nf, sets, 1);
+        imc_engine_result r[2];
+        for (int k = 0; k < 2; k++) {
+            imc_engine_opts o;
+            memset(&o, 0, sizeof o);
+            o.batch = 2;
+            o.kernel = k ? IMC_KERNEL_SYSTEMC : IMC_KERNEL_NATIVE;
+            imc_err_clear(&err);
+            int rc = imc_engine_run(m.arch, m.place, m.flow, &o, &r[k], &err);
+            if (rc)
+                print_err(&err);
+            CU_ASSERT_EQUAL_FATAL(rc, 0);
+        }
+        CU_ASSERT_EQUAL(r[0].latency_ps, r[1].latency_ps);
+        CU_ASSERT_EQUAL(r[0].makespan_ps, r[1].makespan_ps);
+        CU_ASSERT_EQUAL(r[0].events, r[1].events);
+        imc_engine_result_free(&r[0]);
+        imc_engine_result_free(&r[1]);
+        unload(&m);
+    }
+}
+
 static CU_TestInfo tests[] = {
+    {"the imported references time alike on the native and SystemC kernels", test_both_kernels},
     {"rows pipeline through row-wise layers; rows overlap in time", test_rows_pipeline},
     {"a convolution waits for the input rows its windows reach", test_conv_waits_for_its_rows},
     {"LSTM and GRU steps chain; the recurrence is serial in time", test_recurrent_chains},
