@@ -160,6 +160,7 @@ static int64_t window_out(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d
 }
 
 #define MAX_EXTENT ((int64_t)1 << 31) /* any one dimension, and any weight matrix side */
+#define MAX_PARTS 65536               /* crossbar matrices of one node: conv groups, 4 x RNN layers */
 
 static int check_positive(imc_err *err, const imc_node *n, int from, int to)
 {
@@ -219,6 +220,8 @@ static int infer(const imc_graph *g, imc_node *n, imc_err *err)
             at[IMC_CONV_PW] > MAX_EXTENT)
             return bad(err, n, "padding %" PRId64 " x %" PRId64, at[IMC_CONV_PH], at[IMC_CONV_PW]);
         int64_t gr = at[IMC_CONV_GROUPS];
+        if (gr > MAX_PARTS)
+            return bad(err, n, "%" PRId64 " groups (at most %d)", gr, MAX_PARTS);
         if (at[IMC_CONV_IN] % gr || at[IMC_CONV_OUT] % gr)
             return bad(err, n, "%" PRId64 " groups do not divide %" PRId64 " in and %" PRId64
                        " out channels", gr, at[IMC_CONV_IN], at[IMC_CONV_OUT]);
@@ -236,6 +239,8 @@ static int infer(const imc_graph *g, imc_node *n, imc_err *err)
     case IMC_NODE_GRU:
         if (check_positive(err, n, 0, 3))
             return err->status;
+        if (at[IMC_RNN_LAYERS] > MAX_PARTS / 4)
+            return bad(err, n, "%" PRId64 " layers (at most %d)", at[IMC_RNN_LAYERS], MAX_PARTS / 4);
         if ((at[IMC_RNN_BIDIR] | at[IMC_RNN_REVERSE]) & ~(int64_t)1 ||
             (at[IMC_RNN_BIDIR] && at[IMC_RNN_REVERSE]))
             return bad(err, n, "bidirectional and reverse are 0 or 1, not both 1");

@@ -264,6 +264,13 @@ static void test_bad_graphs(void)
                  "1, \"pad_h\": 0, \"pad_w\": 0, \"dilation_h\": 1, \"dilation_w\": 1, \"groups\": 1, "
                  "\"weight\": \"c.weight\"}]}",
                  "m.bin: error: c (conv2d): takes [4][H][W] but its input 'x' is [4, 8]");
+    /* bounded so that no graph expands to millions of crossbar matrices */
+    expect_error("{\"imcsim_graph\": 1, \"nodes\": [{\"name\": \"x\", \"op\": \"input\", \"shape\": "
+                 "[131072, 1, 1]}, {\"name\": \"dw\", \"op\": \"conv2d\", \"inputs\": [\"x\"], "
+                 "\"in_channels\": 131072, \"out_channels\": 131072, \"kernel_h\": 1, \"kernel_w\": 1, "
+                 "\"stride_h\": 1, \"stride_w\": 1, \"pad_h\": 0, \"pad_w\": 0, \"dilation_h\": 1, "
+                 "\"dilation_w\": 1, \"groups\": 131072, \"weight\": \"dw.weight\"}]}",
+                 "m.bin: error: dw (conv2d): 131072 groups (at most 65536)");
     expect_error(HEAD "{\"name\": \"m\", \"op\": \"matmul\", \"inputs\": [\"x\", \"x\"]}]}",
                  "m.bin: error: m (matmul): cannot multiply 'x' [4, 8] by 'x' [4, 8]");
     expect_error(HEAD "{\"name\": \"s\", \"op\": \"softmax\", \"inputs\": [\"x\"], \"dim\": 2}]}",
