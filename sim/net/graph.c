@@ -103,6 +103,7 @@ void imc_graph_free(imc_graph *g)
     for (int i = 0; i < g->n_nodes; i++)
         node_free(&g->nodes[i]);
     free(g->nodes);
+    free(g->index);
     imc_graph_init(g);
 }
 
@@ -160,6 +161,7 @@ static int64_t window_out(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d
 }
 
 #define MAX_EXTENT ((int64_t)1 << 31) /* any one dimension, and any weight matrix side */
+#define MAX_NODES (1 << 20)           /* nodes of one graph */
 #define MAX_PARTS 65536               /* crossbar matrices of one node: conv groups, 4 x RNN layers */
 
 static int check_positive(imc_err *err, const imc_node *n, int from, int to)
@@ -399,12 +401,47 @@ static int infer(const imc_graph *g, imc_node *n, imc_err *err)
 
 /* ---- building --------------------------------------------------------------------------- */
 
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+    return h;
+}
+
+/* The node named NAME, or -1: a hash table, so a graph of many nodes loads in linear time. */
 static int find_node(const imc_graph *g, const char *name)
 {
-    for (int i = g->n_nodes - 1; i >= 0; i--)
-        if (!strcmp(g->nodes[i].name, name))
+    if (!g->index_cap)
+        return -1;
+    size_t mask = (size_t)g->index_cap - 1;
+    for (size_t k = name_hash(name) & mask;; k = (k + 1) & mask) {
+        int i = g->index[k];
+        if (i < 0 || !strcmp(g->nodes[i].name, name))
             return i;
-    return -1;
+    }
+}
+
+/* Room in the index for one more node (rebuilt at twice the size when half full). */
+static int index_grow(imc_graph *g)
+{
+    if (2 * (g->n_nodes + 1) <= g->index_cap)
+        return 0;
+    int cap = g->index_cap ? 2 * g->index_cap : 128;
+    int *idx = malloc((size_t)cap * sizeof *idx);
+    if (!idx)
+        return -1;
+    for (int k = 0; k < cap; k++)
+        idx[k] = -1;
+    for (int i = 0; i < g->n_nodes; i++) {
+        size_t k = name_hash(g->nodes[i].name) & (size_t)(cap - 1);
+        while (idx[k] >= 0)
+            k = (k + 1) & (size_t)(cap - 1);
+        idx[k] = i;
+    }
+    free(g->index);
+    g->index = idx, g->index_cap = cap;
+    return 0;
 }
 
 int imc_graph_add(imc_graph *g, const char *name, imc_node_op op, const int *inputs,
@@ -437,12 +474,16 @@ int imc_graph_add(imc_graph *g, const char *name, imc_node_op op, const int *inp
     if (infer(g, &n, err))
         return err->status;
     if (g->n_nodes == g->cap) {
+        if (g->cap >= MAX_NODES)
+            return bad(err, &n, "a graph of more than %d nodes", MAX_NODES);
         int cap = g->cap ? 2 * g->cap : 64;
         imc_node *p = realloc(g->nodes, (size_t)cap * sizeof *p);
         if (!p)
             return imc_err_set(err, IMC_ENOMEM, "out of memory");
         g->nodes = p, g->cap = cap;
     }
+    if (index_grow(g))
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
     int ok = (n.name = strdup(name)) != NULL;
     n.inputs = NULL;
     n.inputs = malloc((size_t)(n_inputs ? n_inputs : 1) * sizeof *n.inputs);
@@ -457,6 +498,10 @@ int imc_graph_add(imc_graph *g, const char *name, imc_node_op op, const int *inp
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     }
     g->nodes[g->n_nodes] = n;
+    size_t k = name_hash(n.name) & (size_t)(g->index_cap - 1);
+    while (g->index[k] >= 0)
+        k = (k + 1) & (size_t)(g->index_cap - 1);
+    g->index[k] = g->n_nodes;
     return g->n_nodes++;
 }
 

@@ -83,6 +83,8 @@ typedef struct imc_node {
 typedef struct imc_graph {
     imc_node *nodes;
     int n_nodes, cap;
+    int *index;      /* open-addressing table of node indices by name (-1: empty) */
+    int index_cap;   /* a power of two, at least twice n_nodes */
 } imc_graph;
 
 /* The integer attributes of each op, by position in imc_node.attr. */

@@ -216,7 +216,7 @@ static int case_dataset(imc_err *err)
 {
     imc_network net;
     memset(&net, 0, sizeof net);
-    net.img_size = 4;
+    net.img_size = net.in_h = net.in_w = 4;
     net.in_chans = 1;
     net.num_classes = 10;
     imc_dataset *d = NULL;

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *path = fuzz_tmpfile(data, size, "images-idx3-ubyte");
     imc_network net;
     memset(&net, 0, sizeof net);
-    net.img_size = 4;
+    net.img_size = net.in_h = net.in_w = 4;
     net.in_chans = 1;
     net.num_classes = 10;
     imc_dataset *d = NULL;
