@@ -674,9 +674,10 @@ int imc_graph_from_json(imc_graph *g, const char *json, const char *source, imc_
         rc = from_json_node(g, o, index, source, err);
     for (int i = 0; !rc && i < g->n_nodes; i++)
         outputs += g->nodes[i].op == IMC_NODE_OUTPUT;
-    if (!rc && (g->nodes[0].op != IMC_NODE_INPUT || outputs != 1))
+    if (!rc && (g->nodes[0].op != IMC_NODE_INPUT || outputs != 1 ||
+                g->nodes[g->n_nodes - 1].op != IMC_NODE_OUTPUT))
         rc = imc_err_at(err, IMC_EINPUT, source, 0, 0, "the graph must start with its input and "
-                        "have one output (it has %d)", outputs);
+                        "end with its one output (it has %d)", outputs);
     cJSON_Delete(root);
     if (rc)
         imc_graph_free(g);

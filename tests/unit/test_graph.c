@@ -276,7 +276,12 @@ static void test_bad_graphs(void)
     expect_error(HEAD "{\"name\": \"s\", \"op\": \"softmax\", \"inputs\": [\"x\"], \"dim\": 2}]}",
                  "m.bin: error: s (softmax): dim 2 outside its input 'x' [4, 8]");
     expect_error(HEAD "{\"name\": \"r\", \"op\": \"relu\", \"inputs\": [\"x\"]}]}",
-                 "m.bin: error: the graph must start with its input and have one output (it has 0)");
+                 "m.bin: error: the graph must start with its input and end with its one output "
+                 "(it has 0)");
+    expect_error(HEAD "{\"name\": \"o\", \"op\": \"output\", \"inputs\": [\"x\"]}, "
+                 "{\"name\": \"r\", \"op\": \"relu\", \"inputs\": [\"x\"]}]}",
+                 "m.bin: error: the graph must start with its input and end with its one output "
+                 "(it has 1)");
     expect_error(HEAD "{\"name\": \"r\", \"op\": \"relu\", \"inputs\": [\"x\"], \"inputs\": [\"x\"]}]}",
                  "m.bin: error: r: field \"inputs\" given twice");
 }
