@@ -180,8 +180,9 @@ static int set_shape(imc_err *err, imc_node *n, const int64_t *s, int ndim)
     for (int i = 0; i < ndim; i++) {
         if (s[i] < 1 || s[i] > MAX_EXTENT)
             return bad(err, n, "dimension %d of its output is %" PRId64, i, s[i]);
-        if ((total *= s[i]) > MAX_EXTENT * 64)
+        if (s[i] > MAX_EXTENT * 64 / total) /* (divided: the product could overflow) */
             return bad(err, n, "output of more than 2^37 values");
+        total *= s[i];
     }
     memcpy(n->shape, s, (size_t)ndim * sizeof *s);
     n->ndim = ndim;
@@ -227,6 +228,11 @@ static int infer(const imc_graph *g, imc_node *n, imc_err *err)
         if (at[IMC_CONV_IN] % gr || at[IMC_CONV_OUT] % gr)
             return bad(err, n, "%" PRId64 " groups do not divide %" PRId64 " in and %" PRId64
                        " out channels", gr, at[IMC_CONV_IN], at[IMC_CONV_OUT]);
+        if (at[IMC_CONV_KH] > MAX_EXTENT / (at[IMC_CONV_IN] / gr) ||
+            at[IMC_CONV_KW] > MAX_EXTENT / (at[IMC_CONV_IN] / gr * at[IMC_CONV_KH]))
+            return bad(err, n, "a %" PRId64 " x %" PRId64 " kernel over %" PRId64 " channels per "
+                       "group is more than 2^31 crossbar rows", at[IMC_CONV_KH], at[IMC_CONV_KW],
+                       at[IMC_CONV_IN] / gr);
         if (a->ndim != 3 || a->shape[0] != at[IMC_CONV_IN])
             return bad(err, n, "takes [%" PRId64 "][H][W] but its input '%s' is %s", at[IMC_CONV_IN],
                        a->name, sa);
@@ -343,7 +349,7 @@ static int infer(const imc_graph *g, imc_node *n, imc_err *err)
             s[k] = at[1 + k];
             if (s[k] == -1 && free_dim < 0)
                 free_dim = k;
-            else if (s[k] < 1 || s[k] > MAX_EXTENT)
+            else if (s[k] < 1 || s[k] > MAX_EXTENT || s[k] > MAX_EXTENT * 64 / known)
                 return bad(err, n, "dimension %d of its shape is %" PRId64, k, s[k]);
             else
                 known *= s[k];
@@ -469,7 +475,8 @@ int imc_graph_add(imc_graph *g, const char *name, imc_node_op op, const int *inp
         return bad(err, &n, "%d attributes", n_attr);
     if (info->n_attrs == LIST_ATTRS && n_attr == 0)
         return bad(err, &n, "no %s", info->attrs[0]);
-    memcpy(n.attr, attr, (size_t)n_attr * sizeof *attr);
+    if (n_attr)
+        memcpy(n.attr, attr, (size_t)n_attr * sizeof *attr);
     n.inputs = (int *)inputs, n.n_inputs = n_inputs; /* borrowed until it is copied */
     if (infer(g, &n, err))
         return err->status;
