@@ -416,7 +416,7 @@ static uint64_t name_hash(const char *s)
 }
 
 /* The node named NAME, or -1: a hash table, so a graph of many nodes loads in linear time. */
-static int find_node(const imc_graph *g, const char *name)
+int imc_graph_find(const imc_graph *g, const char *name)
 {
     if (!g->index_cap)
         return -1;
@@ -461,7 +461,7 @@ int imc_graph_add(imc_graph *g, const char *name, imc_node_op op, const int *inp
     n.name = (char *)name; /* for messages until it is copied */
     if (!*name)
         return imc_err_set(err, IMC_EINPUT, "a %s node without a name", info->name);
-    if (find_node(g, name) >= 0)
+    if (imc_graph_find(g, name) >= 0)
         return bad(err, &n, "a second node of that name");
     if (n_inputs < info->min_in || (info->max_in != ANY && n_inputs > info->max_in))
         return bad(err, &n, "%d inputs (takes %d%s)", n_inputs, info->min_in,
@@ -492,7 +492,6 @@ int imc_graph_add(imc_graph *g, const char *name, imc_node_op op, const int *inp
     if (index_grow(g))
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     int ok = (n.name = strdup(name)) != NULL;
-    n.inputs = NULL;
     n.inputs = malloc((size_t)(n_inputs ? n_inputs : 1) * sizeof *n.inputs);
     ok = ok && n.inputs;
     if (ok && n_inputs)
@@ -591,7 +590,7 @@ static int from_json_node(imc_graph *g, const cJSON *o, int index, const char *s
                 return imc_err_at(err, IMC_EINPUT, source, 0, 0, "%s: \"inputs\" must be a list of "
                                   "at most 64 node names", nm);
             for (const cJSON *e = f->child; e; e = e->next) {
-                int id = cJSON_IsString(e) ? find_node(g, e->valuestring) : -1;
+                int id = cJSON_IsString(e) ? imc_graph_find(g, e->valuestring) : -1;
                 if (id < 0)
                     return imc_err_at(err, IMC_EINPUT, source, 0, 0,
                                       "%s: input '%.80s' is not an earlier node (nodes must be in "

@@ -116,6 +116,9 @@ int imc_graph_add(imc_graph *g, const char *name, imc_node_op op, const int *inp
                   int n_inputs, const int64_t *attr, int n_attr, double value,
                   const char *const *tensors, imc_err *err);
 
+/* The index of the node named NAME, or -1. */
+int imc_graph_find(const imc_graph *g, const char *name);
+
 /* The graph's nodes as JSON text (caller frees), and back. Reading checks every node as
  * imc_graph_add does; errors name SOURCE, the node and the field. */
 char *imc_graph_to_json(const imc_graph *g);

@@ -158,10 +158,8 @@ static int far(build *b, const imc_network *net, int bi, int x)
                                  "blocks.%d.attn.head_proj.h%d.bias", bi, h);
             } else {
                 snprintf(bias, sizeof bias, "blocks.%d.attn.head_proj.bias", bi);
-                int all = -1; /* the whole bias, a node the first time a head needs it */
-                for (int i = 0; i < b->g->n_nodes; i++)
-                    if (!strcmp(b->g->nodes[i].name, bias))
-                        all = i;
+                int all = imc_graph_find(b->g, bias); /* the whole bias, added by the first
+                                                         head that needs it */
                 if (all < 0)
                     all = node(b, IMC_NODE_PARAM, NULL, 0, ATTR(1, D), 0, bias, NULL, "%s", bias);
                 bias_node = node(b, IMC_NODE_SLICE, IN(all), ATTR(0, h * hd, (h + 1) * hd), 0, NULL,

@@ -155,17 +155,24 @@ static void check_topological(const imc_flow *g)
 
 #define HEAD "{\"imcsim_graph\": 1, \"nodes\": ["
 
-static void test_rows_pipeline(void)
+/* input [ROWS][8] -> fc1 (16) -> ReLU -> fc2 (3) -> mean over rows -> output */
+static const char *rows_graph(char *buf, size_t size, int rows)
 {
-    const char *json = HEAD
-        "{\"name\": \"x\", \"op\": \"input\", \"shape\": [4, 8]},"
+    snprintf(buf, size, HEAD
+        "{\"name\": \"x\", \"op\": \"input\", \"shape\": [%d, 8]},"
         "{\"name\": \"fc1\", \"op\": \"linear\", \"inputs\": [\"x\"], \"in_features\": 8, \"out_features\": 16, \"weight\": \"fc1.weight\"},"
         "{\"name\": \"act\", \"op\": \"relu\", \"inputs\": [\"fc1\"]},"
         "{\"name\": \"fc2\", \"op\": \"linear\", \"inputs\": [\"act\"], \"in_features\": 16, \"out_features\": 3, \"weight\": \"fc2.weight\", \"bias\": \"fc2.bias\"},"
         "{\"name\": \"avg\", \"op\": \"mean\", \"inputs\": [\"fc2\"], \"dim\": 0},"
-        "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"avg\"]}]}";
+        "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"avg\"]}]}", rows);
+    return buf;
+}
+
+static void test_rows_pipeline(void)
+{
+    char json[2048];
     tensor_spec t[] = {{"fc1.weight", 2, {16, 8}}, {"fc2.weight", 2, {3, 16}}, {"fc2.bias", 1, {3}}};
-    gmodel m = load("rows", json, t, 3);
+    gmodel m = load("rows", rows_graph(json, sizeof json, 4), t, 3);
     const imc_flow *g = m.flow;
     check_topological(g);
     uint32_t fc1[8], act[8], fc2[8], avg[2];
@@ -189,14 +196,7 @@ static void test_rows_pipeline(void)
     /* rows overlap: four rows through two layers take less than four times one row */
     uint64_t four = latency(&m);
     unload(&m);
-    const char *one_json = HEAD
-        "{\"name\": \"x\", \"op\": \"input\", \"shape\": [1, 8]},"
-        "{\"name\": \"fc1\", \"op\": \"linear\", \"inputs\": [\"x\"], \"in_features\": 8, \"out_features\": 16, \"weight\": \"fc1.weight\"},"
-        "{\"name\": \"act\", \"op\": \"relu\", \"inputs\": [\"fc1\"]},"
-        "{\"name\": \"fc2\", \"op\": \"linear\", \"inputs\": [\"act\"], \"in_features\": 16, \"out_features\": 3, \"weight\": \"fc2.weight\", \"bias\": \"fc2.bias\"},"
-        "{\"name\": \"avg\", \"op\": \"mean\", \"inputs\": [\"fc2\"], \"dim\": 0},"
-        "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"avg\"]}]}";
-    gmodel one = load("row", one_json, t, 3);
+    gmodel one = load("row", rows_graph(json, sizeof json, 1), t, 3);
     uint64_t single = latency(&one);
     fprintf(stderr, "\n    1 row %.3f us, 4 rows %.3f us", single * 1e-6, four * 1e-6);
     CU_ASSERT(four > single);
