@@ -2,6 +2,8 @@
 """Reference logits for imcsim's forward pass on imported (generic-graph) models.
 
     graph_ref.py OUTDIR
+    graph_ref.py --full OUTDIR
+    graph_ref.py --compare REF.inputs.safetensors LOGITS.safetensors
 
 Imports the small seeded shapes of tools/zoo.py with tools/imcsim-import's own code and writes,
 per model NAME, OUTDIR/ref_NAME.model.safetensors (exactly what imcsim-import writes) and
@@ -21,6 +23,14 @@ affine parameters are drawn too (mean N(0, 0.1^2), variance 0.5 + U(0, 1), weigh
 tests' tolerance), as are the LayerScale gammas (0.1 + N(0, 0.05^2)), so that
 nothing reduces to an identity.
 
+--full does the same for the full shapes (tools/zoo.py's vgg8, resnet18, lstm_lm, bert_layer,
+vit_ls at the inputs docs/PERFORMANCE.md times) with 2 images each: `make bench` (tools/bench)
+runs imcsim's forward pass on them and compares its FP32 logits with these: --compare reads
+the reference and imcsim's --logits file, prints the worst |FP32 - reference| relative to each
+image's largest reference logit (and the IMC pass's, for information), and exits 1 when the FP32
+one exceeds 1e-4 (issue #17's tolerance; tests/unit/test_forward.c holds the small shapes to it)
+or a top-1 label differs.
+
 Needs Debian's PyTorch (/usr/bin/python3). Seeded and single-threaded: the same bytes each run.
 """
 import importlib.machinery
@@ -36,6 +46,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # images all have a top-1 margin of at least 0.02
 MODELS = [("vgg8", [3, 32, 32], 1), ("resnet18", [3, 32, 32], 2), ("lstm_lm", [1, 16, 16], 3),
           ("bert_layer", [1, 16, 16], 4), ("vit_ls", [3, 32, 32], 5), ("gru", [1, 16, 16], 7)]
+FULL = [("vgg8", [3, 32, 32], 1), ("resnet18", [3, 32, 32], 2), ("lstm_lm", [1, 35, 650], 3),
+        ("bert_layer", [1, 128, 768], 4), ("vit_ls", [3, 224, 224], 5)]
 
 
 def load(path, name):
@@ -67,20 +79,20 @@ def randomize(model, gen):
                 p.copy_(0.1 + 0.05 * torch.randn(p.shape, generator=gen))
 
 
-def main(outdir):
+def main(outdir, full=False):
     torch.set_num_threads(1)
     imp = load(os.path.join(HERE, "imcsim-import"), "imcsim_import")
     zoo = load(os.path.join(HERE, "zoo.py"), "zoo")
     ef = imp._export_far()
-    for name, shape, seed in MODELS:
+    for name, shape, seed in FULL if full else MODELS:
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(100 + seed)
-        model = getattr(zoo, f"small_{name}")()
+        model = getattr(zoo, name if full else f"small_{name}")()
         randomize(model, gen)
         model.eval()
         mpath = os.path.join(outdir, f"ref_{name}.model.safetensors")
         imp.import_model(model, [1] + shape, mpath, name, ef)
-        images = torch.randn([8] + shape, generator=gen)
+        images = torch.randn([2 if full else 8] + shape, generator=gen)
         with torch.no_grad():
             logits = model.double()(images.double())
         labels = logits.argmax(1).to(torch.int32)
@@ -113,7 +125,39 @@ def write_inputs(path, tensors, labels, name):
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs.values()))
 
 
+def read_safetensors(path):
+    """{name: float64 tensor} of a safetensors file of F32 / I32 tensors."""
+    import json
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    n = struct.unpack("<Q", data[:8])[0]
+    out = {}
+    for k, v in json.loads(data[8:8 + n]).items():
+        if k == "__metadata__":
+            continue
+        b, e = v["data_offsets"]
+        dt = {"F32": torch.float32, "I32": torch.int32}[v["dtype"]]
+        out[k] = torch.frombuffer(bytearray(data[8 + n + b:8 + n + e]), dtype=dt).reshape(v["shape"]).double()
+    return out
+
+
+def compare(ref_path, logits_path):
+    ref, got = read_safetensors(ref_path)["logits"], read_safetensors(logits_path)
+    scale = ref.abs().amax(1)
+    fp32 = float(((got["fp32"] - ref).abs().amax(1) / scale).max())
+    imc = float(((got["imc"] - ref).abs().amax(1) / scale).max())
+    same = bool((got["fp32"].argmax(1) == ref.argmax(1)).all())
+    print(f"{os.path.basename(ref_path)}: FP32 worst |error| / max |logit| {fp32:.2e} "
+          f"(IMC {imc:.2e}), top-1 {'as PyTorch' if same else 'DIFFERS'}")
+    return 0 if fp32 <= 1e-4 and same else 1
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    if args[:1] == ["--compare"] and len(args) == 3:
+        sys.exit(compare(args[1], args[2]))
+    full = args[:1] == ["--full"]
+    if len(args) != 1 + full:
         sys.exit(__doc__)
-    main(sys.argv[1])
+    main(args[-1], full)

@@ -393,7 +393,9 @@ static uint64_t mvm_stage(engine *e, who w, int stage, uint64_t t, int *last)
         uint64_t s = take(e, w, tile->buffer, t, rd, buf ? buf->period_ps : 0), end = s + rd;
         if (bus)
             end = take(e, w, tile->bus, s, bt, bus->period_ps) + bt;
-        for (int k = 1; k < l->n_tiles; k++) { /* broadcast to the copy's other tiles */
+        /* broadcast to the copy's other tiles (a sliding window's input reached them from its
+         * producers: window_sends) */
+        for (int k = 1; !op->take_bits && k < l->n_tiles; k++) {
             uint64_t a = send(e, w, op->name, home, home + k, in, s + rd);
             end = a > end ? a : end;
         }
@@ -478,15 +480,29 @@ static uint64_t vector_stage(engine *e, who w, int stage, uint64_t t, int *last)
     int64_t tile = site_tile(e, op);
     int host = tile < 0 && e->arch->mapping.matmul == IMC_MATMUL_HOST &&
                op->cls == IMC_CLS_SOFTMAX;
-    if (stage == 0 && !host) { /* operands from and results to the tile or the global buffer */
+    if (stage == 0 && !host) { /* operands from and results to the tile or the global buffer;
+                                  without work, a receive: its data written, nothing read */
         imc_comp bc = tile >= 0 ? IMC_COMP_TILE_BUFFER : IMC_COMP_GLOBAL_BUFFER;
         const imc_instance *buf = unit(e, bc);
-        charge(e, inf, op->name, op->cls, bc, IMC_BUFFER_READ, accesses(e, bc, (double)op->in_bits));
+        double rd = op->n_work ? (double)op->in_bits : 0;
+        charge(e, inf, op->name, op->cls, bc, IMC_BUFFER_READ, accesses(e, bc, rd));
         charge(e, inf, op->name, op->cls, bc, IMC_BUFFER_WRITE,
                accesses(e, bc, (double)op->out_bits));
         if (buf)
             traffic(e, inf, tile >= 0 ? IMC_MEM_TILE_BUFFER : IMC_MEM_GLOBAL_BUFFER,
-                    (double)op->in_bits + (double)op->out_bits);
+                    rd + (double)op->out_bits);
+        if (!op->n_work && op->site >= 0) { /* a receive: on to every other tile of the layer */
+            const layer_rt *l = &e->layers[op->site];
+            uint64_t end = t;
+            for (int c = 0; c < l->copies; c++)
+                for (int k = 0; k < l->n_tiles; k++)
+                    if (l->tile[c] + k != tile) {
+                        uint64_t a = send(e, w, op->name, tile, l->tile[c] + k, (double)op->out_bits, t);
+                        end = a > end ? a : end;
+                    }
+            *last = 1;
+            return end;
+        }
     }
     *last = stage + 1 >= op->n_work;
     if (stage >= op->n_work)
@@ -708,8 +724,11 @@ static double bits_for(const imc_op *producer, const imc_op *consumer)
     double out = (double)producer->out_bits;
     if (producer->kind == IMC_OP_MATMUL && producer->m > 1)
         out /= producer->m;
+    if (consumer->take_bits && out > (double)consumer->take_bits)
+        out = (double)consumer->take_bits;
     return out < (double)consumer->in_bits ? out : (double)consumer->in_bits;
 }
+
 
 /* The tile whose buffer holds OP's output until its consumers have read it, or -1. */
 static int64_t output_tile(engine *e, const imc_op *op)
@@ -919,6 +938,38 @@ static int on_stage_or_final(imc_kernel *k, void *ctx, uint64_t arg)
 }
 
 /* OP I of inference INF is done at NOW: once its output has room, send it to its consumers. */
+/* OP's output to the sliding-window MVM CO (a convolution's window it falls in): to every tile
+ * of CO's copy, unless an earlier window of this output already took it there (the tile buffer
+ * keeps it for the windows after: window reuse), so each tile holding the layer receives each
+ * input position once. *ARRIVAL: when it is at all of them. e->served lists the tiles served
+ * since on_done began with this output. */
+static int window_send(engine *e, who w, const imc_op *co, int64_t src, uint64_t now,
+                       uint64_t *arrival)
+{
+    const layer_rt *l = &e->layers[co->layer];
+    int64_t home = l->tile[co->token % (uint32_t)l->copies];
+    double bits = bits_for(w.op, co);
+    *arrival = now;
+    for (int k = 0; k < l->n_tiles; k++) {
+        size_t s = 0;
+        while (s < e->n_served && e->served[s].tile != home + k)
+            s++;
+        if (s == e->n_served) {
+            if (e->n_served == e->cap_served) {
+                size_t cap = e->cap_served ? 2 * e->cap_served : 16;
+                served_at *grown = realloc(e->served, cap * sizeof *grown);
+                if (!grown)
+                    return oom(e);
+                e->served = grown, e->cap_served = cap;
+            }
+            e->served[s] = (served_at){home + k, send(e, w, co->name, src, home + k, bits, now)};
+            e->n_served++;
+        }
+        *arrival = e->served[s].at > *arrival ? e->served[s].at : *arrival;
+    }
+    return 0;
+}
+
 static int on_done(engine *e, int inf, uint32_t i, uint64_t now)
 {
     const imc_op *op = &e->g->ops[i];
@@ -962,11 +1013,15 @@ static int on_done(engine *e, int inf, uint32_t i, uint64_t now)
     }
     int64_t src = op_tile(e, op);
     who w = {inf, op};
+    e->n_served = 0;
     for (uint32_t c = e->cons_first[i]; c < e->cons_first[i + 1]; c++) {
         uint32_t j = e->cons[c];
         const imc_op *co = &e->g->ops[j];
         uint64_t arrival;
-        if (op->kind == IMC_OP_STORE && co->kind != IMC_OP_BARRIER) {
+        if (co->take_bits && co->kind == IMC_OP_MVM) {
+            if ((rc = window_send(e, w, co, src, now, &arrival)))
+                return rc;
+        } else if (op->kind == IMC_OP_STORE && co->kind != IMC_OP_BARRIER) {
             /* the consumer's share of the stored data, read from the store */
             double bits = (double)op->out_bits < (double)co->in_bits ? (double)op->out_bits
                                                                      : (double)co->in_bits;
@@ -1259,6 +1314,7 @@ static void engine_free(engine *e)
     for (int64_t t = 0; e->rooms && t < e->n_tiles; t++)
         free(e->rooms[t].wait_ops);
     free(e->rooms);
+    free(e->served);
     free(e->res);
     free(e->labels);
     free(e->remaining);

@@ -73,6 +73,12 @@ typedef struct unit_rt {
     double lanes;             /* a digital unit's lanes (>= 1) */
 } unit_rt;
 
+/* A tile an output went to, and when it arrived there (window_send). */
+typedef struct served_at {
+    int64_t tile;
+    uint64_t at;
+} served_at;
+
 typedef struct engine {
     const imc_arch *arch;
     unit_rt units[IMC_COMP_COUNT];
@@ -80,6 +86,8 @@ typedef struct engine {
     const imc_flow *g;
     const imc_engine_opts *opts;
     imc_ledger *ledger;
+    served_at *served;  /* the tiles the finishing op's output went to for sliding windows */
+    size_t n_served, cap_served;
     imc_kernel *kernel;
     imc_err *err;
     int batch;

@@ -20,7 +20,7 @@
 #include "sim/base/err.h"
 #include "sim/net/network.h"
 
-#define IMC_TRACE_VERSION 1
+#define IMC_TRACE_VERSION 2
 
 typedef enum imc_op_kind {
     IMC_OP_MVM,     /* one input vector through the mapped layer `layer` */
@@ -80,6 +80,13 @@ typedef struct imc_op {
     uint64_t in_bits;      /* data it consumes (OUTPUT), or reads from the store (MATMUL) */
     uint64_t out_bits;     /* data it produces, moved to the ops that depend on it */
     uint32_t m, k, n;      /* MATMUL sizes */
+    uint32_t take_bits;    /* MVM of a sliding window (a convolution's output position): the
+                              bits it takes from each op it depends on (its group's channels of
+                              one input position), sent to each tile of its layer copy only for
+                              the first window there that takes them (the tile buffer keeps
+                              them: window reuse); 0: each producer sends all of its output, up
+                              to in_bits, to the home tile, which passes in_bits on to the
+                              copy's other tiles */
     imc_work work[IMC_OP_MAX_WORK];
     uint32_t first_dep;    /* its dependencies: deps[first_dep .. first_dep + n_deps) */
     uint32_t n_deps;

@@ -5,7 +5,8 @@
  * layer's rows (tokens), a convolution's output positions (a vector of channels each: the
  * crossbars give every output channel of one position together), a recurrent layer's steps.
  * Weight layers issue one MVM per row (a convolution one per output position and group,
- * reading its im2col window: no window reuse between positions yet); a recurrent layer chains
+ * reading its im2col window from the tile buffer, while only the input positions new to the
+ * window travel to its tiles: sliding-window reuse, see conv()); a recurrent layer chains
  * its steps, each an MVM then the cell's element-wise work, the reverse direction from the
  * last step; matmuls between activations run on the digital MAC array in tiles of
  * mapping.query_tile rows; norms, activations, softmax over the last dimension, residual adds
@@ -19,8 +20,8 @@
  * transfers the engine charges between sites), and nothing is held in the global store: the
  * tile buffers are assumed to hold what waits (a DeiT/FAR flow parks skips and K/V there).
  *
- * Work per row, in digital-unit actions: LayerNorm LAYERNORM x width; batchnorm (folded to a
- * per-channel affine) MUL + ADD; GELU GELU; ReLU MAX; SiLU SIGMOID + MUL; softmax SOFTMAX x
+ * Work per row, in digital-unit actions: LayerNorm LAYERNORM x width; a batchnorm none (folded
+ * into the weight layer before it, imc_graph_fold) or, where it cannot fold, MUL + ADD; GELU GELU; ReLU MAX; SiLU SIGMOID + MUL; softmax SOFTMAX x
  * width + one DIV; add ADD; mul and scale MUL; max pool MAX per window element; average pool
  * ADD per window element + MUL per channel; an LSTM cell 3 SIGMOID, 2 TANH, 3 MUL, 1 ADD per
  * unit (as FAR's); a GRU cell 2 SIGMOID, 1 TANH, 3 MUL, 5 ADD per unit. */
@@ -169,45 +170,92 @@ static uint32_t *row_barriers(gflow *f, int j, uint32_t name)
     return bar;
 }
 
+/* How many of IN input indices along one axis some window of a convolution reaches. */
+static int64_t reached(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad, int64_t dil)
+{
+    int64_t n = 0;
+    for (int64_t i = 0; i < in; i++) {
+        int hit = 0;
+        for (int64_t kk = 0; kk < k && !hit; kk++) { /* i = o stride - pad + kk dil, 0 <= o < out */
+            int64_t num = i + pad - kk * dil;
+            hit = num >= 0 && num % stride == 0 && num / stride < out;
+        }
+        n += hit;
+    }
+    return n;
+}
+
 /* Per group and output position, one MVM of the im2col window; a position's row is done when
  * every group's is. Output row oy waits for the input rows its windows reach (the last,
  * oy x stride - padding + (kernel - 1) x dilation, and every row before it), so a convolution
  * starts as soon as the rows it needs exist, behind the layer before it (ISAAC's inter-layer
- * pipeline); when its input was not produced position by position, for all of it. */
+ * pipeline); when its input was not produced position by position, for all of it.
+ *
+ * Sliding-window reuse: each MVM reads its whole window from the tile buffer (in_bits), but an
+ * input position travels to each tile holding the layer once. With the input produced position
+ * by position, the MVM depends on the producer ops of every position in its window and takes
+ * its group's channels of each (take_bits, C_in / groups values); the engine sends a position
+ * to a tile only for the first window there that takes it (window_send), so the tile buffer
+ * keeps it for the windows after, on every copy of a replicated layer. From a single producer
+ * (the image, a pooling) the input the windows reach arrives once, in a receive op that hands
+ * it to every tile of the layer, and the MVMs wait for it through a barrier, which carries no
+ * data. So a convolution's input crosses the NoC once per tile, not once per window. */
 static void conv(gflow *f, int i)
 {
     const imc_node *n = &f->g->nodes[i], *in = &f->g->nodes[n->inputs[0]];
+    const node_ops *src = &f->n[n->inputs[0]];
     const int64_t *a = n->attr;
     int layer = imc_network_layer_of(f->net, i, 0);
     int groups = (int)a[IMC_CONV_GROUPS];
+    int64_t H = in->shape[1], W = in->shape[2];
     uint32_t Wo = (uint32_t)n->shape[2], pos = (uint32_t)(n->shape[1] * n->shape[2]);
     uint32_t name = imc_flow_name(f->b, "%s", n->name);
+    uint64_t take = (uint64_t)(a[IMC_CONV_IN] / groups) * f->b->ab;
     uint32_t *bar = row_barriers(f, n->inputs[0], name);
-    if (f->b->failed || alloc_rows(f, i, pos)) {
-        free(bar);
+    size_t max_deps = 1 + (size_t)a[IMC_CONV_KH] * (size_t)a[IMC_CONV_KW];
+    uint32_t *per = malloc((size_t)groups * sizeof *per), *deps = malloc(max_deps * sizeof *deps);
+    if (f->b->failed || !per || !deps || alloc_rows(f, i, pos)) {
+        f->b->failed = 1;
+        free(per), free(deps), free(bar);
         return;
     }
-    uint32_t *per = malloc((size_t)groups * sizeof *per);
-    if (!per) {
-        free(bar);
-        f->b->failed = 1;
-        return;
+    /* from a single producer: the receive, and the barrier the windows wait on */
+    uint32_t arrived = UINT32_MAX;
+    if (!bar) {
+        uint64_t used = (uint64_t)reached(H, n->shape[1], a[IMC_CONV_KH], a[IMC_CONV_SH], a[IMC_CONV_PH], a[IMC_CONV_DH]) *
+                        (uint64_t)reached(W, n->shape[2], a[IMC_CONV_KW], a[IMC_CONV_SW], a[IMC_CONV_PW], a[IMC_CONV_DW]) *
+                        (uint64_t)a[IMC_CONV_IN] * f->b->ab;
+        uint32_t receive = imc_flow_emit(f->b, imc_flow_vec(IMC_CLS_TRANSFER, layer, name, 0, used, used, 0, NULL),
+                                         &src->done, 1);
+        imc_op b = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
+                    .name = name, .head = -1};
+        arrived = imc_flow_emit(f->b, b, &receive, 1);
     }
     for (uint32_t p = 0; p < pos; p++) {
-        uint32_t dep = f->n[n->inputs[0]].done;
+        int64_t y0 = (int64_t)(p / Wo) * a[IMC_CONV_SH] - a[IMC_CONV_PH];
+        int64_t x0 = (int64_t)(p % Wo) * a[IMC_CONV_SW] - a[IMC_CONV_PW];
+        size_t nd = 1;
         if (bar) {
-            int64_t last = (int64_t)(p / Wo) * a[IMC_CONV_SH] - a[IMC_CONV_PH] +
-                           (a[IMC_CONV_KH] - 1) * a[IMC_CONV_DH];
-            last = last < 0 ? 0 : last >= in->shape[1] ? in->shape[1] - 1 : last;
-            dep = bar[last];
+            int64_t last = y0 + (a[IMC_CONV_KH] - 1) * a[IMC_CONV_DH];
+            deps[0] = bar[last < 0 ? 0 : last >= H ? H - 1 : last];
+            for (int64_t ky = 0; ky < a[IMC_CONV_KH]; ky++)
+                for (int64_t kx = 0; kx < a[IMC_CONV_KW]; kx++) {
+                    int64_t y = y0 + ky * a[IMC_CONV_DH], x = x0 + kx * a[IMC_CONV_DW];
+                    if (y >= 0 && y < H && x >= 0 && x < W)
+                        deps[nd++] = src->rows[y * W + x];
+                }
+        } else {
+            deps[0] = arrived;
         }
-        for (int gi = 0; gi < groups; gi++)
-            per[gi] = imc_flow_emit(f->b, imc_flow_mvm(f->b, f->net, layer + gi, p), &dep, 1);
+        for (int gi = 0; gi < groups; gi++) {
+            imc_op op = imc_flow_mvm(f->b, f->net, layer + gi, p);
+            op.take_bits = (uint32_t)(take < UINT32_MAX ? take : UINT32_MAX);
+            per[gi] = imc_flow_emit(f->b, op, deps, nd);
+        }
         f->n[i].rows[p] = join(f, name, per, (size_t)groups);
     }
-    free(per);
-    free(bar);
     f->n[i].done = join(f, name, f->n[i].rows, pos);
+    free(per), free(deps), free(bar);
 }
 
 /* Every layer and direction: a chain of steps, each its MVM(s) then the cell. */
@@ -339,6 +387,12 @@ static void node(gflow *f, int i)
         rowwise(f, i, IMC_CLS_LAYERNORM, (imc_work[]){{IMC_DIGITAL_LAYERNORM, 1}}, 1);
         return;
     case IMC_NODE_BATCHNORM:
+        if (n->fold >= 0) { /* in the weights before it: its input, row for row */
+            o->done = in0->done;
+            if (in0->rows && !alloc_rows(f, i, in0->n_rows))
+                memcpy(o->rows, in0->rows, in0->n_rows * sizeof *o->rows);
+            return;
+        }
         rowwise(f, i, IMC_CLS_BATCHNORM, (imc_work[]){{IMC_DIGITAL_MUL, 1}, {IMC_DIGITAL_ADD, 1}}, 2);
         return;
     case IMC_NODE_GELU:

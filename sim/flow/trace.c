@@ -204,6 +204,8 @@ static void write_op(const imc_flow *g, size_t i, FILE *out)
         fprintf(out, " out=%" PRIu64, o->out_bits);
     if (o->m || o->k || o->n)
         fprintf(out, " mkn=%ux%ux%u", o->m, o->k, o->n);
+    if (o->take_bits)
+        fprintf(out, " take=%u", o->take_bits);
     for (unsigned w = 0; w < o->n_work; w++)
         fprintf(out, "%s%s:%u", w ? "," : " work=", func_name(o->work[w].func), o->work[w].count);
     for (uint32_t d = 0; d < o->n_deps; d++)
@@ -216,7 +218,11 @@ int imc_trace_write(const imc_flow *g, FILE *out, imc_err *err)
     int rc = check_graph(g, err);
     if (rc)
         return rc;
-    fprintf(out, "imcsim-trace %d\n", IMC_TRACE_VERSION);
+    /* the oldest version that holds the graph: 2 only for sliding-window MVMs (take=) */
+    int version = 1;
+    for (size_t i = 0; i < g->n_ops && version < 2; i++)
+        version = g->ops[i].take_bits ? 2 : 1;
+    fprintf(out, "imcsim-trace %d\n", version);
     fprintf(out, "# the op graph of one inference (format: traces/README.md)\n");
     fprintf(out, "model ");
     put_name(out, g->model);
@@ -253,8 +259,8 @@ int imc_trace_write(const imc_flow *g, FILE *out, imc_err *err)
         putc('\n', out);
     }
 
-    fprintf(out, "# op KIND [CLASS] [layer= site= head= name= tok= in= out= mkn= work= deps=], "
-                 "numbered from 0\n");
+    fprintf(out, "# op KIND [CLASS] [layer= site= head= name= tok= in= out= mkn= %swork= deps=], "
+                 "numbered from 0\n", version > 1 ? "take= " : "");
     for (size_t i = 0; i < g->n_ops; i++) {
         if (i % 1000 == 0)
             fprintf(out, "# op %zu\n", i);
@@ -778,12 +784,13 @@ static int read_deps(rd *r, imc_op *o, tok v)
     }
 }
 
-/* op KIND [CLASS] [layer= site= head= name= tok= in= out= mkn= work= deps=] */
+/* op KIND [CLASS] [layer= site= head= name= tok= in= out= mkn= take= work= deps=] */
 static int read_op(rd *r)
 {
-    static const char *const keys[] = {"layer", "site", "head", "name", "tok",
-                                       "in",    "out",  "mkn",  "work", "deps"};
-    enum { K_LAYER, K_SITE, K_HEAD, K_NAME, K_TOK, K_IN, K_OUT, K_MKN, K_WORK, K_DEPS, N_KEYS };
+    static const char *const keys[] = {"layer", "site", "head", "name", "tok", "in",
+                                       "out",   "mkn",  "take", "work", "deps"};
+    enum { K_LAYER, K_SITE, K_HEAD, K_NAME, K_TOK, K_IN, K_OUT, K_MKN, K_TAKE, K_WORK, K_DEPS,
+           N_KEYS };
     imc_flow *g = r->g;
     if (g->n_ops >= MAX_OPS)
         return bad(r, 1, "more than %u ops", MAX_OPS);
@@ -873,6 +880,11 @@ static int read_op(rd *r)
         case K_MKN:
             rc = read_mkn(r, o, v);
             break;
+        case K_TAKE:
+            if ((rc = get_int(r, v, keys[k], 0, UINT32_MAX, &x)))
+                return rc;
+            o->take_bits = (uint32_t)x;
+            break;
         case K_WORK:
             rc = read_work(r, o, v);
             break;
@@ -885,6 +897,8 @@ static int read_op(rd *r)
     }
     if (kind == IMC_OP_MVM && o->layer < 0)
         return bad(r, kt.col, "op mvm: missing 'layer=' (the mapped layer it multiplies by)");
+    if (kind != IMC_OP_MVM && o->take_bits)
+        return bad(r, kt.col, "op %s: 'take=' is for mvm ops (a convolution's window)", kinds[kind]);
     if (!site_set)
         o->site = o->layer;
     if (!head_set)

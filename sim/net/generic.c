@@ -10,9 +10,13 @@
  * node: "fc", "conv.g1" (group 1), "lstm.l1", "lstm.l0_reverse", "gru.l0.ih" / ".hh".
  * Gathering a layer's weights turns PyTorch's layouts into the [in][out] matrix the mapper and
  * the numerics use: a convolution's rows in im2col order (channel, kernel row, kernel column),
- * an LSTM's [W_ih | W_hh] with b_ih + b_hh. */
+ * an LSTM's [W_ih | W_hh] with b_ih + b_hh. A batchnorm right after a convolution (or a linear
+ * layer giving one vector) is folded into that layer's weights and bias, as inference hardware
+ * deploys it (imc_graph_fold): the crossbars hold the folded weights, so the IMC pass quantises
+ * those, and the digital unit does no per-channel affine. */
 #include "sim/net/generic.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +148,8 @@ int imc_generic_load(imc_network *net, const char *json, unsigned char *used, im
     const imc_graph *g = &net->graph;
     for (int i = 0; !rc && i < g->n_nodes; i++)
         rc = check_node(&c, &g->nodes[i]);
+    if (!rc)
+        imc_graph_fold(&net->graph);
     imc_matrix *m = NULL;
     size_t n = 0;
     if (!rc)
@@ -164,7 +170,8 @@ int imc_generic_load(imc_network *net, const char *json, unsigned char *used, im
                                               : IMC_LAYER_GRU;
         l->block = l->head = l->dir = -1;
         l->in = (int)m[k].in, l->out = (int)m[k].out, l->vectors = m[k].vectors;
-        l->has_bias = nd->op == IMC_NODE_LSTM || nd->op == IMC_NODE_GRU || nd->tensor[IMC_T_BIAS];
+        l->has_bias = nd->op == IMC_NODE_LSTM || nd->op == IMC_NODE_GRU || nd->tensor[IMC_T_BIAS] ||
+                      nd->fold >= 0;
         l->node = m[k].node, l->part = m[k].part;
     }
     free(m);
@@ -189,6 +196,31 @@ int imc_generic_load(imc_network *net, const char *json, unsigned char *used, im
     if (in->ndim == 3 && in->shape[1] == in->shape[2])
         net->img_size = net->in_h;
     return 0;
+}
+
+/* The batchnorm folded into the OUT columns of W ([in][out]) and BIAS (may be NULL), which hold
+ * output channels FIRST .. FIRST + OUT - 1 of the layer: per channel c, s = gamma / sqrt(var +
+ * eps) (in double, as imc_batchnorm takes the root), w *= s, b = (b - mean) s + beta. */
+static int fold_batchnorm(const imc_network *net, const imc_node *bn, size_t first, float *w,
+                          size_t in, size_t out, float *bias, imc_err *err)
+{
+    float *t[4] = {0};
+    int rc = 0;
+    for (int k = 0; !rc && k < 4; k++)
+        if (bn->tensor[k])
+            rc = imc_network_read_tensor(net, bn->tensor[k], &t[k], err);
+    for (size_t o = 0; !rc && o < out; o++) {
+        size_t c = first + o;
+        float s = (float)(1.0 / sqrt((double)t[IMC_T_VAR][c] + bn->value)) *
+                  (t[IMC_T_WEIGHT] ? t[IMC_T_WEIGHT][c] : 1.0f);
+        for (size_t i = 0; i < in; i++)
+            w[i * out + o] *= s;
+        if (bias)
+            bias[o] = (bias[o] - t[IMC_T_MEAN][c]) * s + (t[IMC_T_BIAS] ? t[IMC_T_BIAS][c] : 0.0f);
+    }
+    for (int k = 0; k < 4; k++)
+        free(t[k]);
+    return rc;
 }
 
 /* W[row0 + i][o] = src[o][i] for i < IN, o < OUT (a PyTorch [out, in] weight). */
@@ -240,6 +272,8 @@ int imc_generic_layer_weights(const imc_network *net, const imc_layer *l, float 
     }
     if (!rc && bias && n->tensor[IMC_T_BIAS] && !(rc = imc_network_read_tensor(net, n->tensor[IMC_T_BIAS], &b2, err)))
         memcpy(bias, b2 + (n->op == IMC_NODE_CONV2D ? (size_t)l->part * out : 0), out * sizeof *bias);
+    if (!rc && n->fold >= 0)
+        rc = fold_batchnorm(net, &net->graph.nodes[n->fold], (size_t)l->part * out, w, in, out, bias, err);
     free(src), free(b2);
     return rc;
 }

@@ -457,7 +457,7 @@ int imc_graph_add(imc_graph *g, const char *name, imc_node_op op, const int *inp
     if ((unsigned)op >= IMC_NODE_OP_COUNT)
         return imc_err_set(err, IMC_EINTERNAL, "%s: unknown op %d", name, (int)op);
     const op_info *info = &ops[op];
-    imc_node n = {.op = op, .value = value};
+    imc_node n = {.op = op, .value = value, .fold = -1};
     n.name = (char *)name; /* for messages until it is copied */
     if (!*name)
         return imc_err_set(err, IMC_EINPUT, "a %s node without a name", info->name);
@@ -509,6 +509,27 @@ int imc_graph_add(imc_graph *g, const char *name, imc_node_op op, const int *inp
         k = (k + 1) & (size_t)(g->index_cap - 1);
     g->index[k] = g->n_nodes;
     return g->n_nodes++;
+}
+
+int imc_graph_fold(imc_graph *g)
+{
+    int *readers = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *readers), folded = 0;
+    if (!readers)
+        return 0; /* unfolded is still exact */
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++)
+            readers[g->nodes[i].inputs[k]]++;
+    for (int i = 0; i < g->n_nodes; i++) {
+        imc_node *bn = &g->nodes[i];
+        if (bn->op != IMC_NODE_BATCHNORM || bn->fold >= 0)
+            continue;
+        imc_node *w = &g->nodes[bn->inputs[0]];
+        int channels_first = w->op == IMC_NODE_CONV2D || (w->op == IMC_NODE_LINEAR && w->ndim == 1);
+        if (channels_first && w->fold < 0 && readers[bn->inputs[0]] == 1)
+            bn->fold = bn->inputs[0], w->fold = i, folded++;
+    }
+    free(readers);
+    return folded;
 }
 
 /* ---- JSON ------------------------------------------------------------------------------- */
@@ -750,6 +771,8 @@ void imc_graph_print(const imc_graph *g, FILE *out)
         fprintf(out, "%4d  %-10s %-40s %-*s", i, ops[n->op].name, n->name, n->n_inputs ? 22 : 0, s);
         for (int k = 0; k < n->n_inputs; k++)
             fprintf(out, "%s%s", k ? ", " : " <- ", g->nodes[n->inputs[k]].name);
+        if (n->op == IMC_NODE_BATCHNORM && n->fold >= 0)
+            fprintf(out, "  (folded into %s)", g->nodes[n->fold].name);
         fputc('\n', out);
     }
 }

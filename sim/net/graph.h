@@ -78,6 +78,8 @@ typedef struct imc_node {
                                             absent, e.g. no bias) */
     int ndim;               /* output shape, per image (inferred) */
     int64_t shape[IMC_GRAPH_MAX_DIMS];
+    int fold;               /* a batchnorm folded into the weight layer before it: that layer;
+                               such a layer: the batchnorm; -1 otherwise (imc_graph_fold) */
 } imc_node;
 
 typedef struct imc_graph {
@@ -115,6 +117,13 @@ void imc_graph_free(imc_graph *g);
 int imc_graph_add(imc_graph *g, const char *name, imc_node_op op, const int *inputs,
                   int n_inputs, const int64_t *attr, int n_attr, double value,
                   const char *const *tensors, imc_err *err);
+
+/* Fold every batchnorm into the weight layer before it where inference allows: the layer's only
+ * reader is the batchnorm and its output's dimension 0 is its output channels (a convolution; a
+ * linear layer giving one vector). Sets both nodes' `fold`; the layer's weights and bias then
+ * carry the normalisation (scale s = gamma / sqrt(var + eps) per output channel, bias (b - mean)
+ * s + beta) and the batchnorm passes its input on. Returns how many were folded. */
+int imc_graph_fold(imc_graph *g);
 
 /* The index of the node named NAME, or -1. */
 int imc_graph_find(const imc_graph *g, const char *name);

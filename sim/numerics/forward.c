@@ -29,8 +29,9 @@
 typedef struct node_rt {
     float *t[IMC_GRAPH_MAX_TENSORS]; /* its tensors as floats (params, norms) */
     int matrix;                      /* weight layers: its first matrix (= network layer) */
-    int root;       /* the node whose buffer holds its output: itself, or for a reshape (and
-                       a scale folded into the matmul before it) its input's root */
+    int root;       /* the node whose buffer holds its output: itself, or for a reshape (a
+                       scale folded into the matmul before it, a batchnorm folded into the
+                       weights before it) its input's root */
     int last_use;   /* a root: the last node reading its buffer under any name */
     int readers;
     float alpha;    /* matmul: the factor of a scale folded into it (sgemm's alpha), else 1 */
@@ -108,8 +109,8 @@ static int read_node_tensors(imc_forward *f, const imc_node *n, node_rt *rt, imc
     case IMC_NODE_LAYERNORM:
         sizes[IMC_T_WEIGHT] = sizes[IMC_T_BIAS] = (size_t)n->attr[IMC_NORM_SIZE];
         break;
-    case IMC_NODE_BATCHNORM:
-        for (int t = 0; t < 4; t++)
+    case IMC_NODE_BATCHNORM: /* unless folded into its weight layer */
+        for (int t = 0; t < 4 && n->fold < 0; t++)
             sizes[t] = (size_t)n->attr[IMC_NORM_SIZE];
         break;
     default:
@@ -183,7 +184,7 @@ int imc_forward_new(imc_forward **out, const imc_network *net, imc_err *err)
     for (int i = 0; !rc && i < g->n_nodes; i++) { /* outputs under other names */
         const imc_node *n = &g->nodes[i];
         node_rt *in = n->n_inputs ? &f->nodes[n->inputs[0]] : NULL;
-        if (n->op == IMC_NODE_RESHAPE)
+        if (n->op == IMC_NODE_RESHAPE || (n->op == IMC_NODE_BATCHNORM && n->fold >= 0))
             f->nodes[i].root = in->root;
         if (n->op == IMC_NODE_SCALE && g->nodes[n->inputs[0]].op == IMC_NODE_MATMUL && in->readers == 1) {
             in->alpha = (float)n->value;

@@ -6,7 +6,8 @@
  * form reads back to the same JSON. (That the graph computes what the network did is
  * test_forward's: it runs on the graph.) The ops: output shapes of convolutions (stride,
  * padding, dilation, groups), pooling, recurrent layers and broadcasting, hand-computed; the
- * matrices of a grouped convolution, a stacked bidirectional LSTM and a GRU. Bad graphs: every
+ * matrices of a grouped convolution, a stacked bidirectional LSTM and a GRU; which batchnorms
+ * fold into the layer before them. Bad graphs: every
  * class of error with its exact one-line message naming the node and the op. */
 #include <stdint.h>
 #include <stdio.h>
@@ -214,6 +215,46 @@ static void test_shapes_and_matrices(void)
     imc_graph_free(&g);
 }
 
+/* Which batchnorms fold into the weight layer before them (imc_graph_fold): after a convolution
+ * or a linear layer giving one vector, read by nothing else; not after a layer read twice, an
+ * add, or a linear layer over rows (its dimension 0 is not its outputs). */
+static void test_fold_batchnorm(void)
+{
+    imc_graph g;
+    imc_graph_init(&g);
+    int x = add(&g, "x", IMC_NODE_INPUT, -1, (int64_t[]){3, 4, 8, 8}, 4, 0, NULL);
+    int a = add(&g, "a", IMC_NODE_CONV2D, x, (int64_t[]){4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1}, 11, 0, "a.w");
+    int bn1 = add(&g, "bn1", IMC_NODE_BATCHNORM, a, (int64_t[]){6}, 1, 1e-5, "bn1.w");
+    int r = add(&g, "r", IMC_NODE_RELU, bn1, NULL, 0, 0, NULL);
+    int b = add(&g, "b", IMC_NODE_CONV2D, r, (int64_t[]){6, 6, 1, 1, 1, 1, 0, 0, 1, 1, 1}, 11, 0, "b.w");
+    int bn2 = add(&g, "bn2", IMC_NODE_BATCHNORM, b, (int64_t[]){6}, 1, 1e-5, "bn2.w");
+    imc_err err;
+    imc_err_clear(&err);
+    int s = imc_graph_add(&g, "s", IMC_NODE_ADD, (int[]){bn2, b}, 2, NULL, 0, 0, NULL, &err);
+    CU_ASSERT_FATAL(s >= 0);
+    int bn3 = add(&g, "bn3", IMC_NODE_BATCHNORM, s, (int64_t[]){6}, 1, 1e-5, "bn3.w");
+    int p = add(&g, "p", IMC_NODE_AVGPOOL, bn3, (int64_t[]){8, 8, 8, 8, 0, 0}, 6, 0, NULL);
+    int v = add(&g, "v", IMC_NODE_RESHAPE, p, (int64_t[]){1, 6}, 2, 0, NULL);
+    int fc = add(&g, "fc", IMC_NODE_LINEAR, v, (int64_t[]){6, 4}, 2, 0, "fc.w");
+    int bn4 = add(&g, "bn4", IMC_NODE_BATCHNORM, fc, (int64_t[]){4}, 1, 1e-5, "bn4.w");
+    int t = add(&g, "t", IMC_NODE_RESHAPE, bn4, (int64_t[]){2, 2, 2}, 3, 0, NULL);
+    int fc2 = add(&g, "fc2", IMC_NODE_LINEAR, t, (int64_t[]){2, 3}, 2, 0, "fc2.w");
+    int bn5 = add(&g, "bn5", IMC_NODE_BATCHNORM, fc2, (int64_t[]){2}, 1, 1e-5, "bn5.w");
+    int m = add(&g, "m", IMC_NODE_MEAN, bn5, (int64_t[]){0}, 1, 0, NULL);
+    add(&g, "out", IMC_NODE_OUTPUT, m, NULL, 0, 0, NULL);
+
+    CU_ASSERT_EQUAL(imc_graph_fold(&g), 2);
+    CU_ASSERT_EQUAL(g.nodes[bn1].fold, a);
+    CU_ASSERT_EQUAL(g.nodes[a].fold, bn1);
+    CU_ASSERT_EQUAL(g.nodes[bn4].fold, fc);
+    CU_ASSERT_EQUAL(g.nodes[fc].fold, bn4);
+    const int apart[] = {b, bn2, s, bn3, fc2, bn5, r, x};
+    for (size_t i = 0; i < sizeof apart / sizeof *apart; i++)
+        CU_ASSERT_EQUAL(g.nodes[apart[i]].fold, -1);
+    CU_ASSERT_EQUAL(imc_graph_fold(&g), 0); /* once */
+    imc_graph_free(&g);
+}
+
 /* ---- bad graphs ------------------------------------------------------------------------------ */
 
 #define HEAD "{\"imcsim_graph\": 1, \"nodes\": [{\"name\": \"x\", \"op\": \"input\", \"shape\": [4, 8]}, "
@@ -291,6 +332,7 @@ static CU_TestInfo tests[] = {
     {"FAR masked, pruned, split, mixed as generic ops", test_producer_far},
     {"FAR heads with every unit pruned output their bias", test_producer_all_pruned},
     {"shapes of conv, pool, LSTM, GRU, broadcast; matrices", test_shapes_and_matrices},
+    {"batchnorm folds into the conv or linear layer before it, only there", test_fold_batchnorm},
     {"bad graphs: one line naming node and op", test_bad_graphs},
     CU_TEST_INFO_NULL,
 };

@@ -3,8 +3,9 @@
  * Small generic models are written as model files (graph JSON in __metadata__, zero weights)
  * and loaded. Checked: which ops a node becomes and what each waits for — a row-wise op after a
  * row-wise layer waits for its own row only (so tokens pipeline through a linear, a ReLU and a
- * linear); a convolution's MVMs (one per group and output position) wait for the whole of
- * their input; a bidirectional LSTM chains its steps forward and backward, each step's MVM
+ * linear); a convolution's MVMs (one per group and output position) wait for the input rows
+ * their windows reach and take only the positions new to their window (sliding-window reuse:
+ * the NoC carries a convolution's input once, checked against a hand count); a bidirectional LSTM chains its steps forward and backward, each step's MVM
  * waiting for the previous step's cell, and a GRU step issues its W_ih MVM from the input and
  * its W_hh MVM from the previous state; every dependency is an earlier op. And the engine:
  * rows through a layer overlap in time while a recurrence's steps do not, a convolution starts
@@ -71,8 +72,9 @@ static gmodel prepare(imc_netfile *nf, const char *const *sets, size_t n_sets)
     return m;
 }
 
-/* A model file of graph JSON and zero tensors, prepared. */
-static gmodel load(const char *tag, const char *json, const tensor_spec *t, size_t n)
+/* A model file of graph JSON and zero tensors, prepared (with SETS). */
+static gmodel load(const char *tag, const char *json, const tensor_spec *t, size_t n,
+                   const char *const *sets, size_t n_sets)
 {
     char path[4200];
     test_model_path(path, sizeof path, tag);
@@ -97,7 +99,7 @@ static gmodel load(const char *tag, const char *json, const tensor_spec *t, size
     if (rc)
         print_err(&err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    return prepare(open_and_unlink(path), NULL, 0);
+    return prepare(open_and_unlink(path), sets, n_sets);
 }
 
 static void unload(gmodel *m)
@@ -172,7 +174,7 @@ static void test_rows_pipeline(void)
 {
     char json[2048];
     tensor_spec t[] = {{"fc1.weight", 2, {16, 8}}, {"fc2.weight", 2, {3, 16}}, {"fc2.bias", 1, {3}}};
-    gmodel m = load("rows", rows_graph(json, sizeof json, 4), t, 3);
+    gmodel m = load("rows", rows_graph(json, sizeof json, 4), t, 3, NULL, 0);
     const imc_flow *g = m.flow;
     check_topological(g);
     uint32_t fc1[8], act[8], fc2[8], avg[2];
@@ -196,7 +198,7 @@ static void test_rows_pipeline(void)
     /* rows overlap: four rows through two layers take less than four times one row */
     uint64_t four = latency(&m);
     unload(&m);
-    gmodel one = load("row", rows_graph(json, sizeof json, 1), t, 3);
+    gmodel one = load("row", rows_graph(json, sizeof json, 1), t, 3, NULL, 0);
     uint64_t single = latency(&one);
     fprintf(stderr, "\n    1 row %.3f us, 4 rows %.3f us", single * 1e-6, four * 1e-6);
     CU_ASSERT(four > single);
@@ -215,7 +217,7 @@ static void test_conv_waits_for_its_rows(void)
         "{\"name\": \"fc\", \"op\": \"linear\", \"inputs\": [\"flat\"], \"in_features\": 36, \"out_features\": 5, \"weight\": \"fc.weight\"},"
         "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"fc\"]}]}";
     tensor_spec t[] = {{"c1.weight", 4, {2, 1, 3, 3}}, {"c2.weight", 4, {4, 1, 3, 3}}, {"fc.weight", 2, {5, 36}}};
-    gmodel m = load("conv", json, t, 3);
+    gmodel m = load("conv", json, t, 3, NULL, 0);
     const imc_flow *g = m.flow;
     check_topological(g);
     uint32_t c1[64], r1[64], c2[64], io[2];
@@ -223,18 +225,40 @@ static void test_conv_waits_for_its_rows(void)
     CU_ASSERT_EQUAL_FATAL(ops_of(g, "r1", IMC_OP_VECTOR, r1, 64), 36);
     CU_ASSERT_EQUAL_FATAL(ops_of(g, "c2", IMC_OP_MVM, c2, 64), 18); /* 3 x 3 positions x 2 groups */
     CU_ASSERT_EQUAL_FATAL(ops_of(g, "img", IMC_OP_INPUT, io, 2), 1);
+    /* c1 reads the image, one op: it arrives once, in a receive on c1's tile (1 x 6 x 6 values
+     * of 8 bits), and every window waits for it through a barrier */
+    uint32_t rcv[2];
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "c1", IMC_OP_VECTOR, rcv, 2), 1);
+    CU_ASSERT_EQUAL(g->ops[rcv[0]].cls, IMC_CLS_TRANSFER);
+    CU_ASSERT_EQUAL(g->ops[rcv[0]].n_work, 0);
+    CU_ASSERT_EQUAL(g->ops[rcv[0]].in_bits, 288);
+    CU_ASSERT_EQUAL(deps_of(g, rcv[0])[0], io[0]);
     for (int p = 0; p < 36; p++) {
-        CU_ASSERT_EQUAL(deps_of(g, c1[p])[0], io[0]);
+        uint32_t arrived = deps_of(g, c1[p])[0];
+        CU_ASSERT_EQUAL(g->ops[c1[p]].n_deps, 1);
+        CU_ASSERT_EQUAL(g->ops[arrived].kind, IMC_OP_BARRIER);
+        CU_ASSERT_EQUAL(deps_of(g, arrived)[0], rcv[0]);
+        CU_ASSERT_EQUAL(g->ops[c1[p]].take_bits, 8);
         CU_ASSERT_EQUAL(deps_of(g, r1[p])[0], c1[p]); /* ReLU per position: its row */
         CU_ASSERT_EQUAL(g->ops[r1[p]].work[0].count, 2); /* two channels */
     }
     /* c2's output row oy (stride 2, padding 1, 3 x 3) reaches input row 2 oy + 1: it waits for
      * the barrier after r1's rows 0 .. 2 oy + 1, which joins the barrier before it and the six
-     * positions of its own row; nothing of a later row */
+     * positions of its own row; nothing of a later row. Window reuse: it also depends on the
+     * r1 positions inside its window (rows and columns 2 o - 1 .. 2 o + 1 within 0 .. 5), and
+     * takes its group's channel of each (8 bits) */
     for (int k = 0; k < 18; k++) {
-        int oy = k / 2 / 3, last = 2 * oy + 1 > 5 ? 5 : 2 * oy + 1;
+        int oy = k / 2 / 3, ox = k / 2 % 3, last = 2 * oy + 1 > 5 ? 5 : 2 * oy + 1;
         uint32_t bar = deps_of(g, c2[k])[0];
-        CU_ASSERT_EQUAL(g->ops[c2[k]].n_deps, 1);
+        CU_ASSERT_EQUAL(g->ops[c2[k]].take_bits, 8);
+        uint32_t d = 1;
+        for (int y = 2 * oy - 1; y <= 2 * oy + 1; y++)
+            for (int x = 2 * ox - 1; x <= 2 * ox + 1; x++)
+                if (y >= 0 && x >= 0 && y < 6 && x < 6) {
+                    CU_ASSERT_FATAL(d < g->ops[c2[k]].n_deps);
+                    CU_ASSERT_EQUAL(deps_of(g, c2[k])[d++], r1[y * 6 + x]);
+                }
+        CU_ASSERT_EQUAL(g->ops[c2[k]].n_deps, d);
         CU_ASSERT_EQUAL_FATAL(g->ops[bar].kind, IMC_OP_BARRIER);
         CU_ASSERT_EQUAL_FATAL(g->ops[bar].n_deps, 7);
         for (int x = 0; x < 6; x++)
@@ -257,8 +281,27 @@ static void test_conv_waits_for_its_rows(void)
     fprintf(stderr, "\n    c1 runs %.3f .. %.3f us, c2 group 0 from %.3f us", r.spans[n1].start_ps * 1e-6,
             r.spans[n1].end_ps * 1e-6, r.spans[n2].start_ps * 1e-6);
     CU_ASSERT(r.spans[n2].start_ps < r.spans[n1].end_ps);
+    /* NoC traffic, predicted by hand (layer i on tile i): the image to c1 once (1 x 6 x 6 x 8 =
+     * 288 bits), r1's 2 x 6 x 6 values to c2 once (each group's channel to its tile: 576 bits),
+     * the logits out (5 x 8 = 40 bits); fc reads c2 through a reshape (a barrier: no data).
+     * Without window reuse, each r1 position would go to c2 once per window it falls in. */
+    double noc = imc_ledger_traffic_bits(r.ledger, IMC_MEM_NOC);
+    fprintf(stderr, "\n    NoC %.0f bits (predicted 904)", noc);
+    CU_ASSERT_DOUBLE_EQUAL(noc, 288 + 576 + 40, 1e-9);
     imc_engine_result_free(&r);
     unload(&m);
+    /* c2 in two copies (each its own tile), which take alternate output positions: each copy's
+     * tile receives the r1 positions its own windows reach, once. Copy 0 (outputs (0,0), (0,2),
+     * (1,1), (2,0), (2,2)) reaches 30 of the 36, copy 1 ((0,1), (1,0), (1,2), (2,1)) 26, counted
+     * by hand from the windows: (30 + 26) x 8 bits x 2 groups = 896 bits for c2 */
+    const char *dup[] = {"mapping.duplicate=c2.*=2"};
+    gmodel d = load("conv2", json, t, 3, dup, 1);
+    CU_ASSERT_EQUAL_FATAL(imc_engine_run(d.arch, d.place, d.flow, &eo, &r, &err), 0);
+    noc = imc_ledger_traffic_bits(r.ledger, IMC_MEM_NOC);
+    fprintf(stderr, "\n    c2 in 2 copies: NoC %.0f bits (predicted 1224)", noc);
+    CU_ASSERT_DOUBLE_EQUAL(noc, 288 + 896 + 40, 1e-9);
+    imc_engine_result_free(&r);
+    unload(&d);
 }
 
 static void test_recurrent_chains(void)
@@ -278,7 +321,7 @@ static void test_recurrent_chains(void)
                        {"gru.weight_ih_l0", 2, {6, 6}}, {"gru.weight_hh_l0", 2, {6, 2}},
                        {"gru.bias_ih_l0", 1, {6}}, {"gru.bias_hh_l0", 1, {6}},
                        {"fc.weight", 2, {3, 2}}};
-    gmodel m = load("rnn", json, t, 13);
+    gmodel m = load("rnn", json, t, 13, NULL, 0);
     const imc_flow *g = m.flow;
     check_topological(g);
     uint32_t mv[16], cell[16], gmv[16], gcell[16];
@@ -326,7 +369,7 @@ static void test_recurrent_chains(void)
         "{\"name\": \"avg\", \"op\": \"mean\", \"inputs\": [\"fc\"], \"dim\": 0},"
         "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"avg\"]}]}";
     tensor_spec ft[] = {{"fc.weight", 2, {12, 7}}};
-    gmodel p = load("flat", flat, ft, 1);
+    gmodel p = load("flat", flat, ft, 1, NULL, 0);
     uint64_t parallel = latency(&p);
     fprintf(stderr, "\n    recurrent %.3f us, the same multiplies independent %.3f us", serial * 1e-6,
             parallel * 1e-6);

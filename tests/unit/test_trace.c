@@ -294,6 +294,7 @@ static void assert_same_graph(const imc_flow *a, const imc_flow *b)
                    x->layer == y->layer && x->site == y->site && x->name == y->name &&
                    x->token == y->token && x->head == y->head && x->in_bits == y->in_bits &&
                    x->out_bits == y->out_bits && x->m == y->m && x->k == y->k && x->n == y->n &&
+                   x->take_bits == y->take_bits &&
                    x->first_dep == y->first_dep && x->n_deps == y->n_deps;
         for (int w = 0; w < IMC_OP_MAX_WORK; w++) /* past n_work: zero on both sides */
             same = same && x->work[w].func == y->work[w].func &&
@@ -375,6 +376,46 @@ static void test_round_trip(void)
     free(ta);
     free(tb);
     imc_flow_free(back);
+    imc_flow_free(g);
+}
+
+/* Version 2: a convolution's sliding-window MVMs (take=) and a receive (a vector op without
+ * work) read and write back to the same text; a graph without take= is still written as
+ * version 1 (test_text). */
+static const char conv_text[] =
+    "imcsim-trace 2\n"
+    "# the op graph of one inference (format: traces/README.md)\n"
+    "model conv tokens=0 dim=0 heads=0 act_bits=8\n"
+    "# layer INDEX NAME KIND [block= head= dir= in= out= vectors= bias=]\n"
+    "layer 0 c conv2d in=9 out=2 vectors=2\n"
+    "# name INDEX NAME\n"
+    "name 0 x\n"
+    "name 1 c\n"
+    "# op KIND [CLASS] [layer= site= head= name= tok= in= out= mkn= take= work= deps=], numbered from 0\n"
+    "# op 0\n"
+    "op input out=128\n"
+    "op vector transfer site=0 name=1 out=128 deps=-1\n"
+    "op barrier name=1 deps=-1\n"
+    "op mvm layer=0 name=1 take=8 deps=-1\n"
+    "op mvm layer=0 name=1 tok=1 take=8 deps=-2\n"
+    "op output name=1 in=16 deps=-1,-2\n"
+    "end ops=6\n";
+
+static void test_version2_take(void)
+{
+    char *path = tmp_path("conv.trace");
+    put_file(path, conv_text, strlen(conv_text));
+    imc_flow *g = read_ok(path);
+    CU_ASSERT_EQUAL_FATAL(g->n_ops, 6);
+    CU_ASSERT_EQUAL(g->ops[1].n_work, 0);
+    CU_ASSERT_EQUAL(g->ops[1].in_bits, 128);
+    CU_ASSERT_EQUAL(g->ops[3].take_bits, 8);
+    CU_ASSERT_EQUAL(g->ops[4].take_bits, 8);
+    CU_ASSERT_EQUAL(g->ops[5].take_bits, 0);
+    write_ok(g, path);
+    char *text = slurp(path, NULL);
+    CU_ASSERT_STRING_EQUAL(text, conv_text);
+    free(text);
     imc_flow_free(g);
 }
 
@@ -514,13 +555,13 @@ static void test_malformed(void)
         const char *text;
         const char *where_what; /* "LINE:COL: error: MESSAGE" (after "PATH:") */
     } bad[] = {
-        {"", "1:1: error: not an imcsim trace: the first line must be 'imcsim-trace 1'"},
+        {"", "1:1: error: not an imcsim trace: the first line must be 'imcsim-trace 2'"},
         {"# comment\nimcsim-trace 1\n",
-         "1:1: error: not an imcsim trace: the first line must be 'imcsim-trace 1'"},
+         "1:1: error: not an imcsim trace: the first line must be 'imcsim-trace 2'"},
         {"imcsim-trace\n", "1:13: error: missing the version after 'imcsim-trace'"},
         {"imcsim-trace one\n", "1:14: error: bad version 'one' (expected a positive integer)"},
         {"imcsim-trace 0\n", "1:14: error: bad version '0' (expected a positive integer)"},
-        {"imcsim-trace 2\n", "1:14: error: trace version 2 is newer than this imcsim reads (1)"},
+        {"imcsim-trace 3\n", "1:14: error: trace version 3 is newer than this imcsim reads (2)"},
         {"imcsim-trace 1 x\n", "1:16: error: unexpected 'x' at the end of the line"},
         {"imcsim-trace 1\n", "2:1: error: missing header: no 'model NAME tokens=T dim=D heads=H "
                              "act_bits=B' line"},
@@ -621,6 +662,10 @@ static void test_malformed(void)
          "4:16: error: out: '' is not an integer in 0 .. 18446744073709551615"},
         {HDR N1 "op mvm tok=1\n",
          "4:4: error: op mvm: missing 'layer=' (the mapped layer it multiplies by)"},
+        {HDR N1 "op vector activation take=8\n",
+         "4:4: error: op vector: 'take=' is for mvm ops (a convolution's window)"},
+        {HDR L1 N1 "op mvm layer=0 take=4294967296\n",
+         "5:21: error: take: '4294967296' is not an integer in 0 .. 4294967295"},
         {HDR L1 N1 "op mvm layer=1\n",
          "5:14: error: layer 1 out of range: the trace has 1 layer"},
         {HDR N1 "op vector gelu site=0\n",
@@ -852,6 +897,7 @@ static void test_generated_far(void)
 static CU_TestInfo tests[] = {
     {"text of a hand-built graph", test_text},
     {"write, read, compare every field, write again", test_round_trip},
+    {"version 2: sliding-window take= and a receive round-trip", test_version2_take},
     {"empty graph", test_empty_graph},
     {"a trace written by a script", test_hand_written},
     {"the example in traces/README.md", test_readme_example},
