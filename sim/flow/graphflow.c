@@ -13,9 +13,10 @@
  * and scaling are element-wise work per row on the digital unit next to the weight layer that
  * fed them. Dependencies follow the data: a row-wise op on the rows of a row-wise producer
  * waits for its own row only, so consecutive row-wise layers pipeline; a convolution's output
- * row waits for the input rows its windows reach (so convolutions pipeline row by row behind
- * each other, as ISAAC's layers do); an op that needs a whole tensor (pooling, a matmul, a
- * reshape or transpose that reorders rows) waits for a barrier joining every op of its inputs. Reshapes, transposes, slices,
+ * row waits for the input rows its windows reach, and so does a pooling's (so convolutions and
+ * pools pipeline row by row behind each other, as ISAAC's layers do); an op that needs a whole
+ * tensor (a matmul, a mean, a reshape or transpose that reorders rows) waits for a barrier
+ * joining every op of its inputs. Reshapes, transposes, slices,
  * concatenations and expansions move no data through a unit here (their cost is the
  * transfers the engine charges between sites), and nothing is held in the global store: the
  * tile buffers are assumed to hold what waits (a DeiT/FAR flow parks skips and K/V there).
@@ -258,6 +259,44 @@ static void conv(gflow *f, int i)
     free(per), free(deps), free(bar);
 }
 
+/* Pooling: per output position, MAX per window element (max pool) or ADD per window element
+ * and MUL per channel (average pool) on the digital unit next to the layer that fed it. From an
+ * input produced position by position, output row oy waits for the input rows its windows reach,
+ * so pooling pipelines row by row as a convolution does; otherwise one op does the whole after
+ * all of its input. */
+static void pool(gflow *f, int i)
+{
+    const imc_node *n = &f->g->nodes[i], *in = &f->g->nodes[n->inputs[0]];
+    const int64_t *a = n->attr;
+    int max = n->op == IMC_NODE_MAXPOOL;
+    uint32_t C = (uint32_t)n->shape[0], window = (uint32_t)(a[IMC_POOL_KH] * a[IMC_POOL_KW]) * C;
+    uint32_t Wo = (uint32_t)n->shape[2], pos = (uint32_t)(n->shape[1] * n->shape[2]);
+    uint32_t name = imc_flow_name(f->b, "%s", n->name);
+    uint32_t *bar = row_barriers(f, n->inputs[0], name);
+    if (f->b->failed)
+        return;
+    if (!bar) {
+        imc_work w[2] = {{max ? IMC_DIGITAL_MAX : IMC_DIGITAL_ADD, window * pos}, {IMC_DIGITAL_MUL, C * pos}};
+        whole(f, i, IMC_CLS_POOL, w, max ? 1 : 2);
+        return;
+    }
+    if (alloc_rows(f, i, pos)) {
+        free(bar);
+        return;
+    }
+    uint64_t ab = f->b->ab;
+    for (uint32_t p = 0; p < pos; p++) {
+        int64_t last = (int64_t)(p / Wo) * a[IMC_POOL_SH] - a[IMC_POOL_PH] + a[IMC_POOL_KH] - 1;
+        last = last < 0 ? 0 : last >= in->shape[1] ? in->shape[1] - 1 : last;
+        imc_work w[2] = {{max ? IMC_DIGITAL_MAX : IMC_DIGITAL_ADD, window}, {IMC_DIGITAL_MUL, C}};
+        imc_op op = imc_flow_vec(IMC_CLS_POOL, f->n[i].site, name, p, (uint64_t)window * ab,
+                                 (uint64_t)C * ab, max ? 1 : 2, w);
+        f->n[i].rows[p] = imc_flow_emit(f->b, op, &bar[last], 1);
+    }
+    free(bar);
+    f->n[i].done = join(f, name, f->n[i].rows, pos);
+}
+
 /* Every layer and direction: a chain of steps, each its MVM(s) then the cell. */
 static void recurrent(gflow *f, int i)
 {
@@ -427,14 +466,9 @@ static void node(gflow *f, int i)
         }
         return;
     case IMC_NODE_MAXPOOL:
-    case IMC_NODE_AVGPOOL: {
-        uint32_t window = (uint32_t)(n->attr[IMC_POOL_KH] * n->attr[IMC_POOL_KW] * n->shape[0]);
-        uint32_t pos = (uint32_t)(n->shape[1] * n->shape[2]);
-        imc_work w[2] = {{n->op == IMC_NODE_MAXPOOL ? IMC_DIGITAL_MAX : IMC_DIGITAL_ADD, window * pos},
-                         {IMC_DIGITAL_MUL, (uint32_t)n->shape[0] * pos}};
-        whole(f, i, IMC_CLS_POOL, w, n->op == IMC_NODE_MAXPOOL ? 1 : 2);
+    case IMC_NODE_AVGPOOL:
+        pool(f, i);
         return;
-    }
     case IMC_NODE_MEAN: {
         imc_work w[2] = {{IMC_DIGITAL_ADD, (uint32_t)imc_node_numel(&f->g->nodes[n->inputs[0]])},
                          {IMC_DIGITAL_MUL, (uint32_t)imc_node_numel(n)}};

@@ -9,7 +9,8 @@
  * waiting for the previous step's cell, and a GRU step issues its W_ih MVM from the input and
  * its W_hh MVM from the previous state; every dependency is an earlier op. And the engine:
  * rows through a layer overlap in time while a recurrence's steps do not, a convolution starts
- * before the one it reads has finished, mapping.replicate copies a CNN's early convolutions,
+ * before the one it reads has finished (also through a max pool, which runs position by
+ * position), mapping.replicate copies a CNN's early convolutions,
  * and every imported reference of tests/data times alike on the native and SystemC kernels. */
 #include "config.h"
 
@@ -304,6 +305,64 @@ static void test_conv_waits_for_its_rows(void)
     unload(&d);
 }
 
+/* A max pool after a convolution: one op per output position on the digital unit by the
+ * convolution's tile, MAX over its 2 x 2 x 2 window, waiting for the barrier after the input
+ * rows its window reaches (2 oy + 1); the convolution after it reads it position by position
+ * (row barriers, window deps), and starts before the first convolution has finished. */
+static void test_pool_pipelines(void)
+{
+    const char *json = HEAD
+        "{\"name\": \"img\", \"op\": \"input\", \"shape\": [1, 8, 8]},"
+        "{\"name\": \"c1\", \"op\": \"conv2d\", \"inputs\": [\"img\"], \"in_channels\": 1, \"out_channels\": 2, \"kernel_h\": 3, \"kernel_w\": 3, \"stride_h\": 1, \"stride_w\": 1, \"pad_h\": 1, \"pad_w\": 1, \"dilation_h\": 1, \"dilation_w\": 1, \"groups\": 1, \"weight\": \"c1.weight\"},"
+        "{\"name\": \"mp\", \"op\": \"maxpool2d\", \"inputs\": [\"c1\"], \"kernel_h\": 2, \"kernel_w\": 2, \"stride_h\": 2, \"stride_w\": 2, \"pad_h\": 0, \"pad_w\": 0},"
+        "{\"name\": \"c2\", \"op\": \"conv2d\", \"inputs\": [\"mp\"], \"in_channels\": 2, \"out_channels\": 2, \"kernel_h\": 3, \"kernel_w\": 3, \"stride_h\": 1, \"stride_w\": 1, \"pad_h\": 1, \"pad_w\": 1, \"dilation_h\": 1, \"dilation_w\": 1, \"groups\": 1, \"weight\": \"c2.weight\"},"
+        "{\"name\": \"flat\", \"op\": \"reshape\", \"inputs\": [\"c2\"], \"shape\": [32]},"
+        "{\"name\": \"fc\", \"op\": \"linear\", \"inputs\": [\"flat\"], \"in_features\": 32, \"out_features\": 5, \"weight\": \"fc.weight\"},"
+        "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"fc\"]}]}";
+    tensor_spec t[] = {{"c1.weight", 4, {2, 1, 3, 3}}, {"c2.weight", 4, {2, 2, 3, 3}}, {"fc.weight", 2, {5, 32}}};
+    gmodel m = load("pool", json, t, 3, NULL, 0);
+    const imc_flow *g = m.flow;
+    check_topological(g);
+    uint32_t c1[64], mp[32], c2[32];
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "c1", IMC_OP_MVM, c1, 64), 64);
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "mp", IMC_OP_VECTOR, mp, 32), 16); /* 4 x 4 positions */
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "c2", IMC_OP_MVM, c2, 32), 16);
+    for (int p = 0; p < 16; p++) {
+        int oy = p / 4, last = 2 * oy + 1;
+        const imc_op *o = &g->ops[mp[p]];
+        CU_ASSERT_EQUAL(o->cls, IMC_CLS_POOL);
+        CU_ASSERT_EQUAL(o->site, g->ops[c1[0]].layer);
+        CU_ASSERT_EQUAL(o->n_work, 1);
+        CU_ASSERT_EQUAL(o->work[0].func, IMC_DIGITAL_MAX);
+        CU_ASSERT_EQUAL(o->work[0].count, 8);
+        CU_ASSERT_EQUAL(o->in_bits, 64);
+        CU_ASSERT_EQUAL(o->out_bits, 16);
+        CU_ASSERT_EQUAL_FATAL(o->n_deps, 1);
+        uint32_t bar = deps_of(g, mp[p])[0]; /* rows 0 .. last of c1: joins row last's 8 */
+        CU_ASSERT_EQUAL_FATAL(g->ops[bar].kind, IMC_OP_BARRIER);
+        CU_ASSERT_EQUAL_FATAL(g->ops[bar].n_deps, 9);
+        for (int x = 0; x < 8; x++)
+            CU_ASSERT_EQUAL(deps_of(g, bar)[1 + x], c1[last * 8 + x]);
+        /* c2 at (0, 0) reads pool positions (0..1, 0..1) */
+    }
+    CU_ASSERT_EQUAL_FATAL(g->ops[c2[0]].n_deps, 5);
+    CU_ASSERT_EQUAL(deps_of(g, c2[0])[1], mp[0]);
+    CU_ASSERT_EQUAL(deps_of(g, c2[0])[4], mp[5]);
+    imc_engine_opts eo;
+    memset(&eo, 0, sizeof eo);
+    eo.batch = 1;
+    imc_engine_result r;
+    imc_err err;
+    imc_err_clear(&err);
+    CU_ASSERT_EQUAL_FATAL(imc_engine_run(m.arch, m.place, g, &eo, &r, &err), 0);
+    uint32_t n1 = g->ops[c1[0]].name, n2 = g->ops[c2[0]].name;
+    fprintf(stderr, "\n    c1 runs %.3f .. %.3f us, c2 (after the pool) from %.3f us",
+            r.spans[n1].start_ps * 1e-6, r.spans[n1].end_ps * 1e-6, r.spans[n2].start_ps * 1e-6);
+    CU_ASSERT(r.spans[n2].start_ps < r.spans[n1].end_ps);
+    imc_engine_result_free(&r);
+    unload(&m);
+}
+
 static void test_recurrent_chains(void)
 {
     const char *json = HEAD
@@ -467,6 +526,7 @@ static CU_TestInfo tests[] = {
     {"the imported references time alike on the native and SystemC kernels", test_both_kernels},
     {"rows pipeline through row-wise layers; rows overlap in time", test_rows_pipeline},
     {"a convolution waits for the input rows its windows reach", test_conv_waits_for_its_rows},
+    {"a max pool pipelines behind the convolution it reads", test_pool_pipelines},
     {"LSTM and GRU steps chain; the recurrence is serial in time", test_recurrent_chains},
     {"the imported VGG-8 is timed; replication copies its early convolutions", test_vgg8_simulates},
     CU_TEST_INFO_NULL,
