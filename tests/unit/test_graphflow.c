@@ -112,18 +112,24 @@ static void unload(gmodel *m)
     imc_netfile_close(m->nf);
 }
 
-static uint64_t latency(const gmodel *m)
+/* Run M's flow for one inference; *R must be freed. */
+static void run_once(const gmodel *m, imc_engine_result *r)
 {
-    imc_engine_opts o;
-    memset(&o, 0, sizeof o);
-    o.batch = 1;
-    imc_engine_result r;
+    imc_engine_opts eo;
+    memset(&eo, 0, sizeof eo);
+    eo.batch = 1;
     imc_err err;
     imc_err_clear(&err);
-    int rc = imc_engine_run(m->arch, m->place, m->flow, &o, &r, &err);
+    int rc = imc_engine_run(m->arch, m->place, m->flow, &eo, r, &err);
     if (rc)
         print_err(&err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
+}
+
+static uint64_t latency(const gmodel *m)
+{
+    imc_engine_result r;
+    run_once(m, &r);
     uint64_t l = r.latency_ps;
     imc_engine_result_free(&r);
     return l;
@@ -157,6 +163,14 @@ static void check_topological(const imc_flow *g)
 }
 
 #define HEAD "{\"imcsim_graph\": 1, \"nodes\": ["
+
+/* The JSON of a square-kernel convolution node NAME reading IN (dilation 1), with a comma. */
+#define CONV(name, in, cin, cout, k, stride, pad, groups)                                          \
+    "{\"name\": \"" name "\", \"op\": \"conv2d\", \"inputs\": [\"" in "\"], \"in_channels\": " #cin   \
+    ", \"out_channels\": " #cout ", \"kernel_h\": " #k ", \"kernel_w\": " #k ", \"stride_h\": " #stride  \
+    ", \"stride_w\": " #stride ", \"pad_h\": " #pad ", \"pad_w\": " #pad                              \
+    ", \"dilation_h\": 1, \"dilation_w\": 1, \"groups\": " #groups ", \"weight\": \"" name ".weight\"},"
+
 
 /* input [ROWS][8] -> fc1 (16) -> ReLU -> fc2 (3) -> mean over rows -> output */
 static const char *rows_graph(char *buf, size_t size, int rows)
@@ -211,9 +225,9 @@ static void test_conv_waits_for_its_rows(void)
 {
     const char *json = HEAD
         "{\"name\": \"img\", \"op\": \"input\", \"shape\": [1, 6, 6]},"
-        "{\"name\": \"c1\", \"op\": \"conv2d\", \"inputs\": [\"img\"], \"in_channels\": 1, \"out_channels\": 2, \"kernel_h\": 3, \"kernel_w\": 3, \"stride_h\": 1, \"stride_w\": 1, \"pad_h\": 1, \"pad_w\": 1, \"dilation_h\": 1, \"dilation_w\": 1, \"groups\": 1, \"weight\": \"c1.weight\"},"
+        CONV("c1", "img", 1, 2, 3, 1, 1, 1)
         "{\"name\": \"r1\", \"op\": \"relu\", \"inputs\": [\"c1\"]},"
-        "{\"name\": \"c2\", \"op\": \"conv2d\", \"inputs\": [\"r1\"], \"in_channels\": 2, \"out_channels\": 4, \"kernel_h\": 3, \"kernel_w\": 3, \"stride_h\": 2, \"stride_w\": 2, \"pad_h\": 1, \"pad_w\": 1, \"dilation_h\": 1, \"dilation_w\": 1, \"groups\": 2, \"weight\": \"c2.weight\"},"
+        CONV("c2", "r1", 2, 4, 3, 2, 1, 2)
         "{\"name\": \"flat\", \"op\": \"reshape\", \"inputs\": [\"c2\"], \"shape\": [36]},"
         "{\"name\": \"fc\", \"op\": \"linear\", \"inputs\": [\"flat\"], \"in_features\": 36, \"out_features\": 5, \"weight\": \"fc.weight\"},"
         "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"fc\"]}]}";
@@ -270,13 +284,8 @@ static void test_conv_waits_for_its_rows(void)
     }
     CU_ASSERT_NOT_EQUAL(deps_of(g, c2[0])[0], deps_of(g, c2[6])[0]); /* released row by row */
     /* pipelined: the second convolution starts before the first has finished */
-    imc_engine_opts eo;
-    memset(&eo, 0, sizeof eo);
-    eo.batch = 1;
     imc_engine_result r;
-    imc_err err;
-    imc_err_clear(&err);
-    CU_ASSERT_EQUAL_FATAL(imc_engine_run(m.arch, m.place, g, &eo, &r, &err), 0);
+    run_once(&m, &r);
     uint32_t n1 = g->ops[c1[0]].name, n2 = g->ops[c2[0]].name; /* c1; c2.g0 */
     CU_ASSERT_FATAL(n1 < r.n_spans && n2 < r.n_spans);
     fprintf(stderr, "\n    c1 runs %.3f .. %.3f us, c2 group 0 from %.3f us", r.spans[n1].start_ps * 1e-6,
@@ -297,7 +306,7 @@ static void test_conv_waits_for_its_rows(void)
      * by hand from the windows: (30 + 26) x 8 bits x 2 groups = 896 bits for c2 */
     const char *dup[] = {"mapping.duplicate=c2.*=2"};
     gmodel d = load("conv2", json, t, 3, dup, 1);
-    CU_ASSERT_EQUAL_FATAL(imc_engine_run(d.arch, d.place, d.flow, &eo, &r, &err), 0);
+    run_once(&d, &r);
     noc = imc_ledger_traffic_bits(r.ledger, IMC_MEM_NOC);
     fprintf(stderr, "\n    c2 in 2 copies: NoC %.0f bits (predicted 1224)", noc);
     CU_ASSERT_DOUBLE_EQUAL(noc, 288 + 896 + 40, 1e-9);
@@ -313,9 +322,9 @@ static void test_pool_pipelines(void)
 {
     const char *json = HEAD
         "{\"name\": \"img\", \"op\": \"input\", \"shape\": [1, 8, 8]},"
-        "{\"name\": \"c1\", \"op\": \"conv2d\", \"inputs\": [\"img\"], \"in_channels\": 1, \"out_channels\": 2, \"kernel_h\": 3, \"kernel_w\": 3, \"stride_h\": 1, \"stride_w\": 1, \"pad_h\": 1, \"pad_w\": 1, \"dilation_h\": 1, \"dilation_w\": 1, \"groups\": 1, \"weight\": \"c1.weight\"},"
+        CONV("c1", "img", 1, 2, 3, 1, 1, 1)
         "{\"name\": \"mp\", \"op\": \"maxpool2d\", \"inputs\": [\"c1\"], \"kernel_h\": 2, \"kernel_w\": 2, \"stride_h\": 2, \"stride_w\": 2, \"pad_h\": 0, \"pad_w\": 0},"
-        "{\"name\": \"c2\", \"op\": \"conv2d\", \"inputs\": [\"mp\"], \"in_channels\": 2, \"out_channels\": 2, \"kernel_h\": 3, \"kernel_w\": 3, \"stride_h\": 1, \"stride_w\": 1, \"pad_h\": 1, \"pad_w\": 1, \"dilation_h\": 1, \"dilation_w\": 1, \"groups\": 1, \"weight\": \"c2.weight\"},"
+        CONV("c2", "mp", 2, 2, 3, 1, 1, 1)
         "{\"name\": \"flat\", \"op\": \"reshape\", \"inputs\": [\"c2\"], \"shape\": [32]},"
         "{\"name\": \"fc\", \"op\": \"linear\", \"inputs\": [\"flat\"], \"in_features\": 32, \"out_features\": 5, \"weight\": \"fc.weight\"},"
         "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"fc\"]}]}";
@@ -348,13 +357,8 @@ static void test_pool_pipelines(void)
     CU_ASSERT_EQUAL_FATAL(g->ops[c2[0]].n_deps, 5);
     CU_ASSERT_EQUAL(deps_of(g, c2[0])[1], mp[0]);
     CU_ASSERT_EQUAL(deps_of(g, c2[0])[4], mp[5]);
-    imc_engine_opts eo;
-    memset(&eo, 0, sizeof eo);
-    eo.batch = 1;
     imc_engine_result r;
-    imc_err err;
-    imc_err_clear(&err);
-    CU_ASSERT_EQUAL_FATAL(imc_engine_run(m.arch, m.place, g, &eo, &r, &err), 0);
+    run_once(&m, &r);
     uint32_t n1 = g->ops[c1[0]].name, n2 = g->ops[c2[0]].name;
     fprintf(stderr, "\n    c1 runs %.3f .. %.3f us, c2 (after the pool) from %.3f us",
             r.spans[n1].start_ps * 1e-6, r.spans[n1].end_ps * 1e-6, r.spans[n2].start_ps * 1e-6);
