@@ -555,9 +555,10 @@ static uint64_t matmul_stage(engine *e, who w, int stage, uint64_t t, int *last)
     const imc_op *op = w.op;
     int inf = w.inf;
     double macs = (double)op->m * op->k * op->n;
-    /* the store operands: K^T (with the tile's Q) for Q K^T, V for S V */
+    /* the store operands: K^T (with the tile's Q) for Q K^T, V for S V; both for another
+       activation product (an imported graph's: the tile's rows of the first, all the second) */
     double operand = (double)op->k * op->n * e->g->act_bits;
-    if (op->cls == IMC_CLS_QK)
+    if (op->cls == IMC_CLS_QK || op->cls == IMC_CLS_MATMUL)
         operand += (double)op->in_bits;
     switch (e->arch->mapping.matmul) {
     case IMC_MATMUL_HOST: { /* the host computes, its operands and results in DRAM */

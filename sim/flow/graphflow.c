@@ -9,9 +9,9 @@
  * window travel to its tiles: sliding-window reuse, see conv()); a recurrent layer chains
  * its steps, each an MVM then the cell's element-wise work, the reverse direction from the
  * last step; matmuls between activations run on the digital MAC array in tiles of
- * mapping.query_tile rows; norms, activations, softmax over the last dimension, residual adds
- * and scaling are element-wise work per row on the digital unit next to the weight layer that
- * fed them. Dependencies follow the data: a row-wise op on the rows of a row-wise producer
+ * mapping.query_tile rows, their operands written to the global store and read from it; norms,
+ * activations, softmax over the last dimension, residual adds and scaling are element-wise work
+ * per row on the digital unit next to the weight layer that fed them. Dependencies follow the data: a row-wise op on the rows of a row-wise producer
  * waits for its own row only, so consecutive row-wise layers pipeline; a convolution's output
  * row waits for the input rows its windows reach, and so does a pooling's (so convolutions and
  * pools pipeline row by row behind each other, as ISAAC's layers do); an op that needs a whole
@@ -345,7 +345,23 @@ static void recurrent(gflow *f, int i)
     free(in), free(cell);
 }
 
-/* Per leading index and tile of query_tile rows: m x k by k x n on the MAC array. */
+/* Node J's output written to the global store, as a whole, from the tile that produced it; a
+ * barrier after the write, for the readers (they read from the store themselves). */
+static uint32_t store_whole(gflow *f, int j, uint32_t name)
+{
+    uint64_t bits = imc_node_numel(&f->g->nodes[j]) * f->b->ab;
+    imc_op st = {.kind = IMC_OP_STORE, .cls = IMC_CLS_STORE, .layer = -1, .site = f->n[j].site,
+                 .name = name, .head = -1, .in_bits = bits, .out_bits = bits};
+    uint32_t op = imc_flow_emit(f->b, st, &f->n[j].done, 1);
+    imc_op bar = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
+                  .name = name, .head = -1};
+    return imc_flow_emit(f->b, bar, &op, 1);
+}
+
+/* Per leading index and tile of query_tile rows: m x k by k x n on the MAC array. Both operands
+ * wait in the global store, as a DeiT attention's Q, K and V do: each is written there once (a
+ * STORE of the whole), and each tile reads its m x k rows of the first and all k x n of the
+ * second from there. */
 static void matmul(gflow *f, int i)
 {
     const imc_node *n = &f->g->nodes[i], *na = &f->g->nodes[n->inputs[0]];
@@ -353,7 +369,7 @@ static void matmul(gflow *f, int i)
     uint32_t nn = (uint32_t)n->shape[n->ndim - 1];
     size_t lead = imc_node_numel(n) / ((size_t)m * nn), tiles = (m + (uint32_t)f->qt - 1) / (uint32_t)f->qt;
     uint32_t name = imc_flow_name(f->b, "%s", n->name);
-    uint32_t deps[2] = {f->n[n->inputs[0]].done, f->n[n->inputs[1]].done};
+    uint32_t deps[2] = {store_whole(f, n->inputs[0], name), store_whole(f, n->inputs[1], name)};
     uint32_t *ops = malloc(lead * tiles * sizeof *ops);
     if (!ops) {
         f->b->failed = 1;

@@ -367,6 +367,41 @@ static void test_pool_pipelines(void)
     unload(&m);
 }
 
+/* A product of activations: both operands are written to the global store whole (a STORE from
+ * the tile that made each, then a barrier), and the MAC array reads the tile's rows of the
+ * first and all of the second from there. Global-buffer traffic by hand (query_tile 4: one tile):
+ * writes 4 x 6 + 6 x 4 values, reads 4 x 6 + 6 x 4 values, 8 bits each: 768 bits. */
+static void test_matmul_operands_stored(void)
+{
+    const char *json = HEAD
+        "{\"name\": \"x\", \"op\": \"input\", \"shape\": [4, 8]},"
+        "{\"name\": \"fc\", \"op\": \"linear\", \"inputs\": [\"x\"], \"in_features\": 8, \"out_features\": 6, \"weight\": \"fc.weight\"},"
+        "{\"name\": \"t\", \"op\": \"transpose\", \"inputs\": [\"fc\"], \"perm\": [1, 0]},"
+        "{\"name\": \"mm\", \"op\": \"matmul\", \"inputs\": [\"fc\", \"t\"]},"
+        "{\"name\": \"avg\", \"op\": \"mean\", \"inputs\": [\"mm\"], \"dim\": 0},"
+        "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"avg\"]}]}";
+    tensor_spec t[] = {{"fc.weight", 2, {6, 8}}};
+    gmodel m = load("matmul", json, t, 1, NULL, 0);
+    const imc_flow *g = m.flow;
+    check_topological(g);
+    uint32_t st[4], mm[4];
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "mm", IMC_OP_STORE, st, 4), 2);
+    CU_ASSERT_EQUAL_FATAL(ops_of(g, "mm", IMC_OP_MATMUL, mm, 4), 1);
+    for (int k = 0; k < 2; k++) {
+        CU_ASSERT_EQUAL(g->ops[st[k]].out_bits, 192);
+        uint32_t bar = deps_of(g, mm[0])[k];
+        CU_ASSERT_EQUAL(g->ops[bar].kind, IMC_OP_BARRIER);
+        CU_ASSERT_EQUAL(deps_of(g, bar)[0], st[k]);
+    }
+    imc_engine_result r;
+    run_once(&m, &r);
+    double gb = imc_ledger_traffic_bits(r.ledger, IMC_MEM_GLOBAL_BUFFER);
+    fprintf(stderr, "\n    global buffer %.0f bits (predicted 768)", gb);
+    CU_ASSERT_DOUBLE_EQUAL(gb, 768, 1e-9);
+    imc_engine_result_free(&r);
+    unload(&m);
+}
+
 static void test_recurrent_chains(void)
 {
     const char *json = HEAD
@@ -531,6 +566,7 @@ static CU_TestInfo tests[] = {
     {"rows pipeline through row-wise layers; rows overlap in time", test_rows_pipeline},
     {"a convolution waits for the input rows its windows reach", test_conv_waits_for_its_rows},
     {"a max pool pipelines behind the convolution it reads", test_pool_pipelines},
+    {"a matmul's operands are stored whole and read from the store", test_matmul_operands_stored},
     {"LSTM and GRU steps chain; the recurrence is serial in time", test_recurrent_chains},
     {"the imported VGG-8 is timed; replication copies its early convolutions", test_vgg8_simulates},
     CU_TEST_INFO_NULL,
