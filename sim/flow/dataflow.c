@@ -141,7 +141,8 @@ imc_op imc_flow_vec(int cls, int site, uint32_t name, uint32_t token, uint64_t i
     imc_op op = {.kind = IMC_OP_VECTOR, .cls = (uint8_t)cls, .layer = -1, .site = site,
                  .name = name, .token = token, .head = -1, .in_bits = in_bits, .out_bits = out_bits,
                  .n_work = (uint16_t)n_work};
-    memcpy(op.work, work, (size_t)n_work * sizeof *work);
+    if (n_work) /* a receive has none (and may pass no array) */
+        memcpy(op.work, work, (size_t)n_work * sizeof *work);
     return op;
 }
 
