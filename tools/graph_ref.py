@@ -12,7 +12,8 @@ OUTDIR/ref_NAME.inputs.safetensors: images [8, C, S, S] F32 drawn from N(0, 1), 
 output for those images, computed in float64 from the file's float32 weights.
 
 Models (tools/zoo.py): vgg8 (widths 8, 16, 32, fc 64), resnet18 (width 4: 4..32 channels),
-lstm_lm (2 layers of 24 units over 16 steps of 16 features), bert_layer (16 wide, 2 heads,
+lstm_lm (16 token ids from a 10-word vocabulary, embedded 16 wide, 2 layers of 24 units; its
+images are the ids, [8, 1, 1, 16]), bert_layer (16 wide, 2 heads,
 FFN 48, 16 tokens), vit_ls (LayerScale ViT: 24 wide, 3 heads, depth 2, 32 px images in 8 px
 patches), gru (2 bidirectional layers of 12 units over 16 steps). Every weight matrix or kernel is drawn from N(0, 2 / fan_in) (He et al. 2015: the
 activations keep their scale through ReLU layers, so the logits differ clearly between images;
@@ -43,10 +44,11 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # (name, input shape, seed): seeds 1..5 in order; the GRU's is the first after them whose
-# images all have a top-1 margin of at least 0.02
-MODELS = [("vgg8", [3, 32, 32], 1), ("resnet18", [3, 32, 32], 2), ("lstm_lm", [1, 16, 16], 3),
+# images all have a top-1 margin of at least 0.02, and the LSTM LM's (since it reads token ids)
+# the first after 7 that does
+MODELS = [("vgg8", [3, 32, 32], 1), ("resnet18", [3, 32, 32], 2), ("lstm_lm", [16], 12),
           ("bert_layer", [1, 16, 16], 4), ("vit_ls", [3, 32, 32], 5), ("gru", [1, 16, 16], 7)]
-FULL = [("vgg8", [3, 32, 32], 1), ("resnet18", [3, 32, 32], 2), ("lstm_lm", [1, 35, 650], 3),
+FULL = [("vgg8", [3, 32, 32], 1), ("resnet18", [3, 32, 32], 2), ("lstm_lm", [35], 3),
         ("bert_layer", [1, 128, 768], 4), ("vit_ls", [3, 224, 224], 5)]
 
 
@@ -91,10 +93,18 @@ def main(outdir, full=False):
         randomize(model, gen)
         model.eval()
         mpath = os.path.join(outdir, f"ref_{name}.model.safetensors")
-        imp.import_model(model, [1] + shape, mpath, name, ef)
-        images = torch.randn([2 if full else 8] + shape, generator=gen)
-        with torch.no_grad():
-            logits = model.double()(images.double())
+        tokens = name == "lstm_lm"
+        imp.import_model(model, [1] + shape, mpath, name, ef, tokens)
+        n = 2 if full else 8
+        if tokens:  # ids over the vocabulary (the decoder's width), as [n, 1, 1, steps] numbers
+            ids = torch.randint(0, model.decoder.out_features, [n] + shape, generator=gen)
+            with torch.no_grad():
+                logits = model.double()(ids)
+            images = ids.float().reshape(n, 1, 1, -1)
+        else:
+            images = torch.randn([n] + shape, generator=gen)
+            with torch.no_grad():
+                logits = model.double()(images.double())
         labels = logits.argmax(1).to(torch.int32)
         tensors = OrderedDict([("images", images.float()), ("logits", logits.float())])
         ipath = os.path.join(outdir, f"ref_{name}.inputs.safetensors")

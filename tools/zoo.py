@@ -9,14 +9,15 @@ Full shapes (make bench; README "Your own model"):
   resnet18        ResNet-18 (He et al., CVPR 2016, Table 1: basic blocks [2, 2, 2, 2] of 64,
                   128, 256, 512 channels), in the CIFAR form: a 3 x 3 stem, no max pool, 10 classes
   lstm_lm         a two-layer LSTM language model (Zaremba et al. 2014's medium model: 650
-                  units, 35 steps) reading embedded tokens and giving the next token's scores
-                  after the last step, over a 10,000-word vocabulary
+                  units, 35 steps) reading token ids through a 650-wide embedding and giving the
+                  next token's scores after the last step, over a 10,000-word vocabulary
+                  (import with --input 1x35 --tokens)
   bert_layer      one BERT-base encoder layer (Devlin et al. 2019: 768 wide, 12 heads, FFN
                   3072, post-norm, GELU) over 128 tokens, its mean token through a classifier
   vit_ls          a small ViT with LayerScale (Touvron et al., CaiT, ICCV 2021: x + gamma *
                   f(x)), DeiT-Ti's shapes: 192 wide, 3 heads, depth 12, 224 px images
 The small_* functions are the same architectures at seeded small shapes whose inputs are square
-images, and small_gru a stacked bidirectional GRU, for the tests (tools/graph_ref.py writes tests/data/ref_*.safetensors from them).
+images (token ids for small_lstm_lm), and small_gru a stacked bidirectional GRU, for the tests (tools/graph_ref.py writes tests/data/ref_*.safetensors from them).
 """
 import torch
 import torch.nn as nn
@@ -79,16 +80,17 @@ class ResNet18(nn.Module):
 
 
 class LSTMLM(nn.Module):
-    """Embedded tokens in as a one-channel image [1, steps, embed] (imcsim's datasets hold
-    images), next-token scores after the last step out."""
+    """Token ids in ([batch, steps], imported with --tokens), their embeddings through two LSTM
+    layers, next-token scores after the last step out."""
 
     def __init__(self, embed=650, hidden=650, vocab=10000):
         super().__init__()
+        self.embed = nn.Embedding(vocab, embed)
         self.lstm = nn.LSTM(embed, hidden, num_layers=2, batch_first=True)
         self.decoder = nn.Linear(hidden, vocab)
 
     def forward(self, x):
-        y = self.lstm(torch.flatten(x, 1, 2))[0]
+        y = self.lstm(self.embed(x))[0]
         return self.decoder(y[:, -1])
 
 

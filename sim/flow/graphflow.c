@@ -21,6 +21,8 @@
  * transfers the engine charges between sites), and nothing is held in the global store: the
  * tile buffers are assumed to hold what waits (a DeiT/FAR flow parks skips and K/V there).
  *
+ * An embedding reads one table row per token id from DRAM (an input op of the row's bits).
+ *
  * Work per row, in digital-unit actions: LayerNorm LAYERNORM x width; a batchnorm none (folded
  * into the weight layer before it, imc_graph_fold) or, where it cannot fold, MUL + ADD; GELU GELU; ReLU MAX; SiLU SIGMOID + MUL; softmax SOFTMAX x
  * width + one DIV; add ADD; mul and scale MUL; max pool MAX per window element; average pool
@@ -297,6 +299,25 @@ static void pool(gflow *f, int i)
     f->n[i].done = join(f, name, f->n[i].rows, pos);
 }
 
+/* A table lookup per token id: its row read from DRAM (the table is no crossbar's: a language
+ * model's is megabytes), as an input op of that row's bits, after the id exists. */
+static void embedding(gflow *f, int i)
+{
+    const imc_node *n = &f->g->nodes[i];
+    uint32_t rows = (uint32_t)imc_node_numel(&f->g->nodes[n->inputs[0]]);
+    uint32_t name = imc_flow_name(f->b, "%s", n->name);
+    if (alloc_rows(f, i, rows))
+        return;
+    for (uint32_t r = 0; r < rows; r++) {
+        imc_op op = {.kind = IMC_OP_INPUT, .cls = IMC_CLS_EMBED, .layer = -1, .site = -1,
+                     .name = name, .token = r, .head = -1,
+                     .out_bits = (uint64_t)n->attr[IMC_EMB_DIM] * f->b->ab};
+        uint32_t dep = row_dep(f, n->inputs[0], r, rows);
+        f->n[i].rows[r] = imc_flow_emit(f->b, op, &dep, 1);
+    }
+    f->n[i].done = join(f, name, f->n[i].rows, rows);
+}
+
 /* Every layer and direction: a chain of steps, each its MVM(s) then the cell. */
 static void recurrent(gflow *f, int i)
 {
@@ -503,6 +524,9 @@ static void node(gflow *f, int i)
         o->done = join(f, name, deps, (size_t)k);
         return;
     }
+    case IMC_NODE_EMBEDDING:
+        embedding(f, i);
+        return;
     case IMC_NODE_OP_COUNT:
         break;
     }

@@ -118,6 +118,8 @@ static int check_node(ctx *c, const imc_node *n)
     case IMC_NODE_LSTM:
     case IMC_NODE_GRU:
         return check_rnn(c, n);
+    case IMC_NODE_EMBEDDING:
+        return expect(c, n, t[IMC_T_WEIGHT], SHAPE(a[IMC_EMB_NUM], a[IMC_EMB_DIM])) ? 0 : c->err->status;
     case IMC_NODE_LAYERNORM:
     case IMC_NODE_BATCHNORM:
         for (int k = 0; k < (n->op == IMC_NODE_BATCHNORM ? 4 : 2); k++)

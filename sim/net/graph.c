@@ -64,6 +64,8 @@ static const op_info ops[IMC_NODE_OP_COUNT] = {
     [IMC_NODE_CONCAT] = {"concat", 1, ANY, 1, {"dim"}, NULL, {0}},
     [IMC_NODE_SLICE] = {"slice", 1, 1, 3, {"dim", "start", "end"}, NULL, {0}},
     [IMC_NODE_EXPAND] = {"expand", 1, 1, LIST_ATTRS, {"shape"}, NULL, {0}},
+    [IMC_NODE_EMBEDDING] = {"embedding", 1, 1, 2, {"num_embeddings", "embedding_dim"}, NULL,
+                            {"weight"}},
 };
 
 const char *imc_node_op_name(imc_node_op op)
@@ -363,6 +365,14 @@ static int infer(const imc_graph *g, imc_node *n, imc_err *err)
         }
         return set_shape(err, n, s, nd);
     }
+    case IMC_NODE_EMBEDDING:
+        if (check_positive(err, n, 0, 2))
+            return err->status;
+        if (a->ndim >= IMC_GRAPH_MAX_DIMS)
+            return bad(err, n, "its input '%s' %s has no room for another dimension", a->name, sa);
+        memcpy(s, a->shape, sizeof s);
+        s[a->ndim] = at[IMC_EMB_DIM];
+        return set_shape(err, n, s, a->ndim + 1);
     case IMC_NODE_EXPAND: {
         int nd = (int)at[0], fits = nd >= a->ndim;
         for (int k = 0; fits && k < a->ndim; k++) {

@@ -6,7 +6,8 @@
  *
  * A node is one PyTorch-level operation on one image: a weight layer (linear, conv2d, LSTM,
  * GRU), an op between activations (matmul, softmax, norms, activations, pooling, add, mul,
- * scale, reshape, transpose, concat, slice, mean), a parameter tensor of the model file, or the
+ * scale, reshape, transpose, concat, slice, mean), a table lookup (embedding: a language
+ * model's tokens, held digitally, not on crossbars), a parameter tensor of the model file, or the
  * input and output. Shapes are per image (no batch dimension): an image is [C][H][W], a token
  * sequence [T][D]. Nodes are stored in a topological order: a node's inputs are earlier nodes,
  * so a graph with a cycle cannot be built. Every node carries its module path ("blocks.3.attn.
@@ -64,6 +65,7 @@ typedef enum imc_node_op {
     IMC_NODE_CONCAT,    /* along attribute dim */
     IMC_NODE_SLICE,     /* [start, end) along attribute dim */
     IMC_NODE_EXPAND,    /* broadcast to attribute shape (a bias standing for a pruned head) */
+    IMC_NODE_EMBEDDING, /* token ids (integers held as floats) -> rows of a table: [..] -> [..][dim] */
     IMC_NODE_OP_COUNT
 } imc_node_op;
 
@@ -98,11 +100,12 @@ enum { IMC_POOL_KH, IMC_POOL_KW, IMC_POOL_SH, IMC_POOL_SW, IMC_POOL_PH, IMC_POOL
 enum { IMC_DIM = 0 };                  /* softmax, mean, concat, slice */
 enum { IMC_SLICE_START = 1, IMC_SLICE_END = 2 };
 enum { IMC_NORM_SIZE = 0 };            /* layernorm, batchnorm: features or channels */
+enum { IMC_EMB_NUM, IMC_EMB_DIM };     /* embedding: table rows (vocabulary), row width */
 /* input, param, reshape, expand: attr[0] = ndim, attr[1..] = the shape (reshape: one may be -1);
    transpose: attr[0] = ndim, attr[1..] = the permutation */
 
 /* Weight tensors, by position in imc_node.tensor. */
-enum { IMC_T_WEIGHT, IMC_T_BIAS };                          /* linear, conv2d, norms */
+enum { IMC_T_WEIGHT, IMC_T_BIAS };                          /* linear, conv2d, norms; embedding's table */
 enum { IMC_T_MEAN = 2, IMC_T_VAR = 3 };                     /* batchnorm */
 enum { IMC_T_PARAM = 0 };                                   /* param */
 /* LSTM/GRU: per layer, tensors are named by prefix: tensor[0] is the module prefix and the

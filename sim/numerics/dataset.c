@@ -5,7 +5,8 @@
  *     gzip-compressed, both read through zlib's gzread (which passes plain files through).
  *   - A safetensors file of `images` [N, C, H, W] (any dtype, values taken as they are: the
  *     file is in the model's scale) and optional integer `labels` [N].
- *   - Seeded synthetic images, uniform in [0, 1).
+ *   - Seeded synthetic images, uniform in [0, 1) (token ids uniform over the vocabulary for a
+ *     network that reads its input with an embedding).
  * Every source is then normalised by the model file's __metadata__ input_mean / input_std when
  * it has them, per channel. Nothing is resized, replicated or invented: a shape that differs from
  * the model's is an error that names both. Only the first MAX images are read, so a big file
@@ -630,6 +631,20 @@ int imc_dataset_load(imc_dataset **out, const char *path, size_t max, const imc_
     return 0;
 }
 
+/* The vocabulary of a network whose input is token ids (the smallest table an embedding reads
+ * the input with), or 0 for an image. */
+static int64_t token_vocabulary(const imc_network *net)
+{
+    int64_t vocab = 0;
+    for (int i = 1; i < net->graph.n_nodes; i++) {
+        const imc_node *nd = &net->graph.nodes[i];
+        if (nd->op == IMC_NODE_EMBEDDING && nd->inputs[0] == 0 &&
+            (!vocab || nd->attr[IMC_EMB_NUM] < vocab))
+            vocab = nd->attr[IMC_EMB_NUM];
+    }
+    return vocab;
+}
+
 int imc_dataset_synthetic(imc_dataset **out, size_t n, const imc_network *net, unsigned long seed,
                           imc_err *err)
 {
@@ -651,9 +666,12 @@ int imc_dataset_synthetic(imc_dataset **out, size_t n, const imc_network *net, u
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     }
     gsl_rng_set(rng, seed);
-    /* The top 24 bits of each 32-bit draw: exact floats in [0, 1), never rounded up to 1. */
+    /* The top 24 bits of each 32-bit draw: exact floats in [0, 1), never rounded up to 1; for a
+     * language model, token ids uniform over its vocabulary (exact while below 2^24) */
+    int64_t vocab = token_vocabulary(net);
     for (size_t i = 0; i < n * per; i++)
-        d->images[i] = (float)(gsl_rng_get(rng) >> 8) * 0x1p-24f;
+        d->images[i] = vocab ? (float)gsl_rng_uniform_int(rng, (unsigned long)(vocab < 1 << 24 ? vocab : 1 << 24))
+                             : (float)(gsl_rng_get(rng) >> 8) * 0x1p-24f;
     gsl_rng_free(rng);
     if ((rc = normalise(d, net, err))) {
         imc_dataset_free(d);

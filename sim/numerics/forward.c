@@ -109,6 +109,9 @@ static int read_node_tensors(imc_forward *f, const imc_node *n, node_rt *rt, imc
     case IMC_NODE_LAYERNORM:
         sizes[IMC_T_WEIGHT] = sizes[IMC_T_BIAS] = (size_t)n->attr[IMC_NORM_SIZE];
         break;
+    case IMC_NODE_EMBEDDING:
+        sizes[IMC_T_WEIGHT] = (size_t)n->attr[IMC_EMB_NUM] * (size_t)n->attr[IMC_EMB_DIM];
+        break;
     case IMC_NODE_BATCHNORM: /* unless folded into its weight layer */
         for (int t = 0; t < 4 && n->fold < 0; t++)
             sizes[t] = (size_t)n->attr[IMC_NORM_SIZE];
@@ -756,6 +759,21 @@ static int run_node(const run *r, int i, buf *bufs, buf *out, size_t count)
             for (size_t o = 0; o < outer; o++)
                 memcpy(y + img * size + o * part, a->p + img * a->stride + o * len * inner + from,
                        part * sizeof *y);
+        return 0;
+    }
+    case IMC_NODE_EMBEDDING: { /* each id picks a row of the table */
+        size_t dim = (size_t)n->attr[IMC_EMB_DIM];
+        double rows = (double)n->attr[IMC_EMB_NUM];
+        for (size_t img = 0; img < count; img++)
+            for (size_t k = 0; k < ins; k++) {
+                float id = a->p[img * a->stride + k];
+                if (!(id >= 0 && id < rows && id == floorf(id)))
+                    return imc_err_set(r->err, IMC_EINPUT, "%s (embedding): token id %g (input "
+                                       "value %zu) is not an integer in 0 .. %.0f", n->name,
+                                       (double)id, k, rows - 1);
+                memcpy(y + img * size + k * dim, rt->t[IMC_T_WEIGHT] + (size_t)id * dim,
+                       dim * sizeof *y);
+            }
         return 0;
     }
     case IMC_NODE_OP_COUNT:

@@ -6,7 +6,8 @@
  * hidden units kept per head and direction); all D 96, 3 heads, 32 px images in 8 px patches,
  * 10 classes, MLP 192; and five imported through tools/imcsim-import by tools/graph_ref.py,
  * small shapes of tools/zoo.py's VGG-8, ResNet-18 (batchnorm, strided and 1 x 1 shortcut
- * convolutions, global pooling), two-layer LSTM language model, BERT-style post-norm encoder
+ * convolutions, global pooling), two-layer LSTM language model (token ids through an embedding),
+ * BERT-style post-norm encoder
  * layer and LayerScale ViT, and a stacked bidirectional GRU. Each comes with 8 random images and PyTorch's logits for them,
  * computed in float64 from the file's float32 weights. Checked here: the logits, batched runs
  * against one-image runs, the probe's view of every layer, the multiply hook, and batchnorm
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/numerics/dataset.h"
 #include "sim/numerics/forward.h"
 #include "sim/net/netfile.h"
 #include "sim/net/network.h"
@@ -88,11 +90,11 @@ static ref load_ref(const char *name)
     CU_ASSERT_PTR_NOT_NULL_FATAL(im);
     CU_ASSERT_EQUAL_FATAL(im->ndim, 4);
     CU_ASSERT_EQUAL_FATAL(im->shape[1], r.net->in_chans);
-    CU_ASSERT_EQUAL_FATAL(im->shape[2], r.net->img_size);
-    CU_ASSERT_EQUAL_FATAL(im->shape[3], r.net->img_size);
+    CU_ASSERT_EQUAL_FATAL(im->shape[2], r.net->in_h);
+    CU_ASSERT_EQUAL_FATAL(im->shape[3], r.net->in_w);
     r.n = (size_t)im->shape[0];
     r.classes = (size_t)r.net->num_classes;
-    r.image_size = (size_t)(r.net->in_chans * r.net->img_size * r.net->img_size);
+    r.image_size = (size_t)r.net->in_chans * (size_t)r.net->in_h * (size_t)r.net->in_w;
     CU_ASSERT_EQUAL_FATAL(r.n, 8);
     CU_ASSERT_EQUAL_FATAL(r.classes, 10);
     r.images = read_tensor(r.inputs_file, "images", r.n * r.image_size);
@@ -504,6 +506,44 @@ static void test_batchnorm_folded_or_apart(void)
     free_ref(&r);
 }
 
+/* The LSTM language model reads token ids through its embedding: synthetic inputs for it are
+ * ids over its vocabulary (10 words), which run; an id that is not one of the table's rows stops
+ * the run with one line naming the node, the value and where it was. */
+static void test_token_ids(void)
+{
+    ref r = load_ref("ref_lstm_lm");
+    imc_err err;
+    imc_err_clear(&err);
+    imc_dataset *d = NULL;
+    CU_ASSERT_EQUAL_FATAL(imc_dataset_synthetic(&d, 4, r.net, 3, &err), 0);
+    size_t per = r.image_size, seen[10] = {0};
+    int ids = 1;
+    for (size_t k = 0; k < 4 * per; k++) {
+        float v = d->images[k];
+        ids &= v >= 0 && v < 10 && v == floorf(v);
+        if (ids)
+            seen[(size_t)v]++;
+    }
+    CU_ASSERT(ids);
+    size_t words = 0;
+    for (int w = 0; w < 10; w++)
+        words += seen[w] > 0;
+    CU_ASSERT(words >= 8); /* 64 draws over 10 words */
+    float logits[40];
+    CU_ASSERT_EQUAL(imc_forward_run(r.fwd, d->images, 4, logits, NULL, NULL, &err), 0);
+    imc_dataset_free(d);
+    r.images[5] = 3.5f;
+    CU_ASSERT_EQUAL(imc_forward_run(r.fwd, r.images, 1, logits, NULL, NULL, &err), IMC_EINPUT);
+    CU_ASSERT_STRING_EQUAL(err.msg, "embed (embedding): token id 3.5 (input value 5) is not an "
+                                    "integer in 0 .. 9");
+    imc_err_clear(&err);
+    r.images[5] = 10;
+    CU_ASSERT_EQUAL(imc_forward_run(r.fwd, r.images, 1, logits, NULL, NULL, &err), IMC_EINPUT);
+    CU_ASSERT_STRING_EQUAL(err.msg, "embed (embedding): token id 10 (input value 5) is not an "
+                                    "integer in 0 .. 9");
+    free_ref(&r);
+}
+
 static CU_TestInfo tests[] = {
     {"logits match PyTorch (float64) to 1e-4 of the largest", test_logits_match_pytorch},
     {"a batch gives every image its one-image logits", test_batch_equals_single_runs},
@@ -511,6 +551,7 @@ static CU_TestInfo tests[] = {
     {"the probe sees every layer once per run, n x vectors rows", test_probe_sees_every_layer},
     {"an exact multiply hook reproduces sgemm; its error stops the run", test_mvm_hook},
     {"batchnorm folded into the convolutions or applied apart: the same logits", test_batchnorm_folded_or_apart},
+    {"a language model's inputs are token ids; a bad id is refused", test_token_ids},
     CU_TEST_INFO_NULL,
 };
 

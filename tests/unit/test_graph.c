@@ -188,6 +188,8 @@ static void test_shapes_and_matrices(void)
     assert_shape(&g.nodes[mul], 2, 8, 10, 0);
     int mean = add(&g, "mean", IMC_NODE_MEAN, mul, (int64_t[]){0}, 1, 0, NULL);
     assert_shape(&g.nodes[mean], 1, 10, 0, 0);
+    int emb = add(&g, "emb", IMC_NODE_EMBEDDING, mean, (int64_t[]){100, 3}, 2, 0, "emb.weight");
+    assert_shape(&g.nodes[emb], 2, 10, 3, 0); /* each of the 10 values a row of 3 */
     int fc = add(&g, "fc", IMC_NODE_LINEAR, mean, (int64_t[]){10, 5}, 2, 0, "fc.weight");
     add(&g, "out", IMC_NODE_OUTPUT, fc, NULL, 0, 0, NULL);
 
@@ -294,6 +296,9 @@ static void test_bad_graphs(void)
     expect_error(HEAD "{\"name\": \"fc\", \"op\": \"linear\", \"inputs\": [\"x\"], \"in_features\": "
                  "8, \"out_features\": 2}]}",
                  "m.bin: error: fc (linear): missing \"weight\"");
+    expect_error(HEAD "{\"name\": \"e\", \"op\": \"embedding\", \"inputs\": [\"x\"], "
+                 "\"num_embeddings\": 0, \"embedding_dim\": 4, \"weight\": \"e.weight\"}]}",
+                 "m.bin: error: e (embedding): num_embeddings = 0 (must be 1 .. 2^31)");
     expect_error(HEAD "{\"name\": \"r\", \"op\": \"relu\", \"inputs\": [\"x\"], \"inplace\": 1}]}",
                  "m.bin: error: r (relu): unknown field \"inplace\"");
     expect_error(HEAD "{\"name\": \"x\", \"op\": \"relu\", \"inputs\": [\"x\"]}]}",
