@@ -730,7 +730,6 @@ static double bits_for(const imc_op *producer, const imc_op *consumer)
     return out < (double)consumer->in_bits ? out : (double)consumer->in_bits;
 }
 
-
 /* The tile whose buffer holds OP's output until its consumers have read it, or -1. */
 static int64_t output_tile(engine *e, const imc_op *op)
 {
@@ -938,7 +937,6 @@ static int on_stage_or_final(imc_kernel *k, void *ctx, uint64_t arg)
     return on_stage(k, ctx, arg);
 }
 
-/* OP I of inference INF is done at NOW: once its output has room, send it to its consumers. */
 /* OP's output to the sliding-window MVM CO (a convolution's window it falls in): to every tile
  * of CO's copy, unless an earlier window of this output already took it there (the tile buffer
  * keeps it for the windows after: window reuse), so each tile holding the layer receives each
@@ -971,6 +969,7 @@ static int window_send(engine *e, who w, const imc_op *co, int64_t src, uint64_t
     return 0;
 }
 
+/* OP I of inference INF is done at NOW: once its output has room, send it to its consumers. */
 static int on_done(engine *e, int inf, uint32_t i, uint64_t now)
 {
     const imc_op *op = &e->g->ops[i];

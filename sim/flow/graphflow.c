@@ -6,28 +6,30 @@
  * crossbars give every output channel of one position together), a recurrent layer's steps.
  * Weight layers issue one MVM per row (a convolution one per output position and group,
  * reading its im2col window from the tile buffer, while only the input positions new to the
- * window travel to its tiles: sliding-window reuse, see conv()); a recurrent layer chains
- * its steps, each an MVM then the cell's element-wise work, the reverse direction from the
- * last step; matmuls between activations run on the digital MAC array in tiles of
- * mapping.query_tile rows, their operands written to the global store and read from it; norms,
- * activations, softmax over the last dimension, residual adds and scaling are element-wise work
- * per row on the digital unit next to the weight layer that fed them. Dependencies follow the data: a row-wise op on the rows of a row-wise producer
- * waits for its own row only, so consecutive row-wise layers pipeline; a convolution's output
- * row waits for the input rows its windows reach, and so does a pooling's (so convolutions and
- * pools pipeline row by row behind each other, as ISAAC's layers do); an op that needs a whole
- * tensor (a matmul, a mean, a reshape or transpose that reorders rows) waits for a barrier
- * joining every op of its inputs. Reshapes, transposes, slices,
- * concatenations and expansions move no data through a unit here (their cost is the
- * transfers the engine charges between sites), and nothing is held in the global store: the
- * tile buffers are assumed to hold what waits (a DeiT/FAR flow parks skips and K/V there).
+ * window travel to its tiles: sliding-window reuse, see conv()); a recurrent layer chains its
+ * steps, each an MVM then the cell's element-wise work, the reverse direction from the last
+ * step; matmuls between activations run on the digital MAC array in tiles of
+ * mapping.query_tile rows, their operands written to the global store whole and read from it;
+ * norms, activations, softmax over the last dimension, residual adds and scaling are
+ * element-wise work per row on the digital unit next to the weight layer that fed them; an
+ * embedding reads one table row per token id from DRAM (an input op of the row's bits).
  *
- * An embedding reads one table row per token id from DRAM (an input op of the row's bits).
+ * Dependencies follow the data: a row-wise op on the rows of a row-wise producer waits for its
+ * own row only, so consecutive row-wise layers pipeline; a convolution's output row waits for
+ * the input rows its windows reach, and so does a pooling's (so convolutions and pools pipeline
+ * row by row behind each other, as ISAAC's layers do); an op that needs a whole tensor (a
+ * matmul, a mean, a reshape or transpose that reorders rows) waits for a barrier joining every
+ * op of its inputs. Reshapes, transposes, slices, concatenations and expansions move no data
+ * through a unit here (their cost is the transfers the engine charges between sites). Apart
+ * from matmul operands nothing is held in the global store: the tile buffers are assumed to
+ * hold what waits, residual skips included (a DeiT/FAR flow parks skips in the store).
  *
  * Work per row, in digital-unit actions: LayerNorm LAYERNORM x width; a batchnorm none (folded
- * into the weight layer before it, imc_graph_fold) or, where it cannot fold, MUL + ADD; GELU GELU; ReLU MAX; SiLU SIGMOID + MUL; softmax SOFTMAX x
- * width + one DIV; add ADD; mul and scale MUL; max pool MAX per window element; average pool
- * ADD per window element + MUL per channel; an LSTM cell 3 SIGMOID, 2 TANH, 3 MUL, 1 ADD per
- * unit (as FAR's); a GRU cell 2 SIGMOID, 1 TANH, 3 MUL, 5 ADD per unit. */
+ * into the weight layer before it, imc_graph_fold) or, where it cannot fold, MUL + ADD; GELU
+ * GELU; ReLU MAX; SiLU SIGMOID + MUL; softmax SOFTMAX x width + one DIV; add ADD; mul and scale
+ * MUL; max pool MAX per window element; average pool ADD per window element + MUL per channel;
+ * an LSTM cell 3 SIGMOID, 2 TANH, 3 MUL, 1 ADD per unit (as FAR's); a GRU cell 2 SIGMOID,
+ * 1 TANH, 3 MUL, 5 ADD per unit. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +72,15 @@ static uint32_t row_dep(const gflow *f, int j, uint32_t r, uint32_t n_rows)
     return o->rows && o->n_rows == n_rows ? o->rows[r] : o->done;
 }
 
+/* A barrier after DEPS: no work, and it passes no data on (its readers wait, and take their
+ * data from elsewhere: the store, or their own window's producers). */
+static uint32_t barrier(gflow *f, uint32_t name, const uint32_t *deps, size_t n)
+{
+    imc_op bar = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
+                  .name = name, .head = -1};
+    return imc_flow_emit(f->b, bar, deps, n);
+}
+
 /* A barrier joining DEPS (or the single op itself). */
 static uint32_t join(gflow *f, uint32_t name, const uint32_t *deps, size_t n)
 {
@@ -78,11 +89,7 @@ static uint32_t join(gflow *f, uint32_t name, const uint32_t *deps, size_t n)
     for (size_t i = 0; i < n; i++)
         if (deps[i] != UINT32_MAX)
             real++, last = deps[i];
-    if (real <= 1)
-        return last;
-    imc_op bar = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
-                  .name = name, .head = -1};
-    return imc_flow_emit(f->b, bar, deps, n);
+    return real <= 1 ? last : barrier(f, name, deps, n);
 }
 
 static int alloc_rows(gflow *f, int i, uint32_t n)
@@ -173,6 +180,13 @@ static uint32_t *row_barriers(gflow *f, int j, uint32_t name)
     return bar;
 }
 
+/* Of the row barriers BAR of an H-row input, the one after row LAST (clamped to the input): what
+ * a window whose last row is LAST waits for. */
+static uint32_t bar_through(const uint32_t *bar, int64_t last, int64_t H)
+{
+    return bar[last < 0 ? 0 : last >= H ? H - 1 : last];
+}
+
 /* How many of IN input indices along one axis some window of a convolution reaches. */
 static int64_t reached(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad, int64_t dil)
 {
@@ -230,17 +244,14 @@ static void conv(gflow *f, int i)
                         (uint64_t)a[IMC_CONV_IN] * f->b->ab;
         uint32_t receive = imc_flow_emit(f->b, imc_flow_vec(IMC_CLS_TRANSFER, layer, name, 0, used, used, 0, NULL),
                                          &src->done, 1);
-        imc_op b = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
-                    .name = name, .head = -1};
-        arrived = imc_flow_emit(f->b, b, &receive, 1);
+        arrived = barrier(f, name, &receive, 1);
     }
     for (uint32_t p = 0; p < pos; p++) {
         int64_t y0 = (int64_t)(p / Wo) * a[IMC_CONV_SH] - a[IMC_CONV_PH];
         int64_t x0 = (int64_t)(p % Wo) * a[IMC_CONV_SW] - a[IMC_CONV_PW];
         size_t nd = 1;
         if (bar) {
-            int64_t last = y0 + (a[IMC_CONV_KH] - 1) * a[IMC_CONV_DH];
-            deps[0] = bar[last < 0 ? 0 : last >= H ? H - 1 : last];
+            deps[0] = bar_through(bar, y0 + (a[IMC_CONV_KH] - 1) * a[IMC_CONV_DH], H);
             for (int64_t ky = 0; ky < a[IMC_CONV_KH]; ky++)
                 for (int64_t kx = 0; kx < a[IMC_CONV_KW]; kx++) {
                     int64_t y = y0 + ky * a[IMC_CONV_DH], x = x0 + kx * a[IMC_CONV_DW];
@@ -289,11 +300,11 @@ static void pool(gflow *f, int i)
     uint64_t ab = f->b->ab;
     for (uint32_t p = 0; p < pos; p++) {
         int64_t last = (int64_t)(p / Wo) * a[IMC_POOL_SH] - a[IMC_POOL_PH] + a[IMC_POOL_KH] - 1;
-        last = last < 0 ? 0 : last >= in->shape[1] ? in->shape[1] - 1 : last;
         imc_work w[2] = {{max ? IMC_DIGITAL_MAX : IMC_DIGITAL_ADD, window}, {IMC_DIGITAL_MUL, C}};
         imc_op op = imc_flow_vec(IMC_CLS_POOL, f->n[i].site, name, p, (uint64_t)window * ab,
                                  (uint64_t)C * ab, max ? 1 : 2, w);
-        f->n[i].rows[p] = imc_flow_emit(f->b, op, &bar[last], 1);
+        uint32_t dep = bar_through(bar, last, in->shape[1]);
+        f->n[i].rows[p] = imc_flow_emit(f->b, op, &dep, 1);
     }
     free(bar);
     f->n[i].done = join(f, name, f->n[i].rows, pos);
@@ -374,9 +385,7 @@ static uint32_t store_whole(gflow *f, int j, uint32_t name)
     imc_op st = {.kind = IMC_OP_STORE, .cls = IMC_CLS_STORE, .layer = -1, .site = f->n[j].site,
                  .name = name, .head = -1, .in_bits = bits, .out_bits = bits};
     uint32_t op = imc_flow_emit(f->b, st, &f->n[j].done, 1);
-    imc_op bar = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
-                  .name = name, .head = -1};
-    return imc_flow_emit(f->b, bar, &op, 1);
+    return barrier(f, name, &op, 1);
 }
 
 /* Per leading index and tile of query_tile rows: m x k by k x n on the MAC array. Both operands
