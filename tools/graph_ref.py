@@ -93,11 +93,11 @@ def main(outdir, full=False):
         randomize(model, gen)
         model.eval()
         mpath = os.path.join(outdir, f"ref_{name}.model.safetensors")
-        tokens = name == "lstm_lm"
-        imp.import_model(model, [1] + shape, mpath, name, ef, tokens)
+        emb = [m for m in model.modules() if isinstance(m, torch.nn.Embedding)]
+        imp.import_model(model, [1] + shape, mpath, name, ef, bool(emb))
         n = 2 if full else 8
-        if tokens:  # ids over the vocabulary (the decoder's width), as [n, 1, 1, steps] numbers
-            ids = torch.randint(0, model.decoder.out_features, [n] + shape, generator=gen)
+        if emb:  # token ids in: drawn over the vocabulary, written as [n, 1, 1, steps] numbers
+            ids = torch.randint(0, emb[0].num_embeddings, [n] + shape, generator=gen)
             with torch.no_grad():
                 logits = model.double()(ids)
             images = ids.float().reshape(n, 1, 1, -1)

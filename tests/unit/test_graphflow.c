@@ -171,6 +171,13 @@ static void check_topological(const imc_flow *g)
     ", \"stride_w\": " #stride ", \"pad_h\": " #pad ", \"pad_w\": " #pad                              \
     ", \"dilation_h\": 1, \"dilation_w\": 1, \"groups\": " #groups ", \"weight\": \"" name ".weight\"},"
 
+/* The end of a CNN test graph: IN flattened to N values, a linear layer fc to 5 classes, the
+ * output. */
+#define FLAT_FC_OUT(in, n)                                                                         \
+    "{\"name\": \"flat\", \"op\": \"reshape\", \"inputs\": [\"" in "\"], \"shape\": [" #n "]},"         \
+    "{\"name\": \"fc\", \"op\": \"linear\", \"inputs\": [\"flat\"], \"in_features\": " #n               \
+    ", \"out_features\": 5, \"weight\": \"fc.weight\"},"                                             \
+    "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"fc\"]}]}"
 
 /* input [ROWS][8] -> fc1 (16) -> ReLU -> fc2 (3) -> mean over rows -> output */
 static const char *rows_graph(char *buf, size_t size, int rows)
@@ -228,9 +235,7 @@ static void test_conv_waits_for_its_rows(void)
         CONV("c1", "img", 1, 2, 3, 1, 1, 1)
         "{\"name\": \"r1\", \"op\": \"relu\", \"inputs\": [\"c1\"]},"
         CONV("c2", "r1", 2, 4, 3, 2, 1, 2)
-        "{\"name\": \"flat\", \"op\": \"reshape\", \"inputs\": [\"c2\"], \"shape\": [36]},"
-        "{\"name\": \"fc\", \"op\": \"linear\", \"inputs\": [\"flat\"], \"in_features\": 36, \"out_features\": 5, \"weight\": \"fc.weight\"},"
-        "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"fc\"]}]}";
+        FLAT_FC_OUT("c2", 36);
     tensor_spec t[] = {{"c1.weight", 4, {2, 1, 3, 3}}, {"c2.weight", 4, {4, 1, 3, 3}}, {"fc.weight", 2, {5, 36}}};
     gmodel m = load("conv", json, t, 3, NULL, 0);
     const imc_flow *g = m.flow;
@@ -325,9 +330,7 @@ static void test_pool_pipelines(void)
         CONV("c1", "img", 1, 2, 3, 1, 1, 1)
         "{\"name\": \"mp\", \"op\": \"maxpool2d\", \"inputs\": [\"c1\"], \"kernel_h\": 2, \"kernel_w\": 2, \"stride_h\": 2, \"stride_w\": 2, \"pad_h\": 0, \"pad_w\": 0},"
         CONV("c2", "mp", 2, 2, 3, 1, 1, 1)
-        "{\"name\": \"flat\", \"op\": \"reshape\", \"inputs\": [\"c2\"], \"shape\": [32]},"
-        "{\"name\": \"fc\", \"op\": \"linear\", \"inputs\": [\"flat\"], \"in_features\": 32, \"out_features\": 5, \"weight\": \"fc.weight\"},"
-        "{\"name\": \"out\", \"op\": \"output\", \"inputs\": [\"fc\"]}]}";
+        FLAT_FC_OUT("c2", 32);
     tensor_spec t[] = {{"c1.weight", 4, {2, 1, 3, 3}}, {"c2.weight", 4, {2, 2, 3, 3}}, {"fc.weight", 2, {5, 32}}};
     gmodel m = load("pool", json, t, 3, NULL, 0);
     const imc_flow *g = m.flow;
