@@ -550,15 +550,24 @@ static uint64_t vector_stage(engine *e, who w, int stage, uint64_t t, int *last)
     return end;
 }
 
+static int first_from_store(const engine *e, const imc_op *op)
+{
+    if (!op->n_deps)
+        return 1;
+    uint8_t kind = e->g->ops[e->g->deps[op->first_dep]].kind;
+    return kind == IMC_OP_STORE || kind == IMC_OP_BARRIER;
+}
+
 static uint64_t matmul_stage(engine *e, who w, int stage, uint64_t t, int *last)
 {
     const imc_op *op = w.op;
     int inf = w.inf;
     double macs = (double)op->m * op->k * op->n;
-    /* the store operands: K^T (with the tile's Q) for Q K^T, V for S V; both for another
-       activation product (an imported graph's: the tile's rows of the first, all the second) */
+    /* the store operands: K^T (with the tile's Q) for Q K^T, V for S V; for another activation
+       product (an imported graph's) all of the second and, when the op waits on the store for
+       it (its first dependency a store or barrier, graphflow.c), the tile's rows of the first */
     double operand = (double)op->k * op->n * e->g->act_bits;
-    if (op->cls == IMC_CLS_QK || op->cls == IMC_CLS_MATMUL)
+    if (op->cls == IMC_CLS_QK || (op->cls == IMC_CLS_MATMUL && first_from_store(e, op)))
         operand += (double)op->in_bits;
     switch (e->arch->mapping.matmul) {
     case IMC_MATMUL_HOST: { /* the host computes, its operands and results in DRAM */

@@ -3,33 +3,43 @@
  *
  * A node's output is a set of rows, each one vector the hardware handles at once: a linear
  * layer's rows (tokens), a convolution's output positions (a vector of channels each: the
- * crossbars give every output channel of one position together), a recurrent layer's steps.
- * Weight layers issue one MVM per row (a convolution one per output position and group,
- * reading its im2col window from the tile buffer, while only the input positions new to the
- * window travel to its tiles: sliding-window reuse, see conv()); a recurrent layer chains its
- * steps, each an MVM then the cell's element-wise work, the reverse direction from the last
- * step; matmuls between activations run on the digital MAC array in tiles of
- * mapping.query_tile rows, their operands written to the global store whole and read from it;
- * norms, activations, softmax over the last dimension, residual adds and scaling are
- * element-wise work per row on the digital unit next to the weight layer that fed them; an
- * embedding reads one table row per token id from DRAM (an input op of the row's bits).
+ * crossbars give every output channel of one position together), a recurrent layer's steps, a
+ * matmul's query rows. Weight layers issue one MVM per row (a convolution one per output
+ * position and group, reading its im2col window from the tile buffer, while only the input
+ * positions new to the window travel to its tiles: sliding-window reuse, see conv()); a
+ * recurrent layer chains its steps, each an MVM then the cell's element-wise work, the reverse
+ * direction from the last step; matmuls between activations run on the digital MAC array in
+ * tiles of mapping.query_tile rows per leading index (head); norms, activations, softmax over
+ * the last dimension, residual adds and scaling are element-wise work on the digital unit next
+ * to the layer that fed them (an add: where its later input was made; after a matmul: on
+ * chip.digital), one op per row or per tile of rows that arrive together; an embedding reads
+ * one table row per token id from DRAM (an input op of the row's bits).
  *
  * Dependencies follow the data: a row-wise op on the rows of a row-wise producer waits for its
  * own row only, so consecutive row-wise layers pipeline; a convolution's output row waits for
  * the input rows its windows reach, and so does a pooling's (so convolutions and pools pipeline
- * row by row behind each other, as ISAAC's layers do); an op that needs a whole tensor (a
- * matmul, a mean, a reshape or transpose that reorders rows) waits for a barrier joining every
- * op of its inputs. Reshapes, transposes, slices, concatenations and expansions move no data
- * through a unit here (their cost is the transfers the engine charges between sites). Apart
- * from matmul operands nothing is held in the global store: the tile buffers are assumed to
- * hold what waits, residual skips included (a DeiT/FAR flow parks skips in the store).
+ * row by row behind each other, as ISAAC's layers do). Reshapes, transposes, slices and
+ * concatenations pass rows on where rows stay whole (pass_rows: a head's slice, heads split or
+ * joined, a feature map's positions made tokens), so attention's proj starts on a tile of
+ * queries once every head has it; where they move elements across rows (K transposed) or
+ * reduce (a mean) an op waits for a barrier joining every op of its input. They move no data
+ * through a unit (their cost is the transfers the engine charges between sites).
+ *
+ * What waits for a whole tensor waits in the global store (park; a tile buffer holds a layer's
+ * outputs until the next layer takes them, and cannot hold a sequence at transformer sizes): a
+ * matmul's operands (the rows of the layer that made them, written as each is made,
+ * once for Q, K and V alike; read per tile: the first's rows of the tile, all of the second),
+ * a residual skip whose other input needs a whole tensor (seq: attention, a bidirectional
+ * LSTM), and the input of a recurrent layer (its steps lag behind the layer that made it; the
+ * reverse direction needs it from the end).
  *
  * Work per row, in digital-unit actions: LayerNorm LAYERNORM x width; a batchnorm none (folded
  * into the weight layer before it, imc_graph_fold) or, where it cannot fold, MUL + ADD; GELU
  * GELU; ReLU MAX; SiLU SIGMOID + MUL; softmax SOFTMAX x width + one DIV; add ADD; mul and scale
- * MUL; max pool MAX per window element; average pool ADD per window element + MUL per channel;
- * an LSTM cell 3 SIGMOID, 2 TANH, 3 MUL, 1 ADD per unit (as FAR's); a GRU cell 2 SIGMOID,
- * 1 TANH, 3 MUL, 5 ADD per unit. */
+ * MUL (none for a scale right after a matmul, attention's 1/sqrt(d): folded into the query
+ * projection's weights); max pool MAX per window element; average pool ADD per window element
+ * + MUL per channel; an LSTM cell 3 SIGMOID, 2 TANH, 3 MUL, 1 ADD per unit (as FAR's); a GRU
+ * cell 2 SIGMOID, 1 TANH, 3 MUL, 5 ADD per unit. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +52,11 @@ typedef struct node_ops {
     uint32_t n_rows;
     int chan;       /* rows are the positions of a [C][H][W] tensor, C wide */
     int site;       /* the layer whose tile hosts its element-wise work (-1: the chip's) */
+    uint32_t *parked; /* per row, its STORE once parked in the global store (parked_rows) */
+    uint32_t parked_done; /* a barrier after every row's STORE, once has_parked_done */
+    int has_parked_done;
+    int seq;        /* whole-tensor waits on the longest path to it: two inputs that differ
+                       here mean one waits, made, while the other needs a whole tensor */
 } node_ops;
 
 typedef struct gflow {
@@ -92,6 +107,22 @@ static uint32_t join(gflow *f, uint32_t name, const uint32_t *deps, size_t n)
     return real <= 1 ? last : barrier(f, name, deps, n);
 }
 
+/* A barrier joining the distinct ops of ROWS (consecutive repeats dropped). */
+static uint32_t join_distinct(gflow *f, uint32_t name, const uint32_t *rows, uint32_t n)
+{
+    uint32_t *d = malloc((n ? n : 1) * sizeof *d), k = 0;
+    if (!d) {
+        f->b->failed = 1;
+        return UINT32_MAX;
+    }
+    for (uint32_t r = 0; r < n; r++)
+        if (!k || d[k - 1] != rows[r])
+            d[k++] = rows[r];
+    uint32_t id = join(f, name, d, k);
+    free(d);
+    return id;
+}
+
 static int alloc_rows(gflow *f, int i, uint32_t n)
 {
     free(f->n[i].rows);
@@ -103,34 +134,96 @@ static int alloc_rows(gflow *f, int i, uint32_t n)
     return 0;
 }
 
+/* The N rows ROWS (ops) of node J, each WIDTH values, parked in the global store: a STORE per
+ * row after the op that made it. What waits for a consumer that first needs a whole tensor
+ * goes there (a residual skip around a token mixer, the input of a reverse recurrent layer),
+ * as a DeiT/FAR flow's skips and sequences do: a tile buffer cannot hold a sequence at
+ * transformer sizes, and a tile whose buffer is full stalls its layer. SITE is the layer whose
+ * tile made them. NULL on failure. */
+static uint32_t *park(gflow *f, int site, const uint32_t *rows, uint32_t n, uint32_t width, uint32_t name)
+{
+    uint32_t *st = malloc((n ? n : 1) * sizeof *st);
+    if (!st) {
+        f->b->failed = 1;
+        return NULL;
+    }
+    uint64_t bits = (uint64_t)width * f->b->ab;
+    for (uint32_t r = 0; r < n; r++) {
+        imc_op op = {.kind = IMC_OP_STORE, .cls = IMC_CLS_STORE, .layer = -1, .site = site,
+                     .name = name, .token = r, .head = -1, .in_bits = bits, .out_bits = bits};
+        st[r] = imc_flow_emit(f->b, op, &rows[r], 1);
+    }
+    return st;
+}
+
+/* Node J's rows parked in the global store, once: every reader shares the STOREs. */
+static const uint32_t *parked_rows(gflow *f, int j, uint32_t name)
+{
+    node_ops *o = &f->n[j];
+    if (!o->parked) {
+        uint32_t rows, width;
+        geometry(f, j, &rows, &width);
+        o->parked = park(f, o->site, o->rows, o->n_rows, width, name);
+    }
+    return o->parked;
+}
+
+/* The ops row R of element-wise node I waits for: each input's row, or its parked copy. */
+static void row_deps(const gflow *f, const imc_node *n, const uint32_t *const parked[2], uint32_t r,
+                     uint32_t rows, uint32_t deps[2])
+{
+    deps[0] = deps[1] = UINT32_MAX;
+    for (int k = 0; k < n->n_inputs && k < 2; k++)
+        deps[k] = parked[k] ? parked[k][r] : row_dep(f, n->inputs[k], r, rows);
+}
+
 /* Element-wise node I: per row of its output, WORK (each count is per element of the row's
- * width; a count of 0 means one per row). */
+ * width; a count of 0 means one per row). Consecutive rows that wait for the same ops (a
+ * matmul's tile of rows, or all rows after a whole tensor) are one op, as the unit gets them
+ * together. Of two inputs made row by row, one that waits while the other needs a whole
+ * tensor (a residual skip around attention or a bidirectional LSTM) is parked in the store. */
 static void rowwise(gflow *f, int i, int cls, const imc_work *work, int n_work)
 {
     const imc_node *n = &f->g->nodes[i];
     uint32_t rows, width, name = imc_flow_name(f->b, "%s", n->name);
     geometry(f, i, &rows, &width);
+    const uint32_t *parked[2] = {NULL, NULL};
+    if (n->n_inputs == 2) {
+        int a = n->inputs[0], c = n->inputs[1];
+        int k = f->n[a].seq < f->n[c].seq ? 0 : f->n[c].seq < f->n[a].seq ? 1 : -1;
+        const node_ops *skip = k >= 0 ? &f->n[n->inputs[k]] : NULL;
+        if (skip && skip->rows && skip->n_rows == rows &&
+            !(parked[k] = parked_rows(f, n->inputs[k], name)))
+            return;
+    }
     if (alloc_rows(f, i, rows))
         return;
     uint64_t ab = f->b->ab;
-    for (uint32_t r = 0; r < rows; r++) {
+    for (uint32_t r = 0, g; r < rows; r += g) {
+        uint32_t deps[2], next[2];
+        row_deps(f, n, parked, r, rows, deps);
+        for (g = 1; r + g < rows; g++) {
+            row_deps(f, n, parked, r + g, rows, next);
+            if (next[0] != deps[0] || next[1] != deps[1])
+                break;
+        }
         imc_work w[IMC_OP_MAX_WORK];
         for (int k = 0; k < n_work; k++)
-            w[k] = (imc_work){work[k].func, work[k].count ? work[k].count * width : 1};
-        uint32_t deps[2] = {UINT32_MAX, UINT32_MAX};
-        for (int k = 0; k < n->n_inputs && k < 2; k++)
-            deps[k] = row_dep(f, n->inputs[k], r, rows);
-        imc_op op = imc_flow_vec(cls, f->n[i].site, name, r, (uint64_t)n->n_inputs * width * ab,
-                                 (uint64_t)width * ab, n_work, w);
-        f->n[i].rows[r] = imc_flow_emit(f->b, op, deps, 2);
+            w[k] = (imc_work){work[k].func, g * (work[k].count ? work[k].count * width : 1)};
+        imc_op op = imc_flow_vec(cls, f->n[i].site, name, r, (uint64_t)n->n_inputs * g * width * ab,
+                                 (uint64_t)g * width * ab, n_work, w);
+        uint32_t id = imc_flow_emit(f->b, op, deps, 2);
+        for (uint32_t k = 0; k < g; k++)
+            f->n[i].rows[r + k] = id;
     }
-    f->n[i].done = join(f, name, f->n[i].rows, rows);
+    f->n[i].done = join_distinct(f, name, f->n[i].rows, rows);
 }
 
 /* One op for the whole of node I after all its inputs (pooling, means, softmax off the last
  * dimension). */
 static void whole(gflow *f, int i, int cls, const imc_work *work, int n_work)
 {
+    f->n[i].seq++;
     const imc_node *n = &f->g->nodes[i];
     uint32_t name = imc_flow_name(f->b, "%s", n->name), deps[64];
     int k = 0;
@@ -329,7 +422,8 @@ static void embedding(gflow *f, int i)
     f->n[i].done = join(f, name, f->n[i].rows, rows);
 }
 
-/* Every layer and direction: a chain of steps, each its MVM(s) then the cell. */
+/* Every layer and direction: a chain of steps, each its MVM(s) then the cell. A layer with a
+ * reverse direction reads its input sequence from the store (park). */
 static void recurrent(gflow *f, int i)
 {
     const imc_node *n = &f->g->nodes[i];
@@ -344,9 +438,23 @@ static void recurrent(gflow *f, int i)
         f->b->failed = 1;
         return;
     }
+    /* The sequence waits in the store when the reverse direction needs it from its end, or
+       when it comes row by row from a tile, whose buffer would hold it while the steps lag. */
+    int backward = dirs == 2 || a[IMC_RNN_REVERSE];
+    const node_ops *src = &f->n[n->inputs[0]];
+    const uint32_t *seq = src->rows && src->n_rows == T && (backward || src->site >= 0)
+                              ? parked_rows(f, n->inputs[0], name) : NULL;
     for (uint32_t t = 0; t < T; t++)
-        in[t] = row_dep(f, n->inputs[0], t, T);
-    for (int64_t l = 0; l < a[IMC_RNN_LAYERS]; l++) {
+        in[t] = seq ? seq[t] : row_dep(f, n->inputs[0], t, T);
+    for (int64_t l = 0; l < a[IMC_RNN_LAYERS] && !f->b->failed; l++) {
+        if (l && backward) { /* a stacked layer's sequence, from the layer below */
+            int site = first + (int)((l - 1) * dirs * (gru ? 2 : 1));
+            uint32_t *st = park(f, site, in, T, (uint32_t)dirs * H, name);
+            if (!st)
+                break;
+            memcpy(in, st, T * sizeof *in);
+            free(st);
+        }
         for (int d = 0; d < dirs; d++) {
             int reverse = d == 1 || a[IMC_RNN_REVERSE];
             int layer = first + (int)((l * dirs + d) * (gru ? 2 : 1));
@@ -388,35 +496,225 @@ static uint32_t store_whole(gflow *f, int j, uint32_t name)
     return barrier(f, name, &op, 1);
 }
 
-/* Per leading index and tile of query_tile rows: m x k by k x n on the MAC array. Both operands
- * wait in the global store, as a DeiT attention's Q, K and V do: each is written there once (a
- * STORE of the whole), and each tile reads its m x k rows of the first and all k x n of the
- * second from there. */
+/* Operand J of a matmul, in the global store: a barrier after its writes. When J is a reshape,
+ * transpose or slice of a tensor made row by row, it is those rows that are written, each as it
+ * is made, once for every operand cut from them (a DeiT attention's Q, K and V from its qkv
+ * rows, as dataflow.c writes them per token); otherwise J's output as a whole, once it exists. */
+static uint32_t stored(gflow *f, int j, uint32_t name)
+{
+    int s = j;
+    while (f->g->nodes[s].n_inputs == 1 &&
+           (f->g->nodes[s].op == IMC_NODE_RESHAPE || f->g->nodes[s].op == IMC_NODE_TRANSPOSE ||
+            f->g->nodes[s].op == IMC_NODE_SLICE))
+        s = f->g->nodes[s].inputs[0];
+    node_ops *o = &f->n[s];
+    if (!o->rows || o->chan)
+        return store_whole(f, j, name);
+    if (!o->has_parked_done) {
+        const uint32_t *st = parked_rows(f, s, name);
+        if (!st)
+            return UINT32_MAX;
+        o->parked_done = join(f, name, st, o->n_rows);
+        o->has_parked_done = 1;
+    }
+    return o->parked_done;
+}
+
+/* Whether each query tile's rows of matmul node I's first operand (LEAD x M rows) came from
+ * one op, which then hands the tile over directly (a softmax's tile into S V). */
+static int tiles_made_whole(const gflow *f, int i, size_t lead, uint32_t m)
+{
+    const node_ops *a = &f->n[f->g->nodes[i].inputs[0]];
+    if (!a->rows || a->n_rows != lead * m)
+        return 0;
+    for (size_t r = 0; r < lead * m; r++)
+        if (a->rows[r] != a->rows[r - r % m + (r % m) / (uint32_t)f->qt * (uint32_t)f->qt])
+            return 0;
+    return 1;
+}
+
+/* Per leading index and tile of query_tile rows: m x k by k x n on the MAC array. The second
+ * operand waits in the global store, as a DeiT attention's K and V do: written there once (a
+ * STORE of the whole) and read whole by each tile. The first is read from the store a tile of
+ * m x k rows at a time (written there whole too), unless each tile of it came whole from one op
+ * (a softmax's tile of rows), which hands it over. Output row r of leading index q is its
+ * tile's: element-wise work after a matmul runs tile by tile. */
 static void matmul(gflow *f, int i)
 {
     const imc_node *n = &f->g->nodes[i], *na = &f->g->nodes[n->inputs[0]];
     uint32_t m = (uint32_t)na->shape[na->ndim - 2], k = (uint32_t)na->shape[na->ndim - 1];
-    uint32_t nn = (uint32_t)n->shape[n->ndim - 1];
-    size_t lead = imc_node_numel(n) / ((size_t)m * nn), tiles = (m + (uint32_t)f->qt - 1) / (uint32_t)f->qt;
+    uint32_t nn = (uint32_t)n->shape[n->ndim - 1], qt = (uint32_t)f->qt;
+    size_t lead = imc_node_numel(n) / ((size_t)m * nn), tiles = (m + qt - 1) / qt;
     uint32_t name = imc_flow_name(f->b, "%s", n->name);
-    uint32_t deps[2] = {store_whole(f, n->inputs[0], name), store_whole(f, n->inputs[1], name)};
+    int direct = tiles_made_whole(f, i, lead, m);
+    uint32_t a_ready = direct ? UINT32_MAX : stored(f, n->inputs[0], name);
+    uint32_t b_ready = stored(f, n->inputs[1], name);
     uint32_t *ops = malloc(lead * tiles * sizeof *ops);
-    if (!ops) {
+    if (!ops || alloc_rows(f, i, (uint32_t)(lead * m))) {
+        free(ops);
         f->b->failed = 1;
         return;
     }
     uint64_t ab = f->b->ab;
     for (size_t q = 0; q < lead; q++)
         for (size_t j = 0; j < tiles; j++) {
-            uint32_t rows = (uint32_t)(m - j * (size_t)f->qt < (size_t)f->qt ? m - j * (size_t)f->qt : (size_t)f->qt);
+            uint32_t rows = (uint32_t)(m - j * qt < qt ? m - j * qt : qt);
             imc_op op = {.kind = IMC_OP_MATMUL, .cls = IMC_CLS_MATMUL, .layer = -1, .site = -1,
-                         .name = name, .token = (uint32_t)(j * (size_t)f->qt), .head = -1,
+                         .name = name, .token = (uint32_t)(j * qt), .head = -1,
                          .in_bits = (uint64_t)rows * k * ab, .out_bits = (uint64_t)rows * nn * ab,
                          .m = rows, .k = k, .n = nn};
-            ops[q * tiles + j] = imc_flow_emit(f->b, op, deps, 2);
+            uint32_t deps[2] = {direct ? f->n[n->inputs[0]].rows[q * m + j * qt] : a_ready, b_ready};
+            ops[q * tiles + j] = imc_flow_emit(f->b, op, deps, deps[0] == deps[1] ? 1 : 2);
+            for (uint32_t r = 0; r < rows; r++)
+                f->n[i].rows[q * m + j * qt + r] = ops[q * tiles + j];
         }
     f->n[i].done = join(f, name, ops, lead * tiles);
     free(ops);
+}
+
+/* Input rows [*LO, *HI] that output row R of single-input data movement node I reads (a
+ * reshape keeps the flat order; a transpose that keeps the last dimension and a slice move
+ * whole rows). 0 when the node moves elements across rows (a transpose of the last dimension). */
+static int rows_read(const gflow *f, int i, uint32_t r, uint32_t *lo, uint32_t *hi)
+{
+    const imc_node *n = &f->g->nodes[i], *in = &f->g->nodes[n->inputs[0]];
+    int last = n->ndim - 1;
+    uint64_t w = (uint64_t)n->shape[last], in_w = (uint64_t)in->shape[in->ndim - 1];
+    if (n->op == IMC_NODE_RESHAPE) {
+        *lo = (uint32_t)((uint64_t)r * w / in_w);
+        *hi = (uint32_t)(((uint64_t)r * w + w - 1) / in_w);
+        return 1;
+    }
+    int64_t idx[IMC_GRAPH_MAX_DIMS], in_idx[IMC_GRAPH_MAX_DIMS];
+    uint64_t rest = r;
+    for (int d = last - 1; d >= 0; d--) {
+        idx[d] = (int64_t)(rest % (uint64_t)n->shape[d]);
+        rest /= (uint64_t)n->shape[d];
+    }
+    if (n->op == IMC_NODE_TRANSPOSE) {
+        if (n->attr[1 + last] != last)
+            return 0;
+        for (int d = 0; d < last; d++)
+            in_idx[n->attr[1 + d]] = idx[d];
+    } else { /* slice */
+        if (n->attr[IMC_DIM] == last) {
+            *lo = *hi = r;
+            return 1;
+        }
+        for (int d = 0; d < last; d++)
+            in_idx[d] = idx[d] + (d == n->attr[IMC_DIM] ? n->attr[IMC_SLICE_START] : 0);
+    }
+    uint64_t row = 0;
+    for (int d = 0; d < last; d++)
+        row = row * (uint64_t)in->shape[d] + (uint64_t)in_idx[d];
+    *lo = *hi = (uint32_t)row;
+    return 1;
+}
+
+/* Node I costs nothing here: its output is its input, row for row. */
+static void alias_rows(gflow *f, int i)
+{
+    const node_ops *in = &f->n[f->g->nodes[i].inputs[0]];
+    f->n[i].done = in->done;
+    if (in->rows && !alloc_rows(f, i, in->n_rows))
+        memcpy(f->n[i].rows, in->rows, in->n_rows * sizeof *in->rows);
+}
+
+/* The input K and its row that output row R of concatenation I (along a dimension other than
+ * the last) is. */
+static void concat_row(const gflow *f, int i, uint32_t r, int *k, uint32_t *row)
+{
+    const imc_node *n = &f->g->nodes[i];
+    int last = n->ndim - 1, dim = (int)n->attr[IMC_DIM];
+    int64_t idx[IMC_GRAPH_MAX_DIMS];
+    uint64_t rest = r;
+    for (int d = last - 1; d >= 0; d--) {
+        idx[d] = (int64_t)(rest % (uint64_t)n->shape[d]);
+        rest /= (uint64_t)n->shape[d];
+    }
+    for (*k = 0; *k < n->n_inputs - 1 && idx[dim] >= f->g->nodes[n->inputs[*k]].shape[dim]; (*k)++)
+        idx[dim] -= f->g->nodes[n->inputs[*k]].shape[dim];
+    const imc_node *in = &f->g->nodes[n->inputs[*k]];
+    uint64_t x = 0;
+    for (int d = 0; d < last; d++)
+        x = x * (uint64_t)in->shape[d] + (uint64_t)idx[d];
+    *row = (uint32_t)x;
+}
+
+/* Data movement node I row by row where its input came so: output row r waits for the ops of
+ * the input rows it reads (a concatenation along the last dimension: every input's row r), so
+ * what comes after it pipelines (a FAR head's slice of pre_proj into its LSTMs, attention's
+ * heads joined into proj tile by tile). Returns 0 when it cannot (whole-tensor inputs, feature
+ * maps, a transpose of the last dimension): then it waits for all of its input. */
+static int pass_rows(gflow *f, int i, uint32_t name)
+{
+    const imc_node *n = &f->g->nodes[i];
+    const node_ops *in0 = &f->n[n->inputs[0]];
+    uint32_t rows, width;
+    if (in0->chan && in0->rows && (f->n[i].chan || (n->op == IMC_NODE_TRANSPOSE && n->ndim == 2))) {
+        alias_rows(f, i); /* a feature map's positions flattened, then made the rows */
+        return 1;
+    }
+    if (f->n[i].chan || n->op == IMC_NODE_EXPAND)
+        return 0;
+    geometry(f, i, &rows, &width);
+    int any = 0;
+    for (int k = 0; k < n->n_inputs; k++) {
+        const imc_node *in = &f->g->nodes[n->inputs[k]];
+        const node_ops *o = &f->n[n->inputs[k]];
+        uint32_t in_rows, in_w;
+        if (o->chan || in->ndim < 1)
+            return 0;
+        geometry(f, n->inputs[k], &in_rows, &in_w);
+        if (o->rows && o->n_rows != in_rows)
+            return 0;
+        any |= o->rows != NULL;
+    }
+    int concat = n->op == IMC_NODE_CONCAT, concat_last = concat && n->attr[IMC_DIM] == n->ndim - 1;
+    uint32_t lo, hi;
+    if (!any || (!concat && !rows_read(f, i, 0, &lo, &hi)))
+        return 0;
+    if (alloc_rows(f, i, rows))
+        return 0;
+    uint32_t *deps = NULL, cap = 0, n_prev = 0, *prev = NULL, prev_id = UINT32_MAX;
+    for (uint32_t r = 0; r < rows && !f->b->failed; r++) {
+        uint32_t nd = 0;
+        int k = 0;
+        if (concat_last)
+            lo = 0, hi = (uint32_t)n->n_inputs - 1;
+        else if (concat)
+            concat_row(f, i, r, &k, &lo), hi = lo;
+        else
+            rows_read(f, i, r, &lo, &hi);
+        if (hi - lo + 1 > cap) {
+            cap = 2 * (hi - lo + 1);
+            uint32_t *g1 = realloc(deps, cap * sizeof *deps), *g2 = g1 ? realloc(prev, cap * sizeof *prev) : NULL;
+            if (g1)
+                deps = g1;
+            if (g2)
+                prev = g2;
+            if (!g1 || !g2) {
+                f->b->failed = 1;
+                break;
+            }
+        }
+        for (uint32_t x = lo; x <= hi; x++) {
+            const node_ops *o = &f->n[n->inputs[concat_last ? (int)x : k]];
+            uint32_t d = !o->rows ? o->done : o->rows[concat_last ? r : x];
+            if (d != UINT32_MAX && (!nd || deps[nd - 1] != d))
+                deps[nd++] = d;
+        }
+        if (nd == n_prev && !memcmp(deps, prev, nd * sizeof *deps)) {
+            f->n[i].rows[r] = prev_id;
+            continue;
+        }
+        prev_id = f->n[i].rows[r] = join(f, name, deps, nd);
+        memcpy(prev, deps, nd * sizeof *deps);
+        n_prev = nd;
+    }
+    free(deps), free(prev);
+    f->n[i].done = join_distinct(f, name, f->n[i].rows, rows);
+    return !f->b->failed;
 }
 
 static void node(gflow *f, int i)
@@ -425,9 +723,15 @@ static void node(gflow *f, int i)
     node_ops *o = &f->n[i];
     const node_ops *in0 = n->n_inputs ? &f->n[n->inputs[0]] : NULL;
     o->done = UINT32_MAX;
-    o->site = in0 ? in0->site : -1;
-    for (int k = 1; o->site < 0 && k < n->n_inputs; k++)
+    /* next to the input made last: a residual add runs where its branch ends, not where the
+       skip began (every add of a transformer would otherwise sit on the first tile) */
+    o->site = -1;
+    for (int k = n->n_inputs - 1; o->site < 0 && k >= 0; k--)
         o->site = f->n[n->inputs[k]].site;
+    o->seq = 0;
+    for (int k = 0; k < n->n_inputs; k++)
+        if (f->n[n->inputs[k]].seq > o->seq)
+            o->seq = f->n[n->inputs[k]].seq;
     /* [C][H][W] feature maps: rows are positions, through the element-wise ops after them */
     int elementwise = n->op == IMC_NODE_BATCHNORM || n->op == IMC_NODE_RELU ||
                       n->op == IMC_NODE_GELU || n->op == IMC_NODE_SILU ||
@@ -435,6 +739,9 @@ static void node(gflow *f, int i)
                       n->op == IMC_NODE_ADD || n->op == IMC_NODE_MUL || n->op == IMC_NODE_SCALE;
     o->chan = n->ndim == 3 && (n->op == IMC_NODE_CONV2D || n->op == IMC_NODE_MAXPOOL ||
                                n->op == IMC_NODE_AVGPOOL || (elementwise && in0->chan));
+    /* a feature map flattened to [C][positions] keeps its positions as rows */
+    o->chan |= n->op == IMC_NODE_RESHAPE && n->ndim == 2 && in0->chan &&
+               n->shape[0] == f->g->nodes[n->inputs[0]].shape[0];
     uint64_t ab = f->b->ab;
     uint32_t name = imc_flow_name(f->b, "%s", n->name);
     switch (n->op) {
@@ -463,9 +770,12 @@ static void node(gflow *f, int i)
     case IMC_NODE_LSTM:
     case IMC_NODE_GRU:
         o->site = imc_network_layer_of(f->net, i, 0);
+        o->seq += n->attr[IMC_RNN_BIDIR] || n->attr[IMC_RNN_REVERSE];
         recurrent(f, i);
         return;
-    case IMC_NODE_MATMUL:
+    case IMC_NODE_MATMUL: /* on chip.digital's MAC array, and so is the work after it */
+        o->site = -1;
+        o->seq++;
         matmul(f, i);
         return;
     case IMC_NODE_LAYERNORM:
@@ -473,9 +783,7 @@ static void node(gflow *f, int i)
         return;
     case IMC_NODE_BATCHNORM:
         if (n->fold >= 0) { /* in the weights before it: its input, row for row */
-            o->done = in0->done;
-            if (in0->rows && !alloc_rows(f, i, in0->n_rows))
-                memcpy(o->rows, in0->rows, in0->n_rows * sizeof *o->rows);
+            alias_rows(f, i);
             return;
         }
         rowwise(f, i, IMC_CLS_BATCHNORM, (imc_work[]){{IMC_DIGITAL_MUL, 1}, {IMC_DIGITAL_ADD, 1}}, 2);
@@ -498,8 +806,13 @@ static void node(gflow *f, int i)
     case IMC_NODE_ADD:
         rowwise(f, i, IMC_CLS_RESIDUAL, (imc_work[]){{IMC_DIGITAL_ADD, 1}}, 1);
         return;
-    case IMC_NODE_MUL:
     case IMC_NODE_SCALE:
+        if (f->g->nodes[n->inputs[0]].op == IMC_NODE_MATMUL) { /* attention's 1/sqrt(d): */
+            alias_rows(f, i);      /* folded into the query projection's weights, as DeiT/FAR's */
+            return;
+        }
+        /* fall through */
+    case IMC_NODE_MUL:
         rowwise(f, i, IMC_CLS_SCALE, (imc_work[]){{IMC_DIGITAL_MUL, 1}}, 1);
         return;
     case IMC_NODE_SOFTMAX:
@@ -525,7 +838,10 @@ static void node(gflow *f, int i)
     case IMC_NODE_TRANSPOSE:
     case IMC_NODE_CONCAT:
     case IMC_NODE_SLICE:
-    case IMC_NODE_EXPAND: { /* data movement: ready when every input is */
+    case IMC_NODE_EXPAND: { /* data movement: row by row, or ready when every input is */
+        if (pass_rows(f, i, name))
+            return;
+        o->seq++;
         uint32_t deps[64];
         int k = 0;
         for (; k < n->n_inputs && k < 64; k++)
@@ -553,6 +869,6 @@ void imc_graphflow(imc_flow_builder *b, const imc_network *net, const imc_datafl
     for (int i = 0; i < g->n_nodes && !b->failed; i++)
         node(&f, i);
     for (int i = 0; i < g->n_nodes; i++)
-        free(f.n[i].rows);
+        free(f.n[i].rows), free(f.n[i].parked);
     free(f.n);
 }
