@@ -1,5 +1,5 @@
-/* builder.h -- appending ops to an imc_flow: what dataflow.c (DeiT / FAR) and graphflow.c (an
- * imported graph) share. Internal to sim/flow. */
+/* builder.h -- appending ops to an imc_flow: what dataflow.c (the flow and its op helpers) and
+ * graphflow.c (a network's graph turned into ops) share. Internal to sim/flow. */
 #ifndef IMC_FLOW_BUILDER_H
 #define IMC_FLOW_BUILDER_H
 
@@ -27,7 +27,8 @@ imc_op imc_flow_mvm(imc_flow_builder *b, const imc_network *net, int layer, uint
 imc_op imc_flow_vec(int cls, int site, uint32_t name, uint32_t token, uint64_t in_bits,
                     uint64_t out_bits, int n_work, const imc_work *work);
 
-/* The ops of one inference of an imported graph (graphflow.c). */
-void imc_graphflow(imc_flow_builder *b, const imc_network *net, const imc_dataflow_opts *opts);
+/* The ops of one inference of NET as graph G (net->graph, or its native bound's), graphflow.c. */
+void imc_graphflow(imc_flow_builder *b, const imc_network *net, const imc_graph *g,
+                   const imc_dataflow_opts *opts);
 
 #endif

@@ -1,12 +1,13 @@
 /* dataflow.h -- the op graph of one inference of a network: what runs, on which data, after
- * what. Built from a network (dataflow.c: DeiT / FAR; graphflow.c: an imported graph) or read
- * from a trace file (trace.c); executed by the engine. Knows nothing of hardware or time.
+ * what. Built from a network's graph of generic ops (graphflow.c, for DeiT / FAR as for an
+ * imported model; dataflow.c holds the entry point) or read from a trace file (trace.c);
+ * executed by the engine. Knows nothing of hardware or time.
  *
  * Granularity is one token (one input vector) per op: an MVM pushes one vector through one
  * mapped weight matrix; a VECTOR op is element-wise work on a digital unit (LayerNorm, GELU,
  * residual add, softmax, an LSTM cell update: a few (function, count) pairs); a MATMUL is an
- * activation x activation product (one query's row of Q K^T, or of S V); a STORE writes a
- * token's data (a head's Q, K and V; FAR's sequence) where later ops read it, and it stays
+ * activation x activation product (a tile of queries' rows of Q K^T, or of S V); a STORE writes
+ * a token's data (its Q, K and V; FAR's sequence; a residual skip) where later ops read it, and it stays
  * there until every op depending on it (directly or through a barrier) has run; a BARRIER joins
  * many ops into one
  * dependency (all K and V of a layer), so the graph stays linear in tokens. Dependencies are
@@ -36,24 +37,24 @@ typedef enum imc_op_kind {
 /* What an op is for: the `op` column of the energy breakdown. */
 typedef enum imc_op_class {
     IMC_CLS_MVM,
-    IMC_CLS_EMBED,     /* CLS token and position embedding */
+    IMC_CLS_EMBED,     /* an embedding table's rows (a language model's tokens) */
     IMC_CLS_LAYERNORM,
     IMC_CLS_GELU,
     IMC_CLS_RESIDUAL,
-    IMC_CLS_QK,        /* attention scores Q K^T */
+    IMC_CLS_QK,        /* attention scores Q K^T (traces; imcsim's flows write MATMUL) */
     IMC_CLS_SOFTMAX,
-    IMC_CLS_SV,        /* attention output S V */
+    IMC_CLS_SV,        /* attention output S V (traces; imcsim's flows write MATMUL) */
     IMC_CLS_STORE,     /* data parked in the store: attention Q K V, FAR sequence, skips */
-    IMC_CLS_LSTM_CELL, /* FAR: gate non-linearities and cell update */
+    IMC_CLS_LSTM_CELL, /* an LSTM's (FAR's) gate non-linearities and cell update */
     IMC_CLS_SYNC,
     IMC_CLS_IO,
     IMC_CLS_TRANSFER,  /* charged by the engine: moving outputs between sites */
     IMC_CLS_REPROGRAM, /* charged by the engine: rewriting crossbars */
     IMC_CLS_LEAKAGE,   /* charged by the engine: static power over the run */
-    IMC_CLS_ACTIVATION, /* an imported graph's ReLU, SiLU, sigmoid, tanh */
+    IMC_CLS_ACTIVATION, /* ReLU, SiLU, sigmoid, tanh */
     IMC_CLS_BATCHNORM,
     IMC_CLS_POOL,      /* pooling, means */
-    IMC_CLS_MATMUL,    /* an activation product outside attention's Q K^T and S V */
+    IMC_CLS_MATMUL,    /* an activation product (attention's Q K^T and S V among them) */
     IMC_CLS_SCALE,     /* element-wise products and scaling (LayerScale) */
     IMC_CLS_RNN_CELL,  /* a GRU's gates and update */
     IMC_CLS_COUNT

@@ -1,5 +1,6 @@
-/* graphflow.c -- the op graph of one inference of an imported network: its graph of generic ops
- * (sim/net/graph.h) turned into the engine's ops, node by node.
+/* graphflow.c -- the op graph of one inference of a network: its graph of generic ops
+ * (sim/net/graph.h; an imported model's, or the one vitgraph.c builds of a DeiT / FAR network)
+ * turned into the engine's ops, node by node, by the same rules for every model.
  *
  * A node's output is a set of rows, each one vector the hardware handles at once: a linear
  * layer's rows (tokens), a convolution's output positions (a vector of channels each: the
@@ -55,6 +56,10 @@ typedef struct node_ops {
     uint32_t *parked; /* per row, its STORE once parked in the global store (parked_rows) */
     uint32_t parked_done; /* a barrier after every row's STORE, once has_parked_done */
     int has_parked_done;
+    uint32_t *head_ready; /* per leading index (head) of the matmuls reading the parked rows:
+                             a barrier after parked_done (n_heads of them) */
+    uint32_t n_heads;
+    int n_readers, reader; /* nodes reading its output; the first of them */
     int seq;        /* whole-tensor waits on the longest path to it: two inputs that differ
                        here mean one waits, made, while the other needs a whole tensor */
 } node_ops;
@@ -65,7 +70,26 @@ typedef struct gflow {
     const imc_graph *g;
     node_ops *n;
     int qt;
+    uint8_t *regroup; /* per op: a barrier that only regroups rows (pass_rows): a weight layer
+                         reading it depends on the ops it joins instead, so their data reach it */
+    size_t cap_regroup;
+    /* Rows that join several ops (a row of heads or directions concatenated) are a group until
+       something needs them as one op: a row's value GROUP | g names group g, whose ops are
+       group_ops[group_first[g] .. group_first[g + 1]); group_bar[g] its barrier once made. A
+       weight layer takes the ops themselves, so most groups never become a barrier (op). */
+    uint32_t *group_first, *group_ops, *group_bar;
+    size_t n_groups, n_group_ops, cap_groups, cap_group_ops;
 } gflow;
+
+#define GROUP 0x80000000u
+
+/* The network layer of weight node I (its first matrix). The graph may be the native bound's
+ * (imc_network_native_graph), whose nodes are named as the layers. */
+static int layer_of(const gflow *f, int i)
+{
+    return f->g == &f->net->graph ? imc_network_layer_of(f->net, i, 0)
+                                  : imc_network_layer_named(f->net, f->g->nodes[i].name);
+}
 
 /* Rows and width of node I's output. */
 static void geometry(const gflow *f, int i, uint32_t *rows, uint32_t *width)
@@ -80,11 +104,45 @@ static void geometry(const gflow *f, int i, uint32_t *rows, uint32_t *width)
     }
 }
 
-/* The op row R of node J's output waits for, given the consumer has N_ROWS rows. */
-static uint32_t row_dep(const gflow *f, int j, uint32_t r, uint32_t n_rows)
+static uint32_t barrier(gflow *f, uint32_t name, const uint32_t *deps, size_t n);
+static void mark_regroup(gflow *f, uint32_t id);
+
+/* The op a row's value V stands for: V itself, or its group's barrier (made now if need be). */
+static uint32_t op_of(gflow *f, uint32_t v)
+{
+    if (v == UINT32_MAX || !(v & GROUP))
+        return v;
+    if (f->b->failed)
+        return UINT32_MAX;
+    uint32_t g = v & ~GROUP;
+    if (f->group_bar[g] == UINT32_MAX) {
+        size_t first = f->group_first[g], n = f->group_first[g + 1] - first;
+        uint32_t *ops = malloc((n ? n : 1) * sizeof *ops);
+        if (!ops) {
+            f->b->failed = 1;
+            return UINT32_MAX;
+        }
+        memcpy(ops, f->group_ops + first, n * sizeof *ops); /* barrier() may grow nothing of
+                                                              ours, but keep it simple */
+        f->group_bar[g] = barrier(f, f->b->g->ops[ops[0]].name, ops, n);
+        mark_regroup(f, f->group_bar[g]);
+        free(ops);
+    }
+    return f->group_bar[g];
+}
+
+/* The value (op or group) row R of node J's output stands for, given the consumer has N_ROWS
+ * rows (the whole output's op when the rows do not match). */
+static uint32_t row_val(const gflow *f, int j, uint32_t r, uint32_t n_rows)
 {
     const node_ops *o = &f->n[j];
     return o->rows && o->n_rows == n_rows ? o->rows[r] : o->done;
+}
+
+/* The op row R of node J's output waits for, given the consumer has N_ROWS rows. */
+static uint32_t row_dep(gflow *f, int j, uint32_t r, uint32_t n_rows)
+{
+    return op_of(f, row_val(f, j, r, n_rows));
 }
 
 /* A barrier after DEPS: no work, and it passes no data on (its readers wait, and take their
@@ -163,13 +221,15 @@ static const uint32_t *parked_rows(gflow *f, int j, uint32_t name)
     if (!o->parked) {
         uint32_t rows, width;
         geometry(f, j, &rows, &width);
+        for (uint32_t r = 0; r < o->n_rows; r++)
+            o->rows[r] = op_of(f, o->rows[r]);
         o->parked = park(f, o->site, o->rows, o->n_rows, width, name);
     }
     return o->parked;
 }
 
 /* The ops row R of element-wise node I waits for: each input's row, or its parked copy. */
-static void row_deps(const gflow *f, const imc_node *n, const uint32_t *const parked[2], uint32_t r,
+static void row_deps(gflow *f, const imc_node *n, const uint32_t *const parked[2], uint32_t r,
                      uint32_t rows, uint32_t deps[2])
 {
     deps[0] = deps[1] = UINT32_MAX;
@@ -234,16 +294,72 @@ static void whole(gflow *f, int i, int cls, const imc_work *work, int n_work)
     f->n[i].done = imc_flow_emit(f->b, op, deps, (size_t)k);
 }
 
+/* Mark op ID a barrier that only regroups rows. */
+static void mark_regroup(gflow *f, uint32_t id)
+{
+    if (f->b->failed)
+        return;
+    if (id >= f->cap_regroup) {
+        size_t cap = f->cap_regroup ? f->cap_regroup : 4096;
+        while (cap <= id)
+            cap *= 2;
+        uint8_t *grown = realloc(f->regroup, cap);
+        if (!grown) {
+            f->b->failed = 1;
+            return;
+        }
+        memset(grown + f->cap_regroup, 0, cap - f->cap_regroup);
+        f->regroup = grown;
+        f->cap_regroup = cap;
+    }
+    f->regroup[id] = 1;
+}
+
+/* Append to DEPS (at most MAX, *N so far) op DEP, or the ops it regroups (mark_regroup). */
+static void through(const gflow *f, uint32_t dep, uint32_t *deps, size_t *n, size_t max)
+{
+    if (dep != UINT32_MAX && dep < f->cap_regroup && f->regroup[dep] &&
+        *n + f->b->g->ops[dep].n_deps <= max) {
+        const imc_op *op = &f->b->g->ops[dep];
+        for (uint32_t k = 0; k < op->n_deps; k++)
+            through(f, f->b->g->deps[op->first_dep + k], deps, n, max);
+        return;
+    }
+    if (*n < max)
+        deps[(*n)++] = dep;
+}
+
+/* Append to DEPS the ops row value V stands for (a group's each, through). */
+static void parts_of(gflow *f, uint32_t v, uint32_t *deps, size_t *n, size_t max)
+{
+    if (v == UINT32_MAX || !(v & GROUP)) {
+        through(f, v, deps, n, max);
+        return;
+    }
+    uint32_t g = v & ~GROUP;
+    if (f->group_first[g + 1] - f->group_first[g] + *n > max) { /* too many parts: one barrier */
+        through(f, op_of(f, v), deps, n, max);
+        return;
+    }
+    for (size_t k = f->group_first[g]; k < f->group_first[g + 1]; k++)
+        through(f, f->group_ops[k], deps, n, max);
+}
+
+/* One MVM per row, after the op(s) that made its input row: heads or directions joined by a
+ * concatenation each send their part (parts_of). */
 static void linear(gflow *f, int i)
 {
     const imc_node *n = &f->g->nodes[i];
-    int layer = imc_network_layer_of(f->net, i, 0);
+    int layer = layer_of(f, i);
     uint32_t rows = (uint32_t)f->net->layers[layer].vectors;
     if (alloc_rows(f, i, rows))
         return;
+    enum { MAX_PARTS = 512 };
+    uint32_t deps[MAX_PARTS];
     for (uint32_t r = 0; r < rows; r++) {
-        uint32_t dep = row_dep(f, n->inputs[0], r, rows);
-        f->n[i].rows[r] = imc_flow_emit(f->b, imc_flow_mvm(f->b, f->net, layer, r), &dep, 1);
+        size_t nd = 0;
+        parts_of(f, row_val(f, n->inputs[0], r, rows), deps, &nd, MAX_PARTS);
+        f->n[i].rows[r] = imc_flow_emit(f->b, imc_flow_mvm(f->b, f->net, layer, r), deps, nd);
     }
     f->n[i].done = join(f, imc_flow_name(f->b, "%s", n->name), f->n[i].rows, rows);
 }
@@ -266,7 +382,8 @@ static uint32_t *row_barriers(gflow *f, int j, uint32_t name)
     }
     for (uint32_t y = 0; y < H; y++) {
         deps[0] = y ? bar[y - 1] : UINT32_MAX;
-        memcpy(deps + 1, o->rows + (size_t)y * W, W * sizeof *deps);
+        for (uint32_t x = 0; x < W; x++)
+            deps[1 + x] = op_of(f, o->rows[(size_t)y * W + x]);
         bar[y] = join(f, name, deps, W + 1);
     }
     free(deps);
@@ -309,13 +426,15 @@ static int64_t reached(int64_t in, int64_t out, int64_t k, int64_t stride, int64
  * keeps it for the windows after, on every copy of a replicated layer. From a single producer
  * (the image, a pooling) the input the windows reach arrives once, in a receive op that hands
  * it to every tile of the layer, and the MVMs wait for it through a barrier, which carries no
- * data. So a convolution's input crosses the NoC once per tile, not once per window. */
+ * data. So a convolution's input crosses the NoC once per tile, not once per window. Windows
+ * that do not overlap (stride at least the kernel's extent: a ViT's patches) have nothing to
+ * reuse: each MVM then takes its own window from the single producer, as it is needed. */
 static void conv(gflow *f, int i)
 {
     const imc_node *n = &f->g->nodes[i], *in = &f->g->nodes[n->inputs[0]];
     const node_ops *src = &f->n[n->inputs[0]];
     const int64_t *a = n->attr;
-    int layer = imc_network_layer_of(f->net, i, 0);
+    int layer = layer_of(f, i);
     int groups = (int)a[IMC_CONV_GROUPS];
     int64_t H = in->shape[1], W = in->shape[2];
     uint32_t Wo = (uint32_t)n->shape[2], pos = (uint32_t)(n->shape[1] * n->shape[2]);
@@ -329,9 +448,12 @@ static void conv(gflow *f, int i)
         free(per), free(deps), free(bar);
         return;
     }
-    /* from a single producer: the receive, and the barrier the windows wait on */
-    uint32_t arrived = UINT32_MAX;
-    if (!bar) {
+    /* from a single producer: the receive, and the barrier the windows wait on; windows that
+       do not overlap (a ViT's patches) share nothing, so each takes its own from the producer */
+    int disjoint = (a[IMC_CONV_KH] - 1) * a[IMC_CONV_DH] < a[IMC_CONV_SH] &&
+                   (a[IMC_CONV_KW] - 1) * a[IMC_CONV_DW] < a[IMC_CONV_SW];
+    uint32_t arrived = disjoint ? src->done : UINT32_MAX;
+    if (!bar && !disjoint) {
         uint64_t used = (uint64_t)reached(H, n->shape[1], a[IMC_CONV_KH], a[IMC_CONV_SH], a[IMC_CONV_PH], a[IMC_CONV_DH]) *
                         (uint64_t)reached(W, n->shape[2], a[IMC_CONV_KW], a[IMC_CONV_SW], a[IMC_CONV_PW], a[IMC_CONV_DW]) *
                         (uint64_t)a[IMC_CONV_IN] * f->b->ab;
@@ -349,14 +471,15 @@ static void conv(gflow *f, int i)
                 for (int64_t kx = 0; kx < a[IMC_CONV_KW]; kx++) {
                     int64_t y = y0 + ky * a[IMC_CONV_DH], x = x0 + kx * a[IMC_CONV_DW];
                     if (y >= 0 && y < H && x >= 0 && x < W)
-                        deps[nd++] = src->rows[y * W + x];
+                        deps[nd++] = op_of(f, src->rows[y * W + x]);
                 }
         } else {
             deps[0] = arrived;
         }
         for (int gi = 0; gi < groups; gi++) {
             imc_op op = imc_flow_mvm(f->b, f->net, layer + gi, p);
-            op.take_bits = (uint32_t)(take < UINT32_MAX ? take : UINT32_MAX);
+            if (bar || !disjoint)
+                op.take_bits = (uint32_t)(take < UINT32_MAX ? take : UINT32_MAX);
             per[gi] = imc_flow_emit(f->b, op, deps, nd);
         }
         f->n[i].rows[p] = join(f, name, per, (size_t)groups);
@@ -428,7 +551,7 @@ static void recurrent(gflow *f, int i)
 {
     const imc_node *n = &f->g->nodes[i];
     const int64_t *a = n->attr;
-    int gru = n->op == IMC_NODE_GRU, dirs = a[IMC_RNN_BIDIR] ? 2 : 1, first = imc_network_layer_of(f->net, i, 0);
+    int gru = n->op == IMC_NODE_GRU, dirs = a[IMC_RNN_BIDIR] ? 2 : 1, first = layer_of(f, i);
     uint32_t T = (uint32_t)n->shape[0], H = (uint32_t)a[IMC_RNN_HIDDEN];
     uint32_t name = imc_flow_name(f->b, "%s", n->name);
     uint64_t ab = f->b->ab;
@@ -500,13 +623,18 @@ static uint32_t store_whole(gflow *f, int j, uint32_t name)
  * transpose or slice of a tensor made row by row, it is those rows that are written, each as it
  * is made, once for every operand cut from them (a DeiT attention's Q, K and V from its qkv
  * rows, as dataflow.c writes them per token); otherwise J's output as a whole, once it exists. */
+static int source_of(const gflow *f, int j)
+{
+    while (f->g->nodes[j].n_inputs == 1 &&
+           (f->g->nodes[j].op == IMC_NODE_RESHAPE || f->g->nodes[j].op == IMC_NODE_TRANSPOSE ||
+            f->g->nodes[j].op == IMC_NODE_SLICE))
+        j = f->g->nodes[j].inputs[0];
+    return j;
+}
+
 static uint32_t stored(gflow *f, int j, uint32_t name)
 {
-    int s = j;
-    while (f->g->nodes[s].n_inputs == 1 &&
-           (f->g->nodes[s].op == IMC_NODE_RESHAPE || f->g->nodes[s].op == IMC_NODE_TRANSPOSE ||
-            f->g->nodes[s].op == IMC_NODE_SLICE))
-        s = f->g->nodes[s].inputs[0];
+    int s = source_of(f, j);
     node_ops *o = &f->n[s];
     if (!o->rows || o->chan)
         return store_whole(f, j, name);
@@ -520,12 +648,37 @@ static uint32_t stored(gflow *f, int j, uint32_t name)
     return o->parked_done;
 }
 
+/* Operand J of a matmul ready for leading index (head) Q: when J's rows were parked, a barrier
+ * per head after them, shared by every matmul reading them (Q K^T and S V of that head). In
+ * mapping.matmul: rewrite, it is there that the engine programs the head's K and V into
+ * crossbars, once per head. */
+static uint32_t head_ready(gflow *f, int j, uint32_t q, uint32_t n_heads, uint32_t ready, uint32_t name)
+{
+    node_ops *o = &f->n[source_of(f, j)];
+    if (!o->has_parked_done || ready != o->parked_done)
+        return ready;
+    if (!o->head_ready) {
+        if (!(o->head_ready = malloc(n_heads * sizeof *o->head_ready))) {
+            f->b->failed = 1;
+            return ready;
+        }
+        o->n_heads = n_heads;
+        for (uint32_t h = 0; h < n_heads; h++) {
+            imc_op bar = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
+                          .name = name, .head = (int32_t)h};
+            o->head_ready[h] = imc_flow_emit(f->b, bar, &ready, 1);
+        }
+    }
+    return q < o->n_heads ? o->head_ready[q] : ready;
+}
+
 /* Whether each query tile's rows of matmul node I's first operand (LEAD x M rows) came from
- * one op, which then hands the tile over directly (a softmax's tile into S V). */
+ * one op on chip.digital, which then hands the tile over directly (a softmax's tile into S V);
+ * rows made on a tile (Q from qkv) are read from the store, where they were written. */
 static int tiles_made_whole(const gflow *f, int i, size_t lead, uint32_t m)
 {
     const node_ops *a = &f->n[f->g->nodes[i].inputs[0]];
-    if (!a->rows || a->n_rows != lead * m)
+    if (!a->rows || a->n_rows != lead * m || a->site >= 0)
         return 0;
     for (size_t r = 0; r < lead * m; r++)
         if (a->rows[r] != a->rows[r - r % m + (r % m) / (uint32_t)f->qt * (uint32_t)f->qt])
@@ -560,10 +713,12 @@ static void matmul(gflow *f, int i)
         for (size_t j = 0; j < tiles; j++) {
             uint32_t rows = (uint32_t)(m - j * qt < qt ? m - j * qt : qt);
             imc_op op = {.kind = IMC_OP_MATMUL, .cls = IMC_CLS_MATMUL, .layer = -1, .site = -1,
-                         .name = name, .token = (uint32_t)(j * qt), .head = -1,
+                         .name = name, .token = (uint32_t)(j * qt), .head = (int32_t)q,
                          .in_bits = (uint64_t)rows * k * ab, .out_bits = (uint64_t)rows * nn * ab,
                          .m = rows, .k = k, .n = nn};
-            uint32_t deps[2] = {direct ? f->n[n->inputs[0]].rows[q * m + j * qt] : a_ready, b_ready};
+            uint32_t deps[2] = {direct ? op_of(f, f->n[n->inputs[0]].rows[q * m + j * qt])
+                                       : head_ready(f, n->inputs[0], (uint32_t)q, (uint32_t)lead, a_ready, name),
+                                head_ready(f, n->inputs[1], (uint32_t)q, (uint32_t)lead, b_ready, name)};
             ops[q * tiles + j] = imc_flow_emit(f->b, op, deps, deps[0] == deps[1] ? 1 : 2);
             for (uint32_t r = 0; r < rows; r++)
                 f->n[i].rows[q * m + j * qt + r] = ops[q * tiles + j];
@@ -641,6 +796,51 @@ static void concat_row(const gflow *f, int i, uint32_t r, int *k, uint32_t *row)
     *row = (uint32_t)x;
 }
 
+/* Append V to the growing array *A (*N of *CAP used); nonzero (and the flow failed) when out
+ * of memory. */
+static int push(gflow *f, uint32_t **a, size_t *n, size_t *cap, uint32_t v)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        uint32_t *grown = realloc(*a, c * sizeof *grown);
+        if (!grown) {
+            f->b->failed = 1;
+            return -1;
+        }
+        *a = grown;
+        *cap = c;
+    }
+    (*a)[(*n)++] = v;
+    return 0;
+}
+
+/* A new group of the N ops OPS (see gflow); its row value. */
+static uint32_t new_group(gflow *f, const uint32_t *ops, size_t n)
+{
+    if (f->n_groups + 2 > f->cap_groups) {
+        size_t c = f->cap_groups ? 2 * f->cap_groups : 1024;
+        uint32_t *g1 = realloc(f->group_first, c * sizeof *g1);
+        if (g1)
+            f->group_first = g1;
+        uint32_t *g2 = g1 ? realloc(f->group_bar, c * sizeof *g2) : NULL;
+        if (g2)
+            f->group_bar = g2;
+        if (!g1 || !g2) {
+            f->b->failed = 1;
+            return UINT32_MAX;
+        }
+        f->cap_groups = c;
+    }
+    if (!f->n_groups)
+        f->group_first[0] = 0;
+    for (size_t k = 0; k < n; k++)
+        if (push(f, &f->group_ops, &f->n_group_ops, &f->cap_group_ops, ops[k]))
+            return UINT32_MAX;
+    f->group_bar[f->n_groups] = UINT32_MAX;
+    f->group_first[f->n_groups + 1] = (uint32_t)f->n_group_ops;
+    return GROUP | (uint32_t)f->n_groups++;
+}
+
 /* Data movement node I row by row where its input came so: output row r waits for the ops of
  * the input rows it reads (a concatenation along the last dimension: every input's row r), so
  * what comes after it pipelines (a FAR head's slice of pre_proj into its LSTMs, attention's
@@ -676,9 +876,9 @@ static int pass_rows(gflow *f, int i, uint32_t name)
         return 0;
     if (alloc_rows(f, i, rows))
         return 0;
-    uint32_t *deps = NULL, cap = 0, n_prev = 0, *prev = NULL, prev_id = UINT32_MAX;
+    uint32_t *deps = NULL, *all = NULL, prev = UINT32_MAX;
+    size_t nd = 0, cap = 0, n_all = 0, cap_all = 0, first_prev = 0, n_prev = 0;
     for (uint32_t r = 0; r < rows && !f->b->failed; r++) {
-        uint32_t nd = 0;
         int k = 0;
         if (concat_last)
             lo = 0, hi = (uint32_t)n->n_inputs - 1;
@@ -686,35 +886,53 @@ static int pass_rows(gflow *f, int i, uint32_t name)
             concat_row(f, i, r, &k, &lo), hi = lo;
         else
             rows_read(f, i, r, &lo, &hi);
-        if (hi - lo + 1 > cap) {
-            cap = 2 * (hi - lo + 1);
-            uint32_t *g1 = realloc(deps, cap * sizeof *deps), *g2 = g1 ? realloc(prev, cap * sizeof *prev) : NULL;
-            if (g1)
-                deps = g1;
-            if (g2)
-                prev = g2;
-            if (!g1 || !g2) {
-                f->b->failed = 1;
-                break;
-            }
-        }
+        nd = 0;
         for (uint32_t x = lo; x <= hi; x++) {
             const node_ops *o = &f->n[n->inputs[concat_last ? (int)x : k]];
-            uint32_t d = !o->rows ? o->done : o->rows[concat_last ? r : x];
-            if (d != UINT32_MAX && (!nd || deps[nd - 1] != d))
-                deps[nd++] = d;
+            uint32_t v = !o->rows ? o->done : o->rows[concat_last ? r : x];
+            size_t a = 0, b = 1;
+            if (v != UINT32_MAX && (v & GROUP))
+                a = f->group_first[v & ~GROUP], b = f->group_first[(v & ~GROUP) + 1];
+            for (size_t e = a; e < b; e++) {
+                uint32_t d = v != UINT32_MAX && (v & GROUP) ? f->group_ops[e] : v;
+                if (d != UINT32_MAX && (!nd || deps[nd - 1] != d) && push(f, &deps, &nd, &cap, d))
+                    break;
+            }
         }
-        if (nd == n_prev && !memcmp(deps, prev, nd * sizeof *deps)) {
-            f->n[i].rows[r] = prev_id;
-            continue;
+        if (nd <= 1) {
+            f->n[i].rows[r] = nd ? deps[0] : UINT32_MAX;
+        } else if (prev != UINT32_MAX && nd == n_prev &&
+                   !memcmp(deps, f->group_ops + first_prev, nd * sizeof *deps)) {
+            f->n[i].rows[r] = prev; /* the same parts as the row before: the same group */
+        } else {
+            prev = f->n[i].rows[r] = new_group(f, deps, nd);
+            if (prev == UINT32_MAX)
+                break;
+            first_prev = f->group_first[prev & ~GROUP];
+            n_prev = nd;
         }
-        prev_id = f->n[i].rows[r] = join(f, name, deps, nd);
-        memcpy(prev, deps, nd * sizeof *deps);
-        n_prev = nd;
+        for (size_t e = 0; e < nd; e++)
+            if ((!n_all || all[n_all - 1] != deps[e]) && push(f, &all, &n_all, &cap_all, deps[e]))
+                break;
     }
-    free(deps), free(prev);
-    f->n[i].done = join_distinct(f, name, f->n[i].rows, rows);
+    f->n[i].done = join(f, name, all, n_all);
+    free(deps), free(all);
     return !f->b->failed;
+}
+
+/* The layer whose weight node is the only reader of node I's output (through reshapes,
+ * transposes and slices read by one node each), or -1. */
+static int fed_layer(const gflow *f, int i)
+{
+    for (int c = i; f->n[c].n_readers == 1;) {
+        c = f->n[c].reader;
+        imc_node_op op = f->g->nodes[c].op;
+        if (op == IMC_NODE_LINEAR || op == IMC_NODE_CONV2D)
+            return layer_of(f, c);
+        if (op != IMC_NODE_RESHAPE && op != IMC_NODE_TRANSPOSE && op != IMC_NODE_SLICE)
+            break;
+    }
+    return -1;
 }
 
 static void node(gflow *f, int i)
@@ -760,16 +978,16 @@ static void node(gflow *f, int i)
         return;
     }
     case IMC_NODE_LINEAR:
-        o->site = imc_network_layer_of(f->net, i, 0);
+        o->site = layer_of(f, i);
         linear(f, i);
         return;
     case IMC_NODE_CONV2D:
-        o->site = imc_network_layer_of(f->net, i, 0);
+        o->site = layer_of(f, i);
         conv(f, i);
         return;
     case IMC_NODE_LSTM:
     case IMC_NODE_GRU:
-        o->site = imc_network_layer_of(f->net, i, 0);
+        o->site = layer_of(f, i);
         o->seq += n->attr[IMC_RNN_BIDIR] || n->attr[IMC_RNN_REVERSE];
         recurrent(f, i);
         return;
@@ -778,7 +996,10 @@ static void node(gflow *f, int i)
         o->seq++;
         matmul(f, i);
         return;
-    case IMC_NODE_LAYERNORM:
+    case IMC_NODE_LAYERNORM: /* on the tile of the weight layer it alone feeds (the whole
+                                vector it normalises goes there anyway), else next to its input */
+        if (fed_layer(f, i) >= 0)
+            o->site = fed_layer(f, i);
         rowwise(f, i, IMC_CLS_LAYERNORM, (imc_work[]){{IMC_DIGITAL_LAYERNORM, 1}}, 1);
         return;
     case IMC_NODE_BATCHNORM:
@@ -857,18 +1078,24 @@ static void node(gflow *f, int i)
     }
 }
 
-void imc_graphflow(imc_flow_builder *b, const imc_network *net, const imc_dataflow_opts *opts)
+void imc_graphflow(imc_flow_builder *b, const imc_network *net, const imc_graph *g,
+                   const imc_dataflow_opts *opts)
 {
-    const imc_graph *g = &net->graph;
-    gflow f = {b, net, g, calloc((size_t)g->n_nodes, sizeof *f.n),
-               opts->query_tile > 0 ? opts->query_tile : 1};
+    gflow f = {.b = b, .net = net, .g = g, .n = calloc((size_t)g->n_nodes, sizeof *f.n),
+               .qt = opts->query_tile > 0 ? opts->query_tile : 1};
     if (!f.n) {
         b->failed = 1;
         return;
     }
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++)
+            if (f.n[g->nodes[i].inputs[k]].n_readers++ == 0)
+                f.n[g->nodes[i].inputs[k]].reader = i;
     for (int i = 0; i < g->n_nodes && !b->failed; i++)
         node(&f, i);
     for (int i = 0; i < g->n_nodes; i++)
-        free(f.n[i].rows), free(f.n[i].parked);
+        free(f.n[i].rows), free(f.n[i].parked), free(f.n[i].head_ready);
     free(f.n);
+    free(f.regroup);
+    free(f.group_first), free(f.group_ops), free(f.group_bar);
 }

@@ -1,8 +1,8 @@
 /* graph.h -- a network as a graph of generic layers and ops: the description every model
  * family produces (vitgraph.c for DeiT/FAR, generic.c for an imported model), which the forward
- * passes execute and whose weight matrices the mapper places. The timing of an imported graph
- * is built from it too (sim/flow/graphflow.c); DeiT and FAR keep their own, finer dataflow
- * (sim/flow/dataflow.c: attention's query tiles and stores, FAR's sequence store).
+ * passes execute, whose weight matrices the mapper places and whose timing is built from it
+ * (sim/flow/graphflow.c: attention's query tiles and stores, FAR's sequence store, a CNN's
+ * sliding windows).
  *
  * A node is one PyTorch-level operation on one image: a weight layer (linear, conv2d, LSTM,
  * GRU), an op between activations (matmul, softmax, norms, activations, pooling, add, mul,

@@ -648,12 +648,19 @@ int imc_network_find_layer(const imc_network *net, imc_layer_kind kind, int bloc
 
 int imc_network_layer_of(const imc_network *net, int node, int part)
 {
-    const char *name = net->graph.nodes[node].name;
-    for (size_t i = 0; i < net->n_layers; i++) {
-        const imc_layer *l = &net->layers[i];
-        if (l->node >= 0 ? l->node == node && l->part == part : part == 0 && !strcmp(l->name, name))
+    if (!imc_network_is_generic(net))
+        return part == 0 ? imc_network_layer_named(net, net->graph.nodes[node].name) : -1;
+    for (size_t i = 0; i < net->n_layers; i++)
+        if (net->layers[i].node == node && net->layers[i].part == part)
             return (int)i;
-    }
+    return -1;
+}
+
+int imc_network_layer_named(const imc_network *net, const char *name)
+{
+    for (size_t i = 0; i < net->n_layers; i++)
+        if (!strcmp(net->layers[i].name, name))
+            return (int)i;
     return -1;
 }
 

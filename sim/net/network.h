@@ -97,6 +97,12 @@ void imc_network_free(imc_network *net);
 /* NET as a graph of generic ops (vitgraph.c): what imc_network_load stores in net->graph. */
 int imc_network_build_graph(const imc_network *net, imc_graph *g, imc_err *err);
 
+/* The native bound of DeiT / FAR network NET (--native) as a graph for the timing: every token
+ * mixer reduced to its weight layers, per token (qkv then proj, pre_proj then post_proj), with
+ * nothing that mixes tokens. Its weight nodes are named as NET's layers (imc_network_layer_named);
+ * it has no tensors to compute with. */
+int imc_network_native_graph(const imc_network *net, imc_graph *g, imc_err *err);
+
 /* Whether NET came as a generic graph (an imported model), not as DeiT / FAR tensors. */
 int imc_network_is_generic(const imc_network *net);
 
@@ -116,6 +122,9 @@ int imc_network_layer_weights(const imc_network *net, const imc_layer *layer, fl
 
 /* The layer of matrix PART of weight node NODE of net->graph (imc_matrix), or -1. */
 int imc_network_layer_of(const imc_network *net, int node, int part);
+
+/* The layer named NAME (a DeiT / FAR graph's weight node's name), or -1. */
+int imc_network_layer_named(const imc_network *net, const char *name);
 
 /* Name of a layer kind ("qkv", "far_lstm", ...). */
 const char *imc_layer_kind_name(imc_layer_kind kind);

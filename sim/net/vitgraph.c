@@ -14,7 +14,10 @@
  * A weight layer's node has the name of its network layer ("blocks.3.attn.lstm.h2.bwd"), so the
  * graph's matrices (imc_graph_matrices) are the network's layers one for one; the nodes come in
  * the order the forward pass has always run them (a FAR head's LSTMs, then its head_proj), which
- * is not the layers' order (every head's LSTMs, then every head_proj) the mapper places by. */
+ * is not the layers' order (every head's LSTMs, then every head_proj) the mapper places by.
+ *
+ * The native bound (--native) is the same graph with each token mixer reduced to its first and
+ * last weight layers, per token (imc_network_native_graph): the timing's graph, not the numerics'. */
 #include "sim/net/network.h"
 
 #include <math.h>
@@ -26,6 +29,7 @@ typedef struct build {
     imc_graph *g;
     imc_err *err;
     int rc;
+    int native; /* token mixers reduced to their weight layers (imc_network_native_graph) */
 } build;
 
 /* Append a node named by FMT; returns its index, or -1 once anything failed. */
@@ -187,10 +191,24 @@ static int far(build *b, const imc_network *net, int bi, int x)
     return linear(b, postl, joined, postl->name);
 }
 
-int imc_network_build_graph(const imc_network *net, imc_graph *g, imc_err *err)
+/* The native bound's mixer: its first weight layer straight into its last, per token (qkv's
+ * query third into proj, the D values a token's proj reads; pre_proj into post_proj). */
+static int native_mixer(build *b, const imc_network *net, int bi, int x)
+{
+    int attn = net->blocks[bi].kind == IMC_BLOCK_ATTENTION;
+    const imc_layer *in = layer_of(net, attn ? IMC_LAYER_QKV : IMC_LAYER_FAR_PRE, bi, -1, -1);
+    const imc_layer *out = layer_of(net, attn ? IMC_LAYER_ATTN_PROJ : IMC_LAYER_FAR_POST, bi, -1, -1);
+    int y = linear(b, in, x, in->name);
+    if (attn)
+        y = node(b, IMC_NODE_SLICE, IN(y), ATTR(1, 0, net->embed_dim), 0, NULL, NULL,
+                 "blocks.%d.attn.native", bi);
+    return linear(b, out, y, out->name);
+}
+
+static int build_graph(const imc_network *net, imc_graph *g, int native, imc_err *err)
 {
     imc_graph_init(g);
-    build bb = {g, err, 0}, *b = &bb;
+    build bb = {g, err, 0, native}, *b = &bb;
     int64_t C = net->in_chans, S = net->img_size, p = net->patch_size, D = net->embed_dim;
     int64_t T = net->tokens, grid = S / p;
     double eps = net->layernorm_eps;
@@ -214,8 +232,9 @@ int imc_network_build_graph(const imc_network *net, imc_graph *g, imc_err *err)
         char m[96];
         snprintf(m, sizeof m, "blocks.%d.norm1", bi);
         int n1 = layernorm(b, x, D, eps, m);
-        int mixed = net->blocks[bi].kind == IMC_BLOCK_ATTENTION ? attention(b, net, bi, n1)
-                                                                 : far(b, net, bi, n1);
+        int mixed = b->native                                      ? native_mixer(b, net, bi, n1)
+                    : net->blocks[bi].kind == IMC_BLOCK_ATTENTION ? attention(b, net, bi, n1)
+                                                                  : far(b, net, bi, n1);
         x = node(b, IMC_NODE_ADD, IN(x, mixed), NOATTR, 0, NULL, NULL, "blocks.%d.add1", bi);
         snprintf(m, sizeof m, "blocks.%d.norm2", bi);
         int n2 = layernorm(b, x, D, eps, m);
@@ -245,4 +264,14 @@ int imc_network_build_graph(const imc_network *net, imc_graph *g, imc_err *err)
     if (b->rc)
         imc_graph_free(g);
     return b->rc;
+}
+
+int imc_network_build_graph(const imc_network *net, imc_graph *g, imc_err *err)
+{
+    return build_graph(net, g, 0, err);
+}
+
+int imc_network_native_graph(const imc_network *net, imc_graph *g, imc_err *err)
+{
+    return build_graph(net, g, 1, err);
 }

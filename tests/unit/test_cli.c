@@ -139,6 +139,26 @@ static void test_missing_file_and_usage_errors(void)
     free(out), free(err);
 }
 
+/* --native removes a DeiT or FAR network's token mixers; an imported graph (here the VGG-8
+ * reference of tests/data) has none imcsim knows, so it is refused rather than reported as its
+ * own bound, with no output written. */
+static void test_native_needs_deit_or_far(void)
+{
+    char reram[4200], model[4200], csv[4200];
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(model, sizeof model, "%s/tests/data/ref_vgg8.model.safetensors", srcdir);
+    snprintf(csv, sizeof csv, "%s/native.csv", workdir);
+    char *out, *err;
+    const char *args[] = {"--arch", reram, "--model", model, "--native", "--csv", csv, NULL};
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, args), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, ": the native bound (--native) removes a DeiT or FAR "
+                                       "network's token mixers; an imported graph has none it knows\n"));
+    CU_ASSERT_EQUAL(count_lines(err), 1);
+    CU_ASSERT_STRING_EQUAL(out, "");
+    CU_ASSERT_EQUAL(access(csv, F_OK), -1);
+    free(out), free(err);
+}
+
 static void test_arch_found_by_bare_name(void)
 {
     char *out, *err;
@@ -945,6 +965,7 @@ static int cleanup(void)
 static CU_TestInfo tests[] = {
     {"bad config: exit 2, one line, no output file", test_bad_config_exit_2_one_line_no_output},
     {"missing file and usage errors", test_missing_file_and_usage_errors},
+    {"--native on an imported graph: exit 2, one line", test_native_needs_deit_or_far},
     {"--arch bare name lookup", test_arch_found_by_bare_name},
     {"--help options are in the man page", test_help_matches_man_page},
     {"--dump-config reproduces the report", test_dump_config_reproduces_report},

@@ -375,9 +375,10 @@ static void test_pool_pipelines(void)
  * softmax, times v, heads joined, proj, the residual add of fc0's output, a mean.
  * Predicted by hand: qkv's rows are written to the store once as each is made (6 STOREs of 12
  * values), shared by Q, K and V, with one barrier after them that every product waits for; the
- * scale costs nothing (folded into the query weights); per head and tile one Q K^T, one softmax
- * after it, one S V taking its tile from that softmax directly (not through the store); proj's
- * row t waits for both heads' S V of its tile; fc0's rows, the residual skip, wait in the store
+ * scale costs nothing (folded into the query weights); per head a barrier after it; per head
+ * and tile one Q K^T, one softmax after it, one S V taking its tile from that softmax directly
+ * (not through the store); proj's row t waits for both heads' S V of its tile, each sending
+ * its half of the row; fc0's rows, the residual skip, wait in the store
  * (the add's other input needs whole sequences). Global-buffer traffic, in 8-bit values:
  * writes 6 x 12 (qkv) + 6 x 4 (skip) = 96; Q K^T reads per head 4 x 2 + 2 x 6 and 2 x 2 + 2 x 6
  * = 36, 72 for both; the softmax ops on chip.digital read and write their 6 x 6 per head, 144;
@@ -422,8 +423,15 @@ static void test_attention_flow(void)
     CU_ASSERT_EQUAL_FATAL(ops_of(g, "add", IMC_OP_STORE, skip, 8), 6);
     CU_ASSERT_EQUAL(ops_of(g, "sv", IMC_OP_STORE, none, 4), 0);
     CU_ASSERT_EQUAL(ops_of(g, "scale", IMC_OP_VECTOR, none, 4), 0);
-    uint32_t kv_ready = deps_of(g, qk[0])[0];
+    uint32_t head_ready[2] = {deps_of(g, qk[0])[0], deps_of(g, qk[2])[0]};
+    CU_ASSERT_EQUAL_FATAL(g->ops[head_ready[0]].kind, IMC_OP_BARRIER);
+    uint32_t kv_ready = deps_of(g, head_ready[0])[0];
     CU_ASSERT_EQUAL_FATAL(g->ops[kv_ready].kind, IMC_OP_BARRIER);
+    for (int h = 0; h < 2; h++) { /* a barrier per head (where rewrite mode programs K and V) */
+        CU_ASSERT_EQUAL(g->ops[head_ready[h]].head, h);
+        CU_ASSERT_EQUAL_FATAL(g->ops[head_ready[h]].n_deps, 1);
+        CU_ASSERT_EQUAL(deps_of(g, head_ready[h])[0], kv_ready);
+    }
     CU_ASSERT_EQUAL_FATAL(g->ops[kv_ready].n_deps, 6);
     for (int r = 0; r < 6; r++) {
         CU_ASSERT_EQUAL(g->ops[st[r]].out_bits, 96);
@@ -433,7 +441,8 @@ static void test_attention_flow(void)
     static const uint32_t m_of[4] = {4, 2, 4, 2}; /* [head][tile] */
     for (int k = 0; k < 4; k++) {
         CU_ASSERT_EQUAL(g->ops[qk[k]].n_deps, 1);
-        CU_ASSERT_EQUAL(deps_of(g, qk[k])[0], kv_ready);
+        CU_ASSERT_EQUAL(deps_of(g, qk[k])[0], head_ready[k / 2]);
+        CU_ASSERT_EQUAL(g->ops[qk[k]].head, k / 2);
         CU_ASSERT_EQUAL(g->ops[qk[k]].m, m_of[k]);
         CU_ASSERT_EQUAL(g->ops[qk[k]].k, 2);
         CU_ASSERT_EQUAL(g->ops[qk[k]].n, 6);
@@ -442,14 +451,12 @@ static void test_attention_flow(void)
         CU_ASSERT_EQUAL(g->ops[sm[k]].work[1].count, m_of[k]);
         CU_ASSERT_EQUAL_FATAL(g->ops[sv[k]].n_deps, 2);
         CU_ASSERT_EQUAL(deps_of(g, sv[k])[0], sm[k]);
-        CU_ASSERT_EQUAL(deps_of(g, sv[k])[1], kv_ready);
+        CU_ASSERT_EQUAL(deps_of(g, sv[k])[1], head_ready[k / 2]);
     }
-    for (int r = 0; r < 6; r++) { /* both heads' S V of the row's tile */
-        uint32_t bar = deps_of(g, proj[r])[0];
-        CU_ASSERT_EQUAL_FATAL(g->ops[bar].kind, IMC_OP_BARRIER);
-        CU_ASSERT_EQUAL_FATAL(g->ops[bar].n_deps, 2);
-        CU_ASSERT_EQUAL(deps_of(g, bar)[0], sv[r / 4]);
-        CU_ASSERT_EQUAL(deps_of(g, bar)[1], sv[2 + r / 4]);
+    for (int r = 0; r < 6; r++) { /* both heads' S V of the row's tile, each sending its part */
+        CU_ASSERT_EQUAL_FATAL(g->ops[proj[r]].n_deps, 2);
+        CU_ASSERT_EQUAL(deps_of(g, proj[r])[0], sv[r / 4]);
+        CU_ASSERT_EQUAL(deps_of(g, proj[r])[1], sv[2 + r / 4]);
         CU_ASSERT_EQUAL(deps_of(g, add[r])[0], skip[r]);
         CU_ASSERT_EQUAL(deps_of(g, add[r])[1], proj[r]);
     }
