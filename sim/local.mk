@@ -22,7 +22,7 @@ libimc_a_SOURCES = \
 	sim/net/modelgen.c sim/net/modelgen.h \
 	sim/map/mapper.c sim/map/mapper.h \
 	sim/flow/dataflow.c sim/flow/dataflow.h \
-	sim/flow/graphflow.c sim/flow/builder.h \
+	sim/flow/graphflow.c sim/flow/graphrows.c sim/flow/graphrows.h sim/flow/builder.h \
 	sim/flow/trace.c sim/flow/trace.h \
 	sim/engine/kernel.c sim/engine/kernel.h sim/engine/kernel_shim.h \
 	sim/engine/ledger.c sim/engine/ledger.h \

@@ -1,6 +1,7 @@
 /* graphflow.c -- the op graph of one inference of a network: its graph of generic ops
  * (sim/net/graph.h; an imported model's, or the one vitgraph.c builds of a DeiT / FAR network)
- * turned into the engine's ops, node by node, by the same rules for every model.
+ * turned into the engine's ops, node by node, by the same rules for every model. What it keeps
+ * per node (the rows of its output, groups, what is parked in the store) is graphrows.c's.
  *
  * A node's output is a set of rows, each one vector the hardware handles at once: a linear
  * layer's rows (tokens), a convolution's output positions (a vector of channels each: the
@@ -45,188 +46,7 @@
 #include <string.h>
 
 #include "models/model.h"
-#include "sim/flow/builder.h"
-
-typedef struct node_ops {
-    uint32_t done;  /* an op after which the whole output exists (UINT32_MAX: a parameter) */
-    uint32_t *rows; /* per row, the op that produced it; NULL when not produced row by row */
-    uint32_t n_rows;
-    int chan;       /* rows are the positions of a [C][H][W] tensor, C wide */
-    int site;       /* the layer whose tile hosts its element-wise work (-1: the chip's) */
-    uint32_t *parked; /* per row, its STORE once parked in the global store (parked_rows) */
-    uint32_t parked_done; /* a barrier after every row's STORE, once has_parked_done */
-    int has_parked_done;
-    uint32_t *head_ready; /* per leading index (head) of the matmuls reading the parked rows:
-                             a barrier after parked_done (n_heads of them) */
-    uint32_t n_heads;
-    int n_readers, reader; /* nodes reading its output; the first of them */
-    int seq;        /* whole-tensor waits on the longest path to it: two inputs that differ
-                       here mean one waits, made, while the other needs a whole tensor */
-} node_ops;
-
-typedef struct gflow {
-    imc_flow_builder *b;
-    const imc_network *net;
-    const imc_graph *g;
-    node_ops *n;
-    int qt;
-    uint8_t *regroup; /* per op: a barrier that only regroups rows (pass_rows): a weight layer
-                         reading it depends on the ops it joins instead, so their data reach it */
-    size_t cap_regroup;
-    /* Rows that join several ops (a row of heads or directions concatenated) are a group until
-       something needs them as one op: a row's value GROUP | g names group g, whose ops are
-       group_ops[group_first[g] .. group_first[g + 1]); group_bar[g] its barrier once made. A
-       weight layer takes the ops themselves, so most groups never become a barrier (op). */
-    uint32_t *group_first, *group_ops, *group_bar;
-    size_t n_groups, n_group_ops, cap_groups, cap_group_ops;
-} gflow;
-
-#define GROUP 0x80000000u
-
-/* The network layer of weight node I (its first matrix). The graph may be the native bound's
- * (imc_network_native_graph), whose nodes are named as the layers. */
-static int layer_of(const gflow *f, int i)
-{
-    return f->g == &f->net->graph ? imc_network_layer_of(f->net, i, 0)
-                                  : imc_network_layer_named(f->net, f->g->nodes[i].name);
-}
-
-/* Rows and width of node I's output. */
-static void geometry(const gflow *f, int i, uint32_t *rows, uint32_t *width)
-{
-    const imc_node *n = &f->g->nodes[i];
-    if (f->n[i].chan) {
-        *width = (uint32_t)n->shape[0];
-        *rows = (uint32_t)(imc_node_numel(n) / (size_t)n->shape[0]);
-    } else {
-        *width = (uint32_t)n->shape[n->ndim - 1];
-        *rows = (uint32_t)(imc_node_numel(n) / (size_t)n->shape[n->ndim - 1]);
-    }
-}
-
-static uint32_t barrier(gflow *f, uint32_t name, const uint32_t *deps, size_t n);
-static void mark_regroup(gflow *f, uint32_t id);
-
-/* The op a row's value V stands for: V itself, or its group's barrier (made now if need be). */
-static uint32_t op_of(gflow *f, uint32_t v)
-{
-    if (v == UINT32_MAX || !(v & GROUP))
-        return v;
-    if (f->b->failed)
-        return UINT32_MAX;
-    uint32_t g = v & ~GROUP;
-    if (f->group_bar[g] == UINT32_MAX) {
-        size_t first = f->group_first[g], n = f->group_first[g + 1] - first;
-        uint32_t *ops = malloc((n ? n : 1) * sizeof *ops);
-        if (!ops) {
-            f->b->failed = 1;
-            return UINT32_MAX;
-        }
-        memcpy(ops, f->group_ops + first, n * sizeof *ops); /* barrier() may grow nothing of
-                                                              ours, but keep it simple */
-        f->group_bar[g] = barrier(f, f->b->g->ops[ops[0]].name, ops, n);
-        mark_regroup(f, f->group_bar[g]);
-        free(ops);
-    }
-    return f->group_bar[g];
-}
-
-/* The value (op or group) row R of node J's output stands for, given the consumer has N_ROWS
- * rows (the whole output's op when the rows do not match). */
-static uint32_t row_val(const gflow *f, int j, uint32_t r, uint32_t n_rows)
-{
-    const node_ops *o = &f->n[j];
-    return o->rows && o->n_rows == n_rows ? o->rows[r] : o->done;
-}
-
-/* The op row R of node J's output waits for, given the consumer has N_ROWS rows. */
-static uint32_t row_dep(gflow *f, int j, uint32_t r, uint32_t n_rows)
-{
-    return op_of(f, row_val(f, j, r, n_rows));
-}
-
-/* A barrier after DEPS: no work, and it passes no data on (its readers wait, and take their
- * data from elsewhere: the store, or their own window's producers). */
-static uint32_t barrier(gflow *f, uint32_t name, const uint32_t *deps, size_t n)
-{
-    imc_op bar = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
-                  .name = name, .head = -1};
-    return imc_flow_emit(f->b, bar, deps, n);
-}
-
-/* A barrier joining DEPS (or the single op itself). */
-static uint32_t join(gflow *f, uint32_t name, const uint32_t *deps, size_t n)
-{
-    size_t real = 0;
-    uint32_t last = UINT32_MAX;
-    for (size_t i = 0; i < n; i++)
-        if (deps[i] != UINT32_MAX)
-            real++, last = deps[i];
-    return real <= 1 ? last : barrier(f, name, deps, n);
-}
-
-/* A barrier joining the distinct ops of ROWS (consecutive repeats dropped). */
-static uint32_t join_distinct(gflow *f, uint32_t name, const uint32_t *rows, uint32_t n)
-{
-    uint32_t *d = malloc((n ? n : 1) * sizeof *d), k = 0;
-    if (!d) {
-        f->b->failed = 1;
-        return UINT32_MAX;
-    }
-    for (uint32_t r = 0; r < n; r++)
-        if (!k || d[k - 1] != rows[r])
-            d[k++] = rows[r];
-    uint32_t id = join(f, name, d, k);
-    free(d);
-    return id;
-}
-
-static int alloc_rows(gflow *f, int i, uint32_t n)
-{
-    free(f->n[i].rows);
-    f->n[i].n_rows = n;
-    if (!(f->n[i].rows = malloc((n ? n : 1) * sizeof *f->n[i].rows))) {
-        f->b->failed = 1;
-        return -1;
-    }
-    return 0;
-}
-
-/* The N rows ROWS (ops) of node J, each WIDTH values, parked in the global store: a STORE per
- * row after the op that made it. What waits for a consumer that first needs a whole tensor
- * goes there (a residual skip around a token mixer, the input of a reverse recurrent layer),
- * as a DeiT/FAR flow's skips and sequences do: a tile buffer cannot hold a sequence at
- * transformer sizes, and a tile whose buffer is full stalls its layer. SITE is the layer whose
- * tile made them. NULL on failure. */
-static uint32_t *park(gflow *f, int site, const uint32_t *rows, uint32_t n, uint32_t width, uint32_t name)
-{
-    uint32_t *st = malloc((n ? n : 1) * sizeof *st);
-    if (!st) {
-        f->b->failed = 1;
-        return NULL;
-    }
-    uint64_t bits = (uint64_t)width * f->b->ab;
-    for (uint32_t r = 0; r < n; r++) {
-        imc_op op = {.kind = IMC_OP_STORE, .cls = IMC_CLS_STORE, .layer = -1, .site = site,
-                     .name = name, .token = r, .head = -1, .in_bits = bits, .out_bits = bits};
-        st[r] = imc_flow_emit(f->b, op, &rows[r], 1);
-    }
-    return st;
-}
-
-/* Node J's rows parked in the global store, once: every reader shares the STOREs. */
-static const uint32_t *parked_rows(gflow *f, int j, uint32_t name)
-{
-    node_ops *o = &f->n[j];
-    if (!o->parked) {
-        uint32_t rows, width;
-        geometry(f, j, &rows, &width);
-        for (uint32_t r = 0; r < o->n_rows; r++)
-            o->rows[r] = op_of(f, o->rows[r]);
-        o->parked = park(f, o->site, o->rows, o->n_rows, width, name);
-    }
-    return o->parked;
-}
+#include "sim/flow/graphrows.h"
 
 /* The ops row R of element-wise node I waits for: each input's row, or its parked copy. */
 static void row_deps(gflow *f, const imc_node *n, const uint32_t *const parked[2], uint32_t r,
@@ -234,7 +54,7 @@ static void row_deps(gflow *f, const imc_node *n, const uint32_t *const parked[2
 {
     deps[0] = deps[1] = UINT32_MAX;
     for (int k = 0; k < n->n_inputs && k < 2; k++)
-        deps[k] = parked[k] ? parked[k][r] : row_dep(f, n->inputs[k], r, rows);
+        deps[k] = parked[k] ? parked[k][r] : gf_row_dep(f, n->inputs[k], r, rows);
 }
 
 /* Element-wise node I: per row of its output, WORK (each count is per element of the row's
@@ -246,17 +66,17 @@ static void rowwise(gflow *f, int i, int cls, const imc_work *work, int n_work)
 {
     const imc_node *n = &f->g->nodes[i];
     uint32_t rows, width, name = imc_flow_name(f->b, "%s", n->name);
-    geometry(f, i, &rows, &width);
+    gf_geometry(f, i, &rows, &width);
     const uint32_t *parked[2] = {NULL, NULL};
     if (n->n_inputs == 2) {
         int a = n->inputs[0], c = n->inputs[1];
         int k = f->n[a].seq < f->n[c].seq ? 0 : f->n[c].seq < f->n[a].seq ? 1 : -1;
         const node_ops *skip = k >= 0 ? &f->n[n->inputs[k]] : NULL;
         if (skip && skip->rows && skip->n_rows == rows &&
-            !(parked[k] = parked_rows(f, n->inputs[k], name)))
+            !(parked[k] = gf_parked_rows(f, n->inputs[k], name)))
             return;
     }
-    if (alloc_rows(f, i, rows))
+    if (gf_alloc_rows(f, i, rows))
         return;
     uint64_t ab = f->b->ab;
     for (uint32_t r = 0, g; r < rows; r += g) {
@@ -276,7 +96,7 @@ static void rowwise(gflow *f, int i, int cls, const imc_work *work, int n_work)
         for (uint32_t k = 0; k < g; k++)
             f->n[i].rows[r + k] = id;
     }
-    f->n[i].done = join_distinct(f, name, f->n[i].rows, rows);
+    f->n[i].done = gf_join_distinct(f, name, f->n[i].rows, rows);
 }
 
 /* One op for the whole of node I after all its inputs (pooling, means, softmax off the last
@@ -294,74 +114,23 @@ static void whole(gflow *f, int i, int cls, const imc_work *work, int n_work)
     f->n[i].done = imc_flow_emit(f->b, op, deps, (size_t)k);
 }
 
-/* Mark op ID a barrier that only regroups rows. */
-static void mark_regroup(gflow *f, uint32_t id)
-{
-    if (f->b->failed)
-        return;
-    if (id >= f->cap_regroup) {
-        size_t cap = f->cap_regroup ? f->cap_regroup : 4096;
-        while (cap <= id)
-            cap *= 2;
-        uint8_t *grown = realloc(f->regroup, cap);
-        if (!grown) {
-            f->b->failed = 1;
-            return;
-        }
-        memset(grown + f->cap_regroup, 0, cap - f->cap_regroup);
-        f->regroup = grown;
-        f->cap_regroup = cap;
-    }
-    f->regroup[id] = 1;
-}
-
-/* Append to DEPS (at most MAX, *N so far) op DEP, or the ops it regroups (mark_regroup). */
-static void through(const gflow *f, uint32_t dep, uint32_t *deps, size_t *n, size_t max)
-{
-    if (dep != UINT32_MAX && dep < f->cap_regroup && f->regroup[dep] &&
-        *n + f->b->g->ops[dep].n_deps <= max) {
-        const imc_op *op = &f->b->g->ops[dep];
-        for (uint32_t k = 0; k < op->n_deps; k++)
-            through(f, f->b->g->deps[op->first_dep + k], deps, n, max);
-        return;
-    }
-    if (*n < max)
-        deps[(*n)++] = dep;
-}
-
-/* Append to DEPS the ops row value V stands for (a group's each, through). */
-static void parts_of(gflow *f, uint32_t v, uint32_t *deps, size_t *n, size_t max)
-{
-    if (v == UINT32_MAX || !(v & GROUP)) {
-        through(f, v, deps, n, max);
-        return;
-    }
-    uint32_t g = v & ~GROUP;
-    if (f->group_first[g + 1] - f->group_first[g] + *n > max) { /* too many parts: one barrier */
-        through(f, op_of(f, v), deps, n, max);
-        return;
-    }
-    for (size_t k = f->group_first[g]; k < f->group_first[g + 1]; k++)
-        through(f, f->group_ops[k], deps, n, max);
-}
-
 /* One MVM per row, after the op(s) that made its input row: heads or directions joined by a
  * concatenation each send their part (parts_of). */
 static void linear(gflow *f, int i)
 {
     const imc_node *n = &f->g->nodes[i];
-    int layer = layer_of(f, i);
+    int layer = gf_layer_of(f, i);
     uint32_t rows = (uint32_t)f->net->layers[layer].vectors;
-    if (alloc_rows(f, i, rows))
+    if (gf_alloc_rows(f, i, rows))
         return;
     enum { MAX_PARTS = 512 };
     uint32_t deps[MAX_PARTS];
     for (uint32_t r = 0; r < rows; r++) {
         size_t nd = 0;
-        parts_of(f, row_val(f, n->inputs[0], r, rows), deps, &nd, MAX_PARTS);
+        gf_parts_of(f, gf_row_val(f, n->inputs[0], r, rows), deps, &nd, MAX_PARTS);
         f->n[i].rows[r] = imc_flow_emit(f->b, imc_flow_mvm(f->b, f->net, layer, r), deps, nd);
     }
-    f->n[i].done = join(f, imc_flow_name(f->b, "%s", n->name), f->n[i].rows, rows);
+    f->n[i].done = gf_join(f, imc_flow_name(f->b, "%s", n->name), f->n[i].rows, rows);
 }
 
 /* For input rows 0 .. H-1 of a [C][H][W] tensor produced position by position, a barrier per
@@ -383,8 +152,8 @@ static uint32_t *row_barriers(gflow *f, int j, uint32_t name)
     for (uint32_t y = 0; y < H; y++) {
         deps[0] = y ? bar[y - 1] : UINT32_MAX;
         for (uint32_t x = 0; x < W; x++)
-            deps[1 + x] = op_of(f, o->rows[(size_t)y * W + x]);
-        bar[y] = join(f, name, deps, W + 1);
+            deps[1 + x] = gf_op_of(f, o->rows[(size_t)y * W + x]);
+        bar[y] = gf_join(f, name, deps, W + 1);
     }
     free(deps);
     return bar;
@@ -434,7 +203,7 @@ static void conv(gflow *f, int i)
     const imc_node *n = &f->g->nodes[i], *in = &f->g->nodes[n->inputs[0]];
     const node_ops *src = &f->n[n->inputs[0]];
     const int64_t *a = n->attr;
-    int layer = layer_of(f, i);
+    int layer = gf_layer_of(f, i);
     int groups = (int)a[IMC_CONV_GROUPS];
     int64_t H = in->shape[1], W = in->shape[2];
     uint32_t Wo = (uint32_t)n->shape[2], pos = (uint32_t)(n->shape[1] * n->shape[2]);
@@ -443,7 +212,7 @@ static void conv(gflow *f, int i)
     uint32_t *bar = row_barriers(f, n->inputs[0], name);
     size_t max_deps = 1 + (size_t)a[IMC_CONV_KH] * (size_t)a[IMC_CONV_KW];
     uint32_t *per = malloc((size_t)groups * sizeof *per), *deps = malloc(max_deps * sizeof *deps);
-    if (f->b->failed || !per || !deps || alloc_rows(f, i, pos)) {
+    if (f->b->failed || !per || !deps || gf_alloc_rows(f, i, pos)) {
         f->b->failed = 1;
         free(per), free(deps), free(bar);
         return;
@@ -459,7 +228,7 @@ static void conv(gflow *f, int i)
                         (uint64_t)a[IMC_CONV_IN] * f->b->ab;
         uint32_t receive = imc_flow_emit(f->b, imc_flow_vec(IMC_CLS_TRANSFER, layer, name, 0, used, used, 0, NULL),
                                          &src->done, 1);
-        arrived = barrier(f, name, &receive, 1);
+        arrived = gf_barrier(f, name, &receive, 1);
     }
     for (uint32_t p = 0; p < pos; p++) {
         int64_t y0 = (int64_t)(p / Wo) * a[IMC_CONV_SH] - a[IMC_CONV_PH];
@@ -471,7 +240,7 @@ static void conv(gflow *f, int i)
                 for (int64_t kx = 0; kx < a[IMC_CONV_KW]; kx++) {
                     int64_t y = y0 + ky * a[IMC_CONV_DH], x = x0 + kx * a[IMC_CONV_DW];
                     if (y >= 0 && y < H && x >= 0 && x < W)
-                        deps[nd++] = op_of(f, src->rows[y * W + x]);
+                        deps[nd++] = gf_op_of(f, src->rows[y * W + x]);
                 }
         } else {
             deps[0] = arrived;
@@ -482,9 +251,9 @@ static void conv(gflow *f, int i)
                 op.take_bits = (uint32_t)(take < UINT32_MAX ? take : UINT32_MAX);
             per[gi] = imc_flow_emit(f->b, op, deps, nd);
         }
-        f->n[i].rows[p] = join(f, name, per, (size_t)groups);
+        f->n[i].rows[p] = gf_join(f, name, per, (size_t)groups);
     }
-    f->n[i].done = join(f, name, f->n[i].rows, pos);
+    f->n[i].done = gf_join(f, name, f->n[i].rows, pos);
     free(per), free(deps), free(bar);
 }
 
@@ -509,7 +278,7 @@ static void pool(gflow *f, int i)
         whole(f, i, IMC_CLS_POOL, w, max ? 1 : 2);
         return;
     }
-    if (alloc_rows(f, i, pos)) {
+    if (gf_alloc_rows(f, i, pos)) {
         free(bar);
         return;
     }
@@ -523,7 +292,7 @@ static void pool(gflow *f, int i)
         f->n[i].rows[p] = imc_flow_emit(f->b, op, &dep, 1);
     }
     free(bar);
-    f->n[i].done = join(f, name, f->n[i].rows, pos);
+    f->n[i].done = gf_join(f, name, f->n[i].rows, pos);
 }
 
 /* A table lookup per token id: its row read from DRAM (the table is no crossbar's: a language
@@ -533,16 +302,16 @@ static void embedding(gflow *f, int i)
     const imc_node *n = &f->g->nodes[i];
     uint32_t rows = (uint32_t)imc_node_numel(&f->g->nodes[n->inputs[0]]);
     uint32_t name = imc_flow_name(f->b, "%s", n->name);
-    if (alloc_rows(f, i, rows))
+    if (gf_alloc_rows(f, i, rows))
         return;
     for (uint32_t r = 0; r < rows; r++) {
         imc_op op = {.kind = IMC_OP_INPUT, .cls = IMC_CLS_EMBED, .layer = -1, .site = -1,
                      .name = name, .token = r, .head = -1,
                      .out_bits = (uint64_t)n->attr[IMC_EMB_DIM] * f->b->ab};
-        uint32_t dep = row_dep(f, n->inputs[0], r, rows);
+        uint32_t dep = gf_row_dep(f, n->inputs[0], r, rows);
         f->n[i].rows[r] = imc_flow_emit(f->b, op, &dep, 1);
     }
-    f->n[i].done = join(f, name, f->n[i].rows, rows);
+    f->n[i].done = gf_join(f, name, f->n[i].rows, rows);
 }
 
 /* Every layer and direction: a chain of steps, each its MVM(s) then the cell. A layer with a
@@ -551,12 +320,12 @@ static void recurrent(gflow *f, int i)
 {
     const imc_node *n = &f->g->nodes[i];
     const int64_t *a = n->attr;
-    int gru = n->op == IMC_NODE_GRU, dirs = a[IMC_RNN_BIDIR] ? 2 : 1, first = layer_of(f, i);
+    int gru = n->op == IMC_NODE_GRU, dirs = a[IMC_RNN_BIDIR] ? 2 : 1, first = gf_layer_of(f, i);
     uint32_t T = (uint32_t)n->shape[0], H = (uint32_t)a[IMC_RNN_HIDDEN];
     uint32_t name = imc_flow_name(f->b, "%s", n->name);
     uint64_t ab = f->b->ab;
     uint32_t *in = malloc(T * sizeof *in), *cell = malloc((size_t)dirs * T * sizeof *cell);
-    if (!in || !cell || alloc_rows(f, i, T)) {
+    if (!in || !cell || gf_alloc_rows(f, i, T)) {
         free(in), free(cell);
         f->b->failed = 1;
         return;
@@ -566,13 +335,13 @@ static void recurrent(gflow *f, int i)
     int backward = dirs == 2 || a[IMC_RNN_REVERSE];
     const node_ops *src = &f->n[n->inputs[0]];
     const uint32_t *seq = src->rows && src->n_rows == T && (backward || src->site >= 0)
-                              ? parked_rows(f, n->inputs[0], name) : NULL;
+                              ? gf_parked_rows(f, n->inputs[0], name) : NULL;
     for (uint32_t t = 0; t < T; t++)
-        in[t] = seq ? seq[t] : row_dep(f, n->inputs[0], t, T);
+        in[t] = seq ? seq[t] : gf_row_dep(f, n->inputs[0], t, T);
     for (int64_t l = 0; l < a[IMC_RNN_LAYERS] && !f->b->failed; l++) {
         if (l && backward) { /* a stacked layer's sequence, from the layer below */
             int site = first + (int)((l - 1) * dirs * (gru ? 2 : 1));
-            uint32_t *st = park(f, site, in, T, (uint32_t)dirs * H, name);
+            uint32_t *st = gf_park(f, site, in, T, (uint32_t)dirs * H, name);
             if (!st)
                 break;
             memcpy(in, st, T * sizeof *in);
@@ -600,76 +369,12 @@ static void recurrent(gflow *f, int i)
         }
         for (uint32_t t = 0; t < T; t++) { /* the layer's output row t: every direction's */
             uint32_t both[2] = {cell[t], dirs == 2 ? cell[T + t] : UINT32_MAX};
-            in[t] = join(f, name, both, 2);
+            in[t] = gf_join(f, name, both, 2);
         }
     }
     memcpy(f->n[i].rows, in, T * sizeof *in);
-    f->n[i].done = join(f, name, in, T);
+    f->n[i].done = gf_join(f, name, in, T);
     free(in), free(cell);
-}
-
-/* Node J's output written to the global store, as a whole, from the tile that produced it; a
- * barrier after the write, for the readers (they read from the store themselves). */
-static uint32_t store_whole(gflow *f, int j, uint32_t name)
-{
-    uint64_t bits = imc_node_numel(&f->g->nodes[j]) * f->b->ab;
-    imc_op st = {.kind = IMC_OP_STORE, .cls = IMC_CLS_STORE, .layer = -1, .site = f->n[j].site,
-                 .name = name, .head = -1, .in_bits = bits, .out_bits = bits};
-    uint32_t op = imc_flow_emit(f->b, st, &f->n[j].done, 1);
-    return barrier(f, name, &op, 1);
-}
-
-/* Operand J of a matmul, in the global store: a barrier after its writes. When J is a reshape,
- * transpose or slice of a tensor made row by row, it is those rows that are written, each as it
- * is made, once for every operand cut from them (a DeiT attention's Q, K and V from its qkv
- * rows, as dataflow.c writes them per token); otherwise J's output as a whole, once it exists. */
-static int source_of(const gflow *f, int j)
-{
-    while (f->g->nodes[j].n_inputs == 1 &&
-           (f->g->nodes[j].op == IMC_NODE_RESHAPE || f->g->nodes[j].op == IMC_NODE_TRANSPOSE ||
-            f->g->nodes[j].op == IMC_NODE_SLICE))
-        j = f->g->nodes[j].inputs[0];
-    return j;
-}
-
-static uint32_t stored(gflow *f, int j, uint32_t name)
-{
-    int s = source_of(f, j);
-    node_ops *o = &f->n[s];
-    if (!o->rows || o->chan)
-        return store_whole(f, j, name);
-    if (!o->has_parked_done) {
-        const uint32_t *st = parked_rows(f, s, name);
-        if (!st)
-            return UINT32_MAX;
-        o->parked_done = join(f, name, st, o->n_rows);
-        o->has_parked_done = 1;
-    }
-    return o->parked_done;
-}
-
-/* Operand J of a matmul ready for leading index (head) Q: when J's rows were parked, a barrier
- * per head after them, shared by every matmul reading them (Q K^T and S V of that head). In
- * mapping.matmul: rewrite, it is there that the engine programs the head's K and V into
- * crossbars, once per head. */
-static uint32_t head_ready(gflow *f, int j, uint32_t q, uint32_t n_heads, uint32_t ready, uint32_t name)
-{
-    node_ops *o = &f->n[source_of(f, j)];
-    if (!o->has_parked_done || ready != o->parked_done)
-        return ready;
-    if (!o->head_ready) {
-        if (!(o->head_ready = malloc(n_heads * sizeof *o->head_ready))) {
-            f->b->failed = 1;
-            return ready;
-        }
-        o->n_heads = n_heads;
-        for (uint32_t h = 0; h < n_heads; h++) {
-            imc_op bar = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
-                          .name = name, .head = (int32_t)h};
-            o->head_ready[h] = imc_flow_emit(f->b, bar, &ready, 1);
-        }
-    }
-    return q < o->n_heads ? o->head_ready[q] : ready;
 }
 
 /* Whether each query tile's rows of matmul node I's first operand (LEAD x M rows) came from
@@ -700,10 +405,10 @@ static void matmul(gflow *f, int i)
     size_t lead = imc_node_numel(n) / ((size_t)m * nn), tiles = (m + qt - 1) / qt;
     uint32_t name = imc_flow_name(f->b, "%s", n->name);
     int direct = tiles_made_whole(f, i, lead, m);
-    uint32_t a_ready = direct ? UINT32_MAX : stored(f, n->inputs[0], name);
-    uint32_t b_ready = stored(f, n->inputs[1], name);
+    uint32_t a_ready = direct ? UINT32_MAX : gf_stored(f, n->inputs[0], name);
+    uint32_t b_ready = gf_stored(f, n->inputs[1], name);
     uint32_t *ops = malloc(lead * tiles * sizeof *ops);
-    if (!ops || alloc_rows(f, i, (uint32_t)(lead * m))) {
+    if (!ops || gf_alloc_rows(f, i, (uint32_t)(lead * m))) {
         free(ops);
         f->b->failed = 1;
         return;
@@ -716,208 +421,15 @@ static void matmul(gflow *f, int i)
                          .name = name, .token = (uint32_t)(j * qt), .head = (int32_t)q,
                          .in_bits = (uint64_t)rows * k * ab, .out_bits = (uint64_t)rows * nn * ab,
                          .m = rows, .k = k, .n = nn};
-            uint32_t deps[2] = {direct ? op_of(f, f->n[n->inputs[0]].rows[q * m + j * qt])
-                                       : head_ready(f, n->inputs[0], (uint32_t)q, (uint32_t)lead, a_ready, name),
-                                head_ready(f, n->inputs[1], (uint32_t)q, (uint32_t)lead, b_ready, name)};
+            uint32_t deps[2] = {direct ? gf_op_of(f, f->n[n->inputs[0]].rows[q * m + j * qt])
+                                       : gf_head_ready(f, n->inputs[0], (uint32_t)q, (uint32_t)lead, a_ready, name),
+                                gf_head_ready(f, n->inputs[1], (uint32_t)q, (uint32_t)lead, b_ready, name)};
             ops[q * tiles + j] = imc_flow_emit(f->b, op, deps, deps[0] == deps[1] ? 1 : 2);
             for (uint32_t r = 0; r < rows; r++)
                 f->n[i].rows[q * m + j * qt + r] = ops[q * tiles + j];
         }
-    f->n[i].done = join(f, name, ops, lead * tiles);
+    f->n[i].done = gf_join(f, name, ops, lead * tiles);
     free(ops);
-}
-
-/* Input rows [*LO, *HI] that output row R of single-input data movement node I reads (a
- * reshape keeps the flat order; a transpose that keeps the last dimension and a slice move
- * whole rows). 0 when the node moves elements across rows (a transpose of the last dimension). */
-static int rows_read(const gflow *f, int i, uint32_t r, uint32_t *lo, uint32_t *hi)
-{
-    const imc_node *n = &f->g->nodes[i], *in = &f->g->nodes[n->inputs[0]];
-    int last = n->ndim - 1;
-    uint64_t w = (uint64_t)n->shape[last], in_w = (uint64_t)in->shape[in->ndim - 1];
-    if (n->op == IMC_NODE_RESHAPE) {
-        *lo = (uint32_t)((uint64_t)r * w / in_w);
-        *hi = (uint32_t)(((uint64_t)r * w + w - 1) / in_w);
-        return 1;
-    }
-    int64_t idx[IMC_GRAPH_MAX_DIMS], in_idx[IMC_GRAPH_MAX_DIMS];
-    uint64_t rest = r;
-    for (int d = last - 1; d >= 0; d--) {
-        idx[d] = (int64_t)(rest % (uint64_t)n->shape[d]);
-        rest /= (uint64_t)n->shape[d];
-    }
-    if (n->op == IMC_NODE_TRANSPOSE) {
-        if (n->attr[1 + last] != last)
-            return 0;
-        for (int d = 0; d < last; d++)
-            in_idx[n->attr[1 + d]] = idx[d];
-    } else { /* slice */
-        if (n->attr[IMC_DIM] == last) {
-            *lo = *hi = r;
-            return 1;
-        }
-        for (int d = 0; d < last; d++)
-            in_idx[d] = idx[d] + (d == n->attr[IMC_DIM] ? n->attr[IMC_SLICE_START] : 0);
-    }
-    uint64_t row = 0;
-    for (int d = 0; d < last; d++)
-        row = row * (uint64_t)in->shape[d] + (uint64_t)in_idx[d];
-    *lo = *hi = (uint32_t)row;
-    return 1;
-}
-
-/* Node I costs nothing here: its output is its input, row for row. */
-static void alias_rows(gflow *f, int i)
-{
-    const node_ops *in = &f->n[f->g->nodes[i].inputs[0]];
-    f->n[i].done = in->done;
-    if (in->rows && !alloc_rows(f, i, in->n_rows))
-        memcpy(f->n[i].rows, in->rows, in->n_rows * sizeof *in->rows);
-}
-
-/* The input K and its row that output row R of concatenation I (along a dimension other than
- * the last) is. */
-static void concat_row(const gflow *f, int i, uint32_t r, int *k, uint32_t *row)
-{
-    const imc_node *n = &f->g->nodes[i];
-    int last = n->ndim - 1, dim = (int)n->attr[IMC_DIM];
-    int64_t idx[IMC_GRAPH_MAX_DIMS];
-    uint64_t rest = r;
-    for (int d = last - 1; d >= 0; d--) {
-        idx[d] = (int64_t)(rest % (uint64_t)n->shape[d]);
-        rest /= (uint64_t)n->shape[d];
-    }
-    for (*k = 0; *k < n->n_inputs - 1 && idx[dim] >= f->g->nodes[n->inputs[*k]].shape[dim]; (*k)++)
-        idx[dim] -= f->g->nodes[n->inputs[*k]].shape[dim];
-    const imc_node *in = &f->g->nodes[n->inputs[*k]];
-    uint64_t x = 0;
-    for (int d = 0; d < last; d++)
-        x = x * (uint64_t)in->shape[d] + (uint64_t)idx[d];
-    *row = (uint32_t)x;
-}
-
-/* Append V to the growing array *A (*N of *CAP used); nonzero (and the flow failed) when out
- * of memory. */
-static int push(gflow *f, uint32_t **a, size_t *n, size_t *cap, uint32_t v)
-{
-    if (*n == *cap) {
-        size_t c = *cap ? 2 * *cap : 64;
-        uint32_t *grown = realloc(*a, c * sizeof *grown);
-        if (!grown) {
-            f->b->failed = 1;
-            return -1;
-        }
-        *a = grown;
-        *cap = c;
-    }
-    (*a)[(*n)++] = v;
-    return 0;
-}
-
-/* A new group of the N ops OPS (see gflow); its row value. */
-static uint32_t new_group(gflow *f, const uint32_t *ops, size_t n)
-{
-    if (f->n_groups + 2 > f->cap_groups) {
-        size_t c = f->cap_groups ? 2 * f->cap_groups : 1024;
-        uint32_t *g1 = realloc(f->group_first, c * sizeof *g1);
-        if (g1)
-            f->group_first = g1;
-        uint32_t *g2 = g1 ? realloc(f->group_bar, c * sizeof *g2) : NULL;
-        if (g2)
-            f->group_bar = g2;
-        if (!g1 || !g2) {
-            f->b->failed = 1;
-            return UINT32_MAX;
-        }
-        f->cap_groups = c;
-    }
-    if (!f->n_groups)
-        f->group_first[0] = 0;
-    for (size_t k = 0; k < n; k++)
-        if (push(f, &f->group_ops, &f->n_group_ops, &f->cap_group_ops, ops[k]))
-            return UINT32_MAX;
-    f->group_bar[f->n_groups] = UINT32_MAX;
-    f->group_first[f->n_groups + 1] = (uint32_t)f->n_group_ops;
-    return GROUP | (uint32_t)f->n_groups++;
-}
-
-/* Data movement node I row by row where its input came so: output row r waits for the ops of
- * the input rows it reads (a concatenation along the last dimension: every input's row r), so
- * what comes after it pipelines (a FAR head's slice of pre_proj into its LSTMs, attention's
- * heads joined into proj tile by tile). Returns 0 when it cannot (whole-tensor inputs, feature
- * maps, a transpose of the last dimension): then it waits for all of its input. */
-static int pass_rows(gflow *f, int i, uint32_t name)
-{
-    const imc_node *n = &f->g->nodes[i];
-    const node_ops *in0 = &f->n[n->inputs[0]];
-    uint32_t rows, width;
-    if (in0->chan && in0->rows && (f->n[i].chan || (n->op == IMC_NODE_TRANSPOSE && n->ndim == 2))) {
-        alias_rows(f, i); /* a feature map's positions flattened, then made the rows */
-        return 1;
-    }
-    if (f->n[i].chan || n->op == IMC_NODE_EXPAND)
-        return 0;
-    geometry(f, i, &rows, &width);
-    int any = 0;
-    for (int k = 0; k < n->n_inputs; k++) {
-        const imc_node *in = &f->g->nodes[n->inputs[k]];
-        const node_ops *o = &f->n[n->inputs[k]];
-        uint32_t in_rows, in_w;
-        if (o->chan || in->ndim < 1)
-            return 0;
-        geometry(f, n->inputs[k], &in_rows, &in_w);
-        if (o->rows && o->n_rows != in_rows)
-            return 0;
-        any |= o->rows != NULL;
-    }
-    int concat = n->op == IMC_NODE_CONCAT, concat_last = concat && n->attr[IMC_DIM] == n->ndim - 1;
-    uint32_t lo, hi;
-    if (!any || (!concat && !rows_read(f, i, 0, &lo, &hi)))
-        return 0;
-    if (alloc_rows(f, i, rows))
-        return 0;
-    uint32_t *deps = NULL, *all = NULL, prev = UINT32_MAX;
-    size_t nd = 0, cap = 0, n_all = 0, cap_all = 0, first_prev = 0, n_prev = 0;
-    for (uint32_t r = 0; r < rows && !f->b->failed; r++) {
-        int k = 0;
-        if (concat_last)
-            lo = 0, hi = (uint32_t)n->n_inputs - 1;
-        else if (concat)
-            concat_row(f, i, r, &k, &lo), hi = lo;
-        else
-            rows_read(f, i, r, &lo, &hi);
-        nd = 0;
-        for (uint32_t x = lo; x <= hi; x++) {
-            const node_ops *o = &f->n[n->inputs[concat_last ? (int)x : k]];
-            uint32_t v = !o->rows ? o->done : o->rows[concat_last ? r : x];
-            size_t a = 0, b = 1;
-            if (v != UINT32_MAX && (v & GROUP))
-                a = f->group_first[v & ~GROUP], b = f->group_first[(v & ~GROUP) + 1];
-            for (size_t e = a; e < b; e++) {
-                uint32_t d = v != UINT32_MAX && (v & GROUP) ? f->group_ops[e] : v;
-                if (d != UINT32_MAX && (!nd || deps[nd - 1] != d) && push(f, &deps, &nd, &cap, d))
-                    break;
-            }
-        }
-        if (nd <= 1) {
-            f->n[i].rows[r] = nd ? deps[0] : UINT32_MAX;
-        } else if (prev != UINT32_MAX && nd == n_prev &&
-                   !memcmp(deps, f->group_ops + first_prev, nd * sizeof *deps)) {
-            f->n[i].rows[r] = prev; /* the same parts as the row before: the same group */
-        } else {
-            prev = f->n[i].rows[r] = new_group(f, deps, nd);
-            if (prev == UINT32_MAX)
-                break;
-            first_prev = f->group_first[prev & ~GROUP];
-            n_prev = nd;
-        }
-        for (size_t e = 0; e < nd; e++)
-            if ((!n_all || all[n_all - 1] != deps[e]) && push(f, &all, &n_all, &cap_all, deps[e]))
-                break;
-    }
-    f->n[i].done = join(f, name, all, n_all);
-    free(deps), free(all);
-    return !f->b->failed;
 }
 
 /* The layer whose weight node is the only reader of node I's output (through reshapes,
@@ -928,7 +440,7 @@ static int fed_layer(const gflow *f, int i)
         c = f->n[c].reader;
         imc_node_op op = f->g->nodes[c].op;
         if (op == IMC_NODE_LINEAR || op == IMC_NODE_CONV2D)
-            return layer_of(f, c);
+            return gf_layer_of(f, c);
         if (op != IMC_NODE_RESHAPE && op != IMC_NODE_TRANSPOSE && op != IMC_NODE_SLICE)
             break;
     }
@@ -978,16 +490,16 @@ static void node(gflow *f, int i)
         return;
     }
     case IMC_NODE_LINEAR:
-        o->site = layer_of(f, i);
+        o->site = gf_layer_of(f, i);
         linear(f, i);
         return;
     case IMC_NODE_CONV2D:
-        o->site = layer_of(f, i);
+        o->site = gf_layer_of(f, i);
         conv(f, i);
         return;
     case IMC_NODE_LSTM:
     case IMC_NODE_GRU:
-        o->site = layer_of(f, i);
+        o->site = gf_layer_of(f, i);
         o->seq += n->attr[IMC_RNN_BIDIR] || n->attr[IMC_RNN_REVERSE];
         recurrent(f, i);
         return;
@@ -1004,7 +516,7 @@ static void node(gflow *f, int i)
         return;
     case IMC_NODE_BATCHNORM:
         if (n->fold >= 0) { /* in the weights before it: its input, row for row */
-            alias_rows(f, i);
+            gf_alias_rows(f, i);
             return;
         }
         rowwise(f, i, IMC_CLS_BATCHNORM, (imc_work[]){{IMC_DIGITAL_MUL, 1}, {IMC_DIGITAL_ADD, 1}}, 2);
@@ -1029,7 +541,7 @@ static void node(gflow *f, int i)
         return;
     case IMC_NODE_SCALE:
         if (f->g->nodes[n->inputs[0]].op == IMC_NODE_MATMUL) { /* attention's 1/sqrt(d): */
-            alias_rows(f, i);      /* folded into the query projection's weights, as DeiT/FAR's */
+            gf_alias_rows(f, i);      /* folded into the query projection's weights, as DeiT/FAR's */
             return;
         }
         /* fall through */
@@ -1060,14 +572,14 @@ static void node(gflow *f, int i)
     case IMC_NODE_CONCAT:
     case IMC_NODE_SLICE:
     case IMC_NODE_EXPAND: { /* data movement: row by row, or ready when every input is */
-        if (pass_rows(f, i, name))
+        if (gf_pass_rows(f, i, name))
             return;
         o->seq++;
         uint32_t deps[64];
         int k = 0;
         for (; k < n->n_inputs && k < 64; k++)
             deps[k] = f->n[n->inputs[k]].done;
-        o->done = join(f, name, deps, (size_t)k);
+        o->done = gf_join(f, name, deps, (size_t)k);
         return;
     }
     case IMC_NODE_EMBEDDING:

@@ -1,0 +1,465 @@
+/* graphrows.c -- the rows of a graph node's output while graphflow.c turns the graph into ops
+ * (graphrows.h): which op made each row, rows passed through data movement (a reshape, a
+ * transpose that keeps the last dimension, a slice, a concatenation: pass_rows), groups of ops
+ * that make one row together (heads or directions concatenated: a weight layer takes each part
+ * from the op that made it, parts_of), barriers joining ops, and the global store for what
+ * waits for a whole tensor (a matmul's operands, a residual skip, a recurrent layer's input:
+ * park, stored). */
+#include "sim/flow/graphrows.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void mark_regroup(gflow *f, uint32_t id);
+
+/* The network layer of weight node I (its first matrix). The graph may be the native bound's
+ * (imc_network_native_graph), whose nodes are named as the layers. */
+int gf_layer_of(const gflow *f, int i)
+{
+    return f->g == &f->net->graph ? imc_network_layer_of(f->net, i, 0)
+                                  : imc_network_layer_named(f->net, f->g->nodes[i].name);
+}
+
+/* Rows and width of node I's output. */
+void gf_geometry(const gflow *f, int i, uint32_t *rows, uint32_t *width)
+{
+    const imc_node *n = &f->g->nodes[i];
+    if (f->n[i].chan) {
+        *width = (uint32_t)n->shape[0];
+        *rows = (uint32_t)(imc_node_numel(n) / (size_t)n->shape[0]);
+    } else {
+        *width = (uint32_t)n->shape[n->ndim - 1];
+        *rows = (uint32_t)(imc_node_numel(n) / (size_t)n->shape[n->ndim - 1]);
+    }
+}
+
+/* The op a row's value V stands for: V itself, or its group's barrier (made now if need be). */
+uint32_t gf_op_of(gflow *f, uint32_t v)
+{
+    if (v == UINT32_MAX || !(v & GROUP))
+        return v;
+    if (f->b->failed)
+        return UINT32_MAX;
+    uint32_t g = v & ~GROUP;
+    if (f->group_bar[g] == UINT32_MAX) {
+        size_t first = f->group_first[g], n = f->group_first[g + 1] - first;
+        uint32_t *ops = malloc((n ? n : 1) * sizeof *ops);
+        if (!ops) {
+            f->b->failed = 1;
+            return UINT32_MAX;
+        }
+        memcpy(ops, f->group_ops + first, n * sizeof *ops); /* gf_barrier() may grow nothing of
+                                                              ours, but keep it simple */
+        f->group_bar[g] = gf_barrier(f, f->b->g->ops[ops[0]].name, ops, n);
+        mark_regroup(f, f->group_bar[g]);
+        free(ops);
+    }
+    return f->group_bar[g];
+}
+
+/* The value (op or group) row R of node J's output stands for, given the consumer has N_ROWS
+ * rows (the whole output's op when the rows do not match). */
+uint32_t gf_row_val(const gflow *f, int j, uint32_t r, uint32_t n_rows)
+{
+    const node_ops *o = &f->n[j];
+    return o->rows && o->n_rows == n_rows ? o->rows[r] : o->done;
+}
+
+/* The op row R of node J's output waits for, given the consumer has N_ROWS rows. */
+uint32_t gf_row_dep(gflow *f, int j, uint32_t r, uint32_t n_rows)
+{
+    return gf_op_of(f, gf_row_val(f, j, r, n_rows));
+}
+
+/* A barrier after DEPS: no work, and it passes no data on (its readers wait, and take their
+ * data from elsewhere: the store, or their own window's producers). */
+uint32_t gf_barrier(gflow *f, uint32_t name, const uint32_t *deps, size_t n)
+{
+    imc_op bar = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
+                  .name = name, .head = -1};
+    return imc_flow_emit(f->b, bar, deps, n);
+}
+
+/* A barrier joining DEPS (or the single op itself). */
+uint32_t gf_join(gflow *f, uint32_t name, const uint32_t *deps, size_t n)
+{
+    size_t real = 0;
+    uint32_t last = UINT32_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (deps[i] != UINT32_MAX)
+            real++, last = deps[i];
+    return real <= 1 ? last : gf_barrier(f, name, deps, n);
+}
+
+/* A barrier joining the distinct ops of ROWS (consecutive repeats dropped). */
+uint32_t gf_join_distinct(gflow *f, uint32_t name, const uint32_t *rows, uint32_t n)
+{
+    uint32_t *d = malloc((n ? n : 1) * sizeof *d), k = 0;
+    if (!d) {
+        f->b->failed = 1;
+        return UINT32_MAX;
+    }
+    for (uint32_t r = 0; r < n; r++)
+        if (!k || d[k - 1] != rows[r])
+            d[k++] = rows[r];
+    uint32_t id = gf_join(f, name, d, k);
+    free(d);
+    return id;
+}
+
+int gf_alloc_rows(gflow *f, int i, uint32_t n)
+{
+    free(f->n[i].rows);
+    f->n[i].n_rows = n;
+    if (!(f->n[i].rows = malloc((n ? n : 1) * sizeof *f->n[i].rows))) {
+        f->b->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* The N rows ROWS (ops) of node J, each WIDTH values, parked in the global store: a STORE per
+ * row after the op that made it. What waits for a consumer that first needs a whole tensor
+ * goes there (a residual skip around a token mixer, the input of a recurrent layer): a tile
+ * buffer cannot hold a sequence at transformer sizes, and a tile whose buffer is full stalls
+ * its layer. SITE is the layer whose
+ * tile made them. NULL on failure. */
+uint32_t *gf_park(gflow *f, int site, const uint32_t *rows, uint32_t n, uint32_t width, uint32_t name)
+{
+    uint32_t *st = malloc((n ? n : 1) * sizeof *st);
+    if (!st) {
+        f->b->failed = 1;
+        return NULL;
+    }
+    uint64_t bits = (uint64_t)width * f->b->ab;
+    for (uint32_t r = 0; r < n; r++) {
+        imc_op op = {.kind = IMC_OP_STORE, .cls = IMC_CLS_STORE, .layer = -1, .site = site,
+                     .name = name, .token = r, .head = -1, .in_bits = bits, .out_bits = bits};
+        st[r] = imc_flow_emit(f->b, op, &rows[r], 1);
+    }
+    return st;
+}
+
+/* Node J's rows parked in the global store, once: every reader shares the STOREs. */
+const uint32_t *gf_parked_rows(gflow *f, int j, uint32_t name)
+{
+    node_ops *o = &f->n[j];
+    if (!o->parked) {
+        uint32_t rows, width;
+        gf_geometry(f, j, &rows, &width);
+        for (uint32_t r = 0; r < o->n_rows; r++)
+            o->rows[r] = gf_op_of(f, o->rows[r]);
+        o->parked = gf_park(f, o->site, o->rows, o->n_rows, width, name);
+    }
+    return o->parked;
+}
+
+/* Mark op ID a barrier that only regroups rows. */
+static void mark_regroup(gflow *f, uint32_t id)
+{
+    if (f->b->failed)
+        return;
+    if (id >= f->cap_regroup) {
+        size_t cap = f->cap_regroup ? f->cap_regroup : 4096;
+        while (cap <= id)
+            cap *= 2;
+        uint8_t *grown = realloc(f->regroup, cap);
+        if (!grown) {
+            f->b->failed = 1;
+            return;
+        }
+        memset(grown + f->cap_regroup, 0, cap - f->cap_regroup);
+        f->regroup = grown;
+        f->cap_regroup = cap;
+    }
+    f->regroup[id] = 1;
+}
+
+/* Append to DEPS (at most MAX, *N so far) op DEP, or the ops it regroups (mark_regroup). */
+static void through(const gflow *f, uint32_t dep, uint32_t *deps, size_t *n, size_t max)
+{
+    if (dep != UINT32_MAX && dep < f->cap_regroup && f->regroup[dep] &&
+        *n + f->b->g->ops[dep].n_deps <= max) {
+        const imc_op *op = &f->b->g->ops[dep];
+        for (uint32_t k = 0; k < op->n_deps; k++)
+            through(f, f->b->g->deps[op->first_dep + k], deps, n, max);
+        return;
+    }
+    if (*n < max)
+        deps[(*n)++] = dep;
+}
+
+/* Append to DEPS the ops row value V stands for (a group's each, through). */
+void gf_parts_of(gflow *f, uint32_t v, uint32_t *deps, size_t *n, size_t max)
+{
+    if (v == UINT32_MAX || !(v & GROUP)) {
+        through(f, v, deps, n, max);
+        return;
+    }
+    uint32_t g = v & ~GROUP;
+    if (f->group_first[g + 1] - f->group_first[g] + *n > max) { /* too many parts: one barrier */
+        through(f, gf_op_of(f, v), deps, n, max);
+        return;
+    }
+    for (size_t k = f->group_first[g]; k < f->group_first[g + 1]; k++)
+        through(f, f->group_ops[k], deps, n, max);
+}
+
+/* Node J's output written to the global store, as a whole, from the tile that produced it; a
+ * barrier after the write, for the readers (they read from the store themselves). */
+static uint32_t store_whole(gflow *f, int j, uint32_t name)
+{
+    uint64_t bits = imc_node_numel(&f->g->nodes[j]) * f->b->ab;
+    imc_op st = {.kind = IMC_OP_STORE, .cls = IMC_CLS_STORE, .layer = -1, .site = f->n[j].site,
+                 .name = name, .head = -1, .in_bits = bits, .out_bits = bits};
+    uint32_t op = imc_flow_emit(f->b, st, &f->n[j].done, 1);
+    return gf_barrier(f, name, &op, 1);
+}
+
+/* The node whose rows node J's output is cut from (through reshapes, transposes, slices). */
+static int source_of(const gflow *f, int j)
+{
+    while (f->g->nodes[j].n_inputs == 1 &&
+           (f->g->nodes[j].op == IMC_NODE_RESHAPE || f->g->nodes[j].op == IMC_NODE_TRANSPOSE ||
+            f->g->nodes[j].op == IMC_NODE_SLICE))
+        j = f->g->nodes[j].inputs[0];
+    return j;
+}
+
+/* Operand J of a matmul, in the global store: a barrier after its writes. When J is a reshape,
+ * transpose or slice of a tensor made row by row, it is those rows that are written, each as it
+ * is made, once for every operand cut from them (a DeiT attention's Q, K and V from its qkv
+ * rows, each written as its token's qkv MVM ends); otherwise J's output as a whole, once it
+ * exists. */
+uint32_t gf_stored(gflow *f, int j, uint32_t name)
+{
+    int s = source_of(f, j);
+    node_ops *o = &f->n[s];
+    if (!o->rows || o->chan)
+        return store_whole(f, j, name);
+    if (!o->has_parked_done) {
+        const uint32_t *st = gf_parked_rows(f, s, name);
+        if (!st)
+            return UINT32_MAX;
+        o->parked_done = gf_join(f, name, st, o->n_rows);
+        o->has_parked_done = 1;
+    }
+    return o->parked_done;
+}
+
+/* Operand J of a matmul ready for leading index (head) Q: when J's rows were parked, a barrier
+ * per head after them, shared by every matmul reading them (Q K^T and S V of that head). In
+ * mapping.matmul: rewrite, it is there that the engine programs the head's K and V into
+ * crossbars, once per head. */
+uint32_t gf_head_ready(gflow *f, int j, uint32_t q, uint32_t n_heads, uint32_t ready, uint32_t name)
+{
+    node_ops *o = &f->n[source_of(f, j)];
+    if (!o->has_parked_done || ready != o->parked_done)
+        return ready;
+    if (!o->head_ready) {
+        if (!(o->head_ready = malloc(n_heads * sizeof *o->head_ready))) {
+            f->b->failed = 1;
+            return ready;
+        }
+        o->n_heads = n_heads;
+        for (uint32_t h = 0; h < n_heads; h++) {
+            imc_op bar = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
+                          .name = name, .head = (int32_t)h};
+            o->head_ready[h] = imc_flow_emit(f->b, bar, &ready, 1);
+        }
+    }
+    return q < o->n_heads ? o->head_ready[q] : ready;
+}
+
+/* Input rows [*LO, *HI] that output row R of single-input data movement node I reads (a
+ * reshape keeps the flat order; a transpose that keeps the last dimension and a slice move
+ * whole rows). 0 when the node moves elements across rows (a transpose of the last dimension). */
+static int rows_read(const gflow *f, int i, uint32_t r, uint32_t *lo, uint32_t *hi)
+{
+    const imc_node *n = &f->g->nodes[i], *in = &f->g->nodes[n->inputs[0]];
+    int last = n->ndim - 1;
+    uint64_t w = (uint64_t)n->shape[last], in_w = (uint64_t)in->shape[in->ndim - 1];
+    if (n->op == IMC_NODE_RESHAPE) {
+        *lo = (uint32_t)((uint64_t)r * w / in_w);
+        *hi = (uint32_t)(((uint64_t)r * w + w - 1) / in_w);
+        return 1;
+    }
+    int64_t idx[IMC_GRAPH_MAX_DIMS], in_idx[IMC_GRAPH_MAX_DIMS];
+    uint64_t rest = r;
+    for (int d = last - 1; d >= 0; d--) {
+        idx[d] = (int64_t)(rest % (uint64_t)n->shape[d]);
+        rest /= (uint64_t)n->shape[d];
+    }
+    if (n->op == IMC_NODE_TRANSPOSE) {
+        if (n->attr[1 + last] != last)
+            return 0;
+        for (int d = 0; d < last; d++)
+            in_idx[n->attr[1 + d]] = idx[d];
+    } else { /* slice */
+        if (n->attr[IMC_DIM] == last) {
+            *lo = *hi = r;
+            return 1;
+        }
+        for (int d = 0; d < last; d++)
+            in_idx[d] = idx[d] + (d == n->attr[IMC_DIM] ? n->attr[IMC_SLICE_START] : 0);
+    }
+    uint64_t row = 0;
+    for (int d = 0; d < last; d++)
+        row = row * (uint64_t)in->shape[d] + (uint64_t)in_idx[d];
+    *lo = *hi = (uint32_t)row;
+    return 1;
+}
+
+/* Node I costs nothing here: its output is its input, row for row. */
+void gf_alias_rows(gflow *f, int i)
+{
+    const node_ops *in = &f->n[f->g->nodes[i].inputs[0]];
+    f->n[i].done = in->done;
+    if (in->rows && !gf_alloc_rows(f, i, in->n_rows))
+        memcpy(f->n[i].rows, in->rows, in->n_rows * sizeof *in->rows);
+}
+
+/* The input K and its row that output row R of concatenation I (along a dimension other than
+ * the last) is. */
+static void concat_row(const gflow *f, int i, uint32_t r, int *k, uint32_t *row)
+{
+    const imc_node *n = &f->g->nodes[i];
+    int last = n->ndim - 1, dim = (int)n->attr[IMC_DIM];
+    int64_t idx[IMC_GRAPH_MAX_DIMS];
+    uint64_t rest = r;
+    for (int d = last - 1; d >= 0; d--) {
+        idx[d] = (int64_t)(rest % (uint64_t)n->shape[d]);
+        rest /= (uint64_t)n->shape[d];
+    }
+    for (*k = 0; *k < n->n_inputs - 1 && idx[dim] >= f->g->nodes[n->inputs[*k]].shape[dim]; (*k)++)
+        idx[dim] -= f->g->nodes[n->inputs[*k]].shape[dim];
+    const imc_node *in = &f->g->nodes[n->inputs[*k]];
+    uint64_t x = 0;
+    for (int d = 0; d < last; d++)
+        x = x * (uint64_t)in->shape[d] + (uint64_t)idx[d];
+    *row = (uint32_t)x;
+}
+
+/* Append V to the growing array *A (*N of *CAP used); nonzero (and the flow failed) when out
+ * of memory. */
+static int push(gflow *f, uint32_t **a, size_t *n, size_t *cap, uint32_t v)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        uint32_t *grown = realloc(*a, c * sizeof *grown);
+        if (!grown) {
+            f->b->failed = 1;
+            return -1;
+        }
+        *a = grown;
+        *cap = c;
+    }
+    (*a)[(*n)++] = v;
+    return 0;
+}
+
+/* A new group of the N ops OPS (see gflow); its row value. */
+static uint32_t new_group(gflow *f, const uint32_t *ops, size_t n)
+{
+    if (f->n_groups + 2 > f->cap_groups) {
+        size_t c = f->cap_groups ? 2 * f->cap_groups : 1024;
+        uint32_t *g1 = realloc(f->group_first, c * sizeof *g1);
+        if (g1)
+            f->group_first = g1;
+        uint32_t *g2 = g1 ? realloc(f->group_bar, c * sizeof *g2) : NULL;
+        if (g2)
+            f->group_bar = g2;
+        if (!g1 || !g2) {
+            f->b->failed = 1;
+            return UINT32_MAX;
+        }
+        f->cap_groups = c;
+    }
+    if (!f->n_groups)
+        f->group_first[0] = 0;
+    for (size_t k = 0; k < n; k++)
+        if (push(f, &f->group_ops, &f->n_group_ops, &f->cap_group_ops, ops[k]))
+            return UINT32_MAX;
+    f->group_bar[f->n_groups] = UINT32_MAX;
+    f->group_first[f->n_groups + 1] = (uint32_t)f->n_group_ops;
+    return GROUP | (uint32_t)f->n_groups++;
+}
+
+/* Data movement node I row by row where its input came so: output row r waits for the ops of
+ * the input rows it reads (a concatenation along the last dimension: every input's row r), so
+ * what comes after it pipelines (a FAR head's slice of pre_proj into its LSTMs, attention's
+ * heads joined into proj tile by tile). Returns 0 when it cannot (whole-tensor inputs, feature
+ * maps, a transpose of the last dimension): then it waits for all of its input. */
+int gf_pass_rows(gflow *f, int i, uint32_t name)
+{
+    const imc_node *n = &f->g->nodes[i];
+    const node_ops *in0 = &f->n[n->inputs[0]];
+    uint32_t rows, width;
+    if (in0->chan && in0->rows && (f->n[i].chan || (n->op == IMC_NODE_TRANSPOSE && n->ndim == 2))) {
+        gf_alias_rows(f, i); /* a feature map's positions flattened, then made the rows */
+        return 1;
+    }
+    if (f->n[i].chan || n->op == IMC_NODE_EXPAND)
+        return 0;
+    gf_geometry(f, i, &rows, &width);
+    int any = 0;
+    for (int k = 0; k < n->n_inputs; k++) {
+        const imc_node *in = &f->g->nodes[n->inputs[k]];
+        const node_ops *o = &f->n[n->inputs[k]];
+        uint32_t in_rows, in_w;
+        if (o->chan || in->ndim < 1)
+            return 0;
+        gf_geometry(f, n->inputs[k], &in_rows, &in_w);
+        if (o->rows && o->n_rows != in_rows)
+            return 0;
+        any |= o->rows != NULL;
+    }
+    int concat = n->op == IMC_NODE_CONCAT, concat_last = concat && n->attr[IMC_DIM] == n->ndim - 1;
+    uint32_t lo, hi;
+    if (!any || (!concat && !rows_read(f, i, 0, &lo, &hi)))
+        return 0;
+    if (gf_alloc_rows(f, i, rows))
+        return 0;
+    uint32_t *deps = NULL, *all = NULL, prev = UINT32_MAX;
+    size_t nd = 0, cap = 0, n_all = 0, cap_all = 0, first_prev = 0, n_prev = 0;
+    for (uint32_t r = 0; r < rows && !f->b->failed; r++) {
+        int k = 0;
+        if (concat_last)
+            lo = 0, hi = (uint32_t)n->n_inputs - 1;
+        else if (concat)
+            concat_row(f, i, r, &k, &lo), hi = lo;
+        else
+            rows_read(f, i, r, &lo, &hi);
+        nd = 0;
+        for (uint32_t x = lo; x <= hi; x++) {
+            const node_ops *o = &f->n[n->inputs[concat_last ? (int)x : k]];
+            uint32_t v = !o->rows ? o->done : o->rows[concat_last ? r : x];
+            size_t a = 0, b = 1;
+            if (v != UINT32_MAX && (v & GROUP))
+                a = f->group_first[v & ~GROUP], b = f->group_first[(v & ~GROUP) + 1];
+            for (size_t e = a; e < b; e++) {
+                uint32_t d = v != UINT32_MAX && (v & GROUP) ? f->group_ops[e] : v;
+                if (d != UINT32_MAX && (!nd || deps[nd - 1] != d) && push(f, &deps, &nd, &cap, d))
+                    break;
+            }
+        }
+        if (nd <= 1) {
+            f->n[i].rows[r] = nd ? deps[0] : UINT32_MAX;
+        } else if (prev != UINT32_MAX && nd == n_prev &&
+                   !memcmp(deps, f->group_ops + first_prev, nd * sizeof *deps)) {
+            f->n[i].rows[r] = prev; /* the same parts as the row before: the same group */
+        } else {
+            prev = f->n[i].rows[r] = new_group(f, deps, nd);
+            if (prev == UINT32_MAX)
+                break;
+            first_prev = f->group_first[prev & ~GROUP];
+            n_prev = nd;
+        }
+        for (size_t e = 0; e < nd; e++)
+            if ((!n_all || all[n_all - 1] != deps[e]) && push(f, &all, &n_all, &cap_all, deps[e]))
+                break;
+    }
+    f->n[i].done = gf_join(f, name, all, n_all);
+    free(deps), free(all);
+    return !f->b->failed;
+}
