@@ -42,17 +42,10 @@ uint32_t gf_op_of(gflow *f, uint32_t v)
         return UINT32_MAX;
     uint32_t g = v & ~GROUP;
     if (f->group_bar[g] == UINT32_MAX) {
-        size_t first = f->group_first[g], n = f->group_first[g + 1] - first;
-        uint32_t *ops = malloc((n ? n : 1) * sizeof *ops);
-        if (!ops) {
-            f->b->failed = 1;
-            return UINT32_MAX;
-        }
-        memcpy(ops, f->group_ops + first, n * sizeof *ops); /* gf_barrier() may grow nothing of
-                                                              ours, but keep it simple */
-        f->group_bar[g] = gf_barrier(f, f->b->g->ops[ops[0]].name, ops, n);
+        const uint32_t *ops = f->group_ops + f->group_first[g];
+        f->group_bar[g] = gf_barrier(f, f->b->g->ops[ops[0]].name, ops,
+                                     f->group_first[g + 1] - f->group_first[g]);
         mark_regroup(f, f->group_bar[g]);
-        free(ops);
     }
     return f->group_bar[g];
 }
