@@ -129,7 +129,7 @@ static uint64_t take(engine *e, who w, uint32_t r, uint64_t t, uint64_t dur, uin
 static void charge_at(engine *e, int inference, imc_ledger_memo *memo, uint32_t name, int cls,
                       imc_comp comp, unsigned action, double count)
 {
-    if (inference != 0 || count <= 0 || !imc_comp_instance(e->arch, comp))
+    if (inference != 0 || count <= 0 || !e->units[comp].inst) /* (cache_units) */
         return;
     int rc = memo ? imc_ledger_add_memo(e->ledger, memo, name, cls, comp, action, count)
                   : imc_ledger_add(e->ledger, name, cls, comp, action, count);

@@ -12,6 +12,8 @@ typedef struct imc_flow_builder {
     size_t cap_ops, cap_deps, cap_names;
     int failed; /* out of memory: every later call does nothing */
     uint64_t ab; /* activation bits */
+    uint32_t *layer_names; /* per network layer, the index of its name once looked up
+                              (UINT32_MAX before); NULL: look it up every time */
 } imc_flow_builder;
 
 /* The index of ledger name FMT, added if new. */

@@ -54,7 +54,14 @@ uint32_t imc_flow_name(imc_flow_builder *b, const char *fmt, ...)
     char buf[128];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    if (!strcmp(fmt, "%s")) { /* most names: a node's or layer's, as is (and as cut) */
+        const char *s = va_arg(ap, const char *);
+        size_t len = strnlen(s, sizeof buf - 1);
+        memcpy(buf, s, len);
+        buf[len] = '\0';
+    } else {
+        vsnprintf(buf, sizeof buf, fmt, ap);
+    }
     va_end(ap);
     imc_flow *g = b->g;
     for (size_t i = g->n_names; i-- > 0;) /* recent names first: callers cache per block */
@@ -119,8 +126,14 @@ uint32_t imc_flow_emit(imc_flow_builder *b, imc_op op, const uint32_t *deps, siz
 imc_op imc_flow_mvm(imc_flow_builder *b, const imc_network *net, int layer, uint32_t token)
 {
     const imc_layer *l = &net->layers[layer];
+    uint32_t name = b->layer_names ? b->layer_names[layer] : UINT32_MAX;
+    if (name == UINT32_MAX) { /* looked up once per layer: a layer has an MVM per token */
+        name = imc_flow_name(b, "%s", l->name);
+        if (b->layer_names && !b->failed)
+            b->layer_names[layer] = name;
+    }
     return (imc_op){.kind = IMC_OP_MVM, .cls = IMC_CLS_MVM, .layer = layer, .site = layer,
-                    .name = imc_flow_name(b, "%s", l->name), .token = token, .head = l->head,
+                    .name = name, .token = token, .head = l->head,
                     .in_bits = (uint64_t)l->in * b->ab, .out_bits = (uint64_t)l->out * b->ab};
 }
 
@@ -173,7 +186,10 @@ int imc_dataflow_build(imc_flow **out, const imc_network *net, const imc_dataflo
         imc_flow_free(g);
         return imc_err_set(err, IMC_EINPUT, "%s: no graph to build the op graph from", net->name);
     }
+    if ((b.layer_names = malloc(net->n_layers * sizeof *b.layer_names)) != NULL)
+        memset(b.layer_names, 0xff, net->n_layers * sizeof *b.layer_names);
     imc_graphflow(&b, net, graph, opts);
+    free(b.layer_names);
     if (graph == &native)
         imc_graph_free(&native);
     if (b.failed) {
