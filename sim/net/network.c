@@ -6,6 +6,7 @@
  * block-diagonal masks and pruned units can only be seen in the data. */
 #include "sim/net/network.h"
 
+#include "sim/base/vectorize.h"
 #include "sim/net/generic.h"
 
 #include <math.h>
@@ -180,6 +181,38 @@ static int read_need(ctx *c, int *rc, const imc_tensor *t, float *out)
     return *rc;
 }
 
+static void nonzero_run(const imc_netfile *nf, const imc_tensor *t, size_t first, size_t n,
+                        uint32_t *nz);
+
+/* The OR of N little-endian 32-bit words at P (vector code: integer ORs reassociate freely). */
+static VECTORIZE uint32_t or_words(const unsigned char *p, size_t n)
+{
+    uint32_t acc = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t w;
+        memcpy(&w, p + 4 * k, 4);
+        acc |= w;
+    }
+    return acc;
+}
+
+/* Whether any of N elements of T, from element FIRST on, is non-zero (as nonzero_run says; SCRATCH
+ * holds N values). For F32, the raw words OR-ed together, sign bit off: no copy, and a loop the
+ * compiler vectorises -- most of what a masked FAR file's scan reads must be zero. */
+static uint32_t nonzero_any(const imc_netfile *nf, const imc_tensor *t, size_t first, size_t n,
+                            uint32_t *scratch)
+{
+    uint32_t acc = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (t->dtype == IMC_DT_F32)
+        return or_words((const unsigned char *)imc_netfile_data(nf, t) + first * 4, n) & 0x7fffffffu;
+#endif
+    nonzero_run(nf, t, first, n, scratch);
+    for (size_t k = 0; k < n; k++)
+        acc |= scratch[k];
+    return acc;
+}
+
 /* Which of N elements of T, from element FIRST on, are non-zero as imc_netfile_read_f32 would
  * convert them (NaN counts as non-zero, -0 as zero): NZ[k] != 0. Reads the raw little-endian
  * bytes, converting nothing but F64 (whose tiny values round to a float 0). */
@@ -250,8 +283,21 @@ static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *hea
         rc = imc_err_set(c->err, IMC_ENOMEM, "out of memory");
     /* head_proj [D][2D]: row r (head r / hd) reads only its head's columns of either direction */
     for (int r = 0; r < D && !rc; r++) {
-        nonzero_run(c->nf, head_proj, (size_t)r * 2 * D, (size_t)2 * D, row);
+        size_t at = (size_t)r * 2 * D;
         int h0 = r / hd * hd;
+        /* its head's columns of either direction; then, only if the rest is not all zero, the
+           whole row for the message */
+        nonzero_run(c->nf, head_proj, at + (size_t)h0, (size_t)hd, row + h0);
+        nonzero_run(c->nf, head_proj, at + (size_t)(D + h0), (size_t)hd, row + D + h0);
+        if (!(nonzero_any(c->nf, head_proj, at, (size_t)h0, row_hh) ||
+              nonzero_any(c->nf, head_proj, at + (size_t)(h0 + hd), (size_t)(D - hd), row_hh) ||
+              nonzero_any(c->nf, head_proj, at + (size_t)(D + h0 + hd), (size_t)(D - h0 - hd), row_hh))) {
+            for (int dir = 0; dir < 2; dir++)
+                for (int col = dir * D + h0; col < dir * D + h0 + hd; col++)
+                    hp_read[col] |= row[col] != 0;
+            continue;
+        }
+        nonzero_run(c->nf, head_proj, at, (size_t)2 * D, row);
         for (int dir = 0; dir < 2; dir++)
             for (int col = dir * D + h0; col < dir * D + h0 + hd; col++) {
                 hp_read[col] |= row[col] != 0;
@@ -282,13 +328,20 @@ static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *hea
         memset(hh_read, 0, (size_t)D);
         for (int r = 0; r < 4 * D && !rc; r++) {
             int h = (r % D) / hd, u = (r % D) % hd;
-            nonzero_run(c->nf, t[0], (size_t)r * D, (size_t)D, row);
-            nonzero_run(c->nf, t[1], (size_t)r * D, (size_t)D, row_hh);
-            uint32_t other = 0; /* block-diagonal per head */
-            for (int col = 0; col < h * hd; col++)
-                other |= row[col] | row_hh[col];
-            for (int col = (h + 1) * hd; col < D; col++)
-                other |= row[col] | row_hh[col];
+            size_t at = (size_t)r * D, h0 = (size_t)h * hd, h1 = h0 + (size_t)hd;
+            /* block-diagonal per head: outside the head's columns all zero (checked without a
+               copy; the whole rows read again only for the message) */
+            uint32_t other = nonzero_any(c->nf, t[0], at, h0, row) |
+                             nonzero_any(c->nf, t[0], at + h1, (size_t)D - h1, row) |
+                             nonzero_any(c->nf, t[1], at, h0, row) |
+                             nonzero_any(c->nf, t[1], at + h1, (size_t)D - h1, row);
+            if (other) {
+                nonzero_run(c->nf, t[0], at, (size_t)D, row);
+                nonzero_run(c->nf, t[1], at, (size_t)D, row_hh);
+            } else {
+                nonzero_run(c->nf, t[0], at + h0, (size_t)hd, row + h0);
+                nonzero_run(c->nf, t[1], at + h0, (size_t)hd, row_hh + h0);
+            }
             for (int col = 0; other && col < D; col++) {
                 if (col / hd == h || !(row[col] || row_hh[col]))
                     continue;
