@@ -508,12 +508,14 @@ static void node(gflow *f, int i)
         o->seq++;
         matmul(f, i);
         return;
-    case IMC_NODE_LAYERNORM: /* on the tile of the weight layer it alone feeds (the whole
-                                vector it normalises goes there anyway), else next to its input */
-        if (fed_layer(f, i) >= 0)
-            o->site = fed_layer(f, i);
+    case IMC_NODE_LAYERNORM: { /* on the tile of the weight layer it alone feeds (the whole
+                                  vector it normalises goes there anyway), else next to its input */
+        int fed = fed_layer(f, i);
+        if (fed >= 0)
+            o->site = fed;
         rowwise(f, i, IMC_CLS_LAYERNORM, (imc_work[]){{IMC_DIGITAL_LAYERNORM, 1}}, 1);
         return;
+    }
     case IMC_NODE_BATCHNORM:
         if (n->fold >= 0) { /* in the weights before it: its input, row for row */
             gf_alias_rows(f, i);
@@ -608,6 +610,5 @@ void imc_graphflow(imc_flow_builder *b, const imc_network *net, const imc_graph 
     for (int i = 0; i < g->n_nodes; i++)
         free(f.n[i].rows), free(f.n[i].parked), free(f.n[i].head_ready);
     free(f.n);
-    free(f.regroup);
     free(f.group_first), free(f.group_ops), free(f.group_bar);
 }

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void mark_regroup(gflow *f, uint32_t id);
-
 /* The network layer of weight node I (its first matrix). The graph may be the native bound's
  * (imc_network_native_graph), whose nodes are named as the layers. */
 int gf_layer_of(const gflow *f, int i)
@@ -45,7 +43,6 @@ uint32_t gf_op_of(gflow *f, uint32_t v)
         const uint32_t *ops = f->group_ops + f->group_first[g];
         f->group_bar[g] = gf_barrier(f, f->b->g->ops[ops[0]].name, ops,
                                      f->group_first[g + 1] - f->group_first[g]);
-        mark_regroup(f, f->group_bar[g]);
     }
     return f->group_bar[g];
 }
@@ -140,62 +137,33 @@ const uint32_t *gf_parked_rows(gflow *f, int j, uint32_t name)
     if (!o->parked) {
         uint32_t rows, width;
         gf_geometry(f, j, &rows, &width);
+        uint32_t *ops = malloc((o->n_rows ? o->n_rows : 1) * sizeof *ops);
+        if (!ops) {
+            f->b->failed = 1;
+            return NULL;
+        }
         for (uint32_t r = 0; r < o->n_rows; r++)
-            o->rows[r] = gf_op_of(f, o->rows[r]);
-        o->parked = gf_park(f, o->site, o->rows, o->n_rows, width, name);
+            ops[r] = gf_op_of(f, o->rows[r]);
+        o->parked = gf_park(f, o->site, ops, o->n_rows, width, name);
+        free(ops);
     }
     return o->parked;
 }
 
-/* Mark op ID a barrier that only regroups rows. */
-static void mark_regroup(gflow *f, uint32_t id)
-{
-    if (f->b->failed)
-        return;
-    if (id >= f->cap_regroup) {
-        size_t cap = f->cap_regroup ? f->cap_regroup : 4096;
-        while (cap <= id)
-            cap *= 2;
-        uint8_t *grown = realloc(f->regroup, cap);
-        if (!grown) {
-            f->b->failed = 1;
-            return;
-        }
-        memset(grown + f->cap_regroup, 0, cap - f->cap_regroup);
-        f->regroup = grown;
-        f->cap_regroup = cap;
-    }
-    f->regroup[id] = 1;
-}
-
-/* Append to DEPS (at most MAX, *N so far) op DEP, or the ops it regroups (mark_regroup). */
-static void through(const gflow *f, uint32_t dep, uint32_t *deps, size_t *n, size_t max)
-{
-    if (dep != UINT32_MAX && dep < f->cap_regroup && f->regroup[dep] &&
-        *n + f->b->g->ops[dep].n_deps <= max) {
-        const imc_op *op = &f->b->g->ops[dep];
-        for (uint32_t k = 0; k < op->n_deps; k++)
-            through(f, f->b->g->deps[op->first_dep + k], deps, n, max);
-        return;
-    }
-    if (*n < max)
-        deps[(*n)++] = dep;
-}
-
-/* Append to DEPS the ops row value V stands for (a group's each, through). */
+/* Append to DEPS (at most MAX, *N so far) the ops row value V stands for: a group's each, or,
+ * when they would not fit, the group's barrier. */
 void gf_parts_of(gflow *f, uint32_t v, uint32_t *deps, size_t *n, size_t max)
 {
-    if (v == UINT32_MAX || !(v & GROUP)) {
-        through(f, v, deps, n, max);
+    size_t first = 0, end = 0;
+    if (v != UINT32_MAX && (v & GROUP))
+        first = f->group_first[v & ~GROUP], end = f->group_first[(v & ~GROUP) + 1];
+    if (end - first + *n > max || first == end) { /* a plain op, or too many parts */
+        if (*n < max)
+            deps[(*n)++] = gf_op_of(f, v);
         return;
     }
-    uint32_t g = v & ~GROUP;
-    if (f->group_first[g + 1] - f->group_first[g] + *n > max) { /* too many parts: one barrier */
-        through(f, gf_op_of(f, v), deps, n, max);
-        return;
-    }
-    for (size_t k = f->group_first[g]; k < f->group_first[g + 1]; k++)
-        through(f, f->group_ops[k], deps, n, max);
+    for (size_t k = first; k < end; k++)
+        deps[(*n)++] = f->group_ops[k];
 }
 
 /* Node J's output written to the global store, as a whole, from the tile that produced it; a
@@ -264,6 +232,16 @@ uint32_t gf_head_ready(gflow *f, int j, uint32_t q, uint32_t n_heads, uint32_t r
     return q < o->n_heads ? o->head_ready[q] : ready;
 }
 
+/* The index over N's leading dimensions (all but the last) of its row R. */
+static void row_index(const imc_node *n, uint32_t r, int64_t *idx)
+{
+    uint64_t rest = r;
+    for (int d = n->ndim - 2; d >= 0; d--) {
+        idx[d] = (int64_t)(rest % (uint64_t)n->shape[d]);
+        rest /= (uint64_t)n->shape[d];
+    }
+}
+
 /* Input rows [*LO, *HI] that output row R of single-input data movement node I reads (a
  * reshape keeps the flat order; a transpose that keeps the last dimension and a slice move
  * whole rows). 0 when the node moves elements across rows (a transpose of the last dimension). */
@@ -278,11 +256,7 @@ static int rows_read(const gflow *f, int i, uint32_t r, uint32_t *lo, uint32_t *
         return 1;
     }
     int64_t idx[IMC_GRAPH_MAX_DIMS], in_idx[IMC_GRAPH_MAX_DIMS];
-    uint64_t rest = r;
-    for (int d = last - 1; d >= 0; d--) {
-        idx[d] = (int64_t)(rest % (uint64_t)n->shape[d]);
-        rest /= (uint64_t)n->shape[d];
-    }
+    row_index(n, r, idx);
     if (n->op == IMC_NODE_TRANSPOSE) {
         if (n->attr[1 + last] != last)
             return 0;
@@ -319,11 +293,7 @@ static void concat_row(const gflow *f, int i, uint32_t r, int *k, uint32_t *row)
     const imc_node *n = &f->g->nodes[i];
     int last = n->ndim - 1, dim = (int)n->attr[IMC_DIM];
     int64_t idx[IMC_GRAPH_MAX_DIMS];
-    uint64_t rest = r;
-    for (int d = last - 1; d >= 0; d--) {
-        idx[d] = (int64_t)(rest % (uint64_t)n->shape[d]);
-        rest /= (uint64_t)n->shape[d];
-    }
+    row_index(n, r, idx);
     for (*k = 0; *k < n->n_inputs - 1 && idx[dim] >= f->g->nodes[n->inputs[*k]].shape[dim]; (*k)++)
         idx[dim] -= f->g->nodes[n->inputs[*k]].shape[dim];
     const imc_node *in = &f->g->nodes[n->inputs[*k]];

@@ -31,9 +31,6 @@ typedef struct gflow {
     const imc_graph *g;     /* the graph turned into ops (net->graph or the native bound's) */
     node_ops *n;            /* per node of g */
     int qt;                 /* mapping.query_tile */
-    uint8_t *regroup; /* per op: a barrier that only regroups rows (pass_rows): a weight layer
-                         reading it depends on the ops it joins instead, so their data reach it */
-    size_t cap_regroup;
     /* Rows that join several ops (a row of heads or directions concatenated) are a group until
        something needs them as one op: a row's value GROUP | g names group g, whose ops are
        group_ops[group_first[g] .. group_first[g + 1]); group_bar[g] its barrier once made. A
@@ -85,7 +82,8 @@ uint32_t *gf_park(gflow *f, int site, const uint32_t *rows, uint32_t n, uint32_t
 /* Node J's rows parked in the global store, once: every reader shares the STOREs. */
 const uint32_t *gf_parked_rows(gflow *f, int j, uint32_t name);
 
-/* Append to DEPS the ops row value V stands for (a group's each, through). */
+/* Append to DEPS (at most MAX, *N so far) the ops row value V stands for: a group's each, or,
+ * when they would not fit, the group's barrier. */
 void gf_parts_of(gflow *f, uint32_t v, uint32_t *deps, size_t *n, size_t max);
 
 /* Operand J of a matmul, in the global store: a barrier after its writes. When J is a reshape,
