@@ -115,7 +115,7 @@ static int check_graph(const imc_flow *g, imc_err *err)
         if ((unsigned)l->kind >= IMC_LAYER_KIND_COUNT)
             return bad_graph(err, "layer %zu (%s): kind %d out of range", i, l->name, (int)l->kind);
         if (l->block < -1 || l->block > MAX_INDEX || l->head < -1 || l->head > MAX_INDEX ||
-            l->dir < -1 || l->dir > IMC_DIR_BWD || l->in < 0 || l->in > MAX_WIDTH || l->out < 0 ||
+            l->dir < -1 || l->dir > IMC_DIR_BWD || l->in < 1 || l->in > MAX_WIDTH || l->out < 1 ||
             l->out > MAX_WIDTH || l->vectors < 0 ||
             (l->has_bias != 0 && l->has_bias != 1))
             return bad_graph(err, "layer %zu (%s): block, head, dir, in, out, vectors or has_bias "
@@ -623,6 +623,7 @@ static int read_layer(rd *r)
         return bad(r, t.col, "layer: missing its name");
     if ((rc = get_name(r, t, "layer name", NULL, l->name, sizeof l->name)))
         return rc;
+    int name_col = t.col;
     if (!next_tok(r, &t))
         return bad(r, t.col, "layer: missing its kind");
     const char *kinds[IMC_LAYER_KIND_COUNT];
@@ -632,7 +633,7 @@ static int read_layer(rd *r)
     if ((rc = lookup(r, t, "layer kind", kinds, IMC_LAYER_KIND_COUNT, &kind)))
         return rc;
     l->kind = (imc_layer_kind)kind;
-    int seen = 0;
+    int seen = 0, width_col[2] = {0, 0};
     while (next_tok(r, &t)) {
         tok v;
         int k = get_field(r, t, "layer", keys, 7, &v);
@@ -660,6 +661,7 @@ static int read_layer(rd *r)
         case 4:
             rc = get_int(r, v, keys[k], 0, MAX_WIDTH, &x);
             *(k == 3 ? &l->in : &l->out) = (int)x;
+            width_col[k - 3] = v.col;
             break;
         case 5:
             rc = get_int(r, v, keys[k], 0, INT64_MAX, &l->vectors);
@@ -672,6 +674,13 @@ static int read_layer(rd *r)
         if (rc)
             return rc;
     }
+    /* a layer is a weight matrix on crossbars: one without rows or columns has nowhere to sit
+     * (the network builder never makes one; a pruned-away head is left out instead) */
+    for (int k = 0; k < 2; k++)
+        if ((k ? l->out : l->in) < 1)
+            return bad(r, width_col[k] ? width_col[k] : name_col,
+                       "layer %s: %s must be at least 1 (a layer with no weights maps to nothing; "
+                       "leave it out)", l->name, keys[3 + k]);
     g->n_layers++;
     return 0;
 }

@@ -148,10 +148,16 @@ int imc_mapper_place(imc_placement **out, const imc_arch *a, const imc_network *
         const imc_layer *l = lp->layer;
         /* A layer's shape comes from a file (a trace, a model): every product is checked, so
          * that an absurd shape is an error and not a wrapped, negative count. */
+        if (l->in < 1 || l->out < 1) { /* it would sit on no PE, past the chip's last one */
+            int rc = imc_err_set(err, IMC_EINPUT, "layer %s: %d x %d weights, nothing to place",
+                                 l->name, l->in, l->out);
+            imc_placement_free(p);
+            return rc;
+        }
         int64_t row_tiles = ((int64_t)l->in + p->rows - 1) / p->rows;
         int64_t col_tiles = ((int64_t)l->out + p->weights_per_row - 1) / p->weights_per_row;
         int64_t most; /* its crossbars with the most copies mapping.duplicate allows */
-        if (l->in < 0 || l->out < 0 || row_tiles > INT_MAX || col_tiles > INT_MAX ||
+        if (row_tiles > INT_MAX || col_tiles > INT_MAX ||
             mul_overflows(row_tiles, col_tiles, 4096, &most) ||
             mul_overflows(l->in, l->out, (int64_t)p->cells_per_weight * 4096, &most))
             return too_large(p, l, err);

@@ -500,6 +500,18 @@ static void test_fit_and_reprogram(void)
                 "error: layer patch_embed alone needs 288 crossbars (72 PEs) but the chip has 4 "
                 "(1 PEs), even when reprogrammed");
     imc_arch_free(a);
+
+    /* A layer without weights would sit on no PE, after the last one (the fuzzer's trace of a
+     * full chip and an 8 x 0 layer ran past the engine's tiles); refused by name. */
+    h.reprogram = 0;
+    h.duplicate = NULL;
+    a = load_arch(&h);
+    m.net->layers[3].out = 0;
+    char zero[160];
+    snprintf(zero, sizeof zero, "error: layer %s: %d x 0 weights, nothing to place",
+             m.net->layers[3].name, m.net->layers[3].in);
+    place_fails(a, m.net, zero);
+    imc_arch_free(a);
     free_model(&m);
 }
 

@@ -167,7 +167,7 @@ static imc_flow *hand_graph(void)
     gb_layer(&b, "patch_embed.proj", IMC_LAYER_PATCH_EMBED, -1, -1, -1, 48, 8, 1, 1);
     gb_layer(&b, "blocks.0.attn.qkv", IMC_LAYER_QKV, 0, -1, -1, 8, 24, 2, 1);
     gb_layer(&b, "blocks.1.attn.lstm.h1.bwd", IMC_LAYER_FAR_LSTM, 1, 1, IMC_DIR_BWD, 12, 16, 2, 0);
-    gb_layer(&b, "head", IMC_LAYER_HEAD, -1, -1, -1, 8, 0, 0, 0); /* zero out: omitted */
+    gb_layer(&b, "head", IMC_LAYER_HEAD, -1, -1, -1, 8, 10, 0, 0); /* zero fields: omitted */
     gb_name(&b, "input");
     gb_name(&b, "patch_embed");
     gb_name(&b, "blocks.0.attn");
@@ -315,7 +315,7 @@ static const char hand_text[] =
     "layer 0 patch_embed.proj patch_embed in=48 out=8 vectors=1 bias=1\n"
     "layer 1 blocks.0.attn.qkv qkv block=0 in=8 out=24 vectors=2 bias=1\n"
     "layer 2 blocks.1.attn.lstm.h1.bwd far_lstm block=1 head=1 dir=bwd in=12 out=16 vectors=2\n"
-    "layer 3 head head in=8\n"
+    "layer 3 head head in=8 out=10\n"
     "# name INDEX NAME\n"
     "name 0 input\n"
     "name 1 patch_embed\n"
@@ -339,7 +339,7 @@ static const char hand_text[] =
     "op matmul sv head=1 name=2 tok=1 in=18446744073709551615 mkn=1x2x4 deps=-1\n"
     "op mvm layer=2 name=3 tok=4294967295 in=0 out=0 deps=-1,-7,-10\n"
     "op vector lstm_cell site=2 name=3 tok=1 work=sigmoid:12,tanh:8,mul:12,max:0 deps=-1\n"
-    "op mvm layer=3 site=-1 head=0 name=4 in=0 deps=-1\n"
+    "op mvm layer=3 site=-1 head=0 name=4 in=0 out=0 deps=-1\n"
     "op store transfer name=4 in=0 out=1 deps=-1\n"
     "op output name=4 in=80 deps=-1,-2\n"
     "end ops=18\n";
@@ -452,7 +452,7 @@ static void test_hand_written(void)
         "\r\n"
         "model  tiny%2dnet act_bits=4 heads=1 dim=4 tokens=1   # any field order\r\n"
         "layer 0 fc1_%2a mlp_fc1 in=4 out=4 vectors=1 dir=fwd\r\n"
-        "layer 1 x mlp_fc2\r\n"
+        "layer 1 x mlp_fc2 out=2 in=4\r\n"
         "name 0 all\r\n"
         "\top\tinput\tout=32\r\n"
         "op mvm deps=0 tok=0 layer=0 head=7\r\n"
@@ -475,7 +475,9 @@ static void test_hand_written(void)
     CU_ASSERT_EQUAL(g->layers[0].block, -1);
     CU_ASSERT_EQUAL(g->layers[0].head, -1);
     CU_ASSERT_EQUAL(g->layers[0].has_bias, 0);
-    CU_ASSERT_EQUAL(g->layers[1].in, 0);
+    CU_ASSERT_EQUAL(g->layers[1].in, 4);
+    CU_ASSERT_EQUAL(g->layers[1].out, 2);
+    CU_ASSERT_EQUAL(g->ops[2].out_bits, 8); /* out= of its layer at act_bits */
     CU_ASSERT_EQUAL_FATAL(g->n_ops, 5);
     CU_ASSERT_EQUAL(g->ops[0].kind, IMC_OP_INPUT);
     CU_ASSERT_EQUAL(g->ops[0].cls, IMC_CLS_IO);
@@ -631,6 +633,12 @@ static void test_malformed(void)
         {HDR "layer 0 l qkv block=-2\n",
          "3:21: error: block: '-2' is not an integer in -1 .. 1000000"},
         {HDR "layer 0 l qkv in=4 in=4\n", "3:20: error: layer: duplicate field 'in'"},
+        {HDR "layer 0 l qkv out=6\n",
+         "3:9: error: layer l: in must be at least 1 (a layer with no weights maps to nothing; "
+         "leave it out)"},
+        {HDR "layer 0 l qkv in=2 out=0\n",
+         "3:24: error: layer l: out must be at least 1 (a layer with no weights maps to nothing; "
+         "leave it out)"},
         {HDR "layer 0 l qkv rows=4\n",
          "3:15: error: layer: unknown field 'rows' (expected one of block, head, dir, in, out, "
          "vectors, bias)"},
@@ -826,8 +834,8 @@ static void test_graph_network(void)
     CU_ASSERT_EQUAL_FATAL(net->n_layers, g->n_layers);
     CU_ASSERT_PTR_NOT_EQUAL(net->layers, g->layers);
     CU_ASSERT(!memcmp(net->layers, g->layers, g->n_layers * sizeof *g->layers));
-    /* 48x8+8, 8x24+24, 12x16, 8x0 */
-    CU_ASSERT_EQUAL(net->params_total, 392 + 216 + 192);
+    /* 48x8+8, 8x24+24, 12x16, 8x10 */
+    CU_ASSERT_EQUAL(net->params_total, 392 + 216 + 192 + 80);
     imc_flow_free(g); /* the network owns its own copy */
     CU_ASSERT_STRING_EQUAL(net->layers[2].name, "blocks.1.attn.lstm.h1.bwd");
     imc_network_free(net);
