@@ -2,8 +2,8 @@
  * (tick, sequence) order, so events at the same tick run first-scheduled first and every run is
  * deterministic.
  *
- * Two backends share one event queue (a binary heap) and differ in who advances time: `native`
- * pops the heap in a C loop; `systemc` lets SystemC's scheduler advance simulated time (one
+ * Two backends share one event queue (a binary heap for later ticks, a FIFO for the tick being
+ * dispatched) and differ in who advances time: `native` drains the queue in a C loop; `systemc` lets SystemC's scheduler advance simulated time (one
  * timed sc_event notification per distinct tick, sc_start) and runs the events due at each tick
  * from a SystemC method, through the C-callable shim in kernel_systemc.cc. Because the order is
  * the queue's in both, both give identical results. SystemC can elaborate only once per process,

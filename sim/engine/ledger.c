@@ -76,12 +76,17 @@ void imc_ledger_free(imc_ledger *l)
     free(l);
 }
 
+/* The key packed into 64 bits (name 32, class 8, component 8, action 16) through splitmix64's
+ * finaliser, whose every output bit depends on every input bit: the slot is its low bits.
+ * (Multiplying the fields apart left the low bits clustered: 3.5 probes per lookup at 41 %
+ * load, against 1.3 expected.) */
 static uint64_t hash_key(uint32_t name, unsigned cls, unsigned comp, unsigned action)
 {
-    uint64_t h = name * 0x9E3779B97F4A7C15ull;
-    h ^= (cls * 0xBF58476D1CE4E5B9ull) + (comp << 20) + action;
-    h ^= h >> 29;
-    return h * 0x94D049BB133111EBull;
+    uint64_t z = name | (uint64_t)(cls & 0xff) << 32 | (uint64_t)(comp & 0xff) << 40 |
+                 (uint64_t)(action & 0xffff) << 48;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
 }
 
 static int grow_slots(imc_ledger *l)
