@@ -145,19 +145,24 @@ int imc_ledger_add(imc_ledger *l, uint32_t name, int cls, imc_comp comp, unsigne
     return 0;
 }
 
-int imc_ledger_add_memo(imc_ledger *l, imc_ledger_memo *m, uint32_t name, int cls, imc_comp comp,
-                        unsigned action, double count)
+int imc_ledger_memo_switch(imc_ledger *l, imc_ledger_memo *m, uint32_t name, int cls,
+                           imc_comp comp, unsigned action, double count)
 {
     if (count == 0)
         return 0;
-    if (!m->row || m->name != name || m->cls != cls) {
-        long i = row_of(l, name, cls, comp, action);
-        if (i < 0)
-            return IMC_ENOMEM;
-        *m = (imc_ledger_memo){name, cls, (uint32_t)i + 1};
-    }
-    l->rows[m->row - 1].count += count;
+    imc_ledger_memo_flush(l, m);
+    long i = row_of(l, name, cls, comp, action);
+    if (i < 0)
+        return IMC_ENOMEM;
+    *m = (imc_ledger_memo){name, cls, (uint32_t)i + 1, count};
     return 0;
+}
+
+void imc_ledger_memo_flush(imc_ledger *l, imc_ledger_memo *m)
+{
+    if (m->row)
+        l->rows[m->row - 1].count += m->pending;
+    m->pending = 0;
 }
 
 void imc_ledger_traffic(imc_ledger *l, imc_mem_level level, double bits)

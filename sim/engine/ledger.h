@@ -47,18 +47,36 @@ void imc_ledger_free(imc_ledger *l);
 int imc_ledger_add(imc_ledger *l, uint32_t name, int cls, imc_comp comp, unsigned action,
                    double count);
 
-/* A call site's remembered row, for the engine's hottest charges: imc_ledger_add_memo looks its
- * key up once and then adds to that row directly for as long as the site's NAME and CLS stay
- * those remembered (its COMP and ACTION never change). The same sums, in the same order, as
- * imc_ledger_add. Zero-initialise; ROW is the row's index + 1. */
+/* A call site's remembered row, for the engine's hottest charges (a crossbar read's thirteen):
+ * imc_ledger_add_memo looks its key up once, then adds to PENDING for as long as the site's NAME
+ * and CLS stay those remembered (its COMP and ACTION never change), and hands the sum to the row
+ * when they change or imc_ledger_memo_flush is called, which must come before the ledger is
+ * read. Only for whole-number counts: their sums are exact in any order, so the ledger holds
+ * what imc_ledger_add would have given. The row itself is made at the first charge, keeping
+ * the rows' order. Zero-initialise; ROW is the row's index + 1. */
 typedef struct imc_ledger_memo {
     uint32_t name;
     int cls;
     uint32_t row;
+    double pending;
 } imc_ledger_memo;
 
-int imc_ledger_add_memo(imc_ledger *l, imc_ledger_memo *m, uint32_t name, int cls, imc_comp comp,
-                        unsigned action, double count);
+/* imc_ledger_add_memo's slow path: another key (or the first). */
+int imc_ledger_memo_switch(imc_ledger *l, imc_ledger_memo *m, uint32_t name, int cls,
+                           imc_comp comp, unsigned action, double count);
+
+static inline int imc_ledger_add_memo(imc_ledger *l, imc_ledger_memo *m, uint32_t name, int cls,
+                                      imc_comp comp, unsigned action, double count)
+{
+    if (m->row && m->name == name && m->cls == cls) {
+        m->pending += count;
+        return 0;
+    }
+    return imc_ledger_memo_switch(l, m, name, cls, comp, action, count);
+}
+
+/* Hand M's pending sum to its row. */
+void imc_ledger_memo_flush(imc_ledger *l, imc_ledger_memo *m);
 
 /* Add BITS of traffic at memory level LEVEL. */
 void imc_ledger_traffic(imc_ledger *l, imc_mem_level level, double bits);
