@@ -1,6 +1,8 @@
 /* kernels.c -- the data kernels of the forward pass's generic ops (see kernels.h). */
 #include "sim/numerics/kernels.h"
 
+#include "sim/base/vectorize.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -22,17 +24,31 @@ void imc_layernorm_rows(const float *x, float *y, size_t rows, size_t d, const f
     }
 }
 
-void imc_softmax_rows(const float *x, float *y, size_t rows, size_t d)
+/* Each row: its max (eight running maxima, then theirs -- a max is the same in any order), exp of
+ * each element less it, their sum in double in element order, each element divided by the sum.
+ * The exps first and the sum after, so the sum is not spilled around every expf call; the
+ * division loop in vector code (exact element by element). */
+WIDEST void imc_softmax_rows(const float *x, float *y, size_t rows, size_t d)
 {
     for (size_t i = 0; i < rows; i++) {
         const float *xi = x + i * d;
-        float *row = y + i * d, m = xi[0];
-        for (size_t j = 1; j < d; j++)
+        float *row = y + i * d, lane[8], m = xi[0];
+        size_t j = 0;
+        for (int k = 0; k < 8; k++)
+            lane[k] = m;
+        for (; j + 8 <= d; j += 8)
+            for (int k = 0; k < 8; k++)
+                lane[k] = xi[j + k] > lane[k] ? xi[j + k] : lane[k];
+        for (int k = 0; k < 8; k++)
+            m = lane[k] > m ? lane[k] : m;
+        for (; j < d; j++)
             m = xi[j] > m ? xi[j] : m;
+        for (j = 0; j < d; j++)
+            row[j] = expf(xi[j] - m);
         double sum = 0;
-        for (size_t j = 0; j < d; j++)
-            sum += row[j] = expf(xi[j] - m);
-        for (size_t j = 0; j < d; j++)
+        for (j = 0; j < d; j++)
+            sum += row[j];
+        for (j = 0; j < d; j++)
             row[j] = (float)(row[j] / sum);
     }
 }
