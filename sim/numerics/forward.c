@@ -320,6 +320,50 @@ typedef struct run {
     size_t n;
 } run;
 
+/* A share of a layer's multiply: ROWS rows of X times W. */
+typedef struct gemm_job {
+    const float *x, *w;
+    float *y;
+    size_t rows, in, out;
+} gemm_job;
+
+static void *gemm_step(void *arg)
+{
+    gemm_job *j = arg;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->rows, (int)j->out, (int)j->in,
+                1.0f, j->x, (int)j->in, j->w, (int)j->out, 0.0f, j->y, (int)j->out);
+    return NULL;
+}
+
+/* Y = X W over ROWS rows, the rows split over the pass's threads, each share one sgemm on one BLAS
+ * thread. The threads are then the pass's alone: OpenBLAS's own, left spinning after its calls,
+ * took the core the pass's element-wise jobs that follow want (DeiT-S FP32 at two threads: 0.10
+ * -0.12 s per image before, 0.08-0.09 after). Each output must come out as from one sgemm over all
+ * the rows on one thread (--threads 1), whatever the split: OpenBLAS blocks the inner dimension
+ * alike for any number of rows, but below 28 x 512 x 512 multiply-adds a one-thread call may take
+ * its "direct" SkylakeX kernel instead (sgemm_direct_performant, OpenBLAS 0.3.x), which sums in
+ * another order. So a layer is split only into shares above that size, as large layers' are
+ * (DeiT-S's smallest share: 98 x 384 x 384 = 14 M); test_forward holds the logits equal at one
+ * and two threads. */
+static void gemm_rows(const imc_forward *f, const float *x, size_t rows, size_t in, const float *w,
+                      size_t out, float *y)
+{
+    enum { MIN_ROWS = 64 };
+    const double min_share = 28.0 * 512 * 512;
+    size_t workers = workers_for(f, rows, MIN_ROWS);
+    while (workers > 1 && (double)(rows / workers) * (double)in * (double)out < min_share)
+        workers--;
+    gemm_job jobs[MAX_WORKERS];
+    for (size_t k = 0; k < workers; k++) {
+        size_t i0 = rows * k / workers, i1 = rows * (k + 1) / workers;
+        jobs[k] = (gemm_job){x + i0 * in, w, y + i0 * out, i1 - i0, in, out};
+    }
+    if (workers < 2)
+        gemm_step(jobs);
+    else
+        run_jobs(gemm_step, jobs, sizeof *jobs, (int)workers, 1);
+}
+
 /* Y = X W + b for ROWS rows of matrix (network layer) L. */
 static int layer(const run *r, int l, const float *x, size_t rows, float *y)
 {
@@ -330,13 +374,9 @@ static int layer(const run *r, int l, const float *x, size_t rows, float *y)
         if (rc)
             return rc;
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)in, 1.0f,
-                    x, (int)in, r->f->w[l], (int)out, 0.0f, y, (int)out);
+        gemm_rows(r->f, x, rows, in, r->f->w[l], out, y);
     }
-    const float *b = r->f->b[l];
-    for (size_t i = 0; i < rows; i++)
-        for (size_t o = 0; o < out; o++)
-            y[i * out + o] += b[o];
+    imc_add_bias_rows(y, r->f->b[l], rows, out);
     if (r->probe)
         r->probe->layer_output(r->probe->ctx, (size_t)l, y, rows, out);
     return 0;

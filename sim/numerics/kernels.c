@@ -24,6 +24,14 @@ void imc_layernorm_rows(const float *x, float *y, size_t rows, size_t d, const f
     }
 }
 
+/* In vector code: the same additions, element by element. */
+WIDEST void imc_add_bias_rows(float *y, const float *b, size_t rows, size_t out)
+{
+    for (size_t i = 0; i < rows; i++)
+        for (size_t o = 0; o < out; o++)
+            y[i * out + o] += b[o];
+}
+
 /* Each row: its max (eight running maxima, then theirs -- a max is the same in any order), exp of
  * each element less it, their sum in double in element order, each element divided by the sum.
  * The exps first and the sum after, so the sum is not spilled around every expf call; the

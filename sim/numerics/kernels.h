@@ -16,6 +16,9 @@
 void imc_layernorm_rows(const float *x, float *y, size_t rows, size_t d, const float *w,
                         const float *b, float eps);
 
+/* Y[i][o] += B[o] for ROWS rows of OUT values (a layer's bias, after its multiply). */
+void imc_add_bias_rows(float *y, const float *b, size_t rows, size_t out);
+
 /* Softmax of ROWS rows of D: the row maximum subtracted, the sum in double. X may be Y. */
 void imc_softmax_rows(const float *x, float *y, size_t rows, size_t d);
 
