@@ -1511,7 +1511,7 @@ int imc_engine_run(const imc_arch *arch, const imc_placement *p, const imc_flow 
             rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
     }
     for (size_t i = 0; !rc && i < p->n_layers; i++) /* the crossbar reads' sums, to their rows */
-        for (int m = 0; m < 13; m++)
+        for (size_t m = 0; m < sizeof e.layers[i].memo / sizeof *e.layers[i].memo; m++)
             imc_ledger_memo_flush(e.ledger, &e.layers[i].memo[m]);
     if (!rc) { /* static power over the time the chip is powered, per inference */
         double inst[IMC_COMP_COUNT];

@@ -43,7 +43,6 @@ struct imc_kernel {
     uint64_t dispatched;
     int status;     /* first failure */
     char msg[512];
-    int schedule_oom;
 };
 
 static int before(const key *a, const key *b)
@@ -52,7 +51,9 @@ static int before(const key *a, const key *b)
      * comparisons go either way at random; 6 % faster than two compares, measured) */
     return ((unsigned __int128)a->tick << 64 | a->order) <
            ((unsigned __int128)b->tick << 64 | b->order);
-}int imc_kernel_available(imc_kernel_backend backend)
+}
+
+int imc_kernel_available(imc_kernel_backend backend)
 {
 #ifdef HAVE_SYSTEMC
     return backend == IMC_KERNEL_NATIVE || backend == IMC_KERNEL_SYSTEMC;

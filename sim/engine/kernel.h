@@ -3,8 +3,9 @@
  * deterministic.
  *
  * Two backends share one event queue (a binary heap for later ticks, a FIFO for the tick being
- * dispatched) and differ in who advances time: `native` drains the queue in a C loop; `systemc` lets SystemC's scheduler advance simulated time (one
- * timed sc_event notification per distinct tick, sc_start) and runs the events due at each tick
+ * dispatched) and differ in who advances time: `native` drains the queue in a C loop; `systemc`
+ * lets SystemC's scheduler advance simulated time (one timed sc_event notification per distinct
+ * tick, sc_start) and runs the events due at each tick
  * from a SystemC method, through the C-callable shim in kernel_systemc.cc. Because the order is
  * the queue's in both, both give identical results. SystemC can elaborate only once per process,
  * so the shim keeps one module for the process and each kernel counts time from where SystemC

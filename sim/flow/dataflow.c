@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static const char *const kind_names[IMC_OP_KIND_COUNT] = {
     "mvm", "vector", "matmul", "store", "barrier", "input", "output",
 };

@@ -10,15 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The network layer of weight node I (its first matrix). The graph may be the native bound's
- * (imc_network_native_graph), whose nodes are named as the layers. */
 int gf_layer_of(const gflow *f, int i)
 {
     return f->g == &f->net->graph ? imc_network_layer_of(f->net, i, 0)
                                   : imc_network_layer_named(f->net, f->g->nodes[i].name);
 }
 
-/* Rows and width of node I's output. */
 void gf_geometry(const gflow *f, int i, uint32_t *rows, uint32_t *width)
 {
     const imc_node *n = &f->g->nodes[i];
@@ -31,7 +28,18 @@ void gf_geometry(const gflow *f, int i, uint32_t *rows, uint32_t *width)
     }
 }
 
-/* The op a row's value V stands for: V itself, or its group's barrier (made now if need be). */
+/* The ops row value *V stands for: its group's (*OPS, their count returned), or *V itself. */
+static size_t parts(const gflow *f, const uint32_t *v, const uint32_t **ops)
+{
+    if (*v == UINT32_MAX || !(*v & GROUP)) {
+        *ops = v;
+        return 1;
+    }
+    uint32_t g = *v & ~GROUP;
+    *ops = f->group_ops + f->group_first[g];
+    return f->group_first[g + 1] - f->group_first[g];
+}
+
 uint32_t gf_op_of(gflow *f, uint32_t v)
 {
     if (v == UINT32_MAX || !(v & GROUP))
@@ -40,29 +48,24 @@ uint32_t gf_op_of(gflow *f, uint32_t v)
         return UINT32_MAX;
     uint32_t g = v & ~GROUP;
     if (f->group_bar[g] == UINT32_MAX) {
-        const uint32_t *ops = f->group_ops + f->group_first[g];
-        f->group_bar[g] = gf_barrier(f, f->b->g->ops[ops[0]].name, ops,
-                                     f->group_first[g + 1] - f->group_first[g]);
+        const uint32_t *ops;
+        size_t n = parts(f, &v, &ops);
+        f->group_bar[g] = gf_barrier(f, f->b->g->ops[ops[0]].name, ops, n);
     }
     return f->group_bar[g];
 }
 
-/* The value (op or group) row R of node J's output stands for, given the consumer has N_ROWS
- * rows (the whole output's op when the rows do not match). */
 uint32_t gf_row_val(const gflow *f, int j, uint32_t r, uint32_t n_rows)
 {
     const node_ops *o = &f->n[j];
     return o->rows && o->n_rows == n_rows ? o->rows[r] : o->done;
 }
 
-/* The op row R of node J's output waits for, given the consumer has N_ROWS rows. */
 uint32_t gf_row_dep(gflow *f, int j, uint32_t r, uint32_t n_rows)
 {
     return gf_op_of(f, gf_row_val(f, j, r, n_rows));
 }
 
-/* A barrier after DEPS: no work, and it passes no data on (its readers wait, and take their
- * data from elsewhere: the store, or their own window's producers). */
 uint32_t gf_barrier(gflow *f, uint32_t name, const uint32_t *deps, size_t n)
 {
     imc_op bar = {.kind = IMC_OP_BARRIER, .cls = IMC_CLS_SYNC, .layer = -1, .site = -1,
@@ -70,7 +73,6 @@ uint32_t gf_barrier(gflow *f, uint32_t name, const uint32_t *deps, size_t n)
     return imc_flow_emit(f->b, bar, deps, n);
 }
 
-/* A barrier joining DEPS (or the single op itself). */
 uint32_t gf_join(gflow *f, uint32_t name, const uint32_t *deps, size_t n)
 {
     size_t real = 0;
@@ -81,7 +83,6 @@ uint32_t gf_join(gflow *f, uint32_t name, const uint32_t *deps, size_t n)
     return real <= 1 ? last : gf_barrier(f, name, deps, n);
 }
 
-/* A barrier joining the distinct ops of ROWS (consecutive repeats dropped). */
 uint32_t gf_join_distinct(gflow *f, uint32_t name, const uint32_t *rows, uint32_t n)
 {
     uint32_t *d = malloc((n ? n : 1) * sizeof *d), k = 0;
@@ -108,12 +109,6 @@ int gf_alloc_rows(gflow *f, int i, uint32_t n)
     return 0;
 }
 
-/* The N rows ROWS (ops) of node J, each WIDTH values, parked in the global store: a STORE per
- * row after the op that made it. What waits for a consumer that first needs a whole tensor
- * goes there (a residual skip around a token mixer, the input of a recurrent layer): a tile
- * buffer cannot hold a sequence at transformer sizes, and a tile whose buffer is full stalls
- * its layer. SITE is the layer whose
- * tile made them. NULL on failure. */
 uint32_t *gf_park(gflow *f, int site, const uint32_t *rows, uint32_t n, uint32_t width, uint32_t name)
 {
     uint32_t *st = malloc((n ? n : 1) * sizeof *st);
@@ -130,7 +125,6 @@ uint32_t *gf_park(gflow *f, int site, const uint32_t *rows, uint32_t n, uint32_t
     return st;
 }
 
-/* Node J's rows parked in the global store, once: every reader shares the STOREs. */
 const uint32_t *gf_parked_rows(gflow *f, int j, uint32_t name)
 {
     node_ops *o = &f->n[j];
@@ -150,20 +144,17 @@ const uint32_t *gf_parked_rows(gflow *f, int j, uint32_t name)
     return o->parked;
 }
 
-/* Append to DEPS (at most MAX, *N so far) the ops row value V stands for: a group's each, or,
- * when they would not fit, the group's barrier. */
 void gf_parts_of(gflow *f, uint32_t v, uint32_t *deps, size_t *n, size_t max)
 {
-    size_t first = 0, end = 0;
-    if (v != UINT32_MAX && (v & GROUP))
-        first = f->group_first[v & ~GROUP], end = f->group_first[(v & ~GROUP) + 1];
-    if (end - first + *n > max || first == end) { /* a plain op, or too many parts */
+    const uint32_t *ops;
+    size_t np = parts(f, &v, &ops);
+    if (ops == &v || np + *n > max) { /* a plain op, or too many parts */
         if (*n < max)
             deps[(*n)++] = gf_op_of(f, v);
         return;
     }
-    for (size_t k = first; k < end; k++)
-        deps[(*n)++] = f->group_ops[k];
+    for (size_t k = 0; k < np; k++)
+        deps[(*n)++] = ops[k];
 }
 
 /* Node J's output written to the global store, as a whole, from the tile that produced it; a
@@ -187,11 +178,6 @@ static int source_of(const gflow *f, int j)
     return j;
 }
 
-/* Operand J of a matmul, in the global store: a barrier after its writes. When J is a reshape,
- * transpose or slice of a tensor made row by row, it is those rows that are written, each as it
- * is made, once for every operand cut from them (a DeiT attention's Q, K and V from its qkv
- * rows, each written as its token's qkv MVM ends); otherwise J's output as a whole, once it
- * exists. */
 uint32_t gf_stored(gflow *f, int j, uint32_t name)
 {
     int s = source_of(f, j);
@@ -208,10 +194,6 @@ uint32_t gf_stored(gflow *f, int j, uint32_t name)
     return o->parked_done;
 }
 
-/* Operand J of a matmul ready for leading index (head) Q: when J's rows were parked, a barrier
- * per head after them, shared by every matmul reading them (Q K^T and S V of that head). In
- * mapping.matmul: rewrite, it is there that the engine programs the head's K and V into
- * crossbars, once per head. */
 uint32_t gf_head_ready(gflow *f, int j, uint32_t q, uint32_t n_heads, uint32_t ready, uint32_t name)
 {
     node_ops *o = &f->n[source_of(f, j)];
@@ -277,7 +259,6 @@ static int rows_read(const gflow *f, int i, uint32_t r, uint32_t *lo, uint32_t *
     return 1;
 }
 
-/* Node I costs nothing here: its output is its input, row for row. */
 void gf_alias_rows(gflow *f, int i)
 {
     const node_ops *in = &f->n[f->g->nodes[i].inputs[0]];
@@ -348,11 +329,6 @@ static uint32_t new_group(gflow *f, const uint32_t *ops, size_t n)
     return GROUP | (uint32_t)f->n_groups++;
 }
 
-/* Data movement node I row by row where its input came so: output row r waits for the ops of
- * the input rows it reads (a concatenation along the last dimension: every input's row r), so
- * what comes after it pipelines (a FAR head's slice of pre_proj into its LSTMs, attention's
- * heads joined into proj tile by tile). Returns 0 when it cannot (whole-tensor inputs, feature
- * maps, a transpose of the last dimension): then it waits for all of its input. */
 int gf_pass_rows(gflow *f, int i, uint32_t name)
 {
     const imc_node *n = &f->g->nodes[i];
@@ -397,14 +373,12 @@ int gf_pass_rows(gflow *f, int i, uint32_t name)
         for (uint32_t x = lo; x <= hi; x++) {
             const node_ops *o = &f->n[n->inputs[concat_last ? (int)x : k]];
             uint32_t v = !o->rows ? o->done : o->rows[concat_last ? r : x];
-            size_t a = 0, b = 1;
-            if (v != UINT32_MAX && (v & GROUP))
-                a = f->group_first[v & ~GROUP], b = f->group_first[(v & ~GROUP) + 1];
-            for (size_t e = a; e < b; e++) {
-                uint32_t d = v != UINT32_MAX && (v & GROUP) ? f->group_ops[e] : v;
-                if (d != UINT32_MAX && (!nd || deps[nd - 1] != d) && push(f, &deps, &nd, &cap, d))
+            const uint32_t *ps;
+            size_t np = parts(f, &v, &ps);
+            for (size_t e = 0; e < np; e++)
+                if (ps[e] != UINT32_MAX && (!nd || deps[nd - 1] != ps[e]) &&
+                    push(f, &deps, &nd, &cap, ps[e]))
                     break;
-            }
         }
         if (nd <= 1) {
             f->n[i].rows[r] = nd ? deps[0] : UINT32_MAX;

@@ -71,12 +71,11 @@ uint32_t gf_join_distinct(gflow *f, uint32_t name, const uint32_t *rows, uint32_
 /* Node I's rows array for N rows (0, or nonzero with the flow failed). */
 int gf_alloc_rows(gflow *f, int i, uint32_t n);
 
-/* The N rows ROWS (ops) of node J, each WIDTH values, parked in the global store: a STORE per
- * row after the op that made it. What waits for a consumer that first needs a whole tensor
- * goes there (a residual skip around a token mixer, the input of a recurrent layer): a tile
- * buffer cannot hold a sequence at transformer sizes, and a tile whose buffer is full stalls
- * its layer. SITE is the layer whose
- * tile made them. NULL on failure. */
+/* The N rows ROWS (ops), each WIDTH values, parked in the global store: a STORE per row after
+ * the op that made it, from the tile of layer SITE. What waits for a consumer that first needs a
+ * whole tensor goes there (a residual skip around a token mixer, the input of a recurrent
+ * layer): a tile buffer cannot hold a sequence at transformer sizes, and a tile whose buffer is
+ * full stalls its layer. NULL on failure. */
 uint32_t *gf_park(gflow *f, int site, const uint32_t *rows, uint32_t n, uint32_t width, uint32_t name);
 
 /* Node J's rows parked in the global store, once: every reader shares the STOREs. */

@@ -337,8 +337,8 @@ static void *gemm_step(void *arg)
 
 /* Y = X W over ROWS rows, the rows split over the pass's threads, each share one sgemm on one BLAS
  * thread. The threads are then the pass's alone: OpenBLAS's own, left spinning after its calls,
- * took the core the pass's element-wise jobs that follow want (DeiT-S FP32 at two threads: 0.10
- * -0.12 s per image before, 0.08-0.09 after). Each output must come out as from one sgemm over all
+ * took the core the pass's element-wise jobs that follow want (DeiT-S FP32 at two threads:
+ * 0.10-0.12 s per image before, 0.08-0.09 after). Each output must come out as from one sgemm over all
  * the rows on one thread (--threads 1), whatever the split: OpenBLAS blocks the inner dimension
  * alike for any number of rows, but below 28 x 512 x 512 multiply-adds a one-thread call may take
  * its "direct" SkylakeX kernel instead (sgemm_direct_performant, OpenBLAS 0.3.x), which sums in
