@@ -353,18 +353,94 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
 
 typedef float f32x16 __attribute__((vector_size(64)));
 
-/* The column values of M reads: V[m][c] = sum over k of X[m][k] G(k, c) (c < N), each the sum
- * of the conductances of the rows whose input is on, weighted by its DAC level. A read's inputs
- * are sparse (a 1-bit slice is 0 on about half its rows), so each read's nonzero rows are listed
- * first (IDX: scratch of M x K) and only their conductances are added, a panel of 64 columns at
- * a time in registers (G: K rows of N columns in g_index's panels; two rows at a time into two
- * sets of sums, for the adder's latency), over all M reads while the panel stays in the cache.
- * A read whose nonzero inputs share one level (every read of a 1-bit DAC) adds the
- * conductances and scales the sums once; others weight each row. Each sum runs in the same order whatever M is, so a split of the reads changes nothing.
- * With ideal devices every term and sum is an integer below 2^24: exact in float. */
-static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *g, size_t N,
-                               float *v, uint32_t *idx, uint32_t *nnz, float *level)
+/* Reads whose inputs are on or off (every read of a 1-bit DAC) sum through tables, in the
+ * manner of Arlazarov et al.'s "four Russians" (1970): each group of TGROUP rows has a table of
+ * the sums of all 16 subsets of its rows' conductances, for SUB columns at a time, and a read
+ * adds one table entry per group (the entry its inputs in the group pick) instead of one
+ * conductance per row that is on: R / 4 additions per column instead of about R / 2. A table's
+ * entries are built once per chunk of reads; TBLOCK groups' tables (32 KB) are built and read at
+ * once, so they stay in the first-level cache. Entry c of a group is entry c without its highest
+ * row plus that row, so every read's sum runs in one order, whatever the split of the reads; with
+ * ideal devices every entry and sum is an integer below 2^24, exact in float. */
+enum { TGROUP = 4, TENTRIES = 1 << TGROUP, SUB = 16, TBLOCK = 32 };
+
+/* Column values V[m][c] (c < N rounded down to SUB) of the reads listed in ONE (NONE of them),
+ * each the sum of the conductances of its rows whose input is nonzero, times LEVEL[m]. CODE:
+ * scratch of M x ceil(K / TGROUP); TAB: TBLOCK x TENTRIES x SUB floats, 64-byte aligned. */
+static WIDEST void table_sums(const float *x, const uint32_t *one, size_t none, size_t K,
+                              const float *g, size_t N, float *v, const float *level,
+                              uint32_t *code, float *tab)
 {
+    size_t groups = (K + TGROUP - 1) / TGROUP;
+    for (size_t t = 0; t < none; t++) { /* each group's entry, as a float offset in its block */
+        const float *xm = x + (size_t)one[t] * K;
+        for (size_t j = 0; j < groups; j++) {
+            unsigned c = 0;
+            for (size_t b = 0; b < TGROUP && j * TGROUP + b < K; b++)
+                c |= (unsigned)(xm[j * TGROUP + b] != 0.0f) << b;
+            code[t * groups + j] = (uint32_t)((j % TBLOCK * TENTRIES + c) * SUB);
+        }
+    }
+    for (size_t c0 = 0; c0 + SUB <= N; c0 += SUB) {
+        size_t p0 = c0 / PANEL * PANEL, pw = N - p0 < PANEL ? N - p0 : PANEL;
+        const float *panel = g + p0 * K + (c0 - p0); /* row r's SUB columns at r x pw */
+        for (size_t j0 = 0; j0 < groups; j0 += TBLOCK) {
+            size_t jn = groups - j0 < TBLOCK ? groups - j0 : TBLOCK;
+            for (size_t j = 0; j < jn; j++) {
+                f32x16 row[TGROUP], *e = (f32x16 *)(tab + j * TENTRIES * SUB);
+                for (size_t b = 0; b < TGROUP; b++) {
+                    size_t r = (j0 + j) * TGROUP + b;
+                    row[b] = (f32x16){0};
+                    if (r < K)
+                        memcpy(&row[b], panel + r * pw, sizeof row[b]);
+                }
+                e[0] = (f32x16){0};
+                for (unsigned c = 1; c < TENTRIES; c++) {
+                    unsigned hb = 31u - (unsigned)__builtin_clz(c);
+                    e[c] = e[c & ~(1u << hb)] + row[hb];
+                }
+            }
+            for (size_t t = 0; t < none; t++) {
+                const uint32_t *ct = code + t * groups + j0;
+                f32x16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, u;
+                size_t j = 0;
+                for (; j + 4 <= jn; j += 4) {
+                    memcpy(&u, tab + ct[j], 64), a0 += u;
+                    memcpy(&u, tab + ct[j + 1], 64), a1 += u;
+                    memcpy(&u, tab + ct[j + 2], 64), a2 += u;
+                    memcpy(&u, tab + ct[j + 3], 64), a3 += u;
+                }
+                for (; j < jn; j++)
+                    memcpy(&u, tab + ct[j], 64), a0 += u;
+                a0 = (a0 + a1) + (a2 + a3);
+                float *out = v + (size_t)one[t] * N + c0;
+                if (j0) { /* the sums of the groups before this block */
+                    memcpy(&u, out, 64);
+                    a0 = u + a0;
+                }
+                if (j0 + jn == groups && level[one[t]] != 1.0f)
+                    a0 *= level[one[t]];
+                memcpy(out, &a0, 64);
+            }
+        }
+    }
+}
+
+/* The column values of M reads: V[m][c] = sum over k of X[m][k] G(k, c) (c < N), each the sum
+ * of the conductances of the rows whose input is on, weighted by its DAC level. G: K rows of N
+ * columns in g_index's panels. A read whose nonzero inputs share one level (every read of a
+ * 1-bit DAC) sums through table_sums and is scaled once. Any other read's nonzero rows are
+ * listed first (IDX: scratch of M x K) and only their conductances are added, each weighted, a
+ * panel of 64 columns at a time in registers (two rows at a time into two sets of sums, for the
+ * adder's latency), over all such reads while the panel stays in the cache. Each sum runs in
+ * the same order whatever M is, so a split of the reads changes nothing. With ideal devices
+ * every term and sum is an integer below 2^24: exact in float. ONE: scratch of M; CODE and TAB
+ * as table_sums wants them. */
+static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *g, size_t N,
+                               float *v, uint32_t *idx, uint32_t *nnz, float *level,
+                               uint32_t *one, uint32_t *code, float *tab)
+{
+    size_t none = 0;
     for (size_t m = 0; m < M; m++) {
         uint32_t n = 0;
         const float *xm = x + m * K;
@@ -375,14 +451,18 @@ static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *
                 level[m] = level[m] == 0 || level[m] == xm[k] ? xm[k] : NAN; /* NAN: mixed */
             }
         nnz[m] = n;
+        if (!isnan(level[m]))
+            one[none++] = (uint32_t)m;
     }
+    table_sums(x, one, none, K, g, N, v, level, code, tab);
     size_t c0 = 0;
     for (; c0 + PANEL <= N; c0 += PANEL)
         for (size_t m = 0; m < M; m++) {
+            if (!isnan(level[m]))
+                continue;
             const float *panel = g + c0 * K;
             const uint32_t *im = idx + m * K;
             const float *xm = x + m * K;
-            int one = !isnan(level[m]);
             f32x16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
             uint32_t t = 0, n = nnz[m];
             for (; t + 2 <= n; t += 2) {
@@ -390,34 +470,27 @@ static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *
                 f32x16 r0, r1, r2, r3, q0, q1, q2, q3;
                 memcpy(&r0, r, 64), memcpy(&r1, r + 16, 64), memcpy(&r2, r + 32, 64), memcpy(&r3, r + 48, 64);
                 memcpy(&q0, q, 64), memcpy(&q1, q + 16, 64), memcpy(&q2, q + 32, 64), memcpy(&q3, q + 48, 64);
-                if (!one) {
-                    float wr = xm[im[t]], wq = xm[im[t + 1]];
-                    r0 *= wr, r1 *= wr, r2 *= wr, r3 *= wr;
-                    q0 *= wq, q1 *= wq, q2 *= wq, q3 *= wq;
-                }
-                a0 += r0, a1 += r1, a2 += r2, a3 += r3;
-                b0 += q0, b1 += q1, b2 += q2, b3 += q3;
+                float wr = xm[im[t]], wq = xm[im[t + 1]];
+                a0 += wr * r0, a1 += wr * r1, a2 += wr * r2, a3 += wr * r3;
+                b0 += wq * q0, b1 += wq * q1, b2 += wq * q2, b3 += wq * q3;
             }
             if (t < n) {
                 const float *r = panel + (size_t)im[t] * PANEL;
                 f32x16 r0, r1, r2, r3;
                 memcpy(&r0, r, 64), memcpy(&r1, r + 16, 64), memcpy(&r2, r + 32, 64), memcpy(&r3, r + 48, 64);
-                float wr = one ? 1.0f : xm[im[t]];
+                float wr = xm[im[t]];
                 a0 += wr * r0, a1 += wr * r1, a2 += wr * r2, a3 += wr * r3;
             }
             a0 += b0, a1 += b1, a2 += b2, a3 += b3;
-            if (one && level[m] != 1.0f && n) {
-                float w = level[m];
-                a0 *= w, a1 *= w, a2 *= w, a3 *= w;
-            }
             float *out = v + m * N + c0;
             memcpy(out, &a0, 64), memcpy(out + 16, &a1, 64), memcpy(out + 32, &a2, 64), memcpy(out + 48, &a3, 64);
         }
-    for (size_t m = 0; c0 < N && m < M; m++) /* the narrower last panel, term by term */
-        for (size_t c = c0; c < N; c++) {
+    for (size_t m = 0; m < M; m++) /* columns past the last whole panel (or block), term by term */
+        for (size_t c = isnan(level[m]) ? c0 : N / SUB * SUB; c < N; c++) {
+            size_t p0 = c / PANEL * PANEL, pw = N - p0 < PANEL ? N - p0 : PANEL;
             float sum = 0;
             for (uint32_t t = 0; t < nnz[m]; t++)
-                sum += x[m * K + idx[m * K + t]] * g[c0 * K + (size_t)idx[m * K + t] * (N - c0) + c - c0];
+                sum += x[m * K + idx[m * K + t]] * g[p0 * K + (size_t)idx[m * K + t] * pw + c - p0];
             v[m * N + c] = sum;
         }
 }
@@ -497,10 +570,13 @@ static void *emulate_rows(void *arg)
     float *xs = malloc(chunk * S * (size_t)R * sizeof *xs), *v = malloc(chunk * S * width * sizeof *v);
     float *lev = malloc(chunk * S * sizeof *lev);
     uint32_t *idx = malloc(chunk * S * (size_t)R * sizeof *idx), *nnz = malloc(chunk * S * sizeof *nnz);
+    uint32_t *one = malloc(chunk * S * sizeof *one);
+    uint32_t *code = malloc(chunk * S * (((size_t)R + TGROUP - 1) / TGROUP) * sizeof *code);
+    float *tab = aligned_alloc(64, TBLOCK * TENTRIES * SUB * sizeof *tab);
     float cellw[64]; /* each cell column's weight within its weight: +-2^(slice x cell bits) */
     for (int c = 0; c < cpw && c < 64; c++)
         cellw[c] = (float)((diff && c >= ws ? -1 : 1) * ldexp(1, (c % ws) * cb));
-    j->failed = !xs || !v || !lev || !idx || !nnz;
+    j->failed = !xs || !v || !lev || !idx || !nnz || !one || !code || !tab;
     double codes = ldexp(1, e->adc_bits) - 1;
     for (int rt = 0; !j->failed && rt < lp->row_tiles; rt++) {
         size_t r0 = (size_t)rt * R, nr = in - r0 < (size_t)R ? in - r0 : (size_t)R;
@@ -515,7 +591,7 @@ static void *emulate_rows(void *arg)
                     for (size_t r = 0; r < nr; r++)
                         xr[r] = e->dac_level[(xi[r] >> (s * (size_t)e->dac_bits)) & dmask];
                 }
-            column_sums(xs, ni * S, nr, j->g + r0 * width, width, v, idx, nnz, lev);
+            column_sums(xs, ni * S, nr, j->g + r0 * width, width, v, idx, nnz, lev, one, code, tab);
             for (size_t i = 0; i < ni; i++)
                 for (size_t s = 0; s < S; s++) {
                     float *vi = v + (i * S + s) * width;
@@ -526,7 +602,7 @@ static void *emulate_rows(void *arg)
                 }
         }
     }
-    free(xs), free(v), free(lev), free(idx), free(nnz);
+    free(xs), free(v), free(lev), free(idx), free(nnz), free(one), free(code), free(tab);
     return NULL;
 }
 
