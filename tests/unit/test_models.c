@@ -1299,7 +1299,7 @@ static void test_program_statistics(void)
  * V x (1 + sigma n) with n standard normal, independent across columns and reads. Checked
  * per column: the mean of the ratio is 1 and its standard deviation sigma (within 5 standard
  * errors); over all reads the ratio's deviations have a normal's mass within 1 and 2 sigma and
- * beyond 3 sigma (the ziggurat's tail), its kurtosis 3, no correlation between neighbouring
+ * beyond 3 and 4 sigma (the tail), its kurtosis 3, no correlation between neighbouring
  * columns or between one read and the next; the same seed gives the same reads. */
 static void test_read_noise_statistics(void)
 {
@@ -1311,7 +1311,7 @@ static void test_read_noise_statistics(void)
     CU_ASSERT_EQUAL_FATAL(imc_instance_init(cell, &env, NULL), 0);
     enum { COLS = 64, READS = 20000 };
     static double sum[COLS], sum2[COLS];
-    double n = 0, within1 = 0, within2 = 0, beyond3 = 0, m4 = 0, cross = 0, lag = 0;
+    double n = 0, within1 = 0, within2 = 0, beyond3 = 0, beyond4 = 0, m4 = 0, cross = 0, lag = 0;
     float v[COLS], w[COLS], prev[COLS];
     int same = 1;
     for (int r = 0; r < READS; r++) {
@@ -1325,7 +1325,7 @@ static void test_read_noise_statistics(void)
         for (int c = 0; c < COLS; c++) {
             double z = (v[c] / ((c + 1) * 10.0) - 1) / sigma;
             sum[c] += z, sum2[c] += z * z;
-            within1 += fabs(z) < 1, within2 += fabs(z) < 2, beyond3 += fabs(z) > 3;
+            within1 += fabs(z) < 1, within2 += fabs(z) < 2, beyond3 += fabs(z) > 3, beyond4 += fabs(z) > 4;
             m4 += z * z * z * z;
             if (c)
                 cross += z * ((v[c - 1] / (c * 10.0) - 1) / sigma);
@@ -1346,6 +1346,7 @@ static void test_read_noise_statistics(void)
     CU_ASSERT_DOUBLE_EQUAL(within1 / n, 0.682689, 5 * sqrt(0.682689 * 0.317311 / n));
     CU_ASSERT_DOUBLE_EQUAL(within2 / n, 0.954500, 5 * sqrt(0.9545 * 0.0455 / n));
     CU_ASSERT_DOUBLE_EQUAL(beyond3 / n, 0.002700, 5 * sqrt(0.0027 * 0.9973 / n));
+    CU_ASSERT_DOUBLE_EQUAL(beyond4 / n, 6.334e-5, 5 * sqrt(6.334e-5 / n));
     CU_ASSERT_DOUBLE_EQUAL(m4 / n, 3.0, 5 * sqrt(96 / n));
     CU_ASSERT_DOUBLE_EQUAL(cross / (n - READS), 0, 5 / sqrt(n - READS));
     CU_ASSERT_DOUBLE_EQUAL(lag / (n - COLS), 0, 5 / sqrt(n - COLS));
@@ -1354,12 +1355,12 @@ static void test_read_noise_statistics(void)
 }
 
 /* The read noise's vector code and its portable code draw the same deviates: every length
- * (whole steps of sixteen, partial ones, a single value), many seeds, so many slow-path
- * draws among them (about 1.5 % of deviates). Where the CPU has no vector code both runs take
+ * (whole blocks of thirty-two, partial ones, a single value), many seeds, so every quarter turn
+ * of the angle and radii from the whole range. Where the CPU has no vector code both runs take
  * the portable one and the test says so. */
 static void test_read_noise_portable(void)
 {
-    static const size_t lengths[] = {1, 15, 16, 17, 64, 100, 1000, 4099};
+    static const size_t lengths[] = {1, 15, 16, 17, 31, 32, 33, 64, 100, 1000, 4099};
     static float a[4099], b[4099];
     int same = 1, vector = 0;
     for (size_t t = 0; t < sizeof lengths / sizeof lengths[0]; t++)
