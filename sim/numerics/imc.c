@@ -429,13 +429,16 @@ static WIDEST void table_sums(const float *x, const uint32_t *one, size_t none, 
 /* The column values of M reads: V[m][c] = sum over k of X[m][k] G(k, c) (c < N), each the sum
  * of the conductances of the rows whose input is on, weighted by its DAC level. G: K rows of N
  * columns in g_index's panels. A read whose nonzero inputs share one level (every read of a
- * 1-bit DAC) sums through table_sums and is scaled once. Any other read's nonzero rows are
- * listed first (IDX: scratch of M x K) and only their conductances are added, each weighted, a
- * panel of 64 columns at a time in registers (two rows at a time into two sets of sums, for the
- * adder's latency), over all such reads while the panel stays in the cache. Each sum runs in
- * the same order whatever M is, so a split of the reads changes nothing. With ideal devices
- * every term and sum is an integer below 2^24: exact in float. ONE: scratch of M; CODE and TAB
- * as table_sums wants them. */
+ * 1-bit DAC) adds the conductances and scales the sums once, through table_sums when there are
+ * at least TABLE_READS such reads to share the tables' cost (an LSTM step's 8 reads do not: the
+ * tables would cost twice their saving). Other reads list their nonzero rows first (IDX: scratch
+ * of M x K) and add only their conductances, weighted where levels are mixed, a panel of 64
+ * columns at a time in registers (two rows at a time into two sets of sums, for the adder's
+ * latency), over all such reads while the panel stays in the cache. Each sum runs in the same
+ * order whatever M is, so a split of the reads changes nothing. With ideal devices every term
+ * and sum is an integer below 2^24: exact in float. ONE: scratch of M; CODE and TAB as
+ * table_sums wants them. */
+enum { TABLE_READS = 48 };
 static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *g, size_t N,
                                float *v, uint32_t *idx, uint32_t *nnz, float *level,
                                uint32_t *one, uint32_t *code, float *tab)
@@ -454,11 +457,14 @@ static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *
         if (!isnan(level[m]))
             one[none++] = (uint32_t)m;
     }
-    table_sums(x, one, none, K, g, N, v, level, code, tab);
+    int tables = none >= TABLE_READS;
+    if (tables)
+        table_sums(x, one, none, K, g, N, v, level, code, tab);
     size_t c0 = 0;
     for (; c0 + PANEL <= N; c0 += PANEL)
         for (size_t m = 0; m < M; m++) {
-            if (!isnan(level[m]))
+            int same = !isnan(level[m]);
+            if (same && tables)
                 continue;
             const float *panel = g + c0 * K;
             const uint32_t *im = idx + m * K;
@@ -470,23 +476,31 @@ static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *
                 f32x16 r0, r1, r2, r3, q0, q1, q2, q3;
                 memcpy(&r0, r, 64), memcpy(&r1, r + 16, 64), memcpy(&r2, r + 32, 64), memcpy(&r3, r + 48, 64);
                 memcpy(&q0, q, 64), memcpy(&q1, q + 16, 64), memcpy(&q2, q + 32, 64), memcpy(&q3, q + 48, 64);
-                float wr = xm[im[t]], wq = xm[im[t + 1]];
-                a0 += wr * r0, a1 += wr * r1, a2 += wr * r2, a3 += wr * r3;
-                b0 += wq * q0, b1 += wq * q1, b2 += wq * q2, b3 += wq * q3;
+                if (!same) {
+                    float wr = xm[im[t]], wq = xm[im[t + 1]];
+                    r0 *= wr, r1 *= wr, r2 *= wr, r3 *= wr;
+                    q0 *= wq, q1 *= wq, q2 *= wq, q3 *= wq;
+                }
+                a0 += r0, a1 += r1, a2 += r2, a3 += r3;
+                b0 += q0, b1 += q1, b2 += q2, b3 += q3;
             }
             if (t < n) {
                 const float *r = panel + (size_t)im[t] * PANEL;
                 f32x16 r0, r1, r2, r3;
                 memcpy(&r0, r, 64), memcpy(&r1, r + 16, 64), memcpy(&r2, r + 32, 64), memcpy(&r3, r + 48, 64);
-                float wr = xm[im[t]];
+                float wr = same ? 1.0f : xm[im[t]];
                 a0 += wr * r0, a1 += wr * r1, a2 += wr * r2, a3 += wr * r3;
             }
             a0 += b0, a1 += b1, a2 += b2, a3 += b3;
+            if (same && level[m] != 1.0f && n) {
+                float w = level[m];
+                a0 *= w, a1 *= w, a2 *= w, a3 *= w;
+            }
             float *out = v + m * N + c0;
             memcpy(out, &a0, 64), memcpy(out + 16, &a1, 64), memcpy(out + 32, &a2, 64), memcpy(out + 48, &a3, 64);
         }
-    for (size_t m = 0; m < M; m++) /* columns past the last whole panel (or block), term by term */
-        for (size_t c = isnan(level[m]) ? c0 : N / SUB * SUB; c < N; c++) {
+    for (size_t m = 0; m < M; m++) /* columns past the last whole panel (or table block) */
+        for (size_t c = isnan(level[m]) || !tables ? c0 : N / SUB * SUB; c < N; c++) {
             size_t p0 = c / PANEL * PANEL, pw = N - p0 < PANEL ? N - p0 : PANEL;
             float sum = 0;
             for (uint32_t t = 0; t < nnz[m]; t++)
