@@ -444,22 +444,30 @@ static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *
                                uint32_t *one, uint32_t *code, float *tab)
 {
     size_t none = 0;
-    for (size_t m = 0; m < M; m++) {
-        uint32_t n = 0;
+    for (size_t m = 0; m < M; m++) { /* each read's level (NAN: mixed), without branches */
         const float *xm = x + m * K;
-        level[m] = 0;
+        float first = 0;
+        for (size_t k = 0; k < K && first == 0.0f; k++)
+            first = xm[k];
+        int mixed = 0;
         for (size_t k = 0; k < K; k++)
-            if (xm[k] != 0.0f) {
-                idx[m * K + n++] = (uint32_t)k;
-                level[m] = level[m] == 0 || level[m] == xm[k] ? xm[k] : NAN; /* NAN: mixed */
-            }
-        nnz[m] = n;
-        if (!isnan(level[m]))
+            mixed |= xm[k] != 0.0f && xm[k] != first;
+        level[m] = mixed ? NAN : first;
+        if (!mixed)
             one[none++] = (uint32_t)m;
     }
     int tables = none >= TABLE_READS;
     if (tables)
         table_sums(x, one, none, K, g, N, v, level, code, tab);
+    for (size_t m = 0; m < M; m++) { /* the nonzero rows of the reads the rows' path sums */
+        uint32_t n = 0;
+        const float *xm = x + m * K;
+        if (!tables || isnan(level[m]) || N % SUB)
+            for (size_t k = 0; k < K; k++)
+                if (xm[k] != 0.0f)
+                    idx[m * K + n++] = (uint32_t)k;
+        nnz[m] = n;
+    }
     size_t c0 = 0;
     for (; c0 + PANEL <= N; c0 += PANEL)
         for (size_t m = 0; m < M; m++) {
@@ -492,7 +500,7 @@ static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *
                 a0 += wr * r0, a1 += wr * r1, a2 += wr * r2, a3 += wr * r3;
             }
             a0 += b0, a1 += b1, a2 += b2, a3 += b3;
-            if (same && level[m] != 1.0f && n) {
+            if (same && level[m] != 1.0f) {
                 float w = level[m];
                 a0 *= w, a1 *= w, a2 *= w, a3 *= w;
             }
