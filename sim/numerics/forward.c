@@ -886,9 +886,10 @@ int imc_forward_run(imc_forward *f, const float *images, size_t n, float *logits
             *out = (buf){logits, size, 0};
         else if ((rc = own(f, out, nd, count, shared, err)))
             break;
-        /* two one-direction recurrent layers reading one input run at once (FP32 pass) */
+        /* two one-direction recurrent layers reading one input run at once (the FP32 pass, or
+         * a multiply that may be called from two threads at once) */
         const imc_node *next = i + 1 < g->n_nodes ? &g->nodes[i + 1] : NULL;
-        if (!mvm && f->threads >= 2 && single(nd) && next && single(next) &&
+        if ((!mvm || mvm->concurrent) && f->threads >= 2 && single(nd) && next && single(next) &&
             next->inputs[0] == nd->inputs[0] && !shared) {
             if ((rc = own(f, &bufs[i + 1], next, n, 0, err)))
                 break;

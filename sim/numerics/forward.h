@@ -21,10 +21,13 @@
 typedef struct imc_forward imc_forward;
 
 /* How a weight layer multiplies: Y[rows][out] = X[rows][in] W (+ bias, added by the forward
- * pass afterwards). LAYER indexes net->layers. */
+ * pass afterwards). LAYER indexes net->layers. CONCURRENT: MVM may be called from two threads
+ * at once for different layers (then a FAR head's two LSTM directions run at once, as in the
+ * FP32 pass); 0: one call at a time. */
 typedef struct imc_mvm_ops {
     void *ctx;
     int (*mvm)(void *ctx, size_t layer, const float *x, size_t rows, float *y, imc_err *err);
+    int concurrent;
 } imc_mvm_ops;
 
 /* Called after every weight layer with its output (bias included), e.g. to compare passes. */
@@ -41,8 +44,9 @@ void imc_forward_free(imc_forward *f);
 int imc_forward_run(imc_forward *f, const float *images, size_t n, float *logits,
                     const imc_mvm_ops *mvm, const imc_probe *probe, imc_err *err);
 
-/* Threads of the pass beyond BLAS's: row-wise ops, matmul pairs and (FP32 pass only) two
- * recurrent layers reading one input (a FAR head's directions) split over N threads; the same
+/* Threads of the pass beyond BLAS's: row-wise ops, matmul pairs and (in the FP32 pass, or with
+ * a concurrent multiply) two recurrent layers reading one input (a FAR head's directions) split
+ * over N threads; the same
  * numbers at any N, and the probe sees the layers in sequential order. */
 void imc_forward_threads(imc_forward *f, int n);
 

@@ -26,7 +26,25 @@ typedef struct layer_emul {
     double *colsum; /* sum over inputs of the quantized weights, per output */
     float scale;    /* weight scale */
     int exact;      /* ideal devices and an ADC that cannot lose a level: the fast path */
+    uint64_t calls; /* full-emulation multiplies of this layer so far (its reads' seeds) */
 } layer_emul;
+
+/* The layer a caller multiplied last, as its pass needs it, rebuilt when another layer comes:
+ * the full emulation's conductances in level units [in][col_tiles x cols] (G), or the exact
+ * path's quantized weights [in][out] (QW: floats, or doubles where exact_k is 0); Q: scratch of
+ * a layer's quantized weights. An LSTM direction multiplies the same layer once per token, so
+ * it is built once per direction. One slot per caller at a time: a FAR head's two directions
+ * multiply at once (imc_mvm_ops.concurrent), each in its own slot. */
+typedef struct emul_slot {
+    float *g;
+    void *qw;
+    const struct layer_emul *g_of, *qw_of;
+    size_t g_cap, qw_cap;
+    int32_t *q;
+    size_t q_cap;
+    int busy;
+} emul_slot;
+enum { SLOTS = 2 };
 
 struct imc_emul {
     const imc_arch *arch;
@@ -40,19 +58,13 @@ struct imc_emul {
     uint64_t program_seed;                /* every crossbar row's programming stream derives
                                              from it and the row's place (row_seed) */
     uint64_t read_seed;                   /* and every read's from this (read_seed) */
-    uint64_t calls;                       /* full-emulation multiplies so far */
     int threads;                          /* workers of a full emulation */
     double min_split;                     /* of a multiply of at least this many MACs */
-    /* The layer multiplied last, as its pass needs it, rebuilt when another layer comes: the
-     * full emulation's conductances in level units [in][col_tiles x cols] (G), or the exact
-     * path's quantized weights [in][out] (QW: floats, or doubles where exact_k is 0). An LSTM
-     * direction multiplies the same layer once per token, so it is built once per direction. */
-    float *g;
-    void *qw;
-    const layer_emul *g_of, *qw_of;
-    size_t g_cap, qw_cap;
+    emul_slot slot[SLOTS];
+    pthread_mutex_t lock; /* guards the slots' busy flags */
+    pthread_cond_t freed; /* a slot stopped being busy */
     size_t exact_k; /* the exact path's rows per float sgemm (exact_rows); 0: dgemm */
-    int32_t *q; /* scratch: a layer's quantized weights */
+    int32_t *q; /* scratch of imc_emul_new: a layer's quantized weights */
     size_t q_cap;
     float dac_top;                        /* of the highest code */
     int ideal_devices;                    /* cell, DAC and ADC hooks all exact */
@@ -68,8 +80,10 @@ void imc_emul_free(imc_emul *e)
         free(e->layers[i].q);
     }
     free(e->layers);
-    free(e->g);
-    free(e->qw);
+    for (int k = 0; k < SLOTS; k++)
+        free(e->slot[k].g), free(e->slot[k].qw), free(e->slot[k].q);
+    pthread_mutex_destroy(&e->lock);
+    pthread_cond_destroy(&e->freed);
     free(e->q);
     free(e);
 }
@@ -101,17 +115,17 @@ static int reserve(void *buf, size_t *cap, size_t n, size_t size)
     return 0;
 }
 
-/* The quantized weights of LE into e->q; NULL when out of memory. */
-static const int32_t *quantized(imc_emul *e, const layer_emul *le)
+/* The quantized weights of LE into SL's scratch; NULL when out of memory. */
+static const int32_t *quantized(emul_slot *sl, const layer_emul *le)
 {
     const imc_layer *l = le->lp->layer;
     size_t n = (size_t)l->in * (size_t)l->out;
-    if (reserve(&e->q, &e->q_cap, n, sizeof *e->q))
+    if (reserve(&sl->q, &sl->q_cap, n, sizeof *sl->q))
         return NULL;
     for (size_t k = 0; k < n; k++)
-        e->q[k] = le->qsize == 1 ? ((const int8_t *)le->q)[k]
-                  : le->qsize == 2 ? ((const int16_t *)le->q)[k] : ((const int32_t *)le->q)[k];
-    return e->q;
+        sl->q[k] = le->qsize == 1 ? ((const int8_t *)le->q)[k]
+                   : le->qsize == 2 ? ((const int16_t *)le->q)[k] : ((const int32_t *)le->q)[k];
+    return sl->q;
 }
 
 static uint64_t mix64(uint64_t z)
@@ -147,10 +161,10 @@ static size_t g_index(size_t r0, size_t nr, size_t r, size_t col, size_t width)
  * by crossbar row through the cell model's hook (its own variation and faults) from each row's
  * seed; 0 where no weight sits (the cell stays off). A mapping of fewer bits per cell than the
  * cell holds uses evenly spread levels of the cell's. NULL when out of memory. */
-static const float *layer_g(imc_emul *e, const layer_emul *le)
+static const float *layer_g(const imc_emul *e, emul_slot *sl, const layer_emul *le)
 {
-    if (e->g_of == le)
-        return e->g;
+    if (sl->g_of == le)
+        return sl->g;
     const imc_placement *p = e->p;
     const imc_layer_place *lp = le->lp;
     const imc_instance *cell = e->cell;
@@ -158,13 +172,13 @@ static const float *layer_g(imc_emul *e, const layer_emul *le)
     size_t in = (size_t)lp->layer->in, width = (size_t)lp->col_tiles * p->cols, li = (size_t)(le - e->layers);
     int levels = 1 << e->arch->mapping.cell_bits, cell_top = (1 << imc_model_bits(cell)) - 1;
     double g0 = ops->level_g(cell, 0), dg = (ops->level_g(cell, cell_top) - g0) / (levels - 1);
-    e->g_of = NULL;
-    const int32_t *q = quantized(e, le);
+    sl->g_of = NULL;
+    const int32_t *q = quantized(sl, le);
     int16_t *cells = malloc((size_t)p->rows * p->cols * sizeof *cells);
     int *lv = malloc((size_t)p->cols * sizeof *lv);
-    size_t *at = malloc((size_t)p->cols * sizeof *at); /* where each drawn cell goes in e->g */
+    size_t *at = malloc((size_t)p->cols * sizeof *at); /* where each drawn cell goes in sl->g */
     double *gv = malloc((size_t)p->cols * sizeof *gv);
-    int ok = q && cells && lv && at && gv && !reserve(&e->g, &e->g_cap, in * width, sizeof *e->g);
+    int ok = q && cells && lv && at && gv && !reserve(&sl->g, &sl->g_cap, in * width, sizeof *sl->g);
     for (int xr = 0; ok && xr < lp->row_tiles; xr++) {
         size_t r0 = (size_t)xr * p->rows, nr = in - r0 < (size_t)p->rows ? in - r0 : (size_t)p->rows;
         for (int xc = 0; xc < lp->col_tiles; xc++) {
@@ -174,7 +188,7 @@ static const float *layer_g(imc_emul *e, const layer_emul *le)
                 for (int c = 0; c < p->cols; c++) {
                     int level = cells[r * p->cols + c];
                     size_t at_c = g_index(r0, nr, r, col0 + (size_t)c, width);
-                    float *gc = e->g + at_c;
+                    float *gc = sl->g + at_c;
                     *gc = 0;
                     if (level < 0)
                         continue; /* no weight here: the cell stays off and is not read */
@@ -192,35 +206,35 @@ static const float *layer_g(imc_emul *e, const layer_emul *le)
                 imc_normal_seed(&stream, row_seed(e, li, row, xc));
                 ops->program(cell, lv, gv, used, &stream);
                 for (size_t k = 0; k < used; k++)
-                    e->g[at[k]] = (float)((gv[k] - g0) / dg);
+                    sl->g[at[k]] = (float)((gv[k] - g0) / dg);
             }
         }
     }
     free(cells), free(lv), free(at), free(gv);
     if (!ok)
         return NULL;
-    e->g_of = le;
-    return e->g;
+    sl->g_of = le;
+    return sl->g;
 }
 
 /* The exact path's weights: LE's quantized weights [in][out] as floats when e->exact_k says
  * float sums are exact, else as doubles; NULL when out of memory. */
-static const void *layer_qw(imc_emul *e, const layer_emul *le)
+static const void *layer_qw(const imc_emul *e, emul_slot *sl, const layer_emul *le)
 {
-    if (e->qw_of == le)
-        return e->qw;
+    if (sl->qw_of == le)
+        return sl->qw;
     size_t n = (size_t)le->lp->layer->in * (size_t)le->lp->layer->out;
-    e->qw_of = NULL;
-    const int32_t *q = quantized(e, le);
-    if (!q || reserve(&e->qw, &e->qw_cap, n, e->exact_k ? sizeof(float) : sizeof(double)))
+    sl->qw_of = NULL;
+    const int32_t *q = quantized(sl, le);
+    if (!q || reserve(&sl->qw, &sl->qw_cap, n, e->exact_k ? sizeof(float) : sizeof(double)))
         return NULL;
     for (size_t k = 0; k < n; k++)
         if (e->exact_k)
-            ((float *)e->qw)[k] = (float)q[k];
+            ((float *)sl->qw)[k] = (float)q[k];
         else
-            ((double *)e->qw)[k] = q[k];
-    e->qw_of = le;
-    return e->qw;
+            ((double *)sl->qw)[k] = q[k];
+    sl->qw_of = le;
+    return sl->qw;
 }
 
 /* How many input rows one float sgemm of the exact path may sum: every partial sum of that
@@ -301,6 +315,10 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
 {
     *out = NULL;
     imc_emul *e = calloc(1, sizeof *e);
+    if (e) {
+        pthread_mutex_init(&e->lock, NULL);
+        pthread_cond_init(&e->freed, NULL);
+    }
     if (!e || !(e->layers = calloc(p->n_layers ? p->n_layers : 1, sizeof *e->layers))) {
         imc_emul_free(e);
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
@@ -548,11 +566,13 @@ static WIDEST void combine(const float *codes, size_t out, int wpr, int cols, in
         combine_cells(codes, out, wpr, cols, cpw, cellw, scale, acc);
 }
 
-/* The seed of one read: input vector I's slice S on row tile RT in the pass's CALL-th multiply,
- * a function of the run's seed and these alone, so reads may run in any order. */
-static uint64_t read_seed(const imc_emul *e, uint64_t call, int rt, size_t i, size_t s)
+/* The seed of one read: input vector I's slice S on row tile RT in layer LI's CALL-th multiply,
+ * a function of the run's seed and these alone, so reads may run in any order and layers
+ * multiply in any order (a FAR head's two directions at once). */
+static uint64_t read_seed(const imc_emul *e, size_t li, uint64_t call, int rt, size_t i, size_t s)
 {
-    uint64_t z = mix64(e->read_seed + 0x9e3779b97f4a7c15u * (call + 1));
+    uint64_t z = mix64(e->read_seed + 0x9e3779b97f4a7c15u * (li + 1));
+    z = mix64(z + 0x9e3779b97f4a7c15u * (call + 1));
     z = mix64(z + 0x9e3779b97f4a7c15u * ((uint64_t)rt + 1));
     z = mix64(z + 0x9e3779b97f4a7c15u * (i + 1));
     return mix64(z + 0x9e3779b97f4a7c15u * (s + 1));
@@ -581,6 +601,7 @@ static void *emulate_rows(void *arg)
     const imc_emul *e = j->e;
     const imc_placement *p = e->p;
     const imc_layer_place *lp = j->le->lp;
+    size_t li = (size_t)(j->le - e->layers);
     size_t in = (size_t)lp->layer->in, out = (size_t)lp->layer->out;
     size_t width = (size_t)lp->col_tiles * p->cols, rows = j->i1 - j->i0;
     int diff = e->arch->mapping.signed_scheme == IMC_SIGNED_DIFFERENTIAL;
@@ -617,7 +638,7 @@ static void *emulate_rows(void *arg)
             for (size_t i = 0; i < ni; i++)
                 for (size_t s = 0; s < S; s++) {
                     float *vi = v + (i * S + s) * width;
-                    e->cell->type->cell->read(e->cell, vi, width, read_seed(e, j->call, rt, i0 + i, s));
+                    e->cell->type->cell->read(e->cell, vi, width, read_seed(e, li, j->call, rt, i0 + i, s));
                     e->adc->type->adc->convert(e->adc, vi, width, (float)inv);
                     combine(vi, out, wpr, C, cpw, cellw, step * ldexp(1, (int)s * e->dac_bits),
                             j->acc + (i0 + i) * out);
@@ -630,7 +651,7 @@ static void *emulate_rows(void *arg)
 
 /* The full emulation of one multiply of ROWS vectors, split by vectors over e->threads workers
  * when there is enough of it. */
-static int emulate(imc_emul *e, const layer_emul *le, const float *g, const int32_t *xu,
+static int emulate(imc_emul *e, layer_emul *le, const float *g, const int32_t *xu,
                    size_t rows, double *acc, imc_err *err)
 {
     enum { MAX_WORKERS = 64 };
@@ -640,7 +661,7 @@ static int emulate(imc_emul *e, const layer_emul *le, const float *g, const int3
     rows_job jobs[MAX_WORKERS];
     pthread_t tid[MAX_WORKERS];
     int started[MAX_WORKERS] = {0};
-    uint64_t call = e->calls++;
+    uint64_t call = le->calls++;
     for (size_t t = 0; t < n; t++)
         jobs[t] = (rows_job){e, le, g, xu, acc, call, rows * t / n, rows * (t + 1) / n, 0};
     for (size_t t = 1; t < n; t++)
@@ -666,11 +687,12 @@ void imc_emul_threads(imc_emul *e, int n, double min_split)
 /* The exact path: ACC = XU x LE's quantized weights, as integers (sum_i x_u w = x_q w +
  * offset sum_i w, undone by the caller): float sgemms over chunks of exact_k rows, whose sums
  * are exact, added in double (exact below 2^53); one dgemm where no chunk is exact. */
-static WIDEST int exact_gemm(imc_emul *e, const layer_emul *le, const int32_t *xu, size_t rows,
+static WIDEST int exact_gemm(const imc_emul *e, emul_slot *sl, const layer_emul *le,
+                             const int32_t *xu, size_t rows,
                              double *acc, imc_err *err)
 {
     size_t in = (size_t)le->lp->layer->in, out = (size_t)le->lp->layer->out, kc = e->exact_k;
-    const void *qw = layer_qw(e, le);
+    const void *qw = layer_qw(e, sl, le);
     if (!qw)
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     if (!kc) {
@@ -727,6 +749,41 @@ static WIDEST int64_t quantize_input(const float *x, size_t in, int32_t qmax, in
     return sum;
 }
 
+/* A slot for a multiply of LE: one not busy, preferably one that holds LE already, else the
+ * first free one; waits while every slot is busy. */
+static emul_slot *claim(imc_emul *e, const layer_emul *le)
+{
+    pthread_mutex_lock(&e->lock);
+    emul_slot *pick = NULL;
+    for (;;) {
+        for (int k = 0; k < SLOTS; k++) {
+            emul_slot *sl = &e->slot[k];
+            if (sl->busy)
+                continue;
+            if (sl->g_of == le || sl->qw_of == le) {
+                pick = sl;
+                break;
+            }
+            if (!pick)
+                pick = sl;
+        }
+        if (pick)
+            break;
+        pthread_cond_wait(&e->freed, &e->lock);
+    }
+    pick->busy = 1;
+    pthread_mutex_unlock(&e->lock);
+    return pick;
+}
+
+static void release(imc_emul *e, emul_slot *sl)
+{
+    pthread_mutex_lock(&e->lock);
+    sl->busy = 0;
+    pthread_cond_signal(&e->freed);
+    pthread_mutex_unlock(&e->lock);
+}
+
 static WIDEST int mvm(void *ctx, size_t li, const float *x, size_t rows, float *y, imc_err *err)
 {
     imc_emul *e = ctx;
@@ -748,15 +805,17 @@ static WIDEST int mvm(void *ctx, size_t li, const float *x, size_t rows, float *
     for (size_t i = 0; i < rows; i++)
         xsum[i] = (double)quantize_input(x + i * in, in, qmax, offset, xu + i * in, &sx[i]);
     int rc = 0;
+    emul_slot *sl = claim(e, le);
     if (le->exact && !e->force_full) {
-        rc = exact_gemm(e, le, xu, rows, acc, err);
+        rc = exact_gemm(e, sl, le, xu, rows, acc, err);
     } else {
-        const float *g = layer_g(e, le);
+        const float *g = layer_g(e, sl, le);
         if (!g)
             rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
         else
             rc = emulate(e, le, g, xu, rows, acc, err);
     }
+    release(e, sl);
     int full = !(le->exact && !e->force_full);
     for (size_t i = 0; !rc && i < rows; i++)
         for (size_t o = 0; o < out; o++) {
@@ -772,5 +831,5 @@ static WIDEST int mvm(void *ctx, size_t li, const float *x, size_t rows, float *
 
 imc_mvm_ops imc_emul_ops(imc_emul *e)
 {
-    return (imc_mvm_ops){e, mvm};
+    return (imc_mvm_ops){e, mvm, 1};
 }

@@ -385,6 +385,34 @@ static void test_table_cell_same_logits(void)
     free(la), free(lb), free(text), free(text2);
 }
 
+/* The whole IMC pass at two threads gives the logits of one, to the bit, with variation, faults
+ * and read noise on: the test model's FAR block then runs each head's two LSTM directions at
+ * once through the emulation (two callers in their own slots, each layer's reads seeded by the
+ * layer and its own count of multiplies, not by the order the calls come in). */
+static void test_concurrent_directions(void)
+{
+    static const char *const sets[] = {
+        "chip.tile.pe.xbar.cell.variation=3 %", "chip.tile.pe.xbar.cell.read_noise=2 %",
+        "chip.tile.pe.xbar.cell.stuck_at_0=1 %", "chip.tile.pe.adc.bits=4"};
+    CU_ASSERT_FATAL(imc_network_far_blocks(net) > 0);
+    size_t k = (size_t)net->num_classes;
+    float *one = malloc(2 * k * sizeof *one), *two = malloc(2 * k * sizeof *two);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(one);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(two);
+    setup_t s;
+    make(&s, sets, 4, 5);
+    CU_ASSERT(imc_emul_ops(s.emul).concurrent);
+    run_network(&s, one);
+    unmake(&s);
+    make(&s, sets, 4, 5);
+    imc_forward_threads(fwd, 2);
+    run_network(&s, two);
+    imc_forward_threads(fwd, 1);
+    unmake(&s);
+    CU_ASSERT_EQUAL(memcmp(one, two, 2 * k * sizeof *one), 0);
+    free(one), free(two);
+}
+
 /* An ADC's INL and offset move the result; at zero they are the ideal ADC, to the bit. */
 static void test_adc_nonlinearity(void)
 {
@@ -447,6 +475,7 @@ static CU_TestInfo tests[] = {
     {"a column converted by hand", test_hand_computed_column},
     {"cell/table with cell/reram's levels: the same logits", test_table_cell_same_logits},
     {"ADC INL and offset; zero is the ideal ADC", test_adc_nonlinearity},
+    {"two LSTM directions at once: the logits of one thread", test_concurrent_directions},
     CU_TEST_INFO_NULL,
 };
 
