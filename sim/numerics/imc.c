@@ -5,7 +5,8 @@
  * pair or offset encoding can be undone in integers. A layer's cells are built when it
  * multiplies (layer_g), row tile by row tile in panels of columns (g_index); a read of one input
  * slice on one row tile sums, per column, the conductances of the rows whose input is on
- * (column_sums), for all the layer's columns and a chunk of reads at once. Column values are
+ * (column_sums; through tables of four rows' subset sums where many reads share them,
+ * table_sums), for all the layer's columns and a chunk of reads at once. Column values are
  * exact in float: at most R x (2^dac - 1) x (2^cell - 1) in level units. Shift-add and the sums
  * over row tiles run in double. The exact path (ideal devices, lossless ADC) is the integer
  * GEMM instead, as float sgemms over chunks of rows whose sums stay exact (exact_rows). */
