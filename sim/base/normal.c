@@ -125,8 +125,8 @@ void imc_normal_lanes_seed(imc_normal_lanes *r, uint64_t seed)
  * p (Box and Muller, Ann. Math. Stat. 29(2), 1958): z = sqrt(-2 ln u) (cos 2 pi t, sin 2 pi t),
  * the cosine for element p of the 32 and the sine for element 16 + p. No draw is rejected, so
  * every deviate costs the same (the ziggurat in vector code spent half its time on the 1.5 % of
- * draws outside their rectangle, and on its table lookups). u = (2k + 1) / 2^32 from the draw's
- * top 31 bits k (so 0 < u < 1; deviates past sqrt(2 x 31 ln 2) = 6.55, a probability of 6e-11,
+ * draws outside their rectangle, and on its table lookups). u = (2k + 1) / 2^31 from the draw's
+ * top 30 bits k (so 0 < u < 1; deviates past sqrt(2 x 31 ln 2) = 6.55, a probability of 6e-11,
  * are never drawn), t = the draw's top 24 bits / 2^24. ln u = e ln 2 + ln m with m in
  * [sqrt(1/2), sqrt(2)), ln m = 2 atanh s = 2 (s + s^3/3 + ... + s^9/9) with s = (m - 1) / (m + 1),
  * |s| <= 0.172; the angle in quarter turns q + f (q the nearest integer to 4t, |f| <= 1/2, both
