@@ -109,17 +109,27 @@ static size_t fc1(void)
 
 #define ROWS 5
 
+static void inputs_n(float *x, size_t in, size_t n)
+{
+    for (size_t i = 0; i < n * in; i++) /* a fixed, varied input */
+        x[i] = (float)sin(0.37 * (double)i) * (1.0f + (float)(i % 7));
+}
+
 static void inputs(float *x, size_t in)
 {
-    for (size_t i = 0; i < ROWS * in; i++) /* a fixed, varied input */
-        x[i] = (float)sin(0.37 * (double)i) * (1.0f + (float)(i % 7));
+    inputs_n(x, in, ROWS);
+}
+
+static void run_mvm_n(setup_t *s, size_t layer, const float *x, size_t n, float *y)
+{
+    imc_mvm_ops ops = imc_emul_ops(s->emul);
+    imc_err err;
+    CU_ASSERT_EQUAL_FATAL(ops.mvm(ops.ctx, layer, x, n, y, &err), 0);
 }
 
 static void run_mvm(setup_t *s, size_t layer, const float *x, float *y)
 {
-    imc_mvm_ops ops = imc_emul_ops(s->emul);
-    imc_err err;
-    CU_ASSERT_EQUAL_FATAL(ops.mvm(ops.ctx, layer, x, ROWS, y, &err), 0);
+    run_mvm_n(s, layer, x, ROWS, y);
 }
 
 static double err2(const float *a, const float *b, size_t n)
@@ -132,13 +142,13 @@ static double err2(const float *a, const float *b, size_t n)
 
 /* The integer-quantized GEMM, computed independently: inputs quantized per vector to the
  * architecture's input bits, weights as the mapper quantizes them. */
-static void reference(setup_t *s, size_t li, const float *x, float *y)
+static void reference(setup_t *s, size_t li, const float *x, size_t n, float *y)
 {
     const imc_layer *l = &net->layers[li];
     size_t in = (size_t)l->in, out = (size_t)l->out;
     int32_t *q = malloc(in * out * sizeof *q);
     float sw = imc_mapper_quantize(s->place, &s->place->layers[li], imc_forward_weights(fwd, li, NULL), q);
-    for (size_t i = 0; i < ROWS; i++) {
+    for (size_t i = 0; i < n; i++) {
         float m = 0;
         for (size_t k = 0; k < in; k++)
             m = fmaxf(m, fabsf(x[i * in + k]));
@@ -155,41 +165,101 @@ static void reference(setup_t *s, size_t li, const float *x, float *y)
 
 static void test_exact_integer_gemm(void)
 {
-    /* 36-column crossbars: fc1's width (its column tiles x 36) is then no multiple of
-     * column_sums's 64-column panels, and with differential pairs cells in use fall in the
-     * narrower last panel, so it is checked too. 18-row crossbars leave a short last row tile;
-     * a 2-bit DAC gives reads of several levels (column_sums weights each row). The exact
-     * path sums 8-bit products in float sgemms of up to 514 rows (exact_rows), 12-bit ones
-     * two rows at a time, and 16-bit ones in one dgemm. */
+    /* 36- and 34-column crossbars: fc1's width (its column tiles x 36 or 34) is then no multiple
+     * of column_sums's 64-column panels (34 columns, offset-encoded: 408, not even of table_sums's
+     * 16, and cells in use among the last 8), and cells in use fall in the narrower last panel,
+     * so they are checked too. 18-row crossbars
+     * leave a short last row tile and a group of two rows in each tile's tables; a 2-bit DAC
+     * gives reads of several levels (column_sums weights each row). The exact path sums 8-bit
+     * products in float sgemms of up to 514 rows (exact_rows), 12-bit ones two rows at a time,
+     * and 16-bit ones in one dgemm. Each scheme with 5 input vectors (40 reads of 8-bit inputs:
+     * the per-row sums) and 12 (96 reads: at least imc.c's 48, the tables). */
     const char *schemes[][2] = {{"mapping.signed=differential", "chip.tile.pe.xbar.cols=16"},
                                 {"mapping.signed=offset", "chip.tile.pe.xbar.cols=16"},
                                 {"mapping.signed=differential", "chip.tile.pe.xbar.cols=36"},
-                                {"mapping.signed=offset", "chip.tile.pe.xbar.cols=36"},
+                                {"mapping.signed=offset", "chip.tile.pe.xbar.cols=34"},
                                 {"chip.tile.pe.xbar.rows=18", "chip.tile.pe.xbar.cols=32"},
                                 {"chip.tile.pe.dac.bits=2", "chip.tile.pe.xbar.cols=32"},
                                 {"mapping.input_bits=12", "mapping.weight_bits=12"},
                                 {"mapping.input_bits=16", "mapping.weight_bits=16"}};
+    enum { MANY = 12 };
     size_t li = fc1(), in = (size_t)net->layers[li].in, out = (size_t)net->layers[li].out;
-    float *x = malloc(ROWS * in * sizeof *x), *fast = malloc(ROWS * out * sizeof *fast),
-          *full = malloc(ROWS * out * sizeof *full), *ref = malloc(ROWS * out * sizeof *ref);
-    inputs(x, in);
-    for (int k = 0; k < 8; k++) {
-        setup_t s;
-        make(&s, schemes[k], 2, 1);
-        size_t width = (size_t)s.place->layers[li].col_tiles * (size_t)s.place->cols;
-        CU_ASSERT_EQUAL(width % 64 != 0, k == 2 || k == 3);
-        CU_ASSERT(imc_emul_exact(s.emul)); /* 16 rows x 1 x 3 = 48 levels < 2^12 */
-        run_mvm(&s, li, x, fast);
-        imc_emul_force_full(s.emul, 1);
-        CU_ASSERT(!imc_emul_exact(s.emul));
-        run_mvm(&s, li, x, full);
-        CU_ASSERT_EQUAL(memcmp(fast, full, ROWS * out * sizeof *fast), 0);
-        reference(&s, li, x, ref);
-        for (size_t i = 0; i < ROWS * out; i++)
-            CU_ASSERT_DOUBLE_EQUAL(full[i], ref[i], 1e-5 * (fabs(ref[i]) + 1e-3));
-        unmake(&s);
-    }
+    float *x = malloc(MANY * in * sizeof *x), *fast = malloc(MANY * out * sizeof *fast),
+          *full = malloc(MANY * out * sizeof *full), *ref = malloc(MANY * out * sizeof *ref);
+    inputs_n(x, in, MANY);
+    static const size_t counts[] = {ROWS, MANY};
+    for (int k = 0; k < 8; k++)
+        for (size_t c = 0; c < 2; c++) {
+            size_t n = counts[c];
+            setup_t s;
+            make(&s, schemes[k], 2, 1);
+            size_t width = (size_t)s.place->layers[li].col_tiles * (size_t)s.place->cols;
+            CU_ASSERT_EQUAL(width % 64 != 0, k == 2 || k == 3);
+            CU_ASSERT_EQUAL(width % 16 != 0, k == 3);
+            CU_ASSERT(imc_emul_exact(s.emul)); /* 16 rows x 1 x 3 = 48 levels < 2^12 */
+            run_mvm_n(&s, li, x, n, fast);
+            imc_emul_force_full(s.emul, 1);
+            CU_ASSERT(!imc_emul_exact(s.emul));
+            run_mvm_n(&s, li, x, n, full);
+            CU_ASSERT_EQUAL(memcmp(fast, full, n * out * sizeof *fast), 0);
+            reference(&s, li, x, n, ref);
+            for (size_t i = 0; i < n * out; i++)
+                CU_ASSERT_DOUBLE_EQUAL(full[i], ref[i], 1e-5 * (fabs(ref[i]) + 1e-3));
+            unmake(&s);
+        }
     free(x), free(fast), free(full), free(ref);
+}
+
+/* Crossbars of 256 rows under a layer of 160 inputs: 40 groups of four rows, so table_sums
+ * works a row tile in two blocks of tables (32 groups, then 8) and adds the second block's sums
+ * to the first's. A model of its own (the suite's widest layer has 96 inputs); the full
+ * emulation of 12 vectors (96 reads) against the exact path, to the bit. */
+static void test_tables_in_blocks(void)
+{
+    char path[4200];
+    test_dir_path(path, sizeof path, "wide.bin");
+    imc_modelgen_spec spec;
+    imc_err err;
+    imc_netfile *wnf = NULL;
+    imc_network *wnet = NULL;
+    imc_forward *wfwd = NULL;
+    CU_ASSERT_EQUAL_FATAL(imc_modelgen_preset("deit-ti", &spec, &err), 0);
+    spec.embed_dim = 48, spec.num_heads = 3, spec.depth = 1, spec.mlp_hidden = 160;
+    spec.img_size = 16, spec.patch_size = 8, spec.num_classes = 10;
+    CU_ASSERT_EQUAL_FATAL(imc_modelgen_write(&spec, path, &err) || imc_netfile_open(&wnf, path, &err) ||
+                              imc_network_load(&wnet, wnf, &err) || imc_forward_new(&wfwd, wnet, &err),
+                          0);
+    size_t li = 0;
+    while (li < wnet->n_layers && wnet->layers[li].kind != IMC_LAYER_FC2)
+        li++;
+    CU_ASSERT_FATAL(li < wnet->n_layers && wnet->layers[li].in == 160);
+    const char *sets[] = {"chip.tile.pe.xbar.rows=256"};
+    imc_arch *arch = NULL;
+    imc_placement *place = NULL;
+    CU_ASSERT_EQUAL_FATAL(imc_arch_load_string(&arch, arch_text, "imc.yaml", sets, 1, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(imc_mapper_place(&place, arch, wnet, &err), 0);
+    enum { N = 12 };
+    size_t in = 160, out = (size_t)wnet->layers[li].out;
+    float *x = malloc(N * in * sizeof *x), *fast = malloc(N * out * sizeof *fast),
+          *full = malloc(N * out * sizeof *full);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x && fast && full ? x : NULL);
+    inputs_n(x, in, N);
+    for (int force = 0; force < 2; force++) {
+        imc_emul *emul = NULL;
+        CU_ASSERT_EQUAL_FATAL(imc_emul_new(&emul, arch, place, wfwd, 1, &err), 0);
+        CU_ASSERT(imc_emul_exact(emul)); /* 256 rows x 1 x 3 = 768 levels < 2^12 */
+        imc_emul_force_full(emul, force);
+        imc_mvm_ops ops = imc_emul_ops(emul);
+        CU_ASSERT_EQUAL(ops.mvm(ops.ctx, li, x, N, force ? full : fast, &err), 0);
+        imc_emul_free(emul);
+    }
+    CU_ASSERT_EQUAL(memcmp(fast, full, N * out * sizeof *fast), 0);
+    free(x), free(fast), free(full);
+    imc_placement_free(place);
+    imc_arch_free(arch);
+    imc_forward_free(wfwd);
+    imc_network_free(wnet);
+    imc_netfile_close(wnf);
 }
 
 static void test_adc_bits_monotonic(void)
@@ -469,6 +539,7 @@ static int setup(void)
 
 static CU_TestInfo tests[] = {
     {"ideal devices, lossless ADC: the integer GEMM exactly", test_exact_integer_gemm},
+    {"256-row crossbars: tables in two blocks, the same sums", test_tables_in_blocks},
     {"fewer ADC bits never lower the error", test_adc_bits_monotonic},
     {"stuck-at faults, variation, read noise; seeds", test_faults_and_variation},
     {"split over workers: the same outputs", test_threads_same_results},
