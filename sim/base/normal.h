@@ -76,6 +76,9 @@ void imc_normal_lanes_seed(imc_normal_lanes *r, uint64_t seed);
 /* V[k] *= 1 + SIGMA x n_k in float for k < N, each n_k a fresh N(0, 1) deviate. */
 void imc_normal_lanes_scale(imc_normal_lanes *r, float *v, size_t n, double sigma);
 
+/* For tests: the lanes' two deviates from the 32-bit draws D1 (radius) and D2 (angle). */
+void imc_normal_box_muller(uint32_t d1, uint32_t d2, float *z0, float *z1);
+
 /* For tests: ON = 1 makes the lanes use their portable code, 0 the CPU's fastest; returns whether
  * the CPU has faster code than the portable one (else both are the same). Not thread-safe. */
 int imc_normal_lanes_portable(int on);
