@@ -1,46 +1,37 @@
-/* normal.c -- xoshiro256++ and the ziggurat (see normal.h). */
+/* normal.c -- xoshiro256++, the ziggurat for single deviates and Box-Muller for the lanes (see
+ * normal.h). */
 #include "sim/base/normal.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
 
-/* A ziggurat of C layers (Doornik's ZIGNOR): layer i spans |x| < x[i]; layer 0 is the base
- * strip with the tail, which starts at R; every layer has area V. */
-typedef struct zig {
-    unsigned c;
-    double tail;
-    double *x, *r, *f; /* edges [c + 1], r[i] = x[i + 1] / x[i] [c], density exp(-x^2 / 2) at
-                          each edge [c + 1] */
-} zig;
-
-static void zig_build(const zig *z, double v)
-{
-    double f = exp(-0.5 * z->tail * z->tail);
-    z->x[0] = v / f;
-    z->x[1] = z->tail;
-    z->x[z->c] = 0;
-    for (unsigned i = 2; i < z->c; i++) {
-        z->x[i] = sqrt(-2 * log(v / z->x[i - 1] + f));
-        f = exp(-0.5 * z->x[i] * z->x[i]);
-    }
-    for (unsigned i = 0; i < z->c; i++)
-        z->r[i] = z->x[i + 1] / z->x[i];
-    for (unsigned i = 0; i <= z->c; i++)
-        z->f[i] = exp(-0.5 * z->x[i] * z->x[i]);
-}
-
-/* The scalar draws: 128 layers (Marsaglia and Tsang's constants), the tables that normal.h's
- * inline fast path reads. */
+/* The scalar draws: a ziggurat of ZIG_C layers (Doornik's ZIGNOR, Marsaglia and Tsang's
+ * constants for 128 layers): layer i spans |x| < x[i]; layer 0 is the base strip with the tail,
+ * which starts at ZIG_TAIL; every layer has area ZIG_AREA. x and r = x[i + 1] / x[i] are the
+ * tables normal.h's inline fast path reads; f, the density exp(-x^2 / 2) at each edge, is the
+ * wedges'. */
 #define ZIG_C 128
+#define ZIG_TAIL 3.442619855899
+#define ZIG_AREA 9.91256303526217e-3
 double imc_normal_zig_x_[ZIG_C + 1], imc_normal_zig_r_[ZIG_C];
 static double zig_f[ZIG_C + 1];
-static const zig zig128 = {ZIG_C, 3.442619855899, imc_normal_zig_x_, imc_normal_zig_r_, zig_f};
 static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
 
 static void zig_init(void)
 {
-    zig_build(&zig128, 9.91256303526217e-3);
+    double *x = imc_normal_zig_x_, f = exp(-0.5 * ZIG_TAIL * ZIG_TAIL);
+    x[0] = ZIG_AREA / f;
+    x[1] = ZIG_TAIL;
+    x[ZIG_C] = 0;
+    for (unsigned i = 2; i < ZIG_C; i++) {
+        x[i] = sqrt(-2 * log(ZIG_AREA / x[i - 1] + f));
+        f = exp(-0.5 * x[i] * x[i]);
+    }
+    for (unsigned i = 0; i < ZIG_C; i++)
+        imc_normal_zig_r_[i] = x[i + 1] / x[i];
+    for (unsigned i = 0; i <= ZIG_C; i++)
+        zig_f[i] = exp(-0.5 * x[i] * x[i]);
 }
 
 #define next imc_normal_next_
@@ -62,48 +53,40 @@ void imc_normal_seed(imc_normal_rng *r, uint64_t seed)
     }
 }
 
-/* A draw of uniform U on (-1, 1) and layer I of Z missed I's rectangle: the tail, a wedge, or a
- * fresh 64-bit draw from R (52-bit uniform, layer from the low bits), as often as needed. */
-static double slow(const zig *z, imc_normal_rng *r, double u, unsigned i)
+/* Draw B (uniform u on (-1, 1) from its top 53 bits, layer i from its low 7) missed its layer's
+ * rectangle: the tail, a wedge, or a fresh 64-bit draw from R, as often as needed. */
+double imc_normal_slow_(imc_normal_rng *r, uint64_t b)
 {
+    const double *xs = imc_normal_zig_x_, *f = zig_f;
+    double u = ((double)(b >> 11) + 0.5) * 0x1p-52 - 1;
+    unsigned i = (unsigned)(b & (ZIG_C - 1));
     for (;;) {
-        if (fabs(u) < z->r[i])
-            return u * z->x[i];
+        if (fabs(u) < imc_normal_zig_r_[i])
+            return u * xs[i];
         if (i == 0) {
             double x, y;
             do {
-                x = log(uniform_open(r)) / z->tail;
+                x = log(uniform_open(r)) / ZIG_TAIL;
                 y = log(uniform_open(r));
             } while (-2 * y < x * x);
-            return u < 0 ? x - z->tail : z->tail - x;
+            return u < 0 ? x - ZIG_TAIL : ZIG_TAIL - x;
         }
         /* the wedge: under the density between the layer's edges, y = f[i + 1] + v (f[i] -
          * f[i + 1]) for a uniform v. The chord between the edges decides without the exp where
          * it can: y is under the chord when v > t (the fraction of the way from x[i + 1] to
          * x[i]), so under the density where it is concave (|x| < 1), and over it when v < t
          * where it is convex (|x| > 1); the margin keeps rounding from deciding. */
-        double x = u * z->x[i], v = uniform_open(r);
-        double t = (fabs(x) - z->x[i + 1]) / (z->x[i] - z->x[i + 1]);
-        if (z->x[i] <= 1 && v > t + 1e-12)
+        double x = u * xs[i], v = uniform_open(r);
+        double t = (fabs(x) - xs[i + 1]) / (xs[i] - xs[i + 1]);
+        if (xs[i] <= 1 && v > t + 1e-12)
             return x;
-        int over = z->x[i + 1] >= 1 && v < t - 1e-12;
-        if (!over && z->f[i + 1] + v * (z->f[i] - z->f[i + 1]) < exp(-0.5 * x * x))
+        int over = xs[i + 1] >= 1 && v < t - 1e-12;
+        if (!over && f[i + 1] + v * (f[i] - f[i + 1]) < exp(-0.5 * x * x))
             return x;
-        uint64_t b = next(r);
+        b = next(r);
         u = ((double)(b >> 11) + 0.5) * 0x1p-52 - 1;
-        i = (unsigned)(b & (z->c - 1));
+        i = (unsigned)(b & (ZIG_C - 1));
     }
-}
-
-double imc_normal_slow_(imc_normal_rng *r, uint64_t b)
-{
-    return slow(&zig128, r, ((double)(b >> 11) + 0.5) * 0x1p-52 - 1, (unsigned)(b & (ZIG_C - 1)));
-}
-
-void imc_normal_fill(imc_normal_rng *r, double *out, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        out[k] = imc_normal(r);
 }
 
 void imc_normal_lanes_seed(imc_normal_lanes *r, uint64_t seed)

@@ -21,9 +21,6 @@ typedef struct imc_normal_rng {
 
 void imc_normal_seed(imc_normal_rng *r, uint64_t seed);
 
-/* N standard normal deviates into OUT. */
-void imc_normal_fill(imc_normal_rng *r, double *out, size_t n);
-
 /* The ziggurat's tables (normal.c) and its rare path: a draw outside the layer's rectangle. */
 extern double imc_normal_zig_x_[129], imc_normal_zig_r_[128];
 double imc_normal_slow_(imc_normal_rng *r, uint64_t b);
