@@ -458,6 +458,13 @@ static WIDEST void table_sums(const float *x, const uint32_t *one, size_t none, 
  * and sum is an integer below 2^24: exact in float. ONE: scratch of M; CODE and TAB as
  * table_sums wants them. */
 enum { TABLE_READS = 48 };
+
+/* Did table_sums sum a read of level LEVEL, when TABLES says it ran? */
+static inline int tabled(int tables, float level)
+{
+    return tables && !isnan(level);
+}
+
 static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *g, size_t N,
                                float *v, uint32_t *idx, uint32_t *nnz, float *level,
                                uint32_t *one, uint32_t *code, float *tab)
@@ -481,7 +488,7 @@ static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *
     for (size_t m = 0; m < M; m++) { /* the nonzero rows of the reads the rows' path sums */
         uint32_t n = 0;
         const float *xm = x + m * K;
-        if (!tables || isnan(level[m]) || N % SUB)
+        if (!tabled(tables, level[m]) || N % SUB)
             for (size_t k = 0; k < K; k++)
                 if (xm[k] != 0.0f)
                     idx[m * K + n++] = (uint32_t)k;
@@ -490,9 +497,9 @@ static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *
     size_t c0 = 0;
     for (; c0 + PANEL <= N; c0 += PANEL)
         for (size_t m = 0; m < M; m++) {
-            int same = !isnan(level[m]);
-            if (same && tables)
+            if (tabled(tables, level[m]))
                 continue;
+            int same = !isnan(level[m]);
             const float *panel = g + c0 * K;
             const uint32_t *im = idx + m * K;
             const float *xm = x + m * K;
@@ -527,7 +534,7 @@ static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *
             memcpy(out, &a0, 64), memcpy(out + 16, &a1, 64), memcpy(out + 32, &a2, 64), memcpy(out + 48, &a3, 64);
         }
     for (size_t m = 0; m < M; m++) /* columns past the last whole panel (or table block) */
-        for (size_t c = isnan(level[m]) || !tables ? c0 : N / SUB * SUB; c < N; c++) {
+        for (size_t c = tabled(tables, level[m]) ? N / SUB * SUB : c0; c < N; c++) {
             size_t p0 = c / PANEL * PANEL, pw = N - p0 < PANEL ? N - p0 : PANEL;
             float sum = 0;
             for (uint32_t t = 0; t < nnz[m]; t++)
