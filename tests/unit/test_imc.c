@@ -98,6 +98,21 @@ static void unmake(setup_t *s)
     imc_arch_free(s->arch);
 }
 
+/* A small model from PRESET (48-wide embedding, 3 heads, one block, MLP_HIDDEN hidden units,
+ * 16 px images of 8 px patches, 10 classes) written to PATH and opened for the forward pass;
+ * nonzero on error (ERR says what). */
+static int small_model(const char *preset, int mlp_hidden, const char *path, imc_netfile **nfp,
+                       imc_network **netp, imc_forward **fwdp, imc_err *err)
+{
+    imc_modelgen_spec s;
+    if (imc_modelgen_preset(preset, &s, err))
+        return -1;
+    s.embed_dim = 48, s.num_heads = 3, s.depth = 1, s.mlp_hidden = mlp_hidden, s.img_size = 16;
+    s.patch_size = 8, s.num_classes = 10;
+    return imc_modelgen_write(&s, path, err) || imc_netfile_open(nfp, path, err) ||
+           imc_network_load(netp, *nfp, err) || imc_forward_new(fwdp, *netp, err);
+}
+
 /* The layer under test: the first MLP layer (48 inputs, 96 outputs). */
 static size_t fc1(void)
 {
@@ -218,17 +233,11 @@ static void test_tables_in_blocks(void)
 {
     char path[4200];
     test_dir_path(path, sizeof path, "wide.bin");
-    imc_modelgen_spec spec;
     imc_err err;
     imc_netfile *wnf = NULL;
     imc_network *wnet = NULL;
     imc_forward *wfwd = NULL;
-    CU_ASSERT_EQUAL_FATAL(imc_modelgen_preset("deit-ti", &spec, &err), 0);
-    spec.embed_dim = 48, spec.num_heads = 3, spec.depth = 1, spec.mlp_hidden = 160;
-    spec.img_size = 16, spec.patch_size = 8, spec.num_classes = 10;
-    CU_ASSERT_EQUAL_FATAL(imc_modelgen_write(&spec, path, &err) || imc_netfile_open(&wnf, path, &err) ||
-                              imc_network_load(&wnet, wnf, &err) || imc_forward_new(&wfwd, wnet, &err),
-                          0);
+    CU_ASSERT_EQUAL_FATAL(small_model("deit-ti", 160, path, &wnf, &wnet, &wfwd, &err), 0);
     size_t li = 0;
     while (li < wnet->n_layers && wnet->layers[li].kind != IMC_LAYER_FC2)
         li++;
@@ -523,15 +532,8 @@ static int setup(void)
     if (test_dir_make("imc"))
         return -1;
     test_dir_path(model, sizeof model, "m.bin");
-    imc_modelgen_spec s;
     imc_err err;
-    int rc = imc_modelgen_preset("far-ti", &s, &err);
-    if (!rc) {
-        s.embed_dim = 48, s.num_heads = 3, s.depth = 1, s.mlp_hidden = 96, s.img_size = 16;
-        s.patch_size = 8, s.num_classes = 10;
-        rc = imc_modelgen_write(&s, model, &err) || imc_netfile_open(&nf, model, &err) ||
-             imc_network_load(&net, nf, &err) || imc_forward_new(&fwd, net, &err);
-    }
+    int rc = small_model("far-ti", 96, model, &nf, &net, &fwd, &err);
     if (rc)
         cleanup(); /* CUnit runs no cleanup after a failed init */
     return rc ? -1 : 0;
