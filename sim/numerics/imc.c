@@ -158,62 +158,117 @@ static size_t g_index(size_t r0, size_t nr, size_t r, size_t col, size_t width)
     return r0 * width + c0 * nr + r * pw + (col - c0);
 }
 
-/* The conductances of LE's cells in level units, g = (G - G_min) / dG, programmed crossbar row
- * by crossbar row through the cell model's hook (its own variation and faults) from each row's
- * seed; 0 where no weight sits (the cell stays off). A mapping of fewer bits per cell than the
- * cell holds uses evenly spread levels of the cell's. NULL when out of memory. */
-static const float *layer_g(const imc_emul *e, emul_slot *sl, const layer_emul *le)
+/* Runs FN on N jobs of SIZE bytes each at JOBS: the first on this thread, the others on threads
+ * of their own (or on this one, when no thread can be had). */
+static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, size_t n)
 {
-    if (sl->g_of == le)
-        return sl->g;
+    enum { MAX_JOBS = 64 };
+    pthread_t tid[MAX_JOBS];
+    int started[MAX_JOBS] = {0};
+    char *job = jobs;
+    for (size_t t = 1; t < n && t < MAX_JOBS; t++)
+        started[t] = !pthread_create(&tid[t], NULL, fn, job + t * size);
+    fn(job);
+    for (size_t t = 1; t < n; t++)
+        if (t < MAX_JOBS && started[t])
+            pthread_join(tid[t], NULL);
+        else
+            fn(job + t * size);
+}
+
+/* One worker's share of programming a layer: its crossbars T0 .. T1 - 1 (row tile by row tile,
+ * column tiles within). */
+typedef struct program_job {
+    const imc_emul *e;
+    emul_slot *sl;
+    const layer_emul *le;
+    const int32_t *q; /* the layer's quantized weights */
+    size_t t0, t1;
+    int failed; /* out of memory */
+} program_job;
+
+static void *program_tiles(void *arg)
+{
+    program_job *j = arg;
+    const imc_emul *e = j->e;
     const imc_placement *p = e->p;
-    const imc_layer_place *lp = le->lp;
+    const imc_layer_place *lp = j->le->lp;
     const imc_instance *cell = e->cell;
     const imc_cell_ops *ops = cell->type->cell;
-    size_t in = (size_t)lp->layer->in, width = (size_t)lp->col_tiles * p->cols, li = (size_t)(le - e->layers);
+    size_t in = (size_t)lp->layer->in, width = (size_t)lp->col_tiles * p->cols;
+    size_t li = (size_t)(j->le - e->layers);
     int levels = 1 << e->arch->mapping.cell_bits, cell_top = (1 << imc_model_bits(cell)) - 1;
     double g0 = ops->level_g(cell, 0), dg = (ops->level_g(cell, cell_top) - g0) / (levels - 1);
-    sl->g_of = NULL;
-    const int32_t *q = quantized(sl, le);
+    float *g = j->sl->g;
     int16_t *cells = malloc((size_t)p->rows * p->cols * sizeof *cells);
     int *lv = malloc((size_t)p->cols * sizeof *lv);
-    size_t *at = malloc((size_t)p->cols * sizeof *at); /* where each drawn cell goes in sl->g */
+    size_t *at = malloc((size_t)p->cols * sizeof *at); /* where each drawn cell goes in g */
     double *gv = malloc((size_t)p->cols * sizeof *gv);
-    int ok = q && cells && lv && at && gv && !reserve(&sl->g, &sl->g_cap, in * width, sizeof *sl->g);
-    for (int xr = 0; ok && xr < lp->row_tiles; xr++) {
+    j->failed = !cells || !lv || !at || !gv;
+    for (size_t t = j->t0; !j->failed && t < j->t1; t++) {
+        int xr = (int)(t / (size_t)lp->col_tiles), xc = (int)(t % (size_t)lp->col_tiles);
         size_t r0 = (size_t)xr * p->rows, nr = in - r0 < (size_t)p->rows ? in - r0 : (size_t)p->rows;
-        for (int xc = 0; xc < lp->col_tiles; xc++) {
-            imc_mapper_cells(p, lp, xr, xc, q, cells);
-            for (size_t r = 0; r < nr; r++) {
-                size_t row = r0 + r, used = 0, col0 = (size_t)xc * p->cols;
-                for (int c = 0; c < p->cols; c++) {
-                    int level = cells[r * p->cols + c];
-                    size_t at_c = g_index(r0, nr, r, col0 + (size_t)c, width);
-                    float *gc = sl->g + at_c;
-                    *gc = 0;
-                    if (level < 0)
-                        continue; /* no weight here: the cell stays off and is not read */
-                    int cl = levels - 1 == cell_top ? level : (int)lround((double)level * cell_top / (levels - 1));
-                    if (e->nominal) {
-                        *gc = e->level[cl];
-                    } else {
-                        lv[used] = cl;
-                        at[used++] = at_c;
-                    }
+        imc_mapper_cells(p, lp, xr, xc, j->q, cells);
+        for (size_t r = 0; r < nr; r++) {
+            size_t row = r0 + r, used = 0, col0 = (size_t)xc * p->cols;
+            for (int c = 0; c < p->cols; c++) {
+                int level = cells[r * p->cols + c];
+                size_t at_c = g_index(r0, nr, r, col0 + (size_t)c, width);
+                float *gc = g + at_c;
+                *gc = 0;
+                if (level < 0)
+                    continue; /* no weight here: the cell stays off and is not read */
+                int cl = levels - 1 == cell_top ? level : (int)lround((double)level * cell_top / (levels - 1));
+                if (e->nominal) {
+                    *gc = e->level[cl];
+                } else {
+                    lv[used] = cl;
+                    at[used++] = at_c;
                 }
-                if (!used)
-                    continue;
-                imc_normal_rng stream;
-                imc_normal_seed(&stream, row_seed(e, li, row, xc));
-                ops->program(cell, lv, gv, used, &stream);
-                for (size_t k = 0; k < used; k++)
-                    sl->g[at[k]] = (float)((gv[k] - g0) / dg);
             }
+            if (!used)
+                continue;
+            imc_normal_rng stream;
+            imc_normal_seed(&stream, row_seed(e, li, row, xc));
+            ops->program(cell, lv, gv, used, &stream);
+            for (size_t k = 0; k < used; k++)
+                g[at[k]] = (float)((gv[k] - g0) / dg);
         }
     }
     free(cells), free(lv), free(at), free(gv);
-    if (!ok)
+    return NULL;
+}
+
+/* The conductances of LE's cells in level units, g = (G - G_min) / dG, programmed crossbar row
+ * by crossbar row through the cell model's hook (its own variation and faults) from each row's
+ * seed; 0 where no weight sits (the cell stays off). A mapping of fewer bits per cell than the
+ * cell holds uses evenly spread levels of the cell's. The crossbars are split over e->threads
+ * workers when there are at least PROGRAM_SPLIT cells: each row's stream is its own, so the
+ * split changes nothing. NULL when out of memory. */
+enum { PROGRAM_SPLIT = 1 << 18 };
+
+static const float *layer_g(const imc_emul *e, emul_slot *sl, const layer_emul *le)
+{
+    enum { MAX_WORKERS = 64 };
+    if (sl->g_of == le)
+        return sl->g;
+    const imc_layer_place *lp = le->lp;
+    size_t in = (size_t)lp->layer->in, width = (size_t)lp->col_tiles * e->p->cols;
+    size_t tiles = (size_t)lp->row_tiles * (size_t)lp->col_tiles;
+    sl->g_of = NULL;
+    const int32_t *q = quantized(sl, le);
+    if (!q || reserve(&sl->g, &sl->g_cap, in * width, sizeof *sl->g))
         return NULL;
+    size_t n = in * width < PROGRAM_SPLIT ? 1 : (size_t)e->threads;
+    n = n > tiles ? tiles : n > MAX_WORKERS ? MAX_WORKERS : n;
+    n = n < 1 ? 1 : n;
+    program_job jobs[MAX_WORKERS];
+    for (size_t t = 0; t < n; t++)
+        jobs[t] = (program_job){e, sl, le, q, tiles * t / n, tiles * (t + 1) / n, 0};
+    run_jobs(program_tiles, jobs, sizeof *jobs, n);
+    for (size_t t = 0; t < n; t++)
+        if (jobs[t].failed)
+            return NULL;
     sl->g_of = le;
     return sl->g;
 }
@@ -667,22 +722,13 @@ static int emulate(imc_emul *e, layer_emul *le, const float *g, const int32_t *x
     size_t n = work < e->min_split ? 1 : (size_t)e->threads < rows ? (size_t)e->threads : rows;
     n = n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : n;
     rows_job jobs[MAX_WORKERS];
-    pthread_t tid[MAX_WORKERS];
-    int started[MAX_WORKERS] = {0};
     uint64_t call = le->calls++;
     for (size_t t = 0; t < n; t++)
         jobs[t] = (rows_job){e, le, g, xu, acc, call, rows * t / n, rows * (t + 1) / n, 0};
-    for (size_t t = 1; t < n; t++)
-        started[t] = !pthread_create(&tid[t], NULL, emulate_rows, &jobs[t]);
-    emulate_rows(&jobs[0]);
-    int failed = jobs[0].failed;
-    for (size_t t = 1; t < n; t++) {
-        if (started[t])
-            pthread_join(tid[t], NULL);
-        else /* no thread to be had: this one does the share */
-            emulate_rows(&jobs[t]);
+    run_jobs(emulate_rows, jobs, sizeof *jobs, n);
+    int failed = 0;
+    for (size_t t = 0; t < n; t++)
         failed |= jobs[t].failed;
-    }
     return failed ? imc_err_set(err, IMC_ENOMEM, "out of memory") : 0;
 }
 
