@@ -60,7 +60,7 @@ struct imc_emul {
                                              from it and the row's place (row_seed) */
     uint64_t read_seed;                   /* and every read's from this (read_seed) */
     int threads;                          /* workers of a full emulation */
-    double min_split;                     /* of a multiply of at least this many MACs */
+    double min_split;                     /* of work of at least this many cell reads */
     emul_slot slot[SLOTS];
     pthread_mutex_t lock; /* guards the slots' busy flags */
     pthread_cond_t freed; /* a slot stopped being busy */
@@ -243,9 +243,10 @@ static void *program_tiles(void *arg)
  * by crossbar row through the cell model's hook (its own variation and faults) from each row's
  * seed; 0 where no weight sits (the cell stays off). A mapping of fewer bits per cell than the
  * cell holds uses evenly spread levels of the cell's. The crossbars are split over e->threads
- * workers when there are at least PROGRAM_SPLIT cells: each row's stream is its own, so the
- * split changes nothing. NULL when out of memory. */
-enum { PROGRAM_SPLIT = 1 << 18 };
+ * workers as a multiply is (imc_emul_threads), a cell counting as CELL_READS reads (drawing a
+ * cell took ~9 ns, a cell's read ~0.015 ns in a noisy DeiT-S run): each row's stream is its own,
+ * so the split changes nothing. NULL when out of memory. */
+enum { CELL_READS = 512 };
 
 static const float *layer_g(const imc_emul *e, emul_slot *sl, const layer_emul *le)
 {
@@ -259,7 +260,7 @@ static const float *layer_g(const imc_emul *e, emul_slot *sl, const layer_emul *
     const int32_t *q = quantized(sl, le);
     if (!q || reserve(&sl->g, &sl->g_cap, in * width, sizeof *sl->g))
         return NULL;
-    size_t n = in * width < PROGRAM_SPLIT ? 1 : (size_t)e->threads;
+    size_t n = (double)in * (double)width * CELL_READS < e->min_split ? 1 : (size_t)e->threads;
     n = n > tiles ? tiles : n > MAX_WORKERS ? MAX_WORKERS : n;
     n = n < 1 ? 1 : n;
     program_job jobs[MAX_WORKERS];

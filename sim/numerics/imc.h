@@ -33,9 +33,10 @@ imc_mvm_ops imc_emul_ops(imc_emul *e);
 /* Does every layer take the exact fast path? */
 int imc_emul_exact(const imc_emul *e);
 
-/* Split each full emulation of at least MIN_SPLIT multiply-adds (0: 2^24, where a thread's
- * start costs little against the work) over N threads (default 1). Results do not depend on
- * N: every input vector's sums run in the same order and every read's noise has its own seed. */
+/* Split each full emulation of at least MIN_SPLIT cell reads (0: 2^24, where a thread's start
+ * costs little against the work), and the programming of a layer's cells likewise, over N
+ * threads (default 1). Results do not depend on N: every input vector's sums run in the same
+ * order, every crossbar row's programming and every read's noise have their own seed. */
 void imc_emul_threads(imc_emul *e, int n, double min_split);
 
 /* Force the full bit-slice emulation even where the fast path is exact (for tests). */

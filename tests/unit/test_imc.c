@@ -344,7 +344,8 @@ static void test_faults_and_variation(void)
 
 /* The full emulation split over workers gives the very same outputs as one worker, with
  * variation, faults, read noise and a lossy ADC on (every vector's sums in the same order, every
- * read's noise from its own seed): 1, 2, 3 and 5 workers over the 5 input vectors; and the
+ * crossbar row programmed and every read's noise drawn from its own seed): 1, 2, 3 and 5
+ * workers over the 5 input vectors and the layer's crossbars (a minimum split of 1); and the
  * noise does differ between two multiplies of the same inputs (each read draws afresh). */
 static void test_threads_same_results(void)
 {
