@@ -164,10 +164,12 @@ typedef struct imc_cell_ops {
      * multiplies by them instead of keeping a float per cell. */
     void (*program)(const imc_instance *self, const int *level, double *g, size_t n,
                     imc_normal_rng *rng);
-    /* One read of N column values (each a sum of cells' conductances x inputs, in units of the
-     * step between nominal levels): perturb them as a read does (read noise), drawing from a
-     * stream seeded by SEED (sim/base/normal.h). The pass derives SEED from the run's seed and
-     * the read's place, so reads may run in any order, on any thread, with the same results. */
+    /* N column values read from one crossbar (each a sum of cells' conductances x inputs, in
+     * units of the step between nominal levels; the IMC pass passes one input vector's reads
+     * of the crossbar, slice after slice): perturb them as a read does (read noise), drawing
+     * from a stream seeded by SEED (sim/base/normal.h). The pass derives SEED from the run's
+     * seed and the reads' place, so reads may run in any order, on any thread, with the same
+     * results. */
     void (*read)(const imc_instance *self, float *v, size_t n, uint64_t seed);
     /* 1 when program returns the nominal level and read changes nothing, for every setting
      * of this instance: the IMC pass may then compute exactly without drawing. */

@@ -126,8 +126,8 @@ static inline void imc_cell_program(const imc_instance *self, const int *level, 
     }
 }
 
-/* Every column value seen by one read scaled by its own 1 + N(0, read_noise): the noise of the
- * column current as a whole, one independent deviate per column and read, from the read's own
+/* Every column value seen by the reads scaled by its own 1 + N(0, read_noise): the noise of the
+ * column current as a whole, one independent deviate per column and read, from the reads' own
  * stream (sim/base/normal.h: N(0, 1) in distribution up to float resolution; a DeiT-S image
  * takes about 2.3 G of them). */
 static inline void imc_cell_read(const imc_instance *self, float *v, size_t n, uint64_t seed)

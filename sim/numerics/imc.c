@@ -3,13 +3,14 @@
  * Conductances are kept in level units, g = (G - G_min) / dG with G_min = 1/Roff and dG the
  * step between levels, so an ideal cell holds exactly its integer level and the differential
  * pair or offset encoding can be undone in integers. A layer's cells are built when it
- * multiplies (layer_g), row tile by row tile in panels of columns (g_index); a read of one input
- * slice on one row tile sums, per column, the conductances of the rows whose input is on
+ * multiplies (layer_g), crossbar by crossbar in panels of columns (g_index); a read of one input
+ * slice on one crossbar sums, per column, the conductances of the rows whose input is on
  * (column_sums; through tables of four rows' subset sums where many reads share them,
- * table_sums), for all the layer's columns and a chunk of reads at once. Column values are
- * exact in float: at most R x (2^dac - 1) x (2^cell - 1) in level units. Shift-add and the sums
- * over row tiles run in double. The exact path (ideal devices, lossless ADC) is the integer
- * GEMM instead, as float sgemms over chunks of rows whose sums stay exact (exact_rows). */
+ * table_sums), for a chunk of reads at once, whose values then go through the read noise, the
+ * ADC and the shift-add while they are in the cache. Column values are exact in float: at most
+ * R x (2^dac - 1) x (2^cell - 1) in level units. Shift-add and the sums over row tiles run in
+ * double. The exact path (ideal devices, lossless ADC) is the integer GEMM instead, as float
+ * sgemms over chunks of rows whose sums stay exact (exact_rows). */
 #include "sim/numerics/imc.h"
 
 #include <gsl/gsl_cblas.h>
@@ -148,14 +149,16 @@ static uint64_t row_seed(const imc_emul *e, size_t li, size_t row, int xc)
 enum { PANEL = 64 }; /* columns summed at once (column_sums) */
 
 /* Where layer_g keeps the conductance of row R (of NR) of the row tile starting at row R0, and
- * column COL, of a layer WIDTH columns wide: row tile by row tile, and within a tile in panels
- * of PANEL columns, each panel's rows one after the other (a narrower last panel likewise), so
- * column_sums reads a panel as one block instead of PANEL columns at a stride of the layer's
- * width, which would map every row to the same few sets of the cache. */
-static size_t g_index(size_t r0, size_t nr, size_t r, size_t col, size_t width)
+ * column COL, of a layer WIDTH columns wide on crossbars of C columns: row tile by row tile,
+ * crossbar by crossbar within a row tile (column_sums sums one crossbar at a time), and within
+ * a crossbar in panels of PANEL columns, each panel's rows one after the other (a narrower last
+ * panel likewise), so column_sums reads a panel as one block instead of PANEL columns at a
+ * stride of the layer's width, which would map every row to the same few sets of the cache. */
+static size_t g_index(size_t r0, size_t nr, size_t r, size_t col, size_t width, size_t C)
 {
-    size_t c0 = col / PANEL * PANEL, pw = width - c0 < PANEL ? width - c0 : PANEL;
-    return r0 * width + c0 * nr + r * pw + (col - c0);
+    size_t xc = col / C, cc = col % C;
+    size_t c0 = cc / PANEL * PANEL, pw = C - c0 < PANEL ? C - c0 : PANEL;
+    return r0 * width + xc * C * nr + c0 * nr + r * pw + (cc - c0);
 }
 
 /* Runs FN on N jobs of SIZE bytes each at JOBS: the first on this thread, the others on threads
@@ -209,11 +212,14 @@ static void *program_tiles(void *arg)
         int xr = (int)(t / (size_t)lp->col_tiles), xc = (int)(t % (size_t)lp->col_tiles);
         size_t r0 = (size_t)xr * p->rows, nr = in - r0 < (size_t)p->rows ? in - r0 : (size_t)p->rows;
         imc_mapper_cells(p, lp, xr, xc, j->q, cells);
+        size_t C = (size_t)p->cols, xbar = g_index(r0, nr, 0, (size_t)xc * C, width, C);
         for (size_t r = 0; r < nr; r++) {
-            size_t row = r0 + r, used = 0, col0 = (size_t)xc * p->cols;
-            for (int c = 0; c < p->cols; c++) {
-                int level = cells[r * p->cols + c];
-                size_t at_c = g_index(r0, nr, r, col0 + (size_t)c, width);
+            size_t row = r0 + r, used = 0;
+            for (size_t c = 0; c < C; c++) {
+                int level = cells[r * C + c];
+                /* g_index(r0, nr, r, xc x C + c, width, C) without its divisions */
+                size_t c0 = c / PANEL * PANEL, pw = C - c0 < PANEL ? C - c0 : PANEL;
+                size_t at_c = xbar + c0 * nr + r * pw + (c - c0);
                 float *gc = g + at_c;
                 *gc = 0;
                 if (level < 0)
@@ -439,23 +445,73 @@ typedef float f32x16 __attribute__((vector_size(64)));
  * ideal devices every entry and sum is an integer below 2^24, exact in float. */
 enum { TGROUP = 4, TENTRIES = 1 << TGROUP, SUB = 16, TBLOCK = 32 };
 
-/* Column values V[m][c] (c < N rounded down to SUB) of the reads listed in ONE (NONE of them),
- * each the sum of the conductances of its rows whose input is nonzero, times LEVEL[m]. CODE:
- * scratch of M x ceil(K / TGROUP); TAB: TBLOCK x TENTRIES x SUB floats, 64-byte aligned. */
-static WIDEST void table_sums(const float *x, const uint32_t *one, size_t none, size_t K,
-                              const float *g, size_t N, float *v, const float *level,
-                              uint32_t *code, float *tab)
+/* The rows a chunk of M reads (inputs X, M x K) turns on, found once for every crossbar of the
+ * row tile: each read's level (NAN: mixed levels) and, where at least TABLE_READS reads are on or
+ * off (an LSTM step's 8 reads are not enough to pay for the tables: they would cost twice their
+ * saving), those reads (ONE) and their table entries (CODE: per group, the entry as a float
+ * offset within its block); for every other read, and for all of them where the crossbars'
+ * width leaves columns past the last table block, the rows that are on (IDX, NNZ). */
+enum { TABLE_READS = 48 };
+
+typedef struct read_set {
+    const float *x;
+    size_t M, K;
+    float *level;
+    uint32_t *one, *code, *idx, *nnz;
+    size_t none;
+    int tables;
+} read_set;
+
+/* Did table_sums sum read M of RS? */
+static inline int tabled(const read_set *rs, size_t m)
 {
-    size_t groups = (K + TGROUP - 1) / TGROUP;
-    for (size_t t = 0; t < none; t++) { /* each group's entry, as a float offset in its block */
-        const float *xm = x + (size_t)one[t] * K;
+    return rs->tables && !isnan(rs->level[m]);
+}
+
+static WIDEST void find_rows(read_set *rs, size_t N)
+{
+    const float *x = rs->x;
+    size_t M = rs->M, K = rs->K, groups = (K + TGROUP - 1) / TGROUP;
+    rs->none = 0;
+    for (size_t m = 0; m < M; m++) { /* each read's level (NAN: mixed), without branches */
+        const float *xm = x + m * K;
+        float first = 0;
+        for (size_t k = 0; k < K && first == 0.0f; k++)
+            first = xm[k];
+        int mixed = 0;
+        for (size_t k = 0; k < K; k++)
+            mixed |= xm[k] != 0.0f && xm[k] != first;
+        rs->level[m] = mixed ? NAN : first;
+        if (!mixed)
+            rs->one[rs->none++] = (uint32_t)m;
+    }
+    rs->tables = rs->none >= TABLE_READS;
+    for (size_t t = 0; rs->tables && t < rs->none; t++) {
+        const float *xm = x + (size_t)rs->one[t] * K;
         for (size_t j = 0; j < groups; j++) {
             unsigned c = 0;
             for (size_t b = 0; b < TGROUP && j * TGROUP + b < K; b++)
                 c |= (unsigned)(xm[j * TGROUP + b] != 0.0f) << b;
-            code[t * groups + j] = (uint32_t)((j % TBLOCK * TENTRIES + c) * SUB);
+            rs->code[t * groups + j] = (uint32_t)((j % TBLOCK * TENTRIES + c) * SUB);
         }
     }
+    for (size_t m = 0; m < M; m++) {
+        uint32_t n = 0;
+        const float *xm = x + m * K;
+        if (!tabled(rs, m) || N % SUB)
+            for (size_t k = 0; k < K; k++)
+                if (xm[k] != 0.0f)
+                    rs->idx[m * K + n++] = (uint32_t)k;
+        rs->nnz[m] = n;
+    }
+}
+
+/* Column values V[m][c] (c < N rounded down to SUB) of the reads RS lists in ONE, each the sum
+ * of the conductances of its rows whose input is nonzero, times its level. TAB: TBLOCK x
+ * TENTRIES x SUB floats, 64-byte aligned. */
+static WIDEST void table_sums(const read_set *rs, const float *g, size_t N, float *v, float *tab)
+{
+    size_t K = rs->K, groups = (K + TGROUP - 1) / TGROUP;
     for (size_t c0 = 0; c0 + SUB <= N; c0 += SUB) {
         size_t p0 = c0 / PANEL * PANEL, pw = N - p0 < PANEL ? N - p0 : PANEL;
         const float *panel = g + p0 * K + (c0 - p0); /* row r's SUB columns at r x pw */
@@ -475,8 +531,8 @@ static WIDEST void table_sums(const float *x, const uint32_t *one, size_t none, 
                     e[c] = e[c & ~(1u << hb)] + row[hb];
                 }
             }
-            for (size_t t = 0; t < none; t++) {
-                const uint32_t *ct = code + t * groups + j0;
+            for (size_t t = 0; t < rs->none; t++) {
+                const uint32_t *ct = rs->code + t * groups + j0;
                 f32x16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, u;
                 size_t j = 0;
                 for (; j + 4 <= jn; j += 4) {
@@ -488,79 +544,48 @@ static WIDEST void table_sums(const float *x, const uint32_t *one, size_t none, 
                 for (; j < jn; j++)
                     memcpy(&u, tab + ct[j], 64), a0 += u;
                 a0 = (a0 + a1) + (a2 + a3);
-                float *out = v + (size_t)one[t] * N + c0;
+                uint32_t m = rs->one[t];
+                float *out = v + (size_t)m * N + c0;
                 if (j0) { /* the sums of the groups before this block */
                     memcpy(&u, out, 64);
                     a0 = u + a0;
                 }
-                if (j0 + jn == groups && level[one[t]] != 1.0f)
-                    a0 *= level[one[t]];
+                if (j0 + jn == groups && rs->level[m] != 1.0f)
+                    a0 *= rs->level[m];
                 memcpy(out, &a0, 64);
             }
         }
     }
 }
 
-/* The column values of M reads: V[m][c] = sum over k of X[m][k] G(k, c) (c < N), each the sum
- * of the conductances of the rows whose input is on, weighted by its DAC level. G: K rows of N
- * columns in g_index's panels. A read whose nonzero inputs share one level (every read of a
- * 1-bit DAC) adds the conductances and scales the sums once, through table_sums when there are
- * at least TABLE_READS such reads to share the tables' cost (an LSTM step's 8 reads do not: the
- * tables would cost twice their saving). Other reads list their nonzero rows first (IDX: scratch
- * of M x K) and add only their conductances, weighted where levels are mixed, a panel of 64
- * columns at a time in registers (two rows at a time into two sets of sums, for the adder's
- * latency), over all such reads while the panel stays in the cache. Each sum runs in the same
- * order whatever M is, so a split of the reads changes nothing. With ideal devices every term
- * and sum is an integer below 2^24: exact in float. ONE: scratch of M; CODE and TAB as
- * table_sums wants them. */
-enum { TABLE_READS = 48 };
-
-/* Did table_sums sum a read of level LEVEL, when TABLES says it ran? */
-static inline int tabled(int tables, float level)
+/* The column values of RS's reads on one crossbar: V[m][c] = sum over k of X[m][k] G(k, c)
+ * (c < N), each the sum of the conductances of the rows whose input is on, weighted by its DAC
+ * level. G: the crossbar's K rows of N columns in g_index's panels. A read whose nonzero inputs
+ * share one level (every read of a 1-bit DAC) adds the conductances and scales the sums once,
+ * through table_sums where find_rows made tables. Other reads add only the conductances of
+ * their rows that are on, weighted where levels are mixed, a panel of 64 columns at a time in
+ * registers (two rows at a time into two sets of sums, for the adder's latency), over all such
+ * reads while the panel stays in the cache. Each sum runs in the same order whatever M is, so a
+ * split of the reads changes nothing. With ideal devices every term and sum is an integer below
+ * 2^24: exact in float. TAB as table_sums wants it. */
+static WIDEST void column_sums(const read_set *rs, const float *g, size_t N, float *v, float *tab)
 {
-    return tables && !isnan(level);
-}
-
-static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *g, size_t N,
-                               float *v, uint32_t *idx, uint32_t *nnz, float *level,
-                               uint32_t *one, uint32_t *code, float *tab)
-{
-    size_t none = 0;
-    for (size_t m = 0; m < M; m++) { /* each read's level (NAN: mixed), without branches */
-        const float *xm = x + m * K;
-        float first = 0;
-        for (size_t k = 0; k < K && first == 0.0f; k++)
-            first = xm[k];
-        int mixed = 0;
-        for (size_t k = 0; k < K; k++)
-            mixed |= xm[k] != 0.0f && xm[k] != first;
-        level[m] = mixed ? NAN : first;
-        if (!mixed)
-            one[none++] = (uint32_t)m;
-    }
-    int tables = none >= TABLE_READS;
-    if (tables)
-        table_sums(x, one, none, K, g, N, v, level, code, tab);
-    for (size_t m = 0; m < M; m++) { /* the nonzero rows of the reads the rows' path sums */
-        uint32_t n = 0;
-        const float *xm = x + m * K;
-        if (!tabled(tables, level[m]) || N % SUB)
-            for (size_t k = 0; k < K; k++)
-                if (xm[k] != 0.0f)
-                    idx[m * K + n++] = (uint32_t)k;
-        nnz[m] = n;
-    }
+    const float *x = rs->x;
+    size_t M = rs->M, K = rs->K;
+    if (rs->tables)
+        table_sums(rs, g, N, v, tab);
     size_t c0 = 0;
     for (; c0 + PANEL <= N; c0 += PANEL)
         for (size_t m = 0; m < M; m++) {
-            if (tabled(tables, level[m]))
+            if (tabled(rs, m))
                 continue;
-            int same = !isnan(level[m]);
+            float level = rs->level[m];
+            int same = !isnan(level);
             const float *panel = g + c0 * K;
-            const uint32_t *im = idx + m * K;
+            const uint32_t *im = rs->idx + m * K;
             const float *xm = x + m * K;
             f32x16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, b3 = {0};
-            uint32_t t = 0, n = nnz[m];
+            uint32_t t = 0, n = rs->nnz[m];
             for (; t + 2 <= n; t += 2) {
                 const float *r = panel + (size_t)im[t] * PANEL, *q = panel + (size_t)im[t + 1] * PANEL;
                 f32x16 r0, r1, r2, r3, q0, q1, q2, q3;
@@ -582,64 +607,58 @@ static WIDEST void column_sums(const float *x, size_t M, size_t K, const float *
                 a0 += wr * r0, a1 += wr * r1, a2 += wr * r2, a3 += wr * r3;
             }
             a0 += b0, a1 += b1, a2 += b2, a3 += b3;
-            if (same && level[m] != 1.0f) {
-                float w = level[m];
-                a0 *= w, a1 *= w, a2 *= w, a3 *= w;
-            }
+            if (same && level != 1.0f)
+                a0 *= level, a1 *= level, a2 *= level, a3 *= level;
             float *out = v + m * N + c0;
             memcpy(out, &a0, 64), memcpy(out + 16, &a1, 64), memcpy(out + 32, &a2, 64), memcpy(out + 48, &a3, 64);
         }
     for (size_t m = 0; m < M; m++) /* columns past the last whole panel (or table block) */
-        for (size_t c = tabled(tables, level[m]) ? N / SUB * SUB : c0; c < N; c++) {
+        for (size_t c = tabled(rs, m) ? N / SUB * SUB : c0; c < N; c++) {
             size_t p0 = c / PANEL * PANEL, pw = N - p0 < PANEL ? N - p0 : PANEL;
+            const uint32_t *im = rs->idx + m * K;
             float sum = 0;
-            for (uint32_t t = 0; t < nnz[m]; t++)
-                sum += x[m * K + idx[m * K + t]] * g[p0 * K + (size_t)idx[m * K + t] * pw + c - p0];
+            for (uint32_t t = 0; t < rs->nnz[m]; t++)
+                sum += x[m * K + im[t]] * g[p0 * K + (size_t)im[t] * pw + c - p0];
             v[m * N + c] = sum;
         }
 }
 
-/* Shift-add of each output's cell columns: W[o] = sum over c of CODES[o's cell c] x CELLW[c]. */
-static inline __attribute__((always_inline)) void combine_cells(const float *codes, size_t out,
-                                                                 int wpr, int cols, int cpw,
-                                                                 const float *cellw, double scale,
-                                                                 double *acc)
+/* Shift-add, in two steps. The codes of one input vector's slices on a crossbar, each shifted by
+ * its slice's place (SHIFT: 2^(slice x DAC bits)), add up per column into T; then each output
+ * ACC[j] (J < OUT) adds its cells' sums in T shifted by their place in the weight (CELLW:
+ * +-2^(slice x cell bits)), times the ADC's STEP. Every term is an integer times a power of two
+ * and every sum an integer below 2^53, so the order of the additions does not matter. */
+static WIDEST void shift_slice(const float *codes, size_t cols, double shift, double *t)
 {
-    for (size_t o0 = 0, tile = 0; o0 < out; o0 += (size_t)wpr, tile++) { /* crossbar by crossbar */
-        const float *cv = codes + tile * (size_t)cols;
-        size_t n = out - o0 < (size_t)wpr ? out - o0 : (size_t)wpr;
-        for (size_t j = 0; j < n; j++) {
-            float w = 0;
-            for (int c = 0; c < cpw; c++)
-                w += cv[j * (size_t)cpw + (size_t)c] * cellw[c];
-            acc[o0 + j] += (double)w * scale;
-        }
+    for (size_t c = 0; c < cols; c++)
+        t[c] += (double)codes[c] * shift;
+}
+
+static WIDEST void shift_cells(const double *t, size_t out, int cpw, const double *cellw,
+                               double step, double *acc)
+{
+    for (size_t j = 0; j < out; j++) {
+        double w = 0;
+        for (int c = 0; c < cpw; c++)
+            w += t[j * (size_t)cpw + (size_t)c] * cellw[c];
+        acc[j] += w * step;
     }
 }
 
-/* The same for the usual cells per weight as constants, so the compiler vectorizes across
- * outputs (each output's terms still added in order). */
-static WIDEST void combine(const float *codes, size_t out, int wpr, int cols, int cpw,
-                           const float *cellw, double scale, double *acc)
-{
-    if (cpw == 8)
-        combine_cells(codes, out, wpr, cols, 8, cellw, scale, acc);
-    else if (cpw == 4)
-        combine_cells(codes, out, wpr, cols, 4, cellw, scale, acc);
-    else
-        combine_cells(codes, out, wpr, cols, cpw, cellw, scale, acc);
-}
-
-/* The seed of one read: input vector I's slice S on row tile RT in layer LI's CALL-th multiply,
- * a function of the run's seed and these alone, so reads may run in any order and layers
- * multiply in any order (a FAR head's two directions at once). */
-static uint64_t read_seed(const imc_emul *e, size_t li, uint64_t call, int rt, size_t i, size_t s)
+/* The seed of the reads of crossbar (RT, XC) in layer LI's CALL-th multiply, and of those of one
+ * input vector's slices (read_seed): a function of the run's seed and these alone, so reads may
+ * run in any order and layers multiply in any order (a FAR head's two directions at once). */
+static uint64_t crossbar_seed(const imc_emul *e, size_t li, uint64_t call, int rt, int xc)
 {
     uint64_t z = mix64(e->read_seed + 0x9e3779b97f4a7c15u * (li + 1));
     z = mix64(z + 0x9e3779b97f4a7c15u * (call + 1));
     z = mix64(z + 0x9e3779b97f4a7c15u * ((uint64_t)rt + 1));
-    z = mix64(z + 0x9e3779b97f4a7c15u * (i + 1));
-    return mix64(z + 0x9e3779b97f4a7c15u * (s + 1));
+    return mix64(z + 0x9e3779b97f4a7c15u * ((uint64_t)xc + 1));
+}
+
+static uint64_t read_seed(uint64_t crossbar, size_t i)
+{
+    return mix64(crossbar + 0x9e3779b97f4a7c15u * (i + 1));
 }
 
 /* One worker's share of a full emulation: input vectors I0 .. I1 - 1 of one multiply. */
@@ -654,11 +673,12 @@ typedef struct rows_job {
     int failed;         /* out of memory */
 } rows_job;
 
-/* Per row tile, the column values of every input slice of a chunk of input vectors at once
- * (column_sums: the conductances stream through the cache once per chunk, not once per read);
- * then every column value of every read through the cell's read, the ADC and into the
- * shift-add. Chunks keep the column values to about CHUNK_FLOATS. Each vector's sums run in
- * the same order whatever the split, so results do not depend on it. */
+/* Per row tile, the rows every input slice of a chunk of input vectors turns on (find_rows);
+ * then crossbar by crossbar the column values of all those reads at once (column_sums: the
+ * crossbar's conductances stream through the cache once per chunk, not once per read, and its
+ * values, CHUNK_VALUES at most, stay in the cache), and each read's values through the cell's
+ * read, the ADC and into the shift-add. Each vector's sums run in the same order whatever the
+ * split, so results do not depend on it. */
 static void *emulate_rows(void *arg)
 {
     rows_job *j = arg;
@@ -670,23 +690,26 @@ static void *emulate_rows(void *arg)
     size_t width = (size_t)lp->col_tiles * p->cols, rows = j->i1 - j->i0;
     int diff = e->arch->mapping.signed_scheme == IMC_SIGNED_DIFFERENTIAL;
     int cb = e->arch->mapping.cell_bits, cpw = p->cells_per_weight, ws = p->slices;
-    enum { CHUNK_FLOATS = 1 << 22 };
-    int R = p->rows, C = p->cols, dmask = (1 << e->dac_bits) - 1, wpr = p->weights_per_row;
-    size_t S = (size_t)e->slices, chunk = CHUNK_FLOATS / (S * width);
+    enum { CHUNK_VALUES = 1 << 18 };
+    size_t R = (size_t)p->rows, C = (size_t)p->cols, wpr = (size_t)p->weights_per_row;
+    int dmask = (1 << e->dac_bits) - 1;
+    size_t S = (size_t)e->slices, chunk = CHUNK_VALUES / (S * (R > C ? R : C));
     chunk = chunk < 1 ? 1 : chunk > rows ? rows : chunk;
-    float *xs = malloc(chunk * S * (size_t)R * sizeof *xs), *v = malloc(chunk * S * width * sizeof *v);
-    float *lev = malloc(chunk * S * sizeof *lev);
-    uint32_t *idx = malloc(chunk * S * (size_t)R * sizeof *idx), *nnz = malloc(chunk * S * sizeof *nnz);
-    uint32_t *one = malloc(chunk * S * sizeof *one);
-    uint32_t *code = malloc(chunk * S * (((size_t)R + TGROUP - 1) / TGROUP) * sizeof *code);
+    size_t M = chunk * S;
+    float *xs = malloc(M * R * sizeof *xs), *v = malloc(M * C * sizeof *v);
+    read_set rs = {.x = xs, .K = R};
+    rs.level = malloc(M * sizeof *rs.level);
+    rs.idx = malloc(M * R * sizeof *rs.idx), rs.nnz = malloc(M * sizeof *rs.nnz);
+    rs.one = malloc(M * sizeof *rs.one);
+    rs.code = malloc(M * ((R + TGROUP - 1) / TGROUP) * sizeof *rs.code);
     float *tab = aligned_alloc(64, TBLOCK * TENTRIES * SUB * sizeof *tab);
-    float cellw[64]; /* each cell column's weight within its weight: +-2^(slice x cell bits) */
+    double *t = malloc(C * sizeof *t), cellw[64]; /* a cell column's place: +-2^(slice x cell bits) */
     for (int c = 0; c < cpw && c < 64; c++)
-        cellw[c] = (float)((diff && c >= ws ? -1 : 1) * ldexp(1, (c % ws) * cb));
-    j->failed = !xs || !v || !lev || !idx || !nnz || !one || !code || !tab;
+        cellw[c] = (diff && c >= ws ? -1 : 1) * ldexp(1, (c % ws) * cb);
+    j->failed = !xs || !v || !t || !rs.level || !rs.idx || !rs.nnz || !rs.one || !rs.code || !tab;
     double codes = ldexp(1, e->adc_bits) - 1;
     for (int rt = 0; !j->failed && rt < lp->row_tiles; rt++) {
-        size_t r0 = (size_t)rt * R, nr = in - r0 < (size_t)R ? in - r0 : (size_t)R;
+        size_t r0 = (size_t)rt * R, nr = in - r0 < R ? in - r0 : R;
         double fs = (double)nr * e->dac_top * ((1 << cb) - 1);
         double step = fs > codes ? fs / codes : 1, inv = 1 / step;
         for (size_t i0 = j->i0; i0 < j->i1; i0 += chunk) {
@@ -698,18 +721,27 @@ static void *emulate_rows(void *arg)
                     for (size_t r = 0; r < nr; r++)
                         xr[r] = e->dac_level[(xi[r] >> (s * (size_t)e->dac_bits)) & dmask];
                 }
-            column_sums(xs, ni * S, nr, j->g + r0 * width, width, v, idx, nnz, lev, one, code, tab);
-            for (size_t i = 0; i < ni; i++)
-                for (size_t s = 0; s < S; s++) {
-                    float *vi = v + (i * S + s) * width;
-                    e->cell->type->cell->read(e->cell, vi, width, read_seed(e, li, j->call, rt, i0 + i, s));
-                    e->adc->type->adc->convert(e->adc, vi, width, (float)inv);
-                    combine(vi, out, wpr, C, cpw, cellw, step * ldexp(1, (int)s * e->dac_bits),
-                            j->acc + (i0 + i) * out);
+            rs.M = ni * S, rs.K = nr;
+            find_rows(&rs, C);
+            for (int xc = 0; xc < lp->col_tiles; xc++) {
+                size_t o0 = (size_t)xc * wpr, no = out - o0 < wpr ? out - o0 : wpr;
+                uint64_t xseed = crossbar_seed(e, li, j->call, rt, xc);
+                column_sums(&rs, j->g + r0 * width + (size_t)xc * C * nr, C, v, tab);
+                for (size_t i = 0; i < ni; i++) { /* the S reads of vector i0 + i */
+                    float *vi = v + i * S * C;
+                    e->cell->type->cell->read(e->cell, vi, S * C, read_seed(xseed, i0 + i));
+                    e->adc->type->adc->convert(e->adc, vi, S * C, (float)inv);
+                    memset(t, 0, C * sizeof *t);
+                    double shift = 1; /* 2^(s x DAC bits) */
+                    for (size_t s = 0; s < S; s++, shift *= 1 << e->dac_bits)
+                        shift_slice(vi + s * C, C, shift, t);
+                    shift_cells(t, no, cpw, cellw, step, j->acc + (i0 + i) * out + o0);
                 }
+            }
         }
     }
-    free(xs), free(v), free(lev), free(idx), free(nnz), free(one), free(code), free(tab);
+    free(xs), free(v), free(t), free(rs.level), free(rs.idx), free(rs.nnz), free(rs.one);
+    free(rs.code), free(tab);
     return NULL;
 }
 
