@@ -1,5 +1,5 @@
-/* normal.c -- xoshiro256++ and the ziggurat for single deviates, splitmix64 and Box-Muller for
- * the lanes (see normal.h). */
+/* normal.c -- xoshiro256++, the ziggurat for single deviates and Box-Muller for the lanes (see
+ * normal.h). */
 #include "sim/base/normal.h"
 
 #include <math.h>
@@ -91,7 +91,8 @@ double imc_normal_slow_(imc_normal_rng *r, uint64_t b)
 
 void imc_normal_lanes_seed(imc_normal_lanes *r, uint64_t seed)
 {
-    r->weyl = seed;
+    r->seed = seed;
+    r->seeded = 0;
 }
 
 /* splitmix64's finalizer (Stafford's Mix13) */
@@ -103,10 +104,30 @@ static inline uint64_t lanes_mix(uint64_t z)
 }
 #define WEYL 0x9e3779b97f4a7c15u
 
+/* Word W of lane L's state: draw 8 W + L + 1 of the seed's splitmix64 stream (four different
+ * draws of a bijection: never the all-zero state). */
+static void lanes_seed_portable(imc_normal_lanes *r)
+{
+    for (int w = 0; w < 4; w++)
+        for (int l = 0; l < IMC_NORMAL_LANES; l++)
+            r->s[w][l] = lanes_mix(r->seed + WEYL * (uint64_t)(IMC_NORMAL_LANES * w + l + 1));
+    r->seeded = 1;
+}
+
+/* One xoshiro256++ step of lane L; returns its 64-bit draw. */
+static inline uint64_t lane_next(imc_normal_lanes *r, int l)
+{
+    imc_normal_rng one = {{r->s[0][l], r->s[1][l], r->s[2][l], r->s[3][l]}};
+    uint64_t out = next(&one);
+    for (int w = 0; w < 4; w++)
+        r->s[w][l] = one.s[w];
+    return out;
+}
+
 /* ---- the lanes: Box and Muller's transform in float --------------------------------------
  *
- * Thirty-two deviates per two steps of the eight lanes: each step's eight 64-bit draws (the
- * stream's next eight, lane l the l-th) are sixteen 32-bit ones (element 2l the low half of lane l's draw, 2l + 1 the high half),
+ * Thirty-two deviates per two steps of the eight xoshiro256++ lanes: each step's eight 64-bit
+ * draws are sixteen 32-bit ones (element 2l the low half of lane l's draw, 2l + 1 the high half),
  * element p of the first step giving the radius and element p of the second the angle of pair
  * p (Box and Muller, Ann. Math. Stat. 29(2), 1958): z = sqrt(-2 ln u) (cos 2 pi t, sin 2 pi t),
  * the cosine for element p of the 32 and the sine for element 16 + p. No draw is rejected, so
@@ -175,24 +196,27 @@ static void bm_pair(uint32_t d1, uint32_t d2, float *z0, float *z1)
     *z0 = rad * c, *z1 = rad * sv;
 }
 
-/* V[k] *= 1 + SIGMA x z_k in float (no contraction under -std=c11: the same on every CPU), for
- * k < N, thirty-two deviates per two steps of the lanes; a step's unused deviates are dropped. */
+/* V[k] *= 1 + SIGMA x z_k in float (fused, as the vector code does; no other contraction under
+ * -std=c11: the same on every CPU), for k < N, thirty-two deviates per two steps of the lanes
+ * (seeded by the first call that draws); a step's unused deviates are dropped. */
 static void lanes_scale_portable(imc_normal_lanes *r, float *v, size_t n, float sigma)
 {
+    if (!r->seeded && n)
+        lanes_seed_portable(r);
     for (size_t j = 0; j < n; j += 4 * IMC_NORMAL_LANES) {
         uint64_t d1[IMC_NORMAL_LANES], d2[IMC_NORMAL_LANES];
         for (int l = 0; l < IMC_NORMAL_LANES; l++)
-            d1[l] = lanes_mix(r->weyl += WEYL);
+            d1[l] = lane_next(r, l);
         for (int l = 0; l < IMC_NORMAL_LANES; l++)
-            d2[l] = lanes_mix(r->weyl += WEYL);
+            d2[l] = lane_next(r, l);
         for (size_t pr = 0; pr < 2 * IMC_NORMAL_LANES; pr++) {
             float z0, z1;
             bm_pair((uint32_t)(d1[pr / 2] >> (32 * (pr % 2))), (uint32_t)(d2[pr / 2] >> (32 * (pr % 2))),
                     &z0, &z1);
             if (j + pr < n)
-                v[j + pr] *= 1.0f + sigma * z0;
+                v[j + pr] *= fmaf(sigma, z0, 1.0f);
             if (j + 2 * IMC_NORMAL_LANES + pr < n)
-                v[j + 2 * IMC_NORMAL_LANES + pr] *= 1.0f + sigma * z1;
+                v[j + 2 * IMC_NORMAL_LANES + pr] *= fmaf(sigma, z1, 1.0f);
         }
     }
 }
@@ -201,29 +225,55 @@ static void lanes_scale_portable(imc_normal_lanes *r, float *v, size_t n, float 
 #include <immintrin.h>
 #define HAVE_LANES_AVX512 1
 
-/* The next eight draws of the stream whose Weyl points for them are W; W moves on by eight. */
-__attribute__((target("avx512f,avx512dq"))) static inline __m512i lanes_step(__m512i *w)
+/* One step of the eight lanes held in S0 .. S3; returns the eight 64-bit draws. */
+__attribute__((target("avx512f"))) static inline __m512i lanes_step(__m512i *s0, __m512i *s1,
+                                                                   __m512i *s2, __m512i *s3)
 {
-    __m512i z = *w;
-    *w = _mm512_add_epi64(z, _mm512_set1_epi64((long long)(8 * WEYL)));
+    __m512i x = _mm512_add_epi64(*s0, *s3), t = _mm512_slli_epi64(*s1, 17);
+    __m512i d = _mm512_add_epi64(_mm512_rol_epi64(x, 23), *s0);
+    *s2 = _mm512_xor_si512(*s2, *s0);
+    *s3 = _mm512_xor_si512(*s3, *s1);
+    *s1 = _mm512_xor_si512(*s1, *s2);
+    *s0 = _mm512_xor_si512(*s0, *s3);
+    *s2 = _mm512_xor_si512(*s2, t);
+    *s3 = _mm512_rol_epi64(*s3, 45);
+    return d;
+}
+
+/* lanes_seed_portable's words W in vector code: splitmix64 draws 8 W + 1 .. 8 W + 8. */
+__attribute__((target("avx512f,avx512dq"))) static inline __m512i lanes_seed_word(uint64_t seed,
+                                                                                 int w)
+{
+    __m512i k = _mm512_add_epi64(_mm512_set1_epi64(8 * w + 1), _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
+    __m512i z = _mm512_add_epi64(_mm512_set1_epi64((long long)seed),
+                                 _mm512_mullo_epi64(k, _mm512_set1_epi64((long long)WEYL)));
     z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)),
                            _mm512_set1_epi64((long long)0xbf58476d1ce4e5b9u));
     z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)),
                            _mm512_set1_epi64((long long)0x94d049bb133111ebu));
     return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
 }
+
 /* The same with AVX-512, sixteen pairs at once: bm_pair's operations lane by lane. */
 __attribute__((target("avx512f,avx512dq"))) static void lanes_scale_avx512(imc_normal_lanes *r, float *v,
                                                                   size_t n, float sigma)
 {
 #define F(x) _mm512_set1_ps(x)
 #define I(x) _mm512_set1_epi32((int)(x))
-    __m512i w = _mm512_add_epi64(_mm512_set1_epi64((long long)r->weyl),
-                                 _mm512_mullo_epi64(_mm512_set_epi64(8, 7, 6, 5, 4, 3, 2, 1),
-                                                    _mm512_set1_epi64((long long)WEYL)));
+    if (!n)
+        return;
+    __m512i s0, s1, s2, s3;
+    if (r->seeded) {
+        s0 = _mm512_loadu_si512(r->s[0]), s1 = _mm512_loadu_si512(r->s[1]);
+        s2 = _mm512_loadu_si512(r->s[2]), s3 = _mm512_loadu_si512(r->s[3]);
+    } else {
+        s0 = lanes_seed_word(r->seed, 0), s1 = lanes_seed_word(r->seed, 1);
+        s2 = lanes_seed_word(r->seed, 2), s3 = lanes_seed_word(r->seed, 3);
+        r->seeded = 1;
+    }
     const __m512 sig = F(sigma), one = F(1.0f);
     for (size_t j = 0; j < n; j += 32) {
-        __m512i d1 = lanes_step(&w), d2 = lanes_step(&w);
+        __m512i d1 = lanes_step(&s0, &s1, &s2, &s3), d2 = lanes_step(&s0, &s1, &s2, &s3);
         /* the radius */
         __m512 u = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_or_si512(_mm512_srli_epi32(d1, 1), I(1))),
                                  F(0x1p-31f));
@@ -265,12 +315,13 @@ __attribute__((target("avx512f,avx512dq"))) static void lanes_scale_avx512(imc_n
         size_t left = n - j;
         __mmask16 l0 = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
         __mmask16 l1 = left >= 32 ? 0xffff : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
-        __m512 f0 = _mm512_add_ps(one, _mm512_mul_ps(sig, z0));
-        __m512 f1 = _mm512_add_ps(one, _mm512_mul_ps(sig, z1));
+        __m512 f0 = _mm512_fmadd_ps(sig, z0, one);
+        __m512 f1 = _mm512_fmadd_ps(sig, z1, one);
         _mm512_mask_storeu_ps(v + j, l0, _mm512_mul_ps(_mm512_maskz_loadu_ps(l0, v + j), f0));
         _mm512_mask_storeu_ps(v + j + 16, l1, _mm512_mul_ps(_mm512_maskz_loadu_ps(l1, v + j + 16), f1));
     }
-    r->weyl += (n + 31) / 32 * 16 * WEYL;
+    _mm512_storeu_si512(r->s[0], s0), _mm512_storeu_si512(r->s[1], s1);
+    _mm512_storeu_si512(r->s[2], s2), _mm512_storeu_si512(r->s[3], s3);
 #undef F
 #undef I
 }

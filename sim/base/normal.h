@@ -2,14 +2,13 @@
  * (billions per DeiT-S image), where GSL's gsl_ran_gaussian (polar Box-Muller over a generator
  * called through a pointer, one deviate per call) costs more than the arithmetic it perturbs.
  *
- * One deviate at a time (imc_normal, for programming each cell): xoshiro256++ (Blackman and
- * Vigna, 2019) seeded through splitmix64, and Marsaglia and Tsang's ziggurat (J. Stat. Softw. 5(8),
+ * xoshiro256++ (Blackman and Vigna, 2019) seeded through splitmix64. One deviate at a time
+ * (imc_normal, for programming each cell): Marsaglia and Tsang's ziggurat (J. Stat. Softw. 5(8),
  * 2000) with 128 layers as Doornik (2005) corrects it, the layer index and the uniform from
  * disjoint bits of one 64-bit draw; exact in distribution, N(0, 1) up to the 53-bit resolution
  * of the uniforms (the ziggurat samples the density exactly, tail included, by rejection). Many
- * at once (the lanes, for read noise): Box and Muller's transform of a splitmix64 stream in
- * vector code. A stream is fixed by its seed alone, so results are reproducible whatever the
- * thread count. */
+ * at once (the lanes, for read noise): Box and Muller's transform in vector code. A stream is
+ * fixed by its seed alone, so results are reproducible whatever the thread count. */
 #ifndef IMC_NORMAL_H
 #define IMC_NORMAL_H
 
@@ -58,19 +57,20 @@ static inline double imc_normal(imc_normal_rng *r)
     return imc_normal_slow_(r, b);
 }
 
-/* Many deviates at once, for a crossbar read's noise: a splitmix64 stream (Steele, Lea and Flood,
- * OOPSLA 2014: a Weyl sequence of step 0x9e3779b97f4a7c15 through a 64-bit finalizer), its
- * draws taken IMC_NORMAL_LANES at a time side by side, each 64-bit draw giving two 32-bit ones,
- * through Box and Muller's transform in float (AVX-512 code where the CPU has it, else portable
- * code with the same arithmetic). Seeding is one store, so every read of every crossbar has a
- * stream of its own at no cost; two streams share draws only when their seeds lie within as many
- * steps as they draw (a probability of about 2^-57 for two random seeds and a read of 128
- * columns). N(0, 1) in distribution up to float resolution (normal.c says how); the deviates
- * are a function of the seed alone, the same on any CPU. */
+/* Many deviates at once, for the noise of a crossbar's reads: IMC_NORMAL_LANES xoshiro256++
+ * streams side by side, each 64-bit draw giving two 32-bit ones, through Box and Muller's
+ * transform in float (AVX-512 code where the CPU has it, else portable code with the same
+ * arithmetic). The lanes' states are the first 32 draws of the seed's splitmix64 stream (as
+ * Blackman and Vigna advise), drawn by the first call that draws deviates, in vector code: a
+ * stream costs about 10 ns to seed, so every input vector's reads of every crossbar have their
+ * own. N(0, 1) in distribution up to float resolution (normal.c says how); the deviates are a
+ * function of the seed alone, the same on any CPU. */
 #define IMC_NORMAL_LANES 8
 
 typedef struct imc_normal_lanes {
-    uint64_t weyl; /* the last draw's point of the Weyl sequence */
+    uint64_t s[4][IMC_NORMAL_LANES]; /* the lanes' states, once seeded */
+    uint64_t seed;
+    int seeded; /* 0 until the first draw sets s from seed */
 } imc_normal_lanes;
 
 void imc_normal_lanes_seed(imc_normal_lanes *r, uint64_t seed);
