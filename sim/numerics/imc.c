@@ -624,25 +624,41 @@ static WIDEST void column_sums(const read_set *rs, const float *g, size_t N, flo
 }
 
 /* Shift-add, in two steps. The codes of one input vector's slices on a crossbar, each shifted by
- * its slice's place (SHIFT: 2^(slice x DAC bits)), add up per column into T; then each output
- * ACC[j] (J < OUT) adds its cells' sums in T shifted by their place in the weight (CELLW:
- * +-2^(slice x cell bits)), times the ADC's STEP. Every term is an integer times a power of two
- * and every sum an integer below 2^53, so the order of the additions does not matter. */
-static WIDEST void shift_slice(const float *codes, size_t cols, double shift, double *t)
+ * its slice's place (SHIFT: 2^(slice x DAC bits)), add up per column into T, in float where
+ * every such sum is an integer below 2^24 (ADC bits + input bits <= 24: exact in any order);
+ * then each output ACC[j] (j < OUT) adds its cells' sums in T shifted by their place in the
+ * weight (CELLW: +-2^(slice x cell bits)) in double, times STEP (the ADC's step, times the
+ * slice's place where T holds one slice's codes: the other way, for wider ADCs and inputs).
+ * Every term is an integer times a power of two and every sum an integer below 2^53. */
+static WIDEST void shift_slice(const float *codes, size_t cols, float shift, float *t)
 {
     for (size_t c = 0; c < cols; c++)
-        t[c] += (double)codes[c] * shift;
+        t[c] += codes[c] * shift;
 }
 
-static WIDEST void shift_cells(const double *t, size_t out, int cpw, const double *cellw,
-                               double step, double *acc)
+static inline __attribute__((always_inline)) void shift_weights(const float *t, size_t out,
+                                                                 int cpw, const double *cellw,
+                                                                 double step, double *acc)
 {
     for (size_t j = 0; j < out; j++) {
         double w = 0;
         for (int c = 0; c < cpw; c++)
-            w += t[j * (size_t)cpw + (size_t)c] * cellw[c];
+            w += (double)t[j * (size_t)cpw + (size_t)c] * cellw[c];
         acc[j] += w * step;
     }
+}
+
+/* The same with the usual cells per weight as constants, so the compiler vectorizes across
+ * outputs. */
+static WIDEST void shift_cells(const float *t, size_t out, int cpw, const double *cellw,
+                               double step, double *acc)
+{
+    if (cpw == 8)
+        shift_weights(t, out, 8, cellw, step, acc);
+    else if (cpw == 4)
+        shift_weights(t, out, 4, cellw, step, acc);
+    else
+        shift_weights(t, out, cpw, cellw, step, acc);
 }
 
 /* The seed of the reads of crossbar (RT, XC) in layer LI's CALL-th multiply, and of those of one
@@ -703,11 +719,13 @@ static void *emulate_rows(void *arg)
     rs.one = malloc(M * sizeof *rs.one);
     rs.code = malloc(M * ((R + TGROUP - 1) / TGROUP) * sizeof *rs.code);
     float *tab = aligned_alloc(64, TBLOCK * TENTRIES * SUB * sizeof *tab);
-    double *t = malloc(C * sizeof *t), cellw[64]; /* a cell column's place: +-2^(slice x cell bits) */
+    float *t = malloc(C * sizeof *t);
+    double cellw[64]; /* a cell column's place: +-2^(slice x cell bits) */
     for (int c = 0; c < cpw && c < 64; c++)
         cellw[c] = (diff && c >= ws ? -1 : 1) * ldexp(1, (c % ws) * cb);
     j->failed = !xs || !v || !t || !rs.level || !rs.idx || !rs.nnz || !rs.one || !rs.code || !tab;
     double codes = ldexp(1, e->adc_bits) - 1;
+    int float_sums = e->adc_bits + (int)S * e->dac_bits <= 24;
     for (int rt = 0; !j->failed && rt < lp->row_tiles; rt++) {
         size_t r0 = (size_t)rt * R, nr = in - r0 < R ? in - r0 : R;
         double fs = (double)nr * e->dac_top * ((1 << cb) - 1);
@@ -731,11 +749,16 @@ static void *emulate_rows(void *arg)
                     float *vi = v + i * S * C;
                     e->cell->type->cell->read(e->cell, vi, S * C, read_seed(xseed, i0 + i));
                     e->adc->type->adc->convert(e->adc, vi, S * C, (float)inv);
-                    memset(t, 0, C * sizeof *t);
-                    double shift = 1; /* 2^(s x DAC bits) */
-                    for (size_t s = 0; s < S; s++, shift *= 1 << e->dac_bits)
-                        shift_slice(vi + s * C, C, shift, t);
-                    shift_cells(t, no, cpw, cellw, step, j->acc + (i0 + i) * out + o0);
+                    double *acc = j->acc + (i0 + i) * out + o0, shift = 1; /* 2^(s x DAC bits) */
+                    if (float_sums) {
+                        memset(t, 0, C * sizeof *t);
+                        for (size_t s = 0; s < S; s++, shift *= 1 << e->dac_bits)
+                            shift_slice(vi + s * C, C, (float)shift, t);
+                        shift_cells(t, no, cpw, cellw, step, acc);
+                    } else {
+                        for (size_t s = 0; s < S; s++, shift *= 1 << e->dac_bits)
+                            shift_cells(vi + s * C, no, cpw, cellw, step * shift, acc);
+                    }
                 }
             }
         }
