@@ -39,9 +39,10 @@ typedef struct layer_emul {
  * multiply at once (imc_mvm_ops.concurrent), each in its own slot. */
 typedef struct emul_slot {
     float *g;
+    uint32_t *bits; /* or, where e->bitwise, the cells' levels as bit planes (layer_bits) */
     void *qw;
     const struct layer_emul *g_of, *qw_of;
-    size_t g_cap, qw_cap;
+    size_t g_cap, bits_cap, qw_cap;
     int32_t *q;
     size_t q_cap;
     int busy;
@@ -57,6 +58,9 @@ struct imc_emul {
     float dac_level[1 << 16];             /* the DAC's analog level of each input code */
     float level[256];                     /* an ideal cell's conductance per level (level units) */
     int nominal;                          /* cells program to their nominal level: draw nothing */
+    int bit_planes;                       /* > 0: nominal levels are integers of this many bits
+                                             and the DAC 1 bit, so reads can count (bit_sums) */
+    int bitwise;                          /* and they do (imc_emul_bitwise) */
     uint64_t program_seed;                /* every crossbar row's programming stream derives
                                              from it and the row's place (row_seed) */
     uint64_t read_seed;                   /* and every read's from this (read_seed) */
@@ -73,6 +77,8 @@ struct imc_emul {
     int adc_bits, dac_bits, in_bits, slices, force_full;
 };
 
+static int bit_sums_fast(void);
+
 void imc_emul_free(imc_emul *e)
 {
     if (!e)
@@ -83,7 +89,7 @@ void imc_emul_free(imc_emul *e)
     }
     free(e->layers);
     for (int k = 0; k < SLOTS; k++)
-        free(e->slot[k].g), free(e->slot[k].qw), free(e->slot[k].q);
+        free(e->slot[k].g), free(e->slot[k].bits), free(e->slot[k].qw), free(e->slot[k].q);
     pthread_mutex_destroy(&e->lock);
     pthread_cond_destroy(&e->freed);
     free(e->q);
@@ -101,6 +107,14 @@ int imc_emul_exact(const imc_emul *e)
 void imc_emul_force_full(imc_emul *e, int on)
 {
     e->force_full = on;
+}
+
+int imc_emul_bitwise(imc_emul *e, int on)
+{
+    e->bitwise = on && e->bit_planes > 0;
+    for (int k = 0; k < SLOTS; k++)
+        e->slot[k].g_of = NULL; /* built the other way */
+    return e->bitwise;
 }
 
 /* Grow *BUF to hold N elements of SIZE bytes (its capacity in *CAP); 0 or -1 out of memory. */
@@ -179,6 +193,13 @@ static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, size_t n)
             fn(job + t * size);
 }
 
+/* The cell's level that mapping level LEVEL (of LEVELS) programs: the same, or evenly spread
+ * over the cell's levels 0 .. CELL_TOP where the mapping uses fewer bits than the cell holds. */
+static int cell_level(int level, int levels, int cell_top)
+{
+    return levels - 1 == cell_top ? level : (int)lround((double)level * cell_top / (levels - 1));
+}
+
 /* One worker's share of programming a layer: its crossbars T0 .. T1 - 1 (row tile by row tile,
  * column tiles within). */
 typedef struct program_job {
@@ -203,6 +224,9 @@ static void *program_tiles(void *arg)
     int levels = 1 << e->arch->mapping.cell_bits, cell_top = (1 << imc_model_bits(cell)) - 1;
     double g0 = ops->level_g(cell, 0), dg = (ops->level_g(cell, cell_top) - g0) / (levels - 1);
     float *g = j->sl->g;
+    uint32_t *bits = j->sl->bits;
+    size_t words = ((size_t)p->rows + 31) / 32; /* a column's words per bit plane and row tile */
+    int planes = e->bit_planes;
     int16_t *cells = malloc((size_t)p->rows * p->cols * sizeof *cells);
     int *lv = malloc((size_t)p->cols * sizeof *lv);
     size_t *at = malloc((size_t)p->cols * sizeof *at); /* where each drawn cell goes in g */
@@ -217,6 +241,13 @@ static void *program_tiles(void *arg)
             size_t row = r0 + r, used = 0;
             for (size_t c = 0; c < C; c++) {
                 int level = cells[r * C + c];
+                if (e->bitwise) { /* bit b of its level in word r / 32 of plane b */
+                    unsigned l = level < 0 ? 0 : (unsigned)e->level[cell_level(level, levels, cell_top)];
+                    for (int b = 0; b < planes; b++)
+                        bits[(((size_t)xr * planes + b) * words + r / 32) * width + xc * C + c] |=
+                            (l >> b & 1u) << (r % 32);
+                    continue;
+                }
                 /* g_index(r0, nr, r, xc x C + c, width, C) without its divisions */
                 size_t c0 = c / PANEL * PANEL, pw = C - c0 < PANEL ? C - c0 : PANEL;
                 size_t at_c = xbar + c0 * nr + r * pw + (c - c0);
@@ -224,7 +255,7 @@ static void *program_tiles(void *arg)
                 *gc = 0;
                 if (level < 0)
                     continue; /* no weight here: the cell stays off and is not read */
-                int cl = levels - 1 == cell_top ? level : (int)lround((double)level * cell_top / (levels - 1));
+                int cl = cell_level(level, levels, cell_top);
                 if (e->nominal) {
                     *gc = e->level[cl];
                 } else {
@@ -233,7 +264,7 @@ static void *program_tiles(void *arg)
                 }
             }
             if (!used)
-                continue;
+                continue; /* (always, where e->bitwise) */
             imc_normal_rng stream;
             imc_normal_seed(&stream, row_seed(e, li, row, xc));
             ops->program(cell, lv, gv, used, &stream);
@@ -248,24 +279,36 @@ static void *program_tiles(void *arg)
 /* The conductances of LE's cells in level units, g = (G - G_min) / dG, programmed crossbar row
  * by crossbar row through the cell model's hook (its own variation and faults) from each row's
  * seed; 0 where no weight sits (the cell stays off). A mapping of fewer bits per cell than the
- * cell holds uses evenly spread levels of the cell's. The crossbars are split over e->threads
+ * cell holds uses evenly spread levels of the cell's. Where e->bitwise, the levels (integers:
+ * nominal cells) as bit planes instead, for bit_sums: bit r % 32 of word [row tile][plane b]
+ * [r / 32][column] is bit b of row r's level, 0 where no weight sits. Into *G or *BITS (the
+ * other NULL). The crossbars are split over e->threads
  * workers as a multiply is (imc_emul_threads), a cell counting as CELL_READS reads (drawing a
  * cell took ~9 ns, a cell's read ~0.015 ns in a noisy DeiT-S run): each row's stream is its own,
- * so the split changes nothing. NULL when out of memory. */
+ * so the split changes nothing. Nonzero when out of memory. */
 enum { CELL_READS = 512 };
 
-static const float *layer_g(const imc_emul *e, emul_slot *sl, const layer_emul *le)
+static int layer_cells(const imc_emul *e, emul_slot *sl, const layer_emul *le, const float **g,
+                       const uint32_t **bits)
 {
     enum { MAX_WORKERS = 64 };
+    *g = e->bitwise ? NULL : sl->g;
+    *bits = e->bitwise ? sl->bits : NULL;
     if (sl->g_of == le)
-        return sl->g;
+        return 0;
     const imc_layer_place *lp = le->lp;
     size_t in = (size_t)lp->layer->in, width = (size_t)lp->col_tiles * e->p->cols;
     size_t tiles = (size_t)lp->row_tiles * (size_t)lp->col_tiles;
+    size_t words = (size_t)lp->row_tiles * (size_t)e->bit_planes * (((size_t)e->p->rows + 31) / 32) * width;
     sl->g_of = NULL;
     const int32_t *q = quantized(sl, le);
-    if (!q || reserve(&sl->g, &sl->g_cap, in * width, sizeof *sl->g))
-        return NULL;
+    if (!q || (e->bitwise ? reserve(&sl->bits, &sl->bits_cap, words, sizeof *sl->bits)
+                          : reserve(&sl->g, &sl->g_cap, in * width, sizeof *sl->g)))
+        return -1;
+    if (e->bitwise)
+        memset(sl->bits, 0, words * sizeof *sl->bits);
+    *g = e->bitwise ? NULL : sl->g;
+    *bits = e->bitwise ? sl->bits : NULL;
     size_t n = (double)in * (double)width * CELL_READS < e->min_split ? 1 : (size_t)e->threads;
     n = n > tiles ? tiles : n > MAX_WORKERS ? MAX_WORKERS : n;
     n = n < 1 ? 1 : n;
@@ -275,9 +318,9 @@ static const float *layer_g(const imc_emul *e, emul_slot *sl, const layer_emul *
     run_jobs(program_tiles, jobs, sizeof *jobs, n);
     for (size_t t = 0; t < n; t++)
         if (jobs[t].failed)
-            return NULL;
+            return -1;
     sl->g_of = le;
-    return sl->g;
+    return 0;
 }
 
 /* The exact path's weights: LE's quantized weights [in][out] as floats when e->exact_k says
@@ -413,8 +456,20 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
         int levels = 1 << arch->mapping.cell_bits, cell_top = (1 << imc_model_bits(cell)) - 1;
         double g0 = ops->level_g(cell, 0), dg = (ops->level_g(cell, cell_top) - g0) / (levels - 1);
         e->nominal = programs_nominal(cell) && cell_top < 256;
-        for (int c = 0; e->nominal && c <= cell_top; c++) /* as layer_g would compute them */
+        for (int c = 0; e->nominal && c <= cell_top; c++) /* as layer_cells would compute them */
             e->level[c] = (float)((ops->level_g(cell, c) - g0) / dg);
+        /* integer levels, below 2^8, read by a 1-bit DAC whose code 0 drives nothing */
+        int top = 0;
+        for (int c = 0; c <= cell_top; c++)
+            top = top < (int)e->level[c] ? (int)e->level[c] : top;
+        for (e->bit_planes = 0; e->bit_planes < 8 && top >> e->bit_planes; e->bit_planes++)
+            ;
+        for (int c = 0; c <= cell_top; c++)
+            if (!(e->level[c] >= 0 && e->level[c] <= top && e->level[c] == floorf(e->level[c])))
+                e->bit_planes = 0;
+        if (!e->nominal || top > 255 || e->dac_bits != 1 || e->dac_level[0] != 0.0f || !bit_sums_fast())
+            e->bit_planes = 0;
+        e->bitwise = e->bit_planes > 0;
     }
     e->in_bits = arch->mapping.input_bits;
     e->exact_k = exact_rows(e);
@@ -623,6 +678,87 @@ static WIDEST void column_sums(const read_set *rs, const float *g, size_t N, flo
         }
 }
 
+/* The column values of M reads of one crossbar of nominal cells whose levels are integers: read
+ * m's value in column c is LEVEL (the DAC's one level) times the sum over the rows that are on
+ * of the cells' levels = the sum over bit planes b of 2^b x the number of rows that are on and
+ * have bit b set: popcount(X[m][w] & P[(b x W + w) x STRIDE + c]) over the W words of 32 rows.
+ * An integer below 2^24 times LEVEL: the same float as column_sums gives. Counted sixteen
+ * columns at once (AVX-512's VPOPCNTD): a read of 16 columns of 128 rows of 2-bit cells takes
+ * 8 counts against table_sums's 32 table entries, and the planes are 16 times smaller than the
+ * floats (a FAR-S LSTM layer's 1 MB, read every step, is 64 KB). Only where the CPU counts so
+ * (bit_sums_fast): a count a bit at a time would be slower than the floats' tables. */
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define HAVE_BIT_SUMS 1
+/* The count of one word of plane B (shift SH) into sums A, for columns 16 Q .. 16 Q + 15 of PP. */
+#define BIT_COUNT(a, q) \
+    a = _mm512_add_epi32(a, _mm512_sllv_epi32(_mm512_popcnt_epi32(_mm512_and_si512( \
+                                                   xw, _mm512_loadu_si512(pp + 16 * (q)))), \
+                                               sh))
+
+__attribute__((target("avx512f,avx512vpopcntdq"))) static void bit_sums(const uint32_t *x, size_t M,
+                                                                       size_t W, int B,
+                                                                       const uint32_t *P,
+                                                                       size_t stride, size_t C,
+                                                                       float level, float *v)
+{
+    const __m512 lv = _mm512_set1_ps(level);
+    for (size_t m = 0; m < M; m++) {
+        const uint32_t *xm = x + m * W;
+        float *vm = v + m * C;
+        size_t c0 = 0;
+        for (; c0 + 128 <= C; c0 += 128) { /* 128 columns' sums in registers */
+            __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0,
+                    a6 = a0, a7 = a0;
+            for (size_t w = 0; w < W; w++) {
+                if (!xm[w])
+                    continue; /* none of these 32 rows is on */
+                __m512i xw = _mm512_set1_epi32((int)xm[w]);
+                for (int b = 0; b < B; b++) {
+                    const uint32_t *pp = P + ((size_t)b * W + w) * stride + c0;
+                    __m512i sh = _mm512_set1_epi32(b);
+                    BIT_COUNT(a0, 0), BIT_COUNT(a1, 1), BIT_COUNT(a2, 2), BIT_COUNT(a3, 3);
+                    BIT_COUNT(a4, 4), BIT_COUNT(a5, 5), BIT_COUNT(a6, 6), BIT_COUNT(a7, 7);
+                }
+            }
+            __m512i a[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+            for (int q = 0; q < 8; q++)
+                _mm512_storeu_ps(vm + c0 + 16 * q, _mm512_mul_ps(_mm512_cvtepi32_ps(a[q]), lv));
+        }
+        for (; c0 < C; c0 += 16) { /* the rest, 16 at a time */
+            __mmask16 k = C - c0 >= 16 ? 0xffff : (__mmask16)((1u << (C - c0)) - 1);
+            __m512i acc = _mm512_setzero_si512();
+            for (size_t w = 0; w < W; w++) {
+                __m512i xw = _mm512_set1_epi32((int)xm[w]);
+                for (int b = 0; b < B; b++) {
+                    __m512i p = _mm512_maskz_loadu_epi32(k, P + ((size_t)b * W + w) * stride + c0);
+                    __m512i n = _mm512_popcnt_epi32(_mm512_and_si512(xw, p));
+                    acc = _mm512_add_epi32(acc, _mm512_sllv_epi32(n, _mm512_set1_epi32(b)));
+                }
+            }
+            _mm512_mask_storeu_ps(vm + c0, k, _mm512_mul_ps(_mm512_cvtepi32_ps(acc), lv));
+        }
+    }
+}
+#undef BIT_COUNT
+
+static int bit_sums_fast(void)
+{
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
+}
+#else
+static void bit_sums(const uint32_t *x, size_t M, size_t W, int B, const uint32_t *P,
+                     size_t stride, size_t C, float level, float *v)
+{
+    (void)x, (void)M, (void)W, (void)B, (void)P, (void)stride, (void)C, (void)level, (void)v;
+}
+
+static int bit_sums_fast(void)
+{
+    return 0;
+}
+#endif
+
 /* Shift-add, in two steps. The codes of one input vector's slices on a crossbar, each shifted by
  * its slice's place (SHIFT: 2^(slice x DAC bits)), add up per column into T, in float where
  * every such sum is an integer below 2^24 (ADC bits + input bits <= 24: exact in any order);
@@ -681,7 +817,8 @@ static uint64_t read_seed(uint64_t crossbar, size_t i)
 typedef struct rows_job {
     const imc_emul *e;
     const layer_emul *le;
-    const float *g;     /* the layer's conductances (layer_g) */
+    const float *g;     /* the layer's conductances (layer_cells) */
+    const uint32_t *bits; /* or its levels' bit planes */
     const int32_t *xu;  /* the inputs, offset to unsigned [rows][in] */
     double *acc;        /* [rows][out]: the worker adds to its own rows only */
     uint64_t call;
@@ -711,8 +848,9 @@ static void *emulate_rows(void *arg)
     int dmask = (1 << e->dac_bits) - 1;
     size_t S = (size_t)e->slices, chunk = CHUNK_VALUES / (S * (R > C ? R : C));
     chunk = chunk < 1 ? 1 : chunk > rows ? rows : chunk;
-    size_t M = chunk * S;
+    size_t M = chunk * S, words = (R + 31) / 32;
     float *xs = malloc(M * R * sizeof *xs), *v = malloc(M * C * sizeof *v);
+    uint32_t *xbits = malloc(M * words * sizeof *xbits);
     read_set rs = {.x = xs, .K = R};
     rs.level = malloc(M * sizeof *rs.level);
     rs.idx = malloc(M * R * sizeof *rs.idx), rs.nnz = malloc(M * sizeof *rs.nnz);
@@ -723,7 +861,8 @@ static void *emulate_rows(void *arg)
     double cellw[64]; /* a cell column's place: +-2^(slice x cell bits) */
     for (int c = 0; c < cpw && c < 64; c++)
         cellw[c] = (diff && c >= ws ? -1 : 1) * ldexp(1, (c % ws) * cb);
-    j->failed = !xs || !v || !t || !rs.level || !rs.idx || !rs.nnz || !rs.one || !rs.code || !tab;
+    j->failed = !xs || !v || !xbits || !t || !rs.level || !rs.idx || !rs.nnz || !rs.one || !rs.code ||
+                !tab;
     double codes = ldexp(1, e->adc_bits) - 1;
     int float_sums = e->adc_bits + (int)S * e->dac_bits <= 24;
     for (int rt = 0; !j->failed && rt < lp->row_tiles; rt++) {
@@ -740,11 +879,25 @@ static void *emulate_rows(void *arg)
                         xr[r] = e->dac_level[(xi[r] >> (s * (size_t)e->dac_bits)) & dmask];
                 }
             rs.M = ni * S, rs.K = nr;
-            find_rows(&rs, C);
+            if (j->bits) /* each read's rows that are on, as bits */
+                for (size_t m = 0; m < rs.M; m++)
+                    for (size_t w = 0; w < words; w++) {
+                        uint32_t b = 0;
+                        for (size_t r = w * 32; r < nr && r < w * 32 + 32; r++)
+                            b |= (uint32_t)(xs[m * nr + r] != 0.0f) << (r % 32);
+                        xbits[m * words + w] = b;
+                    }
+            else
+                find_rows(&rs, C);
             for (int xc = 0; xc < lp->col_tiles; xc++) {
                 size_t o0 = (size_t)xc * wpr, no = out - o0 < wpr ? out - o0 : wpr;
                 uint64_t xseed = crossbar_seed(e, li, j->call, rt, xc);
-                column_sums(&rs, j->g + r0 * width + (size_t)xc * C * nr, C, v, tab);
+                if (j->bits)
+                    bit_sums(xbits, rs.M, words, e->bit_planes,
+                             j->bits + (size_t)rt * e->bit_planes * words * width + (size_t)xc * C,
+                             width, C, e->dac_level[1], v);
+                else
+                    column_sums(&rs, j->g + r0 * width + (size_t)xc * C * nr, C, v, tab);
                 for (size_t i = 0; i < ni; i++) { /* the S reads of vector i0 + i */
                     float *vi = v + i * S * C;
                     e->cell->type->cell->read(e->cell, vi, S * C, read_seed(xseed, i0 + i));
@@ -763,15 +916,15 @@ static void *emulate_rows(void *arg)
             }
         }
     }
-    free(xs), free(v), free(t), free(rs.level), free(rs.idx), free(rs.nnz), free(rs.one);
+    free(xs), free(v), free(xbits), free(t), free(rs.level), free(rs.idx), free(rs.nnz), free(rs.one);
     free(rs.code), free(tab);
     return NULL;
 }
 
 /* The full emulation of one multiply of ROWS vectors, split by vectors over e->threads workers
  * when there is enough of it. */
-static int emulate(imc_emul *e, layer_emul *le, const float *g, const int32_t *xu,
-                   size_t rows, double *acc, imc_err *err)
+static int emulate(imc_emul *e, layer_emul *le, const float *g, const uint32_t *bits,
+                   const int32_t *xu, size_t rows, double *acc, imc_err *err)
 {
     enum { MAX_WORKERS = 64 };
     double work = (double)rows * e->slices * le->lp->layer->in * le->lp->col_tiles * e->p->cols;
@@ -780,7 +933,7 @@ static int emulate(imc_emul *e, layer_emul *le, const float *g, const int32_t *x
     rows_job jobs[MAX_WORKERS];
     uint64_t call = le->calls++;
     for (size_t t = 0; t < n; t++)
-        jobs[t] = (rows_job){e, le, g, xu, acc, call, rows * t / n, rows * (t + 1) / n, 0};
+        jobs[t] = (rows_job){e, le, g, bits, xu, acc, call, rows * t / n, rows * (t + 1) / n, 0};
     run_jobs(emulate_rows, jobs, sizeof *jobs, n);
     int failed = 0;
     for (size_t t = 0; t < n; t++)
@@ -919,11 +1072,12 @@ static WIDEST int mvm(void *ctx, size_t li, const float *x, size_t rows, float *
     if (le->exact && !e->force_full) {
         rc = exact_gemm(e, sl, le, xu, rows, acc, err);
     } else {
-        const float *g = layer_g(e, sl, le);
-        if (!g)
+        const float *g;
+        const uint32_t *bits;
+        if (layer_cells(e, sl, le, &g, &bits))
             rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
         else
-            rc = emulate(e, le, g, xu, rows, acc, err);
+            rc = emulate(e, le, g, bits, xu, rows, acc, err);
     }
     release(e, sl);
     int full = !(le->exact && !e->force_full);

@@ -33,6 +33,12 @@ imc_mvm_ops imc_emul_ops(imc_emul *e);
 /* Does every layer take the exact fast path? */
 int imc_emul_exact(const imc_emul *e);
 
+/* For tests: ON = 0 makes the full emulation of nominal cells with integer levels read by a 1-bit
+ * DAC sum conductances in float (column_sums) instead of counting bits (bit_sums), 1 (the
+ * default) lets it count where the CPU can; returns whether it now counts. The same results
+ * either way. */
+int imc_emul_bitwise(imc_emul *e, int on);
+
 /* Split each full emulation of at least MIN_SPLIT cell reads (0: 2^24, where a thread's start
  * costs little against the work), and the programming of a layer's cells likewise, over N
  * threads (default 1). Results do not depend on N: every input vector's sums run in the same

@@ -188,7 +188,10 @@ static void test_exact_integer_gemm(void)
      * gives reads of several levels (column_sums weights each row). The exact path sums 8-bit
      * products in float sgemms of up to 514 rows (exact_rows), 12-bit ones two rows at a time,
      * and 16-bit ones in one dgemm. Each scheme with 5 input vectors (40 reads of 8-bit inputs:
-     * the per-row sums) and 12 (96 reads: at least imc.c's 48, the tables). */
+     * the per-row sums) and 12 (96 reads: at least imc.c's 48, the tables), and where the CPU
+     * counts bits (bit_sums: nominal cells, 1-bit DAC) both ways; 40-row, 144-column crossbars
+     * give it two words of rows (and a zero one in the 8-row last tile) and a whole block of
+     * 128 columns before a narrower one. */
     const char *schemes[][2] = {{"mapping.signed=differential", "chip.tile.pe.xbar.cols=16"},
                                 {"mapping.signed=offset", "chip.tile.pe.xbar.cols=16"},
                                 {"mapping.signed=differential", "chip.tile.pe.xbar.cols=36"},
@@ -196,32 +199,43 @@ static void test_exact_integer_gemm(void)
                                 {"chip.tile.pe.xbar.rows=18", "chip.tile.pe.xbar.cols=32"},
                                 {"chip.tile.pe.dac.bits=2", "chip.tile.pe.xbar.cols=32"},
                                 {"mapping.input_bits=12", "mapping.weight_bits=12"},
-                                {"mapping.input_bits=16", "mapping.weight_bits=16"}};
+                                {"mapping.input_bits=16", "mapping.weight_bits=16"},
+                                {"chip.tile.pe.xbar.rows=40", "chip.tile.pe.xbar.cols=144"}};
     enum { MANY = 12 };
     size_t li = fc1(), in = (size_t)net->layers[li].in, out = (size_t)net->layers[li].out;
     float *x = malloc(MANY * in * sizeof *x), *fast = malloc(MANY * out * sizeof *fast),
           *full = malloc(MANY * out * sizeof *full), *ref = malloc(MANY * out * sizeof *ref);
     inputs_n(x, in, MANY);
     static const size_t counts[] = {ROWS, MANY};
-    for (int k = 0; k < 8; k++)
+    int counted = 0;
+    for (int k = 0; k < 9; k++)
         for (size_t c = 0; c < 2; c++) {
             size_t n = counts[c];
             setup_t s;
             make(&s, schemes[k], 2, 1);
             size_t width = (size_t)s.place->layers[li].col_tiles * (size_t)s.place->cols;
-            CU_ASSERT_EQUAL(width % 64 != 0, k == 2 || k == 3);
+            CU_ASSERT_EQUAL(width % 64 != 0, k == 2 || k == 3 || k == 8);
             CU_ASSERT_EQUAL(width % 16 != 0, k == 3);
-            CU_ASSERT(imc_emul_exact(s.emul)); /* 16 rows x 1 x 3 = 48 levels < 2^12 */
+            CU_ASSERT(imc_emul_exact(s.emul)); /* 40 rows x 1 x 3 = 120 levels < 2^12 */
             run_mvm_n(&s, li, x, n, fast);
             imc_emul_force_full(s.emul, 1);
             CU_ASSERT(!imc_emul_exact(s.emul));
-            run_mvm_n(&s, li, x, n, full);
-            CU_ASSERT_EQUAL(memcmp(fast, full, n * out * sizeof *fast), 0);
+            for (int bits = 0; bits < 2; bits++) {
+                if (imc_emul_bitwise(s.emul, bits) != bits) {
+                    CU_ASSERT(bits && k == 5); /* the 2-bit DAC's reads have levels */
+                    continue;
+                }
+                counted += bits;
+                memset(full, 0, n * out * sizeof *full);
+                run_mvm_n(&s, li, x, n, full);
+                CU_ASSERT_EQUAL(memcmp(fast, full, n * out * sizeof *fast), 0);
+            }
             reference(&s, li, x, n, ref);
             for (size_t i = 0; i < n * out; i++)
                 CU_ASSERT_DOUBLE_EQUAL(full[i], ref[i], 1e-5 * (fabs(ref[i]) + 1e-3));
             unmake(&s);
         }
+    printf("(bits counted in %d of 18 runs) ", counted);
     free(x), free(fast), free(full), free(ref);
 }
 
@@ -258,6 +272,7 @@ static void test_tables_in_blocks(void)
         CU_ASSERT_EQUAL_FATAL(imc_emul_new(&emul, arch, place, wfwd, 1, &err), 0);
         CU_ASSERT(imc_emul_exact(emul)); /* 256 rows x 1 x 3 = 768 levels < 2^12 */
         imc_emul_force_full(emul, force);
+        imc_emul_bitwise(emul, 0); /* the tables, not bit counts */
         imc_mvm_ops ops = imc_emul_ops(emul);
         CU_ASSERT_EQUAL(ops.mvm(ops.ctx, li, x, N, force ? full : fast, &err), 0);
         imc_emul_free(emul);
