@@ -221,10 +221,10 @@ static void test_exact_integer_gemm(void)
             imc_emul_force_full(s.emul, 1);
             CU_ASSERT(!imc_emul_exact(s.emul));
             for (int bits = 0; bits < 2; bits++) {
-                if (imc_emul_bitwise(s.emul, bits) != bits) {
-                    CU_ASSERT(bits && k == 5); /* the 2-bit DAC's reads have levels */
+                int on = imc_emul_bitwise(s.emul, bits);
+                CU_ASSERT(on <= bits && !(on && k == 5)); /* the 2-bit DAC's reads have levels */
+                if (on != bits)
                     continue;
-                }
                 counted += bits;
                 memset(full, 0, n * out * sizeof *full);
                 run_mvm_n(&s, li, x, n, full);
@@ -236,6 +236,11 @@ static void test_exact_integer_gemm(void)
             unmake(&s);
         }
     printf("(bits counted in %d of 18 runs) ", counted);
+#if defined(__GNUC__) && defined(__x86_64__)
+    /* every scheme but the 2-bit DAC's counts where the CPU can (not under valgrind) */
+    int can = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
+    CU_ASSERT_EQUAL(counted, can ? 16 : 0);
+#endif
     free(x), free(fast), free(full), free(ref);
 }
 
