@@ -3,14 +3,16 @@
  * Conductances are kept in level units, g = (G - G_min) / dG with G_min = 1/Roff and dG the
  * step between levels, so an ideal cell holds exactly its integer level and the differential
  * pair or offset encoding can be undone in integers. A layer's cells are built when it
- * multiplies (layer_g), crossbar by crossbar in panels of columns (g_index); a read of one input
- * slice on one crossbar sums, per column, the conductances of the rows whose input is on
+ * multiplies (layer_cells), crossbar by crossbar in panels of columns (g_index); a read of one
+ * input slice on one crossbar sums, per column, the conductances of the rows whose input is on
  * (column_sums; through tables of four rows' subset sums where many reads share them,
  * table_sums), for a chunk of reads at once, whose values then go through the read noise, the
- * ADC and the shift-add while they are in the cache. Column values are exact in float: at most
- * R x (2^dac - 1) x (2^cell - 1) in level units. Shift-add and the sums over row tiles run in
- * double. The exact path (ideal devices, lossless ADC) is the integer GEMM instead, as float
- * sgemms over chunks of rows whose sums stay exact (exact_rows). */
+ * ADC and the shift-add while they are in the cache. Where every cell holds its nominal level
+ * and the levels are small integers (read by a 1-bit DAC), the cells are bit planes instead and
+ * a read counts the rows that are on (bit_sums): the same integers. Column values are exact in
+ * float: at most R x (2^dac - 1) x (2^cell - 1) in level units. Shift-add and the sums over row
+ * tiles run in double. The exact path (ideal devices, lossless ADC) is the integer GEMM
+ * instead, as float sgemms over chunks of rows whose sums stay exact (exact_rows). */
 #include "sim/numerics/imc.h"
 
 #include <gsl/gsl_cblas.h>
@@ -162,7 +164,7 @@ static uint64_t row_seed(const imc_emul *e, size_t li, size_t row, int xc)
 
 enum { PANEL = 64 }; /* columns summed at once (column_sums) */
 
-/* Where layer_g keeps the conductance of row R (of NR) of the row tile starting at row R0, and
+/* Where layer_cells keeps the conductance of row R (of NR) of the row tile starting at row R0, and
  * column COL, of a layer WIDTH columns wide on crossbars of C columns: row tile by row tile,
  * crossbar by crossbar within a row tile (column_sums sums one crossbar at a time), and within
  * a crossbar in panels of PANEL columns, each panel's rows one after the other (a narrower last
@@ -355,7 +357,7 @@ static size_t exact_rows(const imc_emul *e)
 
 /* Quantize one layer once, for its scale, the sums the offsets need and whether the exact
  * path serves it, and keep its quantized weights (a byte each for 8-bit weights); its cells
- * are programmed from them when it multiplies (layer_g). */
+ * are programmed from them when it multiplies (layer_cells). */
 static int prepare(imc_emul *e, size_t li, imc_err *err)
 {
     const imc_placement *p = e->p;
