@@ -828,12 +828,12 @@ typedef struct rows_job {
     int failed;         /* out of memory */
 } rows_job;
 
-/* Per row tile, the rows every input slice of a chunk of input vectors turns on (find_rows);
- * then crossbar by crossbar the column values of all those reads at once (column_sums: the
- * crossbar's conductances stream through the cache once per chunk, not once per read, and its
- * values, CHUNK_VALUES at most, stay in the cache), and each read's values through the cell's
- * read, the ADC and into the shift-add. Each vector's sums run in the same order whatever the
- * split, so results do not depend on it. */
+/* Per row tile, the rows every input slice of a chunk of input vectors turns on (find_rows, or
+ * as bits for bit_sums); then crossbar by crossbar the column values of all those reads at once
+ * (column_sums or bit_sums: the crossbar's cells stream through the cache once per chunk, not
+ * once per read, and its values, CHUNK_VALUES at most, stay in the cache), and each input
+ * vector's values through the cell's read, the ADC and into the shift-add. Each vector's sums
+ * run in the same order whatever the split, so results do not depend on it. */
 static void *emulate_rows(void *arg)
 {
     rows_job *j = arg;
