@@ -10,8 +10,8 @@
  * ADC and the shift-add while they are in the cache. Where every cell holds its nominal level
  * and the levels are small integers (read by a 1-bit DAC), the cells are bit planes instead and
  * a read counts the rows that are on (bit_sums): the same integers. Column values are exact in
- * float: at most R x (2^dac - 1) x (2^cell - 1) in level units. Shift-add and the sums over row
- * tiles run in double. The exact path (ideal devices, lossless ADC) is the integer GEMM
+ * float: at most R x (2^dac - 1) x (2^cell - 1) in level units. Shift-add adds integers (in
+ * float where exact, else in double) and the sums over row tiles run in double. The exact path (ideal devices, lossless ADC) is the integer GEMM
  * instead, as float sgemms over chunks of rows whose sums stay exact (exact_rows). */
 #include "sim/numerics/imc.h"
 
@@ -34,14 +34,15 @@ typedef struct layer_emul {
 } layer_emul;
 
 /* The layer a caller multiplied last, as its pass needs it, rebuilt when another layer comes:
- * the full emulation's conductances in level units [in][col_tiles x cols] (G), or the exact
+ * the full emulation's conductances in level units (G, laid out as g_index says) or, where
+ * e->bitwise, their levels' bit planes (BITS, layer_cells says how), or the exact
  * path's quantized weights [in][out] (QW: floats, or doubles where exact_k is 0); Q: scratch of
  * a layer's quantized weights. An LSTM direction multiplies the same layer once per token, so
  * it is built once per direction. One slot per caller at a time: a FAR head's two directions
  * multiply at once (imc_mvm_ops.concurrent), each in its own slot. */
 typedef struct emul_slot {
     float *g;
-    uint32_t *bits; /* or, where e->bitwise, the cells' levels as bit planes (layer_bits) */
+    uint32_t *bits;
     void *qw;
     const struct layer_emul *g_of, *qw_of;
     size_t g_cap, bits_cap, qw_cap;
@@ -177,19 +178,20 @@ static size_t g_index(size_t r0, size_t nr, size_t r, size_t col, size_t width, 
     return r0 * width + xc * C * nr + c0 * nr + r * pw + (cc - c0);
 }
 
-/* Runs FN on N jobs of SIZE bytes each at JOBS: the first on this thread, the others on threads
- * of their own (or on this one, when no thread can be had). */
+/* Runs FN on N jobs (at most MAX_WORKERS) of SIZE bytes each at JOBS: the first on this thread,
+ * the others on threads of their own (or on this one, when no thread can be had). */
+enum { MAX_WORKERS = 64 }; /* threads of one multiply or programming, at most */
+
 static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, size_t n)
 {
-    enum { MAX_JOBS = 64 };
-    pthread_t tid[MAX_JOBS];
-    int started[MAX_JOBS] = {0};
+    pthread_t tid[MAX_WORKERS];
+    int started[MAX_WORKERS] = {0};
     char *job = jobs;
-    for (size_t t = 1; t < n && t < MAX_JOBS; t++)
+    for (size_t t = 1; t < n && t < MAX_WORKERS; t++)
         started[t] = !pthread_create(&tid[t], NULL, fn, job + t * size);
     fn(job);
     for (size_t t = 1; t < n; t++)
-        if (t < MAX_JOBS && started[t])
+        if (t < MAX_WORKERS && started[t])
             pthread_join(tid[t], NULL);
         else
             fn(job + t * size);
@@ -278,22 +280,21 @@ static void *program_tiles(void *arg)
     return NULL;
 }
 
-/* The conductances of LE's cells in level units, g = (G - G_min) / dG, programmed crossbar row
- * by crossbar row through the cell model's hook (its own variation and faults) from each row's
- * seed; 0 where no weight sits (the cell stays off). A mapping of fewer bits per cell than the
- * cell holds uses evenly spread levels of the cell's. Where e->bitwise, the levels (integers:
- * nominal cells) as bit planes instead, for bit_sums: bit r % 32 of word [row tile][plane b]
- * [r / 32][column] is bit b of row r's level, 0 where no weight sits. Into *G or *BITS (the
- * other NULL). The crossbars are split over e->threads
- * workers as a multiply is (imc_emul_threads), a cell counting as CELL_READS reads (drawing a
- * cell took ~9 ns, a cell's read ~0.015 ns in a noisy DeiT-S run): each row's stream is its own,
- * so the split changes nothing. Nonzero when out of memory. */
+/* The conductances of LE's cells in level units, g = (G - G_min) / dG, programmed crossbar row by
+ * crossbar row through the cell model's hook (its own variation and faults) from each row's seed;
+ * 0 where no weight sits (the cell stays off). A mapping of fewer bits per cell than the cell
+ * holds uses evenly spread levels of the cell's. Where e->bitwise, the levels (integers: nominal
+ * cells) as bit planes instead, for bit_sums: bit r % 32 of word [row tile][plane b][r / 32]
+ * [column] is bit b of row r's level, 0 where no weight sits. Into *G or *BITS (the other
+ * NULL). The crossbars are split over e->threads workers as a multiply is (imc_emul_threads), a
+ * cell counting as CELL_READS reads (drawing a cell took ~9 ns, a cell's read ~0.015 ns in a noisy
+ * DeiT-S run): each row's stream is its own, so the split changes nothing. Nonzero when out of
+ * memory. */
 enum { CELL_READS = 512 };
 
 static int layer_cells(const imc_emul *e, emul_slot *sl, const layer_emul *le, const float **g,
                        const uint32_t **bits)
 {
-    enum { MAX_WORKERS = 64 };
     *g = e->bitwise ? NULL : sl->g;
     *bits = e->bitwise ? sl->bits : NULL;
     if (sl->g_of == le)
@@ -301,19 +302,19 @@ static int layer_cells(const imc_emul *e, emul_slot *sl, const layer_emul *le, c
     const imc_layer_place *lp = le->lp;
     size_t in = (size_t)lp->layer->in, width = (size_t)lp->col_tiles * e->p->cols;
     size_t tiles = (size_t)lp->row_tiles * (size_t)lp->col_tiles;
-    size_t words = (size_t)lp->row_tiles * (size_t)e->bit_planes * (((size_t)e->p->rows + 31) / 32) * width;
+    size_t plane_words = (size_t)lp->row_tiles * (size_t)e->bit_planes * (((size_t)e->p->rows + 31) / 32) * width;
     sl->g_of = NULL;
     const int32_t *q = quantized(sl, le);
-    if (!q || (e->bitwise ? reserve(&sl->bits, &sl->bits_cap, words, sizeof *sl->bits)
+    if (!q || (e->bitwise ? reserve(&sl->bits, &sl->bits_cap, plane_words, sizeof *sl->bits)
                           : reserve(&sl->g, &sl->g_cap, in * width, sizeof *sl->g)))
         return -1;
     if (e->bitwise)
-        memset(sl->bits, 0, words * sizeof *sl->bits);
+        memset(sl->bits, 0, plane_words * sizeof *sl->bits);
     *g = e->bitwise ? NULL : sl->g;
     *bits = e->bitwise ? sl->bits : NULL;
     size_t n = (double)in * (double)width * CELL_READS < e->min_split ? 1 : (size_t)e->threads;
-    n = n > tiles ? tiles : n > MAX_WORKERS ? MAX_WORKERS : n;
-    n = n < 1 ? 1 : n;
+    n = n > tiles ? tiles : n;
+    n = n > MAX_WORKERS ? MAX_WORKERS : n < 1 ? 1 : n;
     program_job jobs[MAX_WORKERS];
     for (size_t t = 0; t < n; t++)
         jobs[t] = (program_job){e, sl, le, q, tiles * t / n, tiles * (t + 1) / n, 0};
@@ -460,17 +461,17 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
         e->nominal = programs_nominal(cell) && cell_top < 256;
         for (int c = 0; e->nominal && c <= cell_top; c++) /* as layer_cells would compute them */
             e->level[c] = (float)((ops->level_g(cell, c) - g0) / dg);
-        /* integer levels, below 2^8, read by a 1-bit DAC whose code 0 drives nothing */
-        int top = 0;
-        for (int c = 0; c <= cell_top; c++)
-            top = top < (int)e->level[c] ? (int)e->level[c] : top;
-        for (e->bit_planes = 0; e->bit_planes < 8 && top >> e->bit_planes; e->bit_planes++)
+        /* nominal levels that are integers below 2^8, read by a 1-bit DAC of levels 0 and 1 (so
+         * column_sums's sums are those integers, even term by term in its last columns) */
+        int ok = e->nominal && e->dac_bits == 1 && e->dac_level[0] == 0.0f &&
+                 e->dac_level[1] == 1.0f && bit_sums_fast(), top = 0;
+        for (int c = 0; ok && c <= cell_top; c++) {
+            float l = e->level[c];
+            ok = l >= 0 && l <= 255 && l == floorf(l);
+            top = ok && (int)l > top ? (int)l : top;
+        }
+        for (e->bit_planes = 0; ok && top >> e->bit_planes; e->bit_planes++)
             ;
-        for (int c = 0; c <= cell_top; c++)
-            if (!(e->level[c] >= 0 && e->level[c] <= top && e->level[c] == floorf(e->level[c])))
-                e->bit_planes = 0;
-        if (!e->nominal || top > 255 || e->dac_bits != 1 || e->dac_level[0] != 0.0f || !bit_sums_fast())
-            e->bit_planes = 0;
         e->bitwise = e->bit_planes > 0;
     }
     e->in_bits = arch->mapping.input_bits;
@@ -503,11 +504,13 @@ typedef float f32x16 __attribute__((vector_size(64)));
 enum { TGROUP = 4, TENTRIES = 1 << TGROUP, SUB = 16, TBLOCK = 32 };
 
 /* The rows a chunk of M reads (inputs X, M x K) turns on, found once for every crossbar of the
- * row tile: each read's level (NAN: mixed levels) and, where at least TABLE_READS reads are on or
- * off (an LSTM step's 8 reads are not enough to pay for the tables: they would cost twice their
- * saving), those reads (ONE) and their table entries (CODE: per group, the entry as a float
- * offset within its block); for every other read, and for all of them where the crossbars'
- * width leaves columns past the last table block, the rows that are on (IDX, NNZ). */
+ * row tile: each read's level (NAN: mixed levels) and, where the tables serve (TABLES: the
+ * multiply has at least TABLE_READS reads -- an LSTM step's 8 are not enough to pay for the
+ * tables, they would cost twice their saving -- decided for the whole multiply, so that its
+ * split among workers and chunks changes no sum), the reads that are on or off (ONE) and
+ * their table entries (CODE: per group, the entry as a float offset within its block); for
+ * every other read, and for all of them where the crossbars' width leaves columns past the
+ * last table block, the rows that are on (IDX, NNZ). */
 enum { TABLE_READS = 48 };
 
 typedef struct read_set {
@@ -525,7 +528,7 @@ static inline int tabled(const read_set *rs, size_t m)
     return rs->tables && !isnan(rs->level[m]);
 }
 
-static WIDEST void find_rows(read_set *rs, size_t N)
+static WIDEST void find_rows(read_set *rs, size_t N, int tables)
 {
     const float *x = rs->x;
     size_t M = rs->M, K = rs->K, groups = (K + TGROUP - 1) / TGROUP;
@@ -542,7 +545,7 @@ static WIDEST void find_rows(read_set *rs, size_t N)
         if (!mixed)
             rs->one[rs->none++] = (uint32_t)m;
     }
-    rs->tables = rs->none >= TABLE_READS;
+    rs->tables = tables && rs->none;
     for (size_t t = 0; rs->tables && t < rs->none; t++) {
         const float *xm = x + (size_t)rs->one[t] * K;
         for (size_t j = 0; j < groups; j++) {
@@ -763,7 +766,8 @@ static int bit_sums_fast(void)
 
 /* Shift-add, in two steps. The codes of one input vector's slices on a crossbar, each shifted by
  * its slice's place (SHIFT: 2^(slice x DAC bits)), add up per column into T, in float where
- * every such sum is an integer below 2^24 (ADC bits + input bits <= 24: exact in any order);
+ * every such sum is an integer below 2^24 (ADC bits + slices x DAC bits <= 24: exact in any
+ * order);
  * then each output ACC[j] (j < OUT) adds its cells' sums in T shifted by their place in the
  * weight (CELLW: +-2^(slice x cell bits)) in double, times STEP (the ADC's step, times the
  * slice's place where T holds one slice's codes: the other way, for wider ADCs and inputs).
@@ -824,6 +828,7 @@ typedef struct rows_job {
     const int32_t *xu;  /* the inputs, offset to unsigned [rows][in] */
     double *acc;        /* [rows][out]: the worker adds to its own rows only */
     uint64_t call;
+    size_t rows;        /* the multiply's input vectors */
     size_t i0, i1;
     int failed;         /* out of memory */
 } rows_job;
@@ -842,7 +847,7 @@ static void *emulate_rows(void *arg)
     const imc_layer_place *lp = j->le->lp;
     size_t li = (size_t)(j->le - e->layers);
     size_t in = (size_t)lp->layer->in, out = (size_t)lp->layer->out;
-    size_t width = (size_t)lp->col_tiles * p->cols, rows = j->i1 - j->i0;
+    size_t width = (size_t)lp->col_tiles * p->cols, rows = j->i1 - j->i0, rows_total = j->rows;
     int diff = e->arch->mapping.signed_scheme == IMC_SIGNED_DIFFERENTIAL;
     int cb = e->arch->mapping.cell_bits, cpw = p->cells_per_weight, ws = p->slices;
     enum { CHUNK_VALUES = 1 << 18 };
@@ -890,7 +895,7 @@ static void *emulate_rows(void *arg)
                         xbits[m * words + w] = b;
                     }
             else
-                find_rows(&rs, C);
+                find_rows(&rs, C, rows_total * S >= TABLE_READS);
             for (int xc = 0; xc < lp->col_tiles; xc++) {
                 size_t o0 = (size_t)xc * wpr, no = out - o0 < wpr ? out - o0 : wpr;
                 uint64_t xseed = crossbar_seed(e, li, j->call, rt, xc);
@@ -928,14 +933,13 @@ static void *emulate_rows(void *arg)
 static int emulate(imc_emul *e, layer_emul *le, const float *g, const uint32_t *bits,
                    const int32_t *xu, size_t rows, double *acc, imc_err *err)
 {
-    enum { MAX_WORKERS = 64 };
     double work = (double)rows * e->slices * le->lp->layer->in * le->lp->col_tiles * e->p->cols;
     size_t n = work < e->min_split ? 1 : (size_t)e->threads < rows ? (size_t)e->threads : rows;
     n = n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : n;
     rows_job jobs[MAX_WORKERS];
-    uint64_t call = le->calls++;
+    uint64_t call = __atomic_fetch_add(&le->calls, 1, __ATOMIC_RELAXED);
     for (size_t t = 0; t < n; t++)
-        jobs[t] = (rows_job){e, le, g, bits, xu, acc, call, rows * t / n, rows * (t + 1) / n, 0};
+        jobs[t] = (rows_job){e, le, g, bits, xu, acc, call, rows, rows * t / n, rows * (t + 1) / n, 0};
     run_jobs(emulate_rows, jobs, sizeof *jobs, n);
     int failed = 0;
     for (size_t t = 0; t < n; t++)
