@@ -11,8 +11,9 @@
  * and the levels are small integers (read by a 1-bit DAC), the cells are bit planes instead and
  * a read counts the rows that are on (bit_sums): the same integers. Column values are exact in
  * float: at most R x (2^dac - 1) x (2^cell - 1) in level units. Shift-add adds integers (in
- * float where exact, else in double) and the sums over row tiles run in double. The exact path (ideal devices, lossless ADC) is the integer GEMM
- * instead, as float sgemms over chunks of rows whose sums stay exact (exact_rows). */
+ * float where exact, else in double) and the sums over row tiles run in double. The exact path
+ * (ideal devices, lossless ADC) is the integer GEMM instead, as float sgemms over chunks of rows
+ * whose sums stay exact (exact_rows). */
 #include "sim/numerics/imc.h"
 
 #include <gsl/gsl_cblas.h>
@@ -178,6 +179,18 @@ static size_t g_index(size_t r0, size_t nr, size_t r, size_t col, size_t width, 
     return r0 * width + xc * C * nr + c0 * nr + r * pw + (cc - c0);
 }
 
+/* Words of 32 rows per column, bit plane and row tile of crossbars of P's rows; and where word W
+ * of plane B of row tile RT sits, for column COL of a layer WIDTH columns wide (layer_cells). */
+static size_t row_words(const imc_placement *p)
+{
+    return ((size_t)p->rows + 31) / 32;
+}
+
+static size_t plane_word(const imc_emul *e, size_t width, size_t rt, int b, size_t w, size_t col)
+{
+    return ((rt * (size_t)e->bit_planes + (size_t)b) * row_words(e->p) + w) * width + col;
+}
+
 /* Runs FN on N jobs (at most MAX_WORKERS) of SIZE bytes each at JOBS: the first on this thread,
  * the others on threads of their own (or on this one, when no thread can be had). */
 enum { MAX_WORKERS = 64 }; /* threads of one multiply or programming, at most */
@@ -229,7 +242,6 @@ static void *program_tiles(void *arg)
     double g0 = ops->level_g(cell, 0), dg = (ops->level_g(cell, cell_top) - g0) / (levels - 1);
     float *g = j->sl->g;
     uint32_t *bits = j->sl->bits;
-    size_t words = ((size_t)p->rows + 31) / 32; /* a column's words per bit plane and row tile */
     int planes = e->bit_planes;
     int16_t *cells = malloc((size_t)p->rows * p->cols * sizeof *cells);
     int *lv = malloc((size_t)p->cols * sizeof *lv);
@@ -248,7 +260,7 @@ static void *program_tiles(void *arg)
                 if (e->bitwise) { /* bit b of its level in word r / 32 of plane b */
                     unsigned l = level < 0 ? 0 : (unsigned)e->level[cell_level(level, levels, cell_top)];
                     for (int b = 0; b < planes; b++)
-                        bits[(((size_t)xr * planes + b) * words + r / 32) * width + xc * C + c] |=
+                        bits[plane_word(e, width, (size_t)xr, b, r / 32, xc * C + c)] |=
                             (l >> b & 1u) << (r % 32);
                     continue;
                 }
@@ -292,17 +304,13 @@ static void *program_tiles(void *arg)
  * memory. */
 enum { CELL_READS = 512 };
 
-static int layer_cells(const imc_emul *e, emul_slot *sl, const layer_emul *le, const float **g,
-                       const uint32_t **bits)
+/* The building of LE's cells into SL, for layer_cells (below); nonzero when out of memory. */
+static int program_layer(const imc_emul *e, emul_slot *sl, const layer_emul *le)
 {
-    *g = e->bitwise ? NULL : sl->g;
-    *bits = e->bitwise ? sl->bits : NULL;
-    if (sl->g_of == le)
-        return 0;
     const imc_layer_place *lp = le->lp;
     size_t in = (size_t)lp->layer->in, width = (size_t)lp->col_tiles * e->p->cols;
     size_t tiles = (size_t)lp->row_tiles * (size_t)lp->col_tiles;
-    size_t plane_words = (size_t)lp->row_tiles * (size_t)e->bit_planes * (((size_t)e->p->rows + 31) / 32) * width;
+    size_t plane_words = plane_word(e, width, (size_t)lp->row_tiles, 0, 0, 0);
     sl->g_of = NULL;
     const int32_t *q = quantized(sl, le);
     if (!q || (e->bitwise ? reserve(&sl->bits, &sl->bits_cap, plane_words, sizeof *sl->bits)
@@ -310,8 +318,6 @@ static int layer_cells(const imc_emul *e, emul_slot *sl, const layer_emul *le, c
         return -1;
     if (e->bitwise)
         memset(sl->bits, 0, plane_words * sizeof *sl->bits);
-    *g = e->bitwise ? NULL : sl->g;
-    *bits = e->bitwise ? sl->bits : NULL;
     size_t n = (double)in * (double)width * CELL_READS < e->min_split ? 1 : (size_t)e->threads;
     n = n > tiles ? tiles : n;
     n = n > MAX_WORKERS ? MAX_WORKERS : n < 1 ? 1 : n;
@@ -323,6 +329,16 @@ static int layer_cells(const imc_emul *e, emul_slot *sl, const layer_emul *le, c
         if (jobs[t].failed)
             return -1;
     sl->g_of = le;
+    return 0;
+}
+
+static int layer_cells(const imc_emul *e, emul_slot *sl, const layer_emul *le, const float **g,
+                       const uint32_t **bits)
+{
+    if (sl->g_of != le && program_layer(e, sl, le))
+        return -1;
+    *g = e->bitwise ? NULL : sl->g;
+    *bits = e->bitwise ? sl->bits : NULL;
     return 0;
 }
 
@@ -767,9 +783,8 @@ static int bit_sums_fast(void)
 /* Shift-add, in two steps. The codes of one input vector's slices on a crossbar, each shifted by
  * its slice's place (SHIFT: 2^(slice x DAC bits)), add up per column into T, in float where
  * every such sum is an integer below 2^24 (ADC bits + slices x DAC bits <= 24: exact in any
- * order);
- * then each output ACC[j] (j < OUT) adds its cells' sums in T shifted by their place in the
- * weight (CELLW: +-2^(slice x cell bits)) in double, times STEP (the ADC's step, times the
+ * order); then each output ACC[j] (j < OUT) adds its cells' sums in T shifted by their place in
+ * the weight (CELLW: +-2^(slice x cell bits)) in double, times STEP (the ADC's step, times the
  * slice's place where T holds one slice's codes: the other way, for wider ADCs and inputs).
  * Every term is an integer times a power of two and every sum an integer below 2^53. */
 static WIDEST void shift_slice(const float *codes, size_t cols, float shift, float *t)
@@ -828,7 +843,7 @@ typedef struct rows_job {
     const int32_t *xu;  /* the inputs, offset to unsigned [rows][in] */
     double *acc;        /* [rows][out]: the worker adds to its own rows only */
     uint64_t call;
-    size_t rows;        /* the multiply's input vectors */
+    int tables;         /* the multiply has enough reads for the tables (find_rows) */
     size_t i0, i1;
     int failed;         /* out of memory */
 } rows_job;
@@ -847,7 +862,7 @@ static void *emulate_rows(void *arg)
     const imc_layer_place *lp = j->le->lp;
     size_t li = (size_t)(j->le - e->layers);
     size_t in = (size_t)lp->layer->in, out = (size_t)lp->layer->out;
-    size_t width = (size_t)lp->col_tiles * p->cols, rows = j->i1 - j->i0, rows_total = j->rows;
+    size_t width = (size_t)lp->col_tiles * p->cols, rows = j->i1 - j->i0;
     int diff = e->arch->mapping.signed_scheme == IMC_SIGNED_DIFFERENTIAL;
     int cb = e->arch->mapping.cell_bits, cpw = p->cells_per_weight, ws = p->slices;
     enum { CHUNK_VALUES = 1 << 18 };
@@ -855,7 +870,7 @@ static void *emulate_rows(void *arg)
     int dmask = (1 << e->dac_bits) - 1;
     size_t S = (size_t)e->slices, chunk = CHUNK_VALUES / (S * (R > C ? R : C));
     chunk = chunk < 1 ? 1 : chunk > rows ? rows : chunk;
-    size_t M = chunk * S, words = (R + 31) / 32;
+    size_t M = chunk * S, words = row_words(p);
     float *xs = malloc(M * R * sizeof *xs), *v = malloc(M * C * sizeof *v);
     uint32_t *xbits = malloc(M * words * sizeof *xbits);
     read_set rs = {.x = xs, .K = R};
@@ -881,27 +896,29 @@ static void *emulate_rows(void *arg)
             for (size_t i = 0; i < ni; i++) /* each slice's DAC levels for the row tile */
                 for (size_t s = 0; s < S; s++) {
                     const int32_t *xi = j->xu + (i0 + i) * in + r0;
+                    if (j->bits) { /* a 1-bit DAC's: the rows that are on, as bits */
+                        uint32_t *xb = xbits + (i * S + s) * words;
+                        for (size_t w = 0; w < words; w++) {
+                            uint32_t b = 0;
+                            for (size_t r = w * 32; r < nr && r < w * 32 + 32; r++)
+                                b |= (uint32_t)(xi[r] >> s & 1) << (r % 32);
+                            xb[w] = b;
+                        }
+                        continue;
+                    }
                     float *xr = xs + (i * S + s) * nr;
                     for (size_t r = 0; r < nr; r++)
                         xr[r] = e->dac_level[(xi[r] >> (s * (size_t)e->dac_bits)) & dmask];
                 }
             rs.M = ni * S, rs.K = nr;
-            if (j->bits) /* each read's rows that are on, as bits */
-                for (size_t m = 0; m < rs.M; m++)
-                    for (size_t w = 0; w < words; w++) {
-                        uint32_t b = 0;
-                        for (size_t r = w * 32; r < nr && r < w * 32 + 32; r++)
-                            b |= (uint32_t)(xs[m * nr + r] != 0.0f) << (r % 32);
-                        xbits[m * words + w] = b;
-                    }
-            else
-                find_rows(&rs, C, rows_total * S >= TABLE_READS);
+            if (!j->bits)
+                find_rows(&rs, C, j->tables);
             for (int xc = 0; xc < lp->col_tiles; xc++) {
                 size_t o0 = (size_t)xc * wpr, no = out - o0 < wpr ? out - o0 : wpr;
                 uint64_t xseed = crossbar_seed(e, li, j->call, rt, xc);
                 if (j->bits)
                     bit_sums(xbits, rs.M, words, e->bit_planes,
-                             j->bits + (size_t)rt * e->bit_planes * words * width + (size_t)xc * C,
+                             j->bits + plane_word(e, width, (size_t)rt, 0, 0, (size_t)xc * C),
                              width, C, e->dac_level[1], v);
                 else
                     column_sums(&rs, j->g + r0 * width + (size_t)xc * C * nr, C, v, tab);
@@ -938,8 +955,9 @@ static int emulate(imc_emul *e, layer_emul *le, const float *g, const uint32_t *
     n = n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : n;
     rows_job jobs[MAX_WORKERS];
     uint64_t call = __atomic_fetch_add(&le->calls, 1, __ATOMIC_RELAXED);
+    int tables = rows * (size_t)e->slices >= TABLE_READS;
     for (size_t t = 0; t < n; t++)
-        jobs[t] = (rows_job){e, le, g, bits, xu, acc, call, rows, rows * t / n, rows * (t + 1) / n, 0};
+        jobs[t] = (rows_job){e, le, g, bits, xu, acc, call, tables, rows * t / n, rows * (t + 1) / n, 0};
     run_jobs(emulate_rows, jobs, sizeof *jobs, n);
     int failed = 0;
     for (size_t t = 0; t < n; t++)
