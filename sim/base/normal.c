@@ -42,15 +42,22 @@ static inline double uniform_open(imc_normal_rng *r)
     return ((double)(next(r) >> 11) + 0.5) * 0x1p-53;
 }
 
+/* splitmix64: draw k of SEED's stream is splitmix_mix(SEED + k x WEYL), the finalizer being
+ * Stafford's Mix13 */
+#define WEYL 0x9e3779b97f4a7c15u
+
+static inline uint64_t splitmix_mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
 void imc_normal_seed(imc_normal_rng *r, uint64_t seed)
 {
     pthread_once(&zig_once, zig_init);
-    for (int i = 0; i < 4; i++) { /* splitmix64: never the all-zero state */
-        uint64_t z = (seed += 0x9e3779b97f4a7c15u);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-        r->s[i] = z ^ (z >> 31);
-    }
+    for (int i = 0; i < 4; i++) /* draws 1 .. 4 of splitmix64: never the all-zero state */
+        r->s[i] = splitmix_mix(seed + WEYL * (uint64_t)(i + 1));
 }
 
 /* Draw B (uniform u on (-1, 1) from its top 53 bits, layer i from its low 7) missed its layer's
@@ -95,22 +102,13 @@ void imc_normal_lanes_seed(imc_normal_lanes *r, uint64_t seed)
     r->seeded = 0;
 }
 
-/* splitmix64's finalizer (Stafford's Mix13) */
-static inline uint64_t lanes_mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-#define WEYL 0x9e3779b97f4a7c15u
-
 /* Word W of lane L's state: draw 8 W + L + 1 of the seed's splitmix64 stream (four different
  * draws of a bijection: never the all-zero state). */
 static void lanes_seed_portable(imc_normal_lanes *r)
 {
     for (int w = 0; w < 4; w++)
         for (int l = 0; l < IMC_NORMAL_LANES; l++)
-            r->s[w][l] = lanes_mix(r->seed + WEYL * (uint64_t)(IMC_NORMAL_LANES * w + l + 1));
+            r->s[w][l] = splitmix_mix(r->seed + WEYL * (uint64_t)(IMC_NORMAL_LANES * w + l + 1));
     r->seeded = 1;
 }
 

@@ -710,7 +710,6 @@ static WIDEST void column_sums(const read_set *rs, const float *g, size_t N, flo
  * (bit_sums_fast): a count a bit at a time would be slower than the floats' tables. */
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
-#define HAVE_BIT_SUMS 1
 /* The count of one word of plane B (shift SH) into sums A, for columns 16 Q .. 16 Q + 15 of PP. */
 #define BIT_COUNT(a, q) \
     a = _mm512_add_epi32(a, _mm512_sllv_epi32(_mm512_popcnt_epi32(_mm512_and_si512( \
