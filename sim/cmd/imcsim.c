@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,34 +241,95 @@ static void write_hw_csv(const void *rep, FILE *fp)
 
 /* The inputs of this run, as its outputs record them: the resolved architecture (so an edited
  * base file or a --set shows, a moved one does not), every model, trace and dataset file by
- * content, and the options that change results. */
-static int provenance(const cli *o, const imc_arch *arch, imc_provenance *p, imc_err *err)
+ * content, and the options that change results. The files are hashed on a thread of their own,
+ * started before the run (provenance_start) and joined where the provenance is first needed
+ * (provenance_ready): a FAR-S model file is 95-200 MB, 0.08-0.17 s of SHA-256, as long as its
+ * whole timing-only simulation, which the other core then hides. The same lines either way. */
+typedef struct prov_item {
+    const char *what, *path; /* a file to hash; or WHAT alone: "reference=NAME", a built-in */
+    char hex[65];
+} prov_item;
+
+typedef struct prov_job {
+    const cli *o;
+    const imc_arch *arch;
+    imc_provenance *p;
+    prov_item *items;
+    size_t n;
+    int rc;        /* of hashing: the first file that could not be read, as ERR says */
+    imc_err err;
+    pthread_t tid;
+    int started;   /* the thread runs (else the hashing ran at once) */
+    int done;      /* provenance_ready ran */
+} prov_job;
+
+static void *hash_items(void *arg)
 {
+    prov_job *j = arg;
+    for (size_t i = 0; !j->rc && i < j->n; i++)
+        if (j->items[i].path)
+            j->rc = imc_digest_path(j->items[i].path, j->items[i].hex, &j->err);
+    return NULL;
+}
+
+/* Start hashing O's input files for the provenance of ARCH's run into P. */
+static int provenance_start(prov_job *j, const cli *o, const imc_arch *arch, imc_provenance *p,
+                            imc_err *err)
+{
+    *j = (prov_job){.o = o, .arch = arch, .p = p};
+    imc_err_clear(&j->err);
+    if (!(j->items = calloc(o->n_models + o->n_references + 2, sizeof *j->items)))
+        return imc_err_set(err, IMC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < o->n_models; i++)
+        j->items[j->n++] = (prov_item){.what = "model", .path = o->models[i]};
+    if (o->sim.trace)
+        j->items[j->n++] = (prov_item){.what = "trace", .path = o->sim.trace};
+    if (o->numerics && o->num.dataset)
+        j->items[j->n++] = (prov_item){.what = "dataset", .path = o->num.dataset};
+    for (size_t i = 0; i < o->n_references; i++) /* a built-in name, or a file */
+        j->items[j->n++] = access(o->references[i], R_OK) == 0
+                               ? (prov_item){.what = "reference", .path = o->references[i]}
+                               : (prov_item){.what = o->references[i]};
+    j->started = !pthread_create(&j->tid, NULL, hash_items, j);
+    if (!j->started)
+        hash_items(j);
+    return 0;
+}
+
+/* The provenance, once the hashing is done (as often as asked: the first call builds it). */
+static int provenance_ready(void *arg, imc_err *err)
+{
+    prov_job *j = arg;
+    if (j->done)
+        return j->rc;
+    j->done = 1;
+    if (j->started)
+        pthread_join(j->tid, NULL);
+    j->started = 0;
+    if (j->rc) {
+        *err = j->err;
+        return j->rc;
+    }
+    const cli *o = j->o;
+    imc_provenance *p = j->p;
     imc_provenance_init(p, PACKAGE_VERSION);
     char *dump = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&dump, &len);
     if (!mem)
-        return imc_err_set(err, IMC_ENOMEM, "out of memory");
-    imc_arch_dump(arch, mem);
+        return j->rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+    imc_arch_dump(j->arch, mem);
     fclose(mem);
     const char *body = strchr(dump, '\n'); /* the first line names the file it came from */
     body = body ? body + 1 : dump;
     imc_provenance_text(p, "arch", body, len - (size_t)(body - dump));
     free(dump);
-    int rc = 0;
-    for (size_t i = 0; !rc && i < o->n_models; i++)
-        rc = imc_provenance_path(p, "model", o->models[i], err);
-    if (!rc && o->sim.trace)
-        rc = imc_provenance_path(p, "trace", o->sim.trace, err);
-    if (!rc && o->numerics && o->num.dataset)
-        rc = imc_provenance_path(p, "dataset", o->num.dataset, err);
-    for (size_t i = 0; !rc && i < o->n_references; i++) /* a built-in name, or a file */
-        if (access(o->references[i], R_OK) == 0)
-            rc = imc_provenance_path(p, "reference", o->references[i], err);
+    for (size_t i = 0; i < j->n; i++)
+        if (j->items[i].path)
+            imc_provenance_hex(p, j->items[i].what, j->items[i].hex);
         else {
             char ref[160];
-            snprintf(ref, sizeof ref, "reference=%.140s", o->references[i]);
+            snprintf(ref, sizeof ref, "reference=%.140s", j->items[i].what);
             imc_provenance_option(p, ref);
         }
     char opts[256];
@@ -277,7 +339,15 @@ static int provenance(const cli *o, const imc_arch *arch, imc_provenance *p, imc
         snprintf(opts, sizeof opts, "batch=%d native=%d mapping=%d hw-report=%d",
                  o->sim.batch < 1 ? 1 : o->sim.batch, o->sim.native, o->mapping, o->hw_report);
     imc_provenance_option(p, opts);
-    return rc ? rc : imc_provenance_finish(p, err);
+    return j->rc = imc_provenance_finish(p, err);
+}
+
+/* Done with J: its thread joined whatever happened. */
+static void provenance_end(prov_job *j)
+{
+    if (j->started)
+        pthread_join(j->tid, NULL);
+    free(j->items);
 }
 
 /* An output that is one of the inputs (or another output) would destroy it: refuse before
@@ -368,9 +438,12 @@ static int run(const cli *o)
     for (size_t i = 0; i < arch->n_notes; i++)
         imc_notify(&notify, IMC_NOTE_WARNING, "%s", arch->notes[i]);
     imc_provenance prov = {0};
-    int rc = 0;
-    if (o->dump_config || o->csv || o->sim.stats || o->sim.timeline || o->num.logits)
-        rc = provenance(o, arch, &prov, &err);
+    prov_job pj = {0};
+    int want = o->dump_config || o->csv || o->sim.stats || o->sim.timeline || o->num.logits;
+    int rc = want ? provenance_start(&pj, o, arch, &prov, &err) : 0;
+    /* a simulation reads it when it writes (imc_sim_request.prov_ready); the rest at once */
+    if (!rc && want && (o->dump_config || o->hw_report || o->numerics || !network))
+        rc = provenance_ready(&pj, &err);
     if (!rc && o->dump_config)
         rc = write_output(o->dump_config, write_dump, arch, &prov, &err);
     if (!rc && o->hw_report) {
@@ -397,11 +470,15 @@ static int run(const cli *o)
         rq.n_references = o->n_references;
         rq.mapping_only = o->mapping;
         rq.csv = o->hw_report ? NULL : o->csv;
-        rq.prov = &prov;
+        rq.prov = want ? &prov : NULL;
+        rq.prov_ready = want ? provenance_ready : NULL;
+        rq.prov_ctx = &pj;
         if (rq.batch < 1)
             rq.batch = 1;
         rc = imc_simulate(arch, &rq, stdout, &err);
     }
+    if (want)
+        provenance_end(&pj);
     imc_provenance_free(&prov);
     imc_arch_free(arch);
     return rc ? imc_cli_report(PROG, &err) : 0;

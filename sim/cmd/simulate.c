@@ -189,6 +189,12 @@ static void free_references(const imc_sim_request *rq, references *rf)
     free(rf->res);
 }
 
+/* RQ's provenance, once it is made (imc_sim_request.prov_ready). */
+static int provenance_ready(const imc_sim_request *rq, imc_err *err)
+{
+    return rq->prov && rq->prov_ready ? rq->prov_ready(rq->prov_ctx, err) : 0;
+}
+
 int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc_err *err)
 {
     size_t n_models = rq->trace ? 1 : rq->n_models;
@@ -203,13 +209,13 @@ int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc
     if (!rc)
         rc = open_outputs(rq, &o, err);
     imc_timeline tl = {0};
-    if (!rc && o.timeline.fp)
+    if (!rc && o.timeline.fp && !(rc = provenance_ready(rq, err))) /* its events follow */
         imc_timeline_begin(&tl, o.timeline.fp, rq->prov);
-    if (!rc && o.csv.fp && rq->prov)
-        imc_provenance_csv(o.csv.fp, rq->prov);
     for (size_t i = 0; !rc && i < n_models; i++)
         rc = load_job(arch, rq->trace ? NULL : rq->models[i], rq->trace, &jobs[i], err);
-    if (!rc && rq->mapping_only) {
+    if (!rc && rq->mapping_only && !(rc = provenance_ready(rq, err))) {
+        if (o.csv.fp && rq->prov)
+            imc_provenance_csv(o.csv.fp, rq->prov);
         for (size_t i = 0; i < n; i++) {
             if (i)
                 fputc('\n', out);
@@ -246,6 +252,10 @@ int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc
             rc = imc_engine_run(arch, place, j->graph, &eo, &j->res, err);
             runs[i] = (imc_run){j->label, place, j->graph, &j->res};
         }
+        if (!rc) /* nothing is written before the provenance is made */
+            rc = provenance_ready(rq, err);
+        if (!rc && o.csv.fp && rq->prov)
+            imc_provenance_csv(o.csv.fp, rq->prov);
         if (!rc) {
             imc_report_summary(arch, runs, n, rq->batch, rq->all_components, out);
             for (size_t i = 0; o.csv.fp && i < n; i++)

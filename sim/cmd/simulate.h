@@ -27,6 +27,11 @@ typedef struct imc_sim_request {
     const char *const *references; /* reference processors (names or YAML files) to compare */
     size_t n_references;
     const imc_provenance *prov; /* recorded in the CSV, stats and timeline; NULL: none */
+    /* Non-NULL: PROV is made while the run works (its input files hashed on another thread);
+     * called before PROV is first read, it returns once PROV is made, nonzero with ERR set
+     * when it could not be (then nothing is written). */
+    int (*prov_ready)(void *ctx, imc_err *err);
+    void *prov_ctx;
 } imc_sim_request;
 
 int imc_simulate(const imc_arch *arch, const imc_sim_request *rq, FILE *out, imc_err *err);

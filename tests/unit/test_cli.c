@@ -20,6 +20,9 @@
 #include "tests/unit/require.h"
 #include <cjson/cJSON.h>
 
+#include "sim/arch/arch.h"
+#include "sim/cmd/simulate.h"
+
 static char imcsim[4096], srcdir[4096], workdir[4096];
 
 static char *slurp(const char *path)
@@ -962,6 +965,76 @@ static int cleanup(void)
     return rmdir(workdir);
 }
 
+/* The provenance of a simulation made while it runs (imcsim hashes the input files on another
+ * thread, imc_sim_request.prov_ready): asked for once, after the run and before anything is
+ * written; when it cannot be made, the run fails with its error and leaves no output, not
+ * even the report on stdout. Then, made, it heads the CSV as it did when made first. */
+typedef struct late_prov {
+    imc_provenance *p;
+    FILE *out;      /* the report's stream: still empty when the provenance is asked for */
+    int calls, fail;
+} late_prov;
+
+static int late_prov_ready(void *ctx, imc_err *err)
+{
+    late_prov *lp = ctx;
+    lp->calls++;
+    CU_ASSERT_EQUAL(ftell(lp->out), 0);
+    if (lp->fail)
+        return imc_err_set(err, IMC_EIO, "model.bin: read failed");
+    imc_provenance_init(lp->p, PACKAGE_VERSION);
+    imc_provenance_hex(lp->p, "model", "0123");
+    return imc_provenance_finish(lp->p, err);
+}
+
+static void test_provenance_made_late(void)
+{
+    char reram[4200], model[4200], csv[4200], st[4200];
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(model, sizeof model, "%s/deit_s.bin", getenv("IMCSIM_BUILDDIR") ? getenv("IMCSIM_BUILDDIR") : ".");
+    snprintf(csv, sizeof csv, "%s/late.csv", workdir);
+    snprintf(st, sizeof st, "%s/late.yaml", workdir);
+    imc_err err;
+    imc_err_clear(&err);
+    imc_arch *arch;
+    CU_ASSERT_EQUAL_FATAL(imc_arch_load(&arch, reram, NULL, 0, &err), 0);
+    const char *models[] = {model};
+    for (int fail = 1; fail >= 0; fail--) {
+        imc_provenance prov = {0};
+        char *text = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+        late_prov lp = {&prov, out, 0, fail};
+        imc_sim_request rq = {.models = models, .n_models = 1, .batch = 1, .csv = csv,
+                              .stats = st, .prov = &prov, .prov_ready = late_prov_ready,
+                              .prov_ctx = &lp};
+        imc_err_clear(&err);
+        int rc = imc_simulate(arch, &rq, out, &err);
+        fclose(out);
+        CU_ASSERT_EQUAL(lp.calls, 1);
+        if (fail) {
+            CU_ASSERT_EQUAL(rc, IMC_EIO);
+            CU_ASSERT_STRING_EQUAL(err.msg, "model.bin: read failed");
+            CU_ASSERT_EQUAL(len, 0);
+            CU_ASSERT_EQUAL(access(csv, F_OK) + access(st, F_OK), -2);
+        } else {
+            CU_ASSERT_EQUAL(rc, 0);
+            CU_ASSERT(len > 0);
+            char want[200], *energy = slurp(csv);
+            snprintf(want, sizeof want, "# imcsim %s, inputs sha256 %s\nmodel,layer,",
+                     PACKAGE_VERSION, prov.digest);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(energy);
+            CU_ASSERT_EQUAL(strncmp(energy, want, strlen(want)), 0);
+            free(energy);
+            unlink(csv), unlink(st);
+        }
+        imc_provenance_free(&prov);
+        free(text);
+    }
+    imc_arch_free(arch);
+}
+
 static CU_TestInfo tests[] = {
     {"bad config: exit 2, one line, no output file", test_bad_config_exit_2_one_line_no_output},
     {"missing file and usage errors", test_missing_file_and_usage_errors},
@@ -973,6 +1046,7 @@ static CU_TestInfo tests[] = {
     {"--model: mapping summary and CSV", test_model_mapping},
     {"arch-configs/README.md documents every key", test_schema_documented},
     {"simulation outputs: timeline JSON, stats, batch; none on failure", test_simulation_outputs},
+    {"a provenance made during the run: asked once, after it; its failure writes nothing", test_provenance_made_late},
     {"--stats FILE.json and --summary all", test_stats_json_summary_all},
     {"--numerics on a reference model and its images", test_numerics},
     {"--reference: a processor beside the chip, in the summary, the CSV and the stats", test_reference},
