@@ -246,7 +246,8 @@ static void write_hw_csv(const void *rep, FILE *fp)
  * (provenance_ready): a FAR-S model file is 95-200 MB, 0.08-0.17 s of SHA-256, as long as its
  * whole timing-only simulation, which the other core then hides. The same lines either way. */
 typedef struct prov_item {
-    const char *what, *path; /* a file to hash; or WHAT alone: "reference=NAME", a built-in */
+    const char *what, *path; /* a file to hash ("model", its path) */
+    const char *builtin;     /* or a built-in reference processor, by name (no file) */
     char hex[65];
 } prov_item;
 
@@ -256,7 +257,7 @@ typedef struct prov_job {
     imc_provenance *p;
     prov_item *items;
     size_t n;
-    int rc;        /* of hashing: the first file that could not be read, as ERR says */
+    int rc;        /* the first failure (a file that could not be read), as ERR says */
     imc_err err;
     pthread_t tid;
     int started;   /* the thread runs (else the hashing ran at once) */
@@ -289,27 +290,16 @@ static int provenance_start(prov_job *j, const cli *o, const imc_arch *arch, imc
     for (size_t i = 0; i < o->n_references; i++) /* a built-in name, or a file */
         j->items[j->n++] = access(o->references[i], R_OK) == 0
                                ? (prov_item){.what = "reference", .path = o->references[i]}
-                               : (prov_item){.what = o->references[i]};
+                               : (prov_item){.builtin = o->references[i]};
     j->started = !pthread_create(&j->tid, NULL, hash_items, j);
     if (!j->started)
         hash_items(j);
     return 0;
 }
 
-/* The provenance, once the hashing is done (as often as asked: the first call builds it). */
-static int provenance_ready(void *arg, imc_err *err)
+/* Build J's provenance once its files are hashed (J's failure, if any, into ERR). */
+static int provenance_build(prov_job *j)
 {
-    prov_job *j = arg;
-    if (j->done)
-        return j->rc;
-    j->done = 1;
-    if (j->started)
-        pthread_join(j->tid, NULL);
-    j->started = 0;
-    if (j->rc) {
-        *err = j->err;
-        return j->rc;
-    }
     const cli *o = j->o;
     imc_provenance *p = j->p;
     imc_provenance_init(p, PACKAGE_VERSION);
@@ -317,7 +307,7 @@ static int provenance_ready(void *arg, imc_err *err)
     size_t len = 0;
     FILE *mem = open_memstream(&dump, &len);
     if (!mem)
-        return j->rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
+        return imc_err_set(&j->err, IMC_ENOMEM, "out of memory");
     imc_arch_dump(j->arch, mem);
     fclose(mem);
     const char *body = strchr(dump, '\n'); /* the first line names the file it came from */
@@ -329,7 +319,7 @@ static int provenance_ready(void *arg, imc_err *err)
             imc_provenance_hex(p, j->items[i].what, j->items[i].hex);
         else {
             char ref[160];
-            snprintf(ref, sizeof ref, "reference=%.140s", j->items[i].what);
+            snprintf(ref, sizeof ref, "reference=%.140s", j->items[i].builtin);
             imc_provenance_option(p, ref);
         }
     char opts[256];
@@ -339,7 +329,25 @@ static int provenance_ready(void *arg, imc_err *err)
         snprintf(opts, sizeof opts, "batch=%d native=%d mapping=%d hw-report=%d",
                  o->sim.batch < 1 ? 1 : o->sim.batch, o->sim.native, o->mapping, o->hw_report);
     imc_provenance_option(p, opts);
-    return j->rc = imc_provenance_finish(p, err);
+    return imc_provenance_finish(p, &j->err);
+}
+
+/* The provenance, once the hashing is done: built by the first call; every call returns the
+ * same status, and the same message in ERR when it failed. */
+static int provenance_ready(void *arg, imc_err *err)
+{
+    prov_job *j = arg;
+    if (!j->done) {
+        j->done = 1;
+        if (j->started)
+            pthread_join(j->tid, NULL);
+        j->started = 0;
+        if (!j->rc)
+            j->rc = provenance_build(j);
+    }
+    if (j->rc)
+        *err = j->err;
+    return j->rc;
 }
 
 /* Done with J: its thread joined whatever happened. */
