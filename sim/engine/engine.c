@@ -25,6 +25,7 @@
  * which resource, and each op which input arrived last (bounds.c walks that chain). */
 #include "sim/engine/engine_impl.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,6 +57,29 @@ static int oom(engine *e)
     if (!e->status)
         e->status = imc_err_set(e->err, IMC_ENOMEM, "out of memory");
     return e->status;
+}
+
+/* N units of UNIT_PS picoseconds each (N a whole number of accesses, flits, cycles, as a
+ * double), as ticks. A stage of 2^62 ps (53 days) or more -- a trace's or a model's sizes, or
+ * an architecture's rates, far out of range -- stops the run with an error instead of a
+ * conversion C leaves undefined or a product that wraps; with the kernel's horizon of 2^63 ps
+ * (kernel.c) no sum of a time and a stage wraps either. */
+#define SPAN_MAX_PS ((uint64_t)1 << 62)
+
+static uint64_t span_ps(engine *e, double n, uint64_t unit_ps)
+{
+    uint64_t ps;
+    if (n >= 0 && n < (double)SPAN_MAX_PS && !__builtin_mul_overflow((uint64_t)n, unit_ps, &ps) &&
+        ps < SPAN_MAX_PS)
+        return ps;
+    if (!e->status)
+        e->status = imc_err_set(e->err, IMC_EINPUT,
+                                "a stage would take %.3g x %" PRIu64 " ps, past the 2^62 ps (53 "
+                                "days) one stage may take: sizes or rates out of range (op %s "
+                                "of %s)", n, unit_ps,
+                                e->current ? imc_op_class_name((imc_op_class)e->current->cls) : "-",
+                                e->current ? e->g->names[e->current->name] : "the chip");
+    return 0;
 }
 
 /* A new resource of component COMP named by FMT; its index, or NO_RES when out of memory. */
@@ -182,12 +206,12 @@ static double accesses(const engine *e, imc_comp c, double bits)
 }
 
 /* Time to move BITS through buffer C (all banks in parallel). */
-static uint64_t buffer_ps(const engine *e, imc_comp c, double bits)
+static uint64_t buffer_ps(engine *e, imc_comp c, double bits)
 {
     if (!e->units[c].inst || bits <= 0)
         return 0;
-    uint64_t n = (uint64_t)ceil(accesses(e, c, bits) / e->units[c].banks);
-    return n * imc_model_latency_ps(e->units[c].inst, IMC_BUFFER_READ);
+    return span_ps(e, ceil(accesses(e, c, bits) / e->units[c].banks),
+                   imc_model_latency_ps(e->units[c].inst, IMC_BUFFER_READ));
 }
 
 static double lanes_of(const engine *e, imc_comp c)
@@ -210,7 +234,8 @@ static uint64_t send(engine *e, who w, uint32_t name, int64_t src, int64_t dst, 
     int a = router_of(e, src), b = router_of(e, dst);
     if (bits <= 0 || (a == b && src == dst))
         return t;
-    uint64_t flits = (uint64_t)ceil(bits / e->flit_bits);
+    double n = ceil(bits / e->flit_bits);
+    uint64_t all_ps = span_ps(e, n, e->flit_ps), flits = all_ps ? (uint64_t)n : 1;
     if (a == b) { /* same router, another port: one router traversal */
         charge(e, w.inf, name, IMC_CLS_TRANSFER, IMC_COMP_NOC, IMC_NOC_FLIT_HOP, (double)flits);
         traffic(e, w.inf, IMC_MEM_NOC, bits);
@@ -242,7 +267,7 @@ static uint64_t dram(engine *e, who w, uint32_t name, int cls, double bits, int 
         return t;
     const imc_instance *d = unit(e, IMC_COMP_DRAM);
     double bw = imc_instance_get(d, "bandwidth"); /* bit/s */
-    uint64_t xfer = (uint64_t)ceil(bits / bw * 1e12);
+    uint64_t xfer = span_ps(e, ceil(bits / bw * 1e12), 1);
     uint64_t s = take(e, w, e->dram, t, xfer, 0);
     charge(e, w.inf, name, cls, IMC_COMP_DRAM, write ? IMC_DRAM_WRITE_BITS : IMC_DRAM_READ_BITS,
            bits);
@@ -448,8 +473,8 @@ static uint64_t mvm_stage(engine *e, who w, int stage, uint64_t t, int *last)
             end = a > end ? a : end;
         }
         if (adds > 0 && vu) {
-            uint64_t d = (uint64_t)ceil(adds / lanes_of(e, IMC_COMP_TILE_VECTOR)) *
-                         imc_model_latency_ps(vu, IMC_DIGITAL_ADD);
+            uint64_t d = span_ps(e, ceil(adds / lanes_of(e, IMC_COMP_TILE_VECTOR)),
+                                 imc_model_latency_ps(vu, IMC_DIGITAL_ADD));
             e->stage_func = IMC_DIGITAL_ADD;
             end = take(e, w, tile->vector, end, d, vu->period_ps) + d;
         }
@@ -519,7 +544,7 @@ static uint64_t vector_stage(engine *e, who w, int stage, uint64_t t, int *last)
                       op);
             return t;
         }
-        uint64_t d = (uint64_t)ceil(count / lanes_of(e, c)) * imc_model_latency_ps(u, f);
+        uint64_t d = span_ps(e, ceil(count / lanes_of(e, c)), imc_model_latency_ps(u, f));
         charge(e, inf, op->name, op->cls, c, f, count);
         return take(e, w, host ? e->host : e->digital, t, d, u->period_ps) + d;
     }
@@ -534,14 +559,14 @@ static uint64_t vector_stage(engine *e, who w, int stage, uint64_t t, int *last)
     }
     charge(e, inf, op->name, op->cls, c, f, count);
     if (c == IMC_COMP_DIGITAL) {
-        uint64_t d = (uint64_t)ceil(count / lanes_of(e, c)) * imc_model_latency_ps(u, f);
+        uint64_t d = span_ps(e, ceil(count / lanes_of(e, c)), imc_model_latency_ps(u, f));
         return take(e, w, e->digital, t, d, u->period_ps) + d;
     }
     /* the layer copy's tiles share the elements */
     const layer_rt *l = &e->layers[op->site];
     int n = l->n_tiles;
     double share = ceil(count / n);
-    uint64_t d = (uint64_t)ceil(share / lanes_of(e, c)) * imc_model_latency_ps(u, f), end = t;
+    uint64_t d = span_ps(e, ceil(share / lanes_of(e, c)), imc_model_latency_ps(u, f)), end = t;
     for (int k = 0; k < n; k++) {
         const tile_rt *tr = &e->tiles[tile + k];
         uint64_t s = take(e, w, c == IMC_COMP_TILE_SFU ? tr->sfu : tr->vector, t, d, u->period_ps);
@@ -580,8 +605,8 @@ static uint64_t matmul_stage(engine *e, who w, int stage, uint64_t t, int *last)
             return dram(e, w, op->name, op->cls, operand, 0, t);
         if (stage == 1) {
             double units = imc_instance_get(h, "mac_units");
-            uint64_t dur = (uint64_t)ceil(macs / (units > 0 ? units : 1)) *
-                           imc_model_latency_ps(h, IMC_DIGITAL_MAC);
+            uint64_t dur = span_ps(e, ceil(macs / (units > 0 ? units : 1)),
+                                   imc_model_latency_ps(h, IMC_DIGITAL_MAC));
             charge(e, inf, op->name, op->cls, IMC_COMP_HOST, IMC_DIGITAL_MAC, macs);
             e->stage_func = IMC_DIGITAL_MAC;
             return take(e, w, e->host, t, dur, h->period_ps) + dur;
@@ -620,7 +645,7 @@ static uint64_t matmul_stage(engine *e, who w, int stage, uint64_t t, int *last)
         }
         if (stage == 0)
             return store_read(e, w, operand, spilled_of(e, inf, op), t);
-        uint64_t dur = (uint64_t)ceil(macs / units) * imc_model_latency_ps(d, IMC_DIGITAL_MAC);
+        uint64_t dur = span_ps(e, ceil(macs / units), imc_model_latency_ps(d, IMC_DIGITAL_MAC));
         charge(e, inf, op->name, op->cls, IMC_COMP_DIGITAL, IMC_DIGITAL_MAC, macs);
         e->stage_func = IMC_DIGITAL_MAC;
         *last = 1;
@@ -890,7 +915,7 @@ static int on_stage(imc_kernel *k, void *ctx, uint64_t arg)
     int inf = (int)(arg >> 32);
     uint32_t i = (uint32_t)arg;
     size_t a = at(e, inf, i);
-    const imc_op *op = &e->g->ops[i];
+    const imc_op *op = e->current = &e->g->ops[i];
     uint64_t now = imc_kernel_now(k);
     if (e->stage[a] == 0 && op->kind == IMC_OP_MVM && e->rounds > 1) {
         size_t g = (size_t)inf * e->rounds + (size_t)e->place->layers[op->layer].round;
@@ -981,7 +1006,7 @@ static int window_send(engine *e, who w, const imc_op *co, int64_t src, uint64_t
 /* OP I of inference INF is done at NOW: once its output has room, send it to its consumers. */
 static int on_done(engine *e, int inf, uint32_t i, uint64_t now)
 {
-    const imc_op *op = &e->g->ops[i];
+    const imc_op *op = e->current = &e->g->ops[i];
     size_t base = (size_t)inf * e->g->n_ops, a = base + i;
     int rc = reserve_room(e, inf, i, now);
     if (rc)
@@ -1091,6 +1116,7 @@ static int next_load(engine *e, int inf, int r, uint64_t now)
 static int on_load(imc_kernel *k, void *ctx, uint64_t arg)
 {
     engine *e = ctx;
+    e->current = NULL; /* a round's weights, no op's */
     int inf = (int)(arg >> 32), r = (int)(uint32_t)arg;
     const imc_placement *p = e->place;
     const imc_pe *pe = &e->arch->chip.tile.pe;

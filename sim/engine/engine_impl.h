@@ -152,6 +152,7 @@ typedef struct engine {
     uint32_t stage_res;
     uint8_t stage_func;
     int status;
+    const imc_op *current; /* the op whose event runs (for span_ps's message), or NULL */
 } engine;
 
 #define NO_RES UINT32_MAX

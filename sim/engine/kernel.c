@@ -124,6 +124,9 @@ int imc_kernel_schedule(imc_kernel *k, imc_tick at, imc_event_fn fn, void *ctx, 
 {
     if (at < k->now)
         return imc_kernel_fail(k, IMC_EINTERNAL, "an event was scheduled in the past");
+    if (at >= IMC_KERNEL_HORIZON) /* before any sum of ticks could wrap */
+        return imc_kernel_fail(k, IMC_EINPUT, "simulated time would pass 2^63 ps (106 days): "
+                                              "sizes or rates out of range");
     payload p = {fn, ctx, arg};
     if (at == k->now)
         return schedule_now(k, p);

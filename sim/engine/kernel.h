@@ -19,6 +19,10 @@
 
 typedef uint64_t imc_tick; /* picoseconds */
 
+/* No event is scheduled at or past this tick (2^63 ps, 106 days of simulated time): a run that
+ * would goes out with an error, long before a sum of ticks could wrap. */
+#define IMC_KERNEL_HORIZON ((imc_tick)1 << 63)
+
 typedef enum imc_kernel_backend { IMC_KERNEL_NATIVE, IMC_KERNEL_SYSTEMC } imc_kernel_backend;
 
 typedef struct imc_kernel imc_kernel;

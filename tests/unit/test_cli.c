@@ -579,6 +579,39 @@ static void test_fifo_inputs_refused(void)
     unlink(fifo);
 }
 
+/* A trace whose sizes no simulated clock can hold (a store of 6.4e18 bits: 1e17 accesses of
+ * the global buffer, 1 ns each) is refused with exit 2 and one line naming the op, and leaves
+ * no output; it once converted 3.1e19 ps to a 64-bit integer, which C leaves undefined (the
+ * fuzzer's find). */
+static void test_time_out_of_range(void)
+{
+    char reram[4200], trace[4200], csv[4200], text[4096];
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(trace, sizeof trace, "%s/huge.trace", workdir);
+    snprintf(csv, sizeof csv, "%s/huge.csv", workdir);
+    snprintf(text, sizeof text, "%s",
+             "imcsim-trace 1\n"
+             "model toy tokens=2 dim=4 heads=1 act_bits=8\n"
+             "layer 0 patch_embed patch_embed in=48 out=4 vectors=1 bias=1\n"
+             "layer 1 blocks.0.attn.qkv qkv block=0 in=4 out=12 vectors=2 bias=1\n"
+             "name 0 input\nname 1 patch_embed\nname 2 blocks.0.attn\n"
+             "op input out=384\n"
+             "op mvm layer=0 name=1 tok=1 deps=-1\n"
+             "op mvm layer=1 name=2 tok=1 deps=-1\n"
+             "op store site=1 name=2 tok=1 out=6411111111111111111 deps=-1\n"
+             "op output name=0 in=64 deps=-1\n"
+             "end ops=5\n");
+    write_file(trace, text);
+    const char *args[] = {"--arch", reram, "--trace", trace, "--csv", csv, NULL};
+    char *out, *err;
+    CU_ASSERT_EQUAL(run(NULL, NULL, &out, &err, args), 2);
+    CU_ASSERT_STRING_EQUAL(err, "imcsim: error: a stage would take 1e+17 x 1000 ps, past the "
+                                "2^62 ps (53 days) one stage may take: sizes or rates out of "
+                                "range (op store of blocks.0.attn)\n");
+    CU_ASSERT_EQUAL(access(csv, F_OK), -1);
+    free(out), free(err);
+}
+
 static int setup(void)
 {
     /* Absolute paths: the tests run imcsim from other directories. */
@@ -1056,6 +1089,7 @@ static CU_TestInfo tests[] = {
     {"outputs: links followed, mode and links kept, FIFOs and devices", test_outputs_kept_and_followed},
     {"stdout is checked", test_stdout_checked},
     {"a FIFO input is refused", test_fifo_inputs_refused},
+    {"sizes past what simulated time holds: exit 2, one line", test_time_out_of_range},
     {"temporaries removed on signals and after a SIGKILL", test_temporaries_removed},
     CU_TEST_INFO_NULL,
 };

@@ -135,6 +135,15 @@ static void test_errors(void)
         CU_ASSERT_EQUAL(imc_kernel_run(k, &err), IMC_EINTERNAL);
         CU_ASSERT_STRING_EQUAL(err.msg, "an event was scheduled in the past");
         imc_kernel_free(k);
+
+        /* the horizon: the last tick before 2^63 ps is fine, 2^63 is refused */
+        CU_ASSERT_EQUAL_FATAL(imc_kernel_new(&k, (imc_kernel_backend)b, &err), 0);
+        CU_ASSERT_EQUAL(imc_kernel_schedule(k, IMC_KERNEL_HORIZON - 1, failing, NULL, 0), 0);
+        CU_ASSERT_EQUAL(imc_kernel_schedule(k, IMC_KERNEL_HORIZON, failing, NULL, 0), IMC_EINPUT);
+        CU_ASSERT_EQUAL(imc_kernel_run(k, &err), IMC_EINPUT);
+        CU_ASSERT_STRING_EQUAL(err.msg, "simulated time would pass 2^63 ps (106 days): sizes or "
+                                        "rates out of range");
+        imc_kernel_free(k);
     }
 }
 
