@@ -6,6 +6,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "sim/base/mix64.h"
+
 /* The scalar draws: a ziggurat of ZIG_C layers (Doornik's ZIGNOR, Marsaglia and Tsang's
  * constants for 128 layers): layer i spans |x| < x[i]; layer 0 is the base strip with the tail,
  * which starts at ZIG_TAIL; every layer has area ZIG_AREA. x and r = x[i + 1] / x[i] are the
@@ -42,22 +44,11 @@ static inline double uniform_open(imc_normal_rng *r)
     return ((double)(next(r) >> 11) + 0.5) * 0x1p-53;
 }
 
-/* splitmix64: draw k of SEED's stream is splitmix_mix(SEED + k x WEYL), the finalizer being
- * Stafford's Mix13 */
-#define WEYL 0x9e3779b97f4a7c15u
-
-static inline uint64_t splitmix_mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
 void imc_normal_seed(imc_normal_rng *r, uint64_t seed)
 {
     pthread_once(&zig_once, zig_init);
     for (int i = 0; i < 4; i++) /* draws 1 .. 4 of splitmix64: never the all-zero state */
-        r->s[i] = splitmix_mix(seed + WEYL * (uint64_t)(i + 1));
+        r->s[i] = imc_mix64(seed + IMC_MIX64_WEYL * (uint64_t)(i + 1));
 }
 
 /* Draw B (uniform u on (-1, 1) from its top 53 bits, layer i from its low 7) missed its layer's
@@ -108,7 +99,7 @@ static void lanes_seed_portable(imc_normal_lanes *r)
 {
     for (int w = 0; w < 4; w++)
         for (int l = 0; l < IMC_NORMAL_LANES; l++)
-            r->s[w][l] = splitmix_mix(r->seed + WEYL * (uint64_t)(IMC_NORMAL_LANES * w + l + 1));
+            r->s[w][l] = imc_mix64(r->seed + IMC_MIX64_WEYL * (uint64_t)(IMC_NORMAL_LANES * w + l + 1));
     r->seeded = 1;
 }
 
@@ -244,7 +235,7 @@ __attribute__((target("avx512f,avx512dq"))) static inline __m512i lanes_seed_wor
 {
     __m512i k = _mm512_add_epi64(_mm512_set1_epi64(8 * w + 1), _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
     __m512i z = _mm512_add_epi64(_mm512_set1_epi64((long long)seed),
-                                 _mm512_mullo_epi64(k, _mm512_set1_epi64((long long)WEYL)));
+                                 _mm512_mullo_epi64(k, _mm512_set1_epi64((long long)IMC_MIX64_WEYL)));
     z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)),
                            _mm512_set1_epi64((long long)0xbf58476d1ce4e5b9u));
     z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)),

@@ -63,8 +63,8 @@ static inline double imc_normal(imc_normal_rng *r)
  * arithmetic). The lanes' states are the first 32 draws of the seed's splitmix64 stream (as
  * Blackman and Vigna advise), drawn by the first call that draws deviates (in vector code
  * where the CPU has it): a stream costs about 10 ns to seed, so every input vector's reads of
- * every crossbar have their own. N(0, 1) in distribution up to float resolution (normal.c says how); the deviates are a
- * function of the seed alone, the same on any CPU. */
+ * every crossbar have their own. N(0, 1) in distribution up to float resolution (normal.c says
+ * how); the deviates are a function of the seed alone, the same on any CPU. */
 #define IMC_NORMAL_LANES 8
 
 typedef struct imc_normal_lanes {

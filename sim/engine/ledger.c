@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/base/mix64.h"
 #include "sim/flow/dataflow.h"
 #include "sim/base/outfile.h"
 
@@ -84,9 +85,7 @@ static uint64_t hash_key(uint32_t name, unsigned cls, unsigned comp, unsigned ac
 {
     uint64_t z = name | (uint64_t)(cls & 0xff) << 32 | (uint64_t)(comp & 0xff) << 40 |
                  (uint64_t)(action & 0xffff) << 48;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return imc_mix64(z);
 }
 
 static int grow_slots(imc_ledger *l)

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/base/mix64.h"
 #include "sim/base/vectorize.h"
 
 typedef struct layer_emul {
@@ -148,20 +149,13 @@ static const int32_t *quantized(emul_slot *sl, const layer_emul *le)
     return sl->q;
 }
 
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
 /* The seed of the programming stream of row ROW of layer LI's column tile XC: a function of the
  * run's seed and the row's place only, so a row reprograms identically whenever it is built. */
 static uint64_t row_seed(const imc_emul *e, size_t li, size_t row, int xc)
 {
-    uint64_t z = mix64(e->program_seed + 0x9e3779b97f4a7c15u * (li + 1));
-    z = mix64(z + 0x9e3779b97f4a7c15u * ((uint64_t)xc + 1));
-    return mix64(z + 0x9e3779b97f4a7c15u * (row + 1));
+    uint64_t z = imc_mix64(e->program_seed + IMC_MIX64_WEYL * (li + 1));
+    z = imc_mix64(z + IMC_MIX64_WEYL * ((uint64_t)xc + 1));
+    return imc_mix64(z + IMC_MIX64_WEYL * (row + 1));
 }
 
 enum { PANEL = 64 }; /* columns summed at once (column_sums) */
@@ -448,8 +442,8 @@ int imc_emul_new(imc_emul **out, const imc_arch *arch, const imc_placement *p,
         imc_emul_free(e);
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     }
-    e->program_seed = mix64((uint64_t)seed ^ 0x5851f42d4c957f2du);
-    e->read_seed = mix64((uint64_t)seed ^ 0x2545f4914f6cdd1du);
+    e->program_seed = imc_mix64((uint64_t)seed ^ 0x5851f42d4c957f2du);
+    e->read_seed = imc_mix64((uint64_t)seed ^ 0x2545f4914f6cdd1du);
     imc_emul_threads(e, 1, 0);
     e->arch = arch;
     e->p = p;
@@ -822,15 +816,15 @@ static WIDEST void shift_cells(const float *t, size_t out, int cpw, const double
  * run in any order and layers multiply in any order (a FAR head's two directions at once). */
 static uint64_t crossbar_seed(const imc_emul *e, size_t li, uint64_t call, int rt, int xc)
 {
-    uint64_t z = mix64(e->read_seed + 0x9e3779b97f4a7c15u * (li + 1));
-    z = mix64(z + 0x9e3779b97f4a7c15u * (call + 1));
-    z = mix64(z + 0x9e3779b97f4a7c15u * ((uint64_t)rt + 1));
-    return mix64(z + 0x9e3779b97f4a7c15u * ((uint64_t)xc + 1));
+    uint64_t z = imc_mix64(e->read_seed + IMC_MIX64_WEYL * (li + 1));
+    z = imc_mix64(z + IMC_MIX64_WEYL * (call + 1));
+    z = imc_mix64(z + IMC_MIX64_WEYL * ((uint64_t)rt + 1));
+    return imc_mix64(z + IMC_MIX64_WEYL * ((uint64_t)xc + 1));
 }
 
 static uint64_t read_seed(uint64_t crossbar, size_t i)
 {
-    return mix64(crossbar + 0x9e3779b97f4a7c15u * (i + 1));
+    return imc_mix64(crossbar + IMC_MIX64_WEYL * (i + 1));
 }
 
 /* One worker's share of a full emulation: input vectors I0 .. I1 - 1 of one multiply. */
