@@ -66,19 +66,21 @@ static int oom(engine *e)
  * (kernel.c) no sum of a time and a stage wraps either. */
 #define SPAN_MAX_PS ((uint64_t)1 << 62)
 
+static int op_failed(engine *e, const char *msg, const imc_op *op);
+
 static uint64_t span_ps(engine *e, double n, uint64_t unit_ps)
 {
     uint64_t ps;
     if (n >= 0 && n < (double)SPAN_MAX_PS && !__builtin_mul_overflow((uint64_t)n, unit_ps, &ps) &&
         ps < SPAN_MAX_PS)
         return ps;
-    if (!e->status)
-        e->status = imc_err_set(e->err, IMC_EINPUT,
-                                "a stage would take %.3g x %" PRIu64 " ps, past the 2^62 ps (53 "
-                                "days) one stage may take: sizes or rates out of range (op %s "
-                                "of %s)", n, unit_ps,
-                                e->current ? imc_op_class_name((imc_op_class)e->current->cls) : "-",
-                                e->current ? e->g->names[e->current->name] : "the chip");
+    char msg[160];
+    snprintf(msg, sizeof msg, "a stage would take %.3g x %" PRIu64 " ps, past the 2^62 ps (53 "
+             "days) one stage may take: sizes or rates out of range", n, unit_ps);
+    if (e->current)
+        op_failed(e, msg, e->current);
+    else if (!e->status) /* a round's reprogramming */
+        e->status = imc_err_set(e->err, IMC_EINPUT, "%s", msg);
     return 0;
 }
 
@@ -235,7 +237,8 @@ static uint64_t send(engine *e, who w, uint32_t name, int64_t src, int64_t dst, 
     if (bits <= 0 || (a == b && src == dst))
         return t;
     double n = ceil(bits / e->flit_bits);
-    uint64_t all_ps = span_ps(e, n, e->flit_ps), flits = all_ps ? (uint64_t)n : 1;
+    span_ps(e, n, e->flit_ps); /* the check: the flits' time is counted per link below */
+    uint64_t flits = e->status ? 1 : (uint64_t)n;
     if (a == b) { /* same router, another port: one router traversal */
         charge(e, w.inf, name, IMC_CLS_TRANSFER, IMC_COMP_NOC, IMC_NOC_FLIT_HOP, (double)flits);
         traffic(e, w.inf, IMC_MEM_NOC, bits);

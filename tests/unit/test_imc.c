@@ -597,7 +597,7 @@ static CU_TestInfo tests[] = {
     {"fewer ADC bits never lower the error", test_adc_bits_monotonic},
     {"stuck-at faults, variation, read noise; seeds", test_faults_and_variation},
     {"split over workers: the same outputs", test_threads_same_results},
-                            {"2400 reads over 1, 64, 200 workers: the same outputs", test_threads_many_vectors},
+    {"2400 reads over 1, 64, 200 workers: the same outputs", test_threads_many_vectors},
     {"a column converted by hand", test_hand_computed_column},
     {"cell/table with cell/reram's levels: the same logits", test_table_cell_same_logits},
     {"ADC INL and offset; zero is the ideal ADC", test_adc_nonlinearity},
