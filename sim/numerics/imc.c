@@ -527,10 +527,22 @@ typedef struct read_set {
     const float *x;
     size_t M, K;
     float *level;
-    uint32_t *one, *code, *idx, *nnz;
+    uint32_t *one, *idx, *nnz;
+    uint64_t *code;
     size_t none;
     int tables;
 } read_set;
+
+/* A read's table entries are packed, TGROUP bits per group, CODES_PER_WORD groups to a 64-bit
+ * word (code_words of them for K rows): a table block's 32 entries come from two registers by
+ * shifts, not from 32 loads of indices, which left the loads' ports the bottleneck. */
+enum { CODES_PER_WORD = 64 / TGROUP };
+_Static_assert(TBLOCK == 2 * CODES_PER_WORD, "table_sums reads a whole block from two words");
+
+static size_t code_words(size_t K)
+{
+    return ((K + TGROUP - 1) / TGROUP + CODES_PER_WORD - 1) / CODES_PER_WORD;
+}
 
 /* Did table_sums sum read M of RS? */
 static inline int tabled(const read_set *rs, size_t m)
@@ -556,13 +568,16 @@ static WIDEST void find_rows(read_set *rs, size_t N, int tables)
             rs->one[rs->none++] = (uint32_t)m;
     }
     rs->tables = tables && rs->none;
+    size_t words = code_words(K);
     for (size_t t = 0; rs->tables && t < rs->none; t++) {
         const float *xm = x + (size_t)rs->one[t] * K;
+        uint64_t *cw = rs->code + t * words;
+        memset(cw, 0, words * sizeof *cw);
         for (size_t j = 0; j < groups; j++) {
-            unsigned c = 0;
+            uint64_t c = 0;
             for (size_t b = 0; b < TGROUP && j * TGROUP + b < K; b++)
-                c |= (unsigned)(xm[j * TGROUP + b] != 0.0f) << b;
-            rs->code[t * groups + j] = (uint32_t)((j % TBLOCK * TENTRIES + c) * SUB);
+                c |= (uint64_t)(xm[j * TGROUP + b] != 0.0f) << b;
+            cw[j / CODES_PER_WORD] |= c << TGROUP * (j % CODES_PER_WORD);
         }
     }
     for (size_t m = 0; m < M; m++) {
@@ -579,9 +594,16 @@ static WIDEST void find_rows(read_set *rs, size_t N, int tables)
 /* Column values V[m][c] (c < N rounded down to SUB) of the reads RS lists in ONE, each the sum
  * of the conductances of its rows whose input is nonzero, times its level. TAB: TBLOCK x
  * TENTRIES x SUB floats, 64-byte aligned. */
+/* The float offset in a table block of group J's entry, from the block's code words CW. */
+static inline size_t code_at(const uint64_t *cw, size_t j)
+{
+    size_t c = cw[j / CODES_PER_WORD] >> TGROUP * (j % CODES_PER_WORD) & (TENTRIES - 1);
+    return (j * TENTRIES + c) * SUB;
+}
+
 static WIDEST void table_sums(const read_set *rs, const float *g, size_t N, float *v, float *tab)
 {
-    size_t K = rs->K, groups = (K + TGROUP - 1) / TGROUP;
+    size_t K = rs->K, groups = (K + TGROUP - 1) / TGROUP, words = code_words(K);
     for (size_t c0 = 0; c0 + SUB <= N; c0 += SUB) {
         size_t p0 = c0 / PANEL * PANEL, pw = N - p0 < PANEL ? N - p0 : PANEL;
         const float *panel = g + p0 * K + (c0 - p0); /* row r's SUB columns at r x pw */
@@ -602,17 +624,29 @@ static WIDEST void table_sums(const read_set *rs, const float *g, size_t N, floa
                 }
             }
             for (size_t t = 0; t < rs->none; t++) {
-                const uint32_t *ct = rs->code + t * groups + j0;
+                const uint64_t *cw = rs->code + t * words + j0 / CODES_PER_WORD;
                 f32x16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, u;
                 size_t j = 0;
+                if (jn == TBLOCK) { /* a whole block: its entries' offsets are constants */
+                    uint64_t w0 = cw[0], w1 = cw[1];
+#define ENTRY(w, q, a) \
+    memcpy(&u, tab + ((q) * TENTRIES + ((w) >> TGROUP * ((q) % CODES_PER_WORD) & (TENTRIES - 1))) * SUB, 64), \
+        a += u
+#define FOUR(w, q) ENTRY(w, q, a0), ENTRY(w, q + 1, a1), ENTRY(w, q + 2, a2), ENTRY(w, q + 3, a3)
+                    FOUR(w0, 0), FOUR(w0, 4), FOUR(w0, 8), FOUR(w0, 12);
+                    FOUR(w1, 16), FOUR(w1, 20), FOUR(w1, 24), FOUR(w1, 28);
+#undef FOUR
+#undef ENTRY
+                    j = TBLOCK;
+                }
                 for (; j + 4 <= jn; j += 4) {
-                    memcpy(&u, tab + ct[j], 64), a0 += u;
-                    memcpy(&u, tab + ct[j + 1], 64), a1 += u;
-                    memcpy(&u, tab + ct[j + 2], 64), a2 += u;
-                    memcpy(&u, tab + ct[j + 3], 64), a3 += u;
+                    memcpy(&u, tab + code_at(cw, j), 64), a0 += u;
+                    memcpy(&u, tab + code_at(cw, j + 1), 64), a1 += u;
+                    memcpy(&u, tab + code_at(cw, j + 2), 64), a2 += u;
+                    memcpy(&u, tab + code_at(cw, j + 3), 64), a3 += u;
                 }
                 for (; j < jn; j++)
-                    memcpy(&u, tab + ct[j], 64), a0 += u;
+                    memcpy(&u, tab + code_at(cw, j), 64), a0 += u;
                 a0 = (a0 + a1) + (a2 + a3);
                 uint32_t m = rs->one[t];
                 float *out = v + (size_t)m * N + c0;
@@ -870,7 +904,7 @@ static void *emulate_rows(void *arg)
     rs.level = malloc(M * sizeof *rs.level);
     rs.idx = malloc(M * R * sizeof *rs.idx), rs.nnz = malloc(M * sizeof *rs.nnz);
     rs.one = malloc(M * sizeof *rs.one);
-    rs.code = malloc(M * ((R + TGROUP - 1) / TGROUP) * sizeof *rs.code);
+    rs.code = malloc(M * code_words(R) * sizeof *rs.code);
     float *tab = aligned_alloc(64, TBLOCK * TENTRIES * SUB * sizeof *tab);
     float *t = malloc(C * sizeof *t);
     double cellw[64]; /* a cell column's place: +-2^(slice x cell bits) */
