@@ -1,5 +1,4 @@
-/* normal.c -- xoshiro256++, the ziggurat for single deviates and Box-Muller for the lanes (see
- * normal.h). */
+/* normal.c -- xoshiro256++ and Box-Muller in vector lanes (see normal.h). */
 #include "sim/base/normal.h"
 
 #include <math.h>
@@ -8,83 +7,12 @@
 
 #include "sim/base/mix64.h"
 
-/* The scalar draws: a ziggurat of ZIG_C layers (Doornik's ZIGNOR, Marsaglia and Tsang's
- * constants for 128 layers): layer i spans |x| < x[i]; layer 0 is the base strip with the tail,
- * which starts at ZIG_TAIL; every layer has area ZIG_AREA. x and r = x[i + 1] / x[i] are the
- * tables normal.h's inline fast path reads; f, the density exp(-x^2 / 2) at each edge, is the
- * wedges'. */
-#define ZIG_C 128
-#define ZIG_TAIL 3.442619855899
-#define ZIG_AREA 9.91256303526217e-3
-double imc_normal_zig_x_[ZIG_C + 1], imc_normal_zig_r_[ZIG_C];
-static double zig_f[ZIG_C + 1];
-static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
-
-static void zig_init(void)
-{
-    double *x = imc_normal_zig_x_, f = exp(-0.5 * ZIG_TAIL * ZIG_TAIL);
-    x[0] = ZIG_AREA / f;
-    x[1] = ZIG_TAIL;
-    x[ZIG_C] = 0;
-    for (unsigned i = 2; i < ZIG_C; i++) {
-        x[i] = sqrt(-2 * log(ZIG_AREA / x[i - 1] + f));
-        f = exp(-0.5 * x[i] * x[i]);
-    }
-    for (unsigned i = 0; i < ZIG_C; i++)
-        imc_normal_zig_r_[i] = x[i + 1] / x[i];
-    for (unsigned i = 0; i <= ZIG_C; i++)
-        zig_f[i] = exp(-0.5 * x[i] * x[i]);
-}
-
 #define next imc_normal_next_
-
-/* uniform on (0, 1): never 0, for the logarithms of the tail */
-static inline double uniform_open(imc_normal_rng *r)
-{
-    return ((double)(next(r) >> 11) + 0.5) * 0x1p-53;
-}
 
 void imc_normal_seed(imc_normal_rng *r, uint64_t seed)
 {
-    pthread_once(&zig_once, zig_init);
     for (int i = 0; i < 4; i++) /* draws 1 .. 4 of splitmix64: never the all-zero state */
         r->s[i] = imc_mix64(seed + IMC_MIX64_WEYL * (uint64_t)(i + 1));
-}
-
-/* Draw B (uniform u on (-1, 1) from its top 53 bits, layer i from its low 7) missed its layer's
- * rectangle: the tail, a wedge, or a fresh 64-bit draw from R, as often as needed. */
-double imc_normal_slow_(imc_normal_rng *r, uint64_t b)
-{
-    const double *xs = imc_normal_zig_x_, *f = zig_f;
-    double u = ((double)(b >> 11) + 0.5) * 0x1p-52 - 1;
-    unsigned i = (unsigned)(b & (ZIG_C - 1));
-    for (;;) {
-        if (fabs(u) < imc_normal_zig_r_[i])
-            return u * xs[i];
-        if (i == 0) {
-            double x, y;
-            do {
-                x = log(uniform_open(r)) / ZIG_TAIL;
-                y = log(uniform_open(r));
-            } while (-2 * y < x * x);
-            return u < 0 ? x - ZIG_TAIL : ZIG_TAIL - x;
-        }
-        /* the wedge: under the density between the layer's edges, y = f[i + 1] + v (f[i] -
-         * f[i + 1]) for a uniform v. The chord between the edges decides without the exp where
-         * it can: y is under the chord when v > t (the fraction of the way from x[i + 1] to
-         * x[i]), so under the density where it is concave (|x| < 1), and over it when v < t
-         * where it is convex (|x| > 1); the margin keeps rounding from deciding. */
-        double x = u * xs[i], v = uniform_open(r);
-        double t = (fabs(x) - xs[i + 1]) / (xs[i] - xs[i + 1]);
-        if (xs[i] <= 1 && v > t + 1e-12)
-            return x;
-        int over = xs[i + 1] >= 1 && v < t - 1e-12;
-        if (!over && f[i + 1] + v * (f[i] - f[i + 1]) < exp(-0.5 * x * x))
-            return x;
-        b = next(r);
-        u = ((double)(b >> 11) + 0.5) * 0x1p-52 - 1;
-        i = (unsigned)(b & (ZIG_C - 1));
-    }
 }
 
 void imc_normal_lanes_seed(imc_normal_lanes *r, uint64_t seed)
@@ -186,9 +114,10 @@ static void bm_pair(uint32_t d1, uint32_t d2, float *z0, float *z1)
 }
 
 /* V[k] *= 1 + SIGMA x z_k in float (fused, as the vector code does; no other contraction under
- * -std=c11: the same on every CPU), for k < N, thirty-two deviates per two steps of the lanes
- * (seeded by the first call that draws); a step's unused deviates are dropped. */
-static void lanes_scale_portable(imc_normal_lanes *r, float *v, size_t n, float sigma)
+ * -std=c11: the same on every CPU), or where FILL V[k] = z_k, for k < N, thirty-two deviates
+ * per two steps of the lanes (seeded by the first call that draws); a step's unused deviates
+ * are dropped. */
+static void lanes_scale_portable(imc_normal_lanes *r, float *v, size_t n, float sigma, int fill)
 {
     if (!r->seeded && n)
         lanes_seed_portable(r);
@@ -202,10 +131,11 @@ static void lanes_scale_portable(imc_normal_lanes *r, float *v, size_t n, float 
             float z0, z1;
             bm_pair((uint32_t)(d1[pr / 2] >> (32 * (pr % 2))), (uint32_t)(d2[pr / 2] >> (32 * (pr % 2))),
                     &z0, &z1);
+            float *v0 = v + j + pr, *v1 = v + j + 2 * IMC_NORMAL_LANES + pr;
             if (j + pr < n)
-                v[j + pr] *= fmaf(sigma, z0, 1.0f);
+                *v0 = fill ? z0 : *v0 * fmaf(sigma, z0, 1.0f);
             if (j + 2 * IMC_NORMAL_LANES + pr < n)
-                v[j + 2 * IMC_NORMAL_LANES + pr] *= fmaf(sigma, z1, 1.0f);
+                *v1 = fill ? z1 : *v1 * fmaf(sigma, z1, 1.0f);
         }
     }
 }
@@ -245,7 +175,7 @@ __attribute__((target("avx512f,avx512dq"))) static inline __m512i lanes_seed_wor
 
 /* The same with AVX-512, sixteen pairs at once: bm_pair's operations lane by lane. */
 __attribute__((target("avx512f,avx512dq"))) static void lanes_scale_avx512(imc_normal_lanes *r, float *v,
-                                                                  size_t n, float sigma)
+                                                                  size_t n, float sigma, int fill)
 {
 #define F(x) _mm512_set1_ps(x)
 #define I(x) _mm512_set1_epi32((int)(x))
@@ -304,6 +234,11 @@ __attribute__((target("avx512f,avx512dq"))) static void lanes_scale_avx512(imc_n
         size_t left = n - j;
         __mmask16 l0 = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
         __mmask16 l1 = left >= 32 ? 0xffff : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
+        if (fill) {
+            _mm512_mask_storeu_ps(v + j, l0, z0);
+            _mm512_mask_storeu_ps(v + j + 16, l1, z1);
+            continue;
+        }
         __m512 f0 = _mm512_fmadd_ps(sig, z0, one);
         __m512 f1 = _mm512_fmadd_ps(sig, z1, one);
         _mm512_mask_storeu_ps(v + j, l0, _mm512_mul_ps(_mm512_maskz_loadu_ps(l0, v + j), f0));
@@ -316,7 +251,7 @@ __attribute__((target("avx512f,avx512dq"))) static void lanes_scale_avx512(imc_n
 }
 #endif
 
-typedef void lanes_fn(imc_normal_lanes *, float *, size_t, float);
+typedef void lanes_fn(imc_normal_lanes *, float *, size_t, float, int);
 static lanes_fn *lanes_scale;
 static pthread_once_t lanes_once = PTHREAD_ONCE_INIT;
 
@@ -352,5 +287,11 @@ void imc_normal_box_muller(uint32_t d1, uint32_t d2, float *z0, float *z1)
 void imc_normal_lanes_scale(imc_normal_lanes *r, float *v, size_t n, double sigma)
 {
     pthread_once(&lanes_once, lanes_init);
-    lanes_scale(r, v, n, (float)sigma);
+    lanes_scale(r, v, n, (float)sigma, 0);
+}
+
+void imc_normal_lanes_fill(imc_normal_lanes *r, float *z, size_t n)
+{
+    pthread_once(&lanes_once, lanes_init);
+    lanes_scale(r, z, n, 0.0f, 1);
 }

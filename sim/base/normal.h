@@ -1,14 +1,12 @@
 /* normal.h -- many standard normal deviates, fast: for noise drawn per column and per read
- * (billions per DeiT-S image), where GSL's gsl_ran_gaussian (polar Box-Muller over a generator
- * called through a pointer, one deviate per call) costs more than the arithmetic it perturbs.
+ * (billions per DeiT-S image) and for programming every cell (174 million each time a DeiT-S is
+ * programmed), where GSL's gsl_ran_gaussian (polar Box-Muller over a generator called through a
+ * pointer, one deviate per call) costs more than the arithmetic it perturbs.
  *
- * xoshiro256++ (Blackman and Vigna, 2019) seeded through splitmix64. One deviate at a time
- * (imc_normal, for programming each cell): Marsaglia and Tsang's ziggurat (J. Stat. Softw. 5(8),
- * 2000) with 128 layers as Doornik (2005) corrects it, the layer index and the uniform from
- * disjoint bits of one 64-bit draw; exact in distribution, N(0, 1) up to the 53-bit resolution
- * of the uniforms (the ziggurat samples the density exactly, tail included, by rejection). Many
- * at once (the lanes, for read noise): Box and Muller's transform in vector code. A stream is
- * fixed by its seed alone, so results are reproducible whatever the thread count. */
+ * xoshiro256++ (Blackman and Vigna, 2019) seeded through splitmix64: one stream for scalar
+ * draws (uniforms, for faults), and eight side by side (the lanes) through Box and Muller's
+ * transform in vector code for the deviates. A stream is fixed by its seed alone, so results
+ * are reproducible whatever the thread count. */
 #ifndef IMC_NORMAL_H
 #define IMC_NORMAL_H
 
@@ -20,10 +18,6 @@ typedef struct imc_normal_rng {
 } imc_normal_rng;
 
 void imc_normal_seed(imc_normal_rng *r, uint64_t seed);
-
-/* The ziggurat's tables (normal.c) and its rare path: a draw outside the layer's rectangle. */
-extern double imc_normal_zig_x_[129], imc_normal_zig_r_[128];
-double imc_normal_slow_(imc_normal_rng *r, uint64_t b);
 
 static inline uint64_t imc_normal_next_(imc_normal_rng *r)
 {
@@ -44,20 +38,8 @@ static inline double imc_normal_uniform(imc_normal_rng *r)
     return (double)(imc_normal_next_(r) >> 11) * 0x1p-53;
 }
 
-/* One standard normal deviate: inline, for the 98.8 % of draws inside a layer's rectangle. */
-static inline double imc_normal(imc_normal_rng *r)
-{
-    uint64_t b = imc_normal_next_(r);
-    /* u uniform on (-1, 1) from the top 53 bits, the layer from the low 7 */
-    double u = ((double)(b >> 11) + 0.5) * 0x1p-52 - 1;
-    unsigned i = (unsigned)(b & 127);
-    double au = u < 0 ? -u : u;
-    if (__builtin_expect(au < imc_normal_zig_r_[i], 1))
-        return u * imc_normal_zig_x_[i];
-    return imc_normal_slow_(r, b);
-}
-
-/* Many deviates at once, for the noise of a crossbar's reads: IMC_NORMAL_LANES xoshiro256++
+/* Many deviates at once, for the noise of a crossbar's reads and the programming of its cells
+ * (a stream seeded by a draw of the row's imc_normal_rng): IMC_NORMAL_LANES xoshiro256++
  * streams side by side, each 64-bit draw giving two 32-bit ones, through Box and Muller's
  * transform in float (AVX-512 code where the CPU has it, else portable code with the same
  * arithmetic). The lanes' states are the first 32 draws of the seed's splitmix64 stream (as
@@ -75,8 +57,18 @@ typedef struct imc_normal_lanes {
 
 void imc_normal_lanes_seed(imc_normal_lanes *r, uint64_t seed);
 
+/* Seed lanes L from one draw of R: their deviates are then fixed by R's seed. */
+static inline void imc_normal_lanes_from(imc_normal_lanes *l, imc_normal_rng *r)
+{
+    imc_normal_lanes_seed(l, imc_normal_next_(r));
+}
+
 /* V[k] *= 1 + SIGMA x n_k in float for k < N, each n_k a fresh N(0, 1) deviate. */
 void imc_normal_lanes_scale(imc_normal_lanes *r, float *v, size_t n, double sigma);
+
+/* Z[k] = n_k for k < N: the deviates imc_normal_lanes_scale would draw (about 0.7 ns each where
+ * the CPU has AVX-512). A call's count past a multiple of 32 drops the rest of its last step. */
+void imc_normal_lanes_fill(imc_normal_lanes *r, float *z, size_t n);
 
 /* For tests: the lanes' two deviates from the 32-bit draws D1 (radius) and D2 (angle). */
 void imc_normal_box_muller(uint32_t d1, uint32_t d2, float *z0, float *z1);

@@ -222,7 +222,7 @@ typedef struct program_job {
     int failed; /* out of memory */
 } program_job;
 
-static void *program_tiles(void *arg)
+static WIDEST void *program_tiles(void *arg)
 {
     program_job *j = arg;
     const imc_emul *e = j->e;
@@ -236,7 +236,7 @@ static void *program_tiles(void *arg)
     double g0 = ops->level_g(cell, 0), dg = (ops->level_g(cell, cell_top) - g0) / (levels - 1);
     float *g = j->sl->g;
     uint32_t *bits = j->sl->bits;
-    int planes = e->bit_planes;
+    int planes = e->bit_planes, nominal = e->nominal;
     int16_t *cells = malloc((size_t)p->rows * p->cols * sizeof *cells);
     int *lv = malloc((size_t)p->cols * sizeof *lv);
     size_t *at = malloc((size_t)p->cols * sizeof *at); /* where each drawn cell goes in g */
@@ -249,37 +249,39 @@ static void *program_tiles(void *arg)
         size_t C = (size_t)p->cols, xbar = g_index(r0, nr, 0, (size_t)xc * C, width, C);
         for (size_t r = 0; r < nr; r++) {
             size_t row = r0 + r, used = 0;
-            for (size_t c = 0; c < C; c++) {
-                int level = cells[r * C + c];
-                if (e->bitwise) { /* bit b of its level in word r / 32 of plane b */
-                    unsigned l = level < 0 ? 0 : (unsigned)e->level[cell_level(level, levels, cell_top)];
+            const int16_t *cr = cells + r * C;
+            if (e->bitwise) {
+                for (size_t c = 0; c < C; c++) { /* bit b of its level in word r / 32 of plane b */
+                    unsigned l = cr[c] < 0 ? 0 : (unsigned)e->level[cell_level(cr[c], levels, cell_top)];
                     for (int b = 0; b < planes; b++)
                         bits[plane_word(e, width, (size_t)xr, b, r / 32, xc * C + c)] |=
                             (l >> b & 1u) << (r % 32);
-                    continue;
                 }
-                /* g_index(r0, nr, r, xc x C + c, width, C) without its divisions */
-                size_t c0 = c / PANEL * PANEL, pw = C - c0 < PANEL ? C - c0 : PANEL;
-                size_t at_c = xbar + c0 * nr + r * pw + (c - c0);
-                float *gc = g + at_c;
-                *gc = 0;
-                if (level < 0)
-                    continue; /* no weight here: the cell stays off and is not read */
-                int cl = cell_level(level, levels, cell_top);
-                if (e->nominal) {
-                    *gc = e->level[cl];
-                } else {
-                    lv[used] = cl;
-                    at[used++] = at_c;
+                continue;
+            }
+            for (size_t c0 = 0; c0 < C; c0 += PANEL) { /* g_index's panels, without divisions */
+                size_t pw = C - c0 < PANEL ? C - c0 : PANEL, at_p = xbar + c0 * nr + r * pw;
+                for (size_t c = 0; c < pw; c++) {
+                    int level = cr[c0 + c];
+                    if (level < 0) { /* no weight here: the cell stays off and is not read */
+                        g[at_p + c] = 0;
+                    } else if (nominal) {
+                        g[at_p + c] = e->level[cell_level(level, levels, cell_top)];
+                    } else {
+                        lv[used] = cell_level(level, levels, cell_top);
+                        at[used++] = at_p + c;
+                    }
                 }
             }
             if (!used)
-                continue; /* (always, where e->bitwise) */
+                continue;
             imc_normal_rng stream;
             imc_normal_seed(&stream, row_seed(e, li, row, xc));
             ops->program(cell, lv, gv, used, &stream);
+            for (size_t k = 0; k < used; k++) /* in place, so that it vectorizes */
+                gv[k] = (gv[k] - g0) / dg;
             for (size_t k = 0; k < used; k++)
-                g[at[k]] = (float)((gv[k] - g0) / dg);
+                g[at[k]] = (float)gv[k];
         }
     }
     free(cells), free(lv), free(at), free(gv);
@@ -293,10 +295,10 @@ static void *program_tiles(void *arg)
  * cells) as bit planes instead, for bit_sums: bit r % 32 of word [row tile][plane b][r / 32]
  * [column] is bit b of row r's level, 0 where no weight sits. Into *G or *BITS (the other
  * NULL). The crossbars are split over e->threads workers as a multiply is (imc_emul_threads), a
- * cell counting as CELL_READS reads (drawing a cell took ~9 ns, a cell's read ~0.015 ns in a noisy
- * DeiT-S run): each row's stream is its own, so the split changes nothing. Nonzero when out of
+ * cell counting as CELL_READS reads (programming a cell takes ~4 ns, a cell's read ~0.015 ns in a
+ * noisy DeiT-S run): each row's stream is its own, so the split changes nothing. Nonzero when out of
  * memory. */
-enum { CELL_READS = 512 };
+enum { CELL_READS = 256 };
 
 /* The building of LE's cells into SL, for layer_cells (below); nonzero when out of memory. */
 static int program_layer(const imc_emul *e, emul_slot *sl, const layer_emul *le)
