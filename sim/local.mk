@@ -51,15 +51,17 @@ libimc_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS) $(ZL
 
 IMC_LIBS = libimc.a $(YAML_LIBS) $(GSL_LIBS) $(CJSON_LIBS) $(ZLIB_LIBS) $(CRYPTO_LIBS) $(LIBS)
 
-# The SystemC kernel backend: a C++ shim, compiled only when configure found SystemC. Programs
-# stay C and link the C++ runtime explicitly. libsystemc is linked --as-needed: a program that
-# never runs the kernel does not pull in the shim, and must then not need libsystemc (whose
-# own main() would want the sc_main the shim defines).
+# The SystemC kernel backend: a C++ shim, built only when configure found SystemC, as a module
+# of its own that kernel.c loads (dlopen) when a run asks for the systemc kernel, so that no
+# program links libsystemc and a native run does not pay its start-up (kernel_shim.h). It is
+# built beside imcsim and installed in pkglibdir, where kernel.c looks for it.
 if HAVE_SYSTEMC
-libimc_a_SOURCES += sim/engine/kernel_systemc.cc
-libimc_a_CXXFLAGS = $(AM_CXXFLAGS) $(SYSTEMC_CFLAGS)
-IMC_LIBS += $(SYSTEMC_LIBS) -lstdc++
-AM_LDFLAGS += -Wl,--as-needed
+kernelmoddir = $(pkglibdir)
+kernelmod_PROGRAMS = imcsim-systemc.so
+imcsim_systemc_so_SOURCES = sim/engine/kernel_systemc.cc sim/engine/kernel_shim.h
+imcsim_systemc_so_CXXFLAGS = $(AM_CXXFLAGS) $(SYSTEMC_CFLAGS) -fPIC
+imcsim_systemc_so_LDFLAGS = $(AM_LDFLAGS) -shared
+imcsim_systemc_so_LDADD = $(SYSTEMC_LIBS)
 endif
 
 bin_PROGRAMS += imcsim imcsim-model

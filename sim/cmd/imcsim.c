@@ -550,7 +550,8 @@ int main(int argc, char **argv)
             if (k < 0)
                 rc = usage_error("--kernel: '%s' is not native or systemc", optarg);
             else if (!imc_kernel_available((imc_kernel_backend)k))
-                rc = usage_error("--kernel systemc: this imcsim was built without SystemC");
+                rc = usage_error("--kernel systemc: %s",
+                                 imc_kernel_unavailable_why((imc_kernel_backend)k));
             else
                 o.sim.kernel = (imc_kernel_backend)k;
             break;

@@ -8,6 +8,13 @@
 #include "config.h"
 #include "sim/engine/kernel_shim.h"
 
+#ifdef HAVE_SYSTEMC
+#include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
+#include <unistd.h>
+#endif
+
 /* What an event does: FN(k, CTX, ARG). */
 typedef struct payload {
     imc_event_fn fn;
@@ -53,12 +60,88 @@ static int before(const key *a, const key *b)
            ((unsigned __int128)b->tick << 64 | b->order);
 }
 
+#ifdef HAVE_SYSTEMC
+/* The SystemC module (kernel_shim.h), loaded once per process by the first run that asks for
+ * it: its entry points, or why it could not be loaded. */
+static struct {
+    pthread_once_t once;
+    imc_kernel_shim_run_fn *run;
+    imc_kernel_shim_time_fn *time_ps;
+    char why[1024];
+} systemc = {PTHREAD_ONCE_INIT, NULL, NULL, ""};
+
+/* Load the module at PATH: 1 when its entry points are found, else 0 with dlerror's words in
+ * systemc.why. */
+static int systemc_open(const char *path)
+{
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h) {
+        systemc.run = (imc_kernel_shim_run_fn *)dlsym(h, IMC_KERNEL_SHIM_RUN);
+        systemc.time_ps = (imc_kernel_shim_time_fn *)dlsym(h, IMC_KERNEL_SHIM_TIME);
+        if (systemc.run && systemc.time_ps)
+            return 1;
+        systemc.run = NULL, systemc.time_ps = NULL;
+    }
+    const char *e = dlerror();
+    snprintf(systemc.why, sizeof systemc.why, "%s", e ? e : path);
+    if (h)
+        dlclose(h);
+    return 0;
+}
+
+/* The module beside the running program (the build tree), in the package's library directory
+ * (an installed imcsim), or in $IMCSIM_BUILDDIR (the tests, run from subdirectories). */
+static void systemc_load(void)
+{
+    char exe[PATH_MAX], path[PATH_MAX + 64];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(path, sizeof path, "%s/%s", exe, IMC_KERNEL_SHIM_MODULE);
+            if (access(path, F_OK) == 0 && systemc_open(path))
+                return;
+        }
+    }
+    snprintf(path, sizeof path, "%s/%s", IMC_PKGLIBDIR, IMC_KERNEL_SHIM_MODULE);
+    if (access(path, F_OK) == 0 && systemc_open(path))
+        return;
+    const char *build = getenv("IMCSIM_BUILDDIR");
+    if (build && *build) {
+        snprintf(path, sizeof path, "%s/%s", build, IMC_KERNEL_SHIM_MODULE);
+        if (access(path, F_OK) == 0 && systemc_open(path))
+            return;
+    }
+    if (!systemc.why[0])
+        snprintf(systemc.why, sizeof systemc.why, "%s not found beside the program or in %s",
+                 IMC_KERNEL_SHIM_MODULE, IMC_PKGLIBDIR);
+}
+#endif
+
 int imc_kernel_available(imc_kernel_backend backend)
 {
+    if (backend == IMC_KERNEL_NATIVE)
+        return 1;
 #ifdef HAVE_SYSTEMC
-    return backend == IMC_KERNEL_NATIVE || backend == IMC_KERNEL_SYSTEMC;
+    pthread_once(&systemc.once, systemc_load);
+    return backend == IMC_KERNEL_SYSTEMC && systemc.run;
 #else
-    return backend == IMC_KERNEL_NATIVE;
+    return 0;
+#endif
+}
+
+const char *imc_kernel_unavailable_why(imc_kernel_backend backend)
+{
+    if (imc_kernel_available(backend))
+        return NULL;
+#ifdef HAVE_SYSTEMC
+    static char msg[sizeof systemc.why + 64];
+    snprintf(msg, sizeof msg, "the systemc kernel's module cannot be loaded: %s", systemc.why);
+    return msg;
+#else
+    return "the systemc kernel is not built in (configure found no SystemC)";
 #endif
 }
 
@@ -80,9 +163,7 @@ int imc_kernel_new(imc_kernel **out, imc_kernel_backend backend, imc_err *err)
 {
     *out = NULL;
     if (!imc_kernel_available(backend))
-        return imc_err_set(err, IMC_EINPUT,
-                           "the %s kernel is not built in (configure found no SystemC)",
-                           imc_kernel_backend_name(backend));
+        return imc_err_set(err, IMC_EINPUT, "%s", imc_kernel_unavailable_why(backend));
     imc_kernel *k = calloc(1, sizeof *k);
     if (!k)
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
@@ -198,7 +279,7 @@ int imc_kernel_fail(imc_kernel *k, int status, const char *msg)
 }
 
 /* Shared by both backends: the tick of the next event, or UINT64_MAX when none is left. */
-imc_tick imc_kernel_shim_next(imc_kernel *k)
+static imc_tick shim_next(imc_kernel *k)
 {
     if (k->status)
         return UINT64_MAX;
@@ -215,7 +296,7 @@ static void run_event(imc_kernel *k, payload p)
 
 /* Dispatch every event due at tick NOW (including those they schedule at NOW): the heap's,
  * scheduled before NOW came, then the FIFO's, scheduled at NOW. */
-int imc_kernel_shim_dispatch(imc_kernel *k, imc_tick now)
+static int shim_dispatch(imc_kernel *k, imc_tick now)
 {
     k->now = now;
     while (k->n && !k->status && k->heap[0].tick == now)
@@ -229,21 +310,29 @@ int imc_kernel_shim_dispatch(imc_kernel *k, imc_tick now)
     return k->status;
 }
 
+#ifdef HAVE_SYSTEMC
+static imc_tick shim_now(imc_kernel *k)
+{
+    return k->now;
+}
+#endif
+
 int imc_kernel_run(imc_kernel *k, imc_err *err)
 {
     int rc = 0;
 #ifdef HAVE_SYSTEMC
     if (k->backend == IMC_KERNEL_SYSTEMC) {
         char msg[512] = "";
-        rc = imc_kernel_shim_run_systemc(k, msg, sizeof msg);
+        static const imc_kernel_shim_ops ops = {shim_next, shim_dispatch, shim_now};
+        rc = systemc.run(k, &ops, msg, sizeof msg);
         if (rc && !k->status)
             imc_kernel_fail(k, rc, msg);
     } else
 #endif
     {
         imc_tick t;
-        while ((t = imc_kernel_shim_next(k)) != UINT64_MAX)
-            if (imc_kernel_shim_dispatch(k, t))
+        while ((t = shim_next(k)) != UINT64_MAX)
+            if (shim_dispatch(k, t))
                 break;
     }
     if (k->status)
@@ -254,15 +343,10 @@ int imc_kernel_run(imc_kernel *k, imc_err *err)
 uint64_t imc_kernel_systemc_time_ps(void)
 {
 #ifdef HAVE_SYSTEMC
-    return imc_kernel_shim_systemc_time_ps();
+    return imc_kernel_available(IMC_KERNEL_SYSTEMC) ? systemc.time_ps() : 0;
 #else
     return 0;
 #endif
-}
-
-imc_tick imc_kernel_shim_now(imc_kernel *k)
-{
-    return k->now;
 }
 
 imc_tick imc_kernel_now(const imc_kernel *k)

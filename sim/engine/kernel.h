@@ -5,8 +5,8 @@
  * Two backends share one event queue (a binary heap for later ticks, a FIFO for the tick being
  * dispatched) and differ in who advances time: `native` drains the queue in a C loop; `systemc`
  * lets SystemC's scheduler advance simulated time (one timed sc_event notification per distinct
- * tick, sc_start) and runs the events due at each tick
- * from a SystemC method, through the C-callable shim in kernel_systemc.cc. Because the order is
+ * tick, sc_start) and runs the events due at each tick from a SystemC method, through the
+ * C-callable shim in kernel_systemc.cc (a module loaded when first asked for: kernel_shim.h). Because the order is
  * the queue's in both, both give identical results. SystemC can elaborate only once per process,
  * so the shim keeps one module for the process and each kernel counts time from where SystemC
  * stood when it started. */
@@ -32,8 +32,12 @@ typedef struct imc_kernel imc_kernel;
  * status (the handler fills the kernel's error via imc_kernel_fail). */
 typedef int (*imc_event_fn)(imc_kernel *k, void *ctx, uint64_t arg);
 
-/* Is BACKEND compiled in? (systemc: when configure found SystemC.) */
+/* Can BACKEND run? (systemc: when configure found SystemC and its module, kernel_shim.h,
+ * loads; the first call for it loads it.) */
 int imc_kernel_available(imc_kernel_backend backend);
+
+/* Why BACKEND cannot run (one line), or NULL when it can. */
+const char *imc_kernel_unavailable_why(imc_kernel_backend backend);
 
 /* Name of a backend ("native", "systemc"); parse one (-1 when unknown). */
 const char *imc_kernel_backend_name(imc_kernel_backend backend);

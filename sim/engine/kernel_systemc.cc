@@ -1,5 +1,6 @@
 // kernel_systemc.cc -- the SystemC backend of the event kernel (see kernel.h), behind the
-// C-callable shim of kernel_shim.h.
+// C-callable shim of kernel_shim.h: built as the module imcsim-systemc.so, which kernel.c loads
+// when a run asks for this backend.
 //
 // One SystemC module for the whole process (SystemC elaborates once): a method process
 // sensitive to one sc_event. Each run notifies the event at the first queued tick; at each
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <type_traits>
 
 #include "config.h"
 #include "sim/engine/kernel_shim.h"
@@ -22,6 +24,7 @@ namespace {
 struct Driver : sc_core::sc_module {
     sc_core::sc_event wake;
     imc_kernel *kernel = nullptr;
+    const imc_kernel_shim_ops *ops = nullptr;
     uint64_t base_ps = 0; // SystemC time (ps) at tick 0 of the current kernel
     int status = 0;
 
@@ -39,7 +42,7 @@ struct Driver : sc_core::sc_module {
 
     void notify_next()
     {
-        imc_tick next = imc_kernel_shim_next(kernel);
+        imc_tick next = ops->next(kernel);
         if (next == UINT64_MAX)
             return;
         uint64_t at = base_ps + next, now = now_ps();
@@ -48,7 +51,7 @@ struct Driver : sc_core::sc_module {
 
     void step()
     {
-        status = imc_kernel_shim_dispatch(kernel, now_ps() - base_ps);
+        status = ops->dispatch(kernel, now_ps() - base_ps);
         if (!status)
             notify_next();
     }
@@ -60,7 +63,8 @@ Driver *driver = nullptr;
 
 } // namespace
 
-extern "C" int imc_kernel_shim_run_systemc(imc_kernel *k, char *msg, size_t msg_size)
+extern "C" int imc_kernel_shim_run_systemc(imc_kernel *k, const imc_kernel_shim_ops *ops, char *msg,
+                                           size_t msg_size)
 {
     try {
         if (!driver) {
@@ -71,10 +75,11 @@ extern "C" int imc_kernel_shim_run_systemc(imc_kernel *k, char *msg, size_t msg_
             driver = new Driver("imcsim_kernel");
         }
         driver->kernel = k;
+        driver->ops = ops;
         driver->status = 0;
         // tick 0 of this kernel: where SystemC stands, less the time an earlier run of it took
-        driver->base_ps = driver->now_ps() - imc_kernel_shim_now(k);
-        if (imc_kernel_shim_next(k) == UINT64_MAX)
+        driver->base_ps = driver->now_ps() - ops->now(k);
+        if (ops->next(k) == UINT64_MAX)
             return 0;
         driver->notify_next();
         sc_core::sc_start(); // until no notification is pending
@@ -100,3 +105,9 @@ int sc_main(int, char *[])
     std::fputs("imcsim: internal error: SystemC's main() ran instead of imcsim's\n", stderr);
     return 1;
 }
+
+// kernel.c calls these through pointers of the shim's types: the same types, checked here.
+static_assert(std::is_same<decltype(imc_kernel_shim_run_systemc), imc_kernel_shim_run_fn>::value,
+              "the run entry point's type");
+static_assert(std::is_same<decltype(imc_kernel_shim_systemc_time_ps), imc_kernel_shim_time_fn>::value,
+              "the time entry point's type");

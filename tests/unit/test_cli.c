@@ -1068,6 +1068,70 @@ static void test_provenance_made_late(void)
     imc_arch_free(arch);
 }
 
+/* The SystemC kernel is a module loaded only for --kernel systemc: a copy of imcsim with no
+ * module beside it, no IMCSIM_BUILDDIR and none installed says so in one line (exit 2), and
+ * still runs the native kernel. With a module installed in pkglibdir, the copy finds it there
+ * and runs. */
+static void test_systemc_module_loaded_when_asked(void)
+{
+#ifdef HAVE_SYSTEMC
+    char dir[4200], copy[4300], reram[4200], model[4200], module[4200];
+    snprintf(dir, sizeof dir, "%s/alone", workdir);
+    snprintf(copy, sizeof copy, "%s/imcsim", dir);
+    config_path(reram, sizeof reram, "reram.yaml");
+    snprintf(model, sizeof model, "%s/deit_s.bin", srcdir);
+    snprintf(module, sizeof module, "%s/imcsim-systemc.so", IMC_PKGLIBDIR);
+    mkdir(dir, 0755);
+    FILE *in = fopen(imcsim, "rb"), *out = fopen(copy, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in && out ? in : NULL);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        CU_ASSERT_EQUAL_FATAL(fwrite(buf, 1, n, out), n);
+    fclose(in), fclose(out);
+    chmod(copy, 0755);
+    int installed = access(module, F_OK) == 0;
+    for (int k = 0; k < 2; k++) {
+        const char *argv[] = {copy, "--arch", reram, "--model", model, "--kernel",
+                              k ? "systemc" : "native", NULL};
+        char out_path[4300], err_path[4300];
+        snprintf(out_path, sizeof out_path, "%s/out", dir);
+        snprintf(err_path, sizeof err_path, "%s/err", dir);
+        pid_t pid = fork();
+        if (pid == 0) {
+            int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            dup2(fo, 1), dup2(fe, 2);
+            unsetenv("IMCSIM_BUILDDIR");
+            execv(copy, (char *const *)argv);
+            _exit(127);
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        char *o = slurp(out_path), *e = slurp(err_path);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(o && e ? o : NULL);
+        if (k && !installed) {
+            char want[4600];
+            snprintf(want, sizeof want,
+                     "imcsim: error: --kernel systemc: the systemc kernel's module cannot be "
+                     "loaded: imcsim-systemc.so not found beside the program or in %s (see "
+                     "imcsim --help)\n",
+                     IMC_PKGLIBDIR);
+            CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+            CU_ASSERT_STRING_EQUAL(e, want);
+            CU_ASSERT_STRING_EQUAL(o, "");
+        } else {
+            CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+            CU_ASSERT(strstr(o, "imcsim summary: deit_s\n") == o);
+        }
+        free(o), free(e);
+        unlink(out_path), unlink(err_path);
+    }
+    unlink(copy);
+    rmdir(dir); /* the work directory stays flat (cleanup) */
+#endif
+}
+
 static CU_TestInfo tests[] = {
     {"bad config: exit 2, one line, no output file", test_bad_config_exit_2_one_line_no_output},
     {"missing file and usage errors", test_missing_file_and_usage_errors},
@@ -1091,6 +1155,7 @@ static CU_TestInfo tests[] = {
     {"a FIFO input is refused", test_fifo_inputs_refused},
     {"sizes past what simulated time holds: exit 2, one line", test_time_out_of_range},
     {"temporaries removed on signals and after a SIGKILL", test_temporaries_removed},
+    {"the SystemC kernel's module: loaded only when asked for; missing, one line", test_systemc_module_loaded_when_asked},
     CU_TEST_INFO_NULL,
 };
 
