@@ -109,5 +109,6 @@ int sc_main(int, char *[])
 // kernel.c calls these through pointers of the shim's types: the same types, checked here.
 static_assert(std::is_same<decltype(imc_kernel_shim_run_systemc), imc_kernel_shim_run_fn>::value,
               "the run entry point's type");
-static_assert(std::is_same<decltype(imc_kernel_shim_systemc_time_ps), imc_kernel_shim_time_fn>::value,
-              "the time entry point's type");
+static_assert(
+    std::is_same<decltype(imc_kernel_shim_systemc_time_ps), imc_kernel_shim_time_fn>::value,
+    "the time entry point's type");

@@ -252,7 +252,8 @@ static WIDEST void *program_tiles(void *arg)
             const int16_t *cr = cells + r * C;
             if (e->bitwise) {
                 for (size_t c = 0; c < C; c++) { /* bit b of its level in word r / 32 of plane b */
-                    unsigned l = cr[c] < 0 ? 0 : (unsigned)e->level[cell_level(cr[c], levels, cell_top)];
+                    unsigned l =
+                        cr[c] < 0 ? 0 : (unsigned)e->level[cell_level(cr[c], levels, cell_top)];
                     for (int b = 0; b < planes; b++)
                         bits[plane_word(e, width, (size_t)xr, b, r / 32, xc * C + c)] |=
                             (l >> b & 1u) << (r % 32);
@@ -296,8 +297,8 @@ static WIDEST void *program_tiles(void *arg)
  * [column] is bit b of row r's level, 0 where no weight sits. Into *G or *BITS (the other
  * NULL). The crossbars are split over e->threads workers as a multiply is (imc_emul_threads), a
  * cell counting as CELL_READS reads (programming a cell takes ~4 ns, a cell's read ~0.015 ns in a
- * noisy DeiT-S run): each row's stream is its own, so the split changes nothing. Nonzero when out of
- * memory. */
+ * noisy DeiT-S run): each row's stream is its own, so the split changes nothing. Nonzero when
+ * out of memory. */
 enum { CELL_READS = 256 };
 
 /* The building of LE's cells into SL, for layer_cells (below); nonzero when out of memory. */
@@ -593,16 +594,21 @@ static WIDEST void find_rows(read_set *rs, size_t N, int tables)
     }
 }
 
+/* The float offset in a table block of group J's entry, from the code word W that holds it. */
+static inline __attribute__((always_inline)) size_t entry_of(uint64_t w, size_t j)
+{
+    return (j * TENTRIES + (w >> TGROUP * (j % CODES_PER_WORD) & (TENTRIES - 1))) * SUB;
+}
+
+/* The same from the block's code words CW. */
+static inline size_t code_at(const uint64_t *cw, size_t j)
+{
+    return entry_of(cw[j / CODES_PER_WORD], j);
+}
+
 /* Column values V[m][c] (c < N rounded down to SUB) of the reads RS lists in ONE, each the sum
  * of the conductances of its rows whose input is nonzero, times its level. TAB: TBLOCK x
  * TENTRIES x SUB floats, 64-byte aligned. */
-/* The float offset in a table block of group J's entry, from the block's code words CW. */
-static inline size_t code_at(const uint64_t *cw, size_t j)
-{
-    size_t c = cw[j / CODES_PER_WORD] >> TGROUP * (j % CODES_PER_WORD) & (TENTRIES - 1);
-    return (j * TENTRIES + c) * SUB;
-}
-
 static WIDEST void table_sums(const read_set *rs, const float *g, size_t N, float *v, float *tab)
 {
     size_t K = rs->K, groups = (K + TGROUP - 1) / TGROUP, words = code_words(K);
@@ -631,9 +637,7 @@ static WIDEST void table_sums(const read_set *rs, const float *g, size_t N, floa
                 size_t j = 0;
                 if (jn == TBLOCK) { /* a whole block: its entries' offsets are constants */
                     uint64_t w0 = cw[0], w1 = cw[1];
-#define ENTRY(w, q, a) \
-    memcpy(&u, tab + ((q) * TENTRIES + ((w) >> TGROUP * ((q) % CODES_PER_WORD) & (TENTRIES - 1))) * SUB, 64), \
-        a += u
+#define ENTRY(w, q, a) memcpy(&u, tab + entry_of(w, q), 64), a += u
 #define FOUR(w, q) ENTRY(w, q, a0), ENTRY(w, q + 1, a1), ENTRY(w, q + 2, a2), ENTRY(w, q + 3, a3)
                     FOUR(w0, 0), FOUR(w0, 4), FOUR(w0, 8), FOUR(w0, 12);
                     FOUR(w1, 16), FOUR(w1, 20), FOUR(w1, 24), FOUR(w1, 28);

@@ -76,7 +76,8 @@ static int run_prog(const char *prog, const char *cwd, const char *datadir, cons
 }
 
 /* Run imcsim with ARGS (NULL-terminated) in directory CWD; capture stdout and stderr. */
-static int run(const char *cwd, const char *datadir, char **out, char **err, const char *const *args)
+static int run(const char *cwd, const char *datadir, char **out, char **err,
+               const char *const *args)
 {
     return run_prog(imcsim, cwd, datadir, NULL, out, err, args);
 }
@@ -1102,8 +1103,8 @@ static void test_systemc_module_loaded_when_asked(void)
     chmod(copy, 0755);
     int installed = access(module, F_OK) == 0;
     for (int k = 0; k < 2; k++) {
-        const char *args[] = {"--arch", reram, "--model", model, "--kernel", k ? "systemc" : "native",
-                              NULL};
+        const char *args[] = {"--arch",   reram, "--model", model,
+                              "--kernel", k ? "systemc" : "native", NULL};
         char *o, *e;
         int status = run_prog(copy, NULL, NULL, "IMCSIM_BUILDDIR", &o, &e, args);
         CU_ASSERT_PTR_NOT_NULL_FATAL(o && e ? o : NULL);
@@ -1151,7 +1152,8 @@ static CU_TestInfo tests[] = {
     {"a FIFO input is refused", test_fifo_inputs_refused},
     {"sizes past what simulated time holds: exit 2, one line", test_time_out_of_range},
     {"temporaries removed on signals and after a SIGKILL", test_temporaries_removed},
-    {"the SystemC kernel's module: loaded only when asked for; missing, one line", test_systemc_module_loaded_when_asked},
+    {"the SystemC kernel's module: loaded only when asked for; missing, one line",
+     test_systemc_module_loaded_when_asked},
     CU_TEST_INFO_NULL,
 };
 

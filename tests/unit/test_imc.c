@@ -246,8 +246,9 @@ static void test_exact_integer_gemm(void)
 
 /* Crossbars of 256 rows under a layer of 200 inputs: 50 groups of four rows, so table_sums
  * works a row tile in two blocks of tables (32 groups, then 18: past the first word of its
- * packed entries) and adds the second block's sums to the first's. A model of its own (the suite's widest layer has 96 inputs); the full
- * emulation of 12 vectors (96 reads) against the exact path, to the bit. */
+ * packed entries) and adds the second block's sums to the first's. A model of its own (the
+ * suite's widest layer has 96 inputs); the full emulation of 12 vectors (96 reads) against the
+ * exact path, to the bit. */
 static void test_tables_in_blocks(void)
 {
     char path[4200];
