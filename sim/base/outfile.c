@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "sim/base/mix64.h"
 
 /* ---- temporaries removed on a signal ------------------------------------------------------ */
 
@@ -135,6 +138,37 @@ static int abandoned(const char *name, const char *host)
     return pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
+/* Create the temporary TMP (ending in six X, replaced by letters and digits) as mkstemp does,
+ * but tracked before it exists, so that a signal handled at any point leaves nothing behind.
+ * (Holding the signals around mkstemp and the tracking instead sends a signal that comes in
+ * between to another thread, an OpenBLAS worker, whose handler does not know the file yet: a
+ * CI run under load saw one left.) Returns the descriptor, or -1 with errno set. */
+static int create_tracked(char *tmp)
+{
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    static uint64_t count;
+    char *x = tmp + strlen(tmp) - 6;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t r = imc_mix64(((uint64_t)ts.tv_sec << 30 ^ (uint64_t)ts.tv_nsec) +
+                               IMC_MIX64_WEYL * (__atomic_add_fetch(&count, 1, __ATOMIC_RELAXED) +
+                                                 (uint64_t)getpid()));
+        for (int i = 0; i < 6; i++, r /= 62)
+            x[i] = digits[r % 62];
+        track(tmp);
+        int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            return fd;
+        int e = errno;
+        untrack(tmp);
+        errno = e;
+        if (e != EEXIST)
+            return -1;
+    }
+    return -1;
+}
+
 /* Remove the temporaries that killed processes of this host left in TARGET's folder. */
 static void remove_abandoned(const char *target, const char *host)
 {
@@ -227,25 +261,14 @@ int imc_outfile_open(imc_outfile *of, const char *path, imc_err *err)
     }
     snprintf(of->tmp, n, "%s.tmp.%s.%ld.XXXXXX", target, host, (long)getpid());
     of->path = target;
-    /* signals held while the temporary exists but is not yet tracked: a SIGTERM in between
-     * would leave it behind */
-    sigset_t held, old;
-    sigemptyset(&held);
-    sigaddset(&held, SIGINT);
-    sigaddset(&held, SIGTERM);
-    sigaddset(&held, SIGHUP);
-    sigprocmask(SIG_BLOCK, &held, &old);
-    int fd = mkstemp(of->tmp);
-    if (fd >= 0)
-        track(of->tmp);
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    int fd = create_tracked(of->tmp);
     if (fd >= 0) {
         if (exists) { /* keep what the file was: its mode, its owner, its other names */
             fchmod(fd, st.st_mode & 07777);
             if (st.st_uid != geteuid() || st.st_gid != getegid())
                 (void)!fchown(fd, st.st_uid, st.st_gid); /* only root may; best effort */
             of->in_place = st.st_nlink > 1;
-        } else { /* mkstemp makes 0600; give the file the permissions a plain create would */
+        } else { /* created 0600; give the file the permissions a plain create would */
             mode_t mask = umask(0);
             umask(mask);
             fchmod(fd, 0666 & ~mask);
