@@ -200,15 +200,6 @@ void imc_provenance_init(imc_provenance *p, const char *version)
     add_line(p, "imcsim ", version, "");
 }
 
-int imc_provenance_path(imc_provenance *p, const char *what, const char *path, imc_err *err)
-{
-    char hex[65];
-    int rc = imc_digest_path(path, hex, err);
-    if (!rc)
-        add_line(p, what, " sha256 ", hex);
-    return rc;
-}
-
 void imc_provenance_hex(imc_provenance *p, const char *what, const char *hex)
 {
     add_line(p, what, " sha256 ", hex);

@@ -42,9 +42,6 @@ typedef struct imc_provenance {
 /* Start with the line "imcsim VERSION". */
 void imc_provenance_init(imc_provenance *p, const char *version);
 
-/* Add "WHAT sha256 HEX" for the file or folder PATH; IMC_EINPUT/IMC_EIO when it cannot be read. */
-int imc_provenance_path(imc_provenance *p, const char *what, const char *path, imc_err *err);
-
 /* Add "WHAT sha256 HEX" for a digest already known (a file hashed once for many runs). */
 void imc_provenance_hex(imc_provenance *p, const char *what, const char *hex);
 
