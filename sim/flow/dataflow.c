@@ -5,6 +5,7 @@
  * (builder.h), with the names of op kinds and classes. */
 #include "sim/flow/dataflow.h"
 
+#include "sim/base/hugepages.h"
 #include "sim/flow/builder.h"
 
 #include <stdarg.h>
@@ -91,7 +92,7 @@ uint32_t imc_flow_emit(imc_flow_builder *b, imc_op op, const uint32_t *deps, siz
         return 0;
     if (g->n_ops == b->cap_ops) {
         size_t cap = b->cap_ops ? 2 * b->cap_ops : 4096;
-        imc_op *grown = realloc(g->ops, cap * sizeof *grown);
+        imc_op *grown = imc_hugepages_grow(g->ops, g->n_ops * sizeof *grown, cap * sizeof *grown);
         if (!grown) {
             b->failed = 1;
             return 0;
@@ -103,7 +104,7 @@ uint32_t imc_flow_emit(imc_flow_builder *b, imc_op op, const uint32_t *deps, siz
         size_t cap = b->cap_deps ? 2 * b->cap_deps : 8192;
         while (cap < g->n_deps + n)
             cap *= 2;
-        uint32_t *grown = realloc(g->deps, cap * sizeof *grown);
+        uint32_t *grown = imc_hugepages_grow(g->deps, g->n_deps * sizeof *grown, cap * sizeof *grown);
         if (!grown) {
             b->failed = 1;
             return 0;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "sim/arch/arch.h"
+#include "sim/base/hugepages.h"
 #include "sim/flow/dataflow.h"
 #include "sim/engine/engine.h"
 #include "sim/map/mapper.h"
@@ -847,6 +848,58 @@ static int setup(void)
     return 0;
 }
 
+/* Whether the mapping holding P carries the huge-page advice ("hg" in /proc/self/smaps's
+ * VmFlags); -1 where the file cannot tell (no /proc). */
+static int advised_huge(const void *p)
+{
+    FILE *fp = fopen("/proc/self/smaps", "r");
+    if (!fp)
+        return -1;
+    char line[512];
+    int inside = 0, hg = 0;
+    while (fgets(line, sizeof line, fp)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+            inside = (unsigned long)p >= lo && (unsigned long)p < hi;
+        else if (inside && !strncmp(line, "VmFlags:", 8))
+            hg = strstr(line, " hg") != NULL;
+    }
+    fclose(fp);
+    return hg;
+}
+
+/* The engine's and the dataflow's large arrays (sim/base/hugepages.h): a grown array keeps
+ * its contents, and from 4 MB up its memory starts on a 2 MB boundary with the advice, in both
+ * the fresh allocation and the grown one; below that, plain malloc and realloc. */
+static void test_hugepages_arrays(void)
+{
+    size_t n = (5u << 20) / sizeof(uint32_t);
+    uint32_t *a = imc_hugepages_alloc(n * sizeof *a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_EQUAL((uintptr_t)a % (2u << 20), 0);
+    for (size_t i = 0; i < n; i++)
+        a[i] = (uint32_t)(i * 2654435761u);
+    uint32_t *b = imc_hugepages_grow(a, n * sizeof *a, 2 * n * sizeof *a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_EQUAL((uintptr_t)b % (2u << 20), 0);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += b[i] != (uint32_t)(i * 2654435761u);
+    CU_ASSERT_EQUAL(bad, 0);
+    b[2 * n - 1] = 7; /* the grown part is there */
+    int hg = advised_huge(b + n);
+    if (hg >= 0) /* the advice: where the kernel has transparent huge pages */
+        CU_ASSERT_EQUAL(hg, access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0);
+    free(b);
+    uint8_t *s = imc_hugepages_alloc(1000); /* small: malloc */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    memset(s, 5, 1000);
+    uint8_t *t = imc_hugepages_grow(s, 1000, 2000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT(t[0] == 5 && t[999] == 5);
+    free(t);
+}
+
 static CU_TestInfo tests[] = {
     {"rewrite with no heads or huge operands", test_rewrite_extremes},
     {"mapper products are checked", test_mapper_overflow},
@@ -865,6 +918,7 @@ static CU_TestInfo tests[] = {
     {"two LSTM cells share an SFU: closed form", test_shared_sfu_closed_form},
     {"a K-stage pipeline's interval under a batch: closed form", test_pipeline_interval_closed_form},
     {"fc1 over 197 tokens behind a small buffer: closed form", test_small_buffer_closed_form},
+    {"large arrays on huge pages keep their contents", test_hugepages_arrays},
     CU_TEST_INFO_NULL,
 };
 
