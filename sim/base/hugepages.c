@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-enum { HUGE_PAGE = 2 << 20 }; /* x86-64's and arm64's (4 KB granule) PMD page */
+enum { HUGE_PAGE = IMC_HUGE_PAGE };
 
 void imc_hugepages(void *p, size_t n)
 {
@@ -23,23 +23,23 @@ void imc_hugepages(void *p, size_t n)
 
 void *imc_hugepages_alloc(size_t n)
 {
-    if (n < 2 * HUGE_PAGE)
+    if (n < HUGE_PAGE)
         return malloc(n ? n : 1);
     /* on a huge page's boundary, so that no 4 KB pages come before the first huge one */
-    void *p = aligned_alloc(HUGE_PAGE, (n + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE);
+    size_t whole = (n + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    void *p = aligned_alloc(HUGE_PAGE, whole);
     if (p)
-        imc_hugepages(p, n);
+        imc_hugepages(p, whole);
     return p;
 }
 
 void *imc_hugepages_grow(void *p, size_t old_n, size_t new_n)
 {
-    if (new_n < 2 * HUGE_PAGE) /* no whole huge page inside: as realloc */
+    if (new_n < HUGE_PAGE) /* not one huge page: as realloc */
         return realloc(p, new_n);
     void *q = imc_hugepages_alloc(new_n);
     if (!q)
         return NULL;
-    imc_hugepages(q, new_n);
     if (old_n)
         memcpy(q, p, old_n < new_n ? old_n : new_n);
     free(p);

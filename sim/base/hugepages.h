@@ -13,13 +13,15 @@
 
 #include <stddef.h>
 
+#define IMC_HUGE_PAGE (2u << 20) /* x86-64's and arm64's (4 KB granule) PMD page */
+
 /* Advise the kernel to back the whole 2 MB pages inside [P, P + N) with huge pages. Call it
  * on memory not yet touched (a fresh malloc or the grown part of a realloc); best effort:
  * nothing happens where the system does not support it. */
 void imc_hugepages(void *p, size_t n);
 
-/* malloc(N) for an array about to be filled: from 4 MB up, on a 2 MB boundary and advised as
- * above (free it with free). */
+/* malloc(N) for an array about to be filled: from 2 MB up, N rounded up to whole huge pages on
+ * a huge page's boundary and advised as above (free it with free). */
 void *imc_hugepages_alloc(size_t n);
 
 /* realloc(P, NEW_N) for an array grown by doubling, whose first OLD_N bytes are in use: a new
