@@ -20,8 +20,9 @@
  * nothing happens where the system does not support it. */
 void imc_hugepages(void *p, size_t n);
 
-/* malloc(N) for an array about to be filled: from 2 MB up, N rounded up to whole huge pages on
- * a huge page's boundary and advised as above (free it with free). */
+/* malloc(N) for an array about to be filled: from 1 MB up, on a huge page's boundary and
+ * advised as above, N rounded up to whole huge pages where that leaves at most half of one
+ * unused (free it with free). */
 void *imc_hugepages_alloc(size_t n);
 
 /* realloc(P, NEW_N) for an array grown by doubling, whose first OLD_N bytes are in use: a new

@@ -6,6 +6,7 @@
  * block-diagonal masks and pruned units can only be seen in the data. */
 #include "sim/net/network.h"
 
+#include "sim/base/hugepages.h"
 #include "sim/base/vectorize.h"
 #include "sim/net/generic.h"
 
@@ -739,7 +740,7 @@ int imc_network_read_tensor(const imc_network *net, const char *name, float **ou
         return imc_err_at(err, IMC_EINPUT, imc_netfile_path(net->file), 0, 0,
                           "missing tensor '%s'", name);
     int64_t n = imc_tensor_numel(t);
-    if (!(*out = malloc((size_t)(n ? n : 1) * sizeof **out)))
+    if (!(*out = imc_hugepages_alloc((size_t)n * sizeof **out))) /* a weight matrix: MBs */
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     int rc = imc_netfile_read_f32(net->file, t, *out, err);
     if (rc) {

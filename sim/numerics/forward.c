@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/base/hugepages.h"
 #include "sim/numerics/kernels.h"
 
 typedef struct node_rt {
@@ -150,7 +151,7 @@ int imc_forward_new(imc_forward **out, const imc_network *net, imc_err *err)
         rc = imc_err_set(err, IMC_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < net->n_layers; i++) {
         const imc_layer *l = &net->layers[i];
-        f->w[i] = malloc((size_t)l->in * l->out * sizeof(float));
+        f->w[i] = imc_hugepages_alloc((size_t)l->in * l->out * sizeof(float));
         f->b[i] = malloc((size_t)l->out * sizeof(float));
         if (!f->w[i] || !f->b[i])
             rc = imc_err_set(err, IMC_ENOMEM, "out of memory");

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/base/hugepages.h"
 #include "sim/base/mix64.h"
 #include "sim/base/vectorize.h"
 
@@ -50,6 +51,10 @@ typedef struct emul_slot {
     size_t g_cap, bits_cap, qw_cap;
     int32_t *q;
     size_t q_cap;
+    int32_t *xu;  /* a multiply's inputs, offset for the DACs */
+    double *acc;  /* its sums */
+    void *work;   /* exact_gemm's operands in float or double */
+    size_t xu_cap, acc_cap, work_cap;
     int busy;
 } emul_slot;
 enum { SLOTS = 2 };
@@ -93,8 +98,11 @@ void imc_emul_free(imc_emul *e)
         free(e->layers[i].q);
     }
     free(e->layers);
-    for (int k = 0; k < SLOTS; k++)
-        free(e->slot[k].g), free(e->slot[k].bits), free(e->slot[k].qw), free(e->slot[k].q);
+    for (int k = 0; k < SLOTS; k++) {
+        emul_slot *sl = &e->slot[k];
+        free(sl->g), free(sl->bits), free(sl->qw), free(sl->q), free(sl->xu), free(sl->acc);
+        free(sl->work);
+    }
     pthread_mutex_destroy(&e->lock);
     pthread_cond_destroy(&e->freed);
     free(e->q);
@@ -122,7 +130,10 @@ int imc_emul_bitwise(imc_emul *e, int on)
     return e->bitwise;
 }
 
-/* Grow *BUF to hold N elements of SIZE bytes (its capacity in *CAP); 0 or -1 out of memory. */
+/* Grow *BUF to hold N elements of SIZE bytes (its capacity in *CAP); 0 or -1 out of memory.
+ * The slots' buffers live as long as the emulator, on huge pages from 2 MB up: each multiply
+ * writes them whole, and 4 KB faults cost more than the work on a virtual machine
+ * (sim/base/hugepages.h). */
 static int reserve(void *buf, size_t *cap, size_t n, size_t size)
 {
     if (n <= *cap)
@@ -130,7 +141,7 @@ static int reserve(void *buf, size_t *cap, size_t n, size_t size)
     void **p = buf;
     free(*p);
     *cap = 0;
-    if (!(*p = malloc(n * size)))
+    if (!(*p = imc_hugepages_alloc(n * size)))
         return -1;
     *cap = n;
     return 0;
@@ -1016,21 +1027,18 @@ static WIDEST int exact_gemm(const imc_emul *e, emul_slot *sl, const layer_emul 
     if (!qw)
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     if (!kc) {
-        double *xd = malloc(rows * in * sizeof *xd);
-        if (!xd)
+        if (reserve(&sl->work, &sl->work_cap, rows * in, sizeof(double)))
             return imc_err_set(err, IMC_ENOMEM, "out of memory");
+        double *xd = sl->work;
         for (size_t k = 0; k < rows * in; k++)
             xd[k] = xu[k];
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)in, 1.0,
                     xd, (int)in, qw, (int)out, 0.0, acc, (int)out);
-        free(xd);
         return 0;
     }
-    float *xf = malloc(rows * in * sizeof *xf), *part = malloc(rows * out * sizeof *part);
-    if (!xf || !part) {
-        free(xf), free(part);
+    if (reserve(&sl->work, &sl->work_cap, rows * (in + out), sizeof(float)))
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
-    }
+    float *xf = sl->work, *part = xf + rows * in;
     for (size_t k = 0; k < rows * in; k++)
         xf[k] = (float)xu[k];
     for (size_t k0 = 0; k0 < in; k0 += kc) {
@@ -1041,7 +1049,6 @@ static WIDEST int exact_gemm(const imc_emul *e, emul_slot *sl, const layer_emul 
         for (size_t k = 0; k < rows * out; k++)
             acc[k] += part[k];
     }
-    free(xf), free(part);
     return 0;
 }
 
@@ -1114,18 +1121,22 @@ static WIDEST int mvm(void *ctx, size_t li, const float *x, size_t rows, float *
     int diff = e->arch->mapping.signed_scheme == IMC_SIGNED_DIFFERENTIAL;
     double woffset = diff ? 0 : ldexp(1, e->arch->mapping.weight_bits - 1);
 
+    emul_slot *sl = claim(e, le);
     float *sx = malloc(rows * sizeof *sx);
-    int32_t *xu = malloc(rows * in * sizeof *xu);
-    double *acc = calloc(rows * out, sizeof *acc), *xsum = calloc(rows, sizeof *xsum);
-    if (!sx || !xu || !acc || !xsum) {
-        free(sx), free(xu), free(acc), free(xsum);
+    double *xsum = malloc(rows * sizeof *xsum);
+    if (!sx || !xsum || reserve(&sl->xu, &sl->xu_cap, rows * in, sizeof *sl->xu) ||
+        reserve(&sl->acc, &sl->acc_cap, rows * out, sizeof *sl->acc)) {
+        release(e, sl);
+        free(sx), free(xsum);
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     }
+    int32_t *xu = sl->xu;
+    double *acc = sl->acc;
+    memset(acc, 0, rows * out * sizeof *acc);
     /* inputs: symmetric per vector, then offset to 0 .. 2^bits - 1 for the DACs */
     for (size_t i = 0; i < rows; i++)
         xsum[i] = (double)quantize_input(x + i * in, in, qmax, offset, xu + i * in, &sx[i]);
     int rc = 0;
-    emul_slot *sl = claim(e, le);
     if (le->exact && !e->force_full) {
         rc = exact_gemm(e, sl, le, xu, rows, acc, err);
     } else {
@@ -1136,7 +1147,6 @@ static WIDEST int mvm(void *ctx, size_t li, const float *x, size_t rows, float *
         else
             rc = emulate(e, le, g, bits, xu, rows, acc, err);
     }
-    release(e, sl);
     int full = !(le->exact && !e->force_full);
     for (size_t i = 0; !rc && i < rows; i++)
         for (size_t o = 0; o < out; o++) {
@@ -1146,7 +1156,8 @@ static WIDEST int mvm(void *ctx, size_t li, const float *x, size_t rows, float *
                         (double)offset * le->colsum[o];
             y[i * out + o] = (float)(yq * (double)sx[i] * (double)le->scale);
         }
-    free(sx), free(xu), free(acc), free(xsum);
+    release(e, sl); /* its buffers held XU and ACC */
+    free(sx), free(xsum);
     return rc;
 }
 

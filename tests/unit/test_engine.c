@@ -869,7 +869,7 @@ static int advised_huge(const void *p)
 }
 
 /* The engine's and the dataflow's large arrays (sim/base/hugepages.h): a grown array keeps
- * its contents, and from 4 MB up its memory starts on a 2 MB boundary with the advice, in both
+ * its contents, and from 1 MB up its memory starts on a 2 MB boundary with the advice, in both
  * the fresh allocation and the grown one; below that, plain malloc and realloc. */
 static void test_hugepages_arrays(void)
 {
