@@ -698,13 +698,29 @@ static int64_t to_signed(uint64_t u, unsigned bits)
 
 int imc_netfile_read_f32(const imc_netfile *nf, const imc_tensor *t, float *out, imc_err *err)
 {
+    return imc_netfile_read_f32_at(nf, t, 0, t ? (size_t)imc_tensor_numel(t) : 0, out, err);
+}
+
+int imc_netfile_read_f32_at(const imc_netfile *nf, const imc_tensor *t, size_t from, size_t n,
+                            float *out, imc_err *err)
+{
     uintptr_t p = (uintptr_t)t, first = (uintptr_t)nf->tensors;
     if (!t || nf->ntensors == 0 || p < first || p >= (uintptr_t)(nf->tensors + nf->ntensors) ||
         (unsigned)t->dtype >= IMC_DT_COUNT)
         return imc_err_at(err, IMC_EINTERNAL, nf->path, 0, 0,
                           "imc_netfile_read_f32: the tensor does not belong to this file");
-    const unsigned char *b = nf->data + t->begin;
-    size_t size = dtypes[t->dtype].size, n = (size_t)((t->end - t->begin) / size);
+    size_t size = dtypes[t->dtype].size, numel = (size_t)((t->end - t->begin) / size);
+    if (from > numel || n > numel - from)
+        return imc_err_at(err, IMC_EINTERNAL, nf->path, 0, 0,
+                          "imc_netfile_read_f32: elements %zu .. %zu past the %zu of the tensor",
+                          from, from + n, numel);
+    const unsigned char *b = nf->data + t->begin + from * size;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (t->dtype == IMC_DT_F32) { /* the file's bytes are the host's floats */
+        memcpy(out, b, n * sizeof *out);
+        return 0;
+    }
+#endif
     for (size_t i = 0; i < n; i++, b += size) {
         uint64_t u = 0;
         for (size_t k = size; k-- > 0;)

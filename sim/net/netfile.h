@@ -118,6 +118,11 @@ void imc_netfile_release(const imc_netfile *nf, const imc_tensor *t);
  * round to nearest; BOOL gives 0 or 1. Returns 0, or IMC_EINTERNAL if T does not belong to NF. */
 int imc_netfile_read_f32(const imc_netfile *nf, const imc_tensor *t, float *out, imc_err *err);
 
+/* The same for N elements from element FROM (row-major order): a slice of a large tensor
+ * without converting the rest. IMC_EINTERNAL past its end. */
+int imc_netfile_read_f32_at(const imc_netfile *nf, const imc_tensor *t, size_t from, size_t n,
+                            float *out, imc_err *err);
+
 /* ---- writer ------------------------------------------------------------------------------ */
 
 /* Collects tensors and metadata, then writes one safetensors file that the reference Python

@@ -179,6 +179,12 @@ static void test_round_trip_every_dtype(void)
         CU_ASSERT_EQUAL(imc_netfile_read_f32(nf, t, out, &err), 0);
         for (int64_t k = 0; k < n; k++)
             CU_ASSERT_EQUAL(f32_bits(out[k]), f32_bits(rt[i].expect[k]));
+        if (n >= 2) { /* a slice: elements 1 .. n - 2 */
+            float mid[6] = {0};
+            CU_ASSERT_EQUAL(imc_netfile_read_f32_at(nf, t, 1, (size_t)n - 2, mid, &err), 0);
+            for (int64_t k = 1; k < n - 1; k++)
+                CU_ASSERT_EQUAL(f32_bits(mid[k - 1]), f32_bits(rt[i].expect[k]));
+        }
     }
     CU_ASSERT_PTR_NULL(imc_netfile_at(nf, RT_COUNT));
     CU_ASSERT_PTR_NULL(imc_netfile_find(nf, "absent"));
@@ -348,6 +354,8 @@ static void test_read_f32_rejects_foreign_tensor(void)
     CU_ASSERT_EQUAL(imc_netfile_read_f32(nf, imc_netfile_at(nf, 0), out, &err), 0);
     CU_ASSERT_EQUAL(out[0], 0);
     CU_ASSERT_EQUAL(out[1], 1);
+    CU_ASSERT_EQUAL(imc_netfile_read_f32_at(nf, imc_netfile_at(nf, 0), 1, 2, out, &err), IMC_EINTERNAL);
+    CU_ASSERT_STRING_EQUAL(err.msg, "imc_netfile_read_f32: elements 1 .. 3 past the 2 of the tensor");
     imc_netfile_close(nf);
     free(buf);
 }
