@@ -832,7 +832,7 @@ static float *take(imc_forward *f, size_t n)
             f->pool[i] = f->pool[--f->n_pool];
             return p;
         }
-    return malloc((n ? n : 1) * sizeof(float));
+    return imc_hugepages_alloc(n * sizeof(float)); /* activations: up to tens of MB */
 }
 
 static void give(imc_forward *f, float *p, size_t n)
