@@ -60,8 +60,8 @@ EXTRA_DIST += tests/import/import.test
 
 # Sweeps: killed mid-run and resumed; submitted to a real single-node Slurm (skipped unless
 # slurm-wlm and munge are installed: tools/install-deps --slurm).
-TESTS += tests/sweep/resume.test tests/sweep/slurm.test
-EXTRA_DIST += tests/sweep/resume.test tests/sweep/slurm.test
+TESTS += tests/sweep/resume.test tests/sweep/slurm.test tests/sweep/blas-threads.test
+EXTRA_DIST += tests/sweep/resume.test tests/sweep/slurm.test tests/sweep/blas-threads.test
 
 # tools/imcsim-plot on small fixtures (skipped without gnuplot).
 TESTS += tests/plot/plot.test
