@@ -739,7 +739,8 @@ static void record_segment(engine *e, uint32_t i, uint64_t t, uint64_t end)
     if (e->n_segs == e->cap_segs) {
         /* first room for 3 an op, no copy: FAR-S records 2.5 an op, DeiT-S 1.9 (measured) */
         size_t cap = e->cap_segs ? 2 * e->cap_segs : 3 * (e->g->n_ops ? e->g->n_ops : 1);
-        segment *grown = imc_hugepages_grow(e->segs, e->n_segs * sizeof *grown, cap * sizeof *grown);
+        segment *grown =
+            imc_hugepages_grow(e->segs, e->n_segs * sizeof *grown, cap * sizeof *grown);
         if (!grown) {
             oom(e);
             return;

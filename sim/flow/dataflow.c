@@ -105,7 +105,8 @@ uint32_t imc_flow_emit(imc_flow_builder *b, imc_op op, const uint32_t *deps, siz
         size_t cap = b->cap_deps ? 2 * b->cap_deps : IMC_HUGE_PAGE / sizeof *g->deps;
         while (cap < g->n_deps + n)
             cap *= 2;
-        uint32_t *grown = imc_hugepages_grow(g->deps, g->n_deps * sizeof *grown, cap * sizeof *grown);
+        uint32_t *grown =
+            imc_hugepages_grow(g->deps, g->n_deps * sizeof *grown, cap * sizeof *grown);
         if (!grown) {
             b->failed = 1;
             return 0;

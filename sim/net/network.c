@@ -804,7 +804,8 @@ static int gather_far_rows(const imc_network *net, const imc_layer *l, const imc
                            const char *n_ih, const char *n_hh, float *w, imc_err *err)
 {
     int D = net->embed_dim, hd = net->head_dim, k = fd->hidden, rc = 0;
-    const imc_tensor *tih = imc_netfile_find(net->file, n_ih), *thh = imc_netfile_find(net->file, n_hh);
+    const imc_tensor *tih = imc_netfile_find(net->file, n_ih);
+    const imc_tensor *thh = imc_netfile_find(net->file, n_hh);
     if (!tih || !thh)
         return imc_err_at(err, IMC_EINPUT, imc_netfile_path(net->file), 0, 0,
                           "missing tensor '%s'", tih ? n_hh : n_ih);
@@ -813,7 +814,8 @@ static int gather_far_rows(const imc_network *net, const imc_layer *l, const imc
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     for (int g = 0; !rc && g < 4; g++)
         for (int j = 0; !rc && j < k; j++) {
-            size_t at = (size_t)(g * D + l->head * hd + fd->units[j]) * (size_t)D + (size_t)(l->head * hd);
+            size_t row = (size_t)(g * D + l->head * hd + fd->units[j]);
+            size_t at = row * (size_t)D + (size_t)(l->head * hd);
             int o = g * k + j;
             if ((rc = imc_netfile_read_f32_at(net->file, tih, at, (size_t)hd, xr, err)) ||
                 (rc = imc_netfile_read_f32_at(net->file, thh, at, (size_t)hd, hr, err)))

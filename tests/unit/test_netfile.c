@@ -354,8 +354,10 @@ static void test_read_f32_rejects_foreign_tensor(void)
     CU_ASSERT_EQUAL(imc_netfile_read_f32(nf, imc_netfile_at(nf, 0), out, &err), 0);
     CU_ASSERT_EQUAL(out[0], 0);
     CU_ASSERT_EQUAL(out[1], 1);
-    CU_ASSERT_EQUAL(imc_netfile_read_f32_at(nf, imc_netfile_at(nf, 0), 1, 2, out, &err), IMC_EINTERNAL);
-    CU_ASSERT_STRING_EQUAL(err.msg, "imc_netfile_read_f32: elements 1 .. 3 past the 2 of the tensor");
+    CU_ASSERT_EQUAL(imc_netfile_read_f32_at(nf, imc_netfile_at(nf, 0), 1, 2, out, &err),
+                    IMC_EINTERNAL);
+    CU_ASSERT_STRING_EQUAL(err.msg,
+                           "imc_netfile_read_f32: elements 1 .. 3 past the 2 of the tensor");
     imc_netfile_close(nf);
     free(buf);
 }
