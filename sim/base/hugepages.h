@@ -4,9 +4,10 @@
  * more than the work done on the page. Measured on this project's 2-core build machine (an AMD
  * EPYC guest, Linux 6.18, 2026-12-05): 64 MB of fresh anonymous memory touched page by page
  * took 12.4-13.4 us per 4 KB page, the same advised MADV_HUGEPAGE 0.3-0.9 us per 4 KB; a
- * timing-only FAR-S run took 9,000 faults, 0.11 s of its 0.21-0.26 s. The simulation's
- * largest arrays (the dataflow graph, the engine's per-op state and its busy segments) are
- * touched from end to end, so a 2 MB page wastes at most the part past the array's last use.
+ * timing-only FAR-S run took 9,000 faults, 0.11 s of its 0.21-0.26 s. The largest arrays
+ * (the dataflow graph, the engine's per-op state and busy segments, the numerics' weights,
+ * activations, scratch and recorded outputs) are written from end to end, so a 2 MB page
+ * wastes at most the part past an array's last use.
  * With transparent huge pages off or "always" the advice changes nothing. */
 #ifndef IMC_HUGEPAGES_H
 #define IMC_HUGEPAGES_H

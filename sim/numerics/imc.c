@@ -131,7 +131,7 @@ int imc_emul_bitwise(imc_emul *e, int on)
 }
 
 /* Grow *BUF to hold N elements of SIZE bytes (its capacity in *CAP); 0 or -1 out of memory.
- * The slots' buffers live as long as the emulator, on huge pages from 2 MB up: each multiply
+ * The slots' buffers live as long as the emulator, on huge pages from 1 MB up: each multiply
  * writes them whole, and 4 KB faults cost more than the work on a virtual machine
  * (sim/base/hugepages.h). */
 static int reserve(void *buf, size_t *cap, size_t n, size_t size)
