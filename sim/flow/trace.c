@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "models/model.h"
+#include "sim/base/hugepages.h"
 #include "sim/base/infile.h"
 #include "sim/base/suggest.h"
 
@@ -319,13 +320,14 @@ static int tok_is(tok t, const char *word)
     return t.n == strlen(word) && !memcmp(t.s, word, t.n);
 }
 
-/* Grow *P (of *CAP elements of SIZE) to hold N + 1. */
+/* Grow *P (of *CAP elements of SIZE, N in use) to hold N + 1: the ops and dependencies the
+ * engine runs, on huge pages once large, as the dataflow builder's (sim/base/hugepages.h). */
 static int grow(void **p, size_t *cap, size_t n, size_t size)
 {
     if (n < *cap)
         return 0;
     size_t c = *cap ? *cap * 2 : 16;
-    void *q = realloc(*p, c * size);
+    void *q = imc_hugepages_grow(*p, n * size, c * size);
     if (!q)
         return -1;
     *p = q;
