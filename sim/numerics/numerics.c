@@ -44,8 +44,7 @@ static void record(void *ctx, size_t layer, const float *y, size_t rows, size_t 
         size_t cap = r->cap ? r->cap : 1 << 20;
         while (cap < r->used + n)
             cap *= 2;
-        /* a batch's outputs (DeiT-S: 127 MB for 4 images) on huge pages: in 4 KB pages their
-         * first touch cost 0.1 s an image on a virtual machine (sim/base/hugepages.h) */
+        /* only where the batch's size, given up front (imc_numerics_run), falls short */
         float *grown = imc_hugepages_grow(r->data, r->used * sizeof *grown, cap * sizeof *grown);
         if (!grown) {
             r->failed = 1;
