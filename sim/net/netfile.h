@@ -109,19 +109,21 @@ const char *imc_netfile_meta_key(const imc_netfile *nf, size_t i);
  * mapping. */
 const void *imc_netfile_data(const imc_netfile *nf, const imc_tensor *t);
 
-/* Let the system drop T's pages from this process's memory, for data looked at once: they are
- * read from the file again if touched. A no-op for a file opened over memory. */
-void imc_netfile_release(const imc_netfile *nf, const imc_tensor *t);
-
 /* Convert T's imc_tensor_numel(t) elements to float into OUT, on a host of either byte order.
  * F16 and BF16 convert exactly (subnormals, infinities, NaN and -0 included); F64, I32 and I64
  * round to nearest; BOOL gives 0 or 1. Returns 0, or IMC_EINTERNAL if T does not belong to NF. */
 int imc_netfile_read_f32(const imc_netfile *nf, const imc_tensor *t, float *out, imc_err *err);
 
 /* The same for N elements from element FROM (row-major order): a slice of a large tensor
- * without converting the rest. IMC_EINTERNAL past its end. */
+ * without converting the rest. IMC_EINTERNAL past its end. Both read the file with pread, not
+ * through the mapping (see netfile.c); IMC_EIO if it shrank since it was opened. */
 int imc_netfile_read_f32_at(const imc_netfile *nf, const imc_tensor *t, size_t from, size_t n,
                             float *out, imc_err *err);
+
+/* The raw little-endian bytes of elements FROM .. FROM + N of T into OUT (N x the dtype's size
+ * bytes), unconverted: for a scan that asks only which elements are zero. Errors as above. */
+int imc_netfile_read_raw(const imc_netfile *nf, const imc_tensor *t, size_t from, size_t n,
+                         void *out, imc_err *err);
 
 /* ---- writer ------------------------------------------------------------------------------ */
 

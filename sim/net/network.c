@@ -182,9 +182,6 @@ static int read_need(ctx *c, int *rc, const imc_tensor *t, float *out)
     return *rc;
 }
 
-static void nonzero_run(const imc_netfile *nf, const imc_tensor *t, size_t first, size_t n,
-                        uint32_t *nz);
-
 /* The OR of N little-endian 32-bit words at P (vector code: integer ORs reassociate freely). */
 static VECTORIZE uint32_t or_words(const unsigned char *p, size_t n)
 {
@@ -197,32 +194,13 @@ static VECTORIZE uint32_t or_words(const unsigned char *p, size_t n)
     return acc;
 }
 
-/* Whether any of N elements of T, from element FIRST on, is non-zero (as nonzero_run says; SCRATCH
- * holds N values). For F32, the raw words OR-ed together, sign bit off: no copy, and a loop the
- * compiler vectorises -- most of what a masked FAR file's scan reads must be zero. */
-static uint32_t nonzero_any(const imc_netfile *nf, const imc_tensor *t, size_t first, size_t n,
-                            uint32_t *scratch)
+/* Which of N elements of DTYPE at the raw little-endian bytes P are non-zero as
+ * imc_netfile_read_f32 would convert them (NaN counts as non-zero, -0 as zero): NZ[k] != 0.
+ * Converts nothing but F64 (whose tiny values round to a float 0). */
+static void nonzero_run(imc_dtype dtype, const unsigned char *p, size_t n, uint32_t *nz)
 {
-    uint32_t acc = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (t->dtype == IMC_DT_F32)
-        return or_words((const unsigned char *)imc_netfile_data(nf, t) + first * 4, n) & 0x7fffffffu;
-#endif
-    nonzero_run(nf, t, first, n, scratch);
-    for (size_t k = 0; k < n; k++)
-        acc |= scratch[k];
-    return acc;
-}
-
-/* Which of N elements of T, from element FIRST on, are non-zero as imc_netfile_read_f32 would
- * convert them (NaN counts as non-zero, -0 as zero): NZ[k] != 0. Reads the raw little-endian
- * bytes, converting nothing but F64 (whose tiny values round to a float 0). */
-static void nonzero_run(const imc_netfile *nf, const imc_tensor *t, size_t first, size_t n,
-                        uint32_t *nz)
-{
-    size_t es = imc_dtype_size(t->dtype);
-    const unsigned char *p = (const unsigned char *)imc_netfile_data(nf, t) + first * es;
-    switch (t->dtype) {
+    size_t es = imc_dtype_size(dtype);
+    switch (dtype) {
     case IMC_DT_F32:
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         memcpy(nz, p, n * 4); /* the host's own order: one copy, then the sign bit off */
@@ -259,6 +237,55 @@ static void nonzero_run(const imc_netfile *nf, const imc_tensor *t, size_t first
     }
 }
 
+/* Whether any of N elements of DTYPE at P is non-zero (as nonzero_run says; SCRATCH holds N
+ * values). For F32, the raw words OR-ed together, sign bit off: no copy, and a loop the compiler
+ * vectorises -- most of what a masked FAR file's scan reads must be zero. */
+static uint32_t nonzero_any(imc_dtype dtype, const unsigned char *p, size_t n, uint32_t *scratch)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (dtype == IMC_DT_F32)
+        return or_words(p, n) & 0x7fffffffu;
+#endif
+    nonzero_run(dtype, p, n, scratch);
+    uint32_t acc = 0;
+    for (size_t k = 0; k < n; k++)
+        acc |= scratch[k];
+    return acc;
+}
+
+/* A tensor's rows read from the file a few at a time into a buffer that stays in cache: the
+ * scan below looks at each byte once and keeps none. */
+typedef struct row_reader {
+    const imc_tensor *t;
+    size_t cols, row_bytes; /* elements and bytes per row */
+    size_t per;             /* rows per read */
+    size_t first, loaded;   /* the rows in buf: first .. first + loaded */
+    unsigned char *buf;
+} row_reader;
+
+static int row_reader_init(ctx *c, row_reader *rr, const imc_tensor *t, size_t cols)
+{
+    enum { CHUNK = 64 << 10 }; /* bytes: two readers' buffers stay in a 1 MB L2 */
+    *rr = (row_reader){.t = t, .cols = cols, .row_bytes = cols * imc_dtype_size(t->dtype)};
+    rr->per = rr->row_bytes && rr->row_bytes < CHUNK ? CHUNK / rr->row_bytes : 1;
+    if (!(rr->buf = malloc(rr->per * rr->row_bytes + 1)))
+        return imc_err_set(c->err, IMC_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* The raw bytes of row R of ROWS (NULL after an error, in *RC). */
+static const unsigned char *row_at(ctx *c, int *rc, row_reader *rr, size_t r, size_t rows)
+{
+    if (r < rr->first || r >= rr->first + rr->loaded) {
+        size_t n = rows - r < rr->per ? rows - r : rr->per;
+        if ((*rc = imc_netfile_read_raw(c->nf, rr->t, r * rr->cols, n * rr->cols, rr->buf, c->err)))
+            return NULL;
+        rr->first = r;
+        rr->loaded = n;
+    }
+    return rr->buf + (r - rr->first) * rr->row_bytes;
+}
+
 /* Masked form: check the per-head block-diagonal masks of the LSTM and head_proj, and find the
  * units each head and direction keeps. A unit U of head H is unused when removing it changes
  * nothing: its weight rows are zero in every gate and its g-gate bias sums to zero (its cell
@@ -267,9 +294,9 @@ static void nonzero_run(const imc_netfile *nf, const imc_tensor *t, size_t first
  * keeps training biases, so a unit with zero rows but a live bias still produces an output and
  * is kept.
  *
- * Only zero or not matters, so the tensors are scanned row by row from the file's raw bytes
- * (nonzero_run) and each released after its scan: a timing-only run of a masked-form FAR-S
- * file neither converts nor keeps the 113 MB it must look at. */
+ * Only zero or not matters, so the tensors are scanned from the file's raw bytes, read a few
+ * rows at a time (row_reader): a timing-only run of a masked-form FAR-S file neither converts
+ * nor keeps the 113 MB it must look at. */
 static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *head_proj,
                             int64_t *effective)
 {
@@ -280,25 +307,32 @@ static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *hea
     float *bih = malloc((size_t)4 * D * sizeof *bih), *bhh = malloc((size_t)4 * D * sizeof *bhh);
     unsigned char *zero_row = malloc((size_t)4 * D), *hh_read = malloc((size_t)D),
                   *hp_read = calloc((size_t)2 * D, 1);
+    row_reader rr[2] = {{0}};
     if (!row || !row_hh || !bih || !bhh || !zero_row || !hh_read || !hp_read)
         rc = imc_err_set(c->err, IMC_ENOMEM, "out of memory");
     /* head_proj [D][2D]: row r (head r / hd) reads only its head's columns of either direction */
+    imc_dtype dt = head_proj->dtype;
+    size_t es = imc_dtype_size(dt);
+    if (!rc)
+        rc = row_reader_init(c, &rr[0], head_proj, (size_t)2 * D);
     for (int r = 0; r < D && !rc; r++) {
-        size_t at = (size_t)r * 2 * D;
+        const unsigned char *p = row_at(c, &rc, &rr[0], (size_t)r, (size_t)D);
+        if (!p)
+            break;
         int h0 = r / hd * hd;
         /* its head's columns of either direction; then, only if the rest is not all zero, the
            whole row for the message */
-        nonzero_run(c->nf, head_proj, at + (size_t)h0, (size_t)hd, row + h0);
-        nonzero_run(c->nf, head_proj, at + (size_t)(D + h0), (size_t)hd, row + D + h0);
-        if (!(nonzero_any(c->nf, head_proj, at, (size_t)h0, row_hh) ||
-              nonzero_any(c->nf, head_proj, at + (size_t)(h0 + hd), (size_t)(D - hd), row_hh) ||
-              nonzero_any(c->nf, head_proj, at + (size_t)(D + h0 + hd), (size_t)(D - h0 - hd), row_hh))) {
+        nonzero_run(dt, p + (size_t)h0 * es, (size_t)hd, row + h0);
+        nonzero_run(dt, p + (size_t)(D + h0) * es, (size_t)hd, row + D + h0);
+        if (!(nonzero_any(dt, p, (size_t)h0, row_hh) ||
+              nonzero_any(dt, p + (size_t)(h0 + hd) * es, (size_t)(D - hd), row_hh) ||
+              nonzero_any(dt, p + (size_t)(D + h0 + hd) * es, (size_t)(D - h0 - hd), row_hh))) {
             for (int dir = 0; dir < 2; dir++)
                 for (int col = dir * D + h0; col < dir * D + h0 + hd; col++)
                     hp_read[col] |= row[col] != 0;
             continue;
         }
-        nonzero_run(c->nf, head_proj, at, (size_t)2 * D, row);
+        nonzero_run(dt, p, (size_t)2 * D, row);
         for (int dir = 0; dir < 2; dir++)
             for (int col = dir * D + h0; col < dir * D + h0 + hd; col++) {
                 hp_read[col] |= row[col] != 0;
@@ -315,8 +349,8 @@ static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *hea
         rc = fail(c, "tensor '%s': row %d (head %d) reads column %d of another head "
                   "(FAR's per-head mask)", head_proj->name, r, r / hd, col);
     }
-    if (!rc)
-        imc_netfile_release(c->nf, head_proj);
+    free(rr[0].buf);
+    rr[0].buf = NULL;
     for (int dir = 0; dir < 2 && !rc; dir++) {
         const imc_tensor *t[4];
         static const char *const kinds[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
@@ -326,22 +360,30 @@ static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *hea
         }
         read_need(c, &rc, t[2], bih);
         read_need(c, &rc, t[3], bhh);
+        for (int k = 0; k < 2 && !rc; k++)
+            rc = row_reader_init(c, &rr[k], t[k], (size_t)D);
+        imc_dtype dih = rc ? IMC_DT_F32 : t[0]->dtype, dhh = rc ? IMC_DT_F32 : t[1]->dtype;
+        size_t eih = imc_dtype_size(dih), ehh = imc_dtype_size(dhh);
         memset(hh_read, 0, (size_t)D);
         for (int r = 0; r < 4 * D && !rc; r++) {
+            const unsigned char *pih = row_at(c, &rc, &rr[0], (size_t)r, (size_t)4 * D);
+            const unsigned char *phh = pih ? row_at(c, &rc, &rr[1], (size_t)r, (size_t)4 * D) : NULL;
+            if (!phh)
+                break;
             int h = (r % D) / hd, u = (r % D) % hd;
-            size_t at = (size_t)r * D, h0 = (size_t)h * hd, h1 = h0 + (size_t)hd;
+            size_t h0 = (size_t)h * hd, h1 = h0 + (size_t)hd;
             /* block-diagonal per head: outside the head's columns all zero (checked without a
-               copy; the whole rows read again only for the message) */
-            uint32_t other = nonzero_any(c->nf, t[0], at, h0, row) |
-                             nonzero_any(c->nf, t[0], at + h1, (size_t)D - h1, row) |
-                             nonzero_any(c->nf, t[1], at, h0, row) |
-                             nonzero_any(c->nf, t[1], at + h1, (size_t)D - h1, row);
+               copy; the whole rows looked at again only for the message) */
+            uint32_t other = nonzero_any(dih, pih, h0, row) |
+                             nonzero_any(dih, pih + h1 * eih, (size_t)D - h1, row) |
+                             nonzero_any(dhh, phh, h0, row) |
+                             nonzero_any(dhh, phh + h1 * ehh, (size_t)D - h1, row);
             if (other) {
-                nonzero_run(c->nf, t[0], at, (size_t)D, row);
-                nonzero_run(c->nf, t[1], at, (size_t)D, row_hh);
+                nonzero_run(dih, pih, (size_t)D, row);
+                nonzero_run(dhh, phh, (size_t)D, row_hh);
             } else {
-                nonzero_run(c->nf, t[0], at + h0, (size_t)hd, row + h0);
-                nonzero_run(c->nf, t[1], at + h0, (size_t)hd, row_hh + h0);
+                nonzero_run(dih, pih + h0 * eih, (size_t)hd, row + h0);
+                nonzero_run(dhh, phh + h0 * ehh, (size_t)hd, row_hh + h0);
             }
             for (int col = 0; other && col < D; col++) {
                 if (col / hd == h || !(row[col] || row_hh[col]))
@@ -361,9 +403,9 @@ static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *hea
             }
             zero_row[r] = !any;
         }
-        if (!rc) {
-            imc_netfile_release(c->nf, t[0]);
-            imc_netfile_release(c->nf, t[1]);
+        for (int k = 0; k < 2; k++) {
+            free(rr[k].buf);
+            rr[k].buf = NULL;
         }
         for (int h = 0; h < N && !rc; h++) {
             imc_far_dir *fd = &blk->far[h * 2 + dir];
@@ -385,6 +427,7 @@ static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *hea
             *effective += 4 * k * hd + 4 * k * k + 8 * k;
         }
     }
+    free(rr[0].buf), free(rr[1].buf);
     free(row), free(row_hh), free(bih), free(bhh), free(zero_row), free(hh_read), free(hp_read);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim/net/netfile.h"
@@ -184,6 +185,13 @@ static void test_round_trip_every_dtype(void)
             CU_ASSERT_EQUAL(imc_netfile_read_f32_at(nf, t, 1, (size_t)n - 2, mid, &err), 0);
             for (int64_t k = 1; k < n - 1; k++)
                 CU_ASSERT_EQUAL(f32_bits(mid[k - 1]), f32_bits(rt[i].expect[k]));
+            /* the same slice's raw bytes, unconverted */
+            size_t size = imc_dtype_size(t->dtype);
+            unsigned char raw[48];
+            memset(raw, 0xa5, sizeof raw);
+            CU_ASSERT_EQUAL(imc_netfile_read_raw(nf, t, 1, (size_t)n - 2, raw, &err), 0);
+            CU_ASSERT_EQUAL(memcmp(raw, bytes[i] + size, ((size_t)n - 2) * size), 0);
+            CU_ASSERT_EQUAL(raw[((size_t)n - 2) * size], 0xa5); /* nothing past the slice */
         }
     }
     CU_ASSERT_PTR_NULL(imc_netfile_at(nf, RT_COUNT));
@@ -217,6 +225,23 @@ static void test_round_trip_every_dtype(void)
         end--;
     CU_ASSERT_EQUAL(raw[end - 1], '}');
     CU_ASSERT(8 + len - end < 8);
+
+    /* Tensors are read from the file, not through the mapping: a file cut short after it was
+       opened is an error naming the bytes missing, not a SIGBUS. */
+    CU_ASSERT_EQUAL_FATAL(imc_netfile_open(&nf, path, &err), 0);
+    const imc_tensor *last = imc_netfile_find(nf, "mask"); /* the data's last bytes */
+    CU_ASSERT_EQUAL_FATAL(last->end, offset);
+    struct stat st;
+    CU_ASSERT_EQUAL_FATAL(stat(path, &st), 0);
+    CU_ASSERT_EQUAL_FATAL(truncate(path, st.st_size - 1), 0);
+    float whole[6];
+    CU_ASSERT_EQUAL(imc_netfile_read_f32(nf, last, whole, &err), IMC_EIO);
+    char line[4400], want[4400];
+    imc_err_format(&err, line, sizeof line);
+    snprintf(want, sizeof want, "%s: error: cannot read 1 bytes at offset %jd: the file is "
+             "shorter than when opened", path, (intmax_t)st.st_size - 1);
+    CU_ASSERT_STRING_EQUAL(line, want);
+    imc_netfile_close(nf);
     test_dir_remove();
 }
 

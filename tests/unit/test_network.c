@@ -846,6 +846,49 @@ static void test_bad_model_files(void)
     }
 }
 
+/* A masked FAR file whose LSTM and head_proj span many of the scan's reads (network.c reads
+ * 64 KB of rows at a time; the tiny model's fit in one): the units found and a mask error in a
+ * late row are the same as read at once. */
+static void test_masked_scan_across_reads(void)
+{
+    imc_modelgen_spec sm = tiny_spec(~0ULL, 0.25, 0), ss = tiny_spec(~0ULL, 0.25, 1);
+    sm.embed_dim = ss.embed_dim = 192; /* W_hh 768 x 192 floats: 9 reads; head_proj 5 */
+    sm.depth = ss.depth = 1;
+    model mm = gen_model(&sm, "wide-masked"), ms = gen_model(&ss, "wide-split");
+    check_far_units(mm.net, kept_units(&sm), 0);
+    CU_ASSERT_EQUAL(mm.net->params_effective, params_closed(&sm, 1));
+    CU_ASSERT_EQUAL(mm.net->params_effective, ms.net->params_effective);
+    static const struct {
+        const char *tensor;
+        int64_t poke;
+        const char *message;
+    } late[] = {
+        {"blocks.0.attn.lstm.weight_hh_l0_reverse", 700 * 192 + 5,
+         "tensor 'blocks.0.attn.lstm.weight_hh_l0_reverse': row 700 (gate o, head 1) has a "
+         "non-zero weight in column 5, outside its head's columns 64..127 (FAR's per-head mask)"},
+        {"blocks.0.attn.head_proj.weight", 150 * 384 + 0,
+         "tensor 'blocks.0.attn.head_proj.weight': row 150 (head 2) reads column 0 of another "
+         "head (FAR's per-head mask)"},
+    };
+    for (size_t i = 0; i < sizeof late / sizeof late[0]; i++) {
+        char path[4200], line[1024], want[8192];
+        test_model_path(path, sizeof path, "wide-bad");
+        rewrite(mm.nf, path, &(edit){.tensor = late[i].tensor, .poke = late[i].poke});
+        imc_netfile *nf = open_and_unlink(path);
+        imc_network *net = NULL;
+        imc_err err;
+        imc_err_clear(&err);
+        CU_ASSERT_EQUAL(imc_network_load(&net, nf, &err), IMC_EINPUT);
+        imc_err_format(&err, line, sizeof line);
+        snprintf(want, sizeof want, "%s: error: %s", path, late[i].message);
+        CU_ASSERT_STRING_EQUAL(line, want);
+        imc_network_free(net);
+        imc_netfile_close(nf);
+    }
+    free_model(&mm);
+    free_model(&ms);
+}
+
 /* Load BASE edited by E (must succeed). */
 static model load_edited(const imc_netfile *base, const edit *e, const char *tag)
 {
@@ -1052,6 +1095,7 @@ static CU_TestInfo tests[] = {
     {"bad model files", test_bad_model_files},
     {"other files: split without num_heads, distilled, Linear without a bias", test_other_valid_files},
     {"masked FAR: which units are left out", test_masked_unit_removal},
+    {"masked FAR: the scan across many reads", test_masked_scan_across_reads},
     CU_TEST_INFO_NULL,
 };
 
