@@ -36,6 +36,12 @@ void *imc_hugepages_alloc(size_t n)
     return p;
 }
 
+size_t imc_hugepages_next(size_t cur)
+{
+    size_t factor = cur < ((size_t)64 << 20) ? 8 : 2;
+    return cur > SIZE_MAX / factor ? SIZE_MAX : cur * factor;
+}
+
 void *imc_hugepages_grow(void *p, size_t old_n, size_t new_n)
 {
     if (new_n < HUGE_PAGE / 2) /* as imc_hugepages_alloc would: plain realloc */

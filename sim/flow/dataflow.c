@@ -92,7 +92,8 @@ uint32_t imc_flow_emit(imc_flow_builder *b, imc_op op, const uint32_t *deps, siz
         return 0;
     if (g->n_ops == b->cap_ops) {
         /* from one huge page on: no 4 KB faults while a large graph grows */
-        size_t cap = b->cap_ops ? 2 * b->cap_ops : IMC_HUGE_PAGE / sizeof *g->ops;
+        size_t cap = b->cap_ops ? imc_hugepages_next(b->cap_ops * sizeof *g->ops) / sizeof *g->ops
+                                : IMC_HUGE_PAGE / sizeof *g->ops;
         imc_op *grown = imc_hugepages_grow(g->ops, g->n_ops * sizeof *grown, cap * sizeof *grown);
         if (!grown) {
             b->failed = 1;
@@ -102,7 +103,8 @@ uint32_t imc_flow_emit(imc_flow_builder *b, imc_op op, const uint32_t *deps, siz
         b->cap_ops = cap;
     }
     if (g->n_deps + n > b->cap_deps) {
-        size_t cap = b->cap_deps ? 2 * b->cap_deps : IMC_HUGE_PAGE / sizeof *g->deps;
+        size_t cap = b->cap_deps ? imc_hugepages_next(b->cap_deps * sizeof *g->deps) / sizeof *g->deps
+                                 : IMC_HUGE_PAGE / sizeof *g->deps;
         while (cap < g->n_deps + n)
             cap *= 2;
         uint32_t *grown =

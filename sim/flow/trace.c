@@ -326,7 +326,7 @@ static int grow(void **p, size_t *cap, size_t n, size_t size)
 {
     if (n < *cap)
         return 0;
-    size_t c = *cap ? *cap * 2 : 16;
+    size_t c = *cap ? imc_hugepages_next(*cap * size) / size : 16;
     void *q = imc_hugepages_grow(*p, n * size, c * size);
     if (!q)
         return -1;

@@ -873,6 +873,11 @@ static int advised_huge(const void *p)
  * the fresh allocation and the grown one; below that, plain malloc and realloc. */
 static void test_hugepages_arrays(void)
 {
+    /* growth by eight below 64 MB, then by two, saturating */
+    CU_ASSERT_EQUAL(imc_hugepages_next(2u << 20), 16u << 20);
+    CU_ASSERT_EQUAL(imc_hugepages_next((64u << 20) - 1), 8 * ((64u << 20) - 1));
+    CU_ASSERT_EQUAL(imc_hugepages_next(64u << 20), 128u << 20);
+    CU_ASSERT_EQUAL(imc_hugepages_next(SIZE_MAX / 2 + 1), SIZE_MAX);
     size_t n = (5u << 20) / sizeof(uint32_t);
     uint32_t *a = imc_hugepages_alloc(n * sizeof *a);
     CU_ASSERT_PTR_NOT_NULL_FATAL(a);
