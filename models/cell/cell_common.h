@@ -129,6 +129,14 @@ static inline void imc_cell_program(const imc_instance *self, const int *level, 
         size_t m = n - k0 < BATCH ? n - k0 : BATCH;
         if (varies)
             imc_normal_lanes_fill(&lanes, z, m);
+        if (!(sa0 + sa1 > 0) && varies) { /* the common case, without branches: a level
+                                                that does not vary adds 0 x z, exactly 0 */
+            for (size_t k = 0; k < m; k++) {
+                int l = level[k0 + k];
+                g[k0 + k] = c->level_g[l] + c->level_sigma[l] * z[k];
+            }
+            continue;
+        }
         for (size_t k = 0; k < m; k++) {
             int l = level[k0 + k];
             if (sa0 + sa1 > 0) {

@@ -363,6 +363,40 @@ static void test_faults_and_variation(void)
     free(x), free(ideal), free(y), free(y2);
 }
 
+/* Each programmed cell lands where its column reads it: with 0.1 % variation each conductance
+ * is within 0.3 % of a level of its nominal one (g_min / dG is 0.02 levels here), so 16 rows
+ * sum to within 0.05 level of the nominal integer, which a lossless ADC rounds back: every
+ * output equals the integer GEMM's. On crossbars of 16 and of 128 columns (two of
+ * column_sums's 64-wide panels, in which a crossbar row is stored), for fc1 (every crossbar
+ * row full: 96 outputs x 8 cells) and the head (10 x 8 cells: 48 of 128 columns unused). */
+static void test_small_variation_rounds_to_exact(void)
+{
+    size_t layers[2] = {fc1(), net->n_layers - 1};
+    CU_ASSERT_EQUAL_FATAL(net->layers[layers[1]].kind, IMC_LAYER_HEAD);
+    static const char *const sets[][2] = {
+        {"chip.tile.pe.xbar.cell.variation=0.1 %", "chip.tile.pe.xbar.cols=16"},
+        {"chip.tile.pe.xbar.cell.variation=0.1 %", "chip.tile.pe.xbar.cols=128"},
+    };
+    for (size_t c = 0; c < 2; c++)
+        for (size_t l = 0; l < 2; l++) {
+            size_t li = layers[l], in = (size_t)net->layers[li].in, out = (size_t)net->layers[li].out;
+            float *x = malloc(ROWS * in * sizeof *x), *y = malloc(ROWS * out * sizeof *y),
+                  *want = malloc(ROWS * out * sizeof *want);
+            inputs(x, in);
+            setup_t s;
+            make(&s, sets[c], 2, 3);
+            CU_ASSERT_FALSE(imc_emul_exact(s.emul));
+            run_mvm(&s, li, x, y);
+            reference(&s, li, x, ROWS, want);
+            double e = err2(y, want, ROWS * out), norm = 0;
+            for (size_t k = 0; k < ROWS * out; k++)
+                norm += (double)want[k] * want[k];
+            CU_ASSERT(norm > 0 && e <= 1e-10 * norm);
+            unmake(&s);
+            free(x), free(y), free(want);
+        }
+}
+
 /* The full emulation split over workers gives the very same outputs as one worker, with
  * variation, faults, read noise and a lossy ADC on (every vector's sums in the same order, every
  * crossbar row programmed and every read's noise drawn from its own seed): 1, 2, 3 and 5
@@ -597,6 +631,7 @@ static CU_TestInfo tests[] = {
     {"256-row crossbars: tables in two blocks, the same sums", test_tables_in_blocks},
     {"fewer ADC bits never lower the error", test_adc_bits_monotonic},
     {"stuck-at faults, variation, read noise; seeds", test_faults_and_variation},
+    {"0.1 % variation rounds back to the exact GEMM", test_small_variation_rounds_to_exact},
     {"split over workers: the same outputs", test_threads_same_results},
     {"2400 reads over 1, 64, 200 workers: the same outputs", test_threads_many_vectors},
     {"a column converted by hand", test_hand_computed_column},
