@@ -11,6 +11,7 @@
 #include "sim/net/generic.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,8 @@ typedef struct ctx {
     imc_network *net;
     imc_err *err;
     size_t cap_layers;
-    unsigned char *used; /* per tensor, in header order: the network has read it */
+    unsigned char *used;     /* per tensor, in header order: the network has read it */
+    struct prescan *prescan; /* masked FAR blocks scanned ahead on a second thread, or NULL */
 } ctx;
 
 /* Tensor NAME, or NULL; a tensor found is one the network uses (unused ones are refused at
@@ -432,6 +434,135 @@ static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *hea
     return rc;
 }
 
+/* ---- masked FAR blocks scanned ahead ----------------------------------------------------
+ *
+ * Reading a masked-form file is mostly scan_masked_lstm's (FAR-S: 113 MB in 12 blocks), and
+ * each block's scan needs only its own tensors: the second half of the masked blocks are
+ * scanned on a second thread, with a context of its own (its error, its used flags), while
+ * this thread loads the first. load_far_block takes a block's result where it would have
+ * scanned it, so errors come in the same order as without; the thread's used flags join the
+ * load's at the end. */
+typedef struct prescan_result {
+    int block, rc;
+    imc_err err;
+    imc_far_dir *far; /* 2 x num_heads, as the block's; owned here until taken */
+    int64_t eff;
+} prescan_result;
+
+typedef struct prescan {
+    ctx c;
+    imc_err err;
+    prescan_result *res;
+    int n, running;
+    pthread_t tid;
+} prescan;
+
+static void *prescan_run(void *arg)
+{
+    prescan *ps = arg;
+    imc_network *net = ps->c.net;
+    int D = net->embed_dim;
+    for (int i = 0; i < ps->n; i++) {
+        prescan_result *r = &ps->res[i];
+        imc_block tmp = {.kind = IMC_BLOCK_FAR};
+        int rc = 0;
+        if (!(r->far = tmp.far = calloc((size_t)net->num_heads * 2, sizeof *tmp.far)))
+            rc = imc_err_set(ps->c.err, IMC_ENOMEM, "out of memory");
+        char name[128];
+        snprintf(name, sizeof name, "blocks.%d.attn.head_proj.weight", r->block);
+        const imc_tensor *hp = need(&ps->c, &rc, name, 2, D64(D), D64(2 * D));
+        if (!rc)
+            rc = scan_masked_lstm(&ps->c, r->block, &tmp, hp, &r->eff);
+        if ((r->rc = rc))
+            r->err = ps->err;
+    }
+    return NULL;
+}
+
+/* Start the scan of the second half of C's masked FAR blocks, if there are two or more (none
+ * where the thread or memory cannot be had: the blocks are then scanned in place). */
+static void start_prescan(ctx *c, prescan *ps)
+{
+    imc_network *net = c->net;
+    char name[128];
+    int masked = 0, *blocks = malloc((size_t)net->depth * sizeof *blocks);
+    memset(ps, 0, sizeof *ps);
+    for (int b = 0; blocks && b < net->depth; b++) { /* as load() tells the block kinds */
+        snprintf(name, sizeof name, "blocks.%d.attn.qkv.weight", b);
+        if (imc_netfile_find(c->nf, name))
+            continue;
+        snprintf(name, sizeof name, "blocks.%d.attn.pre_proj.weight", b);
+        int far = imc_netfile_find(c->nf, name) != NULL;
+        snprintf(name, sizeof name, "blocks.%d.attn.lstm.0.weight_ih_l0", b);
+        if (far && !imc_netfile_find(c->nf, name))
+            blocks[masked++] = b;
+    }
+    int n = masked / 2;
+    ps->c = (ctx){c->nf, net, &ps->err, 0, calloc(imc_netfile_count(c->nf) + 1, 1), NULL};
+    ps->res = n ? calloc((size_t)n, sizeof *ps->res) : NULL;
+    if (n && ps->c.used && ps->res) {
+        for (int i = 0; i < n; i++)
+            ps->res[i].block = blocks[masked - n + i];
+        ps->n = n;
+        ps->running = !pthread_create(&ps->tid, NULL, prescan_run, ps);
+    }
+    if (!ps->running) {
+        free(ps->c.used), free(ps->res);
+        memset(ps, 0, sizeof *ps);
+    } else {
+        c->prescan = ps;
+    }
+    free(blocks);
+}
+
+/* Block B's result, if it was scanned ahead: into BLK's units, *EFF and *RC (its error into
+ * C's); 0 if it was not. */
+static int take_prescan(ctx *c, int b, imc_block *blk, int64_t *eff, int *rc)
+{
+    prescan *ps = c->prescan;
+    for (int i = 0; ps && i < ps->n; i++) {
+        prescan_result *r = &ps->res[i];
+        if (r->block != b)
+            continue;
+        if (ps->running) {
+            pthread_join(ps->tid, NULL);
+            ps->running = 0;
+        }
+        if (!r->far) { /* out of memory there */
+            *rc = imc_err_set(c->err, IMC_ENOMEM, "out of memory");
+            return 1;
+        }
+        for (int k = 0; k < 2 * c->net->num_heads; k++)
+            blk->far[k] = r->far[k];
+        free(r->far);
+        r->far = NULL;
+        *eff += r->eff;
+        if ((*rc = r->rc))
+            *c->err = r->err;
+        return 1;
+    }
+    return 0;
+}
+
+/* Wait for the thread, keep the tensors it read as used, and free what was not taken. */
+static void finish_prescan(ctx *c)
+{
+    prescan *ps = c->prescan;
+    if (!ps)
+        return;
+    if (ps->running)
+        pthread_join(ps->tid, NULL);
+    for (size_t i = 0; i < imc_netfile_count(c->nf); i++)
+        c->used[i] |= ps->c.used[i];
+    for (int i = 0; i < ps->n; i++) {
+        for (int k = 0; ps->res[i].far && k < 2 * c->net->num_heads; k++)
+            free(ps->res[i].far[k].units);
+        free(ps->res[i].far);
+    }
+    free(ps->c.used), free(ps->res);
+    c->prescan = NULL;
+}
+
 static int load_far_block(ctx *c, int b, imc_block *blk, int64_t *effective)
 {
     imc_network *net = c->net;
@@ -450,7 +581,7 @@ static int load_far_block(ctx *c, int b, imc_block *blk, int64_t *effective)
         need(c, &rc, name, 1, D64(D));
         snprintf(name, sizeof name, "blocks.%d.attn.head_proj.weight", b);
         const imc_tensor *hp = need(c, &rc, name, 2, D64(D), D64(2 * D));
-        if (!rc)
+        if (!rc && !take_prescan(c, b, blk, &eff, &rc))
             rc = scan_masked_lstm(c, b, blk, hp, &eff);
         /* Effective counts replace the masked tensors' full counts. */
         int64_t masked = 2 * (4LL * D * D * 2 + 4LL * D * 2) + 2LL * D * D;
@@ -608,6 +739,9 @@ static int load(ctx *c)
         rc = add_layer(c, IMC_LAYER_PATCH_EMBED, -1, -1, -1,
                        net->in_chans * net->patch_size * net->patch_size, D, net->patches, pe_bias,
                        "patch_embed");
+    prescan ps;
+    if (!rc)
+        start_prescan(c, &ps);
     for (int b = 0; b < net->depth && !rc; b++) {
         imc_block *blk = &net->blocks[b];
         char name[128];
@@ -657,6 +791,7 @@ static int load(ctx *c)
         if (!rc)
             rc = add_layer(c, IMC_LAYER_FC2, b, -1, -1, blk->mlp_hidden, D, T, fc2_bias, "%s", fc2n);
     }
+    finish_prescan(c);
     int head_bias = opt_bias(c, &rc, "head", net->num_classes);
     if (!rc)
         rc = add_layer(c, IMC_LAYER_HEAD, -1, -1, -1, D, net->num_classes, 1, head_bias, "head");
@@ -687,7 +822,7 @@ int imc_network_load(imc_network **out, const imc_netfile *nf, imc_err *err)
         free(net);
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
     }
-    ctx c = {nf, net, err, 0, calloc(imc_netfile_count(nf) + 1, 1)};
+    ctx c = {nf, net, err, 0, calloc(imc_netfile_count(nf) + 1, 1), NULL};
     const char *graph = imc_netfile_meta(nf, "imcsim_graph");
     int rc = !c.used ? imc_err_set(err, IMC_ENOMEM, "out of memory")
              : graph ? imc_generic_load(net, graph, c.used, err)

@@ -847,40 +847,49 @@ static void test_bad_model_files(void)
 }
 
 /* A masked FAR file whose LSTM and head_proj span many of the scan's reads (network.c reads
- * 64 KB of rows at a time; the tiny model's fit in one): the units found and a mask error in a
- * late row are the same as read at once. */
+ * 64 KB of rows at a time; the tiny model's fit in one), in two blocks: the second is scanned
+ * ahead on another thread (start_prescan). The units found and a mask error in a late row are
+ * the same as read at once, in either block; with errors in both, the first block's is the one
+ * reported, as a load in block order would. */
 static void test_masked_scan_across_reads(void)
 {
     imc_modelgen_spec sm = tiny_spec(~0ULL, 0.25, 0), ss = tiny_spec(~0ULL, 0.25, 1);
     sm.embed_dim = ss.embed_dim = 192; /* W_hh 768 x 192 floats: 9 reads; head_proj 5 */
-    sm.depth = ss.depth = 1;
     model mm = gen_model(&sm, "wide-masked"), ms = gen_model(&ss, "wide-split");
     check_far_units(mm.net, kept_units(&sm), 0);
     CU_ASSERT_EQUAL(mm.net->params_effective, params_closed(&sm, 1));
     CU_ASSERT_EQUAL(mm.net->params_effective, ms.net->params_effective);
+    static const char *const w_hh = "tensor 'blocks.%d.attn.lstm.weight_hh_l0_reverse': row 700 "
+                                    "(gate o, head 1) has a non-zero weight in column 5, outside "
+                                    "its head's columns 64..127 (FAR's per-head mask)";
+    static const char *const h_p = "tensor 'blocks.%d.attn.head_proj.weight': row 150 (head 2) "
+                                   "reads column 0 of another head (FAR's per-head mask)";
     static const struct {
-        const char *tensor;
+        const char *tensor, *other; /* OTHER: a second bad tensor, or NULL */
         int64_t poke;
-        const char *message;
+        int block; /* the block the message names */
     } late[] = {
-        {"blocks.0.attn.lstm.weight_hh_l0_reverse", 700 * 192 + 5,
-         "tensor 'blocks.0.attn.lstm.weight_hh_l0_reverse': row 700 (gate o, head 1) has a "
-         "non-zero weight in column 5, outside its head's columns 64..127 (FAR's per-head mask)"},
-        {"blocks.0.attn.head_proj.weight", 150 * 384 + 0,
-         "tensor 'blocks.0.attn.head_proj.weight': row 150 (head 2) reads column 0 of another "
-         "head (FAR's per-head mask)"},
+        {"blocks.0.attn.lstm.weight_hh_l0_reverse", NULL, 700 * 192 + 5, 0},
+        {"blocks.1.attn.lstm.weight_hh_l0_reverse", NULL, 700 * 192 + 5, 1},
+        {"blocks.0.attn.head_proj.weight", NULL, 150 * 384 + 0, 0},
+        {"blocks.1.attn.head_proj.weight", NULL, 150 * 384 + 0, 1},
+        {"blocks.0.attn.head_proj.weight", "blocks.1.attn.lstm.weight_hh_l0_reverse",
+         150 * 384 + 0, 0},
     };
     for (size_t i = 0; i < sizeof late / sizeof late[0]; i++) {
-        char path[4200], line[1024], want[8192];
+        char path[4200], line[1024], msg[1024], want[8192];
         test_model_path(path, sizeof path, "wide-bad");
-        rewrite(mm.nf, path, &(edit){.tensor = late[i].tensor, .poke = late[i].poke});
+        poke other = {late[i].other, 700 * 192 + 5, 0.5f};
+        rewrite(mm.nf, path, &(edit){.tensor = late[i].tensor, .poke = late[i].poke,
+                                     .pokes = &other, .n_pokes = late[i].other != NULL});
         imc_netfile *nf = open_and_unlink(path);
         imc_network *net = NULL;
         imc_err err;
         imc_err_clear(&err);
         CU_ASSERT_EQUAL(imc_network_load(&net, nf, &err), IMC_EINPUT);
         imc_err_format(&err, line, sizeof line);
-        snprintf(want, sizeof want, "%s: error: %s", path, late[i].message);
+        snprintf(msg, sizeof msg, strstr(late[i].tensor, "head_proj") ? h_p : w_hh, late[i].block);
+        snprintf(want, sizeof want, "%s: error: %s", path, msg);
         CU_ASSERT_STRING_EQUAL(line, want);
         imc_network_free(net);
         imc_netfile_close(nf);
