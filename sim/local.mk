@@ -12,6 +12,7 @@ libimc_a_SOURCES = \
 	sim/base/notify.c sim/base/notify.h \
 	sim/base/normal.c sim/base/normal.h \
 	sim/base/hugepages.c sim/base/hugepages.h \
+	sim/base/blas.c sim/base/blas.h \
 	sim/base/vectorize.h sim/base/mix64.h \
 	sim/arch/arch.c sim/arch/arch.h sim/arch/components.def \
 	sim/arch/catalog.c sim/arch/catalog.h \

@@ -10,7 +10,7 @@ EXTRA_DIST += tools/bench
 # `make bench`: speed and memory figures for docs/PERFORMANCE.md.
 EXTRA_PROGRAMS = tools/sgemm_peak
 tools_sgemm_peak_SOURCES = tools/sgemm_peak.c
-tools_sgemm_peak_LDADD = $(GSL_LIBS)
+tools_sgemm_peak_LDADD = $(OPENBLAS_LIBS) $(GSL_LIBS)
 CLEANFILES += tools/sgemm_peak$(EXEEXT)
 
 bench: imcsim$(EXEEXT) imcsim-model$(EXEEXT) tools/imcsim-sweep$(EXEEXT) tools/sgemm_peak$(EXEEXT) deit_s.bin far_deit_s.bin

@@ -492,22 +492,6 @@ static int run(const cli *o)
     return rc ? imc_cli_report(PROG, &err) : 0;
 }
 
-/* Debian's OpenBLAS (its pthreads server) starts a thread per core as it loads, and each idle
- * one spins in sched_yield for about 0.1 s before it sleeps, on a core this process could use.
- * A run that multiplies no matrix (all but --numerics) stops them at once: the masked FAR scan's
- * second thread then has that core (timing-only masked FAR-S, perf stat -r 10, alternating:
- * 0.110-0.126 s with the threads spinning, 0.110-0.113 s with OPENBLAS_NUM_THREADS=1).
- * blas_thread_shutdown_ is OpenBLAS's own fork handler, exported by its library; with another
- * CBLAS the weak reference is NULL and nothing happens. A later BLAS call starts the threads
- * again. */
-extern int blas_thread_shutdown_(void) __attribute__((weak));
-
-static void stop_idle_blas_threads(void)
-{
-    if (blas_thread_shutdown_)
-        blas_thread_shutdown_();
-}
-
 int main(int argc, char **argv)
 {
     gsl_set_error_handler(gsl_quiet);
@@ -621,8 +605,6 @@ int main(int argc, char **argv)
     }
     if (rc < 0 && optind < argc)
         rc = usage_error("unexpected argument '%s'", argv[optind]);
-    if (rc < 0 && !o.numerics)
-        stop_idle_blas_threads();
     if (rc < 0)
         rc = run(&o);
     for (size_t i = 0; i < o.n_sets; i++)

@@ -5,7 +5,7 @@
  * on parameters alone (stride 0: the class token, the position embedding, a pruned head's
  * bias), and it is freed once its last reader has run. Weight layers multiply all the batch's
  * rows at once (a linear's every row; a convolution's im2col rows, group by group; a recurrent
- * layer's batch, step by step), through cblas_sgemm or the IMC emulation's multiply, then add
+ * layer's batch, step by step), through imc_sgemm (sim/base/blas.h) or the IMC emulation's multiply, then add
  * the bias; matmuls between activations run per image and leading index through sgemm;
  * LayerNorm, GELU and softmax rows are split over the pass's threads, as are the (image,
  * leading index) pairs of a matmul and two recurrent layers that read the same input (FAR's
@@ -18,12 +18,12 @@
  * g, o and GRU gates r, z, n with zero initial state; average pooling counts padding. */
 #include "sim/numerics/forward.h"
 
-#include <gsl/gsl_cblas.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/base/blas.h"
 #include "sim/base/hugepages.h"
 #include "sim/numerics/kernels.h"
 
@@ -224,10 +224,6 @@ void imc_forward_threads(imc_forward *f, int n)
 
 /* ---- threads -------------------------------------------------------------------------------- */
 
-/* OpenBLAS's own calls, when it is the BLAS behind GSL (weak: absent otherwise). */
-extern void openblas_set_num_threads(int) __attribute__((weak));
-extern int openblas_get_num_threads(void) __attribute__((weak));
-
 /* Run JOBS on up to N threads of their own (job 0 on this one); a job whose thread cannot start
  * runs here. With BLAS set, the jobs call BLAS: each call then runs on one BLAS thread (the
  * library's own threads would compete with the jobs'). */
@@ -237,9 +233,9 @@ static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, int n, int bl
     pthread_t tid[MAX_THREADS];
     int started[MAX_THREADS] = {0};
     n = n > MAX_THREADS ? MAX_THREADS : n;
-    int blas = blas_calls && openblas_get_num_threads ? openblas_get_num_threads() : 0;
-    if (blas > 1 && openblas_set_num_threads)
-        openblas_set_num_threads(1);
+    int blas = blas_calls ? imc_blas_threads() : 0;
+    if (blas > 1)
+        imc_blas_set_threads(1);
     for (int t = 1; t < n; t++)
         started[t] = !pthread_create(&tid[t], NULL, fn, (char *)jobs + (size_t)t * size);
     fn(jobs);
@@ -248,8 +244,8 @@ static void run_jobs(void *(*fn)(void *), void *jobs, size_t size, int n, int bl
             pthread_join(tid[t], NULL);
         else
             fn((char *)jobs + (size_t)t * size);
-    if (blas > 1 && openblas_set_num_threads)
-        openblas_set_num_threads(blas);
+    if (blas > 1)
+        imc_blas_set_threads(blas);
 }
 
 enum { MAX_WORKERS = 16 };
@@ -331,7 +327,7 @@ typedef struct gemm_job {
 static void *gemm_step(void *arg)
 {
     gemm_job *j = arg;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->rows, (int)j->out, (int)j->in,
+    imc_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->rows, (int)j->out, (int)j->in,
                 1.0f, j->x, (int)j->in, j->w, (int)j->out, 0.0f, j->y, (int)j->out);
     return NULL;
 }
@@ -617,7 +613,7 @@ static void *mm_step(void *arg)
     mm_job *j = arg;
     for (size_t q = j->j0; q < j->j1; q++) {
         size_t img = q / j->lead, i = q % j->lead;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->m, (int)j->n, (int)j->k, j->alpha,
+        imc_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->m, (int)j->n, (int)j->k, j->alpha,
                     j->a + img * j->as + i * j->m * j->k, (int)j->k,
                     j->b + img * j->bs + i * j->k * j->n, (int)j->n, 0.0f,
                     j->c + (img * j->lead + i) * j->m * j->n, (int)j->n);

@@ -6,7 +6,7 @@
  * distilled model averages its two heads) and FAR's blocks are pre_proj, per head a
  * bidirectional LSTM (gates i, f, g, o, zero initial state), head_proj on [h_fwd | h_bwd],
  * post_proj, because that is the graph their producer (sim/net/vitgraph.c) builds. Every weight
- * layer is the network's [in][out] matrix (network.h), multiplied through cblas_sgemm by
+ * layer is the network's [in][out] matrix (network.h), multiplied through imc_sgemm (OpenBLAS's cblas_sgemm) by
  * default; the IMC emulation (imc.h) plugs in its own multiply, so both passes share
  * everything else. Images are N x C x H x W floats, already scaled as the model expects (see
  * imc_dataset). */

@@ -16,12 +16,12 @@
  * whose sums stay exact (exact_rows). */
 #include "sim/numerics/imc.h"
 
-#include <gsl/gsl_cblas.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/base/blas.h"
 #include "sim/base/hugepages.h"
 #include "sim/base/mix64.h"
 #include "sim/base/vectorize.h"
@@ -1064,7 +1064,7 @@ static WIDEST int exact_gemm(const imc_emul *e, emul_slot *sl, const layer_emul 
         double *xd = sl->work;
         for (size_t k = 0; k < rows * in; k++)
             xd[k] = xu[k];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)in, 1.0,
+        imc_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)in, 1.0,
                     xd, (int)in, qw, (int)out, 0.0, acc, (int)out);
         return 0;
     }
@@ -1075,7 +1075,7 @@ static WIDEST int exact_gemm(const imc_emul *e, emul_slot *sl, const layer_emul 
         xf[k] = (float)xu[k];
     for (size_t k0 = 0; k0 < in; k0 += kc) {
         size_t kn = in - k0 < kc ? in - k0 : kc;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)kn, 1.0f,
+        imc_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)kn, 1.0f,
                     xf + k0, (int)in, (const float *)qw + k0 * out, (int)out, 0.0f, part,
                     (int)out);
         for (size_t k = 0; k < rows * out; k++)

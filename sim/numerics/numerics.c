@@ -15,15 +15,12 @@
 #include "sim/numerics/forward.h"
 #include "sim/numerics/imc.h"
 #include "sim/map/mapper.h"
+#include "sim/base/blas.h"
 #include "sim/base/vectorize.h"
 #include "sim/net/netfile.h"
 #include "sim/net/network.h"
 #include "sim/base/hugepages.h"
 #include "sim/base/outfile.h"
-
-/* OpenBLAS's own call, used when it is the BLAS behind GSL (weak: absent otherwise). */
-extern void openblas_set_num_threads(int) __attribute__((weak));
-extern int openblas_get_num_threads(void) __attribute__((weak));
 
 typedef struct recorder {
     float *data;     /* FP32 outputs of the batch, in call order */
@@ -153,8 +150,8 @@ int imc_numerics_run(const imc_arch *arch, const imc_numerics_request *rq, FILE 
                      imc_numerics_result *res, imc_err *err)
 {
     memset(res, 0, sizeof *res);
-    if (rq->threads > 0 && openblas_set_num_threads)
-        openblas_set_num_threads(rq->threads);
+    if (rq->threads > 0)
+        imc_blas_set_threads(rq->threads);
     imc_netfile *nf = NULL;
     imc_network *net = NULL;
     imc_placement *place = NULL;
@@ -185,7 +182,7 @@ int imc_numerics_run(const imc_arch *arch, const imc_numerics_request *rq, FILE 
         rc = imc_emul_new(&emul, arch, place, fwd, rq->seed, err);
     if (!rc) { /* as many workers as BLAS threads */
         int threads = rq->threads > 0 ? rq->threads
-                      : openblas_get_num_threads ? openblas_get_num_threads() : 1;
+                      : imc_blas_threads();
         imc_emul_threads(emul, threads, 0);
         imc_forward_threads(fwd, threads);
     }

@@ -13,12 +13,15 @@
  * against one-image runs, the probe's view of every layer, the multiply hook, and batchnorm
  * folded into the convolutions against batchnorm applied apart. No Python
  * needed. */
+#include "config.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/base/blas.h"
 #include "sim/numerics/dataset.h"
 #include "sim/numerics/forward.h"
 #include "sim/net/netfile.h"
@@ -544,7 +547,32 @@ static void test_token_ids(void)
     free_ref(&r);
 }
 
+/* The multiplies go to OpenBLAS wherever configure found it (loaded at the first call: a build
+ * that cannot load it would fall back to gslcblas, five times slower, without a word), and
+ * both GEMMs multiply: a 2 x 3 by 3 x 2 product, and alpha and beta. */
+static void test_blas_loaded_and_multiplies(void)
+{
+#ifdef IMC_OPENBLAS_SONAME
+    CU_ASSERT_STRING_EQUAL(imc_blas_name(), "OpenBLAS");
+#else
+    CU_ASSERT_STRING_EQUAL(imc_blas_name(), "gslcblas");
+#endif
+    CU_ASSERT(imc_blas_threads() >= 1);
+    const float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {7, 8, 9, 10, 11, 12};
+    float c[4] = {1, 1, 1, 1};
+    imc_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 2, 2, 3, 2.0f, a, 3, b, 2, 0.5f, c, 2);
+    const float want[4] = {2 * 58 + 0.5f, 2 * 64 + 0.5f, 2 * 139 + 0.5f, 2 * 154 + 0.5f};
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(c[i], want[i]);
+    const double ad[6] = {1, 2, 3, 4, 5, 6}, bd[6] = {7, 8, 9, 10, 11, 12};
+    double cd[4] = {0};
+    imc_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 2, 2, 3, 1.0, ad, 3, bd, 2, 0.0, cd, 2);
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(cd[i], (want[i] - 0.5) / 2);
+}
+
 static CU_TestInfo tests[] = {
+    {"BLAS: OpenBLAS where configured, its GEMMs multiply", test_blas_loaded_and_multiplies},
     {"logits match PyTorch (float64) to 1e-4 of the largest", test_logits_match_pytorch},
     {"a batch gives every image its one-image logits", test_batch_equals_single_runs},
     {"two threads: the same logits and probe calls", test_threads_same_pass},
