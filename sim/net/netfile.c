@@ -700,10 +700,11 @@ int imc_netfile_read_f32(const imc_netfile *nf, const imc_tensor *t, float *out,
     return imc_netfile_read_f32_at(nf, t, 0, t ? (size_t)imc_tensor_numel(t) : 0, out, err);
 }
 
-/* Whether T is one of NF's tensors with a known dtype and elements FROM .. FROM + N inside it;
- * an IMC_EINTERNAL error naming CALLER otherwise. */
+/* Whether T is one of NF's tensors with a known dtype and elements FROM .. FROM + N inside it
+ * (then *AT is where they start in the data section); an IMC_EINTERNAL error naming CALLER
+ * otherwise. */
 static int check_slice(const imc_netfile *nf, const imc_tensor *t, size_t from, size_t n,
-                       const char *caller, imc_err *err)
+                       const char *caller, uint64_t *at, imc_err *err)
 {
     uintptr_t p = (uintptr_t)t, first = (uintptr_t)nf->tensors;
     if (!t || nf->ntensors == 0 || p < first || p >= (uintptr_t)(nf->tensors + nf->ntensors) ||
@@ -715,6 +716,7 @@ static int check_slice(const imc_netfile *nf, const imc_tensor *t, size_t from, 
         return imc_err_at(err, IMC_EINTERNAL, nf->path, 0, 0,
                           "%s: elements %zu .. %zu past the %zu of the tensor", caller, from,
                           from + n, numel);
+    *at = t->begin + from * size;
     return 0;
 }
 
@@ -744,11 +746,9 @@ static int copy_data(const imc_netfile *nf, uint64_t at, size_t bytes, void *out
 int imc_netfile_read_raw(const imc_netfile *nf, const imc_tensor *t, size_t from, size_t n,
                          void *out, imc_err *err)
 {
-    int rc = check_slice(nf, t, from, n, "imc_netfile_read_raw", err);
-    if (rc)
-        return rc;
-    size_t size = dtypes[t->dtype].size;
-    return copy_data(nf, t->begin + from * size, n * size, out, err);
+    uint64_t at;
+    int rc = check_slice(nf, t, from, n, "imc_netfile_read_raw", &at, err);
+    return rc ? rc : copy_data(nf, at, n * dtypes[t->dtype].size, out, err);
 }
 
 /* N elements of DTYPE (SIZE bytes each) from the raw little-endian bytes B to float in OUT. */
@@ -799,11 +799,11 @@ static void convert(imc_dtype dtype, size_t size, const unsigned char *b, size_t
 int imc_netfile_read_f32_at(const imc_netfile *nf, const imc_tensor *t, size_t from, size_t n,
                             float *out, imc_err *err)
 {
-    int rc = check_slice(nf, t, from, n, "imc_netfile_read_f32", err);
+    uint64_t at;
+    int rc = check_slice(nf, t, from, n, "imc_netfile_read_f32", &at, err);
     if (rc)
         return rc;
     size_t size = dtypes[t->dtype].size;
-    uint64_t at = t->begin + from * size;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (t->dtype == IMC_DT_F32) /* the file's bytes are the host's floats */
         return copy_data(nf, at, n * sizeof *out, out, err);
