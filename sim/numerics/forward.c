@@ -328,7 +328,7 @@ static void *gemm_step(void *arg)
 {
     gemm_job *j = arg;
     imc_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->rows, (int)j->out, (int)j->in,
-                1.0f, j->x, (int)j->in, j->w, (int)j->out, 0.0f, j->y, (int)j->out);
+              1.0f, j->x, (int)j->in, j->w, (int)j->out, 0.0f, j->y, (int)j->out);
     return NULL;
 }
 
@@ -614,9 +614,9 @@ static void *mm_step(void *arg)
     for (size_t q = j->j0; q < j->j1; q++) {
         size_t img = q / j->lead, i = q % j->lead;
         imc_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)j->m, (int)j->n, (int)j->k, j->alpha,
-                    j->a + img * j->as + i * j->m * j->k, (int)j->k,
-                    j->b + img * j->bs + i * j->k * j->n, (int)j->n, 0.0f,
-                    j->c + (img * j->lead + i) * j->m * j->n, (int)j->n);
+                  j->a + img * j->as + i * j->m * j->k, (int)j->k,
+                  j->b + img * j->bs + i * j->k * j->n, (int)j->n, 0.0f,
+                  j->c + (img * j->lead + i) * j->m * j->n, (int)j->n);
     }
     return NULL;
 }

@@ -1065,7 +1065,7 @@ static WIDEST int exact_gemm(const imc_emul *e, emul_slot *sl, const layer_emul 
         for (size_t k = 0; k < rows * in; k++)
             xd[k] = xu[k];
         imc_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)in, 1.0,
-                    xd, (int)in, qw, (int)out, 0.0, acc, (int)out);
+                  xd, (int)in, qw, (int)out, 0.0, acc, (int)out);
         return 0;
     }
     if (reserve(&sl->work, &sl->work_cap, rows * (in + out), sizeof(float)))
@@ -1076,8 +1076,8 @@ static WIDEST int exact_gemm(const imc_emul *e, emul_slot *sl, const layer_emul 
     for (size_t k0 = 0; k0 < in; k0 += kc) {
         size_t kn = in - k0 < kc ? in - k0 : kc;
         imc_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)out, (int)kn, 1.0f,
-                    xf + k0, (int)in, (const float *)qw + k0 * out, (int)out, 0.0f, part,
-                    (int)out);
+                  xf + k0, (int)in, (const float *)qw + k0 * out, (int)out, 0.0f, part,
+                  (int)out);
         for (size_t k = 0; k < rows * out; k++)
             acc[k] += part[k];
     }
