@@ -259,16 +259,21 @@ static uint32_t nonzero_any(imc_dtype dtype, const unsigned char *p, size_t n, u
  * scan below looks at each byte once and keeps none. */
 typedef struct row_reader {
     const imc_tensor *t;
+    imc_dtype dtype;
+    size_t es;              /* bytes per element */
     size_t cols, row_bytes; /* elements and bytes per row */
     size_t per;             /* rows per read */
     size_t first, loaded;   /* the rows in buf: first .. first + loaded */
     unsigned char *buf;
 } row_reader;
 
+/* RR reading T's rows of COLS elements (its previous buffer, if any, freed). */
 static int row_reader_init(ctx *c, row_reader *rr, const imc_tensor *t, size_t cols)
 {
     enum { CHUNK = 64 << 10 }; /* bytes: two readers' buffers stay in a 1 MB L2 */
-    *rr = (row_reader){.t = t, .cols = cols, .row_bytes = cols * imc_dtype_size(t->dtype)};
+    size_t es = imc_dtype_size(t->dtype);
+    free(rr->buf);
+    *rr = (row_reader){.t = t, .dtype = t->dtype, .es = es, .cols = cols, .row_bytes = cols * es};
     rr->per = rr->row_bytes && rr->row_bytes < CHUNK ? CHUNK / rr->row_bytes : 1;
     if (!(rr->buf = malloc(rr->per * rr->row_bytes + 1)))
         return imc_err_set(c->err, IMC_ENOMEM, "out of memory");
@@ -313,10 +318,10 @@ static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *hea
     if (!row || !row_hh || !bih || !bhh || !zero_row || !hh_read || !hp_read)
         rc = imc_err_set(c->err, IMC_ENOMEM, "out of memory");
     /* head_proj [D][2D]: row r (head r / hd) reads only its head's columns of either direction */
-    imc_dtype dt = head_proj->dtype;
-    size_t es = imc_dtype_size(dt);
     if (!rc)
         rc = row_reader_init(c, &rr[0], head_proj, (size_t)2 * D);
+    imc_dtype dt = rr[0].dtype;
+    size_t es = rr[0].es;
     for (int r = 0; r < D && !rc; r++) {
         const unsigned char *p = row_at(c, &rc, &rr[0], (size_t)r, (size_t)D);
         if (!p)
@@ -351,8 +356,6 @@ static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *hea
         rc = fail(c, "tensor '%s': row %d (head %d) reads column %d of another head "
                   "(FAR's per-head mask)", head_proj->name, r, r / hd, col);
     }
-    free(rr[0].buf);
-    rr[0].buf = NULL;
     for (int dir = 0; dir < 2 && !rc; dir++) {
         const imc_tensor *t[4];
         static const char *const kinds[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
@@ -364,8 +367,8 @@ static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *hea
         read_need(c, &rc, t[3], bhh);
         for (int k = 0; k < 2 && !rc; k++)
             rc = row_reader_init(c, &rr[k], t[k], (size_t)D);
-        imc_dtype dih = rc ? IMC_DT_F32 : t[0]->dtype, dhh = rc ? IMC_DT_F32 : t[1]->dtype;
-        size_t eih = imc_dtype_size(dih), ehh = imc_dtype_size(dhh);
+        imc_dtype dih = rr[0].dtype, dhh = rr[1].dtype;
+        size_t eih = rr[0].es, ehh = rr[1].es;
         memset(hh_read, 0, (size_t)D);
         for (int r = 0; r < 4 * D && !rc; r++) {
             const unsigned char *pih = row_at(c, &rc, &rr[0], (size_t)r, (size_t)4 * D);
@@ -405,10 +408,6 @@ static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *hea
             }
             zero_row[r] = !any;
         }
-        for (int k = 0; k < 2; k++) {
-            free(rr[k].buf);
-            rr[k].buf = NULL;
-        }
         for (int h = 0; h < N && !rc; h++) {
             imc_far_dir *fd = &blk->far[h * 2 + dir];
             if (!(fd->units = malloc((size_t)hd * sizeof *fd->units))) {
@@ -432,6 +431,22 @@ static int scan_masked_lstm(ctx *c, int b, imc_block *blk, const imc_tensor *hea
     free(rr[0].buf), free(rr[1].buf);
     free(row), free(row_hh), free(bih), free(bhh), free(zero_row), free(hh_read), free(hp_read);
     return rc;
+}
+
+/* The form of block B's token mixer, by its tensors' names (nothing read or marked used). */
+typedef enum { MIXER_NONE, MIXER_ATTENTION, MIXER_FAR_MASKED, MIXER_FAR_SPLIT } mixer_form;
+
+static mixer_form block_mixer(const imc_netfile *nf, int b)
+{
+    char name[128];
+    snprintf(name, sizeof name, "blocks.%d.attn.qkv.weight", b);
+    if (imc_netfile_find(nf, name))
+        return MIXER_ATTENTION;
+    snprintf(name, sizeof name, "blocks.%d.attn.pre_proj.weight", b);
+    if (!imc_netfile_find(nf, name))
+        return MIXER_NONE;
+    snprintf(name, sizeof name, "blocks.%d.attn.lstm.0.weight_ih_l0", b);
+    return imc_netfile_find(nf, name) ? MIXER_FAR_SPLIT : MIXER_FAR_MASKED;
 }
 
 /* ---- masked FAR blocks scanned ahead ----------------------------------------------------
@@ -484,19 +499,11 @@ static void *prescan_run(void *arg)
 static void start_prescan(ctx *c, prescan *ps)
 {
     imc_network *net = c->net;
-    char name[128];
     int masked = 0, *blocks = malloc((size_t)net->depth * sizeof *blocks);
     memset(ps, 0, sizeof *ps);
-    for (int b = 0; blocks && b < net->depth; b++) { /* as load() tells the block kinds */
-        snprintf(name, sizeof name, "blocks.%d.attn.qkv.weight", b);
-        if (imc_netfile_find(c->nf, name))
-            continue;
-        snprintf(name, sizeof name, "blocks.%d.attn.pre_proj.weight", b);
-        int far = imc_netfile_find(c->nf, name) != NULL;
-        snprintf(name, sizeof name, "blocks.%d.attn.lstm.0.weight_ih_l0", b);
-        if (far && !imc_netfile_find(c->nf, name))
+    for (int b = 0; blocks && b < net->depth; b++)
+        if (block_mixer(c->nf, b) == MIXER_FAR_MASKED)
             blocks[masked++] = b;
-    }
     int n = masked / 2;
     ps->c = (ctx){c->nf, net, &ps->err, 0, calloc(imc_netfile_count(c->nf) + 1, 1), NULL};
     ps->res = n ? calloc((size_t)n, sizeof *ps->res) : NULL;
@@ -528,11 +535,7 @@ static int take_prescan(ctx *c, int b, imc_block *blk, int64_t *eff, int *rc)
             pthread_join(ps->tid, NULL);
             ps->running = 0;
         }
-        if (!r->far) { /* out of memory there */
-            *rc = imc_err_set(c->err, IMC_ENOMEM, "out of memory");
-            return 1;
-        }
-        for (int k = 0; k < 2 * c->net->num_heads; k++)
+        for (int k = 0; r->far && k < 2 * c->net->num_heads; k++) /* NULL: rc says why */
             blk->far[k] = r->far[k];
         free(r->far);
         r->far = NULL;
@@ -761,13 +764,13 @@ static int load(ctx *c)
         int fc1_bias = opt_bias(c, &rc, fc1n, blk->mlp_hidden), fc2_bias = opt_bias(c, &rc, fc2n, D);
         snprintf(name, sizeof name, "blocks.%d.mlp.fc2.weight", b);
         need(c, &rc, name, 2, D64(D), D64(blk->mlp_hidden));
-        char qkv[128], pre[128], split[128];
+        char qkv[128], pre[128];
         snprintf(qkv, sizeof qkv, "blocks.%d.attn.qkv.weight", b);
         snprintf(pre, sizeof pre, "blocks.%d.attn.pre_proj.weight", b);
-        snprintf(split, sizeof split, "blocks.%d.attn.lstm.0.weight_ih_l0", b);
         if (rc)
             break;
-        if (find(c, qkv)) {
+        mixer_form form = block_mixer(c->nf, b);
+        if (form == MIXER_ATTENTION) {
             blk->kind = IMC_BLOCK_ATTENTION;
             need(c, &rc, qkv, 2, D64(3 * D), D64(D));
             snprintf(name, sizeof name, "blocks.%d.attn.proj.weight", b);
@@ -780,8 +783,8 @@ static int load(ctx *c)
                 rc = add_layer(c, IMC_LAYER_QKV, b, -1, -1, D, 3 * D, T, qkv_bias, "%s", qkvn);
             if (!rc)
                 rc = add_layer(c, IMC_LAYER_ATTN_PROJ, b, -1, -1, D, D, T, proj_bias, "%s", projn);
-        } else if (find(c, pre)) {
-            blk->far_split = find(c, split) != NULL;
+        } else if (form != MIXER_NONE) { /* its tensors are marked used as they are read */
+            blk->far_split = form == MIXER_FAR_SPLIT;
             rc = load_far_block(c, b, blk, &effective);
         } else {
             rc = fail(c, "missing tensor '%s' (attention) or '%s' (FAR) of block %d", qkv, pre, b);
