@@ -51,7 +51,7 @@ libimc_a_SOURCES = \
 nodist_libimc_a_SOURCES = models/registry.inc
 libimc_a_CFLAGS = $(AM_CFLAGS) $(YAML_CFLAGS) $(GSL_CFLAGS) $(CJSON_CFLAGS) $(ZLIB_CFLAGS) $(CRYPTO_CFLAGS)
 
-IMC_LIBS = libimc.a $(YAML_LIBS) $(GSL_LIBS) $(CJSON_LIBS) $(ZLIB_LIBS) $(CRYPTO_LIBS) $(LIBS)
+IMC_LIBS = libimc.a $(YAML_LIBS) $(GSL_LIBS) $(CJSON_LIBS) $(ZLIB_LIBS) $(LIBS)
 
 # The SystemC kernel backend: a C++ shim, built only when configure found SystemC, as a module
 # of its own that kernel.c loads (dlopen) when a run asks for the systemc kernel, so that no

@@ -1,32 +1,102 @@
-/* digest.c -- SHA-256 of texts, files and folders (see digest.h), by OpenSSL's libcrypto. */
+/* digest.c -- SHA-256 of texts, files and folders (see digest.h), by OpenSSL's libcrypto,
+ * loaded at the first digest. */
+#include "config.h"
+
 #include "sim/base/digest.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
+#include <openssl/opensslv.h>
 
 #include "sim/base/infile.h"
 #include "sim/base/outfile.h"
 
-/* One SHA-256 in progress: OpenSSL's (libcrypto), which uses the CPU's SHA extensions where
- * there are some: 1.2 GB/s here, against 60 MB/s for the portable C this replaced -- every run
- * with an output hashes its model file, 200 MB for FAR-S. */
+/* libcrypto is not linked but loaded by the first digest: linked, it cost every process 4 ms
+ * at start, mostly its relocations (an empty program 3.2 ms, with libcrypto 7.3 ms, perf stat
+ * -r 40), and only a run that writes outputs hashes anything. Its shared object's name follows
+ * the headers' version (OpenSSL 3: libcrypto.so.3), looked for where the loader looks, then
+ * in pkg-config's libdir (configure's IMC_CRYPTO_LIBDIR). */
+#define STRINGIFY(x) #x
+#define STRING(x) STRINGIFY(x)
+#ifdef OPENSSL_SHLIB_VERSION
+#define CRYPTO_SONAME "libcrypto.so." STRING(OPENSSL_SHLIB_VERSION)
+#else
+#define CRYPTO_SONAME "libcrypto.so." SHLIB_VERSION_NUMBER /* OpenSSL 1.1 */
+#endif
+
+static struct {
+    EVP_MD_CTX *(*ctx_new)(void);
+    void (*ctx_free)(EVP_MD_CTX *);
+    const EVP_MD *(*sha256)(void);
+    int (*init)(EVP_MD_CTX *, const EVP_MD *, ENGINE *);
+    int (*update)(EVP_MD_CTX *, const void *, size_t);
+    int (*final)(EVP_MD_CTX *, unsigned char *, unsigned int *);
+    int ready;
+    char why[512]; /* why it could not be loaded */
+} crypto;
+static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
+
+static void crypto_load(void)
+{
+    void *h = dlopen(CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
+#ifdef IMC_CRYPTO_LIBDIR
+    if (!h)
+        h = dlopen(IMC_CRYPTO_LIBDIR "/" CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
+#endif
+    if (!h) {
+        const char *e = dlerror();
+        snprintf(crypto.why, sizeof crypto.why, "%s", e ? e : "not found");
+        return;
+    }
+    /* (a function pointer through void *, as POSIX's dlsym asks) */
+    *(void **)&crypto.ctx_new = dlsym(h, "EVP_MD_CTX_new");
+    *(void **)&crypto.ctx_free = dlsym(h, "EVP_MD_CTX_free");
+    *(void **)&crypto.sha256 = dlsym(h, "EVP_sha256");
+    *(void **)&crypto.init = dlsym(h, "EVP_DigestInit_ex");
+    *(void **)&crypto.update = dlsym(h, "EVP_DigestUpdate");
+    *(void **)&crypto.final = dlsym(h, "EVP_DigestFinal_ex");
+    crypto.ready = crypto.ctx_new && crypto.ctx_free && crypto.sha256 && crypto.init &&
+                   crypto.update && crypto.final;
+    if (!crypto.ready) {
+        snprintf(crypto.why, sizeof crypto.why, "it has no EVP_sha256 digest functions");
+        dlclose(h);
+    }
+}
+
+/* 0 once libcrypto is loaded, else IMC_EIO with ERR. */
+static int crypto_ready(imc_err *err)
+{
+    pthread_once(&crypto_once, crypto_load);
+    return crypto.ready ? 0
+                        : imc_err_set(err, IMC_EIO, "cannot load OpenSSL's %s for SHA-256: %s",
+                                      CRYPTO_SONAME, crypto.why);
+}
+
+/* One SHA-256 in progress: OpenSSL's, which uses the CPU's SHA extensions where there are
+ * some: 1.2 GB/s here, against 60 MB/s for the portable C this replaced -- every run with an
+ * output hashes its model file, 200 MB for FAR-S. */
 typedef struct imc_digest {
     EVP_MD_CTX *ctx; /* NULL after an allocation failed */
 } imc_digest;
 
-/* 0, or IMC_ENOMEM with ERR. */
+/* 0, or IMC_EIO (no libcrypto) or IMC_ENOMEM with ERR. */
 static int digest_init(imc_digest *d, imc_err *err)
 {
-    d->ctx = EVP_MD_CTX_new();
-    if (!d->ctx || EVP_DigestInit_ex(d->ctx, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(d->ctx);
+    d->ctx = NULL;
+    int rc = crypto_ready(err);
+    if (rc)
+        return rc;
+    d->ctx = crypto.ctx_new();
+    if (!d->ctx || crypto.init(d->ctx, crypto.sha256(), NULL) != 1) {
+        crypto.ctx_free(d->ctx);
         d->ctx = NULL;
         return imc_err_set(err, IMC_ENOMEM, "out of memory (SHA-256 context)");
     }
@@ -35,7 +105,7 @@ static int digest_init(imc_digest *d, imc_err *err)
 
 static void digest_add(imc_digest *d, const void *data, size_t n)
 {
-    EVP_DigestUpdate(d->ctx, data, n); /* cannot fail once initialised with SHA-256 */
+    crypto.update(d->ctx, data, n); /* cannot fail once initialised with SHA-256 */
 }
 
 /* Finish D (and free it); its 64 lower-case hex digits and a NUL in HEX. */
@@ -43,8 +113,8 @@ static void digest_hex(imc_digest *d, char hex[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    EVP_DigestFinal_ex(d->ctx, md, &len);
-    EVP_MD_CTX_free(d->ctx);
+    crypto.final(d->ctx, md, &len);
+    crypto.ctx_free(d->ctx);
     d->ctx = NULL;
     for (unsigned int i = 0; i < len && i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
@@ -52,16 +122,21 @@ static void digest_hex(imc_digest *d, char hex[65])
 
 static void digest_free(imc_digest *d)
 {
-    EVP_MD_CTX_free(d->ctx);
+    if (d->ctx)
+        crypto.ctx_free(d->ctx);
     d->ctx = NULL;
 }
 
-void imc_digest_text(const char *text, size_t n, char hex[65])
+int imc_digest_text(const char *text, size_t n, char hex[65], imc_err *err)
 {
-    unsigned char md[32];
-    SHA256((const unsigned char *)text, n, md); /* one shot: no context to allocate */
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    imc_digest d;
+    hex[0] = '\0';
+    int rc = digest_init(&d, err);
+    if (rc)
+        return rc;
+    digest_add(&d, text, n);
+    digest_hex(&d, hex);
+    return 0;
 }
 
 static int add_file(imc_digest *d, const char *path, imc_err *err)
@@ -208,7 +283,7 @@ void imc_provenance_hex(imc_provenance *p, const char *what, const char *hex)
 void imc_provenance_text(imc_provenance *p, const char *what, const char *text, size_t n)
 {
     char hex[65];
-    imc_digest_text(text, n, hex);
+    (void)imc_digest_text(text, n, hex, NULL); /* a failure is imc_provenance_finish's to say */
     add_line(p, what, " sha256 ", hex);
 }
 
@@ -221,8 +296,7 @@ int imc_provenance_finish(imc_provenance *p, imc_err *err)
 {
     if (p->oom)
         return imc_err_set(err, IMC_ENOMEM, "out of memory");
-    imc_digest_text(p->lines, p->len, p->digest);
-    return 0;
+    return imc_digest_text(p->lines, p->len, p->digest, err);
 }
 
 void imc_provenance_free(imc_provenance *p)

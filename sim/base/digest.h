@@ -24,8 +24,8 @@ int imc_digest_path(const char *path, char hex[65], imc_err *err);
  * A folder is left out. 0, or IMC_ENOMEM. */
 int imc_digest_export(const char *path, const char *hex, imc_err *err);
 
-/* HEX of TEXT. */
-void imc_digest_text(const char *text, size_t n, char hex[65]);
+/* HEX of TEXT: 0, or IMC_EIO (libcrypto cannot be loaded) or IMC_ENOMEM with ERR, HEX then "". */
+int imc_digest_text(const char *text, size_t n, char hex[65], imc_err *err);
 
 /* The provenance of a run's outputs: the imcsim version and one line per input, "WHAT sha256
  * HEX" (the resolved architecture, each model, trace and dataset file) or "option K=V" (what
@@ -51,7 +51,8 @@ void imc_provenance_text(imc_provenance *p, const char *what, const char *text, 
 /* Add the line "option TEXT". */
 void imc_provenance_option(imc_provenance *p, const char *text);
 
-/* Compute the digest; 0, or IMC_ENOMEM when a line could not be stored. */
+/* Compute the digest; 0, or IMC_ENOMEM when a line could not be stored, or IMC_EIO when
+ * libcrypto cannot be loaded. */
 int imc_provenance_finish(imc_provenance *p, imc_err *err);
 
 void imc_provenance_free(imc_provenance *p);
