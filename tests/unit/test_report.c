@@ -680,6 +680,53 @@ static void test_stats_json(void)
     }
 }
 
+/* Every charge lands in its key's row, whichever way find_row takes to it (the direct index
+ * for names, classes, components and actions it covers, the hash for the rest), over 20,000
+ * charges on 8 names x 3 classes x 4 (component, action) keys, interleaved, and leakage rows
+ * (action 0xffff) on the names too. */
+static void test_ledger_rows_by_key(void)
+{
+    static const char *const layer_names[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+    enum { N_NAMES = 8 };
+    static const int classes[] = {IMC_CLS_MVM, IMC_CLS_TRANSFER, IMC_CLS_LSTM_CELL};
+    static const struct {
+        imc_comp comp;
+        unsigned action;
+    } kinds[] = {{IMC_COMP_ADC, IMC_ADC_CONVERT},
+                 {IMC_COMP_DRAM, IMC_DRAM_WRITE_BITS},
+                 {IMC_COMP_NOC, IMC_NOC_FLIT_HOP},
+                 {IMC_COMP_ADC, IMC_LEDGER_LEAKAGE}};
+    double want[N_NAMES][3][4] = {{{0}}};
+    imc_ledger *l = imc_ledger_new(arch, layer_names, N_NAMES);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+    uint64_t x = 12345;
+    for (int i = 0; i < 20000; i++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        unsigned name = (unsigned)(x >> 61), c = (unsigned)(x >> 40) % 3, k = (unsigned)(x >> 20) % 4;
+        double count = (double)(1 + (x >> 8) % 1000);
+        CU_ASSERT_EQUAL_FATAL(imc_ledger_add(l, name, classes[c], kinds[k].comp, kinds[k].action, count), 0);
+        want[name][c][k] += count;
+    }
+    size_t keys = 0;
+    for (unsigned n = 0; n < N_NAMES; n++)
+        for (int c = 0; c < 3; c++)
+            for (int k = 0; k < 4; k++)
+                keys += want[n][c][k] > 0;
+    CU_ASSERT_EQUAL(imc_ledger_rows(l), keys);
+    for (size_t i = 0; i < imc_ledger_rows(l); i++) {
+        imc_ledger_row r = imc_ledger_row_at(l, i);
+        unsigned n = (unsigned)(r.layer[0] - 'a');
+        int c = 0, k = 0;
+        while (c < 3 && classes[c] != r.op_class)
+            c++;
+        while (k < 4 && !(kinds[k].comp == r.comp && kinds[k].action == r.action))
+            k++;
+        CU_ASSERT_FATAL(n < N_NAMES && c < 3 && k < 4);
+        CU_ASSERT_EQUAL(r.count, want[n][c][k]); /* whole numbers: exact */
+    }
+    imc_ledger_free(l);
+}
+
 /* The provenance digest is SHA-256: FIPS 180-2's test vectors (appendix B.1 and B.2), the
  * empty text, and a file hashed as its bytes (a million 'a's, appendix B.3, across many reads). */
 static void test_sha256_vectors(void)
@@ -726,6 +773,7 @@ static void test_sha256_vectors(void)
 
 static CU_TestInfo tests[] = {
     {"SHA-256 of texts and files: the FIPS test vectors", test_sha256_vectors},
+    {"ledger: every charge in its key's row", test_ledger_rows_by_key},
     {"timeline names are escaped", test_timeline_escapes_names},
     {"summary of one run", test_summary_one_run},
     {"summary without label, placement or ledger", test_summary_missing_parts},
