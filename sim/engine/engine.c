@@ -388,6 +388,58 @@ static int op_failed(engine *e, const char *msg, const imc_op *op)
  * resource is ever booked ahead of the present. A stage returns its end and sets *last on the
  * op's final stage. */
 
+/* The components and actions of an MVM's fetch charges (mvm_cost.count). */
+static const struct {
+    imc_comp comp;
+    unsigned action;
+} mvm_charges[MVM_CHARGES] = {
+    {IMC_COMP_XBAR, IMC_XBAR_READ},          {IMC_COMP_DAC, IMC_DAC_CONVERT},
+    {IMC_COMP_SH, IMC_SH_SAMPLE},            {IMC_COMP_ADC, IMC_ADC_CONVERT},
+    {IMC_COMP_PE_SHIFTADD, IMC_SHIFTADD_ADD}, {IMC_COMP_PE_IR, IMC_BUFFER_WRITE},
+    {IMC_COMP_PE_IR, IMC_BUFFER_READ},       {IMC_COMP_PE_OR, IMC_BUFFER_WRITE},
+    {IMC_COMP_PE_OR, IMC_BUFFER_READ},       {IMC_COMP_TILE_BUFFER, IMC_BUFFER_READ},
+    {IMC_COMP_TILE_BUFFER, IMC_BUFFER_WRITE}, {IMC_COMP_TILE_BUS, IMC_NOC_FLIT_HOP},
+    {IMC_COMP_TILE_VECTOR, IMC_DIGITAL_ADD},
+};
+
+/* L's costs for an MVM of OP's sizes: remembered, worked out again only when they change (its
+ * seven buffer accesses and thirteen counts were a fifth of the engine's instructions, for the
+ * same numbers op after op). */
+static const mvm_cost *mvm_cost_of(engine *e, layer_rt *l, const imc_layer_place *lp,
+                                   const imc_op *op)
+{
+    mvm_cost *mc = &l->cost;
+    if (mc->in_bits == op->in_bits && mc->out_bits == op->out_bits)
+        return mc;
+    const imc_instance *bus = unit(e, IMC_COMP_TILE_BUS), *vu = unit(e, IMC_COMP_TILE_VECTOR);
+    double in = (double)op->in_bits, out = (double)op->out_bits;
+    double adds = (double)(lp->row_tiles - 1) * lp->layer->out;
+    int S = e->slices;
+    mc->read_ps = buffer_ps(e, IMC_COMP_TILE_BUFFER, in);
+    mc->bus_ps = bus ? ceil_div((uint64_t)in, (uint64_t)e->units[IMC_COMP_TILE_BUS].width) *
+                           imc_model_latency_ps(bus, IMC_NOC_FLIT_HOP)
+                     : 0;
+    mc->write_ps = buffer_ps(e, IMC_COMP_TILE_BUFFER, out);
+    double *n = mc->count;
+    n[0] = S * (double)l->xbars;
+    n[1] = S * l->dac_conv;
+    n[2] = n[3] = n[4] = S * l->cols_used;
+    n[5] = accesses(e, IMC_COMP_PE_IR, in * lp->col_tiles);
+    n[6] = S * accesses(e, IMC_COMP_PE_IR, in * lp->col_tiles / S);
+    n[7] = n[8] = accesses(e, IMC_COMP_PE_OR, out * lp->row_tiles);
+    n[9] = accesses(e, IMC_COMP_TILE_BUFFER, in);
+    n[10] = accesses(e, IMC_COMP_TILE_BUFFER, out);
+    n[11] = bus ? ceil(in / e->units[IMC_COMP_TILE_BUS].width) +
+                      ceil(out / e->units[IMC_COMP_TILE_BUS].width)
+                : 0;
+    n[12] = adds > 0 && vu ? adds : 0;
+    for (int k = 0; k < MVM_CHARGES; k++)
+        if (!e->units[mvm_charges[k].comp].inst) /* (as charge_at) */
+            n[k] = 0;
+    mc->in_bits = op->in_bits, mc->out_bits = op->out_bits;
+    return mc;
+}
+
 static uint64_t mvm_stage(engine *e, who w, int stage, uint64_t t, int *last)
 {
     const imc_op *op = w.op;
@@ -407,10 +459,8 @@ static uint64_t mvm_stage(engine *e, who w, int stage, uint64_t t, int *last)
     switch (stage) {
     case 0: { /* fetch: tile buffer -> bus -> input registers (and to the copy's other tiles),
                and compute */
-        uint64_t rd = buffer_ps(e, IMC_COMP_TILE_BUFFER, in), bt = 0;
-        if (bus)
-            bt = ceil_div((uint64_t)in, (uint64_t)e->units[IMC_COMP_TILE_BUS].width) *
-                 imc_model_latency_ps(bus, IMC_NOC_FLIT_HOP);
+        const mvm_cost *mc = mvm_cost_of(e, l, lp, op);
+        uint64_t rd = mc->read_ps, bt = mc->bus_ps;
         /* the input registers hold one vector beside the one in the crossbars: a fetch starts
          * no earlier than it must to be ready when the crossbars are (it comes back then,
          * booking nothing ahead of the present) */
@@ -429,33 +479,11 @@ static uint64_t mvm_stage(engine *e, who w, int stage, uint64_t t, int *last)
             uint64_t a = send(e, w, op->name, home, home + k, in, s + rd);
             end = a > end ? a : end;
         }
-        double x = l->xbars;
-        imc_ledger_memo *m = l->memo;
-        int c = op->cls;
-        uint32_t nm = op->name;
-        charge_at(e, inf, &m[0], nm, c, IMC_COMP_XBAR, IMC_XBAR_READ, S * x);
-        charge_at(e, inf, &m[1], nm, c, IMC_COMP_DAC, IMC_DAC_CONVERT, S * l->dac_conv);
-        charge_at(e, inf, &m[2], nm, c, IMC_COMP_SH, IMC_SH_SAMPLE, S * l->cols_used);
-        charge_at(e, inf, &m[3], nm, c, IMC_COMP_ADC, IMC_ADC_CONVERT, S * l->cols_used);
-        charge_at(e, inf, &m[4], nm, c, IMC_COMP_PE_SHIFTADD, IMC_SHIFTADD_ADD, S * l->cols_used);
-        charge_at(e, inf, &m[5], nm, c, IMC_COMP_PE_IR, IMC_BUFFER_WRITE,
-                  accesses(e, IMC_COMP_PE_IR, in * lp->col_tiles));
-        charge_at(e, inf, &m[6], nm, c, IMC_COMP_PE_IR, IMC_BUFFER_READ,
-                  S * accesses(e, IMC_COMP_PE_IR, in * lp->col_tiles / S));
-        charge_at(e, inf, &m[7], nm, c, IMC_COMP_PE_OR, IMC_BUFFER_WRITE,
-                  accesses(e, IMC_COMP_PE_OR, out * lp->row_tiles));
-        charge_at(e, inf, &m[8], nm, c, IMC_COMP_PE_OR, IMC_BUFFER_READ,
-                  accesses(e, IMC_COMP_PE_OR, out * lp->row_tiles));
-        charge_at(e, inf, &m[9], nm, c, IMC_COMP_TILE_BUFFER, IMC_BUFFER_READ,
-                  accesses(e, IMC_COMP_TILE_BUFFER, in));
-        charge_at(e, inf, &m[10], nm, c, IMC_COMP_TILE_BUFFER, IMC_BUFFER_WRITE,
-                  accesses(e, IMC_COMP_TILE_BUFFER, out));
-        if (bus)
-            charge_at(e, inf, &m[11], nm, c, IMC_COMP_TILE_BUS, IMC_NOC_FLIT_HOP,
-                      ceil(in / e->units[IMC_COMP_TILE_BUS].width) +
-                          ceil(out / e->units[IMC_COMP_TILE_BUS].width));
-        if (adds > 0 && vu)
-            charge_at(e, inf, &m[12], nm, c, IMC_COMP_TILE_VECTOR, IMC_DIGITAL_ADD, adds);
+        for (int k = 0; inf == 0 && k < MVM_CHARGES; k++)
+            if (mc->count[k] > 0 && imc_ledger_add_memo(e->ledger, &l->memo[k], op->name, op->cls,
+                                                        mvm_charges[k].comp,
+                                                        mvm_charges[k].action, mc->count[k]))
+                oom(e);
         traffic(e, inf, IMC_MEM_TILE_BUFFER, in + out);
         traffic(e, inf, IMC_MEM_PE_BUFFERS, in * lp->col_tiles + out * lp->row_tiles);
         /* then the crossbar pipeline, booked as soon as the input is in (so the next vector's
@@ -486,7 +514,7 @@ static uint64_t mvm_stage(engine *e, who w, int stage, uint64_t t, int *last)
         return end;
     }
     default: { /* the output back to the home tile's buffer */
-        uint64_t wr = buffer_ps(e, IMC_COMP_TILE_BUFFER, out);
+        uint64_t wr = mvm_cost_of(e, l, lp, op)->write_ps;
         *last = 1;
         return take(e, w, tile->buffer, t, wr, buf ? buf->period_ps : 0) + wr;
     }
@@ -1191,6 +1219,7 @@ static int setup_layers(engine *e)
     for (size_t i = 0; i < p->n_layers; i++) {
         const imc_layer_place *lp = &p->layers[i];
         layer_rt *l = &e->layers[i];
+        l->cost.in_bits = UINT64_MAX; /* no MVM costed yet */
         l->copies = lp->copies;
         l->xbars = lp->row_tiles * lp->col_tiles;
         /* crossbars are packed into PEs copy after copy: crossbar x of copy c sits in PE

@@ -46,6 +46,18 @@ typedef struct room {
     size_t n_wait, cap_wait;
 } room;
 
+/* The charges of an MVM's fetch stage (mvm_stage), in the order they are made. */
+#define MVM_CHARGES 13
+
+/* What an MVM of a layer costs that depends on its data sizes only (the same for nearly all of
+ * a layer's MVMs): worked out once per (in, out), not once per op (mvm_cost_of). */
+typedef struct mvm_cost {
+    uint64_t in_bits, out_bits;   /* the sizes it is for; in_bits UINT64_MAX: none yet */
+    uint64_t read_ps, bus_ps;     /* the input's tile buffer read and bus transfer */
+    uint64_t write_ps;            /* the output's tile buffer write */
+    double count[MVM_CHARGES];    /* the fetch's charges (0: none) */
+} mvm_cost;
+
 typedef struct layer_rt {
     int copies;
     int64_t *tile;       /* [copy]: the home tile, where inputs arrive and outputs leave */
@@ -57,7 +69,8 @@ typedef struct layer_rt {
     int xbars;           /* crossbars of one copy */
     double dac_conv;     /* per vector, per slice */
     double cols_used;    /* converted columns of one copy, per slice */
-    imc_ledger_memo memo[13]; /* the ledger rows of mvm_stage's charges, one per call site */
+    imc_ledger_memo memo[MVM_CHARGES]; /* the ledger rows of mvm_stage's charges */
+    mvm_cost cost;
 } layer_rt;
 
 typedef struct tile_rt {

@@ -195,6 +195,46 @@ static void test_one_mvm_closed_form(void)
     imc_arch_free(a);
 }
 
+/* An MVM's buffer accesses and times follow its own sizes, not the previous MVM's of its
+ * layer (mvm_cost_of remembers a layer's last): a whole vector, a shorter one (as a trace may
+ * give), the whole again, then the whole input with a shorter output; the tile buffer's reads
+ * and writes are counted per op, and each op's fetch and write take its own buffer time. */
+static void test_mvm_costs_follow_sizes(void)
+{
+    const char *sets[] = {"chip.tile.buffer.width=32 bit"}; /* 128 and 32 bits: 4 and 1 accesses */
+    imc_arch *a = load_arch(sets, 1);
+    hand h;
+    hand_init(&h, 1, 100, 16);
+    imc_op whole = mvm_op(&h, 0, 0), part = whole, fewer_out = whole;
+    part.in_bits = 40 * 8, part.out_bits = 4 * 8;
+    fewer_out.out_bits = 4 * 8;
+    uint32_t d0 = hand_op(&h, whole, NULL, 0);
+    uint32_t d1 = hand_op(&h, part, &d0, 1);
+    uint32_t d2 = hand_op(&h, whole, &d1, 1);
+    hand_op(&h, fewer_out, &d2, 1);
+    imc_engine_result r;
+    run_hand_full(a, &h, 1, &r);
+    double width = imc_instance_get(a->chip.tile.buffer, "width"), reads = -1, writes = -1;
+    for (size_t i = 0; i < imc_ledger_rows(r.ledger); i++) {
+        imc_ledger_row row = imc_ledger_row_at(r.ledger, i);
+        if (row.comp == IMC_COMP_TILE_BUFFER && row.op_class == IMC_CLS_MVM)
+            *(row.action == IMC_BUFFER_READ ? &reads : &writes) = row.count;
+    }
+    CU_ASSERT_EQUAL(reads, 3 * ceil(800 / width) + ceil(320 / width));
+    CU_ASSERT_EQUAL(writes, 2 * ceil(128 / width) + 2 * ceil(32 / width));
+    /* four MVMs in a row: each one's fetch and write at its own size */
+    uint64_t t = mvm_end(a, 100, 16, 0);
+    const imc_instance *buf = a->chip.tile.buffer;
+    uint64_t short_end = mvm_end(a, 100, 16, t) - buffer_time(buf, 800) - buffer_time(buf, 128) +
+                         buffer_time(buf, 320) + buffer_time(buf, 32);
+    CU_ASSERT(buffer_time(buf, 320) < buffer_time(buf, 800)); /* the test tells them apart */
+    uint64_t third_end = mvm_end(a, 100, 16, short_end);
+    CU_ASSERT_EQUAL(r.latency_ps, mvm_end(a, 100, 16, third_end) - buffer_time(buf, 128) +
+                                      buffer_time(buf, 32));
+    imc_engine_result_free(&r);
+    imc_arch_free(a);
+}
+
 /* With a fast crossbar the ADCs bound the pipeline: halving the ADCs (twice the columns per
  * ADC) doubles the conversion time of every slice. */
 static void test_adc_sharing_doubles_conversion(void)
@@ -914,6 +954,7 @@ static CU_TestInfo tests[] = {
     {"NoC transfer across k hops: closed form", test_noc_hops_closed_form},
     {"per-layer spans cover the inference", test_layer_spans},
     {"energy conservation", test_energy_conservation},
+    {"an MVM's costs follow its own sizes", test_mvm_costs_follow_sizes},
     {"deterministic, identical on both kernels", test_deterministic_on_both_kernels},
     {"monotonic in ADC bits and tiles", test_monotonic},
     {"activation products: digital, rewrite, host", test_matmul_placements},
