@@ -225,9 +225,11 @@ static double lanes_of(const engine *e, imc_comp c)
 
 /* ---- the NoC -------------------------------------------------------------------------------- */
 
-static int router_of(engine *e, int64_t tile)
+/* Where tile T (-1: the chip-level units) meets the mesh: looked up, not divided out, on every
+ * send (setup_noc). */
+static const struct noc_place *noc_at(const engine *e, int64_t tile)
 {
-    return tile < 0 ? e->center : (int)(tile / e->conc);
+    return &e->noc_at[tile < 0 ? 0 : tile + 1];
 }
 
 /* Send BITS from SRC to DST (tiles; -1 = the chip-level units) leaving at T; returns the
@@ -235,7 +237,8 @@ static int router_of(engine *e, int64_t tile)
 static uint64_t send(engine *e, who w, uint32_t name, int64_t src, int64_t dst, double bits,
                      uint64_t t)
 {
-    int a = router_of(e, src), b = router_of(e, dst);
+    const struct noc_place *pa = noc_at(e, src), *pb = noc_at(e, dst);
+    int a = pa->router, b = pb->router;
     if (bits <= 0 || (a == b && src == dst))
         return t;
     double n = ceil(bits / e->flit_bits);
@@ -246,7 +249,7 @@ static uint64_t send(engine *e, who w, uint32_t name, int64_t src, int64_t dst, 
         traffic(e, w.inf, IMC_MEM_NOC, bits);
         return t + e->hop_ps + (flits - 1) * e->flit_ps;
     }
-    int x = a % e->mesh_w, y = a / e->mesh_w, bx = b % e->mesh_w, by = b / e->mesh_w, hops = 0;
+    int x = pa->x, y = pa->y, bx = pb->x, by = pb->y, hops = 0;
     while (x != bx || y != by) {
         int r = y * e->mesh_w + x, dir;
         if (x != bx)
@@ -361,12 +364,18 @@ static void read_done(engine *e, int inf, uint32_t i)
 
 /* ---- executing ops -------------------------------------------------------------------------- */
 
+/* The copy of layer L that works on TOKEN: round robin (no division for a single copy). */
+static uint32_t copy_of(const layer_rt *l, uint32_t token)
+{
+    return l->copies == 1 ? 0 : token % (uint32_t)l->copies;
+}
+
 static int64_t site_tile(engine *e, const imc_op *op)
 {
     if (op->site < 0)
         return -1;
     const layer_rt *l = &e->layers[op->site];
-    return l->tile[op->token % (uint32_t)l->copies];
+    return l->tile[copy_of(l, op->token)];
 }
 
 static int64_t op_tile(engine *e, const imc_op *op)
@@ -447,7 +456,7 @@ static uint64_t mvm_stage(engine *e, who w, int stage, uint64_t t, int *last)
     const imc_pe *pe = &e->arch->chip.tile.pe;
     const imc_layer_place *lp = &e->place->layers[op->layer];
     layer_rt *l = &e->layers[op->layer];
-    int copy = (int)(op->token % (uint32_t)l->copies);
+    int copy = (int)copy_of(l, op->token);
     int64_t home = l->tile[copy];
     tile_rt *tile = &e->tiles[home];
     const imc_instance *buf = unit(e, IMC_COMP_TILE_BUFFER), *bus = unit(e, IMC_COMP_TILE_BUS);
@@ -1015,7 +1024,7 @@ static int window_send(engine *e, who w, const imc_op *co, int64_t src, uint64_t
                        uint64_t *arrival)
 {
     const layer_rt *l = &e->layers[co->layer];
-    int64_t home = l->tile[co->token % (uint32_t)l->copies];
+    int64_t home = l->tile[copy_of(l, co->token)];
     double bits = bits_for(w.op, co);
     *arrival = now;
     for (int k = 0; k < l->n_tiles; k++) {
@@ -1309,6 +1318,12 @@ static int setup_noc(engine *e)
     e->flit_bits = imc_instance_get(noc, "flit_width");
     e->flit_ps = noc->period_ps;
     e->hop_ps = imc_model_latency_ps(noc, IMC_NOC_FLIT_HOP);
+    if (!(e->noc_at = malloc(((size_t)e->n_tiles + 1) * sizeof *e->noc_at)))
+        return oom(e);
+    for (int64_t t = -1; t < e->n_tiles; t++) {
+        int r = t < 0 ? e->center : (int)(t / e->conc);
+        e->noc_at[t + 1] = (struct noc_place){r, r % e->mesh_w, r / e->mesh_w};
+    }
     static const char dirs[] = "EWNS";
     for (int r = 0; r < e->mesh_w * e->mesh_h; r++)
         for (int d = 0; d < 4; d++) {
@@ -1407,6 +1422,7 @@ static void engine_free(engine *e)
     }
     free(e->layers);
     free(e->tiles);
+    free(e->noc_at);
     for (int64_t t = 0; e->rooms && t < e->n_tiles; t++)
         free(e->rooms[t].wait_ops);
     free(e->rooms);

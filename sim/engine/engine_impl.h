@@ -117,6 +117,8 @@ typedef struct engine {
     size_t n_labels, cap_labels;
     /* NoC: routers on a mesh, 4 links each (E, W, N, S) */
     int conc, mesh_w, mesh_h, center; /* center: the router of the chip-level units */
+    struct noc_place { int router, x, y; } *noc_at; /* [tile + 1]: its router and the router's
+                                                       column and row; [0]: the chip level's */
     uint32_t first_link;
     uint64_t hop_ps, flit_ps;
     double flit_bits;
