@@ -43,7 +43,8 @@ struct imc_kernel {
     payload *slots;     /* the heap's payloads; cap of them */
     uint32_t *free;     /* free slots, a stack */
     size_t n_free;
-    payload *now_q;     /* the FIFO of events at the tick being dispatched: a ring */
+    payload *now_q;     /* the FIFO of events at the tick being dispatched: a ring of a power
+                           of two (indices masked, not divided) */
     size_t q_head, q_n, q_cap;
     uint64_t next_seq;
     imc_tick now;
@@ -191,13 +192,13 @@ static int schedule_now(imc_kernel *k, payload p)
         if (!grown)
             return imc_kernel_fail(k, IMC_ENOMEM, "out of memory scheduling an event");
         for (size_t i = 0; i < k->q_n; i++) /* unwrap the ring */
-            grown[i] = k->now_q[(k->q_head + i) % k->q_cap];
+            grown[i] = k->now_q[(k->q_head + i) & (k->q_cap - 1)];
         free(k->now_q);
         k->now_q = grown;
         k->q_head = 0;
         k->q_cap = cap;
     }
-    k->now_q[(k->q_head + k->q_n++) % k->q_cap] = p;
+    k->now_q[(k->q_head + k->q_n++) & (k->q_cap - 1)] = p;
     return 0;
 }
 
@@ -309,7 +310,7 @@ static int shim_dispatch(imc_kernel *k, imc_tick now)
         run_event(k, pop(k));
     while (k->q_n && !k->status) {
         payload p = k->now_q[k->q_head];
-        k->q_head = (k->q_head + 1) % k->q_cap;
+        k->q_head = (k->q_head + 1) & (k->q_cap - 1);
         k->q_n--;
         run_event(k, p);
     }
