@@ -138,7 +138,7 @@ typedef struct engine {
     double *held_bits;      /* its output's room in its tile's buffer, until all have read it */
     uint32_t *unread;       /* consumers yet to read that output */
     uint64_t *hold_since;   /* when it began waiting for room (0: not waiting) */
-    void *op_block;         /* the arrays above but the consumers', and rec: one allocation */
+    void *op_block;         /* the arrays above, the consumers' and rec: one allocation */
     /* reprogramming (placement rounds > 1): round r's weights are written before its MVMs */
     int rounds;
     uint32_t reprogram_name; /* the ledger name of reprogramming: "reprogram" */
