@@ -154,8 +154,8 @@ static uint64_t take(engine *e, who w, uint32_t r, uint64_t t, uint64_t dur, uin
 
 /* Charge COUNT actions to the ledger (first inference only), through MEMO's remembered row
  * when the call site has one (imc_ledger_add_memo), else by lookup. */
-static void charge_at(engine *e, int inference, imc_ledger_memo *memo, uint32_t name, int cls,
-                      imc_comp comp, unsigned action, double count)
+static inline void charge_at(engine *e, int inference, imc_ledger_memo *memo, uint32_t name,
+                             int cls, imc_comp comp, unsigned action, double count)
 {
     if (inference != 0 || count <= 0 || !e->units[comp].inst) /* (cache_units) */
         return;
@@ -420,7 +420,7 @@ static const mvm_cost *mvm_cost_of(engine *e, layer_rt *l, const imc_layer_place
     mvm_cost *mc = &l->cost;
     if (mc->in_bits == op->in_bits && mc->out_bits == op->out_bits)
         return mc;
-    const imc_instance *bus = unit(e, IMC_COMP_TILE_BUS), *vu = unit(e, IMC_COMP_TILE_VECTOR);
+    const imc_instance *bus = unit(e, IMC_COMP_TILE_BUS);
     double in = (double)op->in_bits, out = (double)op->out_bits;
     double adds = (double)(lp->row_tiles - 1) * lp->layer->out;
     int S = e->slices;
@@ -438,13 +438,9 @@ static const mvm_cost *mvm_cost_of(engine *e, layer_rt *l, const imc_layer_place
     n[7] = n[8] = accesses(e, IMC_COMP_PE_OR, out * lp->row_tiles);
     n[9] = accesses(e, IMC_COMP_TILE_BUFFER, in);
     n[10] = accesses(e, IMC_COMP_TILE_BUFFER, out);
-    n[11] = bus ? ceil(in / e->units[IMC_COMP_TILE_BUS].width) +
-                      ceil(out / e->units[IMC_COMP_TILE_BUS].width)
-                : 0;
-    n[12] = adds > 0 && vu ? adds : 0;
-    for (int k = 0; k < MVM_CHARGES; k++)
-        if (!e->units[mvm_charges[k].comp].inst) /* (as charge_at) */
-            n[k] = 0;
+    n[11] = ceil(in / e->units[IMC_COMP_TILE_BUS].width) +
+            ceil(out / e->units[IMC_COMP_TILE_BUS].width);
+    n[12] = adds; /* (charge_at skips what a missing unit or a zero count would charge) */
     mc->in_bits = op->in_bits, mc->out_bits = op->out_bits;
     return mc;
 }
@@ -489,10 +485,8 @@ static uint64_t mvm_stage(engine *e, who w, int stage, uint64_t t, int *last)
             end = a > end ? a : end;
         }
         for (int k = 0; inf == 0 && k < MVM_CHARGES; k++)
-            if (mc->count[k] > 0 && imc_ledger_add_memo(e->ledger, &l->memo[k], op->name, op->cls,
-                                                        mvm_charges[k].comp,
-                                                        mvm_charges[k].action, mc->count[k]))
-                oom(e);
+            charge_at(e, inf, &l->memo[k], op->name, op->cls, mvm_charges[k].comp,
+                      mvm_charges[k].action, mc->count[k]);
         traffic(e, inf, IMC_MEM_TILE_BUFFER, in + out);
         traffic(e, inf, IMC_MEM_PE_BUFFERS, in * lp->col_tiles + out * lp->row_tiles);
         /* then the crossbar pipeline, booked as soon as the input is in (so the next vector's
@@ -1378,9 +1372,10 @@ static int setup_rounds(engine *e)
 
 /* The per-op state of N op instances, the first inference's records of N_OPS ops and the
  * consumer lists of the graph's N_OPS ops and N_DEPS dependencies, zeroed, in one block
- * (op_block) of whole huge pages: some 95 bytes per op instance and 14 per dependency, 14 MB
- * for FAR-S's. Each 4 KB page first touched costs 12-13 us on this machine (PVM guest): the
- * consumer lists on their own took some 500 such faults, 6 ms of a 90 ms timing run.
+ * (op_block) of whole huge pages: some 100 bytes per op and 4 per dependency, 12.3 MB for
+ * FAR-S's (14 MB of huge pages). Each 4 KB page first touched costs 12-13 us on this machine
+ * (PVM guest): the consumer lists on their own took some 450 such faults, 6 ms of a 90 ms
+ * timing run.
  * Returns the block, NULL when out of memory. */
 static void *alloc_op_state(engine *e, size_t n, size_t n_ops, size_t n_deps)
 {

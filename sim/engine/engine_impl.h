@@ -55,7 +55,7 @@ typedef struct mvm_cost {
     uint64_t in_bits, out_bits;   /* the sizes it is for; in_bits UINT64_MAX: none yet */
     uint64_t read_ps, bus_ps;     /* the input's tile buffer read and bus transfer */
     uint64_t write_ps;            /* the output's tile buffer write */
-    double count[MVM_CHARGES];    /* the fetch's charges (0: none) */
+    double count[MVM_CHARGES];    /* the fetch's charges, in mvm_charges' order */
 } mvm_cost;
 
 typedef struct layer_rt {
