@@ -702,9 +702,11 @@ static void test_ledger_rows_by_key(void)
     uint64_t x = 12345;
     for (int i = 0; i < 20000; i++) {
         x = x * 6364136223846793005u + 1442695040888963407u;
-        unsigned name = (unsigned)(x >> 61), c = (unsigned)(x >> 40) % 3, k = (unsigned)(x >> 20) % 4;
+        unsigned name = (unsigned)(x >> 61), c = (unsigned)(x >> 40) % 3;
+        unsigned k = (unsigned)(x >> 20) % 4;
         double count = (double)(1 + (x >> 8) % 1000);
-        CU_ASSERT_EQUAL_FATAL(imc_ledger_add(l, name, classes[c], kinds[k].comp, kinds[k].action, count), 0);
+        CU_ASSERT_EQUAL_FATAL(
+            imc_ledger_add(l, name, classes[c], kinds[k].comp, kinds[k].action, count), 0);
         want[name][c][k] += count;
     }
     size_t keys = 0;
