@@ -991,13 +991,13 @@ static int on_stage(imc_kernel *k, void *ctx, uint64_t arg)
         if (inf == 0)
             record_segment(e, i, since, end);
         first = 0;
-        if (last) {
-            if (end > now)
-                return imc_kernel_schedule(k, end, on_stage_or_final, e, arg | (1ull << 63));
+        /* the next stage, or the op's end, at END: at once when nothing else comes first */
+        if (end > now && !imc_kernel_advance(k, end))
+            return imc_kernel_schedule(k, end, last ? on_stage_or_final : on_stage, e,
+                                       last ? arg | (1ull << 63) : arg);
+        now = end > now ? end : now;
+        if (last)
             return on_done(e, inf, i, now);
-        }
-        if (end > now)
-            return imc_kernel_schedule(k, end, on_stage, e, arg);
     }
 }
 

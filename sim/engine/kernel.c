@@ -276,6 +276,16 @@ static payload pop(imc_kernel *k)
     return k->slots[slot];
 }
 
+int imc_kernel_advance(imc_kernel *k, imc_tick at)
+{
+    if (k->backend != IMC_KERNEL_NATIVE || k->status || at <= k->now || k->q_n ||
+        (k->n && k->heap[0].tick <= at) || at >= IMC_KERNEL_HORIZON)
+        return 0;
+    k->now = at;
+    k->dispatched++;
+    return 1;
+}
+
 int imc_kernel_fail(imc_kernel *k, int status, const char *msg)
 {
     if (!k->status) {

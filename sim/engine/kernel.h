@@ -49,6 +49,14 @@ void imc_kernel_free(imc_kernel *k);
 /* Schedule FN(k, CTX, ARG) at absolute tick AT (>= now). */
 int imc_kernel_schedule(imc_kernel *k, imc_tick at, imc_event_fn fn, void *ctx, uint64_t arg);
 
+/* For a handler about to end by scheduling its own continuation at AT (> now): when that
+ * event would be the next one dispatched -- none left to run at now, none in the queue at or
+ * before AT -- time moves to AT at once, the continuation counts as a dispatched event, and
+ * the result is 1: the handler goes on as that event would have (same order, same results,
+ * without its trip through the heap). Otherwise 0: schedule it. Native backend only (under
+ * SystemC, SystemC advances time: always 0). */
+int imc_kernel_advance(imc_kernel *k, imc_tick at);
+
 /* Run until no event is left. Returns 0, or the first failing handler's status (with ERR).
  * Events scheduled after it returns are run by the next call, from where time stood. */
 int imc_kernel_run(imc_kernel *k, imc_err *err);

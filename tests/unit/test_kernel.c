@@ -1,6 +1,7 @@
 /* test_kernel.c -- the event kernel: (tick, sequence) order with same-tick FIFO, events
- * scheduled from handlers, errors, and byte-identical dispatch logs on the native and SystemC
- * backends (the latter when built). */
+ * scheduled from handlers, a handler's continuation taken at once (imc_kernel_advance) in the
+ * same order, errors, and byte-identical dispatch logs on the native and SystemC backends (the
+ * latter when built). */
 #include "config.h"
 
 #include <stdio.h>
@@ -19,6 +20,8 @@ typedef struct log {
     size_t n;
     uint64_t next_id;
     uint32_t rng;
+    int advance;       /* continuations through imc_kernel_advance where it allows */
+    size_t advanced;   /* how many it allowed */
 } log_t;
 
 static uint32_t next_rand(log_t *l)
@@ -27,28 +30,40 @@ static uint32_t next_rand(log_t *l)
     return l->rng >> 8;
 }
 
-/* Each event logs itself and, while the budget lasts, schedules 0-2 more: some at the same
- * tick (FIFO must hold), some later. */
+/* Each event logs itself and, while the budget lasts, schedules 0-2 more (some at the same
+ * tick: FIFO must hold; some later), then maybe a continuation of itself, later, as its last
+ * act: as a new event, or (l->advance) at once where imc_kernel_advance allows, which must
+ * give the same log. */
 static int handler(imc_kernel *k, void *ctx, uint64_t id)
 {
     log_t *l = ctx;
-    if (l->n < 4096) {
-        l->tick[l->n] = imc_kernel_now(k);
-        l->id[l->n++] = id;
+    for (;;) {
+        if (l->n < 4096) {
+            l->tick[l->n] = imc_kernel_now(k);
+            l->id[l->n++] = id;
+        }
+        int children = (int)(next_rand(l) % 3);
+        for (int c = 0; c < children && l->next_id < 3000; c++) {
+            imc_tick delay = next_rand(l) % 4 == 0 ? 0 : next_rand(l) % 5000;
+            if (imc_kernel_schedule(k, imc_kernel_now(k) + delay, handler, l, l->next_id++))
+                return IMC_EINTERNAL;
+        }
+        if (l->next_id >= 3000 || next_rand(l) % 2)
+            return 0;
+        /* soon: often before every queued event, sometimes on one's tick or past it */
+        imc_tick at = imc_kernel_now(k) + 1 + next_rand(l) % 16;
+        id = l->next_id++;
+        if (!l->advance || !imc_kernel_advance(k, at))
+            return imc_kernel_schedule(k, at, handler, l, id);
+        l->advanced++;
     }
-    int children = (int)(next_rand(l) % 3);
-    for (int c = 0; c < children && l->next_id < 3000; c++) {
-        imc_tick delay = next_rand(l) % 4 == 0 ? 0 : next_rand(l) % 5000;
-        if (imc_kernel_schedule(k, imc_kernel_now(k) + delay, handler, l, l->next_id++))
-            return IMC_EINTERNAL;
-    }
-    return 0;
 }
 
-static void run_workload(imc_kernel_backend backend, log_t *l)
+static void run_workload(imc_kernel_backend backend, log_t *l, int advance)
 {
     memset(l, 0, sizeof *l);
     l->rng = 12345;
+    l->advance = advance;
     imc_kernel *k;
     imc_err err;
     imc_err_clear(&err);
@@ -62,10 +77,16 @@ static void run_workload(imc_kernel_backend backend, log_t *l)
     imc_kernel_free(k);
 }
 
+static int nothing(imc_kernel *k, void *ctx, uint64_t arg)
+{
+    (void)k, (void)ctx, (void)arg;
+    return 0;
+}
+
 static void test_order(void)
 {
     static log_t l;
-    run_workload(IMC_KERNEL_NATIVE, &l);
+    run_workload(IMC_KERNEL_NATIVE, &l, 0);
     CU_ASSERT(l.n > 1000);
     for (size_t i = 1; i < l.n; i++) {
         CU_ASSERT(l.tick[i] >= l.tick[i - 1]);
@@ -73,6 +94,39 @@ static void test_order(void)
         if (l.tick[i] == l.tick[i - 1])
             CU_ASSERT(l.id[i] > l.id[i - 1]);
     }
+}
+
+/* Continuations taken at once where imc_kernel_advance allows run in the order, at the ticks
+ * and in the number they would have as events. Fails when it lets one through with an event
+ * queued at its tick (checked by hand: `<=` made `<`), or ahead of one at now. */
+static void test_advance_keeps_order(void)
+{
+    static log_t scheduled, advanced;
+    run_workload(IMC_KERNEL_NATIVE, &scheduled, 0);
+    run_workload(IMC_KERNEL_NATIVE, &advanced, 1);
+    CU_ASSERT(advanced.advanced > 100); /* the path was taken, and refused too: */
+    CU_ASSERT(advanced.advanced < advanced.n / 2);
+    CU_ASSERT_EQUAL(scheduled.advanced, 0);
+    CU_ASSERT_EQUAL(advanced.n, scheduled.n);
+    CU_ASSERT_EQUAL(memcmp(advanced.tick, scheduled.tick, sizeof advanced.tick), 0);
+    CU_ASSERT_EQUAL(memcmp(advanced.id, scheduled.id, sizeof advanced.id), 0);
+
+    /* refused: at or before now, with an event due at now, or one queued at or before AT */
+    imc_kernel *k;
+    imc_err err;
+    CU_ASSERT_EQUAL_FATAL(imc_kernel_new(&k, IMC_KERNEL_NATIVE, &err), 0);
+    CU_ASSERT_EQUAL(imc_kernel_advance(k, 0), 0);
+    CU_ASSERT_EQUAL(imc_kernel_schedule(k, 0, nothing, NULL, 0), 0);
+    CU_ASSERT_EQUAL(imc_kernel_advance(k, 5), 0); /* one due at now */
+    CU_ASSERT_EQUAL(imc_kernel_run(k, &err), 0);
+    CU_ASSERT_EQUAL(imc_kernel_schedule(k, 10, nothing, NULL, 0), 0);
+    CU_ASSERT_EQUAL(imc_kernel_advance(k, 10), 0);
+    CU_ASSERT_EQUAL(imc_kernel_advance(k, 11), 0);
+    CU_ASSERT_EQUAL(imc_kernel_advance(k, 9), 1);
+    CU_ASSERT_EQUAL(imc_kernel_now(k), 9);
+    CU_ASSERT_EQUAL(imc_kernel_events(k), 2);
+    CU_ASSERT_EQUAL(imc_kernel_advance(k, IMC_KERNEL_HORIZON), 0);
+    imc_kernel_free(k);
 }
 
 static int same_tick_child(imc_kernel *k, void *ctx, uint64_t id)
@@ -159,13 +213,14 @@ static void test_backends_identical(void)
         CU_ASSERT_STRING_EQUAL(err.msg, "the systemc kernel is not built in (configure found no SystemC)");
         return;
     }
-    run_workload(IMC_KERNEL_NATIVE, &native);
-    run_workload(IMC_KERNEL_SYSTEMC, &sysc);
+    run_workload(IMC_KERNEL_NATIVE, &native, 1);
+    run_workload(IMC_KERNEL_SYSTEMC, &sysc, 1);
+    CU_ASSERT_EQUAL(sysc.advanced, 0); /* SystemC advances time itself */
     CU_ASSERT_EQUAL(native.n, sysc.n);
     CU_ASSERT_EQUAL(memcmp(native.tick, sysc.tick, sizeof native.tick), 0);
     CU_ASSERT_EQUAL(memcmp(native.id, sysc.id, sizeof native.id), 0);
     /* A second SystemC kernel in the same process starts at tick 0 again. */
-    run_workload(IMC_KERNEL_SYSTEMC, &sysc);
+    run_workload(IMC_KERNEL_SYSTEMC, &sysc, 1);
     CU_ASSERT_EQUAL(memcmp(native.tick, sysc.tick, sizeof native.tick), 0);
 }
 
@@ -212,6 +267,7 @@ static void test_systemc_advances_time(void)
 static CU_TestInfo tests[] = {
     {"(tick, sequence) order", test_order},
     {"same-tick FIFO incl. events scheduled now", test_same_tick_fifo},
+    {"continuations taken at once keep the order", test_advance_keeps_order},
     {"handler errors and scheduling in the past", test_errors},
     {"native and SystemC dispatch identically", test_backends_identical},
     {"SystemC advances time itself", test_systemc_advances_time},
