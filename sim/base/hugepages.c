@@ -36,6 +36,42 @@ void *imc_hugepages_alloc(size_t n)
     return p;
 }
 
+/* The bytes imc_hugepages_zalloc maps for N (0 below its threshold: calloc's). */
+static size_t mapped_size(size_t n)
+{
+    if (n < HUGE_PAGE / 2 || n > SIZE_MAX - 2 * (size_t)HUGE_PAGE)
+        return 0;
+    return (n + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+}
+
+void *imc_hugepages_zalloc(size_t n)
+{
+    size_t size = mapped_size(n);
+    if (!size)
+        return n < HUGE_PAGE / 2 ? calloc(1, n ? n : 1) : NULL;
+    /* a huge page more than needed, then the ends cut off: a start on a huge page's boundary */
+    size_t span = size + HUGE_PAGE;
+    char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    char *p = (char *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (p > m)
+        munmap(m, (size_t)(p - m));
+    if (m + span > p + size)
+        munmap(p + size, (size_t)(m + span - (p + size)));
+    imc_hugepages(p, size);
+    return p;
+}
+
+void imc_hugepages_free(void *p, size_t n)
+{
+    size_t size = mapped_size(n);
+    if (!size)
+        free(p);
+    else if (p)
+        munmap(p, size);
+}
+
 size_t imc_hugepages_next(size_t cur)
 {
     size_t factor = cur < ((size_t)64 << 20) ? 8 : 2;

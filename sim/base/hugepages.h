@@ -26,6 +26,13 @@ void imc_hugepages(void *p, size_t n);
  * unused (free it with free). */
 void *imc_hugepages_alloc(size_t n);
 
+/* Zeroed memory for N bytes: from 1 MB up mapped afresh, whole huge pages advised as above, so
+ * that the kernel's zeroing of a page at its first touch is the only one (calloc's memset of a
+ * block it cannot prove fresh writes every page a second time: 14 MB for FAR-S's op state);
+ * below, calloc. NULL when out of memory. Free it with imc_hugepages_free(P, N). */
+void *imc_hugepages_zalloc(size_t n);
+void imc_hugepages_free(void *p, size_t n);
+
 /* The capacity in bytes for an array of CUR bytes that must grow: eight times CUR below 64 MB,
  * then twice. Address space costs nothing until touched, but every growth copies the array
  * into fresh memory, which the kernel zeroes first: a FAR-S dataflow graph (10.5 MB of ops)

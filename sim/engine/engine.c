@@ -1426,8 +1426,8 @@ static int setup_rounds(engine *e)
 
 /* The per-op state of N op instances, the first inference's records of N_OPS ops and the
  * consumer lists of the graph's N_OPS ops and N_DEPS dependencies, zeroed, in one block
- * (op_block) of whole huge pages: some 100 bytes per op and 4 per dependency, 12.3 MB for
- * FAR-S's (14 MB of huge pages). Each 4 KB page first touched costs 12-13 us on this machine
+ * (op_block) of whole huge pages, mapped afresh (imc_hugepages_zalloc: no memset of 14 MB):
+ * some 100 bytes per op and 4 per dependency, 12.3 MB for FAR-S's (14 MB of huge pages). Each 4 KB page first touched costs 12-13 us on this machine
  * (PVM guest): the consumer lists on their own took some 450 such faults, 6 ms of a 90 ms
  * timing run.
  * Returns the block, NULL when out of memory. */
@@ -1441,11 +1441,10 @@ static void *alloc_op_state(engine *e, size_t n, size_t n_ops, size_t n_deps)
     PLACE(8, n, hold_since), PLACE(9, n_ops, rec), PLACE(10, n_ops + 1, cons_first);
     PLACE(11, n_deps, cons);
 #undef PLACE
-    size = (size + IMC_HUGE_PAGE - 1) / IMC_HUGE_PAGE * IMC_HUGE_PAGE; /* no 4 KB tail */
-    char *block = imc_hugepages_alloc(size);
+    char *block = imc_hugepages_zalloc(size);
     if (!block)
         return NULL;
-    memset(block, 0, size);
+    e->op_block_size = size;
     e->remaining = (void *)(block + at[0]), e->ready = (void *)(block + at[1]);
     e->begin = (void *)(block + at[2]), e->stage = (void *)(block + at[3]);
     e->readers = (void *)(block + at[4]), e->spilled = (void *)(block + at[5]);
@@ -1480,7 +1479,7 @@ static void engine_free(engine *e)
     free(e->served);
     free(e->res);
     free(e->labels);
-    free(e->op_block);
+    imc_hugepages_free(e->op_block, e->op_block_size);
     free(e->arrival);
     free(e->inference_done);
     free(e->segs);

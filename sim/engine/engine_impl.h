@@ -139,6 +139,7 @@ typedef struct engine {
     uint32_t *unread;       /* consumers yet to read that output */
     uint64_t *hold_since;   /* when it began waiting for room (0: not waiting) */
     void *op_block;         /* the arrays above, the consumers' and rec: one allocation */
+    size_t op_block_size;   /* (for imc_hugepages_free) */
     /* reprogramming (placement rounds > 1): round r's weights are written before its MVMs */
     int rounds;
     uint32_t reprogram_name; /* the ledger name of reprogramming: "reprogram" */

@@ -908,9 +908,24 @@ static int advised_huge(const void *p)
     return hg;
 }
 
+/* The process's address space in kB (VmSize, /proc/self/status), -1 when unknown. */
+static long vm_size_kb(void)
+{
+    FILE *fp = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (fp && fgets(line, sizeof line, fp))
+        if (sscanf(line, "VmSize: %ld kB", &kb) == 1)
+            break;
+    if (fp)
+        fclose(fp);
+    return kb;
+}
+
 /* The engine's and the dataflow's large arrays (sim/base/hugepages.h): a grown array keeps
- * its contents, and from 1 MB up its memory starts on a 2 MB boundary with the advice, in both
- * the fresh allocation and the grown one; below that, plain malloc and realloc. */
+ * its contents, and from 1 MB up its memory starts on a 2 MB boundary with the advice, in the
+ * fresh allocation, the grown one and the zeroed one; below that, plain malloc, realloc and
+ * calloc. */
 static void test_hugepages_arrays(void)
 {
     /* growth by eight below 64 MB, then by two, saturating */
@@ -943,6 +958,33 @@ static void test_hugepages_arrays(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     CU_ASSERT(t[0] == 5 && t[999] == 5);
     free(t);
+
+    /* zeroed: from 1 MB up a fresh mapping on a 2 MB boundary, advised, zero throughout and
+       writable to its last byte; below, calloc's; each freed by its size */
+    size_t z = (3u << 20) + 12345;
+    long before = vm_size_kb();
+    uint8_t *u = imc_hugepages_zalloc(z);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+    CU_ASSERT_EQUAL((uintptr_t)u % (2u << 20), 0);
+    if (before >= 0) /* two huge pages mapped, the extra one cut off both ends */
+        CU_ASSERT_EQUAL(vm_size_kb() - before, 4096);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < z; i++)
+        nonzero += u[i] != 0;
+    CU_ASSERT_EQUAL(nonzero, 0);
+    u[z - 1] = 1;
+    hg = advised_huge(u);
+    if (hg >= 0)
+        CU_ASSERT_EQUAL(hg, access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0);
+    imc_hugepages_free(u, z);
+    if (before >= 0) /* all of it unmapped */
+        CU_ASSERT_EQUAL(vm_size_kb(), before);
+    uint8_t *v = imc_hugepages_zalloc(1000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    CU_ASSERT(v[0] == 0 && v[999] == 0);
+    imc_hugepages_free(v, 1000);
+    CU_ASSERT_PTR_NULL(imc_hugepages_zalloc(SIZE_MAX - 1)); /* too large: no mapping */
+    imc_hugepages_free(NULL, 5u << 20);
 }
 
 static CU_TestInfo tests[] = {
