@@ -1427,9 +1427,9 @@ static int setup_rounds(engine *e)
 /* The per-op state of N op instances, the first inference's records of N_OPS ops and the
  * consumer lists of the graph's N_OPS ops and N_DEPS dependencies, zeroed, in one block
  * (op_block) of whole huge pages, mapped afresh (imc_hugepages_zalloc: no memset of 14 MB):
- * some 100 bytes per op and 4 per dependency, 12.3 MB for FAR-S's (14 MB of huge pages). Each 4 KB page first touched costs 12-13 us on this machine
- * (PVM guest): the consumer lists on their own took some 450 such faults, 6 ms of a 90 ms
- * timing run.
+ * some 100 bytes per op and 4 per dependency, 12.3 MB for FAR-S's (14 MB of huge pages). Each
+ * 4 KB page first touched costs 12-13 us on this machine (PVM guest): the consumer lists on
+ * their own took some 450 such faults, 6 ms of a 90 ms timing run.
  * Returns the block, NULL when out of memory. */
 static void *alloc_op_state(engine *e, size_t n, size_t n_ops, size_t n_deps)
 {

@@ -7,9 +7,11 @@
  * lets SystemC's scheduler advance simulated time (one timed sc_event notification per distinct
  * tick, sc_start) and runs the events due at each tick from a SystemC method, through the
  * C-callable shim in kernel_systemc.cc (a module loaded when first asked for: kernel_shim.h).
- * Because the order is the queue's in both, both give identical results. SystemC can elaborate
- * only once per process, so the shim keeps one module for the process and each kernel counts
- * time from where SystemC stood when it started. */
+ * Because the order is the queue's in both, both give identical results (the native backend also
+ * lets a handler take its own continuation at once when it would be the very next event:
+ * imc_kernel_advance, the same order without the heap). SystemC can elaborate only once per
+ * process, so the shim keeps one module for the process and each kernel counts time from where
+ * SystemC stood when it started. */
 #ifndef IMC_KERNEL_H
 #define IMC_KERNEL_H
 
