@@ -436,8 +436,7 @@ static const mvm_cost *mvm_cost_of(engine *e, layer_rt *l, const imc_layer_place
     n[7] = n[8] = accesses(e, IMC_COMP_PE_OR, out * lp->row_tiles);
     n[9] = accesses(e, IMC_COMP_TILE_BUFFER, in);
     n[10] = accesses(e, IMC_COMP_TILE_BUFFER, out);
-    n[11] = ceil(in / e->units[IMC_COMP_TILE_BUS].width) +
-            ceil(out / e->units[IMC_COMP_TILE_BUS].width);
+    n[11] = accesses(e, IMC_COMP_TILE_BUS, in) + accesses(e, IMC_COMP_TILE_BUS, out);
     n[12] = adds; /* (charge_at skips what a missing unit or a zero count would charge) */
     mc->in_bits = op->in_bits, mc->out_bits = op->out_bits;
     return mc;
@@ -1163,12 +1162,12 @@ static int on_done(engine *e, int inf, uint32_t i, uint64_t now)
                 e->rec[j].arrive_ps = arrival;
             }
         }
-        if (e->remaining[b] == 1)
+        if (--e->remaining[b] == 0) {
             warm_for_start(e, base, co);
-        if (--e->remaining[b] == 0 &&
-            (rc = imc_kernel_schedule(e->kernel, e->ready[b], on_stage_or_final, e,
-                                      ((uint64_t)inf << 32) | j)))
-            return rc;
+            if ((rc = imc_kernel_schedule(e->kernel, e->ready[b], on_stage_or_final, e,
+                                          ((uint64_t)inf << 32) | j)))
+                return rc;
+        }
     }
     return e->status;
 }
@@ -1355,21 +1354,20 @@ static int setup_units(engine *e)
 static int setup_noc(engine *e)
 {
     const imc_instance *noc = e->arch->chip.noc;
-    e->conc = (int)imc_arch_noc_concentration(e->arch);
-    int routers = (int)((e->n_tiles + e->conc - 1) / e->conc);
+    int conc = (int)imc_arch_noc_concentration(e->arch);
+    int routers = (int)((e->n_tiles + conc - 1) / conc);
     e->mesh_w = (int)ceil(sqrt((double)routers));
     e->mesh_h = (routers + e->mesh_w - 1) / e->mesh_w;
-    /* The chip-level units (global buffer, MAC array, DRAM interface) attach to the corner
-     * router, at the chip's edge next to the off-chip interface: growing the chip adds routers
-     * after it and never moves it. */
-    e->center = 0;
     e->flit_bits = imc_instance_get(noc, "flit_width");
     e->flit_ps = noc->period_ps;
     e->hop_ps = imc_model_latency_ps(noc, IMC_NOC_FLIT_HOP);
     if (!(e->noc_at = malloc(((size_t)e->n_tiles + 1) * sizeof *e->noc_at)))
         return oom(e);
+    /* The chip-level units (global buffer, MAC array, DRAM interface) attach to the corner
+     * router, 0, at the chip's edge next to the off-chip interface: growing the chip adds
+     * routers after it and never moves it. */
     for (int64_t t = -1; t < e->n_tiles; t++) {
-        int r = t < 0 ? e->center : (int)(t / e->conc);
+        int r = t < 0 ? 0 : (int)(t / conc);
         e->noc_at[t + 1] = (struct noc_place){r, r % e->mesh_w, r / e->mesh_w};
     }
     static const char dirs[] = "EWNS";

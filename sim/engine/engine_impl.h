@@ -116,7 +116,7 @@ typedef struct engine {
     char *labels;        /* "tile 3 sfu\0layer blocks.0.mlp.fc1 copy 0\0..." */
     size_t n_labels, cap_labels;
     /* NoC: routers on a mesh, 4 links each (E, W, N, S) */
-    int conc, mesh_w, mesh_h, center; /* center: the router of the chip-level units */
+    int mesh_w, mesh_h;
     struct noc_place { int router, x, y; } *noc_at; /* [tile + 1]: its router and the router's
                                                        column and row; [0]: the chip level's */
     uint32_t first_link;
